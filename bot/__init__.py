@@ -1,0 +1,1 @@
+"""engagement-bot: X Post engagement metrics in Slack."""

@@ -1,0 +1,1 @@
+"""A loopback simulator of the X Engagement API (shared/x-engagement-api/CONTRACT.md)."""
