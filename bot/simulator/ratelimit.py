@@ -21,7 +21,9 @@ class RateLimiter:
         self._lock = threading.Lock()
         self._counts: dict[tuple[str, str, int], int] = {}
 
-    def hit(self, app: str, endpoint: str, *, limit: int, window_s: int, now_s: float) -> RateDecision:
+    def hit(
+        self, app: str, endpoint: str, *, limit: int, window_s: int, now_s: float
+    ) -> RateDecision:
         """Count one request if the window has room; say what the headers should show."""
         window = int(now_s // window_s)
         reset = (window + 1) * window_s

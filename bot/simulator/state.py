@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.simulator.clock import SimClock
+from bot.simulator.faults import FaultInjector
 from bot.simulator.model import EngagementModel
 from bot.simulator.ratelimit import RateLimiter
 from bot.simulator.universe import Universe, floor_hour
@@ -137,6 +138,7 @@ class SimState:
     lock: threading.RLock = field(default_factory=threading.RLock)
     model: EngagementModel = field(init=False)
     limiter: RateLimiter = field(default_factory=RateLimiter)
+    faults: FaultInjector = field(default_factory=FaultInjector)
     revoked_access_tokens: set[str] = field(default_factory=set)
     revoked_bearer_tokens: set[str] = field(default_factory=set)
     seen_nonces: set[tuple[str, str]] = field(default_factory=set)
@@ -144,9 +146,12 @@ class SimState:
     request_log: list[RequestLogEntry] = field(default_factory=list)
     # month "YYYY-MM" -> owner user_ids queried with user context and answered 200
     usage: dict[str, set[str]] = field(default_factory=dict)
+    _log_counter: int = 0
 
     def __post_init__(self) -> None:
         self.model = EngagementModel(self.universe)
+        self.initial_options = self.options
+        self.initial_clock = (self.clock.kind, self.clock.mode == "frozen")
 
     @property
     def admin_enabled(self) -> bool:
@@ -164,12 +169,22 @@ class SimState:
             return floor_hour(now) - timedelta(days=365)
         return datetime.fromisoformat(self.options.historical_floor).replace(tzinfo=UTC)
 
+    def log_request(self, **entry: Any) -> None:
+        """Append to the request log of GET /_sim/requests (bounded to the last 10,000)."""
+        with self.lock:
+            self._log_counter += 1
+            self.request_log.append(RequestLogEntry(n=self._log_counter, **entry))
+            if len(self.request_log) > 10_000:
+                del self.request_log[:1_000]
+
     def reset(self) -> None:
         """POST /_sim/reset: reload the universe, clock back to start_time, clear everything."""
         with self.lock:
             self.universe = self.universe_factory()
             self.universe_changed()
-            self.clock.set(self.universe.start_time)
+            kind, frozen = self.initial_clock
+            self.clock = SimClock(kind=kind, start=self.universe.start_time, frozen=frozen)
+            self.options = self.initial_options
             self.limiter.reset()
             self.revoked_access_tokens.clear()
             self.revoked_bearer_tokens.clear()
@@ -177,3 +192,4 @@ class SimState:
             self.request_tokens.clear()
             self.request_log.clear()
             self.usage.clear()
+            self.faults.configure(None)

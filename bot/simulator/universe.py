@@ -312,7 +312,9 @@ def _post_from(doc: Mapping[str, Any], universe: Universe, *, now: datetime | No
         has_hashtag=_bool(doc, "has_hashtag", uniform(seed, key, "hashtag") < 0.5, what),
         has_app_card=_bool(doc, "has_app_card", False, what),
         reach=int(_number(doc, "reach", reach_default, what)),
-        half_life_hours=_number(doc, "half_life_hours", 3 + 21 * uniform(seed, key, "half_life"), what)
+        half_life_hours=_number(
+            doc, "half_life_hours", 3 + 21 * uniform(seed, key, "half_life"), what
+        )
         or 1.0,
     )
 

@@ -1,0 +1,95 @@
+"""Raw HTTP calls to the simulator, signed by requests-oauthlib: the far side's view of a client.
+
+Tests of the simulator use these instead of our client so that every validation error can be
+sent on purpose; tests of the client use the client.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from requests_oauthlib import OAuth1
+
+from bot.simulator.server import RunningSimulator
+
+CONSUMER = ("sim-consumer-key", "sim-consumer-secret")
+BRAND = ("1000000001-simtoken-sim_brand", "simsecret-sim_brand")
+CREATOR = ("1000000002-simtoken-sim_creator", "simsecret-sim_creator")
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: requests.structures.CaseInsensitiveDict[str]
+    raw: bytes  # the body as sent on the wire (gzipped or not)
+
+    @property
+    def json(self) -> Any:
+        body = self.raw
+        if self.headers.get("Content-Encoding") == "gzip":
+            body = gzip.decompress(body)
+        return json.loads(body)
+
+    @property
+    def errors(self) -> list[Any]:
+        errors: list[Any] = self.json["errors"]
+        return errors
+
+
+def oauth(token: tuple[str, str] | None = BRAND, consumer: tuple[str, str] = CONSUMER) -> OAuth1:
+    key, secret = token if token else (None, None)
+    return OAuth1(consumer[0], consumer[1], key, secret, signature_type="AUTH_HEADER")
+
+
+def bearer(sim: RunningSimulator, consumer: tuple[str, str] = CONSUMER) -> str:
+    reply = requests.post(
+        sim.url + "/oauth2/token",
+        data={"grant_type": "client_credentials"},
+        auth=consumer,
+        timeout=10,
+    )
+    reply.raise_for_status()
+    token: str = reply.json()["access_token"]
+    return token
+
+
+def call(
+    sim: RunningSimulator,
+    endpoint: str,
+    body: Any,
+    *,
+    auth: OAuth1 | str | None = None,
+    headers: dict[str, str] | None = None,
+    raw: bytes | None = None,
+) -> Reply:
+    """POST a body to /insights/engagement/<endpoint>; `auth` is OAuth1, a bearer token or None."""
+    sent = {"Accept-Encoding": "gzip", "Content-Type": "application/json"}
+    if isinstance(auth, str):
+        sent["Authorization"] = f"Bearer {auth}"
+    sent.update(headers or {})
+    data = raw if raw is not None else json.dumps(body).encode()
+    response = requests.post(
+        f"{sim.url}/insights/engagement/{endpoint}",
+        data=data,
+        headers=sent,
+        auth=auth if isinstance(auth, OAuth1) else None,
+        timeout=10,
+        stream=True,
+    )
+    content = response.raw.read(decode_content=False)
+    return Reply(response.status_code, response.headers, content)
+
+
+def admin(sim: RunningSimulator, method: str, path: str, body: Any = None) -> Any:
+    response = requests.request(method, f"{sim.url}/_sim/{path}", json=body, timeout=10)
+    response.raise_for_status()
+    return response.json()
+
+
+def posts_of(sim: RunningSimulator, screen_name: str) -> list[dict[str, Any]]:
+    posts: list[dict[str, Any]] = admin(sim, "GET", f"posts?author={screen_name}")["posts"]
+    return posts
