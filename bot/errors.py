@@ -6,20 +6,30 @@
     │   └── UsageError         the text didn't parse; says what was expected
     └── EngagementAPIError     raised by any EngagementClient (bot.engagement.client)
         ├── TransportError     connection reset, timeout, truncated or undecodable body
+        ├── UnexpectedResponse a status or a 200 body the contract does not describe
         ├── ServerError        5xx from X
-        ├── RateLimited        429, carries the reset time
-        ├── AuthError          401 with X's reason
+        ├── RateLimited        429 (or an error mentioning the rate limit), carries the reset time
+        ├── AuthError          401 with X's reason (also the token endpoint refusing the app)
         ├── BadRequest         400 with X's message
         │   └── ProtectedPosts 400 "Tweet ID(s) are unavailable": a protected Post in the batch
+        ├── NotFound           404/405: the URL is wrong (a base URL misconfigured)
         ├── GzipRequired       406
         └── Forbidden          403
             ├── ForbiddenPosts   Posts not owned by the token's user, with their IDs
             └── ForbiddenMetrics metrics the auth mode may not read
+
+Every EngagementAPIError carries the rate-limit state of the response that caused it (None
+when there was no response), so a caller can pace its next request even after a failure.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, TypedDict, Unpack
+
+if TYPE_CHECKING:
+    # Type-only: at run time this module imports nothing but the standard library.
+    from bot.engagement.models import RateLimitInfo
 
 
 class BotError(Exception):
@@ -42,22 +52,34 @@ class UsageError(UserFacingError):
     """Raised by the parsers when text does not fit the grammar; says what was expected."""
 
 
+class ErrorDetails(TypedDict, total=False):
+    """What every EngagementAPIError may carry besides its message."""
+
+    status: int
+    messages: Sequence[str]
+    codes: Sequence[int]
+    endpoint: str
+    rate_limit: RateLimitInfo | None
+
+
 class EngagementAPIError(BotError):
     """Raised by an EngagementClient when X (or the simulator) did not answer with data.
 
-    `status` is the HTTP status (0 when there was no response) and `messages` the API's error
-    strings, verbatim but for a trailing ';'.
+    `status` is the HTTP status (0 when there was no response), `messages` the API's error
+    strings verbatim but for a trailing ';', `codes` the numeric codes of X's standard error
+    objects (OAuth routes), `endpoint` what was called (e.g. "totals", "oauth2/token") and
+    `rate_limit` the response's rate-limit headers.
     """
 
     retryable: bool = False
 
-    def __init__(
-        self, message: str, *, status: int = 0, messages: Sequence[str] = (), endpoint: str = ""
-    ) -> None:
+    def __init__(self, message: str, **details: Unpack[ErrorDetails]) -> None:
         super().__init__(message)
-        self.status = status
-        self.messages = list(messages)
-        self.endpoint = endpoint
+        self.status = details.get("status", 0)
+        self.messages = list(details.get("messages", ()))
+        self.codes = list(details.get("codes", ()))
+        self.endpoint = details.get("endpoint", "")
+        self.rate_limit = details.get("rate_limit")
 
 
 class TransportError(EngagementAPIError):
@@ -66,8 +88,16 @@ class TransportError(EngagementAPIError):
     retryable = True
 
 
+class UnexpectedResponse(EngagementAPIError):
+    """A status the contract does not list (3xx, 409, ...) or a 200 whose JSON does not have the
+    shape the request implies (e.g. a grouping nested differently from its group_by).
+
+    Not retried: the same request would get the same answer.
+    """
+
+
 class ServerError(EngagementAPIError):
-    """X answered 500, 502 or 503: retryable with backoff."""
+    """X answered 500, 502 or 503 (any 5xx): retryable with backoff."""
 
     retryable = True
 
@@ -76,7 +106,8 @@ class RateLimited(EngagementAPIError):
     """X answered 429 (or an error mentioning the rate limit).
 
     `reset_at` is the epoch second the current window ends (x-per-minute-reset) when X said so;
-    `retry_after` the seconds to wait, computed against X's Date header when present.
+    `retry_after` the seconds to wait (CONTRACT §9.3: reset − Date, 1 to 65 s, 60 s when the
+    headers are missing), computed against X's Date header when present.
     """
 
     retryable = True
@@ -87,20 +118,23 @@ class RateLimited(EngagementAPIError):
         *,
         reset_at: int | None,
         retry_after: float,
-        status: int = 429,
-        messages: Sequence[str] = (),
-        endpoint: str = "",
+        **details: Unpack[ErrorDetails],
     ) -> None:
-        super().__init__(message, status=status, messages=messages, endpoint=endpoint)
+        details.setdefault("status", 429)
+        super().__init__(message, **details)
         self.reset_at = reset_at
         self.retry_after = retry_after
 
 
 class AuthError(EngagementAPIError):
-    """X answered 401; `reason` is the text after 'Reason: ' (e.g. 'Access token not found')."""
+    """X answered 401; `reason` is the text after 'Reason: ' (e.g. 'Access token not found').
 
-    def __init__(self, message: str, *, reason: str, **kwargs: object) -> None:
-        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+    Also raised when /oauth2/token refuses the app's key and secret, and by the 3-legged flow
+    when a request token is unknown or expired.
+    """
+
+    def __init__(self, message: str, *, reason: str, **details: Unpack[ErrorDetails]) -> None:
+        super().__init__(message, **details)
         self.reason = reason
 
     @property
@@ -117,6 +151,10 @@ class ProtectedPosts(BadRequest):
     """X answered 400 'Tweet ID(s) are unavailable': at least one Post of the batch is protected."""
 
 
+class NotFound(EngagementAPIError):
+    """X answered 404 or 405: the path does not exist, usually a misconfigured base URL."""
+
+
 class GzipRequired(EngagementAPIError):
     """X answered 406: the request did not accept gzip."""
 
@@ -128,14 +166,18 @@ class Forbidden(EngagementAPIError):
 class ForbiddenPosts(Forbidden):
     """403 'Forbidden to access tweets': `post_ids` are not owned by the token's user."""
 
-    def __init__(self, message: str, *, post_ids: Sequence[str], **kwargs: object) -> None:
-        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+    def __init__(
+        self, message: str, *, post_ids: Sequence[str], **details: Unpack[ErrorDetails]
+    ) -> None:
+        super().__init__(message, **details)
         self.post_ids = list(post_ids)
 
 
 class ForbiddenMetrics(Forbidden):
     """403 'Forbidden to access metrics': `metrics` need user context (or are not allowed)."""
 
-    def __init__(self, message: str, *, metrics: Sequence[str], **kwargs: object) -> None:
-        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+    def __init__(
+        self, message: str, *, metrics: Sequence[str], **details: Unpack[ErrorDetails]
+    ) -> None:
+        super().__init__(message, **details)
         self.metrics = list(metrics)

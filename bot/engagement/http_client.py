@@ -1,0 +1,421 @@
+"""HttpEngagementClient: the Engagement API, the v2 subset and the OAuth routes, over HTTP.
+
+The only module in bot/ that imports requests and requests_oauthlib. It moves bytes and picks
+credentials; bot.engagement.wire turns them into models and exceptions. No retries and no
+pacing here: every result and every exception carries the rate-limit state for the caller.
+
+Secrets never reach a log line, an exception message or a repr: we log one line per call
+(endpoint, status, elapsed, number of IDs), and silence the debug logs in which oauthlib and
+requests-oauthlib print signed headers, base strings and tokens.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import logging
+import re
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import TypeVar
+from urllib.parse import quote
+
+import requests
+from oauthlib.oauth1 import SIGNATURE_HMAC, SIGNATURE_TYPE_AUTH_HEADER
+from requests_oauthlib import OAuth1, OAuth1Session
+from requests_oauthlib.oauth1_session import TokenRequestDenied
+
+from bot.engagement import wire
+from bot.engagement.models import (
+    APP_ONLY,
+    AccessGrant,
+    AppCredentials,
+    Auth,
+    EngagementRequest,
+    EngagementResult,
+    PostLookup,
+    PostPage,
+    RateLimitInfo,
+    RequestToken,
+    UserAuth,
+    UserLookup,
+)
+from bot.errors import AuthError, EngagementAPIError, TransportError, UnexpectedResponse
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ENGAGEMENT_BASE_URL = "https://data-api.x.com"
+DEFAULT_OAUTH_BASE_URL = "https://api.x.com"
+JSON_HEADERS = {"Content-Type": "application/json"}
+FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded;charset=UTF-8"}
+_USERNAME = re.compile(r"[A-Za-z0-9_]{1,15}")
+_USER_ID = re.compile(r"[0-9]{1,20}")
+# Loggers that print Authorization headers, signature base strings or tokens at DEBUG.
+_CHATTY_LOGGERS = (
+    "oauthlib.oauth1.rfc5849",
+    "oauthlib.oauth1.rfc5849.signature",
+    "requests_oauthlib.oauth1_auth",
+    "requests_oauthlib.oauth1_session",
+)
+T = TypeVar("T")
+
+
+def _system_now() -> datetime:
+    return datetime.fromtimestamp(time.time(), tz=UTC)
+
+
+class HttpEngagementClient:
+    """An EngagementClient and PostDirectory over HTTP, for the real API or the simulator.
+
+    One `requests.Session` is reused for connection pooling. Every call passes the
+    (connect, read) timeout, sends `Accept-Encoding: gzip`, and maps every failure to an
+    EngagementAPIError subclass. `clock` is only read when a rate-limited reply has no Date.
+    """
+
+    def __init__(
+        self,
+        *,
+        consumer_key: str,
+        consumer_secret: str,
+        engagement_base_url: str = DEFAULT_ENGAGEMENT_BASE_URL,
+        oauth_base_url: str = DEFAULT_OAUTH_BASE_URL,
+        bearer_token: str | None = None,
+        connect_timeout: float = 10.0,
+        read_timeout: float = 60.0,
+        clock: Callable[[], datetime] = _system_now,
+    ) -> None:
+        self._app = AppCredentials(consumer_key, consumer_secret)
+        self._engagement_url = engagement_base_url.rstrip("/")
+        self._oauth_url = oauth_base_url.rstrip("/")
+        self._preset_bearer = bearer_token
+        self._fetched_bearer: str | None = None
+        self._bearer_lock = threading.Lock()
+        self._timeout = (connect_timeout, read_timeout)
+        self._clock = clock
+        self._session = requests.Session()
+        self._session.headers.update(
+            {
+                "Accept-Encoding": "gzip",
+                "Accept": "application/json",
+                "User-Agent": "engagement-bot",
+            }
+        )
+        _silence_credential_debug_logs()
+
+    def __repr__(self) -> str:
+        return f"HttpEngagementClient(engagement_base_url={self._engagement_url!r})"
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> HttpEngagementClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # --- Engagement API ----------------------------------------------------------------------
+
+    def fetch(self, request: EngagementRequest) -> EngagementResult:
+        sent = wire.normalize(request)  # ValueError before any I/O
+        label = str(sent.endpoint)
+        with self._forgetting_bearer_on_auth_error(sent.auth):
+            response = self._call(
+                "POST",
+                self._engagement_url + sent.endpoint.path,
+                label=label,
+                ids=len(sent.post_ids),
+                auth=self._auth(sent.auth),
+                data=wire.encode_request(sent),
+                headers=JSON_HEADERS,
+            )
+            return self._handle(
+                response, label, lambda body, info: wire.parse_response(sent, body, info)
+            )
+
+    # --- App-only token ----------------------------------------------------------------------
+
+    def bearer_token(self) -> str:
+        """The app's Bearer token: the preset one, or fetched once from /oauth2/token."""
+        if self._preset_bearer is not None:
+            return self._preset_bearer
+        with self._bearer_lock:
+            if self._fetched_bearer is None:
+                self._fetched_bearer = self._fetch_bearer()
+            return self._fetched_bearer
+
+    def _fetch_bearer(self) -> str:
+        # Basic auth over pct-encoded key and secret (CONTRACT §3.3), not requests' latin-1 form.
+        pair = (
+            f"{quote(self._app.consumer_key, safe='')}:{quote(self._app.consumer_secret, safe='')}"
+        )
+        basic = base64.b64encode(pair.encode("utf-8")).decode("ascii")
+        label = "oauth2/token"
+        response = self._call(
+            "POST",
+            self._oauth_url + "/oauth2/token",
+            label=label,
+            ids=0,
+            auth=_HeaderAuth(f"Basic {basic}"),
+            data=b"grant_type=client_credentials",
+            headers=FORM_HEADERS,
+        )
+        return self._handle(response, label, lambda body, _: wire.parse_bearer_token(body))
+
+    @contextmanager
+    def _forgetting_bearer_on_auth_error(self, auth: Auth) -> Iterator[None]:
+        """A fetched token that X stops accepting (revoked) is fetched again next time."""
+        try:
+            yield
+        except AuthError:
+            if not isinstance(auth, UserAuth):
+                with self._bearer_lock:
+                    self._fetched_bearer = None
+            raise
+
+    def _auth(self, auth: Auth) -> requests.auth.AuthBase:
+        if isinstance(auth, UserAuth):
+            # The JSON body is not form-encoded, so OAuth1 leaves it out of the signature
+            # (CONTRACT §3.4) as long as Content-Type says application/json.
+            return OAuth1(
+                self._app.consumer_key,
+                client_secret=self._app.consumer_secret,
+                resource_owner_key=auth.access_token,
+                resource_owner_secret=auth.access_token_secret,
+                signature_method=SIGNATURE_HMAC,
+                signature_type=SIGNATURE_TYPE_AUTH_HEADER,
+            )
+        return _HeaderAuth(f"Bearer {self.bearer_token()}")
+
+    # --- X API v2 (CONTRACT §19) -------------------------------------------------------------
+
+    def lookup_posts(self, post_ids: Sequence[str], *, auth: Auth = APP_ONLY) -> PostLookup:
+        ids = tuple(dict.fromkeys(wire.canonical_post_id(i) for i in post_ids))
+        params = wire.lookup_params(ids)
+        return self._v2(
+            "2/tweets", "/2/tweets", params, auth, ids=len(ids), parse=wire.parse_post_lookup
+        )
+
+    def user_posts(
+        self,
+        user_id: str,
+        *,
+        since_id: str | None = None,
+        until_id: str | None = None,
+        max_results: int = 100,
+        pagination_token: str | None = None,
+        auth: Auth = APP_ONLY,
+    ) -> PostPage:
+        if not _USER_ID.fullmatch(user_id):
+            raise ValueError(f"invalid user ID: {user_id!r}")
+        if not 5 <= max_results <= 100:
+            raise ValueError("max_results must be between 5 and 100")
+        params = {"max_results": str(max_results), "tweet.fields": wire.v2.POST_FIELDS}
+        if since_id is not None:
+            params["since_id"] = wire.canonical_post_id(since_id)
+        if until_id is not None:
+            params["until_id"] = wire.canonical_post_id(until_id)
+        if pagination_token is not None:
+            params["pagination_token"] = pagination_token
+        path = f"/2/users/{user_id}/tweets"
+        return self._v2("2/users/:id/tweets", path, params, auth, ids=0, parse=wire.parse_post_page)
+
+    def user_by_username(self, username: str, *, auth: Auth = APP_ONLY) -> UserLookup:
+        name = username.removeprefix("@")
+        if not _USERNAME.fullmatch(name):
+            raise ValueError(f"invalid X handle: {username!r}")
+        path = f"/2/users/by/username/{name}"
+        return self._v2("2/users/by/username", path, {}, auth, ids=0, parse=wire.parse_user_lookup)
+
+    def _v2(
+        self,
+        label: str,
+        path: str,
+        params: Mapping[str, str],
+        auth: Auth,
+        *,
+        ids: int,
+        parse: Callable[[object, RateLimitInfo], T],
+    ) -> T:
+        with self._forgetting_bearer_on_auth_error(auth):
+            response = self._call(
+                "GET",
+                self._oauth_url + path,
+                label=label,
+                ids=ids,
+                auth=self._auth(auth),
+                params=params,
+            )
+            return self._handle(response, label, parse)
+
+    # --- 3-legged OAuth (CONTRACT §4) --------------------------------------------------------
+
+    def request_token(self, callback: str) -> RequestToken:
+        """Step 1: a request token for `callback` (a URL, or 'oob' for PIN mode)."""
+        session = OAuth1Session(
+            self._app.consumer_key, client_secret=self._app.consumer_secret, callback_uri=callback
+        )
+        url = self._oauth_url + "/oauth/request_token"
+        token = self._oauth_step("oauth/request_token", session, url, access=False)
+        return RequestToken(token["oauth_token"], token["oauth_token_secret"])
+
+    def authorize_url(self, request_token: str) -> str:
+        """Step 2: where the user approves the app."""
+        return f"{self._oauth_url}/oauth/authorize?oauth_token={quote(request_token, safe='')}"
+
+    def access_token(self, request_token: str, request_secret: str, verifier: str) -> AccessGrant:
+        """Step 3: the user's access token and who they are."""
+        session = OAuth1Session(
+            self._app.consumer_key,
+            client_secret=self._app.consumer_secret,
+            resource_owner_key=request_token,
+            resource_owner_secret=request_secret,
+            verifier=verifier,
+        )
+        url = self._oauth_url + "/oauth/access_token"
+        token = self._oauth_step("oauth/access_token", session, url, access=True)
+        return AccessGrant(
+            token["oauth_token"],
+            token["oauth_token_secret"],
+            token.get("user_id", ""),
+            token.get("screen_name", ""),
+        )
+
+    def _oauth_step(
+        self, label: str, session: OAuth1Session, url: str, *, access: bool
+    ) -> dict[str, str]:
+        started, status = time.monotonic(), 0
+        try:
+            with session:
+                fetch = session.fetch_access_token if access else session.fetch_request_token
+                token: dict[str, str] = fetch(url, timeout=self._timeout)
+            status = 200
+            return token
+        except TokenRequestDenied as denied:
+            status = denied.status_code
+            raise self._error_from(denied.response, label) from None
+        except requests.RequestException as exc:
+            raise TransportError(f"{label}: {type(exc).__name__}", endpoint=label) from None
+        except ValueError:
+            # requests-oauthlib's message quotes the body, which may hold a token: drop it.
+            raise UnexpectedResponse(f"{label}: the reply is not a token", endpoint=label) from None
+        finally:
+            _log_call(label, status, started, 0)
+
+    # --- Transport ---------------------------------------------------------------------------
+
+    def _call(
+        self,
+        method: str,
+        url: str,
+        *,
+        label: str,
+        ids: int,
+        auth: requests.auth.AuthBase,
+        data: bytes | None = None,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> requests.Response:
+        started, status = time.monotonic(), 0
+        try:
+            response = self._session.request(
+                method,
+                url,
+                data=data,
+                params=params,
+                headers=headers,
+                auth=auth,
+                timeout=self._timeout,
+                allow_redirects=False,  # a redirect means a wrong base URL, not data
+            )
+            status = response.status_code
+            return response
+        except requests.RequestException as exc:
+            # Connection refused/reset, timeouts, truncated bodies and bad gzip all land here.
+            raise TransportError(f"{label}: {type(exc).__name__}: {exc}", endpoint=label) from exc
+        finally:
+            _log_call(label, status, started, ids)
+
+    def _handle(
+        self, response: requests.Response, label: str, parse: Callable[[object, RateLimitInfo], T]
+    ) -> T:
+        info = wire.parse_rate_limit(response.headers)
+        body = _decode(response, label, info)
+        error = wire.error_for(
+            response.status_code, body, endpoint=label, rate_limit=info, now=self._clock()
+        )
+        if error is not None:
+            raise error
+        try:
+            return parse(body, info)
+        except EngagementAPIError as exc:
+            exc.rate_limit = exc.rate_limit or info
+            raise
+
+    def _error_from(self, response: requests.Response, label: str) -> EngagementAPIError:
+        info = wire.parse_rate_limit(response.headers)
+        body = _decode(response, label, info, required=False)
+        error = wire.error_for(
+            response.status_code, body, endpoint=label, rate_limit=info, now=self._clock()
+        )
+        return error or UnexpectedResponse(f"{label}: HTTP {response.status_code}", endpoint=label)
+
+
+def _decode(
+    response: requests.Response, label: str, info: RateLimitInfo, *, required: bool | None = None
+) -> object:
+    """The body as JSON; None for an undecodable error body, TransportError for a 2xx one."""
+    must_parse = 200 <= response.status_code < 300 if required is None else required
+    raw = response.content
+    try:
+        if raw[:2] == b"\x1f\x8b":  # gzip that the headers did not announce
+            raw = gzip.decompress(raw)
+        return json.loads(raw)
+    except (ValueError, OSError, EOFError, zlib.error) as exc:
+        if not must_parse:
+            return None
+        raise TransportError(
+            f"{label}: undecodable body ({type(exc).__name__})",
+            status=response.status_code,
+            endpoint=label,
+            rate_limit=info,
+        ) from None
+
+
+def _log_call(label: str, status: int, started: float, ids: int) -> None:
+    elapsed_ms = (time.monotonic() - started) * 1000
+    log.info("X API %s status=%s elapsed_ms=%.0f ids=%d", label, status, elapsed_ms, ids)
+
+
+class _HeaderAuth(requests.auth.AuthBase):
+    """Sets Authorization verbatim (a Bearer token is sent exactly as X issued it, §3.3).
+
+    Passing it as `auth` also stops requests from substituting ~/.netrc credentials.
+    """
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = self._value
+        return request
+
+    def __repr__(self) -> str:
+        return "_HeaderAuth(<redacted>)"
+
+
+class _DropDebug(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.DEBUG
+
+
+def _silence_credential_debug_logs() -> None:
+    for name in _CHATTY_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _DropDebug) for f in logger.filters):
+            logger.addFilter(_DropDebug())

@@ -1,0 +1,182 @@
+"""200 bodies of the engagement endpoints as results (CONTRACT §7, §8)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+
+from bot.engagement.models import (
+    LIMITS,
+    PRE_FLOOR_ZERO_METRICS,
+    Cell,
+    Endpoint,
+    EngagementRequest,
+    EngagementResult,
+    GroupBy,
+    Grouping,
+    GroupingResult,
+    MissingReason,
+    RateLimitInfo,
+    Tree,
+)
+from bot.engagement.wire.errors import error_messages
+from bot.engagement.wire.request import (
+    IMPRESSIONS_UNSUPPORTED_IDS,
+    UNAVAILABLE_IDS,
+    VIDEO_VIEWS_UNSUPPORTED_IDS,
+    normalize,
+)
+from bot.errors import UnexpectedResponse
+
+_COUNT = re.compile(r"-?[0-9]+")
+_HOUR = re.compile(r"[0-9]{1,2}")
+
+
+def parse_response(
+    request: EngagementRequest, body: object, rate_limit: RateLimitInfo
+) -> EngagementResult:
+    """A 200 body as a result, walking each grouping by the request's own group_by order.
+
+    Counts may be strings or integers (negative ones tolerated); unknown top-level keys and any
+    key order are fine. Raises UnexpectedResponse when a requested grouping is missing or
+    nested differently from its group_by.
+    """
+    sent = normalize(request)
+    if not isinstance(body, dict):
+        raise _unexpected(sent, "the response is not a JSON object")
+    shell = EngagementResult(
+        request=sent,
+        groupings=(),
+        rate_limit=rate_limit,
+        start=parse_instant(body.get("start")),
+        end=parse_instant(body.get("end")),
+        errors=tuple(error_messages(body)[0]),
+        unavailable_ids=_id_list(body.get(UNAVAILABLE_IDS)),
+        impressions_unsupported_ids=_id_list(body.get(IMPRESSIONS_UNSUPPORTED_IDS)),
+        video_views_unsupported_ids=_id_list(body.get(VIDEO_VIEWS_UNSUPPORTED_IDS)),
+    )
+    groupings = tuple(_parse_grouping(shell, g, body.get(g.name)) for g in sent.groupings)
+    return replace(shell, groupings=groupings)
+
+
+def parse_instant(value: object) -> datetime | None:
+    """An echoed `start`/`end`, leniently: any ISO 8601 date or instant (C7); None otherwise."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _id_list(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        return ()
+    ids = (str(v) for v in value if isinstance(v, str | int) and not isinstance(v, bool))
+    return tuple(dict.fromkeys(ids))
+
+
+def _parse_grouping(shell: EngagementResult, grouping: Grouping, node: object) -> GroupingResult:
+    if not isinstance(node, dict):
+        raise _unexpected(shell.request, f"grouping {grouping.name!r} is missing from the response")
+    try:
+        tree = _tree(node, len(grouping.group_by))
+        cells = tuple(_cell(shell, path, count) for path, count in _leaves(tree, grouping.group_by))
+    except ValueError as problem:
+        raise _unexpected(shell.request, f"grouping {grouping.name!r}: {problem}") from None
+    assert isinstance(tree, Mapping)
+    return GroupingResult(grouping.name, grouping.group_by, tree, cells)
+
+
+def _tree(node: object, depth: int) -> Tree | int:
+    if depth == 0:
+        return parse_count(node)
+    if not isinstance(node, dict):
+        raise ValueError(f"expected {depth} more level(s) of objects, found {node!r}")
+    return {str(key): _tree(child, depth - 1) for key, child in node.items()}
+
+
+def parse_count(value: object) -> int:
+    """A count sent as a string or an integer (§7.3)."""
+    if isinstance(value, str) and _COUNT.fullmatch(value.strip()):
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise ValueError(f"{value!r} is not a count")
+
+
+def _leaves(
+    node: Tree | int, dims: tuple[GroupBy, ...], path: tuple[str, ...] = ()
+) -> Iterator[tuple[dict[GroupBy, str], int]]:
+    if isinstance(node, int):
+        yield dict(zip(dims, path, strict=True)), node
+        return
+    for key, child in node.items():
+        yield from _leaves(child, dims, (*path, key))
+
+
+def _cell(shell: EngagementResult, path: dict[GroupBy, str], count: int) -> Cell:
+    metric = path[GroupBy.ENGAGEMENT_TYPE]
+    post_id = path.get(GroupBy.TWEET_ID)
+    day = _day(path.get(GroupBy.ENGAGEMENT_DAY))
+    hour = _hour(path.get(GroupBy.ENGAGEMENT_HOUR))
+    missing, partial = None, False
+    if post_id is not None:
+        missing = shell.missing_reason(post_id, metric)
+    else:
+        partial = any(shell.missing_reason(p, metric) for p in shell.request.post_ids)
+    if missing is None and _pre_floor_rule_applies(shell, metric):
+        span = _span(shell, day, hour)
+        floor = LIMITS.historical_public_floor
+        if span is not None and span[1] <= floor:
+            missing = MissingReason.NOT_RECORDED
+        elif span is not None and span[0] < floor:
+            partial = True
+    return Cell(
+        metric=metric,
+        count=None if missing else count,
+        post_id=post_id,
+        day=day,
+        hour=hour,
+        missing=missing,
+        partial=partial and missing is None,
+    )
+
+
+def _pre_floor_rule_applies(shell: EngagementResult, metric: str) -> bool:
+    return shell.request.endpoint is Endpoint.HISTORICAL and metric in PRE_FLOOR_ZERO_METRICS
+
+
+def _span(
+    shell: EngagementResult, day: date | None, hour: int | None
+) -> tuple[datetime, datetime] | None:
+    """The time a cell covers, as far as the floor rule needs it."""
+    if day is not None:
+        midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        if hour is None:
+            return midnight, midnight + timedelta(days=1)
+        return midnight + timedelta(hours=hour), midnight + timedelta(hours=hour + 1)
+    start = shell.start or shell.request.start
+    end = shell.end or shell.request.end
+    return (start, end) if start is not None and end is not None else None
+
+
+def _day(key: str | None) -> date | None:
+    return None if key is None else date.fromisoformat(key)
+
+
+def _hour(key: str | None) -> int | None:
+    if key is None:
+        return None
+    if not _HOUR.fullmatch(key) or int(key) > 23:
+        raise ValueError(f"{key!r} is not an hour")
+    return int(key)
+
+
+def _unexpected(request: EngagementRequest, problem: str) -> UnexpectedResponse:
+    return UnexpectedResponse(
+        f"/{request.endpoint}: {problem}", status=200, endpoint=str(request.endpoint)
+    )

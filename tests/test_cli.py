@@ -1,0 +1,115 @@
+"""The command line as a user runs it: `engagement-bot simulator` in its own process with our
+client pointed at it, and `engagement-bot demo`."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+import requests
+
+from bot.cli import main
+from bot.demo import run_demo
+from bot.engagement.http_client import HttpEngagementClient
+from bot.engagement.models import DAILY, HOURLY, Endpoint, EngagementRequest, UserAuth
+
+BRAND = UserAuth("1000000001-simtoken-sim_brand", "simsecret-sim_brand")
+
+
+@pytest.fixture(scope="module")
+def simulator_process() -> Iterator[str]:
+    """`python -m bot simulator` on a free port, as an operator starts it."""
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bot",
+            "simulator",
+            "--port",
+            "0",
+            "--mode",
+            "test",
+            "--start-time",
+            "2026-11-26T12:30:00Z",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline().strip()
+    try:
+        assert line.startswith("listening on http://127.0.0.1:")
+        yield line.removeprefix("listening on ")
+    finally:
+        proc.terminate()
+        proc.stdout.close()
+        assert proc.wait(timeout=10) == 0
+
+
+def test_client_fetches_every_endpoint_from_a_running_simulator(simulator_process: str):
+    url = simulator_process
+    client = HttpEngagementClient(
+        consumer_key="sim-consumer-key",
+        consumer_secret="sim-consumer-secret",
+        engagement_base_url=url,
+        oauth_base_url=url,
+    )
+    user = client.user_by_username("sim_brand").user
+    assert user is not None
+    posts = [p.id for p in client.user_posts(user.id, max_results=25).posts]
+    assert len(posts) == 25
+    totals = client.fetch(EngagementRequest(Endpoint.TOTALS, tuple(posts), ("favorites",), BRAND))
+    hourly = client.fetch(
+        EngagementRequest(Endpoint.HOURLY_28HR, tuple(posts), ("impressions",), BRAND, (HOURLY,))
+    )
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    end = datetime(2026, 11, 26, 12, tzinfo=UTC)
+    daily = client.fetch(
+        EngagementRequest(
+            Endpoint.HISTORICAL, tuple(posts), ("impressions",), BRAND, (DAILY,), start, end
+        )
+    )
+    assert hourly.start is not None
+    same_hours = client.fetch(
+        EngagementRequest(
+            Endpoint.HISTORICAL,
+            tuple(posts),
+            ("impressions",),
+            BRAND,
+            (HOURLY,),
+            hourly.start,
+            datetime(2026, 11, 26, 13, tzinfo=UTC),
+        )
+    )
+    for post_id in posts:
+        assert totals.value(post_id, "favorites") is not None
+        hours = hourly.hourly(post_id, "impressions")
+        assert len(hours) == 29
+        assert same_hours.hourly(post_id, "impressions") == hours  # /28hr == /historical
+        assert len(daily.daily(post_id, "impressions")) == 26  # 1-26 November
+    newest = posts[0]
+    ground = requests.get(f"{url}/_sim/series?tweet_id={newest}&metrics=impressions", timeout=10)
+    truth = ground.json()["buckets"]["impressions"]
+    for bucket, count in hourly.hourly(newest, "impressions").items():
+        assert truth.get(bucket.strftime("%Y-%m-%dT%H:%M:%SZ"), 0) == count
+
+
+def test_simulator_rejects_a_bad_option_with_exit_2(capsys: pytest.CaptureFixture[str]):
+    assert main(["simulator", "--mode", "party", "--port", "0"]) == 2
+    assert "mode must be one of normal, test, demo" in capsys.readouterr().err
+
+
+def test_demo_tours_the_foundation():
+    out = io.StringIO()
+    assert run_demo(out, now=datetime(2026, 11, 26, 12, 30, tzinfo=UTC)) == 0
+    text = out.getvalue()
+    assert "Connected @sim_brand (user 1000000001) through 3-legged OAuth" in text
+    assert "/totals for @sim_brand's newest Posts" in text
+    assert "n/a: X serves impressions and engagements on /totals for 90 days only" in text
+    assert "/28hr impressions of" in text
+    assert "/historical engagements of" in text
