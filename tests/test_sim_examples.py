@@ -163,3 +163,107 @@ def test_historical_default_window_echoes_now_to_the_second(sim: RunningSimulato
     assert reply.status == 200
     assert reply.json["start"] == "2026-10-29T13:00:00Z"  # ceil_hour(now) - 28 days
     assert reply.json["end"] == "2026-11-26T12:30:00Z"  # now, to the second (C7)
+
+
+# -- the remaining resolutions of examples/README.md, one test each -----------------------------
+
+
+def brand_ids(sim: RunningSimulator) -> list[str]:
+    return [
+        p["id"] for p in admin(sim, "GET", "posts?author=sim_brand")["posts"] if not p["deleted"]
+    ]
+
+
+def test_c9_floor_is_2014_09_01_or_one_year_by_option(sim: RunningSimulator):
+    request = {
+        "tweet_ids": brand_ids(sim)[:1],
+        "engagement_types": ["impressions"],
+        "groupings": {"g": {"group_by": ["tweet.id", "engagement.type"]}},
+        "start": "2014-09-01",
+        "end": "2014-09-20",
+    }
+    assert call(sim, "historical", request, auth=oauth()).status == 200
+    admin(sim, "PUT", "options", {"historical_floor": "365d"})
+    reply = call(sim, "historical", request, auth=oauth())
+    assert (reply.status, reply.errors) == (400, ["start must not be before 2025-11-26T12:00:00Z"])
+
+
+def test_c11_old_posts_keep_impressions_on_series_endpoints(sim: RunningSimulator):
+    old = next(
+        p
+        for p in admin(sim, "GET", "posts?author=sim_brand")["posts"]
+        if p["created_at"] < "2026-06-01"
+    )
+    request = {
+        "tweet_ids": [old["id"]],
+        "engagement_types": ["impressions"],
+        "groupings": {"g": {"group_by": ["tweet.id", "engagement.type"]}},
+    }
+    reply = call(sim, "historical", request, auth=oauth())
+    assert reply.status == 200
+    assert "unsupported_for_impressions_engagements_tweet_ids" not in reply.json
+    admin(sim, "PUT", "options", {"impressions_age_limit_endpoints": "totals,historical"})
+    reply = call(sim, "historical", request, auth=oauth())
+    assert reply.json["unsupported_for_impressions_engagements_tweet_ids"] == [old["id"]]
+
+
+def test_c15_bearer_on_historical_is_forbidden(sim: RunningSimulator):
+    request = {
+        "tweet_ids": brand_ids(sim)[:1],
+        "engagement_types": ["favorites", "retweets"],
+        "groupings": {"g": {"group_by": ["tweet.id", "engagement.type"]}},
+    }
+    reply = call(sim, "historical", request, auth=bearer(sim))
+    assert (reply.status, reply.errors) == (
+        403,
+        ["Forbidden to access metrics: favorites, retweets"],
+    )
+
+
+def test_c16_tiny_ids_are_unavailable_unless_defined_and_older_than_every_limit(
+    sim: RunningSimulator,
+):
+    request = {
+        "tweet_ids": ["123456789"],
+        "engagement_types": ["impressions", "video_views"],
+        "groupings": {"g": {"group_by": ["tweet.id", "engagement.type"]}},
+    }
+    reply = call(sim, "totals", request, auth=oauth())
+    assert reply.json["unavailable_tweet_ids"] == ["123456789"]
+    created = (SIM_START - timedelta(hours=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    admin(
+        sim,
+        "POST",
+        "posts",
+        {"id": "123456789", "author": "sim_brand", "created_at": created, "has_video": True},
+    )
+    reply = call(sim, "totals", request, auth=oauth())
+    assert reply.json["unsupported_for_impressions_engagements_tweet_ids"] == ["123456789"]
+    assert reply.json["unsupported_for_video_views_tweet_ids"] == ["123456789"]
+
+
+def test_c18_unsupported_video_views_list_without_an_errors_string(sim: RunningSimulator):
+    ancient = next(
+        p
+        for p in admin(sim, "GET", "posts?author=sim_brand")["posts"]
+        if p["created_at"] < "2021-01-01" and p["has_video"]
+    )
+    request = {
+        "tweet_ids": [ancient["id"]],
+        "engagement_types": ["favorites", "video_views"],
+        "groupings": {"grouping name": {"group_by": ["tweet.id", "engagement.type"]}},
+    }
+    doc = call(sim, "totals", request, auth=bearer(sim)).json
+    assert doc["unsupported_for_video_views_tweet_ids"] == [ancient["id"]]
+    assert doc["grouping name"][ancient["id"]]["video_views"] == "0"
+    assert "errors" not in doc
+
+
+def test_c19_the_documented_field_names_not_the_prose_ones(sim: RunningSimulator):
+    prose = {
+        "tweets": brand_ids(sim)[:1],
+        "engagements": ["favorites"],
+        "groupings": {"g": {"group_by": ["engagement.type"]}},
+    }
+    reply = call(sim, "totals", prose, auth=oauth())
+    assert (reply.status, reply.errors) == (400, ["Missing required field: tweet_ids"])
