@@ -215,7 +215,13 @@ class HttpEngagementClient:
             raise ValueError(f"invalid user ID: {user_id!r}")
         if not 5 <= max_results <= 100:
             raise ValueError("max_results must be between 5 and 100")
-        params = {"max_results": str(max_results), "tweet.fields": wire.v2.POST_FIELDS}
+        # The author expansion names the account, so one signed call also tells whose token it is.
+        params = {
+            "max_results": str(max_results),
+            "tweet.fields": wire.v2.POST_FIELDS,
+            "expansions": "author_id",
+            "user.fields": "username",
+        }
         if since_id is not None:
             params["since_id"] = wire.canonical_post_id(since_id)
         if until_id is not None:

@@ -1,0 +1,126 @@
+"""Settings: the environment of INTERFACE.md, read once at the entry point and checked whole.
+
+`Settings.from_env(environ)` reports every missing or malformed variable in one ConfigError.
+Only bot/cli.py passes os.environ in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.errors import ConfigError
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_X_API_URL = "https://data-api.x.com"
+DEFAULT_X_OAUTH_URL = "https://api.x.com"
+DEFAULT_DB = "./engagement.db"
+DEFAULT_PORT = 3000
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every variable of INTERFACE.md's configuration table; secrets hidden from repr."""
+
+    slack_bot_token: str | None = field(default=None, repr=False)
+    slack_signing_secret: str | None = field(default=None, repr=False)
+    slack_app_token: str | None = field(default=None, repr=False)
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = field(default=None, repr=False)
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    x_api_url: str = DEFAULT_X_API_URL
+    x_oauth_url: str = DEFAULT_X_OAUTH_URL
+    x_consumer_key: str | None = None
+    x_consumer_secret: str | None = field(default=None, repr=False)
+    x_bearer_token: str | None = field(default=None, repr=False)
+    db_path: Path = Path(DEFAULT_DB)
+    secret_key: str | None = field(default=None, repr=False)
+    timezone: str = "UTC"
+    public_url: str = f"http://localhost:{DEFAULT_PORT}"
+    port: int = DEFAULT_PORT
+
+    @property
+    def has_x_credentials(self) -> bool:
+        """False means: console, demo and query use the embedded simulator."""
+        return self.x_consumer_key is not None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        problems: list[str] = []
+
+        def get(name: str) -> str | None:
+            value = environ.get(name, "").strip()
+            return value or None
+
+        def url(name: str, default: str) -> str:
+            value = get(name) or default
+            if not value.startswith(("http://", "https://")):
+                problems.append(f"{name} must start with http:// or https:// (got {value!r})")
+            return value
+
+        port = DEFAULT_PORT
+        if (raw_port := get("PORT")) is not None:
+            if raw_port.isdigit() and 0 < int(raw_port) < 65536:
+                port = int(raw_port)
+            else:
+                problems.append(f"PORT must be a port number from 1 to 65535 (got {raw_port!r})")
+
+        timezone = get("ENGAGEMENT_TZ") or "UTC"
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            problems.append(
+                f"ENGAGEMENT_TZ must be an IANA zone such as Europe/Paris (got {timezone!r})"
+            )
+
+        key, secret = get("X_CONSUMER_KEY"), get("X_CONSUMER_SECRET")
+        if (key is None) != (secret is None):
+            problems.append("X_CONSUMER_KEY and X_CONSUMER_SECRET must be set together")
+        client_id, client_secret = get("SLACK_CLIENT_ID"), get("SLACK_CLIENT_SECRET")
+        if (client_id is None) != (client_secret is None):
+            problems.append("SLACK_CLIENT_ID and SLACK_CLIENT_SECRET must be set together")
+
+        settings = cls(
+            slack_bot_token=get("SLACK_BOT_TOKEN"),
+            slack_signing_secret=get("SLACK_SIGNING_SECRET"),
+            slack_app_token=get("SLACK_APP_TOKEN"),
+            slack_client_id=client_id,
+            slack_client_secret=client_secret,
+            slack_api_url=url("SLACK_API_URL", DEFAULT_SLACK_API_URL),
+            x_api_url=url("X_API_URL", DEFAULT_X_API_URL),
+            x_oauth_url=url("X_OAUTH_URL", DEFAULT_X_OAUTH_URL),
+            x_consumer_key=key,
+            x_consumer_secret=secret,
+            x_bearer_token=get("X_BEARER_TOKEN"),
+            db_path=Path(get("ENGAGEMENT_DB") or DEFAULT_DB),
+            secret_key=get("ENGAGEMENT_SECRET_KEY"),
+            timezone=timezone,
+            public_url=url("ENGAGEMENT_PUBLIC_URL", f"http://localhost:{port}"),
+            port=port,
+        )
+        if problems:
+            raise ConfigError(problems)
+        return settings
+
+
+# The variables Settings reads, for the README's table check.
+ENVIRONMENT_VARIABLES = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "SLACK_CLIENT_ID",
+    "SLACK_CLIENT_SECRET",
+    "SLACK_API_URL",
+    "X_API_URL",
+    "X_OAUTH_URL",
+    "X_CONSUMER_KEY",
+    "X_CONSUMER_SECRET",
+    "X_BEARER_TOKEN",
+    "ENGAGEMENT_DB",
+    "ENGAGEMENT_SECRET_KEY",
+    "ENGAGEMENT_TZ",
+    "ENGAGEMENT_PUBLIC_URL",
+    "PORT",
+)

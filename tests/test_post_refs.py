@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import pytest
+
+from bot.engagement.post_refs import PostRef, PostRefError, parse_post_ref
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1796874333705080832", PostRef("1796874333705080832")),
+        (" 0001796874333705080832 ", PostRef("1796874333705080832")),
+        ("https://x.com/acme/status/1796874333705080832", PostRef("1796874333705080832", "acme")),
+        (
+            "https://twitter.com/Acme_Co/status/1796874333705080832?s=20",
+            PostRef("1796874333705080832", "Acme_Co"),
+        ),
+        ("x.com/acme/status/1796874333705080832/photo/1", PostRef("1796874333705080832", "acme")),
+        (
+            "https://mobile.twitter.com/acme/statuses/1796874333705080832",
+            PostRef("1796874333705080832", "acme"),
+        ),
+        (
+            "<https://x.com/acme/status/1796874333705080832|x.com/acme/status/17968…>",
+            PostRef("1796874333705080832", "acme"),
+        ),
+        ("https://x.com/i/web/status/1796874333705080832", PostRef("1796874333705080832")),
+        ("https://x.com/i/status/1796874333705080832", PostRef("1796874333705080832")),
+    ],
+)
+def test_ids_and_urls(text: str, expected: PostRef):
+    assert parse_post_ref(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "abc",
+        "12a",
+        "-5",
+        "https://x.com/acme",
+        "https://example.com/acme/status/1",
+        "99999999999999999999",
+        "0",
+        "https://x.com/acme/status/",
+    ],
+)
+def test_rejects_what_is_not_a_post(text: str):
+    with pytest.raises(PostRefError, match="not a"):
+        parse_post_ref(text)
