@@ -436,3 +436,37 @@ def test_admin_interface_is_off_in_normal_mode():
 
     with start_simulator(mode="normal", start_time=SIM_START) as normal:
         assert requests.get(normal.url + "/_sim/state", timeout=5).status_code == 404
+
+
+def test_admin_adds_many_posts_at_once_or_none(sim: RunningSimulator):
+    before = len(admin(sim, "GET", "posts")["posts"])
+    added = admin(
+        sim,
+        "POST",
+        "posts",
+        {"posts": [{"author": "sim_brand", "age_hours": h} for h in (1, 2, 3)]},
+    )["posts"]
+    assert len(added) == 3
+    bad = requests.post(
+        sim.url + "/_sim/posts",
+        timeout=5,
+        json={
+            "posts": [{"author": "sim_brand", "age_hours": 4}, {"author": "nobody", "age_hours": 4}]
+        },
+    )
+    assert bad.status_code == 400
+    assert "post 2" in bad.json()["error"]
+    assert len(admin(sim, "GET", "posts")["posts"]) == before + 3
+
+
+def test_fault_replies_show_the_callers_own_window(sim: RunningSimulator):
+    admin(sim, "PUT", "rate-limits", {"default": {"totals": 5}})
+    ids = live_ids(sim, "sim_brand", 1)
+    call(sim, "totals", body(ids), auth=oauth())
+    set_faults(sim, {"queue": ["503"]})
+    reply = call(sim, "totals", body(ids), auth=oauth())
+    assert reply.status == 503
+    assert (reply.headers["x-per-minute-limit"], reply.headers["x-per-minute-remaining"]) == (
+        "5",
+        "4",
+    )

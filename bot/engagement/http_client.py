@@ -98,6 +98,10 @@ class HttpEngagementClient:
         self._timeout = (connect_timeout, read_timeout)
         self._clock = clock
         self._session = requests.Session()
+        # Room for the executor's worker threads, which share this session's connections.
+        pool = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=32)
+        self._session.mount("http://", pool)
+        self._session.mount("https://", pool)
         self._session.headers.update(
             {
                 "Accept-Encoding": "gzip",

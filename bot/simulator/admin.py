@@ -191,9 +191,24 @@ def _patch_account(state: SimState, request: SimRequest, args: list[str]) -> Any
 
 
 def _add_post(state: SimState, request: SimRequest, _: list[str]) -> Any:
-    post = state.universe.add_post(_body(request), now=state.now())
+    """One Post object, or `{"posts": [...]}` to add many with one rebuild of the model."""
+    doc = _body(request)
+    many = doc.get("posts") if set(doc) == {"posts"} else None
+    if many is not None and not isinstance(many, list):
+        raise AdminError(400, "posts must be a list of Post objects")
+    now = state.now()
+    added: list[Post] = []
+    try:
+        for item in many or [doc]:
+            added.append(state.universe.add_post(item, now=now))
+    except (UniverseError, TypeError, AttributeError) as error:
+        for post in added:  # all or nothing
+            del state.universe.posts[post.id]
+        raise AdminError(400, f"post {len(added) + 1}: {error}") from None
     state.universe_changed()
-    return _post_view(state, post)
+    if many is None:
+        return _post_view(state, added[0])
+    return {"posts": [_post_view(state, p) for p in added]}
 
 
 def _patch_post(state: SimState, request: SimRequest, args: list[str]) -> Any:

@@ -8,6 +8,7 @@ the app, so callers can still show that app's rate-limit headers.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 from collections.abc import Mapping
@@ -284,3 +285,17 @@ def authenticate_engagement(state: SimState, request: SimRequest) -> Identity:
     if not identity.app.engagement_api_enabled:
         raise AuthFailure(APP_NOT_AUTHORIZED, identity.app)
     return identity
+
+
+def claimed_app(state: SimState, request: SimRequest) -> App | None:
+    """The app a request names, without verifying it: for the rate-limit headers of replies
+    that are not counted (faults, 406), which should show that app's window (§2.3, §15)."""
+    scheme, credentials = split_authorization(request.header("authorization"))
+    with state.lock:
+        if scheme == "bearer":
+            with contextlib.suppress(AuthFailure):
+                return _authenticate_bearer(state, credentials).app
+        elif scheme == "oauth":
+            params = parse_oauth_header(request.header("authorization")) or {}
+            return state.universe.app_by_key(params.get("oauth_consumer_key", ""))
+    return None

@@ -100,7 +100,7 @@ def _answer(
 ) -> SimResponse:
     now_s = now.timestamp()
     default_limit = state.options.rate_limit(endpoint.value)
-    uncounted = rate_headers(state.limiter.peek(limit=default_limit, window_s=60, now_s=now_s))
+    uncounted = _uncounted_headers(state, request, endpoint, now_s)
 
     if action == "reset":
         return SimResponse(0, reset=True)
@@ -117,16 +117,9 @@ def _answer(
     try:
         identity = auth.authenticate_engagement(state, request)
     except auth.AuthFailure as failure:
-        headers = uncounted
-        if failure.app is not None:
-            limit = failure.app.rate_limit(endpoint.value, default_limit)
-            current = state.limiter.current(
-                failure.app.name, endpoint.value, limit=limit, window_s=60, now_s=now_s
-            )
-            headers = rate_headers(current)
-            outcome.app = failure.app.name
+        outcome.app = failure.app.name if failure.app else None
         reason = f"Your account could not be authenticated. Reason: {failure.reason}"
-        return SimResponse.errors(401, reason, headers=headers, always_gzip=True)
+        return SimResponse.errors(401, reason, headers=uncounted, always_gzip=True)
     outcome.auth_mode, outcome.app = identity.mode, identity.app.name
     outcome.user = identity.account.user_id if identity.account else None
 
@@ -175,6 +168,21 @@ def _answer(
         if status == 200 and outcome.user is not None:
             state.usage.setdefault(now.strftime("%Y-%m"), set()).add(outcome.user)
     return reply(status, payload)
+
+
+def _uncounted_headers(
+    state: SimState, request: SimRequest, endpoint: Endpoint, now_s: float
+) -> dict[str, str]:
+    """Headers for a reply that is not counted: the claimed app's window as it stands, or the
+    default limit when no app can be identified (§9.2)."""
+    default_limit = state.options.rate_limit(endpoint.value)
+    app = auth.claimed_app(state, request)
+    if app is None:
+        return rate_headers(state.limiter.peek(limit=default_limit, window_s=60, now_s=now_s))
+    limit = app.rate_limit(endpoint.value, default_limit)
+    return rate_headers(
+        state.limiter.current(app.name, endpoint.value, limit=limit, window_s=60, now_s=now_s)
+    )
 
 
 def _truncate_mode(state: SimState) -> str:

@@ -1,0 +1,364 @@
+"""Run a plan's calls against X: bounded concurrency, pacing, retries, and per-Post refusals.
+
+`Executor.run(calls)` sends every PlannedCall through an EngagementClient on a small thread
+pool and returns one CallOutcome per call, in plan order. Per call (CONTRACT §9.3):
+
+* pacing: a RateLimiter per endpoint (one client is one app) lets a request out only when the
+  window has room, so we wait for a reset rather than collect 429s;
+* 429: the limiter holds the endpoint for `retry_after` + 0–1 s of jitter, then the same
+  request is retried; 5xx and transport failures back off 1, 2, 4, 8, 16 s (+0–20 %, at most
+  60 s); each request is retried at most `max_retries` times;
+* 403 naming Posts: those IDs are recorded as not owned and the rest is sent again;
+* 400 "Tweet ID(s) are unavailable": the batch is bisected (within a request budget) to find
+  the protected Posts, and the rest is sent again;
+* anything else (400, 401, 403 on metrics, 404, 406, an unexpected reply) fails the call at
+  once: it means a bug or a revoked token, and retrying would hide it.
+
+Every ID of a call ends up in exactly one of `sent_ids` (answered), `not_owned`, `protected`
+or `unresolved` (failed with `error`): nothing is dropped silently. All waiting goes through
+the injected `sleep`, so tests drive time by hand.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from enum import Enum
+
+from bot.engagement.client import EngagementClient
+from bot.engagement.models import Auth, Endpoint, EngagementRequest, EngagementResult
+from bot.engagement.query import PlannedCall
+from bot.engagement.ratelimiter import RateLimiter, Ticket
+from bot.errors import EngagementAPIError, ForbiddenPosts, ProtectedPosts, RateLimited
+
+log = logging.getLogger(__name__)
+
+BACKOFF_CAP_S = 60.0
+# Replies the server counts against the window: their headers describe it exactly (§9.2).
+# Injected faults, 401s and 429s are not counted and may show other numbers.
+_COUNTED_STATUSES = frozenset({200, 400, 403})
+
+
+@dataclass(frozen=True)
+class RequestLog:
+    """One HTTP attempt, for the service's API-call log (no tokens: `owner` is a user ID)."""
+
+    endpoint: Endpoint
+    owner: str | None
+    ids: int
+    status: int  # 0 when no response arrived (connection error, timeout, truncated body)
+    elapsed: float  # seconds, on the executor's monotonic clock
+    retry: int  # 0 for the first send of a request, n for its n-th retry
+    error: str | None = None  # the exception's class name when the attempt failed
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    """What became of one PlannedCall. IDs are the call's own strings.
+
+    `sent_ids` are answered by `result`; `not_owned` were named by a 403; `protected` were
+    isolated by bisecting a 400; `unresolved` got no answer and failed with `error`.
+    """
+
+    call: PlannedCall
+    sent_ids: tuple[str, ...]
+    result: EngagementResult | None
+    error: EngagementAPIError | None
+    attempts: int
+    not_owned: tuple[str, ...] = ()
+    protected: tuple[str, ...] = ()
+    unresolved: tuple[str, ...] = ()
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+
+@dataclass(frozen=True)
+class Execution:
+    outcomes: tuple[CallOutcome, ...]  # in plan order
+    requests_sent: int
+
+    @property
+    def results(self) -> tuple[EngagementResult, ...]:
+        return tuple(o.result for o in self.outcomes if o.result is not None)
+
+    @property
+    def failed(self) -> tuple[CallOutcome, ...]:
+        return tuple(o for o in self.outcomes if o.failed)
+
+    @property
+    def not_owned(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(i for o in self.outcomes for i in o.not_owned))
+
+    @property
+    def protected(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(i for o in self.outcomes for i in o.protected))
+
+
+class _Probe(Enum):
+    CLEAN = "clean"
+    PROTECTED = "protected"
+    UNRESOLVED = "unresolved"
+
+
+@dataclass
+class _Run:
+    """One call's progress; touched by one worker thread only."""
+
+    call: PlannedCall
+    auth: Auth
+    attempts: int = 0
+    not_owned: list[str] = field(default_factory=list)
+    protected: list[str] = field(default_factory=list)
+    unresolved: list[str] = field(default_factory=list)
+    error: EngagementAPIError | None = None
+    clean: list[tuple[tuple[str, ...], EngagementResult]] = field(default_factory=list)
+    budget: int = 0  # bisection probes left
+
+    def without_not_owned(self, ids: Sequence[str]) -> list[str]:
+        gone = set(self.not_owned)
+        return [i for i in ids if i not in gone]
+
+    def outcome(self, sent: Sequence[str], result: EngagementResult | None) -> CallOutcome:
+        return CallOutcome(
+            call=self.call,
+            sent_ids=tuple(sent) if result is not None else (),
+            result=result,
+            error=self.error if self.unresolved else None,
+            attempts=self.attempts,
+            not_owned=tuple(self.not_owned),
+            protected=tuple(self.protected),
+            unresolved=tuple(self.unresolved),
+        )
+
+
+class Executor:
+    """Runs PlannedCalls through one app's EngagementClient; see the module docstring.
+
+    `auth_for(owner)` gives the Auth for a call's owner (None: app-only); if it raises, that
+    is a bug and stops the run. Keep one Executor (or pass one `limiter`) per app for the
+    process's life, so every run paces against the same windows.
+    """
+
+    def __init__(
+        self,
+        client: EngagementClient,
+        *,
+        auth_for: Callable[[str | None], Auth],
+        sleep: Callable[[float], None],
+        monotonic: Callable[[], float],
+        max_workers: int = 4,
+        max_retries: int = 5,
+        rng: random.Random | None = None,
+        on_request: Callable[[RequestLog], None] | None = None,
+        protected_bisect_budget: int = 16,
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        if max_workers < 1 or max_retries < 0 or protected_bisect_budget < 0:
+            raise ValueError("max_workers must be ≥ 1; max_retries and the budget ≥ 0")
+        self._client = client
+        self._auth_for = auth_for
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self._max_workers = max_workers
+        self._max_retries = max_retries
+        self._rng = rng or random.Random()
+        self._on_request = on_request
+        self._bisect_budget = protected_bisect_budget
+        # Kept across runs (and shareable between executors of one app): what a run learnt
+        # about the windows still holds for the next one.
+        self.limiter = limiter or RateLimiter(monotonic=monotonic, sleep=sleep)
+
+    def run(self, calls: Sequence[PlannedCall]) -> Execution:
+        if not calls:
+            return Execution((), 0)
+        workers = min(self._max_workers, len(calls))
+        with ThreadPoolExecutor(workers, thread_name_prefix="x-executor") as pool:
+            futures = [pool.submit(self._run_call, call) for call in calls]
+            try:
+                outcomes = tuple(f.result() for f in futures)
+            except BaseException:
+                # A bug (not an API failure): stop what has not started, surface it as is.
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+        return Execution(outcomes, sum(o.attempts for o in outcomes))
+
+    # --- one call ----------------------------------------------------------------------------
+
+    def _run_call(self, call: PlannedCall) -> CallOutcome:
+        run = _Run(call, self._auth_for(call.owner), budget=self._bisect_budget)
+        ids = list(dict.fromkeys(call.post_ids))
+        try:
+            result, sent = self._fetch_owned(run, ids)
+        except ProtectedPosts as error:
+            return self._isolate_protected(run, run.without_not_owned(ids), error)
+        except EngagementAPIError as error:
+            run.error, run.unresolved = error, run.without_not_owned(ids)
+            log.warning("X API %s failed after %d attempts: %s", call.endpoint, run.attempts, error)
+            return run.outcome((), None)
+        return run.outcome(sent, result)
+
+    def _fetch_owned(
+        self, run: _Run, ids: Sequence[str]
+    ) -> tuple[EngagementResult | None, list[str]]:
+        """Send `ids`, dropping and resending without the IDs a 403 names (§8.4, §9.3).
+
+        Each round removes at least one ID, so there are at most len(ids) resends. Returns
+        (None, []) when every ID was foreign.
+        """
+        ids = list(ids)
+        while ids:
+            try:
+                return self._send(run, ids), ids
+            except ForbiddenPosts as error:
+                named = {_canonical(i) for i in error.post_ids}
+                foreign = [i for i in ids if _canonical(i) in named]
+                if not foreign:
+                    raise  # it names none of ours: resending would get the same answer
+                run.not_owned.extend(foreign)
+                log.info(
+                    "X API %s: %d Post(s) not owned by the token", run.call.endpoint, len(foreign)
+                )
+                ids = [i for i in ids if _canonical(i) not in named]
+        return None, []
+
+    def _isolate_protected(self, run: _Run, ids: list[str], error: ProtectedPosts) -> CallOutcome:
+        """Bisect a batch X refused for a protected Post, then send the rest once more."""
+        run.error = error
+        self._bisect(run, ids)
+        settled = set(run.protected) | set(run.unresolved)
+        clean = [i for i in run.without_not_owned(ids) if i not in settled]
+        log.info("X API %s: %d protected Post(s) isolated", run.call.endpoint, len(run.protected))
+        if not clean:
+            return run.outcome((), None)
+        if len(run.clean) == 1 and list(run.clean[0][0]) == clean:
+            return run.outcome(clean, run.clean[0][1])  # one probe already answered them all
+        try:
+            result, sent = self._fetch_owned(run, clean)
+        except EngagementAPIError as final:
+            run.error = final
+            run.unresolved.extend(run.without_not_owned(clean))
+            return run.outcome((), None)
+        return run.outcome(sent, result)
+
+    def _bisect(self, run: _Run, group: list[str]) -> None:
+        """`group` holds at least one protected Post: split until each one stands alone.
+
+        A Post found by elimination (its sibling half came back clean) is not probed alone.
+        """
+        if not group:
+            return
+        if len(group) == 1:
+            run.protected.append(group[0])
+            return
+        half = len(group) // 2
+        left, right = group[:half], group[half:]
+        verdict = self._probe(run, left)
+        if verdict is _Probe.CLEAN:
+            # The protected Post is not on the left, so it is on the right: no probe needed.
+            self._bisect(run, run.without_not_owned(right))
+            return
+        if verdict is _Probe.PROTECTED:
+            self._bisect(run, run.without_not_owned(left))
+        if self._probe(run, right) is _Probe.PROTECTED:
+            self._bisect(run, run.without_not_owned(right))
+
+    def _probe(self, run: _Run, group: list[str]) -> _Probe:
+        group = run.without_not_owned(group)
+        if not group:
+            return _Probe.CLEAN
+        if run.budget <= 0:
+            run.unresolved.extend(group)
+            return _Probe.UNRESOLVED
+        run.budget -= 1
+        try:
+            result, sent = self._fetch_owned(run, group)
+        except ProtectedPosts:
+            return _Probe.PROTECTED
+        except EngagementAPIError as error:
+            run.error = error
+            run.unresolved.extend(run.without_not_owned(group))
+            return _Probe.UNRESOLVED
+        if result is not None:
+            run.clean.append((tuple(sent), result))
+        return _Probe.CLEAN
+
+    # --- one request, with retries -----------------------------------------------------------
+
+    def _send(self, run: _Run, ids: Sequence[str]) -> EngagementResult:
+        call = run.call
+        request = EngagementRequest(
+            endpoint=call.endpoint,
+            post_ids=tuple(ids),
+            metrics=call.metrics,
+            auth=run.auth,
+            groupings=(call.grouping,),
+            start=call.start,
+            end=call.end,
+        )
+        retry = 0
+        while True:
+            ticket = self.limiter.acquire(str(call.endpoint))
+            run.attempts += 1
+            started = self._monotonic()
+            try:
+                result = self._client.fetch(request)
+            except EngagementAPIError as error:
+                self._settle(ticket, error)
+                self._report(call, len(ids), started, retry, error)
+                if not error.retryable or retry >= self._max_retries:
+                    raise
+                retry += 1
+                self._wait_before_retry(call.endpoint, error, retry)
+                continue
+            except BaseException:
+                self.limiter.release(ticket)
+                raise
+            self.limiter.observe(ticket, result.rate_limit)
+            self._report(call, len(ids), started, retry, None)
+            return result
+
+    def _settle(self, ticket: Ticket, error: EngagementAPIError) -> None:
+        """Tell the limiter what the failed attempt says about the window."""
+        if isinstance(error, RateLimited):
+            wait = error.retry_after + self._rng.uniform(0.0, 1.0)
+            self.limiter.rate_limited(ticket, wait, error.rate_limit)
+        elif error.status in _COUNTED_STATUSES:
+            self.limiter.observe(ticket, error.rate_limit)
+        else:
+            self.limiter.release(ticket)
+
+    def _wait_before_retry(self, endpoint: Endpoint, error: EngagementAPIError, retry: int) -> None:
+        if isinstance(error, RateLimited):
+            # The limiter now holds the endpoint until the reset; acquire() does the waiting,
+            # once for every thread rather than once per thread.
+            log.info("X API %s rate limited; retry %d after the reset", endpoint, retry)
+            return
+        delay = min(2.0 ** (retry - 1) * (1.0 + self._rng.uniform(0.0, 0.2)), BACKOFF_CAP_S)
+        log.info("X API %s: %s; retry %d in %.1f s", endpoint, type(error).__name__, retry, delay)
+        self._sleep(delay)
+
+    def _report(
+        self,
+        call: PlannedCall,
+        ids: int,
+        started: float,
+        retry: int,
+        error: EngagementAPIError | None,
+    ) -> None:
+        if self._on_request is not None:
+            status = 200 if error is None else error.status
+            elapsed = self._monotonic() - started
+            name = None if error is None else type(error).__name__
+            self._on_request(
+                RequestLog(call.endpoint, call.owner, ids, status, elapsed, retry, name)
+            )
+
+
+def _canonical(post_id: str) -> str:
+    """Match IDs as numbers: X answers with canonical decimals ('007' is '7')."""
+    return str(int(post_id)) if post_id.isdigit() else post_id

@@ -1,0 +1,129 @@
+"""Reports as text for the command line: an aligned table, CSV, or JSON (`query --format`)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from bot.engagement.query import Granularity, Reason, Report, explain
+
+FORMATS = ("table", "csv", "json")
+
+
+def render(report: Report, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(as_json(report), indent=2) + "\n"
+    if fmt == "csv":
+        return as_csv(report)
+    if fmt == "table":
+        return as_table(report)
+    raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+
+
+def _bucket(key: datetime | date) -> str:
+    if isinstance(key, datetime):
+        return key.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return key.isoformat()
+
+
+def as_json(report: Report) -> dict[str, Any]:
+    query = report.query
+    doc: dict[str, Any] = {
+        "granularity": query.granularity.value,
+        "metrics": list(query.metrics),
+        "fetched_at": _bucket(report.fetched_at) if report.fetched_at else None,
+        "calls_made": report.calls_made,
+    }
+    if query.granularity is Granularity.TOTAL:
+        doc["totals"] = {
+            post: {
+                metric: {"value": v.count}
+                | ({"missing": v.reason.value} if v.reason else {})
+                | ({"partial": True} if v.partial else {})
+                for metric, v in metrics.items()
+            }
+            for post, metrics in report.totals.items()
+        }
+    else:
+        doc["series"] = {
+            post: {
+                metric: {_bucket(k): v for k, v in buckets.items()}
+                for metric, buckets in metrics.items()
+            }
+            for post, metrics in report.series.items()
+        }
+    doc["missing"] = [
+        {"post_id": post, "metric": metric, "reason": reason.value, "why": explain(reason)}
+        for (post, metric), reason in report.missing.items()
+    ]
+    return doc
+
+
+def as_csv(report: Report) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    if report.query.granularity is Granularity.TOTAL:
+        writer.writerow(["post_id", "metric", "value", "missing"])
+        for post, metrics in report.totals.items():
+            for metric, v in metrics.items():
+                writer.writerow(
+                    [
+                        post,
+                        metric,
+                        "" if v.count is None else v.count,
+                        v.reason.value if v.reason else "",
+                    ]
+                )
+    else:
+        writer.writerow(["post_id", "metric", "bucket", "value"])
+        for post, series in report.series.items():
+            for metric, buckets in series.items():
+                for key, value in buckets.items():
+                    writer.writerow([post, metric, _bucket(key), "" if value is None else value])
+        for (post, metric), reason in report.missing.items():
+            writer.writerow([post, metric, "", f"missing: {reason.value}"])
+    return out.getvalue()
+
+
+def as_table(report: Report) -> str:
+    metrics = list(report.query.metrics)
+    lines: list[str] = []
+    if report.query.granularity is Granularity.TOTAL:
+        width = max([len(m) for m in metrics] + [9]) + 2
+        lines.append("Post ID".ljust(22) + "".join(m.rjust(width) for m in metrics))
+        for post, values in report.totals.items():
+            cells = "".join(
+                _cell(values[m].count if m in values else None).rjust(width) for m in metrics
+            )
+            lines.append(post.ljust(22) + cells)
+    else:
+        for post, series in report.series.items():
+            lines.append(f"Post {post}")
+            shown = [m for m in metrics if m in series]
+            width = max([len(m) for m in shown] + [9]) + 2
+            lines.append("  " + "bucket".ljust(20) + "".join(m.rjust(width) for m in shown))
+            keys = sorted({k for m in shown for k in series[m]}, key=_bucket)
+            for key in keys:
+                cells = "".join(_cell(series[m].get(key)).rjust(width) for m in shown)
+                lines.append("  " + _bucket(key).ljust(20) + cells)
+    lines.extend(_footnotes(report.missing))
+    lines.append(f"({report.calls_made} API call{'s' if report.calls_made != 1 else ''})")
+    return "\n".join(lines) + "\n"
+
+
+def _cell(count: int | None) -> str:
+    return "n/a" if count is None else f"{count:,}"
+
+
+def _footnotes(missing: Mapping[tuple[str, str], Reason]) -> list[str]:
+    by_reason: dict[Reason, list[str]] = {}
+    for (post, metric), reason in missing.items():
+        by_reason.setdefault(reason, []).append(f"{metric} of {post}")
+    return [
+        f"n/a {explain(reason)}: {', '.join(items[:6])}{' …' if len(items) > 6 else ''}"
+        for reason, items in by_reason.items()
+    ]
