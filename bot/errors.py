@@ -4,6 +4,7 @@
     ├── ConfigError            Settings.from_env; lists every problem at once
     ├── UserFacingError        shown to the person who typed the command
     │   └── UsageError         the text didn't parse; says what was expected
+    ├── SecretKeyError         the token key is malformed, exposed, or doesn't match the tokens
     └── EngagementAPIError     raised by any EngagementClient (bot.engagement.client)
         ├── TransportError     connection reset, timeout, truncated or undecodable body
         ├── UnexpectedResponse a status or a 200 body the contract does not describe
@@ -50,6 +51,12 @@ class UserFacingError(BotError):
 
 class UsageError(UserFacingError):
     """Raised by the parsers when text does not fit the grammar; says what was expected."""
+
+
+class SecretKeyError(BotError):
+    """Raised by bot.secrets and the store when the key that encrypts X tokens is malformed, sits
+    in a key file others can read, or does not match the stored tokens. Never shows a key or a
+    token."""
 
 
 class ErrorDetails(TypedDict, total=False):

@@ -1,0 +1,129 @@
+"""Connected X accounts and their tokens, encrypted before they reach SQL.
+
+The plaintext of a token exists only in the UserAuth passed in or handed back; SQL parameters,
+the tracer and the file see ciphertext. The ciphertext also names its account, so a token row
+copied onto another account is refused rather than used.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from bot.engagement.models import UserAuth
+from bot.errors import SecretKeyError
+from bot.secrets import TokenCipher
+from bot.store.rows import Account
+from bot.store.sql import Db, instant, parse_instant
+
+_COLUMNS = "user_id, screen_name, workspace, connected_at"
+
+
+def save(
+    db: Db,
+    cipher: TokenCipher,
+    *,
+    user_id: str,
+    screen_name: str,
+    auth: UserAuth,
+    workspace: str | None,
+    now: datetime,
+) -> None:
+    owner = auth.user_id
+    if owner is not None and owner != user_id:
+        # The token's prefix is its user's ID (public), so naming it leaks nothing.
+        raise ValueError(f"the access token belongs to user {owner}, not {user_id}")
+    sealed = cipher.encrypt(_payload(user_id, auth), at=now)
+    db.execute(
+        f"""INSERT INTO accounts ({_COLUMNS}) VALUES (?, ?, ?, ?)
+        ON CONFLICT (user_id) DO UPDATE SET screen_name = excluded.screen_name,
+            workspace = excluded.workspace, connected_at = excluded.connected_at""",
+        (user_id, screen_name.removeprefix("@"), workspace, instant(now)),
+    )
+    db.execute(
+        """INSERT INTO account_tokens (user_id, ciphertext) VALUES (?, ?)
+        ON CONFLICT (user_id) DO UPDATE SET ciphertext = excluded.ciphertext""",
+        (user_id, sealed),
+    )
+    remember_user(db, user_id, screen_name.removeprefix("@"))
+
+
+def remember_user(db: Db, user_id: str, username: str) -> None:
+    db.execute(
+        """INSERT INTO users (user_id, username) VALUES (?, ?)
+        ON CONFLICT (user_id) DO UPDATE SET username = excluded.username""",
+        (user_id, username),
+    )
+
+
+def listed(db: Db, workspace: str | None) -> list[Account]:
+    rows = db.rows(
+        f"""SELECT {_COLUMNS} FROM accounts
+        WHERE ? IS NULL OR workspace IS NULL OR workspace = ?
+        ORDER BY screen_name COLLATE NOCASE, user_id""",
+        (workspace, workspace),
+    )
+    return [_account(row) for row in rows]
+
+
+def find(db: Db, user_id_or_handle: str) -> Account | None:
+    text = user_id_or_handle.strip()
+    if text.isdigit():
+        rows = db.rows(f"SELECT {_COLUMNS} FROM accounts WHERE user_id = ?", (text,))
+        if rows:
+            return _account(rows[0])
+    rows = db.rows(
+        f"SELECT {_COLUMNS} FROM accounts WHERE screen_name = ? COLLATE NOCASE",
+        (text.removeprefix("@"),),
+    )
+    return _account(rows[0]) if rows else None
+
+
+def auth(db: Db, cipher: TokenCipher, user_id: str) -> UserAuth | None:
+    rows = db.rows("SELECT ciphertext FROM account_tokens WHERE user_id = ?", (user_id,))
+    if not rows:
+        return None
+    try:
+        payload = json.loads(cipher.decrypt(rows[0][0]))
+    except SecretKeyError as error:
+        raise SecretKeyError(f"account {user_id}: {error}") from None
+    if payload.get("user_id") != user_id:
+        raise SecretKeyError(f"the stored tokens of account {user_id} belong to another account")
+    return UserAuth(payload["token"], payload["secret"])
+
+
+def remove(db: Db, user_id: str) -> bool:
+    db.execute("DELETE FROM account_tokens WHERE user_id = ?", (user_id,))
+    return db.execute("DELETE FROM accounts WHERE user_id = ?", (user_id,)).rowcount > 0
+
+
+def connected_ids(db: Db) -> frozenset[str]:
+    return frozenset(row[0] for row in db.rows("SELECT user_id FROM account_tokens"))
+
+
+def undecryptable(db: Db, cipher: TokenCipher) -> list[str]:
+    """User IDs whose tokens the cipher cannot decrypt."""
+    failed = []
+    for user_id, ciphertext in db.rows("SELECT user_id, ciphertext FROM account_tokens"):
+        try:
+            cipher.decrypt(ciphertext)
+        except SecretKeyError:
+            failed.append(user_id)
+    return failed
+
+
+def rotate(db: Db, cipher: TokenCipher) -> int:
+    rows = db.rows("SELECT user_id, ciphertext FROM account_tokens")
+    updates = [(cipher.rotate(ciphertext), user_id) for user_id, ciphertext in rows]
+    db.many("UPDATE account_tokens SET ciphertext = ? WHERE user_id = ?", updates)
+    return len(updates)
+
+
+def _payload(user_id: str, auth: UserAuth) -> bytes:
+    body = {"user_id": user_id, "token": auth.access_token, "secret": auth.access_token_secret}
+    return json.dumps(body).encode()
+
+
+def _account(row: tuple[str, str, str | None, str]) -> Account:
+    user_id, screen_name, workspace, connected_at = row
+    return Account(user_id, screen_name, workspace, parse_instant(connected_at))

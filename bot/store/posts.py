@@ -1,0 +1,117 @@
+"""Posts: who wrote them, when, their text, whether X still serves them, and refused owners."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from bot.engagement import snowflake
+from bot.engagement.query import PostInfo
+from bot.store.accounts import remember_user
+from bot.store.rows import PostRecord, PostState
+from bot.store.sql import Db, instant, json_list, parse_instant, post_ids
+
+_IN_IDS = "post_id IN (SELECT value FROM json_each(?))"
+
+
+def ensure(db: Db, ids: Iterable[str]) -> None:
+    """A row for each Post, so measurements can reference it before its author is known."""
+    db.execute(
+        "INSERT OR IGNORE INTO posts (post_id) SELECT value FROM json_each(?)",
+        (json_list(ids),),
+    )
+
+
+def infos(db: Db, ids: Iterable[str]) -> dict[str, PostInfo]:
+    wanted = post_ids(ids)
+    # An author whose token X refused for this Post reads as unknown: the planner must not
+    # try that token again, and the author has been looked up already.
+    rows = db.rows(
+        f"""SELECT post_id, author_id, created_at,
+            EXISTS (SELECT 1 FROM post_refusals r
+                    WHERE r.post_id = posts.post_id AND r.owner_id = posts.author_id)
+        FROM posts WHERE {_IN_IDS}""",
+        (json_list(wanted),),
+    )
+    stored = {post_id: (author, created, refused) for post_id, author, created, refused in rows}
+    result = {}
+    for post_id in wanted:
+        author, created, refused = stored.get(post_id, (None, None, False))
+        created_at = parse_instant(created) if created else snowflake.created_at(int(post_id))
+        result[post_id] = PostInfo(post_id, None if refused else author, created_at)
+    return result
+
+
+def unknown_authors(db: Db, ids: Iterable[str]) -> list[str]:
+    wanted = post_ids(ids)
+    settled = {
+        row[0]
+        for row in db.rows(
+            f"""SELECT post_id FROM posts
+            WHERE {_IN_IDS} AND (author_id IS NOT NULL OR state = 'deleted')""",
+            (json_list(wanted),),
+        )
+    }
+    return [post_id for post_id in wanted if post_id not in settled]
+
+
+def states(db: Db, ids: Iterable[str]) -> dict[str, PostState]:
+    wanted = post_ids(ids)
+    rows = db.rows(f"SELECT post_id, state FROM posts WHERE {_IN_IDS}", (json_list(wanted),))
+    stored = dict(rows)
+    return {post_id: PostState(stored.get(post_id, PostState.OK)) for post_id in wanted}
+
+
+def save(db: Db, records: Iterable[PostRecord]) -> int:
+    rows = []
+    users = {}
+    for record in records:
+        post_ids((record.post_id,))  # validate
+        created = None if record.created_at is None else instant(record.created_at)
+        rows.append((record.post_id, record.author_id, created, record.text))
+        if record.author_id is not None and record.author_username:
+            users[record.author_id] = record.author_username
+    db.many(
+        """INSERT INTO posts (post_id, author_id, created_at, text) VALUES (?, ?, ?, ?)
+        ON CONFLICT (post_id) DO UPDATE SET
+            author_id = COALESCE(excluded.author_id, posts.author_id),
+            created_at = COALESCE(excluded.created_at, posts.created_at),
+            text = COALESCE(excluded.text, posts.text)""",
+        rows,
+    )
+    for user_id, username in users.items():
+        remember_user(db, user_id, username)
+    return len(rows)
+
+
+def mark(db: Db, ids: Iterable[str], state: str, now: datetime) -> None:
+    checked = PostState(state)  # ValueError for anything else
+    db.many(
+        """INSERT INTO posts (post_id, state, state_at) VALUES (?, ?, ?)
+        ON CONFLICT (post_id) DO UPDATE SET state = excluded.state, state_at = excluded.state_at""",
+        [(post_id, checked.value, instant(now)) for post_id in post_ids(ids)],
+    )
+
+
+def mark_not_owned_by(db: Db, ids: Iterable[str], owner_id: str) -> None:
+    wanted = post_ids(ids)
+    ensure(db, wanted)
+    db.many(
+        "INSERT OR IGNORE INTO post_refusals (post_id, owner_id) VALUES (?, ?)",
+        [(post_id, owner_id) for post_id in wanted],
+    )
+    db.execute(
+        f"UPDATE posts SET author_id = NULL WHERE {_IN_IDS} AND author_id = ?",
+        (json_list(wanted), owner_id),
+    )
+
+
+def refused_owners(db: Db, ids: Iterable[str]) -> dict[str, frozenset[str]]:
+    rows = db.rows(
+        f"SELECT post_id, owner_id FROM post_refusals WHERE {_IN_IDS}",
+        (json_list(post_ids(ids)),),
+    )
+    found: dict[str, set[str]] = {}
+    for post_id, owner_id in rows:
+        found.setdefault(post_id, set()).add(owner_id)
+    return {post_id: frozenset(owners) for post_id, owners in found.items()}

@@ -1,0 +1,217 @@
+"""Measurements: totals snapshots, hourly and daily buckets, leaderboards, refresh times."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+from bot.engagement.query import Granularity
+from bot.store import posts
+from bot.store.rows import SeriesRow, TotalsRow
+from bot.store.sql import (
+    Db,
+    day,
+    hour,
+    instant,
+    json_list,
+    names,
+    parse_day,
+    parse_instant,
+    post_ids,
+)
+
+K = TypeVar("K")
+
+_IN_IDS = "post_id IN (SELECT value FROM json_each(?))"
+_IN_METRICS = "metric IN (SELECT value FROM json_each(?))"
+
+
+def save_totals(db: Db, rows: Iterable[TotalsRow], taken_at: datetime) -> int:
+    at = instant(taken_at)
+    params = [(row.post_id, row.metric, at, row.value) for row in rows]
+    ids = post_ids(post_id for post_id, *_ in params)
+    posts.ensure(db, ids)
+    changed = db.many(
+        """INSERT INTO totals (post_id, metric, taken_at, value) VALUES (?, ?, ?, ?)
+        ON CONFLICT (post_id, metric, taken_at) DO UPDATE SET value = excluded.value
+            WHERE totals.value != excluded.value""",
+        params,
+    )
+    note_refreshed(db, ids, Granularity.TOTAL, taken_at)
+    return changed
+
+
+def save_hourly(db: Db, rows: Iterable[SeriesRow], fetched_at: datetime | None) -> int:
+    params = [(row.post_id, row.metric, hour(row.bucket), row.value) for row in rows]
+    ids = post_ids(post_id for post_id, *_ in params)
+    posts.ensure(db, ids)
+    changed = db.many(
+        """INSERT INTO hourly (post_id, metric, hour, value) VALUES (?, ?, ?, ?)
+        ON CONFLICT (post_id, metric, hour) DO UPDATE SET value = excluded.value
+            WHERE hourly.value != excluded.value""",
+        params,
+    )
+    if fetched_at is not None:
+        note_refreshed(db, ids, Granularity.HOUR, fetched_at)
+    return changed
+
+
+def save_daily(db: Db, rows: Iterable[SeriesRow], fetched_at: datetime | None) -> int:
+    params = [(row.post_id, row.metric, day(row.bucket), row.value) for row in rows]
+    ids = post_ids(post_id for post_id, *_ in params)
+    posts.ensure(db, ids)
+    changed = db.many(
+        """INSERT INTO daily (post_id, metric, day, value) VALUES (?, ?, ?, ?)
+        ON CONFLICT (post_id, metric, day) DO UPDATE SET value = excluded.value
+            WHERE daily.value != excluded.value""",
+        params,
+    )
+    earliest: dict[tuple[str, str], str] = {}
+    for post_id, metric, bucket, _ in params:
+        key = (post_id, metric)
+        earliest[key] = min(bucket, earliest.get(key, bucket))
+    _recompute_running_totals(db, earliest)
+    if fetched_at is not None:
+        note_refreshed(db, ids, Granularity.DAY, fetched_at)
+    return changed
+
+
+def _recompute_running_totals(db: Db, earliest: dict[tuple[str, str], str]) -> None:
+    """Bring `running_total` up to date from each (Post, metric)'s earliest written day on.
+
+    Earlier days are untouched, so the running total just before that day is the base. Rows
+    whose running total is already right are not rewritten.
+    """
+    db.many(
+        """UPDATE daily SET running_total = fresh.running
+        FROM (
+            SELECT day, SUM(value) OVER (ORDER BY day) + COALESCE((
+                SELECT running_total FROM daily AS before
+                WHERE before.post_id = :post AND before.metric = :metric AND before.day < :from
+                ORDER BY before.day DESC LIMIT 1), 0) AS running
+            FROM daily WHERE post_id = :post AND metric = :metric AND day >= :from
+        ) AS fresh
+        WHERE daily.post_id = :post AND daily.metric = :metric AND daily.day = fresh.day
+            AND daily.running_total != fresh.running""",
+        [{"post": p, "metric": m, "from": first} for (p, m), first in earliest.items()],
+    )
+
+
+def note_refreshed(db: Db, ids: Iterable[str], granularity: str, at: datetime) -> None:
+    kind = Granularity(granularity).value
+    # Never move a refresh time backwards: a late writer of older data isn't a fresher read.
+    db.many(
+        """INSERT INTO refreshes (post_id, granularity, refreshed_at) VALUES (?, ?, ?)
+        ON CONFLICT (post_id, granularity)
+            DO UPDATE SET refreshed_at = MAX(refreshed_at, excluded.refreshed_at)""",
+        [(post_id, kind, instant(at)) for post_id in post_ids(ids)],
+    )
+
+
+def last_refreshed(db: Db, ids: Iterable[str], granularity: str) -> dict[str, datetime]:
+    rows = db.rows(
+        f"SELECT post_id, refreshed_at FROM refreshes WHERE granularity = ? AND {_IN_IDS}",
+        (Granularity(granularity).value, json_list(post_ids(ids))),
+    )
+    return {post_id: parse_instant(at) for post_id, at in rows}
+
+
+def latest_totals(
+    db: Db, ids: Iterable[str], metrics: Iterable[str]
+) -> dict[str, dict[str, tuple[int, datetime]]]:
+    # Each newest snapshot is one seek to the end of its (Post, metric) key range.
+    newest = """SELECT {column} FROM totals WHERE post_id = p.value AND metric = m.value
+        ORDER BY taken_at DESC LIMIT 1"""
+    rows = db.rows(
+        f"""SELECT * FROM (
+            SELECT p.value, m.value, ({newest.format(column="value")}) AS newest_value,
+                ({newest.format(column="taken_at")}) AS taken_at
+            FROM json_each(?) AS p, json_each(?) AS m
+        ) WHERE taken_at IS NOT NULL""",
+        (json_list(post_ids(ids)), json_list(names(metrics))),
+    )
+    found: dict[str, dict[str, tuple[int, datetime]]] = {}
+    for post_id, metric, value, taken_at in rows:
+        found.setdefault(post_id, {})[metric] = (value, parse_instant(taken_at))
+    return found
+
+
+def totals_before(db: Db, post_id: str, metric: str, when: datetime) -> tuple[int, datetime] | None:
+    rows = db.rows(
+        """SELECT value, taken_at FROM totals
+        WHERE post_id = ? AND metric = ? AND taken_at <= ?
+        ORDER BY taken_at DESC LIMIT 1""",
+        (*post_ids((post_id,)), metric, instant(when)),
+    )
+    return (rows[0][0], parse_instant(rows[0][1])) if rows else None
+
+
+def read_hourly(
+    db: Db, ids: Iterable[str], metrics: Iterable[str], start: datetime, end: datetime
+) -> dict[str, dict[str, dict[datetime, int]]]:
+    sql = f"""SELECT post_id, metric, hour, value FROM hourly
+        WHERE {_IN_IDS} AND {_IN_METRICS} AND hour >= ? AND hour < ? ORDER BY hour"""
+    params = (json_list(post_ids(ids)), json_list(names(metrics)), instant(start), instant(end))
+    return _nest(db.rows(sql, params), parse_instant)
+
+
+def read_daily(
+    db: Db, ids: Iterable[str], metrics: Iterable[str], start: date, end: date
+) -> dict[str, dict[str, dict[date, int]]]:
+    sql = f"""SELECT post_id, metric, day, value FROM daily
+        WHERE {_IN_IDS} AND {_IN_METRICS} AND day >= ? AND day < ? ORDER BY day"""
+    params = (json_list(post_ids(ids)), json_list(names(metrics)), day(start), day(end))
+    return _nest(db.rows(sql, params), parse_day)
+
+
+def _nest(rows: list[Any], parse: Callable[[str], K]) -> dict[str, dict[str, dict[K, int]]]:
+    found: dict[str, dict[str, dict[K, int]]] = {}
+    for post_id, metric, bucket, value in rows:
+        found.setdefault(post_id, {}).setdefault(metric, {})[parse(bucket)] = value
+    return found
+
+
+LEADERBOARD_SQL = """
+    SELECT post_id, total FROM (
+        SELECT c.post_id AS post_id,
+            (SELECT d.running_total FROM daily AS d
+             WHERE d.post_id = c.post_id AND d.metric = :metric AND d.day < :until
+             ORDER BY d.day DESC LIMIT 1)
+            - COALESCE((SELECT d.running_total FROM daily AS d
+             WHERE d.post_id = c.post_id AND d.metric = :metric AND d.day < :since
+             ORDER BY d.day DESC LIMIT 1), 0) AS total
+        FROM {candidates} AS c
+        WHERE EXISTS (SELECT 1 FROM daily AS d
+            WHERE d.post_id = c.post_id AND d.metric = :metric
+                AND d.day >= :since AND d.day < :until)
+    )
+    ORDER BY total DESC, length(post_id), post_id
+    LIMIT :limit"""
+_ALL_POSTS = "posts"
+_GIVEN_POSTS = "(SELECT DISTINCT value AS post_id FROM json_each(:ids))"
+
+
+def leaderboard_query(
+    metric: str, since: date, until: date, ids: Iterable[str] | None, limit: int
+) -> tuple[str, dict[str, Any]]:
+    """The SQL and parameters of `leaderboard` (tests read its query plan)."""
+    params: dict[str, Any] = {"metric": metric, "since": day(since), "until": day(until)}
+    params["limit"] = limit
+    if ids is None:
+        return LEADERBOARD_SQL.format(candidates=_ALL_POSTS), params
+    params["ids"] = json_list(post_ids(ids))
+    return LEADERBOARD_SQL.format(candidates=_GIVEN_POSTS), params
+
+
+def leaderboard(
+    db: Db, metric: str, since: date, until: date, ids: Iterable[str] | None, limit: int
+) -> list[tuple[str, int]]:
+    """SUM(value) per Post over days [since, until), as the difference of two running totals.
+
+    Ties go to the smaller Post ID (numerically: canonical IDs compare by length first).
+    """
+    if limit <= 0 or since >= until:
+        return []
+    sql, params = leaderboard_query(metric, since, until, ids, limit)
+    return [(post_id, total) for post_id, total in db.rows(sql, params)]

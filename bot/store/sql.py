@@ -1,0 +1,107 @@
+"""How values are written in SQLite, and the one connection wrapper the store's modules share.
+
+Instants are ISO-8601 UTC text of fixed width ("2026-11-26T12:30:00.000000Z") so that text order
+is time order and range queries can compare strings; days are "YYYY-MM-DD"; counts are integers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+Tracer = Callable[[str, Any], None]
+Params = Sequence[Any] | dict[str, Any]
+
+_INSTANT_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+
+
+class Db:
+    """A sqlite-utils Database plus executemany, which it lacks, routed through the same tracer."""
+
+    def __init__(self, database: Database, tracer: Tracer | None) -> None:
+        self.database = database
+        self._tracer = tracer
+
+    def execute(self, sql: str, params: Params = ()) -> sqlite3.Cursor:
+        return self.database.execute(sql, params)
+
+    def rows(self, sql: str, params: Params = ()) -> list[Any]:
+        return self.execute(sql, params).fetchall()
+
+    def many(self, sql: str, params: Sequence[Params]) -> int:
+        """Run `sql` once per parameter set; the number of rows it changed."""
+        if not params:
+            return 0
+        if self._tracer is not None:
+            self._tracer(sql, params)
+        return self.database.conn.executemany(sql, params).rowcount
+
+
+def instant(when: datetime) -> str:
+    if when.tzinfo is None or when.utcoffset() is None:
+        raise ValueError(f"{when!r} is naive; the store takes aware datetimes only")
+    return when.astimezone(UTC).strftime(_INSTANT_FORMAT)
+
+
+def parse_instant(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def hour(bucket: datetime | date) -> str:
+    if not isinstance(bucket, datetime):
+        raise TypeError(f"an hourly bucket is a datetime, not {bucket!r}")
+    if (bucket.minute, bucket.second, bucket.microsecond) != (0, 0, 0):
+        raise ValueError(f"an hourly bucket starts on the hour, not at {bucket.isoformat()}")
+    return instant(bucket)
+
+
+def day(bucket: datetime | date) -> str:
+    # A datetime is a date too; taking its date part silently would hide a caller's mix-up.
+    if isinstance(bucket, datetime):
+        raise TypeError(f"a daily bucket is a date, not the datetime {bucket.isoformat()}")
+    return bucket.isoformat()
+
+
+def parse_day(text: str) -> date:
+    return date.fromisoformat(text)
+
+
+def post_ids(ids: Iterable[str]) -> list[str]:
+    """Distinct canonical Post IDs in first-seen order; ValueError names a malformed one."""
+    if isinstance(ids, str):
+        raise TypeError("pass an iterable of Post IDs, not one string")
+    seen: dict[str, None] = {}
+    for post_id in ids:
+        if not (post_id.isascii() and post_id.isdigit() and post_id == str(int(post_id))):
+            raise ValueError(f"{post_id!r} is not a canonical Post ID (decimal digits)")
+        seen[post_id] = None
+    return list(seen)
+
+
+def names(values: Iterable[str]) -> list[str]:
+    if isinstance(values, str):
+        raise TypeError("pass an iterable of names, not one string")
+    return list(dict.fromkeys(values))
+
+
+def json_list(values: Iterable[str]) -> str:
+    """One parameter for `IN (SELECT value FROM json_each(?))`: no limit on the list's length."""
+    return json.dumps(list(values))
+
+
+def month_range(month: str) -> tuple[str, str]:
+    """ "YYYY-MM" → the instants [first moment of the month, first moment of the next)."""
+    match = _MONTH.fullmatch(month)
+    if match is None or not 1 <= int(match[2]) <= 12:
+        raise ValueError(f"{month!r} is not a month (YYYY-MM)")
+    year, number = int(match[1]), int(match[2])
+    start = datetime(year, number, 1, tzinfo=UTC)
+    end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=UTC)
+    return instant(start), instant(end)

@@ -1,0 +1,314 @@
+"""Store: the engagement bot's one SQLite file, behind intention-named methods.
+
+Every write method runs in a transaction, and `transaction()` groups several into one: a crash
+or an exception part-way leaves the rows as they were before it began. One connection serves
+every thread; a re-entrant lock makes each method (and each whole transaction) exclusive, so
+one thread's half-done transaction is never seen or joined by another.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from bot.engagement.models import UserAuth
+from bot.engagement.query import PostInfo
+from bot.errors import SecretKeyError
+from bot.secrets import TokenCipher
+from bot.store import accounts, posts, series
+from bot.store import usage as usage_log
+from bot.store.rows import Account, PostRecord, PostState, SeriesRow, TotalsRow, Usage
+from bot.store.schema import MIGRATIONS
+from bot.store.sql import Db, Tracer
+from bot.store.sql import post_ids as checked_post_ids
+
+MEMORY = ":memory:"
+BUSY_TIMEOUT_SECONDS = 10.0  # how long to wait for another process's write (the CLI's, say)
+
+
+class Store:
+    def __init__(self, db: Database, *, cipher: TokenCipher, tracer: Tracer | None, name: str):
+        self._db = Db(db, tracer)
+        self._cipher = cipher
+        self._name = name
+        self._lock = threading.RLock()
+        self._depth = 0
+
+    @classmethod
+    def open(cls, path: str | Path, *, cipher: TokenCipher, tracer: Tracer | None = None) -> Store:
+        """Open (creating if need be) the database at `path`, or ":memory:", and migrate it."""
+        name = str(path)
+        # One connection shared by threads under our lock; sqlite3's own check would refuse.
+        conn = sqlite3.connect(name, timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False)
+        db = Database(conn, tracer=tracer)
+        try:
+            if name != MEMORY:
+                db.enable_wal()  # readers in other processes keep reading while we write
+            db.execute("PRAGMA foreign_keys = ON")
+            MIGRATIONS.apply(db)
+        except BaseException:
+            db.close()
+            raise
+        return cls(db, cipher=cipher, tracer=tracer, name=name)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.database.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({self._name!r})"
+
+    @property
+    def database(self) -> Database:
+        """The sqlite-utils Database, for tests and one-off inspection; writes go via methods."""
+        return self._db.database
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All or nothing. Nested blocks are savepoints: an inner failure that the caller
+        catches undoes only the inner block."""
+        with self._lock:
+            begin, commit, undo = _transaction_sql(self._depth)
+            self._db.execute(begin)
+            self._depth += 1
+            try:
+                yield
+            except BaseException:
+                self._depth -= 1
+                self._undo(undo)
+                raise
+            self._depth -= 1
+            try:
+                self._db.execute(commit)
+            except BaseException:
+                self._undo(undo)
+                raise
+
+    def _undo(self, statements: tuple[str, ...]) -> None:
+        # An error such as SQLITE_FULL may already have rolled the transaction back.
+        if self._db.database.conn.in_transaction:
+            for statement in statements:
+                self._db.execute(statement)
+
+    # --- accounts ------------------------------------------------------------------------------
+
+    def save_account(
+        self,
+        *,
+        user_id: str,
+        screen_name: str,
+        auth: UserAuth,
+        workspace: str | None,
+        now: datetime,
+    ) -> None:
+        """Add or replace a connected account and its (encrypted) tokens."""
+        with self.transaction():
+            accounts.save(
+                self._db,
+                self._cipher,
+                user_id=user_id,
+                screen_name=screen_name,
+                auth=auth,
+                workspace=workspace,
+                now=now,
+            )
+
+    def accounts(self, workspace: str | None = None) -> list[Account]:
+        """All accounts (None), or a workspace's plus those linked with no workspace."""
+        with self._lock:
+            return accounts.listed(self._db, workspace)
+
+    def account_auth(self, user_id: str) -> UserAuth | None:
+        """The decrypted tokens; SecretKeyError when the key does not match them."""
+        with self._lock:
+            return accounts.auth(self._db, self._cipher, user_id)
+
+    def find_account(self, user_id_or_handle: str) -> Account | None:
+        """By user ID, or by handle with or without "@", case-insensitive."""
+        with self._lock:
+            return accounts.find(self._db, user_id_or_handle)
+
+    def remove_account(self, user_id: str) -> bool:
+        """Forget the account and delete its tokens; False if it was not connected."""
+        with self.transaction():
+            return accounts.remove(self._db, user_id)
+
+    def connected_user_ids(self) -> frozenset[str]:
+        with self._lock:
+            return accounts.connected_ids(self._db)
+
+    def verify_key(self) -> None:
+        """Raise SecretKeyError, naming the accounts, unless the key opens every stored token."""
+        with self._lock:
+            failed = accounts.undecryptable(self._db, self._cipher)
+        if failed:
+            raise SecretKeyError(
+                f"the secret key does not match the stored X tokens of account(s) "
+                f"{', '.join(failed)}: restore the old key (listed after the new one) or "
+                f"disconnect and reconnect them"
+            )
+
+    def rotate_tokens(self) -> int:
+        """Re-encrypt every token under the cipher's first key; how many were rewritten."""
+        with self.transaction():
+            return accounts.rotate(self._db, self._cipher)
+
+    # --- Posts ---------------------------------------------------------------------------------
+
+    def post_infos(self, post_ids: Iterable[str]) -> dict[str, PostInfo]:
+        """Every ID: its author (None if unknown, or if X refused that author's token for it)
+        and its creation time (stored, else from the snowflake)."""
+        with self._lock:
+            return posts.infos(self._db, post_ids)
+
+    def unknown_authors(self, post_ids: Iterable[str]) -> list[str]:
+        """IDs, in the order given, whose author we never learned and that aren't deleted."""
+        with self._lock:
+            return posts.unknown_authors(self._db, post_ids)
+
+    def save_posts(self, records: Iterable[PostRecord]) -> None:
+        """Upsert; a None field keeps what is stored. Also remembers authors' usernames."""
+        with self.transaction():
+            posts.save(self._db, records)
+
+    def mark_posts(self, post_ids: Iterable[str], *, state: str, now: datetime) -> None:
+        """State "deleted" | "protected" | "ok" (ValueError for anything else)."""
+        with self.transaction():
+            posts.mark(self._db, post_ids, state, now)
+
+    def post_states(self, post_ids: Iterable[str]) -> dict[str, PostState]:
+        with self._lock:
+            return posts.states(self._db, post_ids)
+
+    def mark_not_owned_by(self, post_ids: Iterable[str], owner_id: str) -> None:
+        """A 403 said these aren't `owner_id`'s: forget that authorship and remember the
+        refusal, so post_infos never offers that owner for them again."""
+        with self.transaction():
+            posts.mark_not_owned_by(self._db, post_ids, owner_id)
+
+    def refused_owners(self, post_ids: Iterable[str]) -> dict[str, frozenset[str]]:
+        with self._lock:
+            return posts.refused_owners(self._db, post_ids)
+
+    # --- measurements --------------------------------------------------------------------------
+
+    def save_totals(self, rows: Iterable[TotalsRow], *, taken_at: datetime) -> int:
+        """One snapshot per (Post, metric, taken_at); rows new or changed. Also marks the
+        Posts refreshed ("total") at `taken_at`."""
+        with self.transaction():
+            return series.save_totals(self._db, rows, taken_at)
+
+    def save_hourly(self, rows: Iterable[SeriesRow], *, fetched_at: datetime | None = None) -> int:
+        """Idempotent upsert; rows new or changed. `fetched_at` marks the Posts refreshed."""
+        with self.transaction():
+            return series.save_hourly(self._db, rows, fetched_at)
+
+    def save_daily(self, rows: Iterable[SeriesRow], *, fetched_at: datetime | None = None) -> int:
+        """Idempotent upsert; rows new or changed. `fetched_at` marks the Posts refreshed."""
+        with self.transaction():
+            return series.save_daily(self._db, rows, fetched_at)
+
+    def mark_refreshed(self, post_ids: Iterable[str], granularity: str, *, at: datetime) -> None:
+        """Record a fetch that wrote no rows (granularity "total" | "hour" | "day")."""
+        with self.transaction():
+            ids = checked_post_ids(post_ids)
+            posts.ensure(self._db, ids)
+            series.note_refreshed(self._db, ids, granularity, at)
+
+    def last_refreshed(self, post_ids: Iterable[str], granularity: str) -> dict[str, datetime]:
+        """Posts fetched at that granularity, and when last; absent = never."""
+        with self._lock:
+            return series.last_refreshed(self._db, post_ids, granularity)
+
+    def latest_totals(
+        self, post_ids: Iterable[str], metrics: Iterable[str]
+    ) -> dict[str, dict[str, tuple[int, datetime]]]:
+        """post → metric → (value, taken_at) of the newest snapshot; absent = none stored."""
+        with self._lock:
+            return series.latest_totals(self._db, post_ids, metrics)
+
+    def totals_before(
+        self, post_id: str, metric: str, when: datetime
+    ) -> tuple[int, datetime] | None:
+        """The newest snapshot taken at or before `when`, for deltas."""
+        with self._lock:
+            return series.totals_before(self._db, post_id, metric, when)
+
+    def hourly(
+        self, post_ids: Iterable[str], metrics: Iterable[str], start: datetime, end: datetime
+    ) -> dict[str, dict[str, dict[datetime, int]]]:
+        """Stored hour buckets in [start, end); absent = not stored."""
+        with self._lock:
+            return series.read_hourly(self._db, post_ids, metrics, start, end)
+
+    def daily(
+        self, post_ids: Iterable[str], metrics: Iterable[str], start: date, end: date
+    ) -> dict[str, dict[str, dict[date, int]]]:
+        """Stored days in [start, end); absent = not stored."""
+        with self._lock:
+            return series.read_daily(self._db, post_ids, metrics, start, end)
+
+    def leaderboard(
+        self,
+        metric: str,
+        *,
+        since: date,
+        until: date,
+        post_ids: Iterable[str] | None = None,
+        limit: int = 10,
+    ) -> list[tuple[str, int]]:
+        """The sum of daily rows per Post over [since, until), highest first, ties by Post ID;
+        only Posts with a row in the range. `post_ids` None: every Post."""
+        with self._lock:
+            return series.leaderboard(self._db, metric, since, until, post_ids, limit)
+
+    # --- API call log --------------------------------------------------------------------------
+
+    def log_call(
+        self,
+        *,
+        at: datetime,
+        endpoint: str,
+        owner_id: str | None,
+        post_count: int,
+        status: int,
+        attempts: int = 1,
+    ) -> None:
+        """One API call; `owner_id` None for app-only auth, `status` 0 when nothing came back."""
+        with self.transaction():
+            usage_log.log_call(
+                self._db,
+                at=at,
+                endpoint=endpoint,
+                owner_id=owner_id,
+                post_count=post_count,
+                status=status,
+                attempts=attempts,
+            )
+
+    def usage(self, month: str) -> Usage:
+        """Calls per endpoint in a UTC month ("YYYY-MM"), and the owners billed for it."""
+        with self._lock:
+            return usage_log.usage(self._db, month)
+
+
+def _transaction_sql(depth: int) -> tuple[str, str, tuple[str, ...]]:
+    """Begin, commit and undo statements for a transaction at nesting `depth`."""
+    if depth == 0:
+        # IMMEDIATE takes the write lock at once, so a concurrent writer in another process
+        # makes us wait (busy timeout) rather than fail half-way through.
+        return "BEGIN IMMEDIATE", "COMMIT", ("ROLLBACK",)
+    point = f"store_{depth}"
+    return f"SAVEPOINT {point}", f"RELEASE {point}", (f"ROLLBACK TO {point}", f"RELEASE {point}")

@@ -1,0 +1,52 @@
+"""The API call log, and a month's usage from it (X bills by unique owner handles a month)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.store.rows import EndpointUsage, OwnerUsage, Usage
+from bot.store.sql import Db, instant, month_range
+
+
+def log_call(
+    db: Db,
+    *,
+    at: datetime,
+    endpoint: str,
+    owner_id: str | None,
+    post_count: int,
+    status: int,
+    attempts: int,
+) -> None:
+    db.execute(
+        """INSERT INTO api_calls (at, endpoint, owner_id, post_count, status, attempts)
+        VALUES (?, ?, ?, ?, ?, ?)""",
+        (instant(at), endpoint, owner_id, post_count, status, attempts),
+    )
+
+
+def usage(db: Db, month: str) -> Usage:
+    start, end = month_range(month)
+    endpoints = db.rows(
+        """SELECT endpoint, COUNT(*), SUM(status NOT BETWEEN 200 AND 299), SUM(attempts),
+            SUM(post_count)
+        FROM api_calls WHERE at >= ? AND at < ? GROUP BY endpoint ORDER BY endpoint""",
+        (start, end),
+    )
+    # An owner counts once it made a successful user-context call; failed calls aren't billed.
+    owners = db.rows(
+        """SELECT c.owner_id, u.username, COUNT(*) FROM api_calls AS c
+        LEFT JOIN users AS u ON u.user_id = c.owner_id
+        WHERE c.at >= ? AND c.at < ? AND c.owner_id IS NOT NULL
+            AND c.status BETWEEN 200 AND 299
+        GROUP BY c.owner_id ORDER BY u.username IS NULL, u.username COLLATE NOCASE, c.owner_id""",
+        (start, end),
+    )
+    return Usage(
+        month=month,
+        endpoints=tuple(EndpointUsage(*row) for row in endpoints),
+        owners=tuple(
+            OwnerUsage(owner_id, None if name is None else f"@{name}", calls)
+            for owner_id, name, calls in owners
+        ),
+    )
