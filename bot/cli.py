@@ -10,10 +10,13 @@ import os
 import signal
 import sys
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
-from bot.errors import BotError
+from bot.config import Settings
+from bot.errors import BotError, EngagementAPIError
+from bot.report_format import FORMATS
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -70,6 +73,42 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (text, kind) in SIMULATOR_OPTIONS.items():
         sim.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, help=text)
 
+    query = commands.add_parser(
+        "query",
+        help="metrics for Posts through the engagement service",
+        description="Metrics for Posts (IDs or URLs), the endpoint chosen automatically.",
+    )
+    kinds = query.add_subparsers(dest="kind", metavar="KIND")
+    kinds.required = True
+    for kind_name, text in (
+        ("totals", "current lifetime totals"),
+        ("hourly", "the last 28 hours, hour by hour"),
+        ("daily", "day by day over any range (default: the last 28 days)"),
+    ):
+        sub = kinds.add_parser(kind_name, help=text, description=f"{text.capitalize()}.")
+        sub.add_argument("posts", nargs="+", metavar="POST", help="Post ID or URL")
+        sub.add_argument("--metrics", help="comma-separated metric names, e.g. likes,impressions")
+        sub.add_argument("--format", dest="fmt", choices=FORMATS, default="table")
+        sub.add_argument("--explain", action="store_true", help="print the plan and make no call")
+        if kind_name == "daily":
+            sub.add_argument("--from", dest="start", type=_day, help="first day, YYYY-MM-DD")
+            sub.add_argument("--to", dest="end", type=_day, help="last day, YYYY-MM-DD")
+
+    accounts = commands.add_parser(
+        "accounts",
+        help="link X accounts whose tokens you hold",
+        description="X accounts whose Posts count as owned (private metrics, series).",
+    )
+    actions = accounts.add_subparsers(dest="action", metavar="ACTION")
+    actions.required = True
+    add = actions.add_parser("add", help="link an account (checked with one call)")
+    add.add_argument("--token", required=True, help="the account's access token")
+    add.add_argument("--secret", required=True, help="the access token's secret")
+    add.add_argument("--workspace", help="Slack workspace (team) ID; default: every workspace")
+    actions.add_parser("list", help="the linked accounts")
+    remove = actions.add_parser("remove", help="unlink an account and delete its tokens")
+    remove.add_argument("handle", metavar="HANDLE", help="@handle or user ID")
+
     commands.add_parser(
         "demo",
         help="a scripted tour on the embedded simulator",
@@ -81,7 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    quiet = args.command == "demo"  # the demo's output is the tour, not the call log
+    # Servers log what they do; the other commands' output is their answer, not a call log.
+    quiet = args.command not in ("simulator", "run")
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.WARNING if quiet else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -94,6 +134,30 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.demo import run_demo
 
             return run_demo(sys.stdout, now=datetime.now(UTC))
+        settings = Settings.from_env(with_dotenv(os.environ, Path(".env")))
+        if args.command == "query":
+            from bot import operator
+
+            query_args = operator.QueryArgs(
+                args.kind,
+                args.posts,
+                args.metrics,
+                args.fmt,
+                args.explain,
+                getattr(args, "start", None),
+                getattr(args, "end", None),
+            )
+            return operator.run_query(settings, query_args, now=datetime.now(UTC), out=sys.stdout)
+        if args.command == "accounts":
+            return run_accounts(settings, args)
+    except ValueError as error:
+        print(f"engagement-bot {args.command}: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except EngagementAPIError as error:
+        if args.debug:
+            raise
+        print(f"engagement-bot: X API: {error}", file=sys.stderr)
+        return EXIT_FAILURE
     except BotError as error:
         if args.debug:
             raise
@@ -101,6 +165,44 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILURE
     parser.error(f"unknown command {args.command}")
     return EXIT_USAGE
+
+
+def run_accounts(settings: Settings, args: argparse.Namespace) -> int:
+    from bot import operator
+
+    if args.action == "add":
+        return operator.accounts_add(
+            settings,
+            token=args.token,
+            secret=args.secret,
+            workspace=args.workspace,
+            now=datetime.now(UTC),
+            out=sys.stdout,
+        )
+    if args.action == "list":
+        return operator.accounts_list(settings, out=sys.stdout)
+    return operator.accounts_remove(settings, handle=args.handle, out=sys.stdout)
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-26") from None
+
+
+def with_dotenv(environ: Mapping[str, str], path: Path) -> dict[str, str]:
+    """The environment over a `.env` file's KEY=VALUE lines (the environment wins)."""
+    values: dict[str, str] = {}
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            line = line.strip()
+            if not line or line.startswith("#") or "=" not in line:
+                continue
+            key, _, value = line.removeprefix("export ").partition("=")
+            values[key.strip()] = value.strip().strip("'\"")
+    values.update(environ)
+    return values
 
 
 def simulator_config_from(args: argparse.Namespace, environ: Mapping[str, str]) -> Any:

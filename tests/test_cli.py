@@ -4,10 +4,12 @@ client pointed at it, and `engagement-bot demo`."""
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import requests
@@ -113,3 +115,75 @@ def test_demo_tours_the_foundation():
     assert "n/a: X serves impressions and engagements on /totals for 90 days only" in text
     assert "/28hr impressions of" in text
     assert "/historical engagements of" in text
+
+
+@pytest.fixture
+def x_env(simulator_process: str, tmp_path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The environment an operator sets to point the bot at a running simulator."""
+    monkeypatch.chdir(tmp_path)
+    for name, value in {
+        "X_API_URL": simulator_process,
+        "X_OAUTH_URL": simulator_process,
+        "X_CONSUMER_KEY": "sim-consumer-key",
+        "X_CONSUMER_SECRET": "sim-consumer-secret",
+        "ENGAGEMENT_DB": str(tmp_path / "engagement.db"),
+    }.items():
+        monkeypatch.setenv(name, value)
+    return simulator_process
+
+
+def sim_json(url: str, path: str) -> Any:
+    return requests.get(f"{url}/_sim/{path}", timeout=10).json()
+
+
+def test_query_totals_json_prints_the_simulators_numbers(x_env: str, capsys):
+    ids = [p["id"] for p in sim_json(x_env, "posts?author=sim_creator")["posts"][:3]]
+    assert main(["query", "totals", *ids, "--metrics", "likes,reposts", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    for post_id in ids:
+        truth = sim_json(x_env, f"series?tweet_id={post_id}&metrics=favorites,retweets")
+        assert doc["totals"][post_id]["favorites"]["value"] == truth["lifetime"]["favorites"]
+        assert doc["totals"][post_id]["retweets"]["value"] == truth["lifetime"]["retweets"]
+
+
+def test_query_explain_prints_the_plan_and_calls_nothing(x_env: str, capsys):
+    before = len(sim_json(x_env, "requests")["requests"])
+    ids = [p["id"] for p in sim_json(x_env, "posts?author=sim_creator")["posts"][:2]]
+    assert main(["query", "daily", *ids, "--from", "2026-09-01", "--explain"]) == 0
+    out = capsys.readouterr().out
+    assert "app-only" in out or "not fetched" in out
+    assert len(sim_json(x_env, "requests")["requests"]) == before
+
+
+def test_accounts_add_list_remove(x_env: str, capsys):
+    token = ["--token", "1000000002-simtoken-sim_creator", "--secret", "simsecret-sim_creator"]
+    assert main(["accounts", "add", *token]) == 0
+    assert "Linked @sim_creator" in capsys.readouterr().out
+    assert main(["accounts", "list"]) == 0
+    assert "@sim_creator" in capsys.readouterr().out
+    assert main(["accounts", "remove", "@SIM_CREATOR"]) == 0
+    assert main(["accounts", "list"]) == 0
+    assert "No X accounts linked" in capsys.readouterr().out
+
+
+def test_accounts_add_with_a_bad_token_fails_plainly(x_env: str, capsys):
+    token = ["--token", "1000000002-nope", "--secret", "wrong"]
+    assert main(["accounts", "add", *token]) == 1
+    err = capsys.readouterr().err
+    assert "nope" not in err
+    assert "wrong" not in err
+    assert main(["accounts", "list"]) == 0
+    assert "No X accounts linked" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["query", "totals", "12a"], "not a Post ID"),
+        (["query", "totals", "1", "--metrics", "likez"], "unknown metric"),
+        (["query", "daily", "1", "--from", "2026-11-20", "--to", "2026-11-01"], "--to"),
+    ],
+)
+def test_query_bad_input_exits_2_with_a_reason(x_env: str, capsys, argv: list[str], message: str):
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err

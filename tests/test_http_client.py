@@ -325,7 +325,7 @@ def test_the_read_timeout_is_passed_on_every_call(stub: Stub, stub_client: Clien
     stub.routes["/insights/engagement/totals"] = hang
     client = stub_client(read_timeout=0.3)
     started = time.monotonic()
-    with pytest.raises(TransportError, match="Timeout") as caught:
+    with pytest.raises(TransportError, match="did not answer in time") as caught:
         client.fetch(TOTALS)
     assert time.monotonic() - started < 5
     assert caught.value.retryable
@@ -412,7 +412,7 @@ def test_a_refused_connection_is_a_transport_error(make_client: ClientFactory):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     client = make_client(f"http://127.0.0.1:{port}", consumer_key="k", consumer_secret="s")
-    with pytest.raises(TransportError, match="ConnectionError"):
+    with pytest.raises(TransportError, match="connection refused"):
         client.fetch(TOTALS)
 
 

@@ -347,7 +347,7 @@ class HttpEngagementClient:
             return response
         except requests.RequestException as exc:
             # Connection refused/reset, timeouts, truncated bodies and bad gzip all land here.
-            raise TransportError(f"{label}: {type(exc).__name__}: {exc}", endpoint=label) from exc
+            raise TransportError(f"{label}: {_transport_reason(exc)}", endpoint=label) from exc
         finally:
             _log_call(label, status, started, ids)
 
@@ -395,6 +395,23 @@ def _decode(
             endpoint=label,
             rate_limit=info,
         ) from None
+
+
+def _transport_reason(exc: requests.RequestException) -> str:
+    """A short, secret-free reason: requests' own messages quote whole URLs and pools."""
+    url = exc.request.url if exc.request is not None and exc.request.url else ""
+    host = url.split("?")[0].split("/")[2] if url.count("/") >= 2 else "the server"
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return f"timed out connecting to {host}"
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return f"{host} did not answer in time"
+    if isinstance(exc, requests.exceptions.ConnectionError) and "Connection refused" in str(exc):
+        return f"could not connect to {host} (connection refused)"
+    if isinstance(
+        exc, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError
+    ):
+        return f"the reply from {host} was cut short or not valid gzip"
+    return f"the connection to {host} failed ({type(exc).__name__})"
 
 
 def _log_call(label: str, status: int, started: float, ids: int) -> None:

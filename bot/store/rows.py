@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
+
+# Re-exported: the service hands these over; they are defined in the engagement core.
+from bot.engagement.records import PostRecord as PostRecord
+from bot.engagement.records import SeriesRow as SeriesRow
+from bot.engagement.records import TotalsRow as TotalsRow
 
 
 @dataclass(frozen=True)
@@ -22,40 +27,10 @@ class Account:
         return f"@{self.screen_name}"
 
 
-@dataclass(frozen=True)
-class PostRecord:
-    """What we learned of a Post (v2 lookup, timeline). None: not known, keep what is stored."""
-
-    post_id: str
-    author_id: str | None
-    created_at: datetime | None
-    text: str | None = None
-    author_username: str | None = None
-
-
 class PostState(StrEnum):
     OK = "ok"
     DELETED = "deleted"  # unavailable to X: never look its author up again
     PROTECTED = "protected"  # a protected Post or account
-
-
-@dataclass(frozen=True)
-class TotalsRow:
-    """One lifetime total as read at some instant (the snapshot's `taken_at`)."""
-
-    post_id: str
-    metric: str
-    value: int
-
-
-@dataclass(frozen=True)
-class SeriesRow:
-    """One bucket of a series: `bucket` is an hour's start (aware datetime) or a UTC date."""
-
-    post_id: str
-    metric: str
-    bucket: datetime | date
-    value: int
 
 
 @dataclass(frozen=True)

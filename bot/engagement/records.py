@@ -1,0 +1,37 @@
+"""What the engagement service hands the store to keep: Posts learned, totals read, series
+fetched. Defined in the core so the service's store Protocol needs nothing from bot.store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+
+@dataclass(frozen=True)
+class PostRecord:
+    """What we learned of a Post (v2 lookup, timeline). None: not known, keep what is stored."""
+
+    post_id: str
+    author_id: str | None
+    created_at: datetime | None
+    text: str | None = None
+    author_username: str | None = None
+
+
+@dataclass(frozen=True)
+class TotalsRow:
+    """One lifetime total as read at some instant (the snapshot's `taken_at`)."""
+
+    post_id: str
+    metric: str
+    value: int
+
+
+@dataclass(frozen=True)
+class SeriesRow:
+    """One bucket of a series: `bucket` is an hour's start (aware datetime) or a UTC date."""
+
+    post_id: str
+    metric: str
+    bucket: datetime | date
+    value: int

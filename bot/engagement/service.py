@@ -1,0 +1,471 @@
+"""EngagementService: the one place slash commands, jobs and the CLI ask for numbers.
+
+For a query it learns who wrote each Post (the store first, then one v2 lookup per 100 unknown
+IDs), plans the fewest calls (planner), runs them (executor), merges the answers (aggregate),
+replans the Posts a 403 said are not owned, saves what it learned and measured in one
+transaction, and keeps a short cache so the same question asked twice costs nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from typing import Protocol
+
+from bot.engagement.aggregate import aggregate
+from bot.engagement.client import PostDirectory
+from bot.engagement.executor import Execution, Executor
+from bot.engagement.models import TOTALS_METRICS
+from bot.engagement.planner import plan
+from bot.engagement.post_refs import parse_post_ref
+from bot.engagement.query import EngagementQuery, Granularity, Plan, PostInfo, Reason, Report
+from bot.engagement.records import PostRecord, SeriesRow, TotalsRow
+from bot.errors import EngagementAPIError
+
+log = logging.getLogger(__name__)
+
+LOOKUP_BATCH = 100
+PERIODS: Mapping[str, timedelta] = {
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+    "28d": timedelta(days=28),
+    "90d": timedelta(days=90),
+}
+
+
+class Connected(Protocol):
+    """A connected account as the store describes it."""
+
+    @property
+    def user_id(self) -> str: ...
+
+
+class KnowledgeStore(Protocol):
+    """What the service needs of the store; bot.store.Store is one."""
+
+    def connected_user_ids(self) -> frozenset[str]: ...
+    def find_account(self, user_id_or_handle: str) -> Connected | None: ...
+    def post_infos(self, post_ids: Iterable[str]) -> dict[str, PostInfo]: ...
+    def unknown_authors(self, post_ids: Iterable[str]) -> list[str]: ...
+    def save_posts(self, records: Iterable[PostRecord]) -> None: ...
+    def mark_posts(self, post_ids: Iterable[str], *, state: str, now: datetime) -> None: ...
+    def mark_not_owned_by(self, post_ids: Iterable[str], owner_id: str) -> None: ...
+    def save_totals(self, rows: Iterable[TotalsRow], *, taken_at: datetime) -> int: ...
+    def save_hourly(
+        self, rows: Iterable[SeriesRow], *, fetched_at: datetime | None = None
+    ) -> int: ...
+    def save_daily(
+        self, rows: Iterable[SeriesRow], *, fetched_at: datetime | None = None
+    ) -> int: ...
+    def last_refreshed(self, post_ids: Iterable[str], granularity: str) -> dict[str, datetime]: ...
+    def leaderboard(
+        self,
+        metric: str,
+        *,
+        since: date,
+        until: date,
+        post_ids: Iterable[str] | None = None,
+        limit: int = 10,
+    ) -> list[tuple[str, int]]: ...
+    def latest_totals(
+        self, post_ids: Iterable[str], metrics: Iterable[str]
+    ) -> dict[str, dict[str, tuple[int, datetime]]]: ...
+    def totals_before(
+        self, post_id: str, metric: str, when: datetime
+    ) -> tuple[int, datetime] | None: ...
+    def log_call(
+        self,
+        *,
+        at: datetime,
+        endpoint: str,
+        owner_id: str | None,
+        post_count: int,
+        status: int,
+        attempts: int = 1,
+    ) -> None: ...
+    def transaction(self) -> AbstractContextManager[None]: ...
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """One leaderboard row: `value` over the period; `source` says where it came from."""
+
+    post_id: str
+    value: int
+    source: str  # "daily" (owned: X's daily series) or "snapshots" (difference of totals)
+
+
+class EngagementService:
+    """Plans, fetches, merges and remembers engagement numbers; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        executor: Executor,
+        directory: PostDirectory,
+        store: KnowledgeStore,
+        monotonic: Callable[[], float],
+        cache_seconds: float = 60.0,
+        stale_after: timedelta = timedelta(minutes=15),
+    ) -> None:
+        self._executor = executor
+        self._directory = directory
+        self._store = store
+        self._monotonic = monotonic
+        self._cache_seconds = cache_seconds
+        self._stale_after = stale_after
+        self._cache: dict[EngagementQuery, tuple[float, Report]] = {}
+        self._cache_lock = threading.Lock()
+        # X's clock minus ours, learnt from reply Date headers (1 s resolution is plenty).
+        self._offset = timedelta(0)
+        self._offset_used = timedelta(0)
+
+    # -- asking ----------------------------------------------------------------------------
+
+    def report(
+        self,
+        query: EngagementQuery,
+        *,
+        now: datetime,
+        handles: Mapping[str, str] | None = None,
+        fresh: bool = False,
+    ) -> Report:
+        """The numbers for a query. `handles` maps Post IDs to the author handle a URL named
+        (saves a lookup when it is a connected account); `fresh` skips the cache."""
+        query = replace(query, post_ids=tuple(dict.fromkeys(query.post_ids)))
+        if not fresh and (cached := self._cached(query)) is not None:
+            return cached
+        self.learn_authors(query.post_ids, now=now, handles=handles or {})
+        now = self.x_now(now)
+        first_plan = self.plan(query, now=now)
+        execution = self._executor.run(first_plan.calls)
+        if self._learn_clock(execution, now):
+            # X's clock is behind ours and refused a window ending "in the future": plan
+            # again on X's clock (once; the offset is now known for every later query).
+            now = self.x_now(now - self._offset_used)
+            first_plan = self.plan(query, now=now)
+            execution = self._executor.run(first_plan.calls)
+        report = self._aggregate(first_plan, execution, now)
+        if execution.not_owned:
+            # A 403 proved our idea of authorship wrong: forget it and ask again as unowned.
+            self._forget_owners(execution)
+            retry_query = replace(query, post_ids=execution.not_owned)
+            retry_plan = self.plan(retry_query, now=now)
+            retry = self._executor.run(retry_plan.calls)
+            report = merge(report, self._aggregate(retry_plan, retry, now))
+            execution = Execution(execution.outcomes + retry.outcomes, execution.requests_sent)
+        self._remember(query, report, execution, now)
+        with self._cache_lock:
+            self._cache[query] = (self._monotonic(), report)
+        return report
+
+    def x_now(self, now: datetime) -> datetime:
+        """`now` on X's clock, as far as the Date headers of its replies have told us.
+
+        Windows are planned up to X's current hour; a client whose clock runs ahead of X's
+        (or a simulator whose clock is set) would otherwise ask for an hour X has not reached.
+        """
+        with self._cache_lock:
+            self._offset_used = self._offset
+        return now + self._offset
+
+    def _learn_clock(self, execution: Execution, now: datetime) -> bool:
+        """Learn X's clock offset from this run's replies; True if a window was refused for
+        ending in the future (the run should be planned again on X's clock)."""
+        refused = False
+        for outcome in execution.outcomes:
+            source = outcome.result or outcome.error
+            info = source.rate_limit if source is not None else None
+            if info is not None and info.date is not None:
+                with self._cache_lock:
+                    self._offset = self._offset_used + (info.date - now)
+            if outcome.error is not None and "in the future" in str(outcome.error):
+                refused = True
+        return refused and self._offset != self._offset_used
+
+    def plan(self, query: EngagementQuery, *, now: datetime) -> Plan:
+        """The calls a query needs given what the store knows now; makes no call."""
+        infos = self._store.post_infos(query.post_ids)
+        return plan(query, posts=infos, owners=self._store.connected_user_ids(), now=now)
+
+    def unknown_authors(self, post_ids: Iterable[str]) -> list[str]:
+        """Posts whose author a query would look up first (none when nobody is connected)."""
+        if not self._store.connected_user_ids():
+            return []
+        return self._store.unknown_authors(post_ids)
+
+    def totals(self, post_ids: Iterable[str], metrics: Iterable[str], *, now: datetime) -> Report:
+        return self.report(EngagementQuery(tuple(post_ids), tuple(metrics)), now=now)
+
+    def refresh(self, post_ids: Iterable[str], *, now: datetime) -> Report:
+        """Every /totals metric of these Posts, fetched now and saved as a snapshot."""
+        metrics = tuple(m for m in _TOTALS_ORDER if m in TOTALS_METRICS)
+        return self.report(EngagementQuery(tuple(post_ids), metrics), now=now, fresh=True)
+
+    def series(
+        self,
+        post_ids: Iterable[str],
+        metrics: Iterable[str],
+        granularity: Granularity,
+        *,
+        now: datetime,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> Report:
+        query = EngagementQuery(tuple(post_ids), tuple(metrics), granularity, start, end)
+        return self.report(query, now=now)
+
+    # -- authors ---------------------------------------------------------------------------
+
+    def learn_authors(
+        self, post_ids: Iterable[str], *, now: datetime, handles: Mapping[str, str]
+    ) -> None:
+        """Make sure the store knows who wrote each Post, when it can matter.
+
+        Ownership only matters when some account is connected, so with none nobody is looked
+        up. A URL's handle that is a connected account settles it without a call (§19.5).
+        """
+        ids = list(post_ids)
+        if not self._store.connected_user_ids():
+            return
+        unknown = self._store.unknown_authors(ids)
+        named: list[PostRecord] = []
+        for post_id in list(unknown):
+            handle = handles.get(post_id)
+            account = self._store.find_account(handle) if handle else None
+            if account is not None:
+                named.append(PostRecord(post_id, account.user_id, None))
+                unknown.remove(post_id)
+        if named:
+            self._store.save_posts(named)
+        for start in range(0, len(unknown), LOOKUP_BATCH):
+            self._lookup(unknown[start : start + LOOKUP_BATCH], now)
+
+    def _lookup(self, post_ids: list[str], now: datetime) -> None:
+        try:
+            found = self._directory.lookup_posts(post_ids)
+        except EngagementAPIError as error:
+            # Without authors these Posts are treated as not owned this time: public totals
+            # still come back, and the next query tries the lookup again.
+            log.warning("Post lookup failed for %d Posts: %s", len(post_ids), error)
+            return
+        self._store.save_posts(
+            PostRecord(p.id, p.author_id, p.created_at, p.text, p.author_username)
+            for p in found.posts
+        )
+        for state, title in (("deleted", "Not Found Error"), ("protected", "Authorization Error")):
+            ids = [i for i, why in found.unavailable.items() if why == title]
+            if ids:
+                self._store.mark_posts(ids, state=state, now=now)
+
+    def _forget_owners(self, execution: Execution) -> None:
+        for outcome in execution.outcomes:
+            if outcome.not_owned and outcome.call.owner is not None:
+                self._store.mark_not_owned_by(outcome.not_owned, outcome.call.owner)
+
+    # -- results ---------------------------------------------------------------------------
+
+    def _aggregate(self, plan_: Plan, execution: Execution, now: datetime) -> Report:
+        answered = [(o.call, o.result) for o in execution.outcomes if o.result is not None]
+        failed = [
+            replace(o.call, post_ids=o.unresolved) for o in execution.outcomes if o.unresolved
+        ]
+        return aggregate(
+            plan_,
+            answered,
+            failed=failed,
+            not_owned=frozenset(execution.not_owned),
+            protected=frozenset(execution.protected),
+            now=now,
+        )
+
+    def _remember(
+        self, query: EngagementQuery, report: Report, execution: Execution, now: datetime
+    ) -> None:
+        """Save measurements, Post states and the call log together, or not at all."""
+        with self._store.transaction():
+            if query.granularity is Granularity.TOTAL:
+                rows = [
+                    TotalsRow(post, metric, value.count)
+                    for post, values in report.totals.items()
+                    for metric, value in values.items()
+                    if value.count is not None
+                ]
+                self._store.save_totals(rows, taken_at=now)
+            else:
+                series = [
+                    SeriesRow(post, metric, bucket, count)
+                    for post, metrics in report.series.items()
+                    for metric, buckets in metrics.items()
+                    for bucket, count in buckets.items()
+                    if count is not None
+                ]
+                save = (
+                    self._store.save_hourly
+                    if query.granularity is Granularity.HOUR
+                    else self._store.save_daily
+                )
+                save(series, fetched_at=now)
+            self._mark_states(report, execution, now)
+            for outcome in execution.outcomes:
+                status = _status_of(outcome.result is not None, outcome.error)
+                self._store.log_call(
+                    at=now,
+                    endpoint=outcome.call.endpoint.value,
+                    owner_id=outcome.call.owner,
+                    post_count=len(outcome.call.post_ids),
+                    status=status,
+                    attempts=outcome.attempts,
+                )
+
+    def _mark_states(self, report: Report, execution: Execution, now: datetime) -> None:
+        gone = sorted({p for (p, _), r in report.missing.items() if r is Reason.UNAVAILABLE})
+        if gone:
+            self._store.mark_posts(gone, state="deleted", now=now)
+        if execution.protected:
+            self._store.mark_posts(execution.protected, state="protected", now=now)
+
+    def _cached(self, query: EngagementQuery) -> Report | None:
+        with self._cache_lock:
+            hit = self._cache.get(query)
+            if hit is None:
+                return None
+            at, report = hit
+            if self._monotonic() - at > self._cache_seconds:
+                del self._cache[query]
+                return None
+            return report
+
+    # -- leaderboards ----------------------------------------------------------------------
+
+    def leaderboard(
+        self,
+        post_ids: Iterable[str],
+        metric: str,
+        *,
+        period: str,
+        limit: int,
+        now: datetime,
+    ) -> list[Ranked]:
+        """The top `limit` Posts by `metric` over the last 24h/7d/28d/90d.
+
+        Owned Posts rank by X's daily series, kept in the store and refreshed first when
+        stale; others by the difference of their totals snapshots across the period.
+        """
+        if period not in PERIODS:
+            raise ValueError(f"period must be one of {', '.join(PERIODS)}")
+        ids = list(dict.fromkeys(post_ids))
+        since = now - PERIODS[period]
+        self.learn_authors(ids, now=now, handles={})
+        infos = self._store.post_infos(ids)
+        owners = self._store.connected_user_ids()
+        owned = [i for i in ids if infos[i].author_id in owners]
+        others = [i for i in ids if i not in set(owned)]
+        ranked = self._rank_owned(owned, metric, since, now) + self._rank_others(
+            others, metric, since, now
+        )
+        ranked.sort(key=lambda r: (-r.value, int(r.post_id)))
+        return ranked[:limit]
+
+    def _rank_owned(
+        self, ids: list[str], metric: str, since: datetime, now: datetime
+    ) -> list[Ranked]:
+        if not ids:
+            return []
+        refreshed = self._store.last_refreshed(ids, Granularity.DAY.value)
+        stale = [
+            i for i in ids if now - refreshed.get(i, since - timedelta(days=1)) > self._stale_after
+        ]
+        if stale:
+            self.series(stale, [metric], Granularity.DAY, now=now, start=since, end=now)
+        first_day = since.date()
+        rows = self._store.leaderboard(
+            metric,
+            since=first_day,
+            until=now.date() + timedelta(days=1),
+            post_ids=ids,
+            limit=len(ids),
+        )
+        return [Ranked(post_id, value, "daily") for post_id, value in rows]
+
+    def _rank_others(
+        self, ids: list[str], metric: str, since: datetime, now: datetime
+    ) -> list[Ranked]:
+        if not ids or metric not in TOTALS_METRICS:
+            return []
+        latest = self._store.latest_totals(ids, [metric])
+        stale = [
+            i
+            for i in ids
+            if metric not in latest.get(i, {}) or now - latest[i][metric][1] > self._stale_after
+        ]
+        if stale:
+            self.report(EngagementQuery(tuple(stale), (metric,)), now=now)
+            latest = self._store.latest_totals(ids, [metric])
+        infos = self._store.post_infos(ids)
+        ranked = []
+        for post_id in ids:
+            if metric not in latest.get(post_id, {}):
+                continue
+            value = latest[post_id][metric][0]
+            created = infos[post_id].created_at
+            if created is None or created < since:
+                before = self._store.totals_before(post_id, metric, since)
+                if before is None:
+                    continue  # no reading from the period's start: the difference is unknown
+                value -= before[0]
+            ranked.append(Ranked(post_id, max(value, 0), "snapshots"))
+        return ranked
+
+
+_TOTALS_ORDER = (
+    "impressions",
+    "engagements",
+    "favorites",
+    "retweets",
+    "quote_tweets",
+    "replies",
+    "video_views",
+)
+
+
+def _status_of(answered: bool, error: EngagementAPIError | None) -> int:
+    if answered:
+        return 200
+    return error.status if error is not None else 0
+
+
+def merge(first: Report, second: Report) -> Report:
+    """`second` (a replan of some Posts) fills in what `first` had to leave missing."""
+    totals = {p: dict(v) for p, v in first.totals.items()}
+    for post, values in second.totals.items():
+        totals.setdefault(post, {}).update(values)
+    series = {p: dict(v) for p, v in first.series.items()}
+    for post, metrics in second.series.items():
+        series.setdefault(post, {}).update(metrics)
+    redone = {post for post, _ in second.missing} | set(second.totals) | set(second.series)
+    missing = {k: r for k, r in first.missing.items() if k[0] not in redone}
+    missing.update(second.missing)
+    return replace(
+        first,
+        totals=totals,
+        series=series,
+        missing=missing,
+        calls_made=first.calls_made + second.calls_made,
+    )
+
+
+def parse_posts(refs: Iterable[str]) -> tuple[list[str], dict[str, str]]:
+    """Post IDs and URLs to canonical IDs plus the handles the URLs named."""
+    ids: list[str] = []
+    handles: dict[str, str] = {}
+    for text in refs:
+        ref = parse_post_ref(text)
+        ids.append(ref.post_id)
+        if ref.handle:
+            handles[ref.post_id] = ref.handle
+    return list(dict.fromkeys(ids)), handles

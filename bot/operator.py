@@ -1,0 +1,146 @@
+"""The operator's commands: `query` (numbers through the engagement service) and `accounts`
+(link X accounts from tokens already held). Each returns an exit status and writes to `out`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TextIO
+
+from bot.app import engagement, http_client, open_store
+from bot.config import Settings
+from bot.engagement.metric_names import resolve_metrics
+from bot.engagement.models import UserAuth
+from bot.engagement.planner import describe
+from bot.engagement.query import EngagementQuery, Granularity
+from bot.engagement.service import parse_posts
+from bot.errors import UserFacingError
+from bot.report_format import render
+
+DEFAULT_METRICS = {
+    Granularity.TOTAL: (
+        "impressions",
+        "engagements",
+        "favorites",
+        "retweets",
+        "quote_tweets",
+        "replies",
+        "video_views",
+    ),
+    Granularity.HOUR: ("impressions", "engagements", "favorites", "retweets", "replies"),
+    Granularity.DAY: ("impressions", "engagements", "favorites", "retweets", "replies"),
+}
+KINDS = {"totals": Granularity.TOTAL, "hourly": Granularity.HOUR, "daily": Granularity.DAY}
+
+
+@dataclass(frozen=True)
+class QueryArgs:
+    kind: str
+    posts: list[str]
+    metrics: str | None
+    fmt: str
+    explain: bool
+    start: date | None = None
+    end: date | None = None  # inclusive
+
+
+def build_query(args: QueryArgs) -> tuple[EngagementQuery, dict[str, str]]:
+    """The EngagementQuery a command line asks for; ValueError says what is wrong."""
+    granularity = KINDS[args.kind]
+    ids, handles = parse_posts(args.posts)
+    metrics = resolve_metrics(args.metrics.split(",")) if args.metrics else ()
+    if args.kind != "daily" and (args.start or args.end):
+        raise ValueError("--from and --to go with `query daily`")
+    start = datetime.combine(args.start, time(), UTC) if args.start else None
+    end = datetime.combine(args.end + timedelta(days=1), time(), UTC) if args.end else None
+    if start and end and end <= start:
+        raise ValueError("--to must not be before --from")
+    query = EngagementQuery(
+        tuple(ids), metrics or DEFAULT_METRICS[granularity], granularity, start, end
+    )
+    return query, handles
+
+
+def run_query(settings: Settings, args: QueryArgs, *, now: datetime, out: TextIO) -> int:
+    query, handles = build_query(args)
+    with engagement(settings) as parts:
+        if args.explain:
+            plan = parts.service.plan(query, now=now)
+            for line in describe(plan):
+                out.write(line + "\n")
+            unknown = parts.service.unknown_authors(query.post_ids)
+            if unknown:
+                lookups = -(-len(unknown) // 100)
+                out.write(
+                    f"{len(unknown)} Post(s) have no known author yet: the query would first "
+                    f"look them up ({lookups} v2 call(s)) and may then plan differently.\n"
+                )
+            return 0
+        report = parts.service.report(query, now=now, handles=handles)
+        out.write(render(report, args.fmt))
+    return 0
+
+
+def accounts_add(
+    settings: Settings,
+    *,
+    token: str,
+    secret: str,
+    workspace: str | None,
+    now: datetime,
+    out: TextIO,
+) -> int:
+    """Link an account whose token and secret the operator holds, after one signed call."""
+    auth = UserAuth(token, secret)
+    user_id = auth.user_id
+    if user_id is None:
+        raise UserFacingError(
+            "that access token does not start with the account's user ID (<user_id>-…); "
+            "copy it as X shows it"
+        )
+    with http_client(settings) as client:
+        page = client.user_posts(user_id, max_results=5, auth=auth)
+    handle = next((p.author_username for p in page.posts if p.author_username), None)
+    store = open_store(settings)
+    try:
+        store.save_account(
+            user_id=user_id, screen_name=handle or user_id, auth=auth, workspace=workspace, now=now
+        )
+    finally:
+        store.close()
+    shown = f"@{handle}" if handle else f"user {user_id} (no Posts yet, so no handle)"
+    out.write(f"Linked {shown}: its Posts now count as owned.\n")
+    return 0
+
+
+def accounts_list(settings: Settings, *, out: TextIO) -> int:
+    store = open_store(settings)
+    try:
+        accounts = store.accounts()
+    finally:
+        store.close()
+    if not accounts:
+        out.write("No X accounts linked. Add one with `engagement-bot accounts add`.\n")
+    for account in accounts:
+        where = account.workspace or "all workspaces"
+        out.write(
+            f"{account.handle:<20} user {account.user_id:<20} {where:<16} "
+            f"linked {account.connected_at:%Y-%m-%d %H:%M}Z\n"
+        )
+    return 0
+
+
+def accounts_remove(settings: Settings, *, handle: str, out: TextIO) -> int:
+    store = open_store(settings)
+    try:
+        account = store.find_account(handle)
+        if account is None:
+            raise UserFacingError(f"no linked account {handle}; `engagement-bot accounts list`")
+        store.remove_account(account.user_id)
+    finally:
+        store.close()
+    out.write(
+        f"Removed {account.handle}: its tokens are deleted; its Posts now count as not owned "
+        "(public totals only, no impressions, no hourly or daily series).\n"
+    )
+    return 0

@@ -1,0 +1,243 @@
+"""The engagement service end to end: real HTTP to the simulator, a real SQLite file, real
+encryption; only the clocks are injected so that no test waits for time to pass."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from bot.app import build_service
+from bot.engagement.http_client import HttpEngagementClient
+from bot.engagement.models import UserAuth
+from bot.engagement.query import EngagementQuery, Granularity, Reason
+from bot.engagement.service import EngagementService
+from bot.secrets import TokenCipher
+from bot.simulator.server import RunningSimulator
+from bot.store import Store
+from tests.conftest import SIM_START
+
+BRAND = UserAuth("1000000001-simtoken-sim_brand", "simsecret-sim_brand")
+NOW = SIM_START
+TOTALS = (
+    "impressions",
+    "engagements",
+    "favorites",
+    "retweets",
+    "quote_tweets",
+    "replies",
+    "video_views",
+)
+
+
+class FakeClock:
+    """Monotonic time that moves only when the executor 'sleeps'."""
+
+    def __init__(self) -> None:
+        self.t = 0.0
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.t += seconds
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    opened = Store.open(tmp_path / "engagement.db", cipher=TokenCipher.generate())
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def client(sim: RunningSimulator) -> Iterator[HttpEngagementClient]:
+    with HttpEngagementClient(
+        consumer_key="sim-consumer-key",
+        consumer_secret="sim-consumer-secret",
+        engagement_base_url=sim.url,
+        oauth_base_url=sim.url,
+    ) as made:
+        yield made
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def service(client: HttpEngagementClient, store: Store, clock: FakeClock) -> EngagementService:
+    return build_service(client, store, sleep=clock.sleep, monotonic=clock.monotonic)
+
+
+def connect_brand(store: Store) -> None:
+    store.save_account(
+        user_id="1000000001", screen_name="sim_brand", auth=BRAND, workspace=None, now=NOW
+    )
+
+
+def admin(sim: RunningSimulator, method: str, path: str, body: Any = None) -> Any:
+    reply = requests.request(method, f"{sim.url}/_sim/{path}", json=body, timeout=30)
+    reply.raise_for_status()
+    return reply.json()
+
+
+def posts(sim: RunningSimulator, who: str) -> list[dict[str, Any]]:
+    return [p for p in admin(sim, "GET", f"posts?author={who}")["posts"] if not p["deleted"]]
+
+
+def truth(sim: RunningSimulator, post_id: str, metric: str) -> dict[str, Any]:
+    return admin(sim, "GET", f"series?tweet_id={post_id}&metrics={metric}")
+
+
+def engagement_log(sim: RunningSimulator) -> list[dict[str, Any]]:
+    return admin(sim, "GET", "requests")["requests"]
+
+
+def test_unowned_posts_get_public_totals_in_one_call(sim, service, store):
+    ids = [p["id"] for p in posts(sim, "sim_creator")[:5]]
+    report = service.report(EngagementQuery(tuple(ids), TOTALS), now=NOW)
+    assert report.calls_made == 1
+    for post_id in ids:
+        assert report.totals[post_id]["impressions"].reason is Reason.NOT_OWNED
+        expected = truth(sim, post_id, "favorites")["lifetime"]["favorites"]
+        assert report.totals[post_id]["favorites"].count == expected
+    # nobody is connected, so no author was looked up: one engagement call and nothing else
+    assert len(engagement_log(sim)) == 1
+    assert store.latest_totals(ids, ["favorites"])[ids[0]]["favorites"][0] == (
+        report.totals[ids[0]]["favorites"].count
+    )
+
+
+def test_owned_posts_get_private_metrics_after_one_author_lookup(sim, service, store):
+    connect_brand(store)
+    young = [p["id"] for p in posts(sim, "sim_brand")[:3]]
+    theirs = [p["id"] for p in posts(sim, "sim_creator")[:2]]
+    report = service.report(EngagementQuery(tuple(young + theirs), ("impressions",)), now=NOW)
+    for post_id in young:
+        assert (
+            report.totals[post_id]["impressions"].count
+            == (truth(sim, post_id, "impressions")["lifetime"]["impressions"])
+        )
+    for post_id in theirs:
+        assert report.totals[post_id]["impressions"].reason is Reason.NOT_OWNED
+    assert store.post_infos(young)[young[0]].author_id == "1000000001"
+
+
+def test_a_url_naming_a_connected_account_skips_the_lookup(sim, service, store):
+    connect_brand(store)
+    post_id = posts(sim, "sim_brand")[0]["id"]
+    service.report(
+        EngagementQuery((post_id,), ("impressions",)), now=NOW, handles={post_id: "sim_brand"}
+    )
+    assert store.post_infos([post_id])[post_id].author_id == "1000000001"
+    assert store.unknown_authors([post_id]) == []
+
+
+def test_a_wrong_author_is_corrected_by_the_403_and_nothing_is_lost(sim, service, store):
+    from bot.engagement.records import PostRecord
+
+    connect_brand(store)
+    mine = [p["id"] for p in posts(sim, "sim_brand")[:2]]
+    theirs = posts(sim, "sim_creator")[0]["id"]
+    # the store wrongly believes sim_brand wrote sim_creator's Post
+    store.save_posts([PostRecord(theirs, "1000000001", None)])
+    report = service.report(EngagementQuery((*mine, theirs), ("impressions", "favorites")), now=NOW)
+    assert report.totals[theirs]["impressions"].reason is Reason.NOT_OWNED
+    assert (
+        report.totals[theirs]["favorites"].count
+        == (truth(sim, theirs, "favorites")["lifetime"]["favorites"])
+    )
+    for post_id in mine:
+        assert report.totals[post_id]["impressions"].count is not None
+    assert store.post_infos([theirs])[theirs].author_id is None
+
+
+def test_repeated_question_is_answered_from_the_cache(sim, service, clock):
+    ids = tuple(p["id"] for p in posts(sim, "sim_creator")[:3])
+    service.report(EngagementQuery(ids, ("favorites",)), now=NOW)
+    service.report(EngagementQuery(ids, ("favorites",)), now=NOW)
+    assert len(engagement_log(sim)) == 1
+    clock.t += 61
+    service.report(EngagementQuery(ids, ("favorites",)), now=NOW)
+    assert len(engagement_log(sim)) == 2
+
+
+def test_hourly_and_daily_series_match_the_ground_truth_and_are_stored(sim, service, store):
+    connect_brand(store)
+    old = [p for p in posts(sim, "sim_brand") if p["created_at"] < "2026-09-01"]
+    post_id = old[0]["id"]  # older than the 60 days asked for
+    hourly = service.report(
+        EngagementQuery((post_id,), ("impressions",), Granularity.HOUR), now=NOW
+    )
+    buckets = hourly.series[post_id]["impressions"]
+    ground = truth(sim, post_id, "impressions")["buckets"]["impressions"]
+    assert len(buckets) == 29
+    for hour, count in buckets.items():
+        assert count == ground.get(hour.strftime("%Y-%m-%dT%H:%M:%SZ"), 0)
+    start = NOW - timedelta(days=60)
+    daily = service.report(
+        EngagementQuery((post_id,), ("impressions",), Granularity.DAY, start, NOW), now=NOW
+    )
+    days = daily.series[post_id]["impressions"]
+    assert daily.calls_made == 3  # 61 UTC days need three windows of at most 28 days
+    for day, count in days.items():
+        expected = sum(v for k, v in ground.items() if k.startswith(day.isoformat()))
+        assert count == expected
+    stored = store.daily([post_id], ["impressions"], min(days), max(days) + timedelta(days=1))
+    assert stored[post_id]["impressions"] == {d: c for d, c in days.items() if c} | {
+        d: 0 for d, c in days.items() if c == 0 and d in stored[post_id]["impressions"]
+    }
+
+
+def test_refresh_of_5000_posts_under_20_percent_faults_loses_nothing(sim, client, tmp_path):
+    admin(
+        sim,
+        "POST",
+        "posts",
+        {"posts": [{"author": "sim_creator", "age_hours": 2 + i % 5000} for i in range(5000)]},
+    )
+    admin(sim, "PUT", "rate-limits", {"default": {"totals": 10_000}})
+    ids = [p["id"] for p in posts(sim, "sim_creator")]
+    assert len(ids) >= 5000
+
+    def refresh(path: Path) -> dict[str, Any]:
+        store = Store.open(path, cipher=TokenCipher.generate())
+        try:
+            clock = FakeClock()
+            service = build_service(client, store, sleep=clock.sleep, monotonic=clock.monotonic)
+            report = service.refresh(ids, now=NOW)
+            return {
+                p: {m: (v.count, v.reason) for m, v in values.items()}
+                for p, values in report.totals.items()
+            }
+        finally:
+            store.close()
+
+    clean = refresh(tmp_path / "clean.db")
+    admin(sim, "DELETE", "requests")
+    admin(
+        sim,
+        "PUT",
+        "faults",
+        {
+            "seed": 11,
+            "error_rate": 0.2,
+            "error_statuses": [500, 503],
+            "burst_429": {"every": 9, "length": 1, "offset": 3},
+        },
+    )
+    faulty = refresh(tmp_path / "faulty.db")
+    assert faulty == clean
+    reasons = {reason for values in faulty.values() for _, reason in values.values()}
+    assert reasons <= {None, Reason.NOT_OWNED, Reason.VIDEO_VIEWS_TOO_OLD}  # never FAILED
+    statuses = [r["status"] for r in engagement_log(sim)]
+    assert {s for s in statuses if 400 <= s < 500} <= {429}
+    assert any(s in (429, 500, 503) for s in statuses)  # the faults did happen
