@@ -18,10 +18,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 
-from bot.engagement.models import PUBLIC_METRICS, Cell, Endpoint, EngagementResult
+from bot.engagement.models import PUBLIC_METRICS, Endpoint, EngagementResult
 from bot.engagement.query import (
     Granularity,
     Plan,
@@ -129,39 +129,17 @@ def _pieces(
     for call, result in results:
         key = window_key(call)
         sent = set(result.request.post_ids)
-        views = _per_pair(result)
         for post_id in call.post_ids:
             if post_id not in sent:
                 continue  # dropped by the executor (403 or protected): the sets say why
             for metric in call.metrics:
-                view = views.get((post_id, metric), result)
-                pieces[(post_id, metric, key)] = _piece(granularity, view, post_id, metric)
+                pieces[(post_id, metric, key)] = _piece(granularity, result, post_id, metric)
     for call in failed:
         key = window_key(call)
         for post_id in call.post_ids:
             for metric in call.metrics:
                 pieces.setdefault((post_id, metric, key), _Piece(reason=Reason.FAILED))
     return pieces
-
-
-def _per_pair(result: EngagementResult) -> dict[Pair, EngagementResult]:
-    """The result cut into one small result per (Post, metric) holding only that pair's cells,
-    so that the client's own .value/.hourly/.daily read a pair without scanning every other
-    pair's cells (a 25-Post, 28-day hourly window has hundreds of thousands)."""
-    cells: dict[Pair, dict[str, list[Cell]]] = defaultdict(lambda: defaultdict(list))
-    for grouping in result.groupings:
-        for cell in grouping.cells:
-            if cell.post_id is not None:
-                cells[(cell.post_id, cell.metric)][grouping.name].append(cell)
-    return {
-        pair: replace(
-            result,
-            groupings=tuple(
-                replace(g, cells=tuple(by_name.get(g.name, ()))) for g in result.groupings
-            ),
-        )
-        for pair, by_name in cells.items()
-    }
 
 
 def _piece(granularity: Granularity, result: EngagementResult, post_id: str, metric: str) -> _Piece:

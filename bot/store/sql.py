@@ -6,6 +6,8 @@ is time order and range queries can compare strings; days are "YYYY-MM-DD"; coun
 
 from __future__ import annotations
 
+import functools
+
 import json
 import re
 import sqlite3
@@ -44,6 +46,7 @@ class Db:
         return self.database.conn.executemany(sql, params).rowcount
 
 
+@functools.lru_cache(maxsize=4096)  # series repeat the same few dozen hours row after row
 def instant(when: datetime) -> str:
     if when.tzinfo is None or when.utcoffset() is None:
         raise ValueError(f"{when!r} is naive; the store takes aware datetimes only")
