@@ -1,0 +1,1 @@
+"""The Slack adapter: `/engagement` parsing, rendering and the Bolt app."""
