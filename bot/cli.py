@@ -109,6 +109,17 @@ def build_parser() -> argparse.ArgumentParser:
     remove = actions.add_parser("remove", help="unlink an account and delete its tokens")
     remove.add_argument("handle", metavar="HANDLE", help="@handle or user ID")
 
+    console = commands.add_parser(
+        "console",
+        help="the bot in a terminal, no Slack needed",
+        description="Type /engagement commands and see the replies. With no X credentials it "
+        "starts the embedded simulator and a throwaway database.",
+    )
+    console.add_argument("--command", dest="line", help='run one command and exit, e.g. "/engagement help"')
+    console.add_argument("--json", action="store_true", help="print the Slack payload")
+    console.add_argument("--channel", default="C0CONSOLE", help="channel ID to act in")
+    console.add_argument("--user", default="U0CONSOLE", help="user ID typing the commands")
+
     commands.add_parser(
         "demo",
         help="a scripted tour on the embedded simulator",
@@ -135,6 +146,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_demo(sys.stdout, now=datetime.now(UTC))
         settings = Settings.from_env(with_dotenv(os.environ, Path(".env")))
+        if args.command == "console":
+            return run_console(settings, args)
         if args.command == "query":
             from bot import operator
 
@@ -165,6 +178,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILURE
     parser.error(f"unknown command {args.command}")
     return EXIT_USAGE
+
+
+def run_console(settings: Settings, args: argparse.Namespace) -> int:
+    from bot import console
+
+    def clock() -> datetime:
+        return datetime.now(UTC)
+
+    with console.console_deps(settings, now=clock(), out=sys.stderr) as deps:
+        if args.command is not None:
+            reply = console.handle_line(
+                args.command,
+                deps,
+                channel=args.channel,
+                user=args.user,
+                now=clock(),
+                as_json=args.json,
+            )
+            sys.stdout.write(reply)
+            return EXIT_OK
+        return console.repl(
+            deps, channel=args.channel, user=args.user, clock=clock, inp=sys.stdin, out=sys.stdout
+        )
 
 
 def run_accounts(settings: Settings, args: argparse.Namespace) -> int:

@@ -245,6 +245,33 @@ class EngagementService:
         for start in range(0, len(unknown), LOOKUP_BATCH):
             self._lookup(unknown[start : start + LOOKUP_BATCH], now)
 
+    def user_id_for(self, handle: str) -> str | None:
+        """The user ID behind a handle: a connected account's, else one v2 lookup."""
+        account = self._store.find_account(handle)
+        if account is not None:
+            return account.user_id
+        found = self._directory.user_by_username(handle.lstrip("@"))
+        return found.user.id if found.user is not None else None
+
+    def recent_posts(self, user_id: str, *, since: datetime) -> list[str]:
+        """An account's Posts created since `since`, newest first, learnt from its timeline
+        (at most 3 pages of 100) and remembered with their author."""
+        ids: list[str] = []
+        token: str | None = None
+        for _ in range(3):
+            page = self._directory.user_posts(user_id, max_results=100, pagination_token=token)
+            records = [
+                PostRecord(p.id, p.author_id or user_id, p.created_at, p.text, p.author_username)
+                for p in page.posts
+            ]
+            self._store.save_posts(records)
+            fresh = [p.id for p in page.posts if p.created_at is None or p.created_at >= since]
+            ids.extend(fresh)
+            if len(fresh) < len(page.posts) or page.next_token is None:
+                break
+            token = page.next_token
+        return ids
+
     def _lookup(self, post_ids: list[str], now: datetime) -> None:
         try:
             found = self._directory.lookup_posts(post_ids)

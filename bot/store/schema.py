@@ -119,3 +119,48 @@ def m002_daily_running_totals(db: Database) -> None:
         WHERE daily.post_id = fresh.post_id AND daily.metric = fresh.metric
             AND daily.day = fresh.day"""
     )
+
+
+_CHANNELS = (
+    # What a channel follows: Posts by ID, accounts by handle (lower case, no "@").
+    """CREATE TABLE channel_tracks (
+        team_id TEXT NOT NULL,
+        channel_id TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('post', 'account')),
+        ref TEXT NOT NULL,
+        added_by TEXT NOT NULL,
+        added_at TEXT NOT NULL,
+        PRIMARY KEY (team_id, channel_id, kind, ref)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE channel_settings (
+        team_id TEXT NOT NULL,
+        channel_id TEXT NOT NULL,
+        digest_enabled INTEGER NOT NULL DEFAULT 0,
+        digest_time TEXT NOT NULL DEFAULT '09:00',
+        timezone TEXT,
+        snoozed_until TEXT,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (team_id, channel_id)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE alert_rules (
+        id INTEGER PRIMARY KEY,
+        team_id TEXT NOT NULL,
+        channel_id TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('threshold', 'spike')),
+        metric TEXT,
+        threshold INTEGER,
+        post_id TEXT,
+        handle TEXT,
+        sensitivity TEXT,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX alert_rules_by_channel ON alert_rules (team_id, channel_id)",
+)
+
+
+@MIGRATIONS()
+def m003_channels(db: Database) -> None:
+    """Per-channel state: tracked Posts and accounts, digest settings, alert rules."""
+    for statement in _CHANNELS:
+        db.execute(statement)

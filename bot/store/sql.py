@@ -7,7 +7,6 @@ is time order and range queries can compare strings; days are "YYYY-MM-DD"; coun
 from __future__ import annotations
 
 import functools
-
 import json
 import re
 import sqlite3

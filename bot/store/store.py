@@ -23,6 +23,7 @@ from bot.errors import SecretKeyError
 from bot.secrets import TokenCipher
 from bot.store import accounts, posts, series
 from bot.store import usage as usage_log
+from bot.store.channels import Channels
 from bot.store.rows import Account, PostRecord, PostState, SeriesRow, TotalsRow, Usage
 from bot.store.schema import MIGRATIONS
 from bot.store.sql import Db, Tracer
@@ -39,6 +40,7 @@ class Store:
         self._name = name
         self._lock = threading.RLock()
         self._depth = 0
+        self.channels = Channels(self._db, self._lock, self.transaction)
 
     @classmethod
     def open(cls, path: str | Path, *, cipher: TokenCipher, tracer: Tracer | None = None) -> Store:

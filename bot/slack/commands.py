@@ -1,0 +1,358 @@
+"""`/engagement` end to end without Bolt: text in, Message out.
+
+`run()` parses the text, asks the engagement service or the store, and renders the answer.
+Bad input comes back as a short usage Message; anything unexpected propagates to the app's
+global error handler. The console drives exactly this path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, time, timedelta
+
+from bot.config import Settings
+from bot.engagement.post_refs import PostRef
+from bot.engagement.query import EngagementQuery, Granularity
+from bot.engagement.service import EngagementService
+from bot.errors import EngagementAPIError, UsageError, UserFacingError
+from bot.slack import blocks
+from bot.slack import command_types as c
+from bot.slack.message import Message
+from bot.slack.parsing import EXAMPLES, USAGE, parse
+from bot.store import Store
+
+TOTALS_METRICS = (
+    "impressions",
+    "engagements",
+    "favorites",
+    "retweets",
+    "quote_tweets",
+    "replies",
+    "video_views",
+)
+SERIES_METRICS = ("impressions", "engagements", "favorites", "retweets", "replies")
+
+
+@dataclass(frozen=True)
+class Invocation:
+    team_id: str
+    channel_id: str
+    user_id: str
+    text: str
+
+
+@dataclass
+class Deps:
+    """What commands need; built in bot/app.py."""
+
+    service: EngagementService
+    store: Store
+    settings: Settings
+    can_post: Callable[[str], bool] | None = None
+
+
+def run(invocation: Invocation, *, deps: Deps, now: datetime) -> Message:
+    """The reply to one `/engagement` invocation."""
+    try:
+        command = parse(invocation.text, today=now.date())
+    except UsageError as error:
+        return blocks.error_message(str(error))
+    try:
+        return _HANDLERS[type(command)](command, invocation, deps, now)
+    except UserFacingError as error:
+        return blocks.error_message(str(error))
+    except EngagementAPIError as error:
+        # X refused or failed outright (not a per-Post gap): say so plainly; nothing was lost.
+        return blocks.error_message(f"X did not answer as expected ({error}). Try again soon.")
+
+
+# -- numbers -----------------------------------------------------------------------------------
+
+
+def _authors(deps: Deps, refs: tuple[PostRef, ...]) -> dict[str, str | None]:
+    """Post ID → handle for links: the URL's, else a connected author's, else unknown."""
+    infos = deps.store.post_infos([r.post_id for r in refs])
+    authors: dict[str, str | None] = {}
+    for ref in refs:
+        handle = ref.handle
+        author = infos[ref.post_id].author_id
+        if handle is None and author is not None:
+            account = deps.store.find_account(author)
+            handle = account.screen_name if account is not None else None
+        authors[ref.post_id] = handle
+    return authors
+
+
+def _handles(refs: tuple[PostRef, ...]) -> dict[str, str]:
+    return {r.post_id: r.handle for r in refs if r.handle}
+
+
+def _totals(command: c.Totals, inv: Invocation, deps: Deps, now: datetime) -> Message:
+    ids = tuple(dict.fromkeys(r.post_id for r in command.posts))
+    query = EngagementQuery(ids, command.metrics or TOTALS_METRICS)
+    report = deps.service.report(query, now=now, handles=_handles(command.posts))
+    return blocks.totals_message(report, authors=_authors(deps, command.posts), now=now)
+
+
+def _hourly(command: c.Hourly, inv: Invocation, deps: Deps, now: datetime) -> Message:
+    query = EngagementQuery(
+        (command.post.post_id,), command.metrics or SERIES_METRICS, Granularity.HOUR
+    )
+    report = deps.service.report(query, now=now, handles=_handles((command.post,)))
+    message = blocks.hourly_message(report, authors=_authors(deps, (command.post,)), now=now)
+    return _without_chart_unless_postable(message, inv, deps)
+
+
+def _daily(command: c.Daily, inv: Invocation, deps: Deps, now: datetime) -> Message:
+    start = datetime.combine(command.start, time(), UTC) if command.start else None
+    end = datetime.combine(command.end + timedelta(days=1), time(), UTC) if command.end else None
+    query = EngagementQuery(
+        (command.post.post_id,), command.metrics or SERIES_METRICS, Granularity.DAY, start, end
+    )
+    try:
+        report = deps.service.report(query, now=now, handles=_handles((command.post,)))
+    except ValueError as error:  # e.g. a range wholly before 2014-09-01 or in the future
+        raise UserFacingError(str(error)) from None
+    message = blocks.daily_message(report, authors=_authors(deps, (command.post,)), now=now)
+    return _without_chart_unless_postable(message, inv, deps)
+
+
+def _without_chart_unless_postable(message: Message, inv: Invocation, deps: Deps) -> Message:
+    if message.chart is not None and not (deps.can_post and deps.can_post(inv.channel_id)):
+        return replace(message, chart=None)
+    return message
+
+
+def _channel_posts(inv: Invocation, deps: Deps, *, since: datetime) -> list[str]:
+    """The channel's tracked Posts, plus the recent Posts of its tracked accounts."""
+    channels = deps.store.channels
+    ids = channels.tracked(inv.team_id, inv.channel_id, "post")
+    for handle in channels.tracked(inv.team_id, inv.channel_id, "account"):
+        user_id = deps.service.user_id_for(handle)
+        if user_id is not None:
+            ids.extend(deps.service.recent_posts(user_id, since=since))
+    return list(dict.fromkeys(ids))
+
+
+def _top(command: c.Top, inv: Invocation, deps: Deps, now: datetime) -> Message:
+    from bot.engagement.service import PERIODS
+
+    ids = _channel_posts(inv, deps, since=now - PERIODS[command.period])
+    rows = (
+        deps.service.leaderboard(
+            ids, command.metric, period=command.period, limit=command.limit, now=now
+        )
+        if ids
+        else []
+    )
+    refs = tuple(PostRef(r.post_id) for r in rows)
+    return blocks.leaderboard_message(
+        rows, metric=command.metric, period=command.period, authors=_authors(deps, refs), now=now
+    )
+
+
+# -- channel state -------------------------------------------------------------------------------
+
+
+def _track(command: c.Track, inv: Invocation, deps: Deps, now: datetime) -> Message:
+    channels = deps.store.channels
+    for handle in command.handles:
+        if deps.service.user_id_for(handle) is None:
+            raise UserFacingError(f"X has no account @{handle}.")
+    posts = channels.track(
+        inv.team_id,
+        inv.channel_id,
+        kind="post",
+        refs=[r.post_id for r in command.posts],
+        by=inv.user_id,
+        now=now,
+    )
+    handles = channels.track(
+        inv.team_id,
+        inv.channel_id,
+        kind="account",
+        refs=[h.lower() for h in command.handles],
+        by=inv.user_id,
+        now=now,
+    )
+    added = [*posts, *(f"@{h}" for h in handles)]
+    already = len(command.posts) + len(command.handles) - len(added)
+    text = f"Now tracking {', '.join(added)} in this channel." if added else ""
+    if already:
+        text += f" {already} already tracked."
+    return blocks.confirmation(text.strip())
+
+
+def _untrack(command: c.Untrack, inv: Invocation, deps: Deps, now: datetime) -> Message:
+    channels = deps.store.channels
+    posts = channels.untrack(
+        inv.team_id, inv.channel_id, kind="post", refs=[r.post_id for r in command.posts]
+    )
+    handles = channels.untrack(
+        inv.team_id, inv.channel_id, kind="account", refs=[h.lower() for h in command.handles]
+    )
+    removed = [*posts, *(f"@{h}" for h in handles)]
+    if not removed:
+        raise UserFacingError("None of those were tracked here. `/engagement tracked` lists them.")
+    return blocks.confirmation(f"Stopped tracking {', '.join(removed)}.")
+
+
+def _tracked(command: c.Tracked, inv: Invocation, deps: Deps, now: datetime) -> Message:
+    channels = deps.store.channels
+    return blocks.tracked_message(
+        channels.tracked(inv.team_id, inv.channel_id, "post"),
+        channels.tracked(inv.team_id, inv.channel_id, "account"),
+    )
+
+
+def _digest_on(command: c.DigestOn, inv: Invocation, deps: Deps, now: datetime) -> Message:
+    channels = deps.store.channels
+    current = channels.settings(inv.team_id, inv.channel_id)
+    updated = replace(
+        current,
+        digest_enabled=True,
+        digest_time=command.at.strftime("%H:%M") if command.at else current.digest_time,
+        timezone=command.timezone or current.timezone or deps.settings.timezone,
+    )
+    channels.save_settings(updated, now=now)
+    return blocks.confirmation(
+        f"Daily digest on: every day at {updated.digest_time} {updated.timezone}, "
+        "covering the previous day."
+    )
+
+
+def _digest_off(command: c.DigestOff, inv: Invocation, deps: Deps, now: datetime) -> Message:
+    channels = deps.store.channels
+    current = channels.settings(inv.team_id, inv.channel_id)
+    channels.save_settings(replace(current, digest_enabled=False), now=now)
+    return blocks.confirmation("Daily digest off for this channel.")
+
+
+def _digest_now(command: c.DigestNow, inv: Invocation, deps: Deps, now: datetime) -> Message:
+    raise UserFacingError(
+        "Posting a digest on demand comes with the scheduler; `digest on` already saves the "
+        "channel's schedule."
+    )
+
+
+def _alert_threshold(
+    command: c.AlertThreshold, inv: Invocation, deps: Deps, now: datetime
+) -> Message:
+    rule = deps.store.channels.add_alert(
+        inv.team_id,
+        inv.channel_id,
+        kind="threshold",
+        metric=command.metric,
+        threshold=command.per_hour,
+        post_id=command.post.post_id if command.post else None,
+        handle=command.handle.lower() if command.handle else None,
+        by=inv.user_id,
+        now=now,
+    )
+    target = (
+        f"Post {rule.post_id}"
+        if rule.post_id
+        else f"@{rule.handle}"
+        if rule.handle
+        else "this channel's Posts"
+    )
+    return blocks.confirmation(
+        f"Alert #{rule.id}: {command.metric} above {command.per_hour:,} per hour on {target}."
+    )
+
+
+def _alert_spike(command: c.AlertSpike, inv: Invocation, deps: Deps, now: datetime) -> Message:
+    rule = deps.store.channels.add_alert(
+        inv.team_id,
+        inv.channel_id,
+        kind="spike",
+        sensitivity=command.sensitivity,
+        by=inv.user_id,
+        now=now,
+    )
+    return blocks.confirmation(
+        f"Alert #{rule.id}: spikes ({command.sensitivity} sensitivity) on this channel's Posts."
+    )
+
+
+def _alerts(command: c.Alerts, inv: Invocation, deps: Deps, now: datetime) -> Message:
+    return blocks.alerts_message(deps.store.channels.alerts(inv.team_id, inv.channel_id))
+
+
+def _alert_off(command: c.AlertOff, inv: Invocation, deps: Deps, now: datetime) -> Message:
+    if not deps.store.channels.remove_alert(inv.team_id, inv.channel_id, command.rule_id):
+        raise UserFacingError(
+            f"This channel has no alert #{command.rule_id}. `/engagement alerts` lists them."
+        )
+    return blocks.confirmation(f"Alert #{command.rule_id} removed.")
+
+
+def _snooze(command: c.Snooze, inv: Invocation, deps: Deps, now: datetime) -> Message:
+    channels = deps.store.channels
+    current = channels.settings(inv.team_id, inv.channel_id)
+    until = now + command.duration if command.duration else None
+    channels.save_settings(replace(current, snoozed_until=until), now=now)
+    if until is None:
+        return blocks.confirmation("Alerts are back on for this channel.")
+    return blocks.confirmation(f"Alerts snoozed until {until:%Y-%m-%d %H:%M} UTC.")
+
+
+# -- accounts and usage ----------------------------------------------------------------------------
+
+
+def _connect(command: c.Connect, inv: Invocation, deps: Deps, now: datetime) -> Message:
+    raise UserFacingError(
+        "Connecting an X account from Slack is not set up on this server yet. An operator can "
+        "link one with `engagement-bot accounts add --token … --secret …`."
+    )
+
+
+def _accounts(command: c.Accounts, inv: Invocation, deps: Deps, now: datetime) -> Message:
+    return blocks.accounts_message(deps.store.accounts(inv.team_id))
+
+
+def _disconnect(command: c.Disconnect, inv: Invocation, deps: Deps, now: datetime) -> Message:
+    account = deps.store.find_account(command.handle)
+    if account is None or account.workspace not in (None, inv.team_id):
+        raise UserFacingError(f"No connected account @{command.handle} in this workspace.")
+    deps.store.remove_account(account.user_id)
+    return blocks.confirmation(
+        f"Disconnected {account.handle}: its tokens are deleted. Its Posts now show public "
+        "totals only (no impressions, no hourly or daily series)."
+    )
+
+
+def _usage(command: c.Usage, inv: Invocation, deps: Deps, now: datetime) -> Message:
+    return blocks.usage_message(deps.store.usage(now.strftime("%Y-%m")))
+
+
+def _help(command: c.Help, inv: Invocation, deps: Deps, now: datetime) -> Message:
+    usage: Mapping[str, str] = USAGE
+    if command.topic and command.topic in USAGE:
+        usage = {command.topic: USAGE[command.topic]}
+    return blocks.help_message(usage, EXAMPLES)
+
+
+_HANDLERS: dict[type, Callable[..., Message]] = {
+    c.Help: _help,
+    c.Totals: _totals,
+    c.Hourly: _hourly,
+    c.Daily: _daily,
+    c.Top: _top,
+    c.Track: _track,
+    c.Untrack: _untrack,
+    c.Tracked: _tracked,
+    c.DigestOn: _digest_on,
+    c.DigestOff: _digest_off,
+    c.DigestNow: _digest_now,
+    c.AlertThreshold: _alert_threshold,
+    c.AlertSpike: _alert_spike,
+    c.Alerts: _alerts,
+    c.AlertOff: _alert_off,
+    c.Snooze: _snooze,
+    c.Connect: _connect,
+    c.Accounts: _accounts,
+    c.Disconnect: _disconnect,
+    c.Usage: _usage,
+}
