@@ -115,7 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Type /engagement commands and see the replies. With no X credentials it "
         "starts the embedded simulator and a throwaway database.",
     )
-    console.add_argument("--command", dest="line", help='run one command and exit, e.g. "/engagement help"')
+    console.add_argument(
+        "--command", dest="line", help='run one command and exit, e.g. "/engagement help"'
+    )
     console.add_argument("--json", action="store_true", help="print the Slack payload")
     console.add_argument("--channel", default="C0CONSOLE", help="channel ID to act in")
     console.add_argument("--user", default="U0CONSOLE", help="user ID typing the commands")
@@ -187,9 +189,9 @@ def run_console(settings: Settings, args: argparse.Namespace) -> int:
         return datetime.now(UTC)
 
     with console.console_deps(settings, now=clock(), out=sys.stderr) as deps:
-        if args.command is not None:
+        if args.line is not None:
             reply = console.handle_line(
-                args.command,
+                args.line,
                 deps,
                 channel=args.channel,
                 user=args.user,
