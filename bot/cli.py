@@ -123,6 +123,14 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument("--user", default="U0CONSOLE", help="user ID typing the commands")
 
     commands.add_parser(
+        "run",
+        help="the Slack bot (Socket Mode when SLACK_APP_TOKEN is set, else HTTP mode on PORT)",
+        description="Run the Slack bot. With SLACK_APP_TOKEN it connects over Socket Mode; "
+        "otherwise it serves Slack's signed requests at POST /slack/events on PORT. Both serve "
+        "GET /healthz on PORT. Needs SLACK_BOT_TOKEN, X_CONSUMER_KEY and X_CONSUMER_SECRET (and "
+        "SLACK_SIGNING_SECRET in HTTP mode).",
+    )
+    commands.add_parser(
         "demo",
         help="a scripted tour on the embedded simulator",
         description="Start the embedded simulator and show the numbers the client fetches.",
@@ -165,6 +173,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return operator.run_query(settings, query_args, now=datetime.now(UTC), out=sys.stdout)
         if args.command == "accounts":
             return run_accounts(settings, args)
+        if args.command == "run":
+            return run_bot(settings)
     except ValueError as error:
         print(f"engagement-bot {args.command}: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -203,6 +213,18 @@ def run_console(settings: Settings, args: argparse.Namespace) -> int:
         return console.repl(
             deps, channel=args.channel, user=args.user, clock=clock, inp=sys.stdin, out=sys.stdout
         )
+
+
+def run_bot(settings: Settings) -> int:
+    """`run`: the Slack bot on the real X client and store, until SIGTERM or Ctrl-C."""
+    from bot.app import engagement
+    from bot.slack.commands import Deps
+    from bot.slack.server import check_settings, serve
+
+    check_settings(settings)
+    with engagement(settings) as parts:
+        deps = Deps(service=parts.service, store=parts.store, settings=settings)
+        return serve(settings, deps, clock=lambda: datetime.now(UTC))
 
 
 def run_accounts(settings: Settings, args: argparse.Namespace) -> int:

@@ -241,3 +241,12 @@ def test_refresh_of_5000_posts_under_20_percent_faults_loses_nothing(sim, client
     statuses = [r["status"] for r in engagement_log(sim)]
     assert {s for s in statuses if 400 <= s < 500} <= {429}
     assert any(s in (429, 500, 503) for s in statuses)  # the faults did happen
+
+
+def test_a_failed_answer_is_not_cached(sim, service):
+    ids = tuple(p["id"] for p in posts(sim, "sim_creator")[:2])
+    admin(sim, "PUT", "faults", {"queue": ["503"] * 6})
+    failed = service.report(EngagementQuery(ids, ("favorites",)), now=NOW)
+    assert {v.reason for v in failed.totals[ids[0]].values()} == {Reason.FAILED}
+    again = service.report(EngagementQuery(ids, ("favorites",)), now=NOW)
+    assert again.totals[ids[0]]["favorites"].count is not None

@@ -159,8 +159,9 @@ class EngagementService:
             report = merge(report, self._aggregate(retry_plan, retry, now))
             execution = Execution(execution.outcomes + retry.outcomes, execution.requests_sent)
         self._remember(query, report, execution, now)
-        with self._cache_lock:
-            self._cache[query] = (self._monotonic(), report)
+        if Reason.FAILED not in report.missing.values():  # a failure is worth asking again
+            with self._cache_lock:
+                self._cache[query] = (self._monotonic(), report)
         return report
 
     def x_now(self, now: datetime) -> datetime:

@@ -1,0 +1,157 @@
+"""The Bolt `App`: built from Settings for one workspace, with `/engagement` wired in one place.
+
+`build_app()` never calls Slack: `authorize=` hands Bolt the bot token from the settings, so
+there is no `auth.test` at construction (the server checks the token once at start-up instead).
+Its `WebClient` talks to `settings.slack_api_url` and retries connection errors, 429s (after
+`Retry-After`) and 500/503s; Bolt copies those handlers into every per-request client.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from concurrent.futures import Executor, ThreadPoolExecutor
+from logging import Logger
+from typing import TYPE_CHECKING
+
+from slack_bolt import App
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+from bot.config import Settings
+from bot.errors import ConfigError
+from bot.slack import listeners
+from bot.slack.listeners import Clock, RunCommand
+
+if TYPE_CHECKING:
+    from bot.slack.commands import Deps
+
+log = logging.getLogger(__name__)
+
+COMMAND = "/engagement"
+# Every bot scope app_manifest.yaml asks for, and the code that needs it (tests compare them).
+SCOPES: Mapping[str, str] = {
+    "commands": "the /engagement slash command",
+    "chat:write": "digests and alerts posted with chat.postMessage",
+    "files:write": "chart uploads with files_upload_v2",
+    "channels:read": "can_post(): conversations.info on public channels",
+    "groups:read": "can_post(): conversations.info on private channels",
+}
+# Bolt's own pool only runs the listener up to its ack and hand-off, so a few threads suffice.
+LISTENER_THREADS = 8
+# Commands run here; more at once would only queue behind the X rate limits anyway.
+COMMAND_THREADS = 8
+WEB_API_TIMEOUT_S = 30
+
+
+def build_web_client(settings: Settings, *, token: str | None = None) -> WebClient:
+    """A Web API client for `settings.slack_api_url` that retries what is worth retrying."""
+    return WebClient(
+        token=token,
+        base_url=settings.slack_api_url,
+        timeout=WEB_API_TIMEOUT_S,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=2),  # sleeps Retry-After (+ <1 s jitter)
+            ServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def build_app(
+    settings: Settings,
+    deps: Deps,
+    *,
+    clock: Clock,
+    client: WebClient | None = None,
+    process_before_response: bool = False,
+    run: RunCommand | None = None,
+    executor: Executor | None = None,
+) -> App:
+    """The single-workspace Bolt app with `/engagement` registered.
+
+    `clock` gives each command its `now` (bot/cli.py passes the real one). `client` defaults to
+    `build_web_client(settings)`; it gets the bot token for code that uses `app.client` outside
+    a request (jobs). `run` and `executor` are passed on to `register()`.
+    """
+    token = settings.slack_bot_token
+    if not token:
+        raise ConfigError(["SLACK_BOT_TOKEN is required to run the Slack bot (xoxb-…)"])
+    if settings.slack_client_id:
+        raise ConfigError(
+            [
+                "SLACK_CLIENT_ID/SLACK_CLIENT_SECRET are set, but `run` serves one workspace "
+                "with SLACK_BOT_TOKEN; unset them (Bolt would switch to its OAuth install mode)"
+            ]
+        )
+
+    def authorize(
+        enterprise_id: str | None, team_id: str | None, logger: Logger
+    ) -> AuthorizeResult:
+        return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=token)
+
+    web = client if client is not None else build_web_client(settings)
+    app = App(
+        name="engagement-bot",
+        client=web,
+        authorize=authorize,
+        signing_secret=settings.slack_signing_secret or "",
+        process_before_response=process_before_response,
+        listener_executor=ThreadPoolExecutor(
+            max_workers=LISTENER_THREADS, thread_name_prefix="bolt-listener"
+        ),
+    )
+    if web.token is None:
+        web.token = token  # set after App(): a client token next to authorize= makes Bolt warn
+    register(app, deps, clock=clock, run=run, executor=executor)
+    return app
+
+
+def register(
+    app: App,
+    deps: Deps,
+    *,
+    clock: Clock,
+    run: RunCommand | None = None,
+    executor: Executor | None = None,
+) -> None:
+    """Wire `/engagement` to its one listener and install the global error handler.
+
+    `run` defaults to `bot.slack.commands.run`. Commands run on `executor` (by default a pool
+    of COMMAND_THREADS) after the ack; with `app.process_before_response` they run inline, so
+    `dispatch()` returns after the reply (FaaS, tests).
+    """
+    if run is None:
+        from bot.slack.commands import run as run_command
+
+        run = run_command
+    if app.process_before_response:
+        executor = None
+    elif executor is None:
+        executor = ThreadPoolExecutor(max_workers=COMMAND_THREADS, thread_name_prefix="command")
+    app.command(COMMAND)(
+        listeners.engagement_listener(deps=deps, run=run, clock=clock, executor=executor)
+    )
+    app.error(listeners.global_error_handler)
+
+
+def channel_membership(client: WebClient) -> Callable[[str], bool]:
+    """`Deps.can_post`: whether the bot is a member of a channel (so it may upload there),
+    asked of conversations.info. Any error (a private channel it cannot see, a DM) means no."""
+
+    def can_post(channel_id: str) -> bool:
+        try:
+            reply = client.conversations_info(channel=channel_id)
+        except SlackApiError as error:
+            log.info("conversations.info %s: %s", channel_id, error.response.get("error"))
+            return False
+        channel = reply.get("channel") or {}
+        return bool(channel.get("is_member"))
+
+    return can_post

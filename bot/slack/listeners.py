@@ -1,0 +1,322 @@
+"""The thin Bolt listeners: ack `/engagement` at once, run the command off the request thread,
+answer through `respond()`; and the one global error handler.
+
+The only module that touches Bolt's `Ack` and `Respond`. Bolt hands listeners loosely typed
+payloads (`command` is the slash command's form fields as a dict), so `Any` stays at this edge.
+
+Threading: Bolt runs a listener on its `listener_executor` and answers Slack as soon as `ack()`
+is called. The listener here does nothing but `ack()` and hand the command to our own worker
+pool, so Bolt's pool is never held by a slow X call and every command is acked well within
+Slack's 3 seconds however long X takes. With `executor=None` (Bolt's `process_before_response`,
+used by the tests) the command runs inline and the ack leaves after the reply.
+
+Errors: an exception from `commands.run` or from delivering its reply reaches
+`global_error_handler` (Bolt's `@app.error`), or, on our own pool where Bolt cannot see it, the
+same `handle_error`. The user gets a short reply with a reference; the log gets the traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from slack_bolt import Ack, BoltResponse, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.errors import AuthError, EngagementAPIError, RateLimited, UserFacingError
+from bot.slack import blocks
+from bot.slack.message import Chart, Message
+
+if TYPE_CHECKING:
+    from bot.slack.commands import Deps, Invocation
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+class RunCommand(Protocol):
+    """The shape of bot.slack.commands.run (tests pass stand-ins)."""
+
+    def __call__(self, invocation: Invocation, *, deps: Deps, now: datetime) -> Message: ...
+
+
+# Slack accepts at most 5 posts to one response_url (within 30 minutes of the command).
+MAX_RESPONSES = 5
+# Upload errors that mean "the bot may not post files here": answered with an invite hint.
+NOT_POSTABLE = frozenset(
+    {"not_in_channel", "channel_not_found", "is_archived", "restricted_action", "access_denied"}
+)
+BOT_MENTION = "@engagement-bot"  # features.bot_user.display_name in app_manifest.yaml
+
+
+# -- what the person sees when something fails ----------------------------------------------------
+# (Kept beside the handler that sends them; bot/messages.py may take them over.)
+
+
+def something_went_wrong(ref: str) -> str:
+    return (
+        f"Something went wrong on our side (ref `{ref}`). Please try again; if it keeps "
+        "happening, give the ref to whoever runs the bot."
+    )
+
+
+def x_unavailable(error: EngagementAPIError, ref: str) -> str:
+    if isinstance(error, RateLimited):
+        wait = max(1, round(error.retry_after))
+        return (
+            f"X's rate limit for engagement data is used up right now. Try again in about "
+            f"{wait} s (ref `{ref}`)."
+        )
+    if isinstance(error, AuthError):
+        return (
+            f"X refused this bot's credentials ({error.reason or 'unauthorized'}). Ask whoever "
+            f"runs the bot to check them (ref `{ref}`)."
+        )
+    return (
+        f"X's engagement API is not answering properly right now. Nothing was lost; try again "
+        f"in a few minutes (ref `{ref}`)."
+    )
+
+
+def chart_needs_invite() -> str:
+    return (
+        "I couldn't attach the chart: I'm not a member of this channel. Invite me with "
+        f"`/invite {BOT_MENTION}` to get charts here."
+    )
+
+
+def chart_failed(ref: str) -> str:
+    return f"The numbers are above, but the chart couldn't be attached (ref `{ref}`)."
+
+
+def new_ref() -> str:
+    """A short reference that ties a user's error reply to one log line."""
+    return uuid.uuid4().hex[:8]
+
+
+# -- replying --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Replies:
+    """The response_url of one command, counting posts against Slack's limit of 5."""
+
+    respond: Respond
+    sent: int = field(default=0)
+
+    def send(self, message: Message) -> bool:
+        if self.sent >= MAX_RESPONSES:
+            log.warning("reply dropped: %d posts already sent to this response_url", self.sent)
+            return False
+        self.sent += 1
+        reply = self.respond(
+            text=message.text,
+            blocks=list(message.blocks) or None,
+            response_type="ephemeral" if message.ephemeral else "in_channel",
+        )
+        if reply.status_code != 200:
+            log.warning("response_url answered %s: %.200s", reply.status_code, reply.body)
+            return False
+        return True
+
+    def note(self, text: str) -> bool:
+        return self.send(Message(text=text, ephemeral=True))
+
+
+def deliver(
+    message: Message,
+    *,
+    channel_id: str,
+    replies: Replies,
+    client: WebClient,
+    can_post: Callable[[str], bool] | None = None,
+) -> None:
+    """Send the reply and its continuations, then upload its chart if it has one.
+
+    Replies go through response_url, which works in any channel, DM or private channel. The
+    exception is a team-wide (in_channel) reply that overflowed into continuations: the renderer
+    says "…more in the thread", so where the bot may post it goes out with chat.postMessage
+    and the continuations (and chart) in its thread."""
+    thread_ts = None
+    if not message.ephemeral and message.continuation and can_post and can_post(channel_id):
+        thread_ts = post_thread(message, channel_id=channel_id, client=client)
+    if thread_ts is None:
+        replies.send(message)
+        for follow_up in message.continuation:
+            replies.send(follow_up)
+    if message.chart is not None:
+        upload_chart(
+            message.chart,
+            channel_id=channel_id,
+            replies=replies,
+            client=client,
+            thread_ts=thread_ts,
+        )
+
+
+def post_thread(message: Message, *, channel_id: str, client: WebClient) -> str | None:
+    """Post `message` to the channel and its continuations in its thread; the thread's ts, or
+    None when Slack says the bot may not post there (nothing was posted then)."""
+    try:
+        first = client.chat_postMessage(
+            channel=channel_id, text=message.text, blocks=list(message.blocks) or None
+        )
+    except SlackApiError as error:
+        code = str(error.response.get("error", ""))
+        if code not in NOT_POSTABLE:
+            raise
+        log.info("cannot post to %s (%s): replying through response_url", channel_id, code)
+        return None
+    thread_ts = str(first["ts"])
+    for follow_up in message.continuation:
+        client.chat_postMessage(
+            channel=channel_id,
+            thread_ts=thread_ts,
+            text=follow_up.text,
+            blocks=list(follow_up.blocks) or None,
+        )
+    return thread_ts
+
+
+def upload_chart(
+    chart: Chart,
+    *,
+    channel_id: str,
+    replies: Replies,
+    client: WebClient,
+    thread_ts: str | None = None,
+) -> None:
+    """Upload the PNG into the channel (or a thread); when Slack says the bot may not, tell the
+    user how to fix it instead of failing the command (the numbers have already been sent)."""
+    try:
+        client.files_upload_v2(
+            channel=channel_id,
+            file=chart.png,
+            filename=chart.filename,
+            title=chart.title,
+            alt_txt=chart.title,
+            thread_ts=thread_ts,
+        )
+    except SlackApiError as error:
+        code = str(error.response.get("error", ""))
+        if code in NOT_POSTABLE:
+            log.info("chart not uploaded to %s: %s", channel_id, code)
+            replies.note(chart_needs_invite())
+            return
+        ref = new_ref()
+        log.warning("chart upload to %s failed: %s (ref %s)", channel_id, code, ref)
+        replies.note(chart_failed(ref))
+    except (SlackClientError, OSError):
+        ref = new_ref()
+        log.warning("chart upload to %s failed (ref %s)", channel_id, ref, exc_info=True)
+        replies.note(chart_failed(ref))
+
+
+# -- the /engagement listener ----------------------------------------------------------------------
+
+
+def invocation_from(command: dict[str, Any]) -> Invocation:
+    from bot.slack.commands import Invocation
+
+    return Invocation(
+        team_id=str(command.get("team_id") or ""),
+        channel_id=str(command.get("channel_id") or ""),
+        user_id=str(command.get("user_id") or ""),
+        text=str(command.get("text") or ""),
+    )
+
+
+def engagement_listener(
+    *, deps: Deps, run: RunCommand, clock: Clock, executor: Executor | None
+) -> Callable[..., None]:
+    """The `/engagement` listener Bolt calls (it injects arguments by parameter name)."""
+
+    def answer(command: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        invocation = invocation_from(command)
+        message = run(invocation, deps=deps, now=clock())
+        deliver(
+            message,
+            channel_id=invocation.channel_id,
+            replies=Replies(respond),
+            client=client,
+            can_post=deps.can_post,
+        )
+
+    def answer_in_background(command: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        try:
+            answer(command, respond, client)
+        except Exception as error:
+            # Off Bolt's thread, so Bolt cannot route it: hand it to the same global handler.
+            handle_error(error, body=command, respond=respond)
+
+    def engagement(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        ack()  # first, before anything that can be slow: Slack gives us 3 seconds
+        if executor is None:
+            answer(command, respond, client)  # errors reach @app.error through Bolt
+        else:
+            executor.submit(answer_in_background, command, respond, client)
+
+    return engagement
+
+
+# -- the global error handler ----------------------------------------------------------------------
+
+
+def handle_error(
+    error: Exception,
+    *,
+    body: dict[str, Any] | None,
+    respond: Respond | None,
+    response: BoltResponse | None = None,
+) -> BoltResponse | None:
+    """Log the failure with its traceback under a short ref and tell the user, never showing
+    the exception itself. Returns an empty 200 when Bolt would otherwise answer Slack 500
+    (`process_before_response`, where the ack has not left yet): the reply went via respond()."""
+    ref = new_ref()
+    body = body or {}
+    where = " ".join(
+        f"{key}={body.get(key)}" for key in ("team_id", "channel_id", "user_id", "command")
+    )
+    if isinstance(error, UserFacingError):
+        log.info("ref %s: user-facing error %r (%s)", ref, str(error), where)
+        reply = _rendered(lambda: blocks.error_message(str(error)), fallback=str(error))
+    elif isinstance(error, EngagementAPIError):
+        log.error("ref %s: X API error (%s)", ref, where, exc_info=error)
+        text = x_unavailable(error, ref)
+        reply = _rendered(lambda: blocks.error_message(text), fallback=text)
+    else:
+        log.error("ref %s: unhandled error (%s)", ref, where, exc_info=error)
+        reply = _rendered(lambda: blocks.failure_message(ref), fallback=something_went_wrong(ref))
+    if respond is not None and body.get("response_url"):
+        try:
+            Replies(respond).send(replace(reply, ephemeral=True, chart=None, continuation=()))
+        except Exception:
+            log.exception("ref %s: could not tell the user", ref)
+    return BoltResponse(status=200, body="") if response is not None else None
+
+
+def _rendered(render: Callable[[], Message], *, fallback: str) -> Message:
+    """bot.slack.blocks' rendering of an error; plain text should that fail too (this is the
+    last resort, so it must not raise)."""
+    try:
+        return render()
+    except Exception:
+        log.exception("rendering the error reply failed")
+        return Message(text=fallback)
+
+
+def global_error_handler(
+    error: Exception,
+    body: dict[str, Any],
+    respond: Respond,
+    response: BoltResponse | None,
+) -> BoltResponse | None:
+    """Registered with `@app.error`: every exception a listener raises ends here."""
+    return handle_error(error, body=body, respond=respond, response=response)

@@ -1,0 +1,267 @@
+"""`engagement-bot run`: the Slack bot in Socket Mode or HTTP mode, and its small HTTP side.
+
+Socket Mode (SLACK_APP_TOKEN set): Slack's requests arrive over Bolt's WebSocket; the HTTP
+server on PORT still answers /healthz and, later, the X OAuth callback.
+HTTP mode: the same server also takes Slack's signed requests at POST /slack/events (Bolt
+verifies the signature: a forged or stale one gets 401).
+
+The WSGI app is served by the standard library's wsgiref with one thread per request; Bolt
+answers each request as soon as the command is acked, so requests stay short.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from socketserver import ThreadingMixIn
+from typing import TYPE_CHECKING, Any, Protocol
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.config import Settings
+from bot.errors import BotError, ConfigError
+from bot.slack.app import COMMAND_THREADS, build_app, build_web_client, channel_membership
+from bot.slack.listeners import Clock
+
+if TYPE_CHECKING:
+    from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
+
+    from bot.slack.commands import Deps
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+X_CALLBACK_PATH = "/x/oauth/callback"
+X_CALLBACK_NOT_READY = "X account connection is not set up on this server yet"
+SOCKET_MODE_EVENTS = "This server takes Slack's requests over Socket Mode, not at /slack/events"
+MAX_BODY_BYTES = 1 << 20  # Slack's payloads are a few KB
+LISTEN_HOST = "0.0.0.0"  # noqa: S104 - HTTP mode must be reachable by Slack
+
+Health = Callable[[], dict[str, Any]]
+
+
+# -- the WSGI app ---------------------------------------------------------------------------------
+
+
+def make_wsgi_app(app: App | None, *, health: Health) -> WSGIApplication:
+    """Routes: POST /slack/events to Bolt (None: Socket Mode, so 404), GET /healthz,
+    /x/oauth/callback (404 until the X connection flow is wired), anything else 404."""
+    events = SlackRequestHandler(app, path=EVENTS_PATH) if app is not None else None
+
+    def wsgi(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        path = str(environ.get("PATH_INFO") or "/")
+        method = str(environ.get("REQUEST_METHOD") or "GET")
+        if path == EVENTS_PATH and events is not None:
+            if method != "POST":
+                return _text(start_response, 405, "Method Not Allowed", [("Allow", "POST")])
+            if _content_length(environ) > MAX_BODY_BYTES:
+                return _text(start_response, 413, "Payload Too Large")
+            return events(environ, start_response)
+        if path == EVENTS_PATH:
+            return _text(start_response, 404, SOCKET_MODE_EVENTS)
+        if path == HEALTH_PATH:
+            if method not in ("GET", "HEAD"):
+                return _text(start_response, 405, "Method Not Allowed", [("Allow", "GET, HEAD")])
+            state = health()
+            body = json.dumps(state).encode()
+            start_response(
+                "200 OK" if state.get("ok") else "503 Service Unavailable",
+                [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+            )
+            return [b"" if method == "HEAD" else body]
+        if path == X_CALLBACK_PATH:
+            return _text(start_response, 404, X_CALLBACK_NOT_READY)
+        return _text(start_response, 404, "Not Found")
+
+    return wsgi
+
+
+_REASONS = {404: "Not Found", 405: "Method Not Allowed", 413: "Payload Too Large"}
+
+
+def _text(
+    start_response: StartResponse,
+    status: int,
+    text: str,
+    headers: list[tuple[str, str]] | None = None,
+) -> list[bytes]:
+    body = (text + "\n").encode()
+    start_response(
+        f"{status} {_REASONS.get(status, 'Error')}",
+        [
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+            *(headers or []),
+        ],
+    )
+    return [body]
+
+
+def _content_length(environ: WSGIEnvironment) -> int:
+    try:
+        return int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+# -- serving it -----------------------------------------------------------------------------------
+
+
+class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        log.debug("%s %s", self.address_string(), format % args)
+
+
+@dataclass
+class RunningServer:
+    server: WSGIServer
+    thread: threading.Thread
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        shown = "127.0.0.1" if host in ("0.0.0.0", "") else str(host)  # noqa: S104
+        return f"http://{shown}:{port}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+def serve_in_background(
+    wsgi_app: WSGIApplication, *, host: str = "127.0.0.1", port: int = 0
+) -> RunningServer:
+    """Serve `wsgi_app` from a daemon thread (port 0: any free port)."""
+    server = make_server(
+        host, port, wsgi_app, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
+    )
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="http", daemon=True
+    )
+    thread.start()
+    return RunningServer(server, thread)
+
+
+# -- `engagement-bot run` -------------------------------------------------------------------------
+
+
+class SocketMode(Protocol):
+    """What `run` needs of Bolt's SocketModeHandler (tests pass a stand-in)."""
+
+    def connect(self) -> None: ...
+    def close(self) -> None: ...
+
+
+def _socket_mode_handler(app: App, app_token: str) -> SocketMode:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    return SocketModeHandler(app, app_token=app_token)
+
+
+def check_token(client: WebClient) -> dict[str, Any]:
+    """One auth.test at start-up, so a bad SLACK_BOT_TOKEN stops the server at once."""
+    try:
+        reply = client.auth_test()
+    except SlackApiError as error:
+        raise ConfigError(
+            [f"Slack refused SLACK_BOT_TOKEN ({error.response.get('error')})"]
+        ) from None
+    except (SlackClientError, OSError) as error:
+        raise BotError(f"could not reach Slack at {client.base_url}: {error}") from None
+    return dict(reply.data) if isinstance(reply.data, dict) else {}
+
+
+def check_settings(settings: Settings) -> None:
+    """What `run` needs of the Slack settings, checked before anything starts."""
+    problems = []
+    if not settings.slack_bot_token:
+        problems.append("SLACK_BOT_TOKEN is required to run the Slack bot (xoxb-…)")
+    if settings.slack_app_token is None and not settings.slack_signing_secret:
+        problems.append(
+            "HTTP mode needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode)"
+        )
+    if problems:
+        raise ConfigError(problems)
+
+
+def serve(
+    settings: Settings,
+    deps: Deps,
+    *,
+    clock: Clock,
+    stop: threading.Event | None = None,
+    host: str = LISTEN_HOST,
+    ready: Callable[[str], None] | None = None,
+    socket_mode_handler: Callable[[App, str], SocketMode] = _socket_mode_handler,
+) -> int:
+    """Run the bot until `stop` is set (by default: SIGTERM or Ctrl-C, from the main thread).
+
+    Socket Mode when SLACK_APP_TOKEN is set, else HTTP mode on PORT. Without `deps.can_post`,
+    the bot asks conversations.info whether it may post charts in a channel. `ready` is called
+    with the HTTP server's URL once it listens. Returns the exit status.
+    """
+    check_settings(settings)
+    if stop is None:
+        stop = _stop_on_signals()
+    web = build_web_client(settings)
+    if deps.can_post is None:
+        deps = replace(deps, can_post=channel_membership(web))
+    pool = ThreadPoolExecutor(max_workers=COMMAND_THREADS, thread_name_prefix="command")
+    app = build_app(settings, deps, clock=clock, client=web, executor=pool)
+    me = check_token(app.client)
+    log.info("bot user %s in team %s (%s)", me.get("user_id"), me.get("team_id"), me.get("team"))
+    handler: SocketMode | None = None
+    socket_token = settings.slack_app_token
+    if socket_token is not None:
+        handler = socket_mode_handler(app, socket_token)
+        handler.connect()
+        connected = handler
+        wsgi = make_wsgi_app(None, health=lambda: _socket_health(connected))
+    else:
+        wsgi = make_wsgi_app(app, health=lambda: {"ok": True, "mode": "http"})
+    http = serve_in_background(wsgi, host=host, port=settings.port)
+    mode = "Socket Mode" if handler is not None else f"HTTP mode ({EVENTS_PATH})"
+    log.info("engagement-bot running in %s; listening on %s", mode, http.url)
+    if ready is not None:
+        ready(http.url)
+    try:
+        stop.wait()
+    finally:
+        log.info("stopping")
+        http.stop()
+        if handler is not None:
+            handler.close()
+        pool.shutdown(wait=True, cancel_futures=True)
+    return 0
+
+
+def _stop_on_signals() -> threading.Event:
+    """An event that SIGTERM and SIGINT set (when called from the main thread)."""
+    stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+    return stop
+
+
+def _socket_health(handler: SocketMode) -> dict[str, Any]:
+    client = getattr(handler, "client", None)
+    is_connected = getattr(client, "is_connected", None)
+    connected = bool(is_connected()) if callable(is_connected) else True
+    return {"ok": connected, "mode": "socket", "connected": connected}

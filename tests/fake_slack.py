@@ -1,0 +1,345 @@
+"""A loopback fake of the Slack Web API, the file upload URL and response_url, for tests.
+
+`FakeSlack()` serves on 127.0.0.1, port 0, in a daemon thread. It records every request it gets
+(`Call`: kind, method, headers, parsed body, raw bytes) and answers:
+
+- `POST /api/<method>`: auth.test, chat.postMessage, chat.postEphemeral, conversations.info,
+  files.getUploadURLExternal (an upload URL on the fake itself), files.completeUploadExternal;
+  any other method gets `unknown_method`. A token other than `token` gets `invalid_auth`.
+- `POST /upload/<file_id>`: the raw file bytes (kind "upload").
+- `POST /response/<id>`: the response_url target for respond() (kind "response").
+
+Channels: `missing` → channel_not_found; `not_member` → conversations.info says is_member false,
+and chat.postMessage / files.completeUploadExternal answer not_in_channel.
+
+Scripted failures: `fail_next("chat.postMessage", status=429, retry_after=1)` (then normal),
+`fail_next("files.completeUploadExternal", error="not_in_channel")`, `fail_next(m, status=503)`.
+Use "response" as the method to fail the response_url.
+
+Tests wait on what arrived with `wait_for(...)` (a condition with a timeout), never by sleeping.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+import pytest
+
+BOT_TOKEN = "xoxb-fake-bot-token"
+TEAM_ID = "T0FAKE"
+BOT_USER_ID = "U0BOT"
+BOT_ID = "B0BOT"
+
+
+# Every variable slack_bolt / slack_sdk read on their own (grep of their source), the proxies
+# slack_sdk would route even loopback calls through, and the project's own SLACK_API_URL.
+SLACK_ENVIRONMENT = (
+    "SLACK_API_TOKEN",
+    "SLACK_APP_TOKEN",
+    "SLACK_BOT_TOKEN",
+    "SLACK_CLIENT_ID",
+    "SLACK_CLIENT_SECRET",
+    "SLACK_INSTALL_PATH",
+    "SLACK_REDIRECT_URI",
+    "SLACK_REDIRECT_URI_PATH",
+    "SLACK_SCOPES",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_USER_SCOPES",
+    "SLACK_VERIFICATION_TOKEN",
+    "SLACK_API_URL",
+    "SKIP_SLACK_SDK_WARNING",
+    "SLACKCLIENT_SKIP_DEPRECATION",
+    *(
+        p
+        for name in ("http", "https", "all", "no")
+        for p in (f"{name}_proxy", f"{name.upper()}_PROXY")
+    ),
+)
+
+
+def clear_slack_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bolt and slack_sdk read these on their own (slack-platform §2.2, §11.3): none may leak in
+    from the developer's shell."""
+    for name in SLACK_ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+
+
+@dataclass(frozen=True)
+class Call:
+    kind: str  # "api" | "upload" | "response"
+    method: str  # the API method, the file ID, or the response_url id
+    headers: dict[str, str]  # lower-cased names
+    body: dict[str, Any]  # form fields or JSON object; {} for raw uploads
+    raw: bytes
+    status: int  # what the fake answered
+
+
+@dataclass(frozen=True)
+class Failure:
+    status: int = 200
+    error: str | None = None
+    retry_after: int | None = None
+
+
+@dataclass
+class FakeSlack:
+    token: str = BOT_TOKEN
+    missing: set[str] = field(default_factory=set)
+    not_member: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self._cond = threading.Condition()
+        self._calls: list[Call] = []
+        self._failures: dict[str, list[Failure]] = {}
+        self._files = 0
+        fake = self
+
+        class Handler(_Handler):
+            owner = fake
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-slack"
+        )
+        self.thread.daemon = True
+        self.thread.start()
+
+    # -- addresses --------------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api/"
+
+    def response_url(self, id: str = "1") -> str:  # noqa: A002 - Slack's word
+        return f"{self.url}/response/{id}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+    def __enter__(self) -> FakeSlack:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- scripting --------------------------------------------------------------------------------
+
+    def fail_next(
+        self,
+        method: str,
+        *,
+        status: int = 200,
+        error: str | None = None,
+        retry_after: int | None = None,
+        times: int = 1,
+    ) -> None:
+        """The next `times` calls of `method` fail: HTTP `status` (429 → ratelimited with
+        Retry-After), or 200 with `{"ok": false, "error": error}`."""
+        if status == 429:
+            error = error or "ratelimited"
+            retry_after = 1 if retry_after is None else retry_after
+        with self._cond:
+            self._failures.setdefault(method, []).extend(
+                [Failure(status, error, retry_after)] * times
+            )
+
+    # -- what arrived -----------------------------------------------------------------------------
+
+    def calls(self, method: str | None = None, *, kind: str | None = None) -> list[Call]:
+        with self._cond:
+            return [
+                c
+                for c in self._calls
+                if (method is None or c.method == method) and (kind is None or c.kind == kind)
+            ]
+
+    def api_calls(self, method: str | None = None) -> list[Call]:
+        return self.calls(method, kind="api")
+
+    def responses(self, id: str | None = None) -> list[dict[str, Any]]:  # noqa: A002
+        """The JSON payloads POSTed to response_url(id) (any id when None), in order."""
+        return [c.body for c in self.calls(id, kind="response") if c.status == 200]
+
+    def wait_for(
+        self, predicate: Callable[[list[Call]], bool], *, timeout: float = 10.0
+    ) -> list[Call]:
+        """Block until predicate(all calls so far) holds; AssertionError after `timeout`."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: predicate(list(self._calls)), timeout=timeout):
+                raise AssertionError(
+                    f"fake Slack: condition not met in {timeout} s; calls were "
+                    f"{[(c.kind, c.method, c.status) for c in self._calls]}"
+                )
+            return list(self._calls)
+
+    def wait_for_responses(self, n: int = 1, *, timeout: float = 10.0) -> list[dict[str, Any]]:
+        self.wait_for(
+            lambda calls: sum(c.kind == "response" and c.status == 200 for c in calls) >= n,
+            timeout=timeout,
+        )
+        return self.responses()
+
+    # -- serving (called by the handler thread) ---------------------------------------------------
+
+    def _record(self, call: Call) -> None:
+        with self._cond:
+            self._calls.append(call)
+            self._cond.notify_all()
+
+    def _take_failure(self, method: str) -> Failure | None:
+        with self._cond:
+            queue = self._failures.get(method)
+            return queue.pop(0) if queue else None
+
+    def _next_file_id(self) -> str:
+        with self._cond:
+            self._files += 1
+            return f"F{self._files:05d}"
+
+    def _channel_error(self, channel: str, *, needs_membership: bool) -> str | None:
+        if not channel or channel in self.missing:
+            return "channel_not_found"
+        if needs_membership and channel in self.not_member:
+            return "not_in_channel"
+        return None
+
+    def answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+        """The JSON reply for an API method that did not fail on purpose."""
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "url": "https://fake.slack.test/",
+                "team": "Fake",
+                "user": "engagement-bot",
+                "team_id": TEAM_ID,
+                "user_id": BOT_USER_ID,
+                "bot_id": BOT_ID,
+            }
+        if method == "chat.postMessage":
+            channel = str(body.get("channel", ""))
+            if error := self._channel_error(channel, needs_membership=True):
+                return {"ok": False, "error": error}
+            return {"ok": True, "channel": channel, "ts": "1790000000.000100", "message": body}
+        if method == "chat.postEphemeral":
+            if error := self._channel_error(str(body.get("channel", "")), needs_membership=False):
+                return {"ok": False, "error": error}
+            return {"ok": True, "message_ts": "1790000000.000200"}
+        if method == "conversations.info":
+            channel = str(body.get("channel", ""))
+            if error := self._channel_error(channel, needs_membership=False):
+                return {"ok": False, "error": error}
+            return {
+                "ok": True,
+                "channel": {"id": channel, "is_member": channel not in self.not_member},
+            }
+        if method == "files.getUploadURLExternal":
+            file_id = self._next_file_id()
+            return {"ok": True, "upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            channel = str(body.get("channel_id", ""))
+            if error := self._channel_error(channel, needs_membership=True):
+                return {"ok": False, "error": error}
+            files = json.loads(body["files"]) if isinstance(body.get("files"), str) else []
+            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
+        return {"ok": False, "error": "unknown_method"}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    owner: FakeSlack
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass
+
+    def do_POST(self) -> None:  # noqa: N802 - stdlib name
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        kind, _, name = self.path.lstrip("/").partition("/")
+        fake = self.owner
+        if kind == "upload":
+            self._reply(kind, name, headers, {}, raw, 200, b"OK - %d" % len(raw), "text/plain")
+            return
+        body = _parse_body(raw, headers.get("content-type", ""))
+        failure = fake._take_failure(name if kind == "api" else kind)
+        if kind == "response":
+            status = failure.status if failure and failure.status != 200 else 200
+            self._reply(kind, name, headers, body, raw, status, b"ok", "text/html")
+            return
+        if kind != "api":
+            self._reply(kind, name, headers, body, raw, 404, b"not found", "text/plain")
+            return
+        extra: dict[str, str] = {}
+        if failure is not None and failure.status >= 500:
+            self._reply(kind, name, headers, body, raw, failure.status, b"oops", "text/plain")
+            return
+        if failure is not None:
+            status, reply = failure.status, {"ok": False, "error": failure.error}
+            if failure.retry_after is not None:
+                extra["Retry-After"] = str(failure.retry_after)
+        elif headers.get("authorization") != f"Bearer {fake.token}":
+            status, reply = 200, {"ok": False, "error": "invalid_auth"}
+        else:
+            status, reply = 200, fake.answer(name, body)
+        data = json.dumps(reply).encode()
+        self._reply(kind, name, headers, body, raw, status, data, "application/json", extra)
+
+    def _reply(
+        self,
+        kind: str,
+        name: str,
+        headers: dict[str, str],
+        body: dict[str, Any],
+        raw: bytes,
+        status: int,
+        data: bytes,
+        content_type: str,
+        extra: dict[str, str] | None = None,
+    ) -> None:
+        # Record before answering: once a client call returns, its record is there to assert on.
+        self.owner._record(Call(kind, name, headers, body, raw, status))
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        for name_, value in (extra or {}).items():
+            self.send_header(name_, value)
+        self.end_headers()
+        self.wfile.write(data)
+        self.wfile.flush()
+
+
+def _parse_body(raw: bytes, content_type: str) -> dict[str, Any]:
+    text = raw.decode("utf-8", errors="replace")
+    if "json" in content_type:
+        try:
+            parsed = json.loads(text) if text else {}
+        except ValueError:
+            return {}
+        return parsed if isinstance(parsed, dict) else {}
+    return dict(parse_qsl(text, keep_blank_values=True))
+
+
+def iter_texts(payload: dict[str, Any]) -> Iterator[str]:
+    """Every string in a message payload (text and block texts), for loose assertions."""
+    stack: list[Any] = [payload]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)

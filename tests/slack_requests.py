@@ -1,0 +1,95 @@
+"""Slash-command requests as Slack sends them: a form body signed with the signing secret (v0),
+dispatched through `app.dispatch(BoltRequest(...))` as Bolt's own scenario tests do, or POSTed to
+a running server.
+
+The signature is computed here from Slack's definition, not with slack_sdk, so the two check
+each other (test_slack_app compares them once).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+from slack_bolt import App, BoltRequest, BoltResponse
+
+SIGNING_SECRET = "fake-signing-secret-0123456789abcdef"
+FORM = "application/x-www-form-urlencoded"
+
+
+def command_body(
+    text: str,
+    *,
+    response_url: str,
+    command: str = "/engagement",
+    team_id: str = "T0FAKE",
+    channel_id: str = "C0GENERAL",
+    user_id: str = "U0ALICE",
+) -> str:
+    """The form body of a slash command, with the fields Slack sends."""
+    return urlencode(
+        {
+            "token": "deprecated-verification-token",
+            "team_id": team_id,
+            "team_domain": "fake",
+            "channel_id": channel_id,
+            "channel_name": "general",
+            "user_id": user_id,
+            "user_name": "alice",
+            "command": command,
+            "text": text,
+            "api_app_id": "A0ENGAGE",
+            "is_enterprise_install": "false",
+            "response_url": response_url,
+            "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+        }
+    )
+
+
+def signature(body: str, *, secret: str, timestamp: int) -> str:
+    """`v0=` + hex HMAC-SHA256 of `v0:{timestamp}:{body}` (api.slack.com verifying requests)."""
+    base = f"v0:{timestamp}:{body}".encode()
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+def signed_headers(
+    body: str, *, secret: str = SIGNING_SECRET, timestamp: int | None = None
+) -> dict[str, str]:
+    ts = int(time.time()) if timestamp is None else timestamp
+    return {
+        "content-type": FORM,
+        "x-slack-request-timestamp": str(ts),
+        "x-slack-signature": signature(body, secret=secret, timestamp=ts),
+    }
+
+
+def dispatch(
+    app: App,
+    body: str,
+    *,
+    secret: str = SIGNING_SECRET,
+    timestamp: int | None = None,
+    headers: dict[str, Any] | None = None,
+) -> BoltResponse:
+    """Sign `body` (unless `headers` are given) and run it through the app as Slack would."""
+    sent = (
+        headers if headers is not None else signed_headers(body, secret=secret, timestamp=timestamp)
+    )
+    return app.dispatch(BoltRequest(body=body, headers=sent))
+
+
+def slash(
+    app: App,
+    text: str,
+    *,
+    response_url: str,
+    secret: str = SIGNING_SECRET,
+    timestamp: int | None = None,
+    **fields: str,
+) -> BoltResponse:
+    """`/engagement <text>` typed in a channel, signed and dispatched."""
+    body = command_body(text, response_url=response_url, **fields)
+    return dispatch(app, body, secret=secret, timestamp=timestamp)
