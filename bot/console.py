@@ -168,12 +168,14 @@ def _block_lines(block: dict[str, Any]) -> list[str]:
     return []
 
 
-_LINK = re.compile(r"<([^|>]+)\|([^>]+)>")
+_LINK = re.compile(r"<([^|>!]+)\|([^>]+)>")
+_DATE = re.compile(r"<!date\^[^|>]*\|([^>]*)>")
 
 
 def _plain(mrkdwn: str) -> str:
     """Slack mrkdwn to terminal text: links as 'label (url)', no emphasis markers."""
-    text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})", mrkdwn)
+    text = _DATE.sub(lambda m: m.group(1), mrkdwn)  # Slack's <!date^…|fallback>
+    text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})", text)
     text = re.sub(r"<(https?://[^>]+)>", r"\1", text)
     return text.replace("```", "").replace("*", "")
 

@@ -120,6 +120,9 @@ def _content_length(environ: WSGIEnvironment) -> int:
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
     allow_reuse_address = True
+    # The default backlog of 5 drops connections in a burst of commands, and the sender's
+    # SYN retry then costs a whole second: a late ack.
+    request_queue_size = 128
 
 
 class _QuietHandler(WSGIRequestHandler):

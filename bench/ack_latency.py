@@ -1,0 +1,127 @@
+"""Slash-command ack latency of `engagement-bot run` in HTTP mode while X is slow.
+
+    .venv/bin/python bench/ack_latency.py
+
+Starts the simulator (500 ms of latency on every engagement request) and the bot, each in its
+own process, plus a loopback fake of the Slack Web API here. Sends 200 signed `/engagement`
+commands for 200 different Posts, 20 at a time, and measures how long the bot takes to answer
+Slack's HTTP request (the ack), then waits until every command has been answered through its
+response_url. Prints p50/p99 ack latency (aim: p99 < 300 ms: the ack never waits for X).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.fake_slack import BOT_TOKEN, FakeSlack  # noqa: E402 - a loopback fake, as in the tests
+from tests.slack_requests import SIGNING_SECRET, command_body, signed_headers  # noqa: E402
+
+COMMANDS = 200
+CONCURRENCY = 20
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+
+
+def wait_until_up(url: str, deadline_s: float = 30) -> None:
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        try:
+            if requests.get(url, timeout=1).status_code < 500:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.05)  # a benchmark waiting for a process to start, not a test
+    raise SystemExit(f"{url} did not come up")
+
+
+def main() -> int:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "X_"))}
+    simulator = start(["simulator", "--mode", "test", "--port", "0"], env)
+    assert simulator.stdout is not None
+    sim_url = simulator.stdout.readline().strip().removeprefix("listening on ")
+    requests.put(f"{sim_url}/_sim/rate-limits", json={"default": {"totals": 10_000}}, timeout=10)
+    requests.put(f"{sim_url}/_sim/faults", json={"latency_ms": 500}, timeout=10)
+    posts = [p["id"] for p in requests.get(f"{sim_url}/_sim/state", timeout=10).json()["posts"]]
+    with tempfile.TemporaryDirectory() as folder, FakeSlack() as fake:
+        port = free_port()
+        bot_env = env | {
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": fake.api_url,
+            "X_API_URL": sim_url,
+            "X_OAUTH_URL": sim_url,
+            "X_CONSUMER_KEY": "sim-consumer-key",
+            "X_CONSUMER_SECRET": "sim-consumer-secret",
+            "ENGAGEMENT_DB": str(Path(folder) / "engagement.db"),
+            "PORT": str(port),
+        }
+        bot = start(["run"], bot_env)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            wait_until_up(f"{base}/healthz")
+            session = requests.Session()
+
+            def send(i: int) -> tuple[float, int]:
+                post = posts[i % len(posts)] if i < len(posts) else str(10**18 + i)
+                body = command_body(f"totals {post}", response_url=fake.response_url(str(i)))
+                started = time.perf_counter()
+                reply = session.post(
+                    f"{base}/slack/events",
+                    data=body.encode(),
+                    headers=signed_headers(body),
+                    timeout=10,
+                )
+                elapsed = time.perf_counter() - started
+                assert reply.status_code == 200, reply.status_code
+                return elapsed, i
+
+            started = time.monotonic()
+            with ThreadPoolExecutor(CONCURRENCY) as pool:
+                timed = sorted(pool.map(send, range(COMMANDS)))
+            acks = [elapsed for elapsed, _ in timed]
+            slow = ", ".join(f"#{i + 1} ({t * 1000:.0f} ms)" for t, i in timed[-3:])
+            fake.wait_for_responses(COMMANDS, timeout=300)
+            answered = time.monotonic() - started
+        finally:
+            bot.terminate()
+            bot.wait(timeout=20)
+            simulator.terminate()
+            simulator.wait(timeout=10)
+    p50 = statistics.median(acks) * 1000
+    p99 = acks[int(len(acks) * 0.99) - 1] * 1000
+    print(
+        f"{COMMANDS} signed /engagement commands, {CONCURRENCY} concurrent, X latency 500 ms: "
+        f"ack p50 {p50:.0f} ms, p99 {p99:.0f} ms, max {acks[-1] * 1000:.0f} ms "
+        f"(aim p99 < 300 ms). Slowest: commands {slow}. Every command answered through its "
+        f"response_url after {answered:.1f} s"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

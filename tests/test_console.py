@@ -1,0 +1,57 @@
+"""`engagement-bot console` as a newcomer runs it: no credentials, the embedded simulator."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.cli import main
+from bot.config import Settings
+from bot.console import console_deps, handle_line, repl
+
+NO_X = ("X_CONSUMER_KEY", "X_CONSUMER_SECRET", "X_API_URL", "X_OAUTH_URL", "X_BEARER_TOKEN")
+
+
+@pytest.fixture(autouse=True)
+def no_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in NO_X:
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_top_prints_a_readable_leaderboard(capsys: pytest.CaptureFixture[str]):
+    assert main(["console", "--command", "/engagement top favorites 5 7d"]) == 0
+    out = capsys.readouterr().out
+    assert "TOP POSTS BY LIKES" in out
+    ranked = [line for line in out.splitlines() if re.match(r"^(🥇|🥈|🥉|\d+\.) ", line)]
+    assert len(ranked) == 5
+    values = [int(re.search(r"([\d,]+) likes", line).group(1).replace(",", "")) for line in ranked]
+    assert values == sorted(values, reverse=True)
+    assert "<!date" not in out  # Slack markup is drawn for a terminal
+
+
+def test_json_prints_the_slack_payload(capsys: pytest.CaptureFixture[str]):
+    assert main(["console", "--json", "--command", "/engagement help"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["response_type"] == "ephemeral"
+    assert payload["blocks"]
+
+
+def test_a_session_answers_each_line_and_explains_typos():
+    now = datetime(2026, 11, 26, 12, 30, tzinfo=UTC)
+    out = io.StringIO()
+    with console_deps(Settings.from_env({}), now=now, out=io.StringIO()) as deps:
+        lines = io.StringIO("/engagement tracked\n\n/engagement topp\n")
+        assert (
+            repl(deps, channel="C0CONSOLE", user="U0CONSOLE", clock=lambda: now, inp=lines, out=out)
+            == 0
+        )
+        reply = handle_line("totals 12a", deps, channel="C1", user="U1", now=now, as_json=False)
+    text = out.getvalue()
+    assert "@sim_brand" in text  # the tracked account
+    assert "`top" in text.split("@sim_brand", 1)[1]  # the typo after it gets a suggestion
+    assert "12a" in reply
