@@ -177,7 +177,8 @@ def _plain(mrkdwn: str) -> str:
     text = _DATE.sub(lambda m: m.group(1), mrkdwn)  # Slack's <!date^…|fallback>
     text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})", text)
     text = re.sub(r"<(https?://[^>]+)>", r"\1", text)
-    return text.replace("```", "").replace("*", "")
+    text = text.replace("```", "").replace("*", "")
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def repl(deps: Deps, *, channel: str, user: str, clock: Any, inp: TextIO, out: TextIO) -> int:
