@@ -10,7 +10,7 @@ from typing import TextIO
 from bot.app import engagement, http_client, open_store
 from bot.config import Settings
 from bot.engagement.metric_names import resolve_metrics
-from bot.engagement.models import UserAuth
+from bot.engagement.models import DEFAULT_SERIES, DEFAULT_TOTALS, UserAuth
 from bot.engagement.planner import describe
 from bot.engagement.query import EngagementQuery, Granularity
 from bot.engagement.service import parse_posts
@@ -18,17 +18,9 @@ from bot.errors import UserFacingError
 from bot.report_format import render
 
 DEFAULT_METRICS = {
-    Granularity.TOTAL: (
-        "impressions",
-        "engagements",
-        "favorites",
-        "retweets",
-        "quote_tweets",
-        "replies",
-        "video_views",
-    ),
-    Granularity.HOUR: ("impressions", "engagements", "favorites", "retweets", "replies"),
-    Granularity.DAY: ("impressions", "engagements", "favorites", "retweets", "replies"),
+    Granularity.TOTAL: DEFAULT_TOTALS,
+    Granularity.HOUR: DEFAULT_SERIES,
+    Granularity.DAY: DEFAULT_SERIES,
 }
 KINDS = {"totals": Granularity.TOTAL, "hourly": Granularity.HOUR, "daily": Granularity.DAY}
 

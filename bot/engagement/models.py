@@ -63,6 +63,9 @@ TOTALS_METRICS: frozenset[str] = frozenset(
     }
 )
 SERIES_METRICS: frozenset[str] = frozenset(ALL_METRICS) - {"quote_tweets"}
+# What a person gets when they name no metric: every /totals metric, or the main series ones.
+DEFAULT_TOTALS: tuple[str, ...] = tuple(m for m in ALL_METRICS if m in TOTALS_METRICS)
+DEFAULT_SERIES: tuple[str, ...] = ("impressions", "engagements", "favorites", "retweets", "replies")
 # Readable with app-only auth, on /totals only (CONTRACT §3.2).
 PUBLIC_METRICS: frozenset[str] = frozenset(
     {"favorites", "retweets", "quote_tweets", "replies", "video_views"}

@@ -19,7 +19,7 @@ from typing import Protocol
 from bot.engagement.aggregate import aggregate
 from bot.engagement.client import PostDirectory
 from bot.engagement.executor import Execution, Executor
-from bot.engagement.models import TOTALS_METRICS
+from bot.engagement.models import DEFAULT_TOTALS, TOTALS_METRICS
 from bot.engagement.planner import plan
 from bot.engagement.post_refs import parse_post_ref
 from bot.engagement.query import EngagementQuery, Granularity, Plan, PostInfo, Reason, Report
@@ -204,8 +204,8 @@ class EngagementService:
 
     def refresh(self, post_ids: Iterable[str], *, now: datetime) -> Report:
         """Every /totals metric of these Posts, fetched now and saved as a snapshot."""
-        metrics = tuple(m for m in _TOTALS_ORDER if m in TOTALS_METRICS)
-        return self.report(EngagementQuery(tuple(post_ids), metrics), now=now, fresh=True)
+        query = EngagementQuery(tuple(post_ids), DEFAULT_TOTALS)
+        return self.report(query, now=now, fresh=True)
 
     def series(
         self,
@@ -448,17 +448,6 @@ class EngagementService:
                 value -= before[0]
             ranked.append(Ranked(post_id, max(value, 0), "snapshots"))
         return ranked
-
-
-_TOTALS_ORDER = (
-    "impressions",
-    "engagements",
-    "favorites",
-    "retweets",
-    "quote_tweets",
-    "replies",
-    "video_views",
-)
 
 
 def _status_of(answered: bool, error: EngagementAPIError | None) -> int:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 
 from bot.config import Settings
+from bot.engagement.models import DEFAULT_SERIES, DEFAULT_TOTALS
 from bot.engagement.post_refs import PostRef
 from bot.engagement.query import EngagementQuery, Granularity
 from bot.engagement.service import EngagementService
@@ -21,17 +22,6 @@ from bot.slack import command_types as c
 from bot.slack.message import Message
 from bot.slack.parsing import EXAMPLES, USAGE, parse
 from bot.store import Store
-
-TOTALS_METRICS = (
-    "impressions",
-    "engagements",
-    "favorites",
-    "retweets",
-    "quote_tweets",
-    "replies",
-    "video_views",
-)
-SERIES_METRICS = ("impressions", "engagements", "favorites", "retweets", "replies")
 
 
 @dataclass(frozen=True)
@@ -90,14 +80,14 @@ def _handles(refs: tuple[PostRef, ...]) -> dict[str, str]:
 
 def _totals(command: c.Totals, inv: Invocation, deps: Deps, now: datetime) -> Message:
     ids = tuple(dict.fromkeys(r.post_id for r in command.posts))
-    query = EngagementQuery(ids, command.metrics or TOTALS_METRICS)
+    query = EngagementQuery(ids, command.metrics or DEFAULT_TOTALS)
     report = deps.service.report(query, now=now, handles=_handles(command.posts))
     return blocks.totals_message(report, authors=_authors(deps, command.posts), now=now)
 
 
 def _hourly(command: c.Hourly, inv: Invocation, deps: Deps, now: datetime) -> Message:
     query = EngagementQuery(
-        (command.post.post_id,), command.metrics or SERIES_METRICS, Granularity.HOUR
+        (command.post.post_id,), command.metrics or DEFAULT_SERIES, Granularity.HOUR
     )
     report = deps.service.report(query, now=now, handles=_handles((command.post,)))
     message = blocks.hourly_message(report, authors=_authors(deps, (command.post,)), now=now)
@@ -108,7 +98,7 @@ def _daily(command: c.Daily, inv: Invocation, deps: Deps, now: datetime) -> Mess
     start = datetime.combine(command.start, time(), UTC) if command.start else None
     end = datetime.combine(command.end + timedelta(days=1), time(), UTC) if command.end else None
     query = EngagementQuery(
-        (command.post.post_id,), command.metrics or SERIES_METRICS, Granularity.DAY, start, end
+        (command.post.post_id,), command.metrics or DEFAULT_SERIES, Granularity.DAY, start, end
     )
     try:
         report = deps.service.report(query, now=now, handles=_handles((command.post,)))
