@@ -79,7 +79,9 @@ def _series_message(
         parts=tuple(parts),
         tail=tuple(notes.block()),
     )
-    return paginate(page, ephemeral=True, chart=drawn)
+    # A series with a chart is shared: the chart is uploaded to the channel, so the numbers
+    # beside it go there too; with nothing to draw, only the asker sees the reply.
+    return paginate(page, ephemeral=drawn is None, chart=drawn)
 
 
 def _post_parts(
