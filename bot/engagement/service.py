@@ -19,7 +19,7 @@ from typing import Protocol
 from bot.engagement.aggregate import aggregate
 from bot.engagement.client import PostDirectory
 from bot.engagement.executor import Execution, Executor
-from bot.engagement.models import DEFAULT_TOTALS, TOTALS_METRICS
+from bot.engagement.models import DEFAULT_TOTALS, PUBLIC_METRICS
 from bot.engagement.planner import plan
 from bot.engagement.post_refs import parse_post_ref
 from bot.engagement.query import EngagementQuery, Granularity, Plan, PostInfo, Reason, Report
@@ -47,7 +47,7 @@ class Connected(Protocol):
 class KnowledgeStore(Protocol):
     """What the service needs of the store; bot.store.Store is one."""
 
-    def connected_user_ids(self) -> frozenset[str]: ...
+    def connected_user_ids(self, workspace: str | None = None) -> frozenset[str]: ...
     def find_account(self, user_id_or_handle: str) -> Connected | None: ...
     def post_infos(self, post_ids: Iterable[str]) -> dict[str, PostInfo]: ...
     def unknown_authors(self, post_ids: Iterable[str]) -> list[str]: ...
@@ -118,7 +118,7 @@ class EngagementService:
         self._monotonic = monotonic
         self._cache_seconds = cache_seconds
         self._stale_after = stale_after
-        self._cache: dict[EngagementQuery, tuple[float, Report]] = {}
+        self._cache: dict[tuple[EngagementQuery, str | None], tuple[float, Report]] = {}
         self._cache_lock = threading.Lock()
         # X's clock minus ours, learnt from reply Date headers (1 s resolution is plenty).
         self._offset = timedelta(0)
@@ -133,35 +133,37 @@ class EngagementService:
         now: datetime,
         handles: Mapping[str, str] | None = None,
         fresh: bool = False,
+        workspace: str | None = None,
     ) -> Report:
         """The numbers for a query. `handles` maps Post IDs to the author handle a URL named
         (saves a lookup when it is a connected account); `fresh` skips the cache."""
         query = replace(query, post_ids=tuple(dict.fromkeys(query.post_ids)))
-        if not fresh and (cached := self._cached(query)) is not None:
+        key = (query, workspace)
+        if not fresh and (cached := self._cached(key)) is not None:
             return cached
         self.learn_authors(query.post_ids, now=now, handles=handles or {})
         now = self.x_now(now)
-        first_plan = self.plan(query, now=now)
+        first_plan = self.plan(query, now=now, workspace=workspace)
         execution = self._executor.run(first_plan.calls)
         if self._learn_clock(execution, now):
             # X's clock is behind ours and refused a window ending "in the future": plan
             # again on X's clock (once; the offset is now known for every later query).
             now = self.x_now(now - self._offset_used)
-            first_plan = self.plan(query, now=now)
+            first_plan = self.plan(query, now=now, workspace=workspace)
             execution = self._executor.run(first_plan.calls)
         report = self._aggregate(first_plan, execution, now)
         if execution.not_owned:
             # A 403 proved our idea of authorship wrong: forget it and ask again as unowned.
             self._forget_owners(execution)
             retry_query = replace(query, post_ids=execution.not_owned)
-            retry_plan = self.plan(retry_query, now=now)
+            retry_plan = self.plan(retry_query, now=now, workspace=workspace)
             retry = self._executor.run(retry_plan.calls)
             report = merge(report, self._aggregate(retry_plan, retry, now))
             execution = Execution(execution.outcomes + retry.outcomes, execution.requests_sent)
         self._remember(query, report, execution, now)
         if Reason.FAILED not in report.missing.values():  # a failure is worth asking again
             with self._cache_lock:
-                self._cache[query] = (self._monotonic(), report)
+                self._cache[key] = (self._monotonic(), report)
         return report
 
     def x_now(self, now: datetime) -> datetime:
@@ -188,10 +190,11 @@ class EngagementService:
                 refused = True
         return refused and self._offset != self._offset_used
 
-    def plan(self, query: EngagementQuery, *, now: datetime) -> Plan:
+    def plan(self, query: EngagementQuery, *, now: datetime, workspace: str | None = None) -> Plan:
         """The calls a query needs given what the store knows now; makes no call."""
         infos = self._store.post_infos(query.post_ids)
-        return plan(query, posts=infos, owners=self._store.connected_user_ids(), now=now)
+        owners = self._store.connected_user_ids(workspace)
+        return plan(query, posts=infos, owners=owners, now=now)
 
     def unknown_authors(self, post_ids: Iterable[str]) -> list[str]:
         """Posts whose author a query would look up first (none when nobody is connected)."""
@@ -357,14 +360,14 @@ class EngagementService:
         if execution.protected:
             self._store.mark_posts(execution.protected, state="protected", now=now)
 
-    def _cached(self, query: EngagementQuery) -> Report | None:
+    def _cached(self, key: tuple[EngagementQuery, str | None]) -> Report | None:
         with self._cache_lock:
-            hit = self._cache.get(query)
+            hit = self._cache.get(key)
             if hit is None:
                 return None
             at, report = hit
             if self._monotonic() - at > self._cache_seconds:
-                del self._cache[query]
+                del self._cache[key]
                 return None
             return report
 
@@ -378,6 +381,7 @@ class EngagementService:
         period: str,
         limit: int,
         now: datetime,
+        workspace: str | None = None,
     ) -> list[Ranked]:
         """The top `limit` Posts by `metric` over the last 24h/7d/28d/90d.
 
@@ -390,17 +394,17 @@ class EngagementService:
         since = now - PERIODS[period]
         self.learn_authors(ids, now=now, handles={})
         infos = self._store.post_infos(ids)
-        owners = self._store.connected_user_ids()
+        owners = self._store.connected_user_ids(workspace)
         owned = [i for i in ids if infos[i].author_id in owners]
         others = [i for i in ids if i not in set(owned)]
-        ranked = self._rank_owned(owned, metric, since, now) + self._rank_others(
-            others, metric, since, now
+        ranked = self._rank_owned(owned, metric, since, now, workspace) + self._rank_others(
+            others, metric, since, now, workspace
         )
         ranked.sort(key=lambda r: (-r.value, int(r.post_id)))
         return ranked[:limit]
 
     def _rank_owned(
-        self, ids: list[str], metric: str, since: datetime, now: datetime
+        self, ids: list[str], metric: str, since: datetime, now: datetime, workspace: str | None
     ) -> list[Ranked]:
         if not ids:
             return []
@@ -409,7 +413,8 @@ class EngagementService:
             i for i in ids if now - refreshed.get(i, since - timedelta(days=1)) > self._stale_after
         ]
         if stale:
-            self.series(stale, [metric], Granularity.DAY, now=now, start=since, end=now)
+            query = EngagementQuery(tuple(stale), (metric,), Granularity.DAY, since, now)
+            self.report(query, now=now, workspace=workspace)
         first_day = since.date()
         rows = self._store.leaderboard(
             metric,
@@ -421,9 +426,10 @@ class EngagementService:
         return [Ranked(post_id, value, "daily") for post_id, value in rows]
 
     def _rank_others(
-        self, ids: list[str], metric: str, since: datetime, now: datetime
+        self, ids: list[str], metric: str, since: datetime, now: datetime, workspace: str | None
     ) -> list[Ranked]:
-        if not ids or metric not in TOTALS_METRICS:
+        # Snapshots are shared by every workspace: only public numbers may be read across.
+        if not ids or metric not in PUBLIC_METRICS:
             return []
         latest = self._store.latest_totals(ids, [metric])
         stale = [
@@ -432,7 +438,7 @@ class EngagementService:
             if metric not in latest.get(i, {}) or now - latest[i][metric][1] > self._stale_after
         ]
         if stale:
-            self.report(EngagementQuery(tuple(stale), (metric,)), now=now)
+            self.report(EngagementQuery(tuple(stale), (metric,)), now=now, workspace=workspace)
             latest = self._store.latest_totals(ids, [metric])
         infos = self._store.post_infos(ids)
         ranked = []

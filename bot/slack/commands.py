@@ -81,7 +81,9 @@ def _handles(refs: tuple[PostRef, ...]) -> dict[str, str]:
 def _totals(command: c.Totals, inv: Invocation, deps: Deps, now: datetime) -> Message:
     ids = tuple(dict.fromkeys(r.post_id for r in command.posts))
     query = EngagementQuery(ids, command.metrics or DEFAULT_TOTALS)
-    report = deps.service.report(query, now=now, handles=_handles(command.posts))
+    report = deps.service.report(
+        query, now=now, handles=_handles(command.posts), workspace=inv.team_id
+    )
     return blocks.totals_message(report, authors=_authors(deps, command.posts), now=now)
 
 
@@ -89,7 +91,9 @@ def _hourly(command: c.Hourly, inv: Invocation, deps: Deps, now: datetime) -> Me
     query = EngagementQuery(
         (command.post.post_id,), command.metrics or DEFAULT_SERIES, Granularity.HOUR
     )
-    report = deps.service.report(query, now=now, handles=_handles((command.post,)))
+    report = deps.service.report(
+        query, now=now, handles=_handles((command.post,)), workspace=inv.team_id
+    )
     message = blocks.hourly_message(report, authors=_authors(deps, (command.post,)), now=now)
     return _without_chart_unless_postable(message, inv, deps)
 
@@ -101,7 +105,9 @@ def _daily(command: c.Daily, inv: Invocation, deps: Deps, now: datetime) -> Mess
         (command.post.post_id,), command.metrics or DEFAULT_SERIES, Granularity.DAY, start, end
     )
     try:
-        report = deps.service.report(query, now=now, handles=_handles((command.post,)))
+        report = deps.service.report(
+            query, now=now, handles=_handles((command.post,)), workspace=inv.team_id
+        )
     except ValueError as error:  # e.g. a range wholly before 2014-09-01 or in the future
         raise UserFacingError(str(error)) from None
     message = blocks.daily_message(report, authors=_authors(deps, (command.post,)), now=now)
@@ -131,7 +137,12 @@ def _top(command: c.Top, inv: Invocation, deps: Deps, now: datetime) -> Message:
     ids = _channel_posts(inv, deps, since=now - PERIODS[command.period])
     rows = (
         deps.service.leaderboard(
-            ids, command.metric, period=command.period, limit=command.limit, now=now
+            ids,
+            command.metric,
+            period=command.period,
+            limit=command.limit,
+            now=now,
+            workspace=inv.team_id,
         )
         if ids
         else []

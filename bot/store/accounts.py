@@ -97,8 +97,14 @@ def remove(db: Db, user_id: str) -> bool:
     return db.execute("DELETE FROM accounts WHERE user_id = ?", (user_id,)).rowcount > 0
 
 
-def connected_ids(db: Db) -> frozenset[str]:
-    return frozenset(row[0] for row in db.rows("SELECT user_id FROM account_tokens"))
+def connected_ids(db: Db, workspace: str | None) -> frozenset[str]:
+    """Accounts with tokens; for a workspace, its own and those shared with every workspace."""
+    rows = db.rows(
+        """SELECT t.user_id FROM account_tokens AS t JOIN accounts AS a ON a.user_id = t.user_id
+        WHERE ? IS NULL OR a.workspace IS NULL OR a.workspace = ?""",
+        (workspace, workspace),
+    )
+    return frozenset(row[0] for row in rows)
 
 
 def undecryptable(db: Db, cipher: TokenCipher) -> list[str]:
