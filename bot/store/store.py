@@ -147,9 +147,11 @@ class Store:
         with self.transaction():
             return accounts.remove(self._db, user_id)
 
-    def connected_user_ids(self) -> frozenset[str]:
+    def connected_user_ids(self, workspace: str | None = None) -> frozenset[str]:
+        """Who counts as an owner: every connected account, or those one workspace may use
+        (its own and the ones linked for every workspace)."""
         with self._lock:
-            return accounts.connected_ids(self._db)
+            return accounts.connected_ids(self._db, workspace)
 
     def verify_key(self) -> None:
         """Raise SecretKeyError, naming the accounts, unless the key opens every stored token."""
