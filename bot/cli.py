@@ -9,14 +9,21 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings
 from bot.errors import BotError, EngagementAPIError
 from bot.report_format import FORMATS
+
+if TYPE_CHECKING:
+    from slack_sdk import WebClient
+
+    from bot.jobs.scheduler import DigestScheduler
+    from bot.slack.commands import Deps
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -130,6 +137,15 @@ def build_parser() -> argparse.ArgumentParser:
         "GET /healthz on PORT. Needs SLACK_BOT_TOKEN, X_CONSUMER_KEY and X_CONSUMER_SECRET (and "
         "SLACK_SIGNING_SECRET in HTTP mode).",
     )
+    digest = commands.add_parser(
+        "digest",
+        help="build and post one channel's daily digest now",
+        description="Post a channel's daily digest for the previous local day (or --date), "
+        "through the scheduler's code and its exactly-once guard. Needs SLACK_BOT_TOKEN.",
+    )
+    digest.add_argument("--channel", required=True, help="Slack channel ID, e.g. C0123")
+    digest.add_argument("--date", type=_day, help="local day to cover, YYYY-MM-DD")
+    digest.add_argument("--team", help="Slack team ID (default: the team whose digest it is)")
     commands.add_parser(
         "demo",
         help="a scripted tour on the embedded simulator",
@@ -175,6 +191,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_accounts(settings, args)
         if args.command == "run":
             return run_bot(settings)
+        if args.command == "digest":
+            return run_digest_now(settings, args)
     except ValueError as error:
         print(f"engagement-bot {args.command}: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -222,9 +240,60 @@ def run_bot(settings: Settings) -> int:
     from bot.slack.server import check_settings, serve
 
     check_settings(settings)
+
+    def clock() -> datetime:
+        return datetime.now(UTC)
+
     with engagement(settings) as parts:
         deps = Deps(service=parts.service, store=parts.store, settings=settings)
-        return serve(settings, deps, clock=lambda: datetime.now(UTC))
+        return serve(settings, deps, clock=clock, jobs=partial(digest_jobs, clock=clock))
+
+
+def digest_jobs(deps: Deps, web: WebClient, *, clock: Callable[[], datetime]) -> DigestScheduler:
+    """`run`'s scheduler: digests posted with the bot's Web API client."""
+    from bot.jobs.digest import run_digest
+    from bot.jobs.scheduler import build_scheduler
+    from bot.jobs.slack_io import slack_finder, slack_post
+
+    return build_scheduler(
+        store=deps.store,
+        deps=deps,
+        post=slack_post(web),
+        clock=clock,
+        run_digest=partial(run_digest, find_posted=slack_finder(web)),
+    )
+
+
+def run_digest_now(settings: Settings, args: argparse.Namespace) -> int:
+    """`digest`: one channel's digest, posted now with the bot token; prints the outcome."""
+    from bot.app import engagement
+    from bot.errors import ConfigError
+    from bot.jobs.digest import Status, find_channel, run_digest
+    from bot.jobs.slack_io import slack_finder, slack_post
+    from bot.slack.app import build_web_client, channel_membership
+    from bot.slack.commands import Deps
+
+    if not settings.slack_bot_token:
+        raise ConfigError(["SLACK_BOT_TOKEN is required to post a digest (xoxb-…)"])
+    client = build_web_client(settings, token=settings.slack_bot_token)
+    with engagement(settings) as parts:
+        channel = find_channel(parts.store, args.channel, team_id=args.team)
+        deps = Deps(
+            service=parts.service,
+            store=parts.store,
+            settings=settings,
+            can_post=channel_membership(client),
+        )
+        outcome = run_digest(
+            channel,
+            local_date=args.date,
+            now=datetime.now(UTC),
+            deps=deps,
+            post=slack_post(client),
+            find_posted=slack_finder(client),
+        )
+    print(outcome.describe())
+    return EXIT_FAILURE if outcome.status is Status.FAILED else EXIT_OK
 
 
 def run_accounts(settings: Settings, args: argparse.Namespace) -> int:

@@ -4,6 +4,7 @@
 (`Call`: kind, method, headers, parsed body, raw bytes) and answers:
 
 - `POST /api/<method>`: auth.test, chat.postMessage, chat.postEphemeral, conversations.info,
+  conversations.history (what chat.postMessage put in the channel, with metadata),
   files.getUploadURLExternal (an upload URL on the fake itself), files.completeUploadExternal;
   any other method gets `unknown_method`. A token other than `token` gets `invalid_auth`.
 - `POST /upload/<file_id>`: the raw file bytes (kind "upload").
@@ -217,6 +218,22 @@ class FakeSlack:
             return "not_in_channel"
         return None
 
+    def _history(self, channel: str) -> dict[str, Any]:
+        """The messages chat.postMessage put in `channel`, newest first, with their metadata."""
+        if error := self._channel_error(channel, needs_membership=True):
+            return {"ok": False, "error": error}
+        posted = [
+            c.body
+            for c in self.api_calls("chat.postMessage")
+            if c.status == 200 and c.body.get("channel") == channel
+        ]
+        messages = [
+            {"type": "message", "ts": "1790000000.000100", "text": body.get("text", "")}
+            | ({"metadata": body["metadata"]} if body.get("metadata") else {})
+            for body in reversed(posted)
+        ]
+        return {"ok": True, "messages": messages, "has_more": False}
+
     def answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
         """The JSON reply for an API method that did not fail on purpose."""
         if method == "auth.test":
@@ -234,6 +251,8 @@ class FakeSlack:
             if error := self._channel_error(channel, needs_membership=True):
                 return {"ok": False, "error": error}
             return {"ok": True, "channel": channel, "ts": "1790000000.000100", "message": body}
+        if method == "conversations.history":
+            return self._history(str(body.get("channel", "")))
         if method == "chat.postEphemeral":
             if error := self._channel_error(str(body.get("channel", "")), needs_membership=False):
                 return {"ok": False, "error": error}

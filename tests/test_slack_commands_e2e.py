@@ -84,8 +84,10 @@ def test_digest_alert_and_snooze_settings(bot, fake, store, owned):
     assert store.channels.settings("T0FAKE", "C0GENERAL").digest_enabled
     _, text = say(bot, fake, "digest off")
     assert not store.channels.settings("T0FAKE", "C0GENERAL").digest_enabled
-    _, text = say(bot, fake, "digest now")
-    assert "scheduler" in text
+    say(bot, fake, f"track {owned[0]} {owned[1]}")
+    reply, text = say(bot, fake, "digest now")
+    assert reply["response_type"] == "in_channel"
+    assert "2026-11-25" in text or "25 Nov" in text or "Nov 25" in text  # yesterday, UTC
     _, text = say(bot, fake, f"alert likes > 100/h {owned[0]}")
     rule = re.search(r"#(\d+)", text)
     assert rule

@@ -42,6 +42,8 @@ SCOPES: Mapping[str, str] = {
     "files:write": "chart uploads with files_upload_v2",
     "channels:read": "can_post(): conversations.info on public channels",
     "groups:read": "can_post(): conversations.info on private channels",
+    "channels:history": "digest reconcile: conversations.history on public channels",
+    "groups:history": "digest reconcile: conversations.history on private channels",
 }
 # Bolt's own pool only runs the listener up to its ack and hand-off, so a few threads suffice.
 LISTENER_THREADS = 8

@@ -40,6 +40,8 @@ class Deps:
     store: Store
     settings: Settings
     can_post: Callable[[str], bool] | None = None
+    # Called with (team_id, channel_id) after a channel's digest settings are saved.
+    on_settings_changed: Callable[[str, str], None] | None = None
 
 
 def run(invocation: Invocation, *, deps: Deps, now: datetime) -> Message:
@@ -217,6 +219,7 @@ def _digest_on(command: c.DigestOn, inv: Invocation, deps: Deps, now: datetime) 
         timezone=command.timezone or current.timezone or deps.settings.timezone,
     )
     channels.save_settings(updated, now=now)
+    _settings_changed(inv, deps)
     return blocks.confirmation(
         f"Daily digest on: every day at {updated.digest_time} {updated.timezone}, "
         "covering the previous day."
@@ -227,14 +230,25 @@ def _digest_off(command: c.DigestOff, inv: Invocation, deps: Deps, now: datetime
     channels = deps.store.channels
     current = channels.settings(inv.team_id, inv.channel_id)
     channels.save_settings(replace(current, digest_enabled=False), now=now)
+    _settings_changed(inv, deps)
     return blocks.confirmation("Daily digest off for this channel.")
 
 
+def _settings_changed(inv: Invocation, deps: Deps) -> None:
+    if deps.on_settings_changed is not None:
+        deps.on_settings_changed(inv.team_id, inv.channel_id)
+
+
 def _digest_now(command: c.DigestNow, inv: Invocation, deps: Deps, now: datetime) -> Message:
-    raise UserFacingError(
-        "Posting a digest on demand comes with the scheduler; `digest on` already saves the "
-        "channel's schedule."
-    )
+    """Yesterday's digest for this channel, as a reply now (the scheduled one is unaffected)."""
+    from bot.jobs.digest import gather, previous_local_day, zone_of
+    from bot.slack.blocks_digest import digest_message
+
+    settings = deps.store.channels.settings(inv.team_id, inv.channel_id)
+    zone = zone_of(settings, deps)
+    data = gather(settings, previous_local_day(now, zone), zone, now=now, deps=deps)
+    chart = bool(deps.can_post and deps.can_post(inv.channel_id))
+    return digest_message(data, chart=chart)
 
 
 def _alert_threshold(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,3 +27,4 @@ class Message:
     ephemeral: bool = True
     chart: Chart | None = None
     continuation: tuple[Message, ...] = ()
+    metadata: Mapping[str, Any] | None = None

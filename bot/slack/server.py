@@ -164,6 +164,14 @@ def serve_in_background(
 # -- `engagement-bot run` -------------------------------------------------------------------------
 
 
+class Jobs(Protocol):
+    """What `run` needs of the scheduled jobs (bot.jobs.scheduler.DigestScheduler)."""
+
+    def on_settings_changed(self, team_id: str, channel_id: str) -> None: ...
+    def start(self) -> None: ...
+    def shutdown(self) -> None: ...
+
+
 class SocketMode(Protocol):
     """What `run` needs of Bolt's SocketModeHandler (tests pass a stand-in)."""
 
@@ -212,12 +220,14 @@ def serve(
     host: str = LISTEN_HOST,
     ready: Callable[[str], None] | None = None,
     socket_mode_handler: Callable[[App, str], SocketMode] = _socket_mode_handler,
+    jobs: Callable[[Deps, WebClient], Jobs] | None = None,
 ) -> int:
     """Run the bot until `stop` is set (by default: SIGTERM or Ctrl-C, from the main thread).
 
     Socket Mode when SLACK_APP_TOKEN is set, else HTTP mode on PORT. Without `deps.can_post`,
     the bot asks conversations.info whether it may post charts in a channel. `ready` is called
-    with the HTTP server's URL once it listens. Returns the exit status.
+    with the HTTP server's URL once it listens. `jobs` builds the scheduled jobs from the deps
+    and the Web API client; they start with the server and stop with it. Returns the exit status.
     """
     check_settings(settings)
     if stop is None:
@@ -225,6 +235,9 @@ def serve(
     web = build_web_client(settings)
     if deps.can_post is None:
         deps = replace(deps, can_post=channel_membership(web))
+    scheduled = jobs(deps, web) if jobs is not None else None
+    if scheduled is not None:
+        deps = replace(deps, on_settings_changed=scheduled.on_settings_changed)
     pool = ThreadPoolExecutor(max_workers=COMMAND_THREADS, thread_name_prefix="command")
     app = build_app(settings, deps, clock=clock, client=web, executor=pool)
     me = check_token(app.client)
@@ -244,9 +257,13 @@ def serve(
     if ready is not None:
         ready(http.url)
     try:
+        if scheduled is not None:
+            scheduled.start()
         stop.wait()
     finally:
         log.info("stopping")
+        if scheduled is not None:
+            scheduled.shutdown()
         http.stop()
         if handler is not None:
             handler.close()

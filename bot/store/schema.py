@@ -164,3 +164,24 @@ def m003_channels(db: Database) -> None:
     """Per-channel state: tracked Posts and accounts, digest settings, alert rules."""
     for statement in _CHANNELS:
         db.execute(statement)
+
+
+@MIGRATIONS()
+def m004_digests(db: Database) -> None:
+    """One row per channel and local date a digest was claimed for: the exactly-once guard.
+
+    A run claims the date (claimed_at, claim_token) before posting and records the message's
+    ts after; a claim left without a ts by a dead run is reconciled, not posted over.
+    """
+    db.execute(
+        """CREATE TABLE digests (
+            team_id TEXT NOT NULL,
+            channel_id TEXT NOT NULL,
+            local_date TEXT NOT NULL,
+            claimed_at TEXT NOT NULL,
+            claim_token TEXT NOT NULL,
+            posted_ts TEXT,
+            posted_at TEXT,
+            PRIMARY KEY (team_id, channel_id, local_date)
+        ) WITHOUT ROWID"""
+    )

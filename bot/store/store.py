@@ -24,6 +24,7 @@ from bot.secrets import TokenCipher
 from bot.store import accounts, posts, series
 from bot.store import usage as usage_log
 from bot.store.channels import Channels
+from bot.store.digests import Digests
 from bot.store.rows import Account, PostRecord, PostState, SeriesRow, TotalsRow, Usage
 from bot.store.schema import MIGRATIONS
 from bot.store.sql import Db, Tracer
@@ -41,6 +42,7 @@ class Store:
         self._lock = threading.RLock()
         self._depth = 0
         self.channels = Channels(self._db, self._lock, self.transaction)
+        self.digests = Digests(self._db, self._lock, self.transaction)
 
     @classmethod
     def open(cls, path: str | Path, *, cipher: TokenCipher, tracer: Tracer | None = None) -> Store:

@@ -1,0 +1,62 @@
+"""Every sentence of the daily digest, as small functions of the values they mention."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot.messages import metric_noun
+
+DAY_FORMAT = "%a %d %b %Y"  # "Wed 25 Nov 2026"
+VS_DAY_BEFORE = "vs day before"
+VS_WEEK = "vs 7-day avg"
+RATE = "Engagement rate"
+TOP_TITLE = "*Top Posts of the day*"
+NEW_TITLE = "*New Posts*"
+CHART_TITLE = "Last 28 days"
+LATE_NOTE = "Sent late: the bot was offline at the scheduled time."
+
+
+def day_label(day: date) -> str:
+    return day.strftime(DAY_FORMAT)
+
+
+def title(day: date) -> str:
+    return f"Daily digest · {day_label(day)}"
+
+
+def scope(posts: int, zone: str) -> str:
+    noun = "Post" if posts == 1 else "Posts"
+    return f"{posts:,} owned {noun} · the local day in {zone}"
+
+
+def quiet(day: date, posts: int) -> str:
+    if posts == 0:
+        return f"Quiet day {day_label(day)}: no owned Posts to report on."
+    return f"Quiet day {day_label(day)}: no impressions or engagements on your Posts."
+
+
+def fallback(day: date, impressions: str, engagements: str, rate: str) -> str:
+    return (
+        f"Daily digest for {day_label(day)}: {impressions} impressions · "
+        f"{engagements} engagements · {rate} engagement rate"
+    )
+
+
+def hourly(sparkline: str, peak_hour: int | None) -> str:
+    peak = f" · peak {peak_hour:02d}:00" if peak_hour is not None else ""
+    return f"Impressions by hour `{sparkline}`{peak}"
+
+
+def first_day(metric: str, count: str) -> str:
+    return f"{count} {metric_noun(metric)}"
+
+
+def no_series(count: int) -> str:
+    noun = "Post has" if count == 1 else "Posts have"
+    return (
+        f"{count:,} {noun} no hourly numbers (not written by a connected account) and are left out."
+    )
+
+
+def chart_title(day: date) -> str:
+    return f"Impressions and engagements, 28 days to {day.isoformat()}"

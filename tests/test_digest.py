@@ -1,0 +1,473 @@
+"""The daily digest end to end: the X simulator over HTTP, a SQLite file, a loopback fake
+Slack; only the clocks are injected. The numbers are checked against the simulator's own
+hourly buckets (/_sim/series), computed independently of the bot's code."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import requests
+
+from bot.app import build_service
+from bot.cli import main
+from bot.config import Settings
+from bot.engagement.http_client import HttpEngagementClient
+from bot.engagement.models import UserAuth
+from bot.jobs.digest import (
+    CHART_DAYS,
+    POST_LOOKBACK,
+    DigestOutcome,
+    Status,
+    day_bounds,
+    gather,
+    run_digest,
+    zone_of,
+)
+from bot.jobs.slack_io import slack_finder, slack_post
+from bot.secrets import TokenCipher
+from bot.simulator.server import RunningSimulator
+from bot.slack.app import build_web_client, channel_membership
+from bot.slack.blocks_digest import DigestData, digest_message, marker
+from bot.slack.commands import Deps
+from bot.slack.message import Message
+from bot.slack.numbers import exact
+from bot.store import Store
+from bot.store.channels import ChannelSettings
+from tests.conftest import SIM_START
+from tests.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack, clear_slack_env
+from tests.slack_limits import assert_valid_message
+
+BRAND = UserAuth("1000000001-simtoken-sim_brand", "simsecret-sim_brand")
+NOW = SIM_START  # 07:30 in New York: the digest covers Wed 25 Nov 2026, local
+ZONE = "America/New_York"
+CHANNEL = "C0DIGEST"
+DAY = date(2026, 11, 25)
+METRICS = ("impressions", "engagements", "favorites", "retweets", "replies")
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def monotonic(self) -> float:
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        self.t += seconds
+
+
+class Killed(BaseException):
+    """The process dying: nothing after it runs, no `except Exception` catches it."""
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    clear_slack_env(monkeypatch)
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    with FakeSlack() as running:
+        yield running
+
+
+@pytest.fixture
+def cipher() -> TokenCipher:
+    return TokenCipher.generate()
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "engagement.db"
+
+
+@pytest.fixture
+def settings(fake: FakeSlack) -> Settings:
+    return Settings(slack_bot_token=BOT_TOKEN, slack_api_url=fake.api_url, timezone="UTC")
+
+
+class Bot:
+    """One process's view: its own store connection, X client and service."""
+
+    def __init__(
+        self, sim: RunningSimulator, path: Path, cipher: TokenCipher, settings: Settings
+    ) -> None:
+        self.store = Store.open(path, cipher=cipher)
+        self.client = HttpEngagementClient(
+            consumer_key="sim-consumer-key",
+            consumer_secret="sim-consumer-secret",
+            engagement_base_url=sim.url,
+            oauth_base_url=sim.url,
+        )
+        clock = FakeClock()
+        service = build_service(
+            self.client, self.store, sleep=clock.sleep, monotonic=clock.monotonic
+        )
+        self.web = build_web_client(settings, token=BOT_TOKEN)
+        self.deps = Deps(service, self.store, settings, can_post=channel_membership(self.web))
+        self.post = slack_post(self.web)
+        self.find_posted = slack_finder(self.web)
+
+    def digest(self, *, now: datetime = NOW, **options: Any) -> DigestOutcome:
+        channel = self.store.channels.settings(TEAM_ID, CHANNEL)
+        options.setdefault("post", self.post)
+        options.setdefault("find_posted", self.find_posted)
+        return run_digest(channel, local_date=None, now=now, deps=self.deps, **options)
+
+    def close(self) -> None:
+        self.client.close()
+        self.store.close()
+
+
+@pytest.fixture
+def bots(
+    sim: RunningSimulator, db_path: Path, cipher: TokenCipher, settings: Settings
+) -> Iterator[list[Bot]]:
+    made: list[Bot] = []
+    yield made
+    for bot in made:
+        bot.close()
+
+
+def set_up_channel(store: Store) -> None:
+    store.save_account(
+        user_id="1000000001", screen_name="sim_brand", auth=BRAND, workspace=None, now=NOW
+    )
+    store.channels.save_settings(
+        ChannelSettings(TEAM_ID, CHANNEL, digest_enabled=True, timezone=ZONE), now=NOW
+    )
+    store.channels.track(TEAM_ID, CHANNEL, kind="account", refs=["sim_brand"], by="U1", now=NOW)
+
+
+@pytest.fixture
+def bot(
+    bots: list[Bot], sim: RunningSimulator, db_path: Path, cipher: TokenCipher, settings: Settings
+) -> Bot:
+    made = Bot(sim, db_path, cipher, settings)
+    bots.append(made)
+    set_up_channel(made.store)
+    return made
+
+
+def admin(sim: RunningSimulator, path: str) -> Any:
+    reply = requests.get(f"{sim.url}/_sim/{path}", timeout=30)
+    reply.raise_for_status()
+    return reply.json()
+
+
+def sim_sum(sim: RunningSimulator, post_ids: tuple[str, ...], day: date) -> dict[str, int]:
+    """Σ of the simulator's hourly buckets over the local day, per metric."""
+    start, end = day_bounds(day, ZoneInfo(ZONE))
+    sums = dict.fromkeys(METRICS, 0)
+    for post_id in post_ids:
+        doc = admin(
+            sim,
+            f"series?tweet_id={post_id}&metrics={','.join(METRICS)}"
+            f"&start={start:%Y-%m-%dT%H:%M:%SZ}&end={end:%Y-%m-%dT%H:%M:%SZ}",
+        )
+        for metric in METRICS:
+            sums[metric] += sum(doc["buckets"][metric].values())
+    return sums
+
+
+def posted(fake: FakeSlack) -> list[dict[str, Any]]:
+    return [c.body for c in fake.api_calls("chat.postMessage")]
+
+
+# --- the numbers -------------------------------------------------------------------------------
+
+
+def test_digest_numbers_are_the_simulators_hourly_buckets_over_the_local_day(
+    bot: Bot, sim: RunningSimulator, fake: FakeSlack
+) -> None:
+    channel = bot.store.channels.settings(TEAM_ID, CHANNEL)
+    data = gather(channel, DAY, zone_of(channel, bot.deps), now=NOW, deps=bot.deps)
+
+    # The Posts: sim_brand's live Posts written before the local day ended and at most
+    # POST_LOOKBACK before the chart's first day.
+    zone = zone_of(channel, bot.deps)
+    _, day_end = day_bounds(DAY, zone)
+    since = day_bounds(DAY - timedelta(days=CHART_DAYS - 1), zone)[0] - POST_LOOKBACK
+    live = {
+        p["id"]
+        for p in admin(sim, "posts?author=sim_brand")["posts"]
+        if not p["deleted"]
+        and f"{since:%Y-%m-%dT%H:%M:%S}" <= p["created_at"] < f"{day_end:%Y-%m-%dT%H:%M:%S}"
+    }
+    assert len(live) >= 10
+    assert set(data.post_ids) == live
+    assert data.left_out == 0
+    assert dict(data.totals) == sim_sum(sim, data.post_ids, DAY)
+    assert dict(data.day_before) == sim_sum(sim, data.post_ids, DAY - timedelta(days=1))
+    assert sum(data.hourly) == data.totals["impressions"]
+    assert len(data.hourly) == 24
+    week = [sim_sum(sim, data.post_ids, DAY - timedelta(days=n)) for n in range(1, 8)]
+    for metric in METRICS:
+        assert data.week_average[metric] == pytest.approx(sum(w[metric] for w in week) / 7)
+
+    day_start, _ = day_bounds(DAY, zone_of(channel, bot.deps))
+    new = {
+        p["id"]
+        for p in admin(sim, "posts?author=sim_brand")["posts"]
+        if p["id"] in live and p["created_at"] >= f"{day_start:%Y-%m-%dT%H:%M:%S}"
+    }
+    assert new
+    assert {p.post_id for p in data.new_posts} == new
+    assert data.totals["impressions"] > 0
+
+
+def test_digest_posts_totals_comparisons_new_posts_and_a_chart(bot: Bot, fake: FakeSlack) -> None:
+    outcome = bot.digest()
+
+    assert outcome.status is Status.POSTED
+    assert outcome.local_date == DAY
+    assert outcome.ts == "1790000000.000100"
+    [body] = posted(fake)
+    channel = bot.store.channels.settings(TEAM_ID, CHANNEL)
+    data = gather(channel, DAY, zone_of(channel, bot.deps), now=NOW, deps=bot.deps)
+    blocks_text = str(body["blocks"])
+    assert "Daily digest · Wed 25 Nov 2026" in blocks_text
+    assert exact(data.totals["impressions"]) in blocks_text
+    assert "vs day before" in blocks_text
+    assert "vs 7-day avg" in blocks_text
+    assert "New Posts" in blocks_text
+    assert "Top Posts of the day" in blocks_text
+    assert body["metadata"]["event_payload"]["marker"] == marker(CHANNEL, DAY)
+    assert fake.api_calls("files.completeUploadExternal")
+    assert bot.store.digests.get(TEAM_ID, CHANNEL, DAY).posted_ts == outcome.ts  # type: ignore[union-attr]
+
+    assert bot.store.digests.last_digest_date(TEAM_ID, CHANNEL) == DAY
+    again = bot.digest(now=NOW + timedelta(hours=3))
+    assert again.status is Status.ALREADY_POSTED
+    assert len(posted(fake)) == 1
+
+
+def test_every_digest_message_fits_slacks_limits(bot: Bot) -> None:
+    channel = bot.store.channels.settings(TEAM_ID, CHANNEL)
+    data = gather(channel, DAY, zone_of(channel, bot.deps), now=NOW, deps=bot.deps)
+    for message in (
+        digest_message(data),
+        digest_message(data, late=True, chart=True),
+        digest_message(quiet_data()),
+    ):
+        assert_valid_message(message)
+
+
+def quiet_data() -> DigestData:
+    zero = dict.fromkeys(METRICS, 0)
+    return DigestData(
+        channel_id=CHANNEL,
+        local_date=DAY,
+        zone=ZONE,
+        post_ids=("1790000000000000001",),
+        left_out=0,
+        totals=zero,
+        day_before=zero,
+        week_average=dict.fromkeys(METRICS, 0.0),
+        hourly=(0,) * 24,
+        new_posts=(),
+        top=(),
+    )
+
+
+def test_a_quiet_day_is_one_short_line() -> None:
+    message = digest_message(quiet_data(), chart=True)
+
+    assert message.text == "Quiet day Wed 25 Nov 2026: no impressions or engagements on your Posts."
+    assert len(message.blocks) == 1
+    assert message.chart is None
+    assert message.metadata is not None
+
+
+def test_a_late_quiet_day_is_skipped_and_nothing_to_report_is_skipped(
+    bot: Bot, fake: FakeSlack
+) -> None:
+    bot.store.channels.untrack(TEAM_ID, CHANNEL, kind="account", refs=["sim_brand"])
+
+    outcome = bot.digest()
+
+    assert outcome.status is Status.QUIET_SKIPPED
+    assert posted(fake) == []
+    assert bot.store.digests.get(TEAM_ID, CHANNEL, DAY) is None  # a later run may still post
+
+
+# --- exactly once ------------------------------------------------------------------------------
+
+
+def test_two_concurrent_runs_post_once(
+    bots: list[Bot],
+    bot: Bot,
+    sim: RunningSimulator,
+    db_path: Path,
+    cipher: TokenCipher,
+    settings: Settings,
+    fake: FakeSlack,
+) -> None:
+    other = Bot(sim, db_path, cipher, settings)  # a second process on the same file
+    bots.append(other)
+    start = threading.Barrier(2)
+    outcomes: list[DigestOutcome] = []
+
+    def run(which: Bot) -> None:
+        start.wait(timeout=10)
+        outcomes.append(which.digest())
+
+    threads = [threading.Thread(target=run, args=(b,)) for b in (bot, other)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(o.status for o in outcomes) == [Status.ALREADY_POSTED, Status.POSTED]
+    assert len(posted(fake)) == 1
+
+
+def test_a_run_killed_between_posting_and_recording_is_reconciled_not_reposted(
+    bots: list[Bot],
+    bot: Bot,
+    sim: RunningSimulator,
+    db_path: Path,
+    cipher: TokenCipher,
+    settings: Settings,
+    fake: FakeSlack,
+) -> None:
+    def post_then_die(channel_id: str, message: Message) -> str:
+        bot.post(channel_id, message)  # Slack has the message…
+        raise Killed  # …and the process dies before the ts is recorded
+
+    with pytest.raises(Killed):
+        bot.digest(post=post_then_die)
+    bot.close()
+    bots.remove(bot)
+    assert len(posted(fake)) == 1
+
+    restarted = Bot(sim, db_path, cipher, settings)  # a fresh Store on the same file
+    bots.append(restarted)
+    claim = restarted.store.digests.get(TEAM_ID, CHANNEL, DAY)
+    assert claim is not None
+    assert claim.posted_ts is None
+
+    soon = restarted.digest(now=NOW + timedelta(minutes=1))  # the claimant may still be alive
+    assert soon.status is Status.ALREADY_POSTED
+    assert soon.ts is None
+
+    later = restarted.digest(now=NOW + timedelta(minutes=10))
+    assert later.status is Status.RECONCILED
+    assert later.ts == "1790000000.000100"
+    assert len(posted(fake)) == 1
+    record = restarted.store.digests.get(TEAM_ID, CHANNEL, DAY)
+    assert record is not None
+    assert record.posted_ts == later.ts
+
+    assert restarted.digest(now=NOW + timedelta(hours=1)).status is Status.ALREADY_POSTED
+    assert len(posted(fake)) == 1
+
+
+def test_a_stale_claim_whose_message_is_not_in_the_channel_is_posted(
+    bot: Bot, fake: FakeSlack
+) -> None:
+    bot.store.digests.claim(
+        TEAM_ID, CHANNEL, DAY, token="dead", now=NOW, stale_after=timedelta(minutes=5)
+    )
+
+    outcome = bot.digest(now=NOW + timedelta(minutes=10))
+
+    assert outcome.status is Status.POSTED
+    assert len(posted(fake)) == 1
+
+
+def test_a_failed_post_releases_the_claim_for_a_later_run(bot: Bot, fake: FakeSlack) -> None:
+    fake.fail_next("chat.postMessage", error="channel_not_found")
+
+    failed = bot.digest()
+
+    assert failed.status is Status.FAILED
+    assert "channel_not_found" in (failed.reason or "")
+    assert bot.store.digests.get(TEAM_ID, CHANNEL, DAY) is None
+    assert bot.digest().status is Status.POSTED
+
+
+# --- the command line --------------------------------------------------------------------------
+
+
+def test_cli_digest_posts_and_prints_the_outcome(
+    sim: RunningSimulator,
+    fake: FakeSlack,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    env = {
+        "X_API_URL": sim.url,
+        "X_OAUTH_URL": sim.url,
+        "X_CONSUMER_KEY": "sim-consumer-key",
+        "X_CONSUMER_SECRET": "sim-consumer-secret",
+        "ENGAGEMENT_DB": str(tmp_path / "engagement.db"),
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_API_URL": fake.api_url,
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    from bot.app import open_store
+
+    with open_store(Settings.from_env(env)) as store:
+        set_up_channel(store)
+
+    assert main(["digest", "--channel", CHANNEL, "--date", DAY.isoformat()]) == 0
+    assert capsys.readouterr().out.strip() == (
+        f"digest {CHANNEL} 2026-11-25: posted ts=1790000000.000100"
+    )
+    assert main(["digest", "--channel", CHANNEL, "--date", DAY.isoformat()]) == 0
+    assert "already_posted" in capsys.readouterr().out
+    assert len(posted(fake)) == 1
+
+
+# --- the pieces --------------------------------------------------------------------------------
+
+
+def test_local_days_follow_the_zone_across_dst() -> None:
+    zone = ZoneInfo(ZONE)
+    start, end = day_bounds(date(2026, 11, 1), zone)  # clocks go back: a 25-hour day
+
+    assert start == datetime(2026, 11, 1, 4, tzinfo=UTC)
+    assert end - start == timedelta(hours=25)
+    assert day_bounds(DAY, zone) == (
+        datetime(2026, 11, 25, 5, tzinfo=UTC),
+        datetime(2026, 11, 26, 5, tzinfo=UTC),
+    )
+
+
+def test_claims_go_claimed_busy_stale_posted(db_path: Path, cipher: TokenCipher) -> None:
+    stale = timedelta(minutes=5)
+    with Store.open(db_path, cipher=cipher) as store:
+        digests = store.digests
+        first = digests.claim(TEAM_ID, CHANNEL, DAY, token="a", now=NOW, stale_after=stale)
+        busy = digests.claim(TEAM_ID, CHANNEL, DAY, token="b", now=NOW, stale_after=stale)
+        later = NOW + timedelta(minutes=6)
+        taken = digests.claim(TEAM_ID, CHANNEL, DAY, token="c", now=later, stale_after=stale)
+        assert [first.state, busy.state, taken.state] == ["claimed", "busy", "stale"]
+        assert not digests.record(TEAM_ID, CHANNEL, DAY, token="a", ts="1.1", now=later)
+        assert digests.last_digest_date(TEAM_ID, CHANNEL) is None
+        assert digests.record(TEAM_ID, CHANNEL, DAY, token="c", ts="1.2", now=later)
+        done = digests.claim(TEAM_ID, CHANNEL, DAY, token="d", now=later, stale_after=stale)
+        assert done.state == "posted"
+        assert done.record.posted_ts == "1.2"
+        assert not digests.release(TEAM_ID, CHANNEL, DAY, token="c")  # posted: kept
+        assert digests.last_digest_date(TEAM_ID, CHANNEL) == DAY
+
+
+def test_the_hourly_peak_is_named_in_local_clock_time_on_a_dst_day() -> None:
+    hourly = [0] * 25
+    hourly[3] = 10  # the fourth hour of 1 Nov 2026 in New York starts at 02:00 (01:00 twice)
+    data = replace(quiet_data(), local_date=date(2026, 11, 1), hourly=tuple(hourly))
+    data = replace(data, totals={**data.totals, "impressions": 10})
+
+    assert "peak 02:00" in str(digest_message(data).blocks)
