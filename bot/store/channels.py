@@ -20,6 +20,10 @@ class ChannelSettings:
     digest_time: str = "09:00"  # local wall-clock HH:MM
     timezone: str | None = None  # IANA name; None = the deployment's ENGAGEMENT_TZ
     snoozed_until: datetime | None = None
+    quiet_start: str | None = None  # local "HH:MM"; alerts wait until quiet_end
+    quiet_end: str | None = None
+    paused_reason: str | None = None  # why Slack refused this channel; None = active
+    paused_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -98,13 +102,14 @@ class Channels:
     def settings(self, team_id: str, channel_id: str) -> ChannelSettings:
         with self._lock:
             rows = self._db.rows(
-                "SELECT digest_enabled, digest_time, timezone, snoozed_until FROM channel_settings"
-                " WHERE team_id = ? AND channel_id = ?",
+                """SELECT digest_enabled, digest_time, timezone, snoozed_until, quiet_start,
+                    quiet_end, paused_reason, paused_at
+                FROM channel_settings WHERE team_id = ? AND channel_id = ?""",
                 (team_id, channel_id),
             )
         if not rows:
             return ChannelSettings(team_id, channel_id)
-        enabled, at, zone, snoozed = rows[0]
+        enabled, at, zone, snoozed, quiet_start, quiet_end, paused, paused_at = rows[0]
         return ChannelSettings(
             team_id,
             channel_id,
@@ -112,17 +117,26 @@ class Channels:
             at,
             zone,
             parse_instant(snoozed) if snoozed else None,
+            quiet_start,
+            quiet_end,
+            paused,
+            parse_instant(paused_at) if paused_at else None,
         )
 
     def save_settings(self, settings: ChannelSettings, *, now: datetime) -> None:
-        snoozed = instant(settings.snoozed_until) if settings.snoozed_until else None
+        def when(value: datetime | None) -> str | None:
+            return instant(value) if value else None
+
         with self._transaction():
             self._db.execute(
                 """INSERT INTO channel_settings (team_id, channel_id, digest_enabled, digest_time,
-                    timezone, snoozed_until, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                    timezone, snoozed_until, quiet_start, quiet_end, paused_reason, paused_at,
+                    updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (team_id, channel_id) DO UPDATE SET
                     digest_enabled = excluded.digest_enabled, digest_time = excluded.digest_time,
                     timezone = excluded.timezone, snoozed_until = excluded.snoozed_until,
+                    quiet_start = excluded.quiet_start, quiet_end = excluded.quiet_end,
+                    paused_reason = excluded.paused_reason, paused_at = excluded.paused_at,
                     updated_at = excluded.updated_at""",
                 (
                     settings.team_id,
@@ -130,10 +144,22 @@ class Channels:
                     int(settings.digest_enabled),
                     settings.digest_time,
                     settings.timezone,
-                    snoozed,
+                    when(settings.snoozed_until),
+                    settings.quiet_start,
+                    settings.quiet_end,
+                    settings.paused_reason,
+                    when(settings.paused_at),
                     instant(now),
                 ),
             )
+
+    def alert_channels(self) -> list[tuple[str, str]]:
+        """Every (team, channel) with at least one alert rule (the alert pass's scope)."""
+        with self._lock:
+            rows = self._db.rows(
+                "SELECT DISTINCT team_id, channel_id FROM alert_rules ORDER BY team_id, channel_id"
+            )
+        return [(team, channel) for team, channel in rows]
 
     def digest_channels(self) -> list[ChannelSettings]:
         """Every channel with its digest on (the scheduler's source of truth)."""

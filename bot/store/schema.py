@@ -185,3 +185,27 @@ def m004_digests(db: Database) -> None:
             PRIMARY KEY (team_id, channel_id, local_date)
         ) WITHOUT ROWID"""
     )
+
+
+@MIGRATIONS()
+def m005_alerting(db: Database) -> None:
+    """Alert firings (once per rule, Post and hour, across restarts; delivered later when the
+    channel's quiet hours held them), the channel's quiet hours, and a pause with its reason
+    when Slack refuses the channel (archived, bot removed, token revoked)."""
+    for column in ("quiet_start", "quiet_end", "paused_reason", "paused_at"):
+        db.execute(f"ALTER TABLE channel_settings ADD COLUMN {column} TEXT")
+    db.execute(
+        f"""CREATE TABLE alert_firings (
+            rule_id INTEGER NOT NULL,
+            post_id TEXT NOT NULL,
+            hour TEXT NOT NULL,
+            metric TEXT NOT NULL,
+            value {_COUNT.format("value")},
+            baseline REAL,
+            fired_at TEXT NOT NULL,
+            delivered_at TEXT,
+            message_ts TEXT,
+            PRIMARY KEY (rule_id, post_id, hour)
+        ) WITHOUT ROWID"""
+    )
+    db.execute("CREATE INDEX alert_firings_undelivered ON alert_firings (delivered_at)")
