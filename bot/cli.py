@@ -10,7 +10,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -146,6 +146,19 @@ def build_parser() -> argparse.ArgumentParser:
     digest.add_argument("--channel", required=True, help="Slack channel ID, e.g. C0123")
     digest.add_argument("--date", type=_day, help="local day to cover, YYYY-MM-DD")
     digest.add_argument("--team", help="Slack team ID (default: the team whose digest it is)")
+    alerts = commands.add_parser(
+        "alerts",
+        help="alert rules: run one evaluation pass now",
+        description="Alert rules of every channel, evaluated by the scheduler's code.",
+    )
+    alert_actions = alerts.add_subparsers(dest="action", metavar="ACTION")
+    alert_actions.required = True
+    check = alert_actions.add_parser(
+        "check",
+        help="run one alert evaluation pass now and print what fired (needs SLACK_BOT_TOKEN)",
+    )
+    check.add_argument("--channel", help="only this Slack channel ID (default: every channel)")
+    check.add_argument("--team", help="the channel's Slack team ID (with --channel)")
     commands.add_parser(
         "demo",
         help="a scripted tour on the embedded simulator",
@@ -193,6 +206,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_bot(settings)
         if args.command == "digest":
             return run_digest_now(settings, args)
+        if args.command == "alerts":
+            return run_alerts_check(settings, args, now=datetime.now(UTC))
     except ValueError as error:
         print(f"engagement-bot {args.command}: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -250,10 +265,12 @@ def run_bot(settings: Settings) -> int:
 
 
 def digest_jobs(deps: Deps, web: WebClient, *, clock: Callable[[], datetime]) -> DigestScheduler:
-    """`run`'s scheduler: digests posted with the bot's Web API client."""
+    """`run`'s scheduler: digests and alert passes posted with the bot's Web API client."""
+    from bot.jobs.alerts import run_alert_pass
     from bot.jobs.digest import run_digest
     from bot.jobs.scheduler import build_scheduler
     from bot.jobs.slack_io import slack_finder, slack_post
+    from bot.jobs.tally import run_tally
 
     return build_scheduler(
         store=deps.store,
@@ -261,6 +278,9 @@ def digest_jobs(deps: Deps, web: WebClient, *, clock: Callable[[], datetime]) ->
         post=slack_post(web),
         clock=clock,
         run_digest=partial(run_digest, find_posted=slack_finder(web)),
+        run_alerts=run_alert_pass,
+        run_tally=run_tally,
+        alert_interval=timedelta(minutes=deps.settings.alert_minutes),
     )
 
 
@@ -293,7 +313,43 @@ def run_digest_now(settings: Settings, args: argparse.Namespace) -> int:
             find_posted=slack_finder(client),
         )
     print(outcome.describe())
-    return EXIT_FAILURE if outcome.status is Status.FAILED else EXIT_OK
+    return EXIT_FAILURE if outcome.status in (Status.FAILED, Status.PAUSED) else EXIT_OK
+
+
+def run_alerts_check(settings: Settings, args: argparse.Namespace, *, now: datetime) -> int:
+    """`alerts check`: one alert pass now, as the scheduler runs it; prints each firing."""
+    from bot.app import engagement
+    from bot.errors import ConfigError
+    from bot.jobs.alerts import describe_firing, run_alert_pass
+    from bot.jobs.slack_io import slack_post
+    from bot.slack.app import build_web_client, channel_membership
+    from bot.slack.commands import Deps
+
+    if not settings.slack_bot_token:
+        raise ConfigError(["SLACK_BOT_TOKEN is required to post alerts (xoxb-…)"])
+    client = build_web_client(settings, token=settings.slack_bot_token)
+    with engagement(settings) as parts:
+        channels = None
+        if args.channel:
+            every = parts.store.channels.alert_channels()
+            channels = [
+                (team, channel)
+                for team, channel in every
+                if channel == args.channel and args.team in (None, team)
+            ]
+            if not channels:
+                raise ValueError(f"no alert rules in {args.channel}")
+        deps = Deps(
+            service=parts.service,
+            store=parts.store,
+            settings=settings,
+            can_post=channel_membership(client),
+        )
+        fired = run_alert_pass(now=now, deps=deps, post=slack_post(client), channels=channels)
+    for firing in fired:
+        print(describe_firing(firing))
+    print(f"alerts: {len(fired)} fired")
+    return EXIT_OK
 
 
 def run_accounts(settings: Settings, args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ DEFAULT_X_API_URL = "https://data-api.x.com"
 DEFAULT_X_OAUTH_URL = "https://api.x.com"
 DEFAULT_DB = "./engagement.db"
 DEFAULT_PORT = 3000
+DEFAULT_ALERT_MINUTES = 15
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class Settings:
     timezone: str = "UTC"
     public_url: str = f"http://localhost:{DEFAULT_PORT}"
     port: int = DEFAULT_PORT
+    alert_minutes: int = DEFAULT_ALERT_MINUTES  # how often alert rules are evaluated
 
     @property
     def has_x_credentials(self) -> bool:
@@ -66,6 +68,15 @@ class Settings:
                 port = int(raw_port)
             else:
                 problems.append(f"PORT must be a port number from 1 to 65535 (got {raw_port!r})")
+
+        alert_minutes = DEFAULT_ALERT_MINUTES
+        if (raw_minutes := get("ENGAGEMENT_ALERT_MINUTES")) is not None:
+            if raw_minutes.isdigit() and 1 <= int(raw_minutes) <= 60:
+                alert_minutes = int(raw_minutes)
+            else:
+                problems.append(
+                    f"ENGAGEMENT_ALERT_MINUTES must be minutes from 1 to 60 (got {raw_minutes!r})"
+                )
 
         timezone = get("ENGAGEMENT_TZ") or "UTC"
         try:
@@ -99,6 +110,7 @@ class Settings:
             timezone=timezone,
             public_url=url("ENGAGEMENT_PUBLIC_URL", f"http://localhost:{port}"),
             port=port,
+            alert_minutes=alert_minutes,
         )
         if problems:
             raise ConfigError(problems)
@@ -123,4 +135,5 @@ ENVIRONMENT_VARIABLES = (
     "ENGAGEMENT_TZ",
     "ENGAGEMENT_PUBLIC_URL",
     "PORT",
+    "ENGAGEMENT_ALERT_MINUTES",
 )

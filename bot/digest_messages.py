@@ -60,3 +60,38 @@ def no_series(count: int) -> str:
 
 def chart_title(day: date) -> str:
     return f"Impressions and engagements, 28 days to {day.isoformat()}"
+
+
+# -- a channel paused because Slack refused it --------------------------------------------------
+
+# Slack error codes of chat.postMessage that no retry fixes: what a channel owner is told.
+PAUSE_REASONS = {
+    "is_archived": "this channel was archived",
+    "channel_not_found": "Slack could not find this channel for the bot",
+    "not_in_channel": "the bot was removed from this channel",
+    "account_inactive": "the bot's Slack account was deactivated",
+    "invalid_auth": "Slack no longer accepts the bot's token",
+    "not_authed": "Slack no longer accepts the bot's token",
+    "token_revoked": "the bot's Slack token was revoked (was the app uninstalled?)",
+    "token_expired": "the bot's Slack token expired",
+    "missing_scope": "the app lacks a Slack permission it needs (reinstall it)",
+    "no_permission": "the bot is not allowed to post in this channel",
+    "restricted_action": "posting in this channel is restricted",
+    "restricted_action_read_only_channel": "this channel is read-only",
+    "restricted_action_thread_only_channel": "this channel only takes replies in threads",
+    "restricted_action_non_threadable_channel": "posting in this channel is restricted",
+    "team_access_not_granted": "the app has no access to this workspace",
+    "ekm_access_denied": "the workspace's encryption keys refuse the bot",
+}
+
+
+def pause_reason(code: str) -> str:
+    """The stored reason: the sentence plus Slack's own code, for whoever reads the logs."""
+    return f"{PAUSE_REASONS.get(code, 'Slack refused to post here')} (Slack said {code})"
+
+
+def paused_note(since: date | None, reason: str) -> str:
+    when = f" since {day_label(since)}" if since is not None else ""
+    return (
+        f"Digests and alerts are paused here{when}: {reason}. `/engagement digest on` resumes them."
+    )

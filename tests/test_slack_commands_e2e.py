@@ -100,6 +100,14 @@ def test_digest_alert_and_snooze_settings(bot, fake, store, owned):
     assert "999" in text
     _, text = say(bot, fake, "snooze 2h")
     assert store.channels.settings("T0FAKE", "C0GENERAL").snoozed_until is not None
+    _, text = say(bot, fake, "quiet 10pm to 7am")
+    settings = store.channels.settings("T0FAKE", "C0GENERAL")
+    assert (settings.quiet_start, settings.quiet_end) == ("22:00", "07:00")
+    assert "22:00–07:00" in text
+    _, text = say(bot, fake, "quiet off")
+    settings = store.channels.settings("T0FAKE", "C0GENERAL")
+    assert (settings.quiet_start, settings.quiet_end) == (None, None)
+    assert settings.snoozed_until is not None  # quiet hours leave the snooze alone
 
 
 def test_accounts_usage_connect_and_disconnect(bot, fake, store, owned):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from bot.engagement.query import EngagementQuery, Granularity
 from bot.errors import EngagementAPIError
+from bot.jobs.slack_io import Action, FindPosted, Post, classify, pause_channel
 from bot.slack.blocks_digest import (
     METRICS,
     NEW_POSTS,
@@ -30,15 +31,12 @@ from bot.slack.blocks_digest import (
     marker,
 )
 from bot.slack.commands import Deps
-from bot.slack.message import Message
 from bot.store import Store
 from bot.store.channels import ChannelSettings
 from bot.store.digests import ClaimState
 
 log = logging.getLogger(__name__)
 
-Post = Callable[[str, Message], str]
-FindPosted = Callable[[str, str], str | None]
 Series = Mapping[str, Mapping[str, Mapping[datetime | date, int | None]]]
 
 CHART_DAYS = 28
@@ -52,6 +50,7 @@ class Status(StrEnum):
     ALREADY_POSTED = "already_posted"
     RECONCILED = "reconciled"
     QUIET_SKIPPED = "quiet_skipped"
+    PAUSED = "paused"
     FAILED = "failed"
 
 
@@ -103,11 +102,16 @@ def run_digest(
     was found with `find_posted` and recorded. QUIET_SKIPPED: nothing to report on (no owned
     Posts), or a quiet day posted `late`. FAILED: X or Slack failed (the claim is released so a
     later run may try again), the day is not over yet, or an earlier run's stale claim cannot
-    be checked because no `find_posted` was given.
+    be checked because no `find_posted` was given. PAUSED: Slack refused the channel in a way
+    no retry fixes (archived, bot removed, token revoked …): the channel is paused now, or was
+    already, and nothing is posted until someone resumes it.
     """
     zone = zone_of(settings, deps)
     day = local_date or previous_local_day(now, zone)
     team, channel = settings.team_id, settings.channel_id
+    paused = deps.store.channels.settings(team, channel).paused_reason  # fresher than `settings`
+    if paused is not None:
+        return DigestOutcome(Status.PAUSED, channel, day, reason=paused)
     if day_bounds(day, zone)[1] > now:
         reason = f"{day.isoformat()} is not over yet in {zone.key}"
         return DigestOutcome(Status.FAILED, channel, day, reason=reason)
@@ -160,6 +164,10 @@ def _build_and_post(
     except Exception as error:  # Slack said no (or was unreachable): taken as not posted
         log.warning("digest for %s %s not posted: %s", channel, day, error)
         digests.release(team, channel, day, token=token)
+        failure = classify(error)
+        if failure.action is Action.PAUSE and failure.reason is not None:
+            pause_channel(deps.store, team, channel, failure.reason, now)
+            return DigestOutcome(Status.PAUSED, channel, day, reason=failure.reason)
         return DigestOutcome(Status.FAILED, channel, day, reason=str(error))
     if not digests.record(team, channel, day, token=token, ts=ts, now=now):
         log.warning("digest %s %s posted as %s after its claim was taken over", channel, day, ts)

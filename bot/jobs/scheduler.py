@@ -4,7 +4,9 @@
         .sync()          one job per digest channel (id `digest:<team>:<channel>`), rebuilt from
                          `store.channels.digest_channels()`; also `.on_settings_changed(t, c)`
         .catch_up(now)   at start: each channel's most recent missed digest, once, marked late
-        .start()         sync, start APScheduler, then catch up in its worker pool
+        .start()         sync, start APScheduler, then catch up in its worker pool; with
+                         `run_alerts`, also the interval job `alerts` (every `alert_interval`,
+                         default 15 minutes) running one alert pass with `now=clock()`
         .shutdown()
 
 Every run reads the channel's settings afresh, asks `due_digest` what to post given the last
@@ -18,13 +20,15 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.jobs.digest import run_digest as post_digest
 from bot.jobs.schedule import due_digest, missed_digest, next_digest_time, parse_digest_time
@@ -36,11 +40,14 @@ if TYPE_CHECKING:
     from bot.store import Store
 
 __all__ = [
+    "ALERTS_JOB",
+    "ALERT_INTERVAL",
     "CATCH_UP_JOB",
     "MAX_LATE",
     "DigestHistory",
     "DigestScheduler",
     "DigestTrigger",
+    "RunAlerts",
     "RunDigest",
     "build_scheduler",
     "job_id",
@@ -50,6 +57,9 @@ log = logging.getLogger(__name__)
 
 MAX_LATE = timedelta(hours=12)  # an older missed digest is skipped with a log line
 CATCH_UP_JOB = "digest-catch-up"
+ALERTS_JOB = "alerts"
+TALLY_JOB = "tally"
+ALERT_INTERVAL = timedelta(minutes=15)
 _TICK = timedelta(microseconds=1)
 
 Post = Callable[[str, Message], str]
@@ -75,6 +85,22 @@ class RunDigest(Protocol):
         post: Post,
         late: bool = False,
     ) -> object: ...
+
+
+class TallyOutcomeLike(Protocol):
+    def describe(self) -> str: ...
+
+
+class RunTally(Protocol):
+    """bot.jobs.tally.run_tally's shape."""
+
+    def __call__(self, *, now: datetime, deps: Deps) -> TallyOutcomeLike: ...
+
+
+class RunAlerts(Protocol):
+    """bot.jobs.alerts.run_alert_pass's signature; what it returns is only counted in a log."""
+
+    def __call__(self, *, now: datetime, deps: Deps, post: Post) -> Sequence[object]: ...
 
 
 def job_id(team_id: str, channel_id: str) -> str:
@@ -117,8 +143,15 @@ class DigestScheduler:
         history: DigestHistory | None,
         run_digest: RunDigest,
         max_late: timedelta = MAX_LATE,
+        run_alerts: RunAlerts | None = None,
+        alert_interval: timedelta = ALERT_INTERVAL,
+        run_tally: RunTally | None = None,
     ) -> None:
         self._store = store
+        self._run_tally = run_tally
+        self._run_alerts = run_alerts
+        self._alert_interval = alert_interval
+        self._alerts_lock = threading.Lock()
         self._deps = deps
         self._post = post
         self._clock = clock
@@ -219,6 +252,55 @@ class DigestScheduler:
             replace_existing=True,
             misfire_grace_time=None,
         )
+        if self._run_alerts is not None:
+            self._scheduler.add_job(
+                self.run_alerts,
+                IntervalTrigger(seconds=int(self._alert_interval.total_seconds()), timezone=UTC),
+                id=ALERTS_JOB,
+                name=f"alerts every {self._alert_interval}",
+                replace_existing=True,
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=int(self._alert_interval.total_seconds()),
+            )
+        if self._run_tally is not None:
+            # 00:30 UTC: the previous UTC day then lies inside /28hr, the cheapest endpoint.
+            self._scheduler.add_job(
+                self.run_tally,
+                CronTrigger(hour=0, minute=30, timezone=UTC),
+                id=TALLY_JOB,
+                name="daily tally at 00:30 UTC",
+                replace_existing=True,
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=6 * 3600,
+            )
+
+    def run_tally(self) -> None:
+        """The daily tally (the `tally` job): yesterday's series into the store."""
+        if self._run_tally is None:
+            return
+        try:
+            outcome = self._run_tally(now=self._clock(), deps=self._deps)
+        except Exception:  # tomorrow's run, or `engagement-bot` by hand, tries again
+            log.exception("daily tally failed")
+            return
+        log.info("daily tally: %s", outcome.describe())
+
+    def run_alerts(self) -> int:
+        """One alert pass at `clock()` (the `alerts` job); how many alerts fired. A pass still
+        running makes this one a no-op."""
+        if self._run_alerts is None or not self._alerts_lock.acquire(blocking=False):
+            return 0
+        try:
+            fired = self._run_alerts(now=self._clock(), deps=self._deps, post=self._post)
+        except Exception:  # the next interval tries again
+            log.exception("alert pass failed")
+            return 0
+        finally:
+            self._alerts_lock.release()
+        log.info("alert pass: %d fired", len(fired))
+        return len(fired)
 
     def shutdown(self) -> None:
         if self._scheduler.running:
@@ -276,9 +358,13 @@ def build_scheduler(
     history: DigestHistory | None = None,
     run_digest: RunDigest | None = None,
     max_late: timedelta = MAX_LATE,
+    run_alerts: RunAlerts | None = None,
+    alert_interval: timedelta = ALERT_INTERVAL,
+    run_tally: RunTally | None = None,
 ) -> DigestScheduler:
     """A DigestScheduler on `scheduler` (default: a BackgroundScheduler, not started). `history`
-    defaults to `store.digests` when the store has it; `run_digest` to bot.jobs.digest's."""
+    defaults to `store.digests` when the store has it; `run_digest` to bot.jobs.digest's;
+    `run_alerts` (e.g. bot.jobs.alerts.run_alert_pass) None: no alert job."""
     if history is None:
         digests = getattr(store, "digests", None)
         history = digests if hasattr(digests, "last_digest_date") else None
@@ -291,4 +377,7 @@ def build_scheduler(
         history=history,
         run_digest=run_digest if run_digest is not None else post_digest,
         max_late=max_late,
+        run_alerts=run_alerts,
+        alert_interval=alert_interval,
+        run_tally=run_tally,
     )

@@ -105,6 +105,14 @@ class Snooze:
 
 
 @dataclass(frozen=True)
+class Quiet:
+    """Local quiet hours [start, end), across midnight when start > end; both None: off."""
+
+    start: time | None
+    end: time | None
+
+
+@dataclass(frozen=True)
 class Connect:
     pass
 
@@ -141,6 +149,7 @@ Command = (
     | Alerts
     | AlertOff
     | Snooze
+    | Quiet
     | Connect
     | Accounts
     | Disconnect
@@ -161,6 +170,7 @@ SUBCOMMANDS = (
     "alert",
     "alerts",
     "snooze",
+    "quiet",
     "connect",
     "accounts",
     "disconnect",

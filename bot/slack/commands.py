@@ -17,6 +17,7 @@ from bot.engagement.post_refs import PostRef
 from bot.engagement.query import EngagementQuery, Granularity
 from bot.engagement.service import EngagementService
 from bot.errors import EngagementAPIError, UsageError, UserFacingError
+from bot.jobs.slack_io import pause_note, with_pause_note
 from bot.slack import blocks
 from bot.slack import command_types as c
 from bot.slack.message import Message
@@ -51,12 +52,15 @@ def run(invocation: Invocation, *, deps: Deps, now: datetime) -> Message:
     except UsageError as error:
         return blocks.error_message(str(error))
     try:
-        return _HANDLERS[type(command)](command, invocation, deps, now)
+        reply = _HANDLERS[type(command)](command, invocation, deps, now)
     except UserFacingError as error:
         return blocks.error_message(str(error))
     except EngagementAPIError as error:
         # X refused or failed outright (not a per-Post gap): say so plainly; nothing was lost.
         return blocks.error_message(f"X did not answer as expected ({error}). Try again soon.")
+    # A channel whose digests and alerts Slack refused hears why at its next interaction.
+    settings = deps.store.channels.settings(invocation.team_id, invocation.channel_id)
+    return with_pause_note(reply, pause_note(settings))
 
 
 # -- numbers -----------------------------------------------------------------------------------
@@ -215,6 +219,8 @@ def _digest_on(command: c.DigestOn, inv: Invocation, deps: Deps, now: datetime) 
     updated = replace(
         current,
         digest_enabled=True,
+        paused_reason=None,  # turning it on again is how a paused channel resumes
+        paused_at=None,
         digest_time=command.at.strftime("%H:%M") if command.at else current.digest_time,
         timezone=command.timezone or current.timezone or deps.settings.timezone,
     )
@@ -313,6 +319,20 @@ def _snooze(command: c.Snooze, inv: Invocation, deps: Deps, now: datetime) -> Me
     return blocks.confirmation(f"Alerts snoozed until {until:%Y-%m-%d %H:%M} UTC.")
 
 
+def _quiet(command: c.Quiet, inv: Invocation, deps: Deps, now: datetime) -> Message:
+    channels = deps.store.channels
+    current = channels.settings(inv.team_id, inv.channel_id)
+    start = f"{command.start:%H:%M}" if command.start is not None else None
+    end = f"{command.end:%H:%M}" if command.end is not None else None
+    channels.save_settings(replace(current, quiet_start=start, quiet_end=end), now=now)
+    if start is None:
+        return blocks.confirmation("Quiet hours are off: alerts arrive as they fire.")
+    zone = current.timezone or deps.settings.timezone
+    return blocks.confirmation(
+        f"Quiet hours {start}–{end} ({zone}): alerts in them arrive together at {end}."
+    )
+
+
 # -- accounts and usage ----------------------------------------------------------------------------
 
 
@@ -366,6 +386,7 @@ _HANDLERS: dict[type, Callable[..., Message]] = {
     c.Alerts: _alerts,
     c.AlertOff: _alert_off,
     c.Snooze: _snooze,
+    c.Quiet: _quiet,
     c.Connect: _connect,
     c.Accounts: _accounts,
     c.Disconnect: _disconnect,

@@ -15,6 +15,7 @@ Decisions beyond the table:
   since counts are whole numbers; the operator and the `/h` may be left out; `/hr`, `/hour`,
   `per hour`, `an hour` and `over`/`above` work; N takes `1,000`, `1.5k`, `2m`.
 - `alerts <args>` reads as `alert <args>`; `alert list` as `alerts`; `snooze off` is 0.
+- `quiet 22:00-07:00` (also `22:00 to 07:00`, `10pm-7am`); `quiet off` clears them.
 """
 
 from __future__ import annotations
@@ -313,6 +314,31 @@ def _snooze(args: Sequence[str]) -> c.Snooze:
     return c.Snooze(length)
 
 
+def _quiet(args: Sequence[str]) -> c.Quiet:
+    words = [w.lower() for w in args]
+    if words in (["off"], ["none"], ["stop"]):
+        return c.Quiet(None, None)
+    text = re.sub(r"\s+to\s+", "-", " ".join(words))
+    parts = [part.replace(" ", "").replace(".", "") for part in text.split("-")]
+    if len(parts) == 1 and len(words) == 2:
+        parts = words
+    times = [_quiet_clock(part) for part in parts] if len(parts) == 2 else []
+    if len(times) != 2 or None in times:
+        got = f" (got {show(' '.join(args))})" if args else ""
+        fail("quiet", f"`quiet` needs a local time range like 22:00-07:00, or `off`{got}.")
+    start, end = times
+    if start is None or end is None or start == end:
+        fail("quiet", "Quiet hours must start and end at different times.")
+    return c.Quiet(start, end)
+
+
+def _quiet_clock(token: str) -> time | None:
+    try:
+        return v.clock(token) if token else None
+    except UsageError:
+        return None
+
+
 def _disconnect(args: Sequence[str]) -> c.Disconnect:
     handle = v.handle(args[0]) if len(args) == 1 else None
     if handle is None:
@@ -358,6 +384,7 @@ _PARSERS: dict[str, Callable[[Sequence[str]], Command]] = {
     "digest": _digest,
     "alerts": _bare("alerts", c.Alerts),
     "snooze": _snooze,
+    "quiet": _quiet,
     "connect": _bare("connect", c.Connect),
     "accounts": _bare("accounts", c.Accounts),
     "disconnect": _disconnect,

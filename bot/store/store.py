@@ -23,6 +23,7 @@ from bot.errors import SecretKeyError
 from bot.secrets import TokenCipher
 from bot.store import accounts, posts, series
 from bot.store import usage as usage_log
+from bot.store.alert_log import AlertLog
 from bot.store.channels import Channels
 from bot.store.digests import Digests
 from bot.store.rows import Account, PostRecord, PostState, SeriesRow, TotalsRow, Usage
@@ -43,6 +44,7 @@ class Store:
         self._depth = 0
         self.channels = Channels(self._db, self._lock, self.transaction)
         self.digests = Digests(self._db, self._lock, self.transaction)
+        self.alert_log = AlertLog(self._db, self._lock, self.transaction)
 
     @classmethod
     def open(cls, path: str | Path, *, cipher: TokenCipher, tracer: Tracer | None = None) -> Store:

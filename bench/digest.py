@@ -1,0 +1,124 @@
+"""A daily digest for a channel with 2,000 owned Posts, built and posted end to end.
+
+    .venv/bin/python bench/digest.py [--limit N] [--profile]
+
+The simulator runs in its own process (bench/service.py's SimulatorProcess) with 100 ms of
+latency on every request; 2,000 Posts by sim_brand are added in one bulk call. A throwaway
+SQLite store has sim_brand connected and the channel tracking the 2,000 Posts (their authors
+known, as the timeline or a tally would have left them); the Slack side is the loopback fake
+of tests/fake_slack.py. Times `run_digest` (one HOUR query over 28 days, render, post, chart
+upload) with the deployment's service (build_service defaults). Aim: under 5 s. Prints the wall
+time and the API calls it made; `--limit N` raises the simulator's per-minute limit of every
+engagement endpoint to N (X's default, 60, makes 80 calls wait for a second window);
+`--profile` adds the top of a cProfile listing.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import io
+import pstats
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.service import BRAND, SimulatorProcess, add_posts, admin, client_for  # noqa: E402
+from bot.app import build_service  # noqa: E402
+from bot.config import Settings  # noqa: E402
+from bot.jobs.digest import DigestOutcome, run_digest  # noqa: E402
+from bot.jobs.slack_io import slack_post  # noqa: E402
+from bot.secrets import TokenCipher  # noqa: E402
+from bot.slack.app import build_web_client, channel_membership  # noqa: E402
+from bot.slack.commands import Deps  # noqa: E402
+from bot.store import Store  # noqa: E402
+from bot.store.channels import ChannelSettings  # noqa: E402
+from bot.store.rows import PostRecord  # noqa: E402
+from tests.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack  # noqa: E402 - as in the tests
+
+POSTS = 2_000
+CHANNEL = "C0BENCH"
+LATENCY_MS = 100
+AIM_S = 5.0
+
+
+def setup(sim: SimulatorProcess, store: Store) -> datetime:
+    """2,000 Posts aged 1 hour to ~60 days, the account, the channel; the simulator's now."""
+    ages = [1 + (i * 7.3) % (60 * 24) for i in range(POSTS)]
+    posts = add_posts(sim, "sim_brand", ages)
+    now = datetime.fromisoformat(admin(sim, "GET", "clock")["now"].replace("Z", "+00:00"))
+    store.save_account(
+        user_id="1000000001", screen_name="sim_brand", auth=BRAND, workspace=None, now=now
+    )
+    store.save_posts(PostRecord(p["id"], p["author"], None) for p in posts)
+    store.channels.save_settings(
+        ChannelSettings(TEAM_ID, CHANNEL, digest_enabled=True, timezone="UTC"), now=now
+    )
+    ids = [p["id"] for p in posts]
+    store.channels.track(TEAM_ID, CHANNEL, kind="post", refs=ids, by="U1", now=now)
+    return now
+
+
+def option(name: str) -> str | None:
+    args = sys.argv[1:]
+    return args[args.index(name) + 1] if name in args[:-1] else None
+
+
+def timed_digest(sim: SimulatorProcess, store: Store, fake: FakeSlack, now: datetime) -> None:
+    settings = Settings(slack_bot_token=BOT_TOKEN, slack_api_url=fake.api_url, timezone="UTC")
+    web = build_web_client(settings, token=BOT_TOKEN)
+    with client_for(sim) as client:
+        deps = Deps(build_service(client, store), store, settings, can_post=channel_membership(web))
+        admin(sim, "PUT", "faults", {"latency_ms": LATENCY_MS})
+        if (limit := option("--limit")) is not None:
+            endpoints = ("totals", "28hr", "historical")
+            admin(sim, "PUT", "rate-limits", {"default": dict.fromkeys(endpoints, int(limit))})
+        before = len(admin(sim, "GET", "requests")["requests"])
+        profile = cProfile.Profile() if "--profile" in sys.argv else None
+        started = time.monotonic()
+        if profile is not None:
+            profile.enable()
+        outcome = run_digest(
+            store.channels.settings(TEAM_ID, CHANNEL),
+            local_date=None,
+            now=now,
+            deps=deps,
+            post=slack_post(web),
+        )
+        if profile is not None:
+            profile.disable()
+        elapsed = time.monotonic() - started
+        calls = len(admin(sim, "GET", "requests")["requests"]) - before
+    report(outcome, elapsed, calls, fake)
+    if profile is not None:
+        out = io.StringIO()
+        pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(25)
+        print(out.getvalue())
+
+
+def report(outcome: DigestOutcome, elapsed: float, calls: int, fake: FakeSlack) -> None:
+    slack = [c.method for c in fake.api_calls()]
+    verdict = "under" if elapsed < AIM_S else "OVER"
+    print(f"digest of {POSTS:,} owned Posts at {LATENCY_MS} ms latency: {outcome.describe()}")
+    print(
+        f"  {elapsed:.2f} s end to end ({verdict} the {AIM_S:.0f} s aim); {calls} X API calls; "
+        f"{len(slack)} Slack calls ({', '.join(sorted(set(slack)))})"
+    )
+
+
+def main() -> int:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        SimulatorProcess() as sim,
+        FakeSlack() as fake,
+        Store.open(Path(tmp) / "digest.db", cipher=TokenCipher.generate()) as store,
+    ):
+        now = setup(sim, store)
+        timed_digest(sim, store, fake, now)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,377 @@
+"""Alert rules, evaluated every few minutes for each channel that has some.
+
+    run_alert_pass ─ per channel (not snoozed, not paused): its rules' Posts
+                   ─ owned Posts: ONE /28hr HOUR query; the last complete hour is judged
+                   ─ unowned tracked Posts: a /totals snapshot now; hourly deltas of snapshots
+                   ─ spike() / threshold_hit() ─ cooldown ─ alert_log.record (INSERT OR IGNORE
+                     on (rule, Post, hour): an hour never alerts twice, across restarts too)
+                   ─ outside quiet hours: one message with every undelivered firing; inside
+                     them the firings wait (delivered_at NULL) for the first pass after
+
+The pure parts (spike, threshold_hit, in_quiet_hours, cooled_down) do no I/O.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.engagement.models import PUBLIC_METRICS
+from bot.engagement.query import EngagementQuery, Granularity
+from bot.engagement.windows import floor_hour
+from bot.jobs.digest import zone_of
+from bot.jobs.slack_io import Action, classify, pause_channel
+from bot.slack.blocks_alerts import AlertLine, alert_message
+from bot.slack.commands import Deps
+from bot.slack.message import Message
+from bot.store.alert_log import Firing
+from bot.store.channels import AlertRule, ChannelSettings
+
+log = logging.getLogger(__name__)
+
+Post = Callable[[str, Message], str]
+
+HOUR = timedelta(hours=1)
+INTERVAL = timedelta(minutes=15)  # the scheduler's default; ENGAGEMENT_ALERT_MINUTES overrides
+COOLDOWN = timedelta(hours=3)  # per rule and Post
+BASELINE_HOURS = 6  # a spike's baseline: the mean of up to this many complete hours before
+MIN_BASELINE_HOURS = 3  # fewer known hours before (a new Post): no spike verdict yet
+SPIKE_FACTOR: Mapping[str, float] = {"low": 5.0, "medium": 3.0, "high": 2.0}
+MIN_SPIKE_COUNT = 50  # a spike hour has at least this many events …
+MIN_SPIKE_RISE = 30  # … and at least this many above the baseline (2 → 8 is no spike)
+SPIKE_METRIC = "impressions"  # what a spike rule watches on owned Posts
+UNOWNED_SPIKE_METRIC = "favorites"  # … and on unowned ones (public metrics only)
+ACCOUNT_LOOKBACK = timedelta(days=30)  # a tracked account's Posts younger than this are watched
+SNAPSHOT_SLACK = timedelta(minutes=25)  # how far a snapshot may be from the hour mark it stands for
+
+
+# -- pure rules ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Spike:
+    value: int
+    baseline: float  # the mean of the hours before
+    factor: float  # the sensitivity's multiple of the baseline that was needed
+
+
+def spike(values: Sequence[int], sensitivity: str | None) -> Spike | None:
+    """Judge the last of `values` (complete hours, oldest first) against the mean of up to
+    BASELINE_HOURS before it. A spike needs the sensitivity's multiple of the baseline (low 5×,
+    medium 3×, high 2×) and volume: ≥ MIN_SPIKE_COUNT and ≥ baseline + MIN_SPIKE_RISE."""
+    if len(values) < MIN_BASELINE_HOURS + 1:
+        return None
+    current = values[-1]
+    history = values[-1 - BASELINE_HOURS : -1]
+    baseline = sum(history) / len(history)
+    factor = SPIKE_FACTOR.get(sensitivity or "medium", SPIKE_FACTOR["medium"])
+    if current < MIN_SPIKE_COUNT or current < baseline + MIN_SPIKE_RISE:
+        return None
+    if current < factor * baseline:
+        return None
+    return Spike(current, baseline, factor)
+
+
+def threshold_hit(value: int | None, threshold: int | None) -> bool:
+    """The rule means "more than N per hour"."""
+    return value is not None and threshold is not None and value > threshold
+
+
+def parse_clock(text: str) -> time:
+    """ "HH:MM" (24-hour) → time; ValueError otherwise."""
+    hours, _, minutes = text.partition(":")
+    if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2 and len(hours) <= 2):
+        raise ValueError(f"{text!r} is not HH:MM")
+    return time(int(hours), int(minutes))
+
+
+def in_quiet_hours(local: time, start: time | None, end: time | None) -> bool:
+    """[start, end) in local wall-clock time, across midnight when start > end; start == end
+    or either missing: no quiet hours."""
+    if start is None or end is None or start == end:
+        return False
+    if start < end:
+        return start <= local < end
+    return local >= start or local < end
+
+
+def channel_quiet(settings: ChannelSettings, now: datetime, zone: ZoneInfo) -> bool:
+    if not settings.quiet_start or not settings.quiet_end:
+        return False
+    try:
+        start, end = parse_clock(settings.quiet_start), parse_clock(settings.quiet_end)
+    except ValueError:
+        log.warning("ignoring bad quiet hours of %s", settings.channel_id)
+        return False
+    return in_quiet_hours(now.astimezone(zone).time(), start, end)
+
+
+def cooled_down(last_fired: datetime | None, now: datetime, cooldown: timedelta) -> bool:
+    """May the rule fire on the Post again?"""
+    return last_fired is None or now - last_fired >= cooldown
+
+
+def rule_metric(rule: AlertRule, *, owned: bool) -> str:
+    if rule.metric:
+        return rule.metric
+    return SPIKE_METRIC if owned else UNOWNED_SPIKE_METRIC
+
+
+# -- the pass -----------------------------------------------------------------------------------
+
+
+def run_alert_pass(
+    *,
+    now: datetime,
+    deps: Deps,
+    post: Post,
+    channels: Iterable[tuple[str, str]] | None = None,
+    cooldown: timedelta = COOLDOWN,
+) -> list[Firing]:
+    """One evaluation of every channel with alert rules (or just `channels`); the firings new
+    in this pass, with delivered_at/message_ts set when they were posted now."""
+    fired: list[Firing] = []
+    targets = list(channels) if channels is not None else deps.store.channels.alert_channels()
+    for team, channel in targets:
+        try:
+            fired.extend(
+                channel_pass(team, channel, now=now, deps=deps, post=post, cooldown=cooldown)
+            )
+        except Exception:  # one channel's failure must not stop the others
+            log.exception("alert pass for %s/%s failed", team, channel)
+    return fired
+
+
+def channel_pass(
+    team: str, channel: str, *, now: datetime, deps: Deps, post: Post, cooldown: timedelta
+) -> list[Firing]:
+    store = deps.store
+    settings = store.channels.settings(team, channel)
+    rules = store.channels.alerts(team, channel)
+    if not rules or settings.paused_reason:
+        return []
+    if settings.snoozed_until is not None and settings.snoozed_until > now:
+        return []
+    candidates = evaluate(settings, rules, now=now, deps=deps)
+    log_ = store.alert_log
+    due = [
+        f for f in candidates if cooled_down(log_.last_fired(f.rule_id, f.post_id), now, cooldown)
+    ]
+    new = log_.record(due)
+    zone = zone_of(settings, deps)
+    if channel_quiet(settings, now, zone):
+        if new:
+            log.info("%d alert(s) for %s held for quiet hours", len(new), channel)
+        return new
+    pending = log_.undelivered([r.id for r in rules])
+    if not pending:
+        return new
+    by_id = {r.id: r for r in rules}
+    lines = [AlertLine(f, by_id[f.rule_id]) for f in pending]
+    held = any(f.key not in {n.key for n in new} for f in pending)
+    message = alert_message(lines, authors=_authors(deps, pending), zone=zone, held=held)
+    try:
+        ts = post(channel, message)
+    except Exception as error:  # Slack said no: the firings stay undelivered for the next pass
+        log.warning("alerts for %s not posted: %s", channel, error)
+        failure = classify(error)
+        if failure.action is Action.PAUSE and failure.reason:
+            pause_channel(deps.store, settings.team_id, channel, failure.reason, now)
+        return new
+    log_.mark_delivered(pending, ts=ts, now=now)
+    return [replace(f, delivered_at=now, message_ts=ts) for f in new]
+
+
+def describe_firing(firing: Firing) -> str:
+    """One line for `alerts check`."""
+    against = (
+        f"baseline {firing.baseline:,.1f}/h" if firing.baseline is not None else "over threshold"
+    )
+    where = f"delivered ts={firing.message_ts}" if firing.message_ts else "held"
+    return (
+        f"alert #{firing.rule_id} Post {firing.post_id} {firing.metric}"
+        f" {firing.hour:%Y-%m-%dT%H:00Z}: {firing.value:,} ({against}), {where}"
+    )
+
+
+# -- gathering and judging ----------------------------------------------------------------------
+
+
+@dataclass
+class _Targets:
+    """Which Posts each rule watches, and whether unowned ones count for it."""
+
+    posts: dict[int, list[str]]
+    unowned_ok: dict[int, bool]
+
+    def all_posts(self) -> list[str]:
+        return list(dict.fromkeys(p for ids in self.posts.values() for p in ids))
+
+
+def rule_targets(
+    settings: ChannelSettings, rules: Sequence[AlertRule], *, now: datetime, deps: Deps
+) -> _Targets:
+    """A Post rule: that Post; an account rule: its recent Posts; otherwise the channel's
+    tracked Posts and its tracked accounts' recent Posts. Unowned Posts count for all but a
+    channel-wide threshold rule (that one means "all owned Posts")."""
+    since = now - ACCOUNT_LOOKBACK
+    handles: dict[str, list[str]] = {}
+
+    def of_handle(handle: str) -> list[str]:
+        key = handle.lstrip("@").lower()
+        if key not in handles:
+            user_id = deps.service.user_id_for(key)
+            handles[key] = deps.service.recent_posts(user_id, since=since) if user_id else []
+        return handles[key]
+
+    team, channel = settings.team_id, settings.channel_id
+    channel_posts: list[str] | None = None
+    targets = _Targets({}, {})
+    for rule in rules:
+        if rule.post_id:
+            ids = [rule.post_id]
+        elif rule.handle:
+            ids = of_handle(rule.handle)
+        else:
+            if channel_posts is None:
+                channel_posts = deps.store.channels.tracked(team, channel, "post")
+                for handle in deps.store.channels.tracked(team, channel, "account"):
+                    channel_posts.extend(of_handle(handle))
+                channel_posts = list(dict.fromkeys(channel_posts))
+            ids = channel_posts
+        targets.posts[rule.id] = ids
+        targets.unowned_ok[rule.id] = bool(rule.post_id or rule.handle or rule.kind == "spike")
+    return targets
+
+
+def evaluate(
+    settings: ChannelSettings, rules: Sequence[AlertRule], *, now: datetime, deps: Deps
+) -> list[Firing]:
+    """Every rule's verdict on the last complete hour, for each of its Posts."""
+    targets = rule_targets(settings, rules, now=now, deps=deps)
+    ids = targets.all_posts()
+    if not ids:
+        return []
+    hour = floor_hour(now) - HOUR
+    owned_metrics = tuple(dict.fromkeys(rule_metric(r, owned=True) for r in rules))
+    start = hour - BASELINE_HOURS * HOUR
+    query = EngagementQuery(tuple(ids), owned_metrics, Granularity.HOUR, start, hour + HOUR)
+    series = deps.service.report(query, now=now, workspace=settings.team_id, fresh=True).series
+    infos = deps.store.post_infos(ids)
+    unowned = [p for p in ids if p not in series]
+    deltas = _snapshot_deltas(settings, rules, targets, unowned, now=now, deps=deps)
+    firings: list[Firing] = []
+    for rule in rules:
+        for post_id in targets.posts[rule.id]:
+            if post_id in series:
+                metric = rule_metric(rule, owned=True)
+                buckets = series[post_id].get(metric, {})
+                created = infos[post_id].created_at if post_id in infos else None
+                values = _hour_values(buckets, hour, created)
+            elif targets.unowned_ok[rule.id]:
+                metric = rule_metric(rule, owned=False)
+                values = deltas.get((post_id, metric), [])
+            else:
+                continue
+            firing = judge(rule, post_id, metric, hour, values, now=now)
+            if firing is not None:
+                firings.append(firing)
+    return firings
+
+
+def judge(
+    rule: AlertRule,
+    post_id: str,
+    metric: str,
+    hour: datetime,
+    values: Sequence[int],
+    *,
+    now: datetime,
+) -> Firing | None:
+    """`values`: complete hours oldest first, the last being `hour`."""
+    if not values:
+        return None
+    if rule.kind == "spike":
+        found = spike(values, rule.sensitivity)
+        if found is None:
+            return None
+        return Firing(rule.id, post_id, hour, metric, found.value, found.baseline, now)
+    if threshold_hit(values[-1], rule.threshold):
+        return Firing(rule.id, post_id, hour, metric, values[-1], None, now)
+    return None
+
+
+def _hour_values(
+    buckets: Mapping[datetime | date, int | None], hour: datetime, created: datetime | None
+) -> list[int]:
+    """The counts of the hours up to `hour` (oldest first), from the first complete hour after
+    the Post was created; stops at a missing hour so the judged hour is always `hour`."""
+    values: list[int] = []
+    first = floor_hour(created) + HOUR if created is not None else None
+    for back in range(BASELINE_HOURS, -1, -1):
+        bucket = hour - back * HOUR
+        count = buckets.get(bucket)
+        if (first is not None and bucket < first and back) or count is None:
+            values = []  # an unknown or partial hour: the baseline starts after it
+            continue
+        values.append(count)
+    return values
+
+
+def _snapshot_deltas(
+    settings: ChannelSettings,
+    rules: Sequence[AlertRule],
+    targets: _Targets,
+    unowned: Sequence[str],
+    *,
+    now: datetime,
+    deps: Deps,
+) -> dict[tuple[str, str], list[int]]:
+    """Unowned Posts: a /totals snapshot now, then per metric the hourly deltas between
+    snapshots taken near now, now − 1 h, now − 2 h, … (oldest first; the last is the hour just
+    gone). A gap in the snapshots ends the list there."""
+    wanted: dict[str, set[str]] = {}
+    for rule in rules:
+        if not targets.unowned_ok[rule.id]:
+            continue
+        metric = rule_metric(rule, owned=False)
+        if metric not in PUBLIC_METRICS:
+            continue
+        for post_id in targets.posts[rule.id]:
+            if post_id in unowned:
+                wanted.setdefault(post_id, set()).add(metric)
+    if not wanted:
+        return {}
+    metrics = tuple(sorted({m for ms in wanted.values() for m in ms}))
+    query = EngagementQuery(tuple(wanted), metrics)
+    report = deps.service.report(query, now=now, workspace=settings.team_id, fresh=True)
+    taken = report.fetched_at or now
+    out: dict[tuple[str, str], list[int]] = {}
+    for post_id, post_metrics in wanted.items():
+        for metric in post_metrics:
+            points: list[int] = []
+            for back in range(BASELINE_HOURS + 2):
+                mark = taken - back * HOUR
+                found = deps.store.totals_before(post_id, metric, mark)
+                if found is None or mark - found[1] > SNAPSHOT_SLACK:
+                    break
+                points.append(found[0])
+            deltas = [
+                max(newer - older, 0) for newer, older in zip(points, points[1:], strict=False)
+            ]
+            out[(post_id, metric)] = deltas[::-1]
+    return out
+
+
+def _authors(deps: Deps, firings: Sequence[Firing]) -> dict[str, str | None]:
+    ids = list(dict.fromkeys(f.post_id for f in firings))
+    infos = deps.store.post_infos(ids)
+    out: dict[str, str | None] = {}
+    for post_id in ids:
+        author = infos[post_id].author_id if post_id in infos else None
+        account = deps.store.find_account(author) if author else None
+        out[post_id] = account.screen_name if account is not None else None
+    return out

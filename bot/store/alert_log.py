@@ -1,0 +1,131 @@
+"""Alert firings: one row per (rule, Post, hour), so an hour never alerts twice, restarts or not.
+
+record()          INSERT OR IGNORE the pass's firings; returns those that are new
+last_fired()      the newest firing of a rule on a Post (the cooldown's input)
+undelivered()     firings of some rules not in Slack yet (held by quiet hours, or a failed
+                  post); delivered in one batch by the next pass that may post
+mark_delivered()  the firings are in Slack as message `ts`
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.store.sql import Db, instant, parse_instant
+
+
+@dataclass(frozen=True)
+class Firing:
+    """A rule that fired on a Post for one UTC hour: `value` in that hour against `baseline`
+    (a spike's mean of the hours before) or the rule's threshold (baseline None)."""
+
+    rule_id: int
+    post_id: str
+    hour: datetime
+    metric: str
+    value: int
+    baseline: float | None
+    fired_at: datetime
+    delivered_at: datetime | None = None
+    message_ts: str | None = None
+
+    @property
+    def key(self) -> tuple[int, str, datetime]:
+        return (self.rule_id, self.post_id, self.hour)
+
+
+class AlertLog:
+    """The `alert_firings` table, under the store's lock and transactions."""
+
+    def __init__(
+        self, db: Db, lock: threading.RLock, transaction: Callable[[], AbstractContextManager[None]]
+    ) -> None:
+        self._db = db
+        self._lock = lock
+        self._transaction = transaction
+
+    def record(self, firings: Iterable[Firing]) -> list[Firing]:
+        """Insert each firing unless its (rule, Post, hour) is already there; the new ones."""
+        new = []
+        with self._transaction():
+            for firing in firings:
+                cursor = self._db.execute(
+                    """INSERT OR IGNORE INTO alert_firings
+                    (rule_id, post_id, hour, metric, value, baseline, fired_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                    (
+                        firing.rule_id,
+                        firing.post_id,
+                        instant(firing.hour),
+                        firing.metric,
+                        firing.value,
+                        firing.baseline,
+                        instant(firing.fired_at),
+                    ),
+                )
+                if cursor.rowcount:
+                    new.append(firing)
+        return new
+
+    def last_fired(self, rule_id: int, post_id: str) -> datetime | None:
+        with self._lock:
+            rows = self._db.rows(
+                "SELECT MAX(fired_at) FROM alert_firings WHERE rule_id = ? AND post_id = ?",
+                (rule_id, post_id),
+            )
+        return parse_instant(rows[0][0]) if rows and rows[0][0] else None
+
+    def get(self, rule_id: int, post_id: str, hour: datetime) -> Firing | None:
+        with self._lock:
+            rows = self._db.rows(
+                f"SELECT {_COLUMNS} FROM alert_firings"
+                " WHERE rule_id = ? AND post_id = ? AND hour = ?",
+                (rule_id, post_id, instant(hour)),
+            )
+        return _firing(rows[0]) if rows else None
+
+    def undelivered(self, rule_ids: Sequence[int]) -> list[Firing]:
+        """Firings of these rules not delivered yet, oldest first."""
+        if not rule_ids:
+            return []
+        marks = ", ".join("?" for _ in rule_ids)
+        with self._lock:
+            rows = self._db.rows(
+                f"SELECT {_COLUMNS} FROM alert_firings"
+                f" WHERE delivered_at IS NULL AND rule_id IN ({marks})"
+                " ORDER BY fired_at, hour, rule_id, post_id",
+                tuple(rule_ids),
+            )
+        return [_firing(row) for row in rows]
+
+    def mark_delivered(self, firings: Iterable[Firing], *, ts: str, now: datetime) -> None:
+        with self._transaction():
+            for firing in firings:
+                self._db.execute(
+                    """UPDATE alert_firings SET delivered_at = ?, message_ts = ?
+                    WHERE rule_id = ? AND post_id = ? AND hour = ? AND delivered_at IS NULL""",
+                    (instant(now), ts, firing.rule_id, firing.post_id, instant(firing.hour)),
+                )
+
+
+_COLUMNS = "rule_id, post_id, hour, metric, value, baseline, fired_at, delivered_at, message_ts"
+
+
+def _firing(row: tuple[Any, ...]) -> Firing:
+    rule_id, post_id, hour, metric, value, baseline, fired_at, delivered_at, ts = row
+    return Firing(
+        int(rule_id),
+        str(post_id),
+        parse_instant(hour),
+        str(metric),
+        int(value),
+        float(baseline) if baseline is not None else None,
+        parse_instant(fired_at),
+        parse_instant(delivered_at) if delivered_at else None,
+        ts,
+    )

@@ -1,0 +1,261 @@
+"""Slack refusing a channel, as its owner would want it handled: an archived channel, the bot
+removed, a revoked token pause the channel (and the next `/engagement` there says why); a
+429 is retried after Retry-After; anything else fails this run only. The X simulator, a SQLite
+file and the loopback fake Slack, as in test_digest."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry import builtin_handlers
+from slack_sdk.web import SlackResponse
+
+from bot.config import Settings
+from bot.jobs.digest import Status
+from bot.jobs.slack_io import (
+    Action,
+    classify,
+    pause_channel,
+    pause_note,
+    resume,
+    with_pause_note,
+)
+from bot.secrets import TokenCipher
+from bot.simulator.server import RunningSimulator
+from bot.slack.blocks_digest import digest_message
+from bot.slack.blocks_replies import error_message
+from bot.store.channels import ChannelSettings
+from tests.fake_slack import TEAM_ID, FakeSlack, clear_slack_env
+from tests.slack_limits import assert_valid_message
+from tests.test_digest import CHANNEL, DAY, NOW, Bot, quiet_data, set_up_channel
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    clear_slack_env(monkeypatch)
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    with FakeSlack() as running:
+        yield running
+
+
+@pytest.fixture
+def settings(fake: FakeSlack) -> Settings:
+    return Settings(slack_bot_token=fake.token, slack_api_url=fake.api_url, timezone="UTC")
+
+
+@pytest.fixture
+def bot(sim: RunningSimulator, tmp_path: Path, settings: Settings) -> Iterator[Bot]:
+    made = Bot(sim, tmp_path / "engagement.db", TokenCipher.generate(), settings)
+    set_up_channel(made.store)
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def slept(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """slack_sdk's RateLimitErrorRetryHandler sleeps Retry-After (+ up to 1 s of jitter) with
+    time.sleep: recorded here instead, so no test waits."""
+    sleeps: list[float] = []
+    monkeypatch.setattr(builtin_handlers, "time", SimpleNamespace(sleep=sleeps.append))
+    return sleeps
+
+
+def delivered(fake: FakeSlack) -> int:
+    """chat.postMessage calls Slack accepted (refused ones are recorded too)."""
+    return sum(c.status == 200 for c in fake.api_calls("chat.postMessage"))
+
+
+def channel(bot: Bot) -> ChannelSettings:
+    return bot.store.channels.settings(TEAM_ID, CHANNEL)
+
+
+# --- pausing -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "words"),
+    [
+        ("is_archived", "archived"),
+        ("channel_not_found", "could not find this channel"),
+        ("not_in_channel", "removed from this channel"),
+        ("account_inactive", "deactivated"),
+        ("invalid_auth", "no longer accepts the bot's token"),
+        ("token_revoked", "revoked"),
+        ("missing_scope", "lacks a Slack permission"),
+    ],
+)
+def test_a_refusal_no_retry_fixes_pauses_the_channel_and_says_why(
+    bot: Bot, fake: FakeSlack, code: str, words: str
+) -> None:
+    fake.fail_next("chat.postMessage", error=code)
+
+    outcome = bot.digest()
+
+    assert outcome.status is Status.PAUSED
+    assert words in (outcome.reason or "")
+    paused = channel(bot)
+    assert paused.paused_at == NOW
+    assert paused.paused_reason == outcome.reason
+    assert code in paused.paused_reason
+    assert paused.digest_enabled  # resuming brings the digest back as it was
+    assert bot.store.digests.get(TEAM_ID, CHANNEL, DAY) is None  # the claim was released
+    note = pause_note(paused)
+    assert note == (
+        f"Digests and alerts are paused here since Thu 26 Nov 2026: {paused.paused_reason}. "
+        "`/engagement digest on` resumes them."
+    )
+
+
+def test_a_paused_channel_is_skipped_until_resumed(bot: Bot, fake: FakeSlack) -> None:
+    fake.not_member.add(CHANNEL)  # the bot was removed: Slack's own answer, not a script
+    assert bot.digest().status is Status.PAUSED
+    calls = len(fake.api_calls("chat.postMessage"))
+
+    later = bot.digest(now=NOW + timedelta(hours=1))
+
+    assert later.status is Status.PAUSED
+    assert "removed from this channel" in (later.reason or "")
+    assert len(fake.api_calls("chat.postMessage")) == calls  # not even tried
+    assert bot.store.digests.get(TEAM_ID, CHANNEL, DAY) is None
+
+    fake.not_member.clear()  # someone invited the bot back and typed /engagement digest on
+    assert resume(bot.store, TEAM_ID, CHANNEL, now=NOW + timedelta(hours=2))
+    assert pause_note(channel(bot)) is None
+    assert not resume(bot.store, TEAM_ID, CHANNEL, now=NOW + timedelta(hours=2))
+    assert bot.digest(now=NOW + timedelta(hours=2)).status is Status.POSTED
+    assert [c.status for c in fake.api_calls("chat.postMessage")] == [200, 200]
+
+
+def test_a_revoked_token_pauses_the_channel(
+    sim: RunningSimulator, tmp_path: Path, fake: FakeSlack, settings: Settings
+) -> None:
+    made = Bot(sim, tmp_path / "engagement.db", TokenCipher.generate(), settings)
+    try:
+        set_up_channel(made.store)
+        fake.token = "xoxb-the-new-one"  # the app was reinstalled: our token no longer works
+
+        outcome = made.digest()
+
+        assert outcome.status is Status.PAUSED
+        assert "invalid_auth" in (outcome.reason or "")
+    finally:
+        made.close()
+
+
+def test_a_second_pause_keeps_the_first_reason_and_time(bot: Bot) -> None:
+    pause_channel(bot.store, TEAM_ID, CHANNEL, "first", NOW)
+    again = pause_channel(bot.store, TEAM_ID, CHANNEL, "second", NOW + timedelta(days=1))
+
+    assert (again.paused_reason, again.paused_at) == ("first", NOW)
+    assert channel(bot).paused_reason == "first"
+    assert channel(bot).digest_enabled
+
+
+# --- not pausing -------------------------------------------------------------------------------
+
+
+def test_a_passing_failure_fails_this_run_only(bot: Bot, fake: FakeSlack) -> None:
+    fake.fail_next("chat.postMessage", error="internal_error")
+
+    failed = bot.digest()
+
+    assert failed.status is Status.FAILED
+    assert channel(bot).paused_reason is None
+    assert bot.digest().status is Status.POSTED
+
+
+def test_a_429_is_retried_after_retry_after_and_posted_once(
+    bot: Bot, fake: FakeSlack, slept: list[float]
+) -> None:
+    fake.fail_next("chat.postMessage", status=429, retry_after=1)
+
+    outcome = bot.digest()
+
+    assert outcome.status is Status.POSTED
+    assert [c.status for c in fake.api_calls("chat.postMessage")] == [429, 200]
+    assert delivered(fake) == 1
+    assert len(slept) == 1
+    assert 1 <= slept[0] < 2
+    assert channel(bot).paused_reason is None
+
+
+def test_429s_past_the_clients_retries_fail_the_run_without_pausing(
+    bot: Bot, fake: FakeSlack, slept: list[float]
+) -> None:
+    fake.fail_next("chat.postMessage", status=429, retry_after=7, times=3)
+
+    outcome = bot.digest()
+
+    assert outcome.status is Status.FAILED
+    assert len(slept) == 2  # RateLimitErrorRetryHandler(max_retry_count=2)
+    assert channel(bot).paused_reason is None
+    assert bot.store.digests.get(TEAM_ID, CHANNEL, DAY) is None
+
+
+# --- the pieces --------------------------------------------------------------------------------
+
+
+def slack_error(code: str, status: int = 200, headers: dict[str, str] | None = None) -> Exception:
+    response = SlackResponse(
+        client=None,
+        http_verb="POST",
+        api_url="https://slack.test/api/chat.postMessage",
+        req_args={},
+        data={"ok": False, "error": code},
+        headers=headers or {},
+        status_code=status,
+    )
+    return SlackApiError(code, response)
+
+
+def test_classify() -> None:
+    assert classify(slack_error("is_archived")).action is Action.PAUSE
+    assert classify(slack_error("msg_too_long")).action is Action.RETRY  # ours, not the channel's
+    limited = classify(slack_error("ratelimited", 429, {"Retry-After": "30"}))
+    assert (limited.action, limited.code, limited.retry_after) == (Action.RETRY, "ratelimited", 30)
+    assert classify(ConnectionError("down")).action is Action.RETRY
+    assert classify(ConnectionError("down")).code == "ConnectionError"
+
+
+def test_a_pause_note_fits_above_any_reply() -> None:
+    settings = ChannelSettings(
+        TEAM_ID, CHANNEL, paused_reason="a <weird> & long reason " * 40, paused_at=NOW
+    )
+    note = pause_note(settings)
+    assert note is not None
+
+    for message in (digest_message(quiet_data()), error_message("no such Post")):
+        noted = with_pause_note(message, note)
+        assert_valid_message(noted)
+        assert noted.text.startswith("Digests and alerts are paused here since")
+        assert "&lt;weird&gt;" in str(noted.blocks[0])
+    plain = replace(error_message("x"), blocks=())
+    assert with_pause_note(plain, note).blocks == ()
+    assert with_pause_note(plain, None) is plain
+
+
+def test_a_paused_channel_hears_why_at_its_next_command_and_digest_on_resumes(tmp_path):
+    from bot.config import Settings
+    from bot.jobs.slack_io import pause_channel
+    from bot.secrets import TokenCipher
+    from bot.slack.commands import Deps, Invocation, run
+    from bot.store import Store
+
+    with Store.open(tmp_path / "p.db", cipher=TokenCipher.generate()) as store:
+        deps = Deps(service=None, store=store, settings=Settings())  # type: ignore[arg-type]
+        pause_channel(store, "T1", "C1", "the channel was archived", NOW)
+        reply = run(Invocation("T1", "C1", "U1", "tracked"), deps=deps, now=NOW)
+        assert "paused" in (reply.text + str(reply.blocks)).lower()
+        run(Invocation("T1", "C1", "U1", "digest on 9:00"), deps=deps, now=NOW)
+        assert store.channels.settings("T1", "C1").paused_reason is None
+        again = run(Invocation("T1", "C1", "U1", "tracked"), deps=deps, now=NOW)
+        assert "paused" not in (again.text + str(again.blocks)).lower()
