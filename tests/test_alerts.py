@@ -142,10 +142,11 @@ class FakeClock:
         return self.t
 
     def sleep(self, seconds: float) -> None:
-        """Waiting moves the simulator's clock too (and with it its rate-limit windows)."""
-        self.t += seconds
+        """Waiting moves the simulator's clock too (and with it its rate-limit windows).
+        The simulator first: a thread that sees our clock past a reset must find X there too."""
         if self.sim is not None and seconds > 0:
             advance(self.sim, timedelta(seconds=seconds))
+        self.t += seconds
 
 
 @pytest.fixture(autouse=True)
@@ -472,12 +473,12 @@ def test_an_alert_pass_over_5000_owned_posts_stays_within_the_rate_limit(
     log = sim_admin(sim, "GET", "requests")["requests"]
     assert log
     statuses = collections.Counter(r["status"] for r in log)
-    assert set(statuses) <= {200, 429}
-    # Paced by the x-per-minute headers: the limiter waits for each window's reset. (It lets at
-    # most one request past a spent window, and the executor retries that after the reset.)
-    windows = {r["time"][:16] for r in log}
-    assert statuses[429] <= len(windows)
-    assert statuses[200] >= len(ids) // 25  # every batch was answered
+    # Paced by the x-per-minute headers: the limiter waits for each window's reset, so X never
+    # has to refuse a request, and every batch is asked exactly once.
+    assert set(statuses) == {200}
+    assert statuses[200] == -(-len(ids) // 25)
+    per_window = collections.Counter(r["time"][:16] for r in log)
+    assert max(per_window.values()) <= 60
     assert ids[-1] in {f.post_id for f in fired}
     stored = bot.store.hourly(ids, ["impressions"], hour, hour + HOUR)
     assert len(stored) == len(ids)  # every Post's hour was fetched and judged
