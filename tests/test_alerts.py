@@ -38,7 +38,7 @@ from bot.slack.commands import Deps
 from bot.store import Store
 from bot.store.alert_log import Firing
 from bot.store.channels import AlertRule, ChannelSettings
-from tests.conftest import SIM_START
+from tests.conftest import SIM_START, point_env_at
 from tests.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack, clear_slack_env
 from tests.slack_limits import assert_valid_message
 
@@ -495,18 +495,9 @@ def test_cli_alerts_check_runs_one_pass_and_prints_what_fired(
     from bot import cli
     from bot.app import open_store
 
-    monkeypatch.chdir(tmp_path)
-    env = {
-        "X_API_URL": sim.url,
-        "X_OAUTH_URL": sim.url,
-        "X_CONSUMER_KEY": "sim-consumer-key",
-        "X_CONSUMER_SECRET": "sim-consumer-secret",
-        "ENGAGEMENT_DB": str(tmp_path / "engagement.db"),
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_API_URL": fake.api_url,
-    }
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
+    env = point_env_at(
+        monkeypatch, tmp_path, sim.url, slack_api_url=fake.api_url, slack_token=BOT_TOKEN
+    )
 
     class SimTime(datetime):
         @classmethod

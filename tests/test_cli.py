@@ -18,6 +18,7 @@ from bot.cli import main
 from bot.demo import run_demo
 from bot.engagement.http_client import HttpEngagementClient
 from bot.engagement.models import DAILY, HOURLY, Endpoint, EngagementRequest, UserAuth
+from tests.conftest import point_env_at
 
 BRAND = UserAuth("1000000001-simtoken-sim_brand", "simsecret-sim_brand")
 
@@ -120,15 +121,7 @@ def test_demo_tours_the_foundation():
 @pytest.fixture
 def x_env(simulator_process: str, tmp_path, monkeypatch: pytest.MonkeyPatch) -> str:
     """The environment an operator sets to point the bot at a running simulator."""
-    monkeypatch.chdir(tmp_path)
-    for name, value in {
-        "X_API_URL": simulator_process,
-        "X_OAUTH_URL": simulator_process,
-        "X_CONSUMER_KEY": "sim-consumer-key",
-        "X_CONSUMER_SECRET": "sim-consumer-secret",
-        "ENGAGEMENT_DB": str(tmp_path / "engagement.db"),
-    }.items():
-        monkeypatch.setenv(name, value)
+    point_env_at(monkeypatch, tmp_path, simulator_process)
     return simulator_process
 
 

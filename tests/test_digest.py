@@ -40,7 +40,7 @@ from bot.slack.message import Message
 from bot.slack.numbers import exact
 from bot.store import Store
 from bot.store.channels import ChannelSettings
-from tests.conftest import SIM_START
+from tests.conftest import SIM_START, point_env_at
 from tests.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack, clear_slack_env
 from tests.slack_limits import assert_valid_message
 
@@ -404,18 +404,9 @@ def test_cli_digest_posts_and_prints_the_outcome(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    env = {
-        "X_API_URL": sim.url,
-        "X_OAUTH_URL": sim.url,
-        "X_CONSUMER_KEY": "sim-consumer-key",
-        "X_CONSUMER_SECRET": "sim-consumer-secret",
-        "ENGAGEMENT_DB": str(tmp_path / "engagement.db"),
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_API_URL": fake.api_url,
-    }
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
+    env = point_env_at(
+        monkeypatch, tmp_path, sim.url, slack_api_url=fake.api_url, slack_token=BOT_TOKEN
+    )
     from bot.app import open_store
 
     with open_store(Settings.from_env(env)) as store:
