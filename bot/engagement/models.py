@@ -330,13 +330,29 @@ class EngagementResult:
 
     def missing_reason(self, post_id: str, metric: str) -> MissingReason | None:
         """Why this Post's whole value of `metric` is not available, or None if it is."""
-        if post_id in self.unavailable_ids:
+        unavailable, impressions_old, video_old = self._id_sets
+        if post_id in unavailable:
             return MissingReason.UNAVAILABLE
-        if metric in IMPRESSIONS_METRICS and post_id in self.impressions_unsupported_ids:
+        if metric in IMPRESSIONS_METRICS and post_id in impressions_old:
             return MissingReason.IMPRESSIONS_TOO_OLD
-        if metric == "video_views" and post_id in self.video_views_unsupported_ids:
+        if metric == "video_views" and post_id in video_old:
             return MissingReason.VIDEO_VIEWS_TOO_OLD
         return None
+
+    @cached_property
+    def _id_sets(self) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+        # Asked once per (Post, metric): sets, not 250-long tuple scans.
+        return (
+            frozenset(self.unavailable_ids),
+            frozenset(self.impressions_unsupported_ids),
+            frozenset(self.video_views_unsupported_ids),
+        )
+
+    @cached_property
+    def _per_post_groupings(self) -> tuple[GroupingResult, ...]:
+        """Groupings with a value per Post and metric, fewest levels first."""
+        candidates = [g for g in self.groupings if g.has(GroupBy.TWEET_ID, GroupBy.ENGAGEMENT_TYPE)]
+        return tuple(sorted(candidates, key=lambda g: len(g.group_by)))
 
     def value(self, post_id: str, metric: str) -> int | None:
         """The Post's count over the whole window (lifetime on /totals); None when missing.
@@ -344,9 +360,7 @@ class EngagementResult:
         Read from a per-Post grouping, preferring one without time levels; buckets that are not
         available (§8.7) are left out of the sum.
         """
-        candidates = [g for g in self.groupings if g.has(GroupBy.TWEET_ID, GroupBy.ENGAGEMENT_TYPE)]
-        candidates.sort(key=lambda g: len(g.group_by))
-        for grouping in candidates:
+        for grouping in self._per_post_groupings:
             counts = [c.count for c in grouping.cells_for(post_id, metric)]
             known = [n for n in counts if n is not None]
             if known:
