@@ -116,6 +116,13 @@ def build_parser() -> argparse.ArgumentParser:
     remove = actions.add_parser("remove", help="unlink an account and delete its tokens")
     remove.add_argument("handle", metavar="HANDLE", help="@handle or user ID")
 
+    commands.add_parser(
+        "rotate-key",
+        help="re-encrypt stored X tokens with a new key",
+        description="Re-encrypt every stored X token under the first key of "
+        "ENGAGEMENT_SECRET_KEY. Set it to NEW,OLD, run this, then drop OLD.",
+    )
+
     console = commands.add_parser(
         "console",
         help="the bot in a terminal, no Slack needed",
@@ -200,6 +207,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 getattr(args, "end", None),
             )
             return operator.run_query(settings, query_args, now=datetime.now(UTC), out=sys.stdout)
+        if args.command == "rotate-key":
+            from bot import operator
+
+            return operator.rotate_key(settings, out=sys.stdout)
         if args.command == "accounts":
             return run_accounts(settings, args)
         if args.command == "run":

@@ -16,6 +16,7 @@ from bot.engagement.query import EngagementQuery, Granularity
 from bot.engagement.service import parse_posts
 from bot.errors import UserFacingError
 from bot.report_format import render
+from bot.secrets import split_keys
 
 DEFAULT_METRICS = {
     Granularity.TOTAL: DEFAULT_TOTALS,
@@ -134,5 +135,31 @@ def accounts_remove(settings: Settings, *, handle: str, out: TextIO) -> int:
     out.write(
         f"Removed {account.handle}: its tokens are deleted; its Posts now count as not owned "
         "(public totals only, no impressions, no hourly or daily series).\n"
+    )
+    return 0
+
+
+def rotate_key(settings: Settings, *, out: TextIO) -> int:
+    """Re-encrypt every stored X token under the first key of ENGAGEMENT_SECRET_KEY.
+
+    Rotation: put the new key first and the old one after it (`NEW,OLD`), run this, then drop
+    the old key. Every token must open with one of the keys, else nothing is rewritten.
+    """
+    keys = split_keys(settings.secret_key) if settings.secret_key else []
+    if len(keys) < 2:
+        raise UserFacingError(
+            "set ENGAGEMENT_SECRET_KEY to the new key followed by the old one (NEW,OLD); "
+            "make a new key with: python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())'"
+        )
+    store = open_store(settings)
+    try:
+        store.verify_key()
+        rewritten = store.rotate_tokens()
+    finally:
+        store.close()
+    out.write(
+        f"Re-encrypted {rewritten} account token(s) with the new key. You can now remove the "
+        "old key from ENGAGEMENT_SECRET_KEY.\n"
     )
     return 0

@@ -180,3 +180,41 @@ def test_accounts_add_with_a_bad_token_fails_plainly(x_env: str, capsys):
 def test_query_bad_input_exits_2_with_a_reason(x_env: str, capsys, argv: list[str], message: str):
     assert main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+def test_rotate_key_round_trip_and_a_wrong_key_loses_nothing(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, capsys
+):
+    from cryptography.fernet import Fernet
+
+    from bot.app import open_store
+    from bot.config import Settings
+    from bot.engagement.models import UserAuth
+
+    monkeypatch.chdir(tmp_path)
+    old, new, stranger = (Fernet.generate_key().decode() for _ in range(3))
+    db = str(tmp_path / "engagement.db")
+    auth = UserAuth("1000000001-simtoken-sim_brand", "simsecret-sim_brand")
+    store = open_store(Settings.from_env({"ENGAGEMENT_DB": db, "ENGAGEMENT_SECRET_KEY": old}))
+    store.save_account(
+        user_id="1000000001",
+        screen_name="sim_brand",
+        auth=auth,
+        workspace=None,
+        now=datetime(2026, 11, 26, tzinfo=UTC),
+    )
+    store.close()
+    monkeypatch.setenv("ENGAGEMENT_DB", db)
+
+    monkeypatch.setenv("ENGAGEMENT_SECRET_KEY", f"{stranger},{new}")
+    assert main(["rotate-key"]) == 1  # neither key opens the tokens: nothing rewritten
+    assert "secret key does not match" in capsys.readouterr().err
+
+    monkeypatch.setenv("ENGAGEMENT_SECRET_KEY", f"{new},{old}")
+    assert main(["rotate-key"]) == 0
+    assert "Re-encrypted 1" in capsys.readouterr().out
+    with open_store(Settings.from_env({"ENGAGEMENT_DB": db, "ENGAGEMENT_SECRET_KEY": new})) as s:
+        assert s.account_auth("1000000001") == auth  # the new key alone opens it now
+    monkeypatch.setenv("ENGAGEMENT_SECRET_KEY", new)
+    assert main(["rotate-key"]) == 1  # one key only: says how to rotate
+    assert "NEW,OLD" in capsys.readouterr().err
