@@ -271,7 +271,9 @@ def run_bot(settings: Settings) -> int:
         return datetime.now(UTC)
 
     with engagement(settings) as parts:
-        deps = Deps(service=parts.service, store=parts.store, settings=settings)
+        deps = Deps(
+            service=parts.service, store=parts.store, settings=settings, x_oauth=parts.client
+        )
         return serve(settings, deps, clock=clock, jobs=partial(digest_jobs, clock=clock))
 
 

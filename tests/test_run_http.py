@@ -61,7 +61,9 @@ def settings_for(fake: FakeSlack, sim: RunningSimulator, tmp_path: Path, **more:
 class Running:
     """`serve()` in a thread until the test ends; `url` is its HTTP server."""
 
-    def __init__(self, settings: Settings, sim: RunningSimulator, **kwargs: Any) -> None:
+    def __init__(
+        self, settings: Settings, sim: RunningSimulator, *, x_oauth: bool = False, **kwargs: Any
+    ) -> None:
         self.stop = threading.Event()
         urls: queue.Queue[str] = queue.Queue()
         self.result: list[int | BaseException] = []
@@ -69,7 +71,12 @@ class Running:
         def target() -> None:  # as bot.cli.run_bot does, with a stop event and a ready hook
             try:
                 with engagement(settings) as parts:
-                    deps = Deps(service=parts.service, store=parts.store, settings=settings)
+                    deps = Deps(
+                        service=parts.service,
+                        store=parts.store,
+                        settings=settings,
+                        x_oauth=parts.client if x_oauth else None,
+                    )
                     self.result.append(
                         serve(
                             settings,

@@ -99,6 +99,9 @@ class Ranked:
     source: str  # "daily" (owned: X's daily series) or "snapshots" (difference of totals)
 
 
+CacheKey = tuple[EngagementQuery, str | None, frozenset[str]]
+
+
 class EngagementService:
     """Plans, fetches, merges and remembers engagement numbers; see the module docstring."""
 
@@ -118,7 +121,7 @@ class EngagementService:
         self._monotonic = monotonic
         self._cache_seconds = cache_seconds
         self._stale_after = stale_after
-        self._cache: dict[tuple[EngagementQuery, str | None], tuple[float, Report]] = {}
+        self._cache: dict[CacheKey, tuple[float, Report]] = {}
         self._cache_lock = threading.Lock()
         # X's clock minus ours, learnt from reply Date headers (1 s resolution is plenty).
         self._offset = timedelta(0)
@@ -138,7 +141,9 @@ class EngagementService:
         """The numbers for a query. `handles` maps Post IDs to the author handle a URL named
         (saves a lookup when it is a connected account); `fresh` skips the cache."""
         query = replace(query, post_ids=tuple(dict.fromkeys(query.post_ids)))
-        key = (query, workspace)
+        # Whose tokens may be used is part of the key: connecting or disconnecting an account
+        # changes the answer at once, not when the cached one ages out.
+        key = (query, workspace, self._store.connected_user_ids(workspace))
         if not fresh and (cached := self._cached(key)) is not None:
             return cached
         self.learn_authors(query.post_ids, now=now, handles=handles or {})
@@ -360,7 +365,7 @@ class EngagementService:
         if execution.protected:
             self._store.mark_posts(execution.protected, state="protected", now=now)
 
-    def _cached(self, key: tuple[EngagementQuery, str | None]) -> Report | None:
+    def _cached(self, key: CacheKey) -> Report | None:
         with self._cache_lock:
             hit = self._cache.get(key)
             if hit is None:

@@ -20,6 +20,7 @@ from bot.errors import EngagementAPIError, UsageError, UserFacingError
 from bot.jobs.slack_io import pause_note, with_pause_note
 from bot.slack import blocks
 from bot.slack import command_types as c
+from bot.slack.connect import TTL_MINUTES, OAuthClient, start_link
 from bot.slack.message import Message
 from bot.slack.parsing import EXAMPLES, USAGE, parse
 from bot.store import Store
@@ -31,6 +32,7 @@ class Invocation:
     channel_id: str
     user_id: str
     text: str
+    response_url: str | None = None
 
 
 @dataclass
@@ -43,6 +45,9 @@ class Deps:
     can_post: Callable[[str], bool] | None = None
     # Called with (team_id, channel_id) after a channel's digest settings are saved.
     on_settings_changed: Callable[[str, str], None] | None = None
+    # X's 3-legged OAuth steps (the HttpEngagementClient): `/engagement connect` and the HTTP
+    # listener's /x/connect and /x/oauth/callback need it; None: connecting is not set up.
+    x_oauth: OAuthClient | None = None
 
 
 def run(invocation: Invocation, *, deps: Deps, now: datetime) -> Message:
@@ -337,9 +342,26 @@ def _quiet(command: c.Quiet, inv: Invocation, deps: Deps, now: datetime) -> Mess
 
 
 def _connect(command: c.Connect, inv: Invocation, deps: Deps, now: datetime) -> Message:
-    raise UserFacingError(
-        "Connecting an X account from Slack is not set up on this server yet. An operator can "
-        "link one with `engagement-bot accounts add --token … --secret …`."
+    if deps.x_oauth is None:
+        raise UserFacingError(
+            "Connecting an X account from Slack is not set up on this server. An operator can "
+            "link one with `engagement-bot accounts add --token … --secret …`."
+        )
+    url = start_link(
+        deps.store,
+        deps.settings,
+        team_id=inv.team_id,
+        channel_id=inv.channel_id,
+        user_id=inv.user_id,
+        response_url=inv.response_url,
+        now=now,
+    )
+    return Message(
+        text=(
+            f"Connect an X account to this workspace: <{url}|open this link> and approve on X. "
+            f"The link is valid for {TTL_MINUTES} minutes, single use, and only for you."
+        ),
+        ephemeral=True,
     )
 
 

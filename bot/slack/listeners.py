@@ -230,6 +230,7 @@ def invocation_from(command: dict[str, Any]) -> Invocation:
         channel_id=str(command.get("channel_id") or ""),
         user_id=str(command.get("user_id") or ""),
         text=str(command.get("text") or ""),
+        response_url=str(command.get("response_url") or "") or None,
     )
 
 

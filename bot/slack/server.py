@@ -1,7 +1,8 @@
 """`engagement-bot run`: the Slack bot in Socket Mode or HTTP mode, and its small HTTP side.
 
 Socket Mode (SLACK_APP_TOKEN set): Slack's requests arrive over Bolt's WebSocket; the HTTP
-server on PORT still answers /healthz and, later, the X OAuth callback.
+server on PORT still answers /healthz and the X account connection (`/engagement connect`):
+GET /x/connect/<link id> and GET /x/oauth/callback, so ENGAGEMENT_PUBLIC_URL must reach it.
 HTTP mode: the same server also takes Slack's signed requests at POST /slack/events (Bolt
 verifies the signature: a forged or stale one gets 401).
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import signal
 import threading
 from collections.abc import Callable, Iterable
@@ -20,17 +22,22 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from socketserver import ThreadingMixIn
 from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import parse_qsl
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.webhook import WebhookClient
 
 from bot.config import Settings
 from bot.errors import BotError, ConfigError
+from bot.slack import connect
 from bot.slack.app import COMMAND_THREADS, build_app, build_web_client, channel_membership
 from bot.slack.listeners import Clock
+from bot.store import Store
+from bot.store.connect_links import ConnectLink
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
@@ -41,21 +48,36 @@ log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
-X_CALLBACK_PATH = "/x/oauth/callback"
+X_CALLBACK_PATH = connect.CALLBACK_PATH
+X_CONNECT_PREFIX = connect.CONNECT_PATH
 X_CALLBACK_NOT_READY = "X account connection is not set up on this server yet"
 SOCKET_MODE_EVENTS = "This server takes Slack's requests over Socket Mode, not at /slack/events"
 MAX_BODY_BYTES = 1 << 20  # Slack's payloads are a few KB
 LISTEN_HOST = "0.0.0.0"  # noqa: S104 - HTTP mode must be reachable by Slack
 
 Health = Callable[[], dict[str, Any]]
+Notify = Callable[[ConnectLink, str], None]
+
+
+@dataclass(frozen=True)
+class XConnect:
+    """What the HTTP listener needs to run `/engagement connect`'s OAuth flow."""
+
+    store: Store
+    client: connect.OAuthClient
+    settings: Settings
+    clock: Clock
+    notify: Notify
 
 
 # -- the WSGI app ---------------------------------------------------------------------------------
 
 
-def make_wsgi_app(app: App | None, *, health: Health) -> WSGIApplication:
+def make_wsgi_app(
+    app: App | None, *, health: Health, x_connect: XConnect | None = None
+) -> WSGIApplication:
     """Routes: POST /slack/events to Bolt (None: Socket Mode, so 404), GET /healthz,
-    /x/oauth/callback (404 until the X connection flow is wired), anything else 404."""
+    GET /x/connect/<link id> and /x/oauth/callback (404 without `x_connect`), anything else 404."""
     events = SlackRequestHandler(app, path=EVENTS_PATH) if app is not None else None
 
     def wsgi(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -79,14 +101,73 @@ def make_wsgi_app(app: App | None, *, health: Health) -> WSGIApplication:
                 [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
             )
             return [b"" if method == "HEAD" else body]
-        if path == X_CALLBACK_PATH:
-            return _text(start_response, 404, X_CALLBACK_NOT_READY)
+        if path == X_CALLBACK_PATH or path.startswith(X_CONNECT_PREFIX):
+            if x_connect is None:
+                return _text(start_response, 404, X_CALLBACK_NOT_READY)
+            if method not in ("GET", "HEAD"):
+                return _text(start_response, 405, "Method Not Allowed", [("Allow", "GET, HEAD")])
+            return _x_connect(x_connect, path, environ, start_response)
         return _text(start_response, 404, "Not Found")
 
     return wsgi
 
 
-_REASONS = {404: "Not Found", 405: "Method Not Allowed", 413: "Payload Too Large"}
+def _x_connect(
+    x: XConnect, path: str, environ: WSGIEnvironment, start_response: StartResponse
+) -> list[bytes]:
+    now = x.clock()
+    if path == X_CALLBACK_PATH:
+        query = dict(parse_qsl(str(environ.get("QUERY_STRING") or ""), keep_blank_values=True))
+        outcome = connect.finish(query, store=x.store, client=x.client, now=now)
+    else:
+        link_id = path.removeprefix(X_CONNECT_PREFIX)
+        outcome = connect.begin(
+            link_id, store=x.store, client=x.client, settings=x.settings, now=now
+        )
+    if outcome.link is not None and outcome.notify is not None:
+        try:
+            x.notify(outcome.link, outcome.notify)
+        except Exception:  # the account is linked either way; Slack only hears of it late
+            log.warning("could not tell the requester in Slack", exc_info=True)
+    headers = [("Cache-Control", "no-store"), ("Referrer-Policy", "no-referrer")]
+    if outcome.location is not None:
+        start_response("302 Found", [("Location", outcome.location), *headers])
+        return [b""]
+    body = connect.page(outcome)
+    start_response(
+        f"{outcome.status} {_REASONS.get(outcome.status, 'Error')}",
+        [
+            ("Content-Type", "text/html; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+            *headers,
+        ],
+    )
+    return [body]
+
+
+def slack_notifier(web: WebClient) -> Notify:
+    """Tell the requester how their connection ended: through the slash command's response_url
+    (an ephemeral reply that works in any channel, valid 30 minutes: longer than a link
+    lives), else chat.postEphemeral to them in the channel they asked from."""
+
+    def notify(link: ConnectLink, text: str) -> None:
+        if link.response_url:
+            WebhookClient(link.response_url).send(text=text, response_type="ephemeral")
+        else:
+            web.chat_postEphemeral(channel=link.channel_id, user=link.user_id, text=text)
+
+    return notify
+
+
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    410: "Gone",
+    413: "Payload Too Large",
+    502: "Bad Gateway",
+}
 
 
 def _text(
@@ -127,7 +208,18 @@ class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
 
 class _QuietHandler(WSGIRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        log.debug("%s %s", self.address_string(), format % args)
+        log.debug("%s %s", self.address_string(), redact(format % args))
+
+
+def redact(request_line: str) -> str:
+    """A request line without its query string or connect link id: they carry OAuth tokens,
+    verifiers and one-time link ids, none of which may reach a log."""
+    line = _QUERY.sub("?…", request_line)
+    return _LINK_ID.sub(X_CONNECT_PREFIX + "…", line)
+
+
+_QUERY = re.compile(r"\?[^\s\"]*")
+_LINK_ID = re.compile(re.escape(X_CONNECT_PREFIX) + r"[^\s\"?]+")
 
 
 @dataclass
@@ -244,13 +336,16 @@ def serve(
     log.info("bot user %s in team %s (%s)", me.get("user_id"), me.get("team_id"), me.get("team"))
     handler: SocketMode | None = None
     socket_token = settings.slack_app_token
+    x_connect = None
+    if deps.x_oauth is not None:
+        x_connect = XConnect(deps.store, deps.x_oauth, settings, clock, slack_notifier(web))
     if socket_token is not None:
         handler = socket_mode_handler(app, socket_token)
         handler.connect()
         connected = handler
-        wsgi = make_wsgi_app(None, health=lambda: _socket_health(connected))
+        wsgi = make_wsgi_app(None, health=lambda: _socket_health(connected), x_connect=x_connect)
     else:
-        wsgi = make_wsgi_app(app, health=lambda: {"ok": True, "mode": "http"})
+        wsgi = make_wsgi_app(app, health=lambda: {"ok": True, "mode": "http"}, x_connect=x_connect)
     http = serve_in_background(wsgi, host=host, port=settings.port)
     mode = "Socket Mode" if handler is not None else f"HTTP mode ({EVENTS_PATH})"
     log.info("engagement-bot running in %s; listening on %s", mode, http.url)

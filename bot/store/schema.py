@@ -209,3 +209,23 @@ def m005_alerting(db: Database) -> None:
         ) WITHOUT ROWID"""
     )
     db.execute("CREATE INDEX alert_firings_undelivered ON alert_firings (delivered_at)")
+
+
+@MIGRATIONS()
+def m006_connect_links(db: Database) -> None:
+    """`/engagement connect` links: who asked (workspace, channel, user, response_url), when the
+    link expires and when it was used, and X's request token with its secret encrypted."""
+    db.execute(
+        """CREATE TABLE connect_links (
+            link_id TEXT PRIMARY KEY,
+            team_id TEXT NOT NULL,
+            channel_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            response_url TEXT,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            used_at TEXT,
+            request_token TEXT,
+            request_secret TEXT
+        ) WITHOUT ROWID"""
+    )

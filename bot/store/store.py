@@ -25,6 +25,7 @@ from bot.store import accounts, posts, series
 from bot.store import usage as usage_log
 from bot.store.alert_log import AlertLog
 from bot.store.channels import Channels
+from bot.store.connect_links import ConnectLinks
 from bot.store.digests import Digests
 from bot.store.rows import Account, PostRecord, PostState, SeriesRow, TotalsRow, Usage
 from bot.store.schema import MIGRATIONS
@@ -45,6 +46,7 @@ class Store:
         self.channels = Channels(self._db, self._lock, self.transaction)
         self.digests = Digests(self._db, self._lock, self.transaction)
         self.alert_log = AlertLog(self._db, self._lock, self.transaction)
+        self.connect_links = ConnectLinks(self._db, self._lock, self.transaction, cipher)
 
     @classmethod
     def open(cls, path: str | Path, *, cipher: TokenCipher, tracer: Tracer | None = None) -> Store:
