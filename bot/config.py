@@ -6,6 +6,7 @@ Only bot/cli.py passes os.environ in.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ DEFAULT_X_OAUTH_URL = "https://api.x.com"
 DEFAULT_DB = "./engagement.db"
 DEFAULT_PORT = 3000
 DEFAULT_ALERT_MINUTES = 15
+_SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,8 @@ class Settings:
     public_url: str = f"http://localhost:{DEFAULT_PORT}"
     port: int = DEFAULT_PORT
     alert_minutes: int = DEFAULT_ALERT_MINUTES  # how often alert rules are evaluated
+    # Slack user IDs who may change settings besides the workspace admins and owners.
+    admins: frozenset[str] = frozenset()
 
     @property
     def has_x_credentials(self) -> bool:
@@ -78,6 +82,15 @@ class Settings:
                     f"ENGAGEMENT_ALERT_MINUTES must be minutes from 1 to 60 (got {raw_minutes!r})"
                 )
 
+        admins = frozenset(
+            part.strip() for part in (get("ENGAGEMENT_ADMINS") or "").split(",") if part.strip()
+        )
+        if bad := sorted(a for a in admins if not _SLACK_USER_ID.fullmatch(a)):
+            problems.append(
+                "ENGAGEMENT_ADMINS must be comma-separated Slack user IDs such as U012AB3CD "
+                f"(got {', '.join(map(repr, bad))})"
+            )
+
         timezone = get("ENGAGEMENT_TZ") or "UTC"
         try:
             ZoneInfo(timezone)
@@ -111,6 +124,7 @@ class Settings:
             public_url=url("ENGAGEMENT_PUBLIC_URL", f"http://localhost:{port}"),
             port=port,
             alert_minutes=alert_minutes,
+            admins=admins,
         )
         if problems:
             raise ConfigError(problems)
@@ -136,4 +150,5 @@ ENVIRONMENT_VARIABLES = (
     "ENGAGEMENT_PUBLIC_URL",
     "PORT",
     "ENGAGEMENT_ALERT_MINUTES",
+    "ENGAGEMENT_ADMINS",
 )

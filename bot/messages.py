@@ -438,3 +438,11 @@ def ack_text(subject: str | None = None) -> str:
 
 def confirmed(text: str) -> str:
     return f"✅ {text}"
+
+
+def not_allowed(what: str) -> str:
+    """The refusal of a settings change to someone who may not make it."""
+    return (
+        f"Only workspace admins and the people listed in ENGAGEMENT_ADMINS can change {what} "
+        "here. Ask one of them."
+    )

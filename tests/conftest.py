@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,3 +53,29 @@ def point_env_at(
     for name, value in values.items():
         monkeypatch.setenv(name, value)
     return values
+
+
+# Every credential the test universe, the fake Slack and the tests use has one of these in it.
+SECRET_MARKERS = (
+    "simsecret-",  # simulated access-token secrets
+    "-simtoken-",  # simulated access tokens
+    "sim-consumer-secret",
+    "sim-disabled-consumer-secret",
+    "AAAAAAAAAAAAAAAAAAAAA",  # simulated bearer tokens
+    "xoxb-fake",  # the fake Slack's bot token
+    "fake-signing-secret",
+)
+
+
+@pytest.fixture(autouse=True)
+def _no_secret_in_any_log(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Secrets stay secret: no log record of any test, at any level, holds a credential."""
+    caplog.set_level(logging.DEBUG)
+    yield
+    records = caplog.get_records("setup") + caplog.get_records("call")
+    leaked = [
+        f"{r.name}: {r.getMessage()[:200]}"
+        for r in records
+        if any(marker in r.getMessage() for marker in SECRET_MARKERS)
+    ]
+    assert not leaked, f"credentials in the log: {leaked[:3]}"

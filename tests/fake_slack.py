@@ -5,7 +5,8 @@
 
 - `POST /api/<method>`: auth.test, chat.postMessage, chat.postEphemeral, conversations.info,
   conversations.history (what chat.postMessage put in the channel, with metadata),
-  files.getUploadURLExternal (an upload URL on the fake itself), files.completeUploadExternal;
+  files.getUploadURLExternal (an upload URL on the fake itself), files.completeUploadExternal,
+  users.info (`is_admin`/`is_owner` true for the users in `admins`, user_not_found for `missing`);
   any other method gets `unknown_method`. A token other than `token` gets `invalid_auth`.
 - `POST /upload/<file_id>`: the raw file bytes (kind "upload").
 - `POST /response/<id>`: the response_url target for respond() (kind "response").
@@ -93,6 +94,7 @@ class FakeSlack:
     token: str = BOT_TOKEN
     missing: set[str] = field(default_factory=set)
     not_member: set[str] = field(default_factory=set)
+    admins: set[str] = field(default_factory=set)  # users.info says is_admin and is_owner
 
     def __post_init__(self) -> None:
         self._cond = threading.Condition()
@@ -264,6 +266,21 @@ class FakeSlack:
             return {
                 "ok": True,
                 "channel": {"id": channel, "is_member": channel not in self.not_member},
+            }
+        if method == "users.info":
+            user = str(body.get("user", ""))
+            if not user or user in self.missing:
+                return {"ok": False, "error": "user_not_found"}
+            admin = user in self.admins
+            return {
+                "ok": True,
+                "user": {
+                    "id": user,
+                    "team_id": TEAM_ID,
+                    "is_admin": admin,
+                    "is_owner": admin,
+                    "is_primary_owner": False,
+                },
             }
         if method == "files.getUploadURLExternal":
             file_id = self._next_file_id()

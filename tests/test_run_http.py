@@ -53,6 +53,8 @@ def settings_for(fake: FakeSlack, sim: RunningSimulator, tmp_path: Path, **more:
         "x_consumer_secret": "sim-consumer-secret",
         "db_path": tmp_path / "engagement.db",
         "port": 0,
+        # serve() guards settings changes; the signed commands come from U0ALICE.
+        "admins": frozenset({"U0ALICE"}),
     }
     values.update(more)
     return Settings(**values)

@@ -44,6 +44,7 @@ SCOPES: Mapping[str, str] = {
     "groups:read": "can_post(): conversations.info on private channels",
     "channels:history": "digest reconcile: conversations.history on public channels",
     "groups:history": "digest reconcile: conversations.history on private channels",
+    "users:read": "may_change(): users.info is_admin / is_owner of whoever changes settings",
 }
 # Bolt's own pool only runs the listener up to its ack and hand-off, so a few threads suffice.
 LISTENER_THREADS = 8

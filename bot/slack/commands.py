@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 
+from bot import messages
 from bot.config import Settings
 from bot.engagement.models import DEFAULT_SERIES, DEFAULT_TOTALS
 from bot.engagement.post_refs import PostRef
@@ -48,6 +49,24 @@ class Deps:
     # X's 3-legged OAuth steps (the HttpEngagementClient): `/engagement connect` and the HTTP
     # listener's /x/connect and /x/oauth/callback need it; None: connecting is not set up.
     x_oauth: OAuthClient | None = None
+    # Whether (team_id, user_id) may change settings (GUARDED below); None: everyone may
+    # (console, CLI). `run` uses bot.slack.permissions.workspace_admins.
+    may_change: Callable[[str, str], bool] | None = None
+
+
+# Subcommands that change what a workspace or channel gets, and what the refusal calls it.
+# Reads, `digest now`, and track/untrack (a channel's own list) stay open to everyone.
+GUARDED: Mapping[type, str] = {
+    c.Connect: "connected X accounts",
+    c.Disconnect: "connected X accounts",
+    c.DigestOn: "the daily digest",
+    c.DigestOff: "the daily digest",
+    c.AlertThreshold: "alerts",
+    c.AlertSpike: "alerts",
+    c.AlertOff: "alerts",
+    c.Snooze: "alerts",
+    c.Quiet: "quiet hours",
+}
 
 
 def run(invocation: Invocation, *, deps: Deps, now: datetime) -> Message:
@@ -56,6 +75,13 @@ def run(invocation: Invocation, *, deps: Deps, now: datetime) -> Message:
         command = parse(invocation.text, today=now.date())
     except UsageError as error:
         return blocks.error_message(str(error))
+    what = GUARDED.get(type(command))
+    if (
+        what is not None
+        and deps.may_change is not None
+        and not deps.may_change(invocation.team_id, invocation.user_id)
+    ):
+        return blocks.error_message(messages.not_allowed(what))
     try:
         reply = _HANDLERS[type(command)](command, invocation, deps, now)
     except UserFacingError as error:

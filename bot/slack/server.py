@@ -17,6 +17,7 @@ import logging
 import re
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -36,6 +37,7 @@ from bot.errors import BotError, ConfigError
 from bot.slack import connect
 from bot.slack.app import COMMAND_THREADS, build_app, build_web_client, channel_membership
 from bot.slack.listeners import Clock
+from bot.slack.permissions import workspace_admins
 from bot.store import Store
 from bot.store.connect_links import ConnectLink
 
@@ -317,9 +319,11 @@ def serve(
     """Run the bot until `stop` is set (by default: SIGTERM or Ctrl-C, from the main thread).
 
     Socket Mode when SLACK_APP_TOKEN is set, else HTTP mode on PORT. Without `deps.can_post`,
-    the bot asks conversations.info whether it may post charts in a channel. `ready` is called
-    with the HTTP server's URL once it listens. `jobs` builds the scheduled jobs from the deps
-    and the Web API client; they start with the server and stop with it. Returns the exit status.
+    the bot asks conversations.info whether it may post charts in a channel; without
+    `deps.may_change`, only workspace admins and ENGAGEMENT_ADMINS may change settings. `ready`
+    is called with the HTTP server's URL once it listens. `jobs` builds the scheduled jobs from
+    the deps and the Web API client; they start with the server and stop with it. Returns the
+    exit status.
     """
     check_settings(settings)
     if stop is None:
@@ -327,6 +331,8 @@ def serve(
     web = build_web_client(settings)
     if deps.can_post is None:
         deps = replace(deps, can_post=channel_membership(web))
+    if deps.may_change is None:
+        deps = replace(deps, may_change=workspace_admins(web, settings, monotonic=time.monotonic))
     scheduled = jobs(deps, web) if jobs is not None else None
     if scheduled is not None:
         deps = replace(deps, on_settings_changed=scheduled.on_settings_changed)
