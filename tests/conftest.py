@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.simulator.server import RunningSimulator, start_simulator
+from tests.fake_slack import FakeSlack, clear_slack_env
 
 # Every test universe starts here, so simulated numbers depend only on the seed.
 SIM_START = datetime(2026, 11, 26, 12, 30, tzinfo=UTC)
@@ -79,3 +80,17 @@ def _no_secret_in_any_log(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
         if any(marker in r.getMessage() for marker in SECRET_MARKERS)
     ]
     assert not leaked, f"credentials in the log: {leaked[:3]}"
+
+
+@pytest.fixture(autouse=True)
+def _clean_slack_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bolt and slack_sdk read SLACK_* and proxy variables themselves: none may leak in."""
+
+    clear_slack_env(monkeypatch)
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    """A loopback fake of the Slack Web API (and response_url target) for one test."""
+    with FakeSlack() as running:
+        yield running

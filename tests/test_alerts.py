@@ -39,7 +39,7 @@ from bot.store import Store
 from bot.store.alert_log import Firing
 from bot.store.channels import AlertRule, ChannelSettings
 from tests.conftest import SIM_START, point_env_at
-from tests.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack, clear_slack_env
+from tests.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack
 from tests.slack_limits import assert_valid_message
 
 BRAND = UserAuth("1000000001-simtoken-sim_brand", "simsecret-sim_brand")
@@ -147,17 +147,6 @@ class FakeClock:
         if self.sim is not None and seconds > 0:
             advance(self.sim, timedelta(seconds=seconds))
         self.t += seconds
-
-
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    clear_slack_env(monkeypatch)
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack() as running:
-        yield running
 
 
 @pytest.fixture

@@ -19,24 +19,13 @@ import requests
 from bot.app import open_store
 from bot.simulator.server import RunningSimulator
 from bot.slack import connect
-from tests.fake_slack import FakeSlack, clear_slack_env, iter_texts
+from tests.fake_slack import FakeSlack, iter_texts
 from tests.slack_requests import command_body, signed_headers
 from tests.test_http_client import live_posts
 from tests.test_run_http import Running, StandInSocketMode, settings_for
 
 TEAM = "T0FAKE"
 NEWCOMER_ID = "1000000004"
-
-
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    clear_slack_env(monkeypatch)
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack() as running:
-        yield running
 
 
 def free_port() -> int:

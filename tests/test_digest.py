@@ -41,7 +41,7 @@ from bot.slack.numbers import exact
 from bot.store import Store
 from bot.store.channels import ChannelSettings
 from tests.conftest import SIM_START, point_env_at
-from tests.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack, clear_slack_env
+from tests.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack
 from tests.slack_limits import assert_valid_message
 
 BRAND = UserAuth("1000000001-simtoken-sim_brand", "simsecret-sim_brand")
@@ -65,17 +65,6 @@ class FakeClock:
 
 class Killed(BaseException):
     """The process dying: nothing after it runs, no `except Exception` catches it."""
-
-
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    clear_slack_env(monkeypatch)
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack() as running:
-        yield running
 
 
 @pytest.fixture

@@ -25,10 +25,8 @@ from tests.conftest import SIM_START
 from tests.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack
 from tests.test_slack_app import (  # noqa: F401 - fixtures are used by name
     FakeMonotonic,
-    _clean_env,
     ask,
     connect_brand,
-    fake,
     settings_for,
     sim_posts,
     store,

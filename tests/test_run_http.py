@@ -27,19 +27,8 @@ from bot.slack.server import (
     RunningServer,
     serve,
 )
-from tests.fake_slack import BOT_TOKEN, FakeSlack, clear_slack_env
+from tests.fake_slack import BOT_TOKEN, FakeSlack
 from tests.slack_requests import SIGNING_SECRET, command_body, signed_headers
-
-
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    clear_slack_env(monkeypatch)
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack() as running:
-        yield running
 
 
 def settings_for(fake: FakeSlack, sim: RunningSimulator, tmp_path: Path, **more: Any) -> Settings:

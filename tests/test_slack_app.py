@@ -42,7 +42,7 @@ from bot.slack.message import Chart, Message
 from bot.slack.parsing import parse
 from bot.store import Store
 from tests.conftest import SIM_START
-from tests.fake_slack import BOT_TOKEN, FakeSlack, clear_slack_env, iter_texts
+from tests.fake_slack import BOT_TOKEN, FakeSlack, iter_texts
 from tests.slack_requests import (
     SIGNING_SECRET,
     command_body,
@@ -54,17 +54,6 @@ from tests.slack_requests import (
 
 NOW = datetime(2026, 11, 26, 12, 30, tzinfo=UTC)
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
-
-
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    clear_slack_env(monkeypatch)
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack() as running:
-        yield running
 
 
 def settings_for(fake: FakeSlack, **overrides: Any) -> Settings:

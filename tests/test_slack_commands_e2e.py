@@ -12,12 +12,10 @@ import pytest
 from bot.slack.message import Message
 from tests.slack_limits import assert_valid_message
 from tests.test_slack_app import (  # noqa: F401 - fixtures are used by name
-    _clean_env,
     ask,
     bot,
     connect_brand,
     deps,
-    fake,
     sim_posts,
     store,
     texts,

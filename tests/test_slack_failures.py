@@ -31,20 +31,9 @@ from bot.simulator.server import RunningSimulator
 from bot.slack.blocks_digest import digest_message
 from bot.slack.blocks_replies import error_message
 from bot.store.channels import ChannelSettings
-from tests.fake_slack import TEAM_ID, FakeSlack, clear_slack_env
+from tests.fake_slack import TEAM_ID, FakeSlack
 from tests.slack_limits import assert_valid_message
 from tests.test_digest import CHANNEL, DAY, NOW, Bot, quiet_data, set_up_channel
-
-
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    clear_slack_env(monkeypatch)
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack() as running:
-        yield running
 
 
 @pytest.fixture
