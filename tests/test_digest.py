@@ -27,6 +27,7 @@ from bot.jobs.digest import (
     Status,
     day_bounds,
     gather,
+    prefetch,
     run_digest,
     zone_of,
 )
@@ -95,7 +96,7 @@ class Bot:
             engagement_base_url=sim.url,
             oauth_base_url=sim.url,
         )
-        clock = FakeClock()
+        self.clock = clock = FakeClock()
         service = build_service(
             self.client, self.store, sleep=clock.sleep, monotonic=clock.monotonic
         )
@@ -451,3 +452,29 @@ def test_the_hourly_peak_is_named_in_local_clock_time_on_a_dst_day() -> None:
     data = replace(data, totals={**data.totals, "impressions": 10})
 
     assert "peak 02:00" in str(digest_message(data).blocks)
+
+
+# --- prefetched ahead of its time ----------------------------------------------------------------
+
+
+def engagement_calls(sim: RunningSimulator) -> list[dict[str, Any]]:
+    return list(admin(sim, "requests")["requests"])  # the simulator logs only these
+
+
+def test_a_prefetched_digest_is_built_without_calling_x_and_has_the_same_numbers(
+    bot: Bot, sim: RunningSimulator, fake: FakeSlack
+) -> None:
+    channel = bot.store.channels.settings(TEAM_ID, CHANNEL)
+    asked = prefetch(channel, now=NOW - timedelta(hours=1), deps=bot.deps)
+    fetched = len(engagement_calls(sim))
+    assert asked >= 10
+    assert fetched >= 1
+    bot.clock.t += 3600  # long past the service's short cache: only the store can answer
+
+    outcome = bot.digest()
+
+    assert outcome.status is Status.POSTED
+    assert len(engagement_calls(sim)) == fetched  # not one more engagement call
+    data = gather(channel, DAY, zone_of(channel, bot.deps), now=NOW, deps=bot.deps)
+    assert dict(data.totals) == sim_sum(sim, data.post_ids, DAY)
+    assert len(engagement_calls(sim)) == fetched

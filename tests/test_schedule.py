@@ -12,6 +12,7 @@ import pytest
 from bot.engagement.models import Endpoint
 from bot.engagement.planner import plan
 from bot.engagement.query import EngagementQuery, Granularity, PostInfo
+from bot.engagement.service import settled_until
 from bot.engagement.windows import ceil_hour, floor_hour
 from bot.jobs.schedule import (
     digest_window,
@@ -20,6 +21,7 @@ from bot.jobs.schedule import (
     missed_digest,
     next_digest_time,
     parse_digest_time,
+    prefetch_time,
 )
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -281,3 +283,26 @@ def test_endpoint_for_the_digest_window(zone: ZoneInfo, at: time, expected: Endp
 def test_a_catch_up_after_downtime_needs_historical():
     now = local_instant(date(2026, 11, 26), time(10, 30), BERLIN)  # three days down, then up
     assert digest_plan_endpoints(date(2026, 11, 25), BERLIN, now) == {Endpoint.HISTORICAL}
+
+
+@pytest.mark.parametrize(
+    ("at", "expected"),
+    [(time(9), time(8, 30)), (time(1, 20), time(1)), (time(1), None), (time(0, 10), None)],
+)
+def test_prefetch_time_is_half_an_hour_before_but_not_before_one(at: time, expected: time | None):
+    assert prefetch_time(at) == expected
+
+
+@pytest.mark.parametrize(
+    "zone",
+    ["Asia/Kolkata", "Asia/Kathmandu", "America/St_Johns", "Australia/Adelaide", "Europe/Berlin"],
+)
+@pytest.mark.parametrize("at", [time(1, 5), time(1, 40), time(7), time(23, 59)])
+def test_at_prefetch_time_the_whole_previous_day_is_settled(zone: str, at: time):
+    place = ZoneInfo(zone)
+    fetch_at = prefetch_time(at)
+    assert fetch_at is not None
+    for day in (date(2026, 3, 29), date(2026, 10, 25), date(2026, 11, 26)):
+        when = local_instant(day, fetch_at, place)
+        yesterday_end = digest_window(day - timedelta(days=1), place)[1]
+        assert ceil_hour(yesterday_end) <= settled_until(when)

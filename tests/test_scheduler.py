@@ -410,3 +410,99 @@ def test_serve_starts_the_jobs_hooks_digest_commands_and_stops_them(
             assert running.close() == 0
     assert len(made) == 1
     assert stand_in.events == ["start", "shutdown"]
+
+
+# -- prefetch ahead of the digest -----------------------------------------------------------------
+
+
+@dataclass
+class FakePrefetch:
+    calls: list[tuple[str, datetime]] = field(default_factory=list)
+    fail: bool = False
+
+    def __call__(self, settings: ChannelSettings, *, now: datetime, deps: Deps) -> int:
+        if self.fail:
+            raise RuntimeError("X is down")
+        self.calls.append((settings.channel_id, now))
+        return 7
+
+
+@pytest.fixture
+def prefetching(
+    store: Store, deps: Deps, digests: FakeDigests, clock: Clock, aps: BackgroundScheduler
+) -> tuple[DigestScheduler, FakePrefetch]:
+    fetch = FakePrefetch()
+    made = build_scheduler(
+        store=store,
+        deps=deps,
+        post=post,
+        clock=clock,
+        scheduler=aps,
+        history=digests,
+        run_digest=digests.run_digest,
+        prefetch=fetch,
+    )
+    return made, fetch
+
+
+def test_prefetch_jobs_fire_half_an_hour_before_their_digest(
+    store: Store, prefetching: tuple[DigestScheduler, FakePrefetch], aps: BackgroundScheduler
+):
+    sched, _ = prefetching
+    enable(store, "C1", "09:00", "Europe/Berlin")
+    enable(store, "C2", "01:15", "America/New_York")  # 00:45 is too early: from 01:00
+    enable(store, "C3", "00:30", "Europe/Berlin")  # nothing fits before it: no prefetch
+    sched.sync()
+    found = jobs(aps)
+    assert sorted(found) == [
+        "digest:T1:C1", "digest:T1:C2", "digest:T1:C3", "prefetch:T1:C1", "prefetch:T1:C2",
+    ]  # fmt: skip
+    now = datetime(2026, 11, 25, 12, tzinfo=UTC)
+    assert found["prefetch:T1:C1"].trigger.get_next_fire_time(None, now) == datetime(
+        2026, 11, 26, 7, 30, tzinfo=UTC
+    )
+    assert found["prefetch:T1:C2"].trigger.get_next_fire_time(None, now) == datetime(
+        2026, 11, 26, 6, tzinfo=UTC
+    )
+    store.channels.save_settings(ChannelSettings(T, "C1"), now=now)  # digest off
+    sched.sync()
+    assert "prefetch:T1:C1" not in jobs(aps)
+
+
+def test_prefetch_fetches_once_and_not_after_the_digest_is_posted(
+    store: Store,
+    prefetching: tuple[DigestScheduler, FakePrefetch],
+    aps: BackgroundScheduler,
+    clock: Clock,
+    digests: FakeDigests,
+):
+    sched, fetch = prefetching
+    enable(store, "C1", "09:00", "Europe/Berlin")
+    sched.sync()
+    clock.now = datetime(2026, 11, 26, 7, 30, tzinfo=UTC)
+    fire(aps, "prefetch:T1:C1")
+    assert fetch.calls == [("C1", clock.now)]
+    digests.last[(T, "C1")] = date(2026, 11, 25)  # yesterday's digest is already out
+    fire(aps, "prefetch:T1:C1")
+    assert len(fetch.calls) == 1
+
+
+def test_a_failed_prefetch_is_logged_and_leaves_the_digest_to_fetch(
+    store: Store,
+    prefetching: tuple[DigestScheduler, FakePrefetch],
+    aps: BackgroundScheduler,
+    clock: Clock,
+    digests: FakeDigests,
+    caplog: pytest.LogCaptureFixture,
+):
+    sched, fetch = prefetching
+    fetch.fail = True
+    enable(store, "C1", "09:00", "Europe/Berlin")
+    sched.sync()
+    clock.now = datetime(2026, 11, 26, 7, 30, tzinfo=UTC)
+    with caplog.at_level(logging.ERROR, logger="bot.jobs.scheduler"):
+        assert sched.prefetch_channel(T, "C1", now=clock.now) == 0
+    assert "prefetch for the digest of T1/C1 failed" in caplog.text
+    clock.now = datetime(2026, 11, 26, 8, tzinfo=UTC)
+    fire(aps, job_id(T, "C1"))
+    assert [r.local_date for r in digests.runs] == [date(2026, 11, 25)]

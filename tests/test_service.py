@@ -250,3 +250,74 @@ def test_a_failed_answer_is_not_cached(sim, service):
     assert {v.reason for v in failed.totals[ids[0]].values()} == {Reason.FAILED}
     again = service.report(EngagementQuery(ids, ("favorites",)), now=NOW)
     assert again.totals[ids[0]]["favorites"].count is not None
+
+
+# -- settled hours are not asked for twice -----------------------------------------------------
+
+
+def _week_query(ids: tuple[str, ...], end: Any = None) -> EngagementQuery:
+    end = end or NOW.replace(minute=0) - timedelta(hours=1)
+    return EngagementQuery(
+        ids, ("impressions", "engagements"), Granularity.HOUR, end - timedelta(days=7), end
+    )
+
+
+def test_settled_hours_are_served_from_the_store_without_a_call(sim, service, store, clock):
+    connect_brand(store)
+    ids = tuple(p["id"] for p in posts(sim, "sim_brand")[:30])
+    first = service.report(_week_query(ids), now=NOW)
+    assert first.calls_made == 2  # 30 owned Posts: two /historical calls of at most 25
+    calls = len(engagement_log(sim))
+    clock.t += 3600  # well past the short cache: the answer must come from the store
+    again = service.report(_week_query(ids), now=NOW + timedelta(hours=5))
+    assert len(engagement_log(sim)) == calls
+    assert again.calls_made == 0
+    assert again.series == first.series
+    post_id = ids[0]
+    ground = truth(sim, post_id, "impressions")["buckets"]["impressions"]
+    for hour, count in again.series[post_id]["impressions"].items():
+        assert count == ground.get(hour.strftime("%Y-%m-%dT%H:%M:%SZ"), 0)
+
+
+def test_a_range_reaching_past_the_settled_hours_is_fetched(sim, service, store, clock):
+    connect_brand(store)
+    ids = tuple(p["id"] for p in posts(sim, "sim_brand")[:3])
+    service.report(_week_query(ids), now=NOW)
+    clock.t += 3600
+    later_end = NOW.replace(minute=0)  # includes the hour that ended minutes before NOW
+    later = service.report(_week_query(ids, later_end), now=NOW)
+    assert later.calls_made == 1  # the last hour isn't settled yet (SETTLE_MARGIN)
+
+
+def test_only_the_posts_not_settled_are_fetched(sim, service, store, clock):
+    connect_brand(store)
+    ids = tuple(p["id"] for p in posts(sim, "sim_brand")[:30])
+    service.report(_week_query(ids[:25]), now=NOW)
+    clock.t += 3600
+    both = service.report(_week_query(ids), now=NOW)
+    assert both.calls_made == 1
+    (call,) = engagement_log(sim)[-1:]
+    assert sorted(call["tweet_ids"]) == sorted(ids[25:])
+    assert list(both.series) == list(ids)  # the query's order, stored and fetched alike
+
+
+def test_stored_private_series_are_not_served_to_another_workspace(sim, client, store, clock):
+    service = build_service(client, store, sleep=clock.sleep, monotonic=clock.monotonic)
+    store.save_account(
+        user_id="1000000001", screen_name="sim_brand", auth=BRAND, workspace="T_A", now=NOW
+    )
+    ids = tuple(p["id"] for p in posts(sim, "sim_brand")[:3])
+    owned = service.report(_week_query(ids), now=NOW, workspace="T_A")
+    assert owned.series[ids[0]]["impressions"]
+    clock.t += 3600
+    other = service.report(_week_query(ids), now=NOW, workspace="T_B")
+    assert ids[0] not in other.series
+    assert other.missing[(ids[0], "impressions")] is Reason.NOT_OWNED
+
+
+def test_fresh_asks_again_even_when_settled(sim, service, store):
+    connect_brand(store)
+    ids = tuple(p["id"] for p in posts(sim, "sim_brand")[:3])
+    service.report(_week_query(ids), now=NOW)
+    fresh = service.report(_week_query(ids), now=NOW, fresh=True)
+    assert fresh.calls_made == 1

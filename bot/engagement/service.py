@@ -19,16 +19,19 @@ from typing import Protocol
 from bot.engagement.aggregate import aggregate
 from bot.engagement.client import PostDirectory
 from bot.engagement.executor import Execution, Executor
-from bot.engagement.models import DEFAULT_TOTALS, PUBLIC_METRICS
-from bot.engagement.planner import plan
+from bot.engagement.models import DEFAULT_TOTALS, LIMITS, PUBLIC_METRICS
+from bot.engagement.planner import plan, series_refusal
 from bot.engagement.post_refs import parse_post_ref
 from bot.engagement.query import EngagementQuery, Granularity, Plan, PostInfo, Reason, Report
 from bot.engagement.records import PostRecord, SeriesRow, TotalsRow
+from bot.engagement.windows import floor_hour, hour_buckets, series_range
 from bot.errors import EngagementAPIError
 
 log = logging.getLogger(__name__)
 
 LOOKUP_BATCH = 100
+# X counts some engagement a little late; an hour that ended this recently is asked for again.
+SETTLE_MARGIN = timedelta(minutes=10)
 PERIODS: Mapping[str, timedelta] = {
     "24h": timedelta(hours=24),
     "7d": timedelta(days=7),
@@ -61,6 +64,12 @@ class KnowledgeStore(Protocol):
     def save_daily(
         self, rows: Iterable[SeriesRow], *, fetched_at: datetime | None = None
     ) -> int: ...
+    def note_hourly_spans(
+        self, keys: Iterable[tuple[str, str]], *, start: datetime, end: datetime
+    ) -> None: ...
+    def settled_hourly(
+        self, post_ids: Iterable[str], metrics: Iterable[str], start: datetime, end: datetime
+    ) -> dict[str, dict[str, dict[datetime, int]]]: ...
     def last_refreshed(self, post_ids: Iterable[str], granularity: str) -> dict[str, datetime]: ...
     def leaderboard(
         self,
@@ -97,6 +106,11 @@ class Ranked:
     post_id: str
     value: int
     source: str  # "daily" (owned: X's daily series) or "snapshots" (difference of totals)
+
+
+def settled_until(now: datetime) -> datetime:
+    """The end of the last hour whose buckets X will not change any more."""
+    return floor_hour(now - SETTLE_MARGIN)
 
 
 CacheKey = tuple[EngagementQuery, str | None, frozenset[str]]
@@ -148,6 +162,28 @@ class EngagementService:
             return cached
         self.learn_authors(query.post_ids, now=now, handles=handles or {})
         now = self.x_now(now)
+        settled = {} if fresh else self._settled(query, now=now, workspace=workspace)
+        rest = tuple(p for p in query.post_ids if p not in settled)
+        if rest:
+            report = self._fetch(replace(query, post_ids=rest), now=now, workspace=workspace)
+        else:
+            report = Report(query, fetched_at=now)
+        if settled:
+            fetched = report.series
+            series = {
+                p: settled[p] if p in settled else fetched[p]
+                for p in query.post_ids
+                if p in settled or p in fetched
+            }
+            report = replace(report, series=series)
+        report = replace(report, query=query)
+        if Reason.FAILED not in report.missing.values():  # a failure is worth asking again
+            with self._cache_lock:
+                self._cache[key] = (self._monotonic(), report)
+        return report
+
+    def _fetch(self, query: EngagementQuery, *, now: datetime, workspace: str | None) -> Report:
+        """Plan, call X, merge, replan what a 403 said is not owned, and remember it all."""
         first_plan = self.plan(query, now=now, workspace=workspace)
         execution = self._executor.run(first_plan.calls)
         if self._learn_clock(execution, now):
@@ -166,10 +202,39 @@ class EngagementService:
             report = merge(report, self._aggregate(retry_plan, retry, now))
             execution = Execution(execution.outcomes + retry.outcomes, execution.requests_sent)
         self._remember(query, report, execution, now)
-        if Reason.FAILED not in report.missing.values():  # a failure is worth asking again
-            with self._cache_lock:
-                self._cache[key] = (self._monotonic(), report)
         return report
+
+    def _settled(
+        self, query: EngagementQuery, *, now: datetime, workspace: str | None
+    ) -> dict[str, Mapping[str, Mapping[datetime | date, int | None]]]:
+        """The hourly series the store already holds settled for the whole range, for Posts
+        this workspace owns: asking X again would return the same buckets."""
+        if query.granularity is not Granularity.HOUR:
+            return {}
+        try:
+            start, end = series_range(
+                query.granularity, query.start, query.end, now=now, limits=LIMITS
+            )
+        except ValueError:  # the planner says why
+            return {}
+        if end > settled_until(now):
+            return {}
+        owners = self._store.connected_user_ids(workspace)
+        infos = self._store.post_infos(query.post_ids)
+        servable = [
+            post_id
+            for post_id in query.post_ids
+            if (info := infos.get(post_id)) is not None
+            and info.author_id in owners
+            and all(series_refusal(info, m, owned=True, now=now) is None for m in query.metrics)
+        ]
+        if not servable:
+            return {}
+        stored = self._store.settled_hourly(servable, query.metrics, start, end)
+        return {
+            post: {metric: _widened(buckets) for metric, buckets in ms.items()}
+            for post, ms in stored.items()
+        }
 
     def x_now(self, now: datetime) -> datetime:
         """`now` on X's clock, as far as the Date headers of its replies have told us.
@@ -346,6 +411,8 @@ class EngagementService:
                     else self._store.save_daily
                 )
                 save(series, fetched_at=now)
+                if query.granularity is Granularity.HOUR:
+                    self._note_settled(query, report, now)
             self._mark_states(report, execution, now)
             for outcome in execution.outcomes:
                 status = _status_of(outcome.result is not None, outcome.error)
@@ -357,6 +424,22 @@ class EngagementService:
                     status=status,
                     attempts=outcome.attempts,
                 )
+
+    def _note_settled(self, query: EngagementQuery, report: Report, now: datetime) -> None:
+        """Remember which settled hours this report stored completely, per (Post, metric)."""
+        start, end = series_range(query.granularity, query.start, query.end, now=now, limits=LIMITS)
+        end = min(end, settled_until(now))
+        hours = hour_buckets(start, end)
+        if not hours:
+            return
+        complete = [
+            (post, metric)
+            for post, metrics in report.series.items()
+            for metric, buckets in metrics.items()
+            if (post, metric) not in report.missing
+            and all(buckets.get(h) is not None for h in hours)
+        ]
+        self._store.note_hourly_spans(complete, start=start, end=end)
 
     def _mark_states(self, report: Report, execution: Execution, now: datetime) -> None:
         gone = sorted({p for (p, _), r in report.missing.items() if r is Reason.UNAVAILABLE})
@@ -465,6 +548,11 @@ def _status_of(answered: bool, error: EngagementAPIError | None) -> int:
     if answered:
         return 200
     return error.status if error is not None else 0
+
+
+def _widened(buckets: Mapping[datetime, int]) -> dict[datetime | date, int | None]:
+    """Stored hour buckets typed as a Report's series (which also holds days and gaps)."""
+    return {bucket: count for bucket, count in buckets.items()}
 
 
 def merge(first: Report, second: Report) -> Report:

@@ -198,19 +198,45 @@ def channel_posts(settings: ChannelSettings, deps: Deps, *, since: datetime) -> 
     return list(dict.fromkeys(ids))
 
 
+def digest_query(
+    settings: ChannelSettings, day: date, zone: ZoneInfo, *, deps: Deps
+) -> EngagementQuery | None:
+    """The one HOUR query over the 28 local days ending with `day` a digest needs (None: the
+    channel has no Post that existed before the day ended)."""
+    day_end = day_bounds(day, zone)[1]
+    range_start = day_bounds(day - timedelta(days=CHART_DAYS - 1), zone)[0]
+    ids = channel_posts(settings, deps, since=range_start - POST_LOOKBACK)
+    infos = deps.store.post_infos(ids)
+    ids = [i for i in ids if (c := infos[i].created_at) is None or c < day_end]
+    if not ids:
+        return None
+    return EngagementQuery(tuple(ids), METRICS, Granularity.HOUR, range_start, day_end)
+
+
+def prefetch(settings: ChannelSettings, *, now: datetime, deps: Deps) -> int:
+    """Fetch the numbers of the digest due next (the previous local day) ahead of its time.
+
+    Completed hours are kept in the store as settled, so the digest itself is then built
+    without waiting on X's rate limits. Returns the number of Posts asked for."""
+    zone = zone_of(settings, deps)
+    query = digest_query(settings, previous_local_day(now, zone), zone, deps=deps)
+    if query is None:
+        return 0
+    deps.service.report(query, now=now, workspace=settings.team_id)
+    return len(query.post_ids)
+
+
 def gather(
     settings: ChannelSettings, day: date, zone: ZoneInfo, *, now: datetime, deps: Deps
 ) -> DigestData:
     """The digest's numbers: one HOUR query over the 28 local days ending with `day`."""
     day_start, day_end = day_bounds(day, zone)
     first = day - timedelta(days=CHART_DAYS - 1)
-    range_start = day_bounds(first, zone)[0]
-    ids = channel_posts(settings, deps, since=range_start - POST_LOOKBACK)
+    query = digest_query(settings, day, zone, deps=deps)
+    ids = list(query.post_ids) if query is not None else []
     infos = deps.store.post_infos(ids)
-    ids = [i for i in ids if (c := infos[i].created_at) is None or c < day_end]
     series: Series = {}
-    if ids:
-        query = EngagementQuery(tuple(ids), METRICS, Granularity.HOUR, range_start, day_end)
+    if query is not None:
         # the channel's workspace decides which accounts count as owners
         series = deps.service.report(query, now=now, workspace=settings.team_id).series
     owned = tuple(i for i in ids if i in series)

@@ -27,6 +27,10 @@ __all__ = [
 
 ON_TIME = timedelta(minutes=15)  # a digest this close to its time is not called late
 _DAY = timedelta(days=1)
+PREFETCH_LEAD = timedelta(minutes=30)  # time to fetch a large channel's numbers at X's limits
+# The previous day's last hour is settled (bot.engagement.service.SETTLE_MARGIN) by then in
+# every zone, those whose midnight falls at :30 or :45 UTC included.
+PREFETCH_EARLIEST = time(1, 0)
 _SECOND = timedelta(seconds=1)
 
 
@@ -36,6 +40,18 @@ def parse_digest_time(text: str) -> time:
     if not sep or len(minutes) != 2 or not hours.isdigit() or not minutes.isdigit():
         raise ValueError(f"digest time must look like 09:00 (got {text!r})")
     return time(int(hours), int(minutes))
+
+
+def prefetch_time(at: time) -> time | None:
+    """When to fetch a digest due at local time `at` ahead of it: PREFETCH_LEAD before, but
+    not before PREFETCH_EARLIEST (the day must be over and settled); None when no time fits
+    and the digest fetches its own numbers."""
+    minutes = at.hour * 60 + at.minute - PREFETCH_LEAD // timedelta(minutes=1)
+    earliest = PREFETCH_EARLIEST.hour * 60 + PREFETCH_EARLIEST.minute
+    chosen = max(minutes, earliest)
+    if chosen >= at.hour * 60 + at.minute:
+        return None
+    return time(chosen // 60, chosen % 60)
 
 
 def local_instant(day: date, at: time, zone: ZoneInfo) -> datetime:

@@ -2,7 +2,8 @@
 
     build_scheduler(store=…, deps=…, post=…, clock=…) -> DigestScheduler
         .sync()          one job per digest channel (id `digest:<team>:<channel>`), rebuilt from
-                         `store.channels.digest_channels()`; also `.on_settings_changed(t, c)`
+                         `store.channels.digest_channels()`; also `.on_settings_changed(t, c)`;
+                         with `prefetch`, also `prefetch:<team>:<channel>` at `prefetch_time`
         .catch_up(now)   at start: each channel's most recent missed digest, once, marked late
         .start()         sync, start APScheduler, then catch up in its worker pool; with
                          `run_alerts`, also the interval job `alerts` (every `alert_interval`,
@@ -31,7 +32,13 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.jobs.digest import run_digest as post_digest
-from bot.jobs.schedule import due_digest, missed_digest, next_digest_time, parse_digest_time
+from bot.jobs.schedule import (
+    due_digest,
+    missed_digest,
+    next_digest_time,
+    parse_digest_time,
+    prefetch_time,
+)
 from bot.slack.message import Message
 from bot.store.channels import ChannelSettings
 
@@ -47,6 +54,7 @@ __all__ = [
     "DigestHistory",
     "DigestScheduler",
     "DigestTrigger",
+    "Prefetch",
     "RunAlerts",
     "RunDigest",
     "build_scheduler",
@@ -60,6 +68,7 @@ CATCH_UP_JOB = "digest-catch-up"
 ALERTS_JOB = "alerts"
 TALLY_JOB = "tally"
 ALERT_INTERVAL = timedelta(minutes=15)
+PREFETCH_GRACE = timedelta(minutes=20)  # a later prefetch would hold up the digest itself
 _TICK = timedelta(microseconds=1)
 
 Post = Callable[[str, Message], str]
@@ -103,8 +112,17 @@ class RunAlerts(Protocol):
     def __call__(self, *, now: datetime, deps: Deps, post: Post) -> Sequence[object]: ...
 
 
-def job_id(team_id: str, channel_id: str) -> str:
-    return f"digest:{team_id}:{channel_id}"
+class Prefetch(Protocol):
+    """bot.jobs.digest.prefetch's signature: fetch the coming digest's numbers; a count."""
+
+    def __call__(self, settings: ChannelSettings, *, now: datetime, deps: Deps) -> int: ...
+
+
+def job_id(team_id: str, channel_id: str, kind: str = "digest") -> str:
+    return f"{kind}:{team_id}:{channel_id}"
+
+
+_CHANNEL_JOBS = ("digest:", "prefetch:")
 
 
 class DigestTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3.x is untyped
@@ -146,8 +164,10 @@ class DigestScheduler:
         run_alerts: RunAlerts | None = None,
         alert_interval: timedelta = ALERT_INTERVAL,
         run_tally: RunTally | None = None,
+        prefetch: Prefetch | None = None,
     ) -> None:
         self._store = store
+        self._prefetch = prefetch
         self._run_tally = run_tally
         self._run_alerts = run_alerts
         self._alert_interval = alert_interval
@@ -178,12 +198,19 @@ class DigestScheduler:
     def sync(self) -> None:
         """Make the jobs match the store: add, reschedule and remove `digest:` jobs."""
         with self._sync_lock:
-            wanted = {job_id(s.team_id, s.channel_id): s for s in self._channels()}
+            channels = self._channels()
+            wanted = {job_id(s.team_id, s.channel_id): s for s in channels}
+            if self._prefetch is not None:
+                for s in channels:
+                    wanted[job_id(s.team_id, s.channel_id, "prefetch")] = s
             for job in self._scheduler.get_jobs():
-                if job.id.startswith("digest:") and job.id not in wanted:
+                if job.id.startswith(_CHANNEL_JOBS) and job.id not in wanted:
                     self._scheduler.remove_job(job.id)
             for ident, settings in wanted.items():
-                self._add(ident, settings)
+                if ident.startswith("prefetch:"):
+                    self._add_prefetch(ident, settings)
+                else:
+                    self._add(ident, settings)
 
     def on_settings_changed(self, team_id: str, channel_id: str) -> None:
         """The hook for `Deps.on_settings_changed`: a channel's settings were saved."""
@@ -241,6 +268,24 @@ class DigestScheduler:
             if self._history is None:  # else the store's record is the truth
                 self._posted[key] = local_date
         return True
+
+    def prefetch_channel(self, team_id: str, channel_id: str, *, now: datetime) -> int:
+        """Fetch the numbers of the channel's coming digest into the store (the `prefetch:`
+        job); the Posts asked for, 0 when no digest is coming or it is already posted."""
+        settings = self._store.channels.settings(team_id, channel_id)
+        if self._prefetch is None or not settings.digest_enabled or settings.paused_reason:
+            return 0
+        zone = self.zone_of(settings)
+        last = self._last_posted((team_id, channel_id))
+        if last is not None and last >= now.astimezone(zone).date() - timedelta(days=1):
+            return 0
+        try:
+            count = self._prefetch(settings, now=now, deps=self._deps)
+        except Exception:  # the digest then fetches its own numbers
+            log.exception("prefetch for the digest of %s/%s failed", team_id, channel_id)
+            return 0
+        log.info("prefetched the digest numbers of %d Posts for %s/%s", count, team_id, channel_id)
+        return count
 
     def start(self) -> None:
         """Jobs from the store, the scheduler's thread, then the catch-up in its pool."""
@@ -335,6 +380,33 @@ class DigestScheduler:
             misfire_grace_time=int(self._max_late.total_seconds()),
         )
 
+    def _add_prefetch(self, ident: str, settings: ChannelSettings) -> None:
+        try:
+            at = prefetch_time(parse_digest_time(settings.digest_time))
+            zone = self.zone_of(settings)
+        except (ValueError, KeyError) as error:
+            log.warning("no prefetch job for %s: %s", ident, error)
+            return
+        if self._scheduler.get_job(ident) is not None:
+            self._scheduler.remove_job(ident)
+        if at is None:  # too soon after midnight: the digest fetches its own numbers
+            return
+        trigger = DigestTrigger(at, zone)
+        self._scheduler.add_job(
+            self._fire_prefetch,
+            trigger,
+            args=(settings.team_id, settings.channel_id),
+            id=ident,
+            name=f"prefetch {settings.team_id}/{settings.channel_id} {trigger}",
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=int(PREFETCH_GRACE.total_seconds()),
+        )
+
+    def _fire_prefetch(self, team_id: str, channel_id: str) -> None:
+        self.prefetch_channel(team_id, channel_id, now=self._clock())
+
     def _fire(self, team_id: str, channel_id: str) -> None:
         self.run_channel(team_id, channel_id, now=self._clock())
 
@@ -361,6 +433,7 @@ def build_scheduler(
     run_alerts: RunAlerts | None = None,
     alert_interval: timedelta = ALERT_INTERVAL,
     run_tally: RunTally | None = None,
+    prefetch: Prefetch | None = None,
 ) -> DigestScheduler:
     """A DigestScheduler on `scheduler` (default: a BackgroundScheduler, not started). `history`
     defaults to `store.digests` when the store has it; `run_digest` to bot.jobs.digest's;
@@ -380,4 +453,5 @@ def build_scheduler(
         run_alerts=run_alerts,
         alert_interval=alert_interval,
         run_tally=run_tally,
+        prefetch=prefetch,
     )

@@ -229,3 +229,66 @@ def m006_connect_links(db: Database) -> None:
             request_secret TEXT
         ) WITHOUT ROWID"""
     )
+
+
+@MIGRATIONS()
+def m007_hourly_spans(db: Database) -> None:
+    """Per (Post, metric), the span of settled hours whose buckets the `hourly` table holds.
+
+    A completed hour's bucket does not change (CONTRACT §13.5, invariant 2), so a query whose
+    whole range lies inside the span is answered from the store without a call: the daily
+    digest, prefetched before its time, is then built in well under a second.
+    """
+    db.execute(
+        """CREATE TABLE hourly_spans (
+            post_id TEXT NOT NULL REFERENCES posts (post_id),
+            metric TEXT NOT NULL,
+            span_start TEXT NOT NULL,
+            span_end TEXT NOT NULL,
+            PRIMARY KEY (post_id, metric)
+        ) WITHOUT ROWID"""
+    )
+
+
+# m007 is reserved for another change; sqlite-utils applies migrations by name, in the order they
+# are registered, so a gap in the numbers (or m007 landing after m008 was applied) is harmless.
+@MIGRATIONS()
+def m008_slack_installations(db: Database) -> None:
+    """Multi-workspace install (bot/slack/installations.py): one row per workspace (or org) and
+    installing user, one bot per workspace, and the OAuth flow's one-time states.
+
+    `secrets` is a Fernet token (the store's cipher) of the row's key and its tokens (bot, user,
+    refresh): no Slack token is ever stored in clear. `details` is the rest of slack_sdk's
+    Installation, none of it secret. A state is kept as its SHA-256 only, until it expires.
+    """
+    db.execute(
+        """CREATE TABLE slack_installations (
+            client_id TEXT NOT NULL,
+            enterprise_id TEXT NOT NULL DEFAULT '',
+            team_id TEXT NOT NULL DEFAULT '',
+            user_id TEXT NOT NULL,
+            is_enterprise_install INTEGER NOT NULL DEFAULT 0,
+            installed_at TEXT NOT NULL,
+            details TEXT NOT NULL,
+            secrets TEXT NOT NULL,
+            PRIMARY KEY (client_id, enterprise_id, team_id, user_id)
+        ) WITHOUT ROWID"""
+    )
+    db.execute(
+        """CREATE TABLE slack_bots (
+            client_id TEXT NOT NULL,
+            enterprise_id TEXT NOT NULL DEFAULT '',
+            team_id TEXT NOT NULL DEFAULT '',
+            is_enterprise_install INTEGER NOT NULL DEFAULT 0,
+            installed_at TEXT NOT NULL,
+            details TEXT NOT NULL,
+            secrets TEXT NOT NULL,
+            PRIMARY KEY (client_id, enterprise_id, team_id)
+        ) WITHOUT ROWID"""
+    )
+    db.execute(
+        """CREATE TABLE slack_oauth_states (
+            state_hash TEXT PRIMARY KEY,
+            expires_at TEXT NOT NULL
+        ) WITHOUT ROWID"""
+    )

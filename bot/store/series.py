@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from bot.engagement.query import Granularity
@@ -215,3 +215,81 @@ def leaderboard(
         return []
     sql, params = leaderboard_query(metric, since, until, ids, limit)
     return [(post_id, total) for post_id, total in db.rows(sql, params)]
+
+
+# -- settled hours ------------------------------------------------------------------------------
+
+_SPAN_COVERS = """SELECT p.value FROM json_each(:ids) AS p
+    WHERE EXISTS (SELECT 1 FROM posts WHERE posts.post_id = p.value AND posts.state = 'ok')
+    AND NOT EXISTS (
+        SELECT 1 FROM json_each(:metrics) AS m WHERE NOT EXISTS (
+            SELECT 1 FROM hourly_spans AS s
+            WHERE s.post_id = p.value AND s.metric = m.value
+                AND s.span_start <= :start AND s.span_end >= :end))"""
+
+
+def note_hourly_spans(
+    db: Db, keys: Iterable[tuple[str, str]], start: datetime, end: datetime
+) -> None:
+    """Record that every hour bucket in [start, end) of these (Post, metric)s is stored and
+    settled. A span touching the one already kept joins it; a disjoint one replaces it when
+    it is newer (the recent past is what queries ask for again)."""
+    wanted = list(dict.fromkeys(keys))
+    if not wanted or end <= start:
+        return
+    new_start, new_end = hour(start), hour(end)
+    kept = {
+        (post_id, metric): (first, last)
+        for post_id, metric, first, last in db.rows(
+            f"""SELECT post_id, metric, span_start, span_end FROM hourly_spans
+            WHERE {_IN_IDS}""",
+            (json_list(post_ids(p for p, _ in wanted)),),
+        )
+    }
+    params = []
+    for key in wanted:
+        first, last = new_start, new_end
+        if (old := kept.get(key)) is not None:
+            if old[0] <= new_end and new_start <= old[1]:  # overlapping or adjacent: join
+                first, last = min(old[0], new_start), max(old[1], new_end)
+            elif old[1] > new_end:  # the kept span is the more recent one
+                continue
+        params.append((*key, first, last))
+    posts.ensure(db, post_ids(p for p, _ in wanted))
+    db.many(
+        """INSERT INTO hourly_spans (post_id, metric, span_start, span_end) VALUES (?, ?, ?, ?)
+        ON CONFLICT (post_id, metric) DO UPDATE
+            SET span_start = excluded.span_start, span_end = excluded.span_end""",
+        params,
+    )
+
+
+def settled_hourly(
+    db: Db, ids: Iterable[str], metrics: Iterable[str], start: datetime, end: datetime
+) -> dict[str, dict[str, dict[datetime, int]]]:
+    """Every hour bucket in [start, end) of each Post whose spans cover the range for all
+    `metrics` (and that is not known deleted or protected); other Posts are left out."""
+    wanted_metrics = names(metrics)
+    covered = [
+        post_id
+        for (post_id,) in db.rows(
+            _SPAN_COVERS,
+            {
+                "ids": json_list(post_ids(ids)),
+                "metrics": json_list(wanted_metrics),
+                "start": hour(start),
+                "end": hour(end),
+            },
+        )
+    ]
+    if not covered:
+        return {}
+    stored = read_hourly(db, covered, wanted_metrics, start, end)
+    hours = [start + timedelta(hours=n) for n in range((end - start) // timedelta(hours=1))]
+    return {
+        post_id: {
+            metric: {h: stored.get(post_id, {}).get(metric, {}).get(h, 0) for h in hours}
+            for metric in wanted_metrics
+        }
+        for post_id in covered
+    }

@@ -263,6 +263,21 @@ class Store:
         with self._lock:
             return series.read_hourly(self._db, post_ids, metrics, start, end)
 
+    def note_hourly_spans(
+        self, keys: Iterable[tuple[str, str]], *, start: datetime, end: datetime
+    ) -> None:
+        """The hour buckets in [start, end) of these (Post, metric)s are stored and settled."""
+        with self.transaction():
+            series.note_hourly_spans(self._db, keys, start, end)
+
+    def settled_hourly(
+        self, post_ids: Iterable[str], metrics: Iterable[str], start: datetime, end: datetime
+    ) -> dict[str, dict[str, dict[datetime, int]]]:
+        """Every bucket in [start, end) of the Posts whose settled spans cover it for every
+        metric; Posts not covered are absent."""
+        with self._lock:
+            return series.settled_hourly(self._db, post_ids, metrics, start, end)
+
     def daily(
         self, post_ids: Iterable[str], metrics: Iterable[str], start: date, end: date
     ) -> dict[str, dict[str, dict[date, int]]]:
