@@ -168,8 +168,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--team", help="the channel's Slack team ID (with --channel)")
     commands.add_parser(
         "demo",
-        help="a scripted tour on the embedded simulator",
-        description="Start the embedded simulator and show the numbers the client fetches.",
+        help="a scripted tour of the whole bot on the embedded simulator",
+        description=(
+            "Tour the bot on the embedded simulator and a throwaway database: connect accounts "
+            "through X's OAuth, track a competitor, totals, hourly and daily series, a "
+            "leaderboard, a digest, a spike alert and usage. The simulator's clock starts at a "
+            "fixed instant, so the tour is the same every time."
+        ),
     )
     return parser
 
@@ -188,9 +193,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "simulator":
             return run_simulator(args, os.environ)
         if args.command == "demo":
-            from bot.demo import run_demo
+            from bot.demo import DEMO_START, run_demo
 
-            return run_demo(sys.stdout, now=datetime.now(UTC))
+            return run_demo(sys.stdout, now=DEMO_START)
         settings = Settings.from_env(with_dotenv(os.environ, Path(".env")))
         if args.command == "console":
             return run_console(settings, args)

@@ -107,15 +107,22 @@ def test_simulator_rejects_a_bad_option_with_exit_2(capsys: pytest.CaptureFixtur
     assert "mode must be one of normal, test, demo" in capsys.readouterr().err
 
 
-def test_demo_tours_the_foundation():
+def test_demo_prints_the_tour_from_its_fixed_start(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path
+):
+    """`engagement-bot demo` on a clean machine: no settings, the fixed start, exit 0.
+    tests/test_demo.py checks what the tour shows."""
+    from bot.demo import DEMO_START
+
+    monkeypatch.chdir(tmp_path)
+    for name in ("X_CONSUMER_KEY", "X_CONSUMER_SECRET", "X_API_URL", "X_OAUTH_URL"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["demo"]) == 0
+    printed = capsys.readouterr().out
     out = io.StringIO()
-    assert run_demo(out, now=datetime(2026, 11, 26, 12, 30, tzinfo=UTC)) == 0
-    text = out.getvalue()
-    assert "Connected @sim_brand (user 1000000001) through 3-legged OAuth" in text
-    assert "/totals for @sim_brand's newest Posts" in text
-    assert "n/a: X serves impressions and engagements on /totals for 90 days only" in text
-    assert "/28hr impressions of" in text
-    assert "/historical engagements of" in text
+    assert run_demo(out, now=DEMO_START) == 0
+    assert printed == out.getvalue()
+    assert list(tmp_path.iterdir()) == []  # the database was a throwaway one
 
 
 @pytest.fixture
