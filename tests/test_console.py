@@ -55,3 +55,15 @@ def test_a_session_answers_each_line_and_explains_typos():
     assert "@sim_brand" in text  # the tracked account
     assert "`top" in text.split("@sim_brand", 1)[1]  # the typo after it gets a suggestion
     assert "12a" in reply
+
+
+def test_a_series_where_no_chart_can_be_uploaded_does_not_promise_one():
+    now = datetime(2026, 11, 26, 12, 30, tzinfo=UTC)
+    with console_deps(Settings.from_env({}), now=now, out=io.StringIO()) as deps:
+        [brand] = [a for a in deps.store.accounts() if a.screen_name == "sim_brand"]
+        (owned,) = deps.service.recent_posts(brand.user_id, since=now.replace(day=20))[:1]
+        reply = handle_line(f"hourly {owned}", deps, channel="C1", user="U1", now=now, as_json=True)
+    payload = json.loads(reply)
+    assert "Chart below" not in json.dumps(payload)
+    assert payload["response_type"] == "ephemeral"  # without a chart the reply stays private
+    assert "Impressions" in json.dumps(payload)

@@ -131,8 +131,12 @@ def _hourly(command: c.Hourly, inv: Invocation, deps: Deps, now: datetime) -> Me
     report = deps.service.report(
         query, now=now, handles=_handles((command.post,)), workspace=inv.team_id
     )
-    message = blocks.hourly_message(report, authors=_authors(deps, (command.post,)), now=now)
-    return _without_chart_unless_postable(message, inv, deps)
+    return blocks.hourly_message(
+        report,
+        authors=_authors(deps, (command.post,)),
+        now=now,
+        with_chart=_can_upload(inv, deps),
+    )
 
 
 def _daily(command: c.Daily, inv: Invocation, deps: Deps, now: datetime) -> Message:
@@ -147,14 +151,18 @@ def _daily(command: c.Daily, inv: Invocation, deps: Deps, now: datetime) -> Mess
         )
     except ValueError as error:  # e.g. a range wholly before 2014-09-01 or in the future
         raise UserFacingError(str(error)) from None
-    message = blocks.daily_message(report, authors=_authors(deps, (command.post,)), now=now)
-    return _without_chart_unless_postable(message, inv, deps)
+    return blocks.daily_message(
+        report,
+        authors=_authors(deps, (command.post,)),
+        now=now,
+        with_chart=_can_upload(inv, deps),
+    )
 
 
-def _without_chart_unless_postable(message: Message, inv: Invocation, deps: Deps) -> Message:
-    if message.chart is not None and not (deps.can_post and deps.can_post(inv.channel_id)):
-        return replace(message, chart=None)
-    return message
+def _can_upload(inv: Invocation, deps: Deps) -> bool:
+    """Whether a chart can go with the reply: files need the bot in the channel. (Drawn only
+    then, so the text never promises a chart that isn't coming.)"""
+    return bool(deps.can_post and deps.can_post(inv.channel_id))
 
 
 def _channel_posts(inv: Invocation, deps: Deps, *, since: datetime) -> list[str]:
