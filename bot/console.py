@@ -170,6 +170,7 @@ def _block_lines(block: dict[str, Any]) -> list[str]:
 
 _LINK = re.compile(r"<([^|>!]+)\|([^>]+)>")
 _DATE = re.compile(r"<!date\^[^|>]*\|([^>]*)>")
+_ITALIC = re.compile(r"(?<!\w)_(\S(?:.*?\S)?)_(?!\w)")
 
 
 def _plain(mrkdwn: str) -> str:
@@ -178,6 +179,7 @@ def _plain(mrkdwn: str) -> str:
     text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})", text)
     text = re.sub(r"<(https?://[^>]+)>", r"\1", text)
     text = text.replace("```", "").replace("*", "")
+    text = _ITALIC.sub(r"\1", text)  # _words_ but not sim_brand
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 

@@ -67,3 +67,17 @@ def test_a_series_where_no_chart_can_be_uploaded_does_not_promise_one():
     assert "Chart below" not in json.dumps(payload)
     assert payload["response_type"] == "ephemeral"  # without a chart the reply stays private
     assert "Impressions" in json.dumps(payload)
+
+
+@pytest.mark.parametrize(
+    ("mrkdwn", "text"),
+    [
+        ("_Only for @sim_brand's Posts_", "Only for @sim_brand's Posts"),
+        ("*Likes* 5 · snake_case_name", "Likes 5 · snake_case_name"),
+        ("<https://x.com/a/status/1|@a · 1>", "@a · 1 (https://x.com/a/status/1)"),
+    ],
+)
+def test_mrkdwn_is_drawn_as_plain_terminal_text(mrkdwn: str, text: str):
+    from bot.console import _plain
+
+    assert _plain(mrkdwn) == text
