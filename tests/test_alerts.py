@@ -29,12 +29,13 @@ from bot.jobs.alerts import (
     spike,
     threshold_hit,
 )
-from bot.jobs.slack_io import slack_post
+from bot.jobs.slack_io import slack_finder, slack_post
 from bot.secrets import TokenCipher
 from bot.simulator.server import RunningSimulator
 from bot.slack.app import build_web_client, channel_membership
 from bot.slack.blocks_alerts import AlertLine, alert_message
 from bot.slack.commands import Deps
+from bot.slack.message import Message
 from bot.store import Store
 from bot.store.alert_log import Firing
 from bot.store.channels import AlertRule, ChannelSettings
@@ -556,3 +557,72 @@ def test_the_scheduler_runs_an_alert_pass_every_interval_with_its_clock(tmp_path
         finally:
             sched.shutdown()
     store.close()
+
+
+# -- a pass killed between Slack accepting the alert and recording it ---------------------------
+
+
+class Killed(BaseException):
+    """The process dying: nothing after it runs, no `except Exception` catches it."""
+
+
+def test_a_pass_killed_after_posting_is_reconciled_not_reposted(
+    make_bot: Any, sim: RunningSimulator, fake: FakeSlack, settings: Settings
+) -> None:
+    bot = make_bot()
+    post_id = brand_post(sim, older_than=timedelta(hours=12))
+    set_up(bot.store, post_id)
+    bot.store.channels.add_alert(
+        TEAM_ID, CHANNEL, kind="spike", sensitivity="medium", by="U1", now=SIM_START
+    )
+    add_spike(sim, post_id, floor_hour(SIM_START) - HOUR)
+
+    accepted: list[str] = []
+
+    def post_then_die(channel: str, message: Message) -> str:
+        accepted.append(bot.post(channel, message))
+        raise Killed
+
+    with pytest.raises(Killed):
+        run_alert_pass(now=sim_now(sim), deps=bot.deps, post=post_then_die)
+    assert len(alert_posts(fake)) == 1
+    bot.close()
+
+    restarted = make_bot()
+    web = build_web_client(settings, token=BOT_TOKEN)
+    fired = run_alert_pass(
+        now=sim_now(sim), deps=restarted.deps, post=restarted.post, find_posted=slack_finder(web)
+    )
+    assert fired == []  # nothing new this pass
+    assert len(alert_posts(fake)) == 1  # and the interrupted alert was not posted again
+    [rule] = restarted.store.channels.alerts(TEAM_ID, CHANNEL)
+    assert restarted.store.alert_log.undelivered([rule.id]) == []
+    recorded = restarted.store.alert_log.get(rule.id, post_id, floor_hour(SIM_START) - HOUR)
+    assert recorded is not None
+    assert recorded.message_ts == accepted[0]
+
+
+def test_an_attempt_slack_never_received_is_posted_by_the_next_pass(
+    make_bot: Any, sim: RunningSimulator, fake: FakeSlack, settings: Settings
+) -> None:
+    bot = make_bot()
+    post_id = brand_post(sim, older_than=timedelta(hours=12))
+    set_up(bot.store, post_id)
+    bot.store.channels.add_alert(
+        TEAM_ID, CHANNEL, kind="spike", sensitivity="medium", by="U1", now=SIM_START
+    )
+    add_spike(sim, post_id, floor_hour(SIM_START) - HOUR)
+
+    def die_before_posting(channel: str, message: Message) -> str:
+        raise Killed
+
+    with pytest.raises(Killed):
+        run_alert_pass(now=sim_now(sim), deps=bot.deps, post=die_before_posting)
+    assert alert_posts(fake) == []
+
+    web = build_web_client(settings, token=BOT_TOKEN)
+    run_alert_pass(now=sim_now(sim), deps=bot.deps, post=bot.post, find_posted=slack_finder(web))
+    [body] = alert_posts(fake)
+    assert f"https://x.com/sim_brand/status/{post_id}" in str(body["blocks"])
+    [rule] = bot.store.channels.alerts(TEAM_ID, CHANNEL)
+    assert bot.store.alert_log.undelivered([rule.id]) == []

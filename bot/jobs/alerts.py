@@ -14,6 +14,7 @@ The pure parts (spike, threshold_hit, in_quiet_hours, cooled_down) do no I/O.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
@@ -23,8 +24,8 @@ from bot.engagement.models import PUBLIC_METRICS
 from bot.engagement.query import EngagementQuery, Granularity
 from bot.engagement.windows import floor_hour
 from bot.jobs.digest import zone_of
-from bot.jobs.slack_io import Action, classify, pause_channel
-from bot.slack.blocks_alerts import AlertLine, alert_message
+from bot.jobs.slack_io import Action, FindPosted, classify, pause_channel
+from bot.slack.blocks_alerts import AlertLine, alert_marker, alert_message
 from bot.slack.commands import Deps
 from bot.slack.message import Message
 from bot.store.alert_log import Firing
@@ -130,15 +131,26 @@ def run_alert_pass(
     post: Post,
     channels: Iterable[tuple[str, str]] | None = None,
     cooldown: timedelta = COOLDOWN,
+    find_posted: FindPosted | None = None,
 ) -> list[Firing]:
     """One evaluation of every channel with alert rules (or just `channels`); the firings new
-    in this pass, with delivered_at/message_ts set when they were posted now."""
+    in this pass, with delivered_at/message_ts set when they were posted now. With
+    `find_posted`, alerts an earlier pass posted but did not record (it died in between) are
+    found in the channel and recorded instead of being posted again."""
     fired: list[Firing] = []
     targets = list(channels) if channels is not None else deps.store.channels.alert_channels()
     for team, channel in targets:
         try:
             fired.extend(
-                channel_pass(team, channel, now=now, deps=deps, post=post, cooldown=cooldown)
+                channel_pass(
+                    team,
+                    channel,
+                    now=now,
+                    deps=deps,
+                    post=post,
+                    cooldown=cooldown,
+                    find_posted=find_posted,
+                )
             )
         except Exception:  # one channel's failure must not stop the others
             log.exception("alert pass for %s/%s failed", team, channel)
@@ -146,7 +158,14 @@ def run_alert_pass(
 
 
 def channel_pass(
-    team: str, channel: str, *, now: datetime, deps: Deps, post: Post, cooldown: timedelta
+    team: str,
+    channel: str,
+    *,
+    now: datetime,
+    deps: Deps,
+    post: Post,
+    cooldown: timedelta,
+    find_posted: FindPosted | None = None,
 ) -> list[Firing]:
     store = deps.store
     settings = store.channels.settings(team, channel)
@@ -167,12 +186,22 @@ def channel_pass(
             log.info("%d alert(s) for %s held for quiet hours", len(new), channel)
         return new
     pending = log_.undelivered([r.id for r in rules])
+    if find_posted is not None:
+        pending = _reconcile(channel, pending, deps=deps, find_posted=find_posted, now=now)
     if not pending:
         return new
     by_id = {r.id: r for r in rules}
     lines = [AlertLine(f, by_id[f.rule_id]) for f in pending]
     held = any(f.key not in {n.key for n in new} for f in pending)
-    message = alert_message(lines, authors=_authors(deps, pending), zone=zone, held=held)
+    token = uuid.uuid4().hex
+    message = alert_message(
+        lines,
+        authors=_authors(deps, pending),
+        zone=zone,
+        held=held,
+        marker=alert_marker(channel, token),
+    )
+    log_.attempt(pending, token=token, now=now)
     try:
         ts = post(channel, message)
     except Exception as error:  # Slack said no: the firings stay undelivered for the next pass
@@ -183,6 +212,26 @@ def channel_pass(
         return new
     log_.mark_delivered(pending, ts=ts, now=now)
     return [replace(f, delivered_at=now, message_ts=ts) for f in new]
+
+
+def _reconcile(
+    channel: str, pending: list[Firing], *, deps: Deps, find_posted: FindPosted, now: datetime
+) -> list[Firing]:
+    """Record the firings an earlier attempt did deliver (its marker is in the channel);
+    the rest are still to post."""
+    log_ = deps.store.alert_log
+    delivered: set[tuple[int, str, datetime]] = set()
+    for token, firings in log_.attempts(pending).items():
+        try:
+            ts = find_posted(channel, alert_marker(channel, token))
+        except Exception as error:  # cannot tell: a rare repeat beats a lost alert
+            log.warning("cannot check %s for an earlier alert message: %s", channel, error)
+            continue
+        if ts is not None:
+            log.info("alerts of an interrupted pass found in %s as %s", channel, ts)
+            log_.mark_delivered(firings, ts=ts, now=now)
+            delivered.update(f.key for f in firings)
+    return [f for f in pending if f.key not in delivered]
 
 
 def describe_firing(firing: Firing) -> str:

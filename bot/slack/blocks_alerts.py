@@ -5,7 +5,7 @@ Firings held by quiet hours arrive together in one message when the quiet hours 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -63,11 +63,24 @@ def describe(line: AlertLine, authors: Authors, zone: ZoneInfo, *, linked: bool 
     )
 
 
+EVENT_TYPE = "engagement_alert"
+
+
+def alert_marker(channel_id: str, token: str) -> str:
+    """The hidden marker of one delivery attempt (find_posted looks for it after a crash)."""
+    return f"engagement-alert:{channel_id}:{token}"
+
+
 def alert_message(
-    lines: Sequence[AlertLine], *, authors: Mapping[str, str | None], zone: ZoneInfo, held: bool
+    lines: Sequence[AlertLine],
+    *,
+    authors: Mapping[str, str | None],
+    zone: ZoneInfo,
+    held: bool,
+    marker: str | None = None,
 ) -> Message:
     """A channel message (not ephemeral) for `lines`, oldest first; `held` says they waited
-    for quiet hours to end."""
+    for quiet hours to end; `marker` goes in the message's metadata."""
     shown = list(lines[:MAX_LINES])
     title = "Engagement alert" if len(lines) == 1 else f"{len(lines)} engagement alerts"
     body = [f"• {describe(line, authors, zone)}" for line in shown]
@@ -81,4 +94,9 @@ def alert_message(
     text = clip(
         f"{title}: " + "; ".join(describe(x, authors, zone, linked=False) for x in shown), 3000
     )
-    return simple(text, blocks, ephemeral=False)
+    message = simple(text, blocks, ephemeral=False)
+    if marker is None:
+        return message
+    return replace(
+        message, metadata={"event_type": EVENT_TYPE, "event_payload": {"marker": marker}}
+    )

@@ -4,6 +4,8 @@ record()          INSERT OR IGNORE the pass's firings; returns those that are ne
 last_fired()      the newest firing of a rule on a Post (the cooldown's input)
 undelivered()     firings of some rules not in Slack yet (held by quiet hours, or a failed
                   post); delivered in one batch by the next pass that may post
+attempt()         a delivery is about to be tried with `token` (its message carries it)
+attempts()        undelivered firings by the token of the attempt that last carried them
 mark_delivered()  the firings are in Slack as message `ts`
 """
 
@@ -102,6 +104,31 @@ class AlertLog:
                 tuple(rule_ids),
             )
         return [_firing(row) for row in rows]
+
+    def attempt(self, firings: Iterable[Firing], *, token: str, now: datetime) -> None:
+        """Note, before posting, that a message carrying `token` is about to deliver these."""
+        with self._transaction():
+            self._db.database.conn.executemany(
+                """UPDATE alert_firings SET attempt_token = ?, attempted_at = ?
+                WHERE rule_id = ? AND post_id = ? AND hour = ? AND delivered_at IS NULL""",
+                [(token, instant(now), f.rule_id, f.post_id, instant(f.hour)) for f in firings],
+            )
+
+    def attempts(self, firings: Iterable[Firing]) -> dict[str, list[Firing]]:
+        """These undelivered firings grouped by the token of an earlier delivery attempt;
+        firings never attempted are left out."""
+        grouped: dict[str, list[Firing]] = {}
+        with self._lock:
+            for firing in firings:
+                rows = self._db.rows(
+                    """SELECT attempt_token FROM alert_firings
+                    WHERE rule_id = ? AND post_id = ? AND hour = ? AND delivered_at IS NULL
+                        AND attempt_token IS NOT NULL""",
+                    (firing.rule_id, firing.post_id, instant(firing.hour)),
+                )
+                if rows:
+                    grouped.setdefault(str(rows[0][0]), []).append(firing)
+        return grouped
 
     def mark_delivered(self, firings: Iterable[Firing], *, ts: str, now: datetime) -> None:
         with self._transaction():

@@ -250,8 +250,8 @@ def m007_hourly_spans(db: Database) -> None:
     )
 
 
-# m007 is reserved for another change; sqlite-utils applies migrations by name, in the order they
-# are registered, so a gap in the numbers (or m007 landing after m008 was applied) is harmless.
+# sqlite-utils applies migrations by name, in the order they are registered: a gap in the numbers,
+# or a migration registered after a later one was applied, is harmless (tests/test_install.py).
 @MIGRATIONS()
 def m008_slack_installations(db: Database) -> None:
     """Multi-workspace install (bot/slack/installations.py): one row per workspace (or org) and
@@ -292,3 +292,12 @@ def m008_slack_installations(db: Database) -> None:
             expires_at TEXT NOT NULL
         ) WITHOUT ROWID"""
     )
+
+
+@MIGRATIONS()
+def m009_alert_delivery_attempts(db: Database) -> None:
+    """Which delivery attempt last carried a firing (its token, shown as a marker in the
+    message's metadata) and when: a pass that died between Slack accepting the message and
+    recording it finds the message by that marker instead of posting the alert again."""
+    for column in ("attempt_token", "attempted_at"):
+        db.execute(f"ALTER TABLE alert_firings ADD COLUMN {column} TEXT")
