@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from bot.jobs.scheduler import DigestScheduler
     from bot.slack.commands import Deps
+    from bot.slack.installations import Workspaces
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -279,24 +280,40 @@ def run_bot(settings: Settings) -> int:
         deps = Deps(
             service=parts.service, store=parts.store, settings=settings, x_oauth=parts.client
         )
-        return serve(settings, deps, clock=clock, jobs=partial(digest_jobs, clock=clock))
+        workspaces = None
+        if settings.slack_client_id:  # several workspaces: each posts with its own bot token
+            from bot.slack.installations import Workspaces
+
+            workspaces = Workspaces.open(settings, parts.store, clock=clock)
+        jobs = partial(digest_jobs, clock=clock, workspaces=workspaces)
+        return serve(settings, deps, clock=clock, jobs=jobs, workspaces=workspaces)
 
 
-def digest_jobs(deps: Deps, web: WebClient, *, clock: Callable[[], datetime]) -> DigestScheduler:
-    """`run`'s scheduler: digests and alert passes posted with the bot's Web API client."""
+def digest_jobs(
+    deps: Deps,
+    web: WebClient,
+    *,
+    clock: Callable[[], datetime],
+    workspaces: Workspaces | None = None,
+) -> DigestScheduler:
+    """`run`'s scheduler: digests and alert passes posted with the bot's Web API client, or
+    with the bot token of each channel's workspace when `workspaces` (OAuth install) is given."""
     from bot.jobs.alerts import run_alert_pass
-    from bot.jobs.digest import run_digest
+    from bot.jobs.digest import prefetch, run_digest
     from bot.jobs.scheduler import build_scheduler
     from bot.jobs.slack_io import slack_finder, slack_post
     from bot.jobs.tally import run_tally
 
+    post = slack_post(web) if workspaces is None else workspaces.post
+    find_posted = slack_finder(web) if workspaces is None else workspaces.find_posted
     return build_scheduler(
         store=deps.store,
         deps=deps,
-        post=slack_post(web),
+        post=post,
         clock=clock,
-        run_digest=partial(run_digest, find_posted=slack_finder(web)),
-        run_alerts=run_alert_pass,
+        run_digest=partial(run_digest, find_posted=find_posted),
+        run_alerts=partial(run_alert_pass, find_posted=find_posted),
+        prefetch=prefetch,
         run_tally=run_tally,
         alert_interval=timedelta(minutes=deps.settings.alert_minutes),
     )
@@ -339,7 +356,7 @@ def run_alerts_check(settings: Settings, args: argparse.Namespace, *, now: datet
     from bot.app import engagement
     from bot.errors import ConfigError
     from bot.jobs.alerts import describe_firing, run_alert_pass
-    from bot.jobs.slack_io import slack_post
+    from bot.jobs.slack_io import slack_finder, slack_post
     from bot.slack.app import build_web_client, channel_membership
     from bot.slack.commands import Deps
 
@@ -363,7 +380,13 @@ def run_alerts_check(settings: Settings, args: argparse.Namespace, *, now: datet
             settings=settings,
             can_post=channel_membership(client),
         )
-        fired = run_alert_pass(now=now, deps=deps, post=slack_post(client), channels=channels)
+        fired = run_alert_pass(
+            now=now,
+            deps=deps,
+            post=slack_post(client),
+            channels=channels,
+            find_posted=slack_finder(client),
+        )
     for firing in fired:
         print(describe_firing(firing))
     print(f"alerts: {len(fired)} fired")

@@ -14,9 +14,9 @@ from bot.engagement.models import DEFAULT_SERIES, DEFAULT_TOTALS, UserAuth
 from bot.engagement.planner import describe
 from bot.engagement.query import EngagementQuery, Granularity
 from bot.engagement.service import parse_posts
-from bot.errors import UserFacingError
+from bot.errors import SecretKeyError, UserFacingError
 from bot.report_format import render
-from bot.secrets import split_keys
+from bot.secrets import TokenCipher, split_keys
 
 DEFAULT_METRICS = {
     Granularity.TOTAL: DEFAULT_TOTALS,
@@ -140,11 +140,14 @@ def accounts_remove(settings: Settings, *, handle: str, out: TextIO) -> int:
 
 
 def rotate_key(settings: Settings, *, out: TextIO) -> int:
-    """Re-encrypt every stored X token under the first key of ENGAGEMENT_SECRET_KEY.
+    """Re-encrypt every stored token (X accounts, and the Slack installations of a
+    multi-workspace install) under the first key of ENGAGEMENT_SECRET_KEY.
 
     Rotation: put the new key first and the old one after it (`NEW,OLD`), run this, then drop
     the old key. Every token must open with one of the keys, else nothing is rewritten.
     """
+    from bot.slack.installations import SlackInstallations
+
     keys = split_keys(settings.secret_key) if settings.secret_key else []
     if len(keys) < 2:
         raise UserFacingError(
@@ -154,12 +157,25 @@ def rotate_key(settings: Settings, *, out: TextIO) -> int:
         )
     store = open_store(settings)
     try:
+        slack = SlackInstallations(
+            store,
+            cipher=TokenCipher.from_keys(keys),
+            client_id=None,  # every app's rows
+        )
         store.verify_key()
-        rewritten = store.rotate_tokens()
+        if failed := slack.undecryptable():
+            raise SecretKeyError(
+                f"the secret key does not match the stored Slack tokens of {', '.join(failed)}: "
+                "restore the old key (listed after the new one) or reinstall the app there"
+            )
+        with store.transaction():
+            rewritten = store.rotate_tokens()
+            installs = slack.rotate()
     finally:
         store.close()
     out.write(
-        f"Re-encrypted {rewritten} account token(s) with the new key. You can now remove the "
-        "old key from ENGAGEMENT_SECRET_KEY.\n"
+        f"Re-encrypted {rewritten} account token(s) and {installs} Slack installation "
+        "record(s) with the new key. You can now remove the old key from "
+        "ENGAGEMENT_SECRET_KEY.\n"
     )
     return 0

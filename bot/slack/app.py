@@ -1,8 +1,11 @@
-"""The Bolt `App`: built from Settings for one workspace, with `/engagement` wired in one place.
+"""The Bolt `App`: built from Settings, with `/engagement` wired in one place.
 
-`build_app()` never calls Slack: `authorize=` hands Bolt the bot token from the settings, so
-there is no `auth.test` at construction (the server checks the token once at start-up instead).
-Its `WebClient` talks to `settings.slack_api_url` and retries connection errors, 429s (after
+One workspace (SLACK_BOT_TOKEN): `build_app()` never calls Slack: `authorize=` hands Bolt the
+bot token from the settings, so there is no `auth.test` at construction (the server checks the
+token once at start-up instead). Several workspaces (SLACK_CLIENT_ID/SLACK_CLIENT_SECRET): Bolt's
+OAuth install flow with bot/slack/installations.py's stores; each request's bot token is its
+workspace's (Bolt calls auth.test with it on every request), and uninstalls delete it.
+The `WebClient` talks to `settings.slack_api_url` and retries connection errors, 429s (after
 `Retry-After`) and 500/503s; Bolt copies those handlers into every per-request client.
 """
 
@@ -14,7 +17,7 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from logging import Logger
 from typing import TYPE_CHECKING
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext, BoltResponse
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -31,6 +34,7 @@ from bot.slack.listeners import Clock, RunCommand
 
 if TYPE_CHECKING:
     from bot.slack.commands import Deps
+    from bot.slack.installations import Workspaces
 
 log = logging.getLogger(__name__)
 
@@ -76,23 +80,37 @@ def build_app(
     process_before_response: bool = False,
     run: RunCommand | None = None,
     executor: Executor | None = None,
+    workspaces: Workspaces | None = None,
 ) -> App:
-    """The single-workspace Bolt app with `/engagement` registered.
+    """The Bolt app with `/engagement` registered: one workspace, or (SLACK_CLIENT_ID set) the
+    OAuth install flow over `workspaces` (bot.slack.installations.Workspaces).
 
     `clock` gives each command its `now` (bot/cli.py passes the real one). `client` defaults to
-    `build_web_client(settings)`; it gets the bot token for code that uses `app.client` outside
-    a request (jobs). `run` and `executor` are passed on to `register()`.
+    `build_web_client(settings)`; with one workspace it gets the bot token for code that uses
+    `app.client` outside a request (jobs); with several it has none (jobs use `workspaces`).
+    `run` and `executor` are passed on to `register()`.
     """
+    if settings.slack_client_id:
+        if workspaces is None:
+            raise ConfigError(
+                [
+                    "SLACK_CLIENT_ID/SLACK_CLIENT_SECRET are set: the OAuth install needs its "
+                    "installation store (build_app(workspaces=…), as `run` does)"
+                ]
+            )
+        return _build_oauth_app(
+            settings,
+            deps,
+            clock=clock,
+            client=client,
+            process_before_response=process_before_response,
+            run=run,
+            executor=executor,
+            workspaces=workspaces,
+        )
     token = settings.slack_bot_token
     if not token:
         raise ConfigError(["SLACK_BOT_TOKEN is required to run the Slack bot (xoxb-…)"])
-    if settings.slack_client_id:
-        raise ConfigError(
-            [
-                "SLACK_CLIENT_ID/SLACK_CLIENT_SECRET are set, but `run` serves one workspace "
-                "with SLACK_BOT_TOKEN; unset them (Bolt would switch to its OAuth install mode)"
-            ]
-        )
 
     def authorize(
         enterprise_id: str | None, team_id: str | None, logger: Logger
@@ -112,6 +130,46 @@ def build_app(
     )
     if web.token is None:
         web.token = token  # set after App(): a client token next to authorize= makes Bolt warn
+    register(app, deps, clock=clock, run=run, executor=executor)
+    return app
+
+
+def _build_oauth_app(
+    settings: Settings,
+    deps: Deps,
+    *,
+    clock: Clock,
+    client: WebClient | None,
+    process_before_response: bool,
+    run: RunCommand | None,
+    executor: Executor | None,
+    workspaces: Workspaces,
+) -> App:
+    """Several workspaces: Bolt serves GET /slack/install and /slack/oauth_redirect (through
+    the server's WSGI app), saves each installation in our database, and authorizes every
+    request with its workspace's bot token. app_uninstalled / tokens_revoked delete it."""
+    from bot.slack.installations import SlackOAuthStates, oauth_flow
+
+    web = client if client is not None else build_web_client(settings)
+    states = SlackOAuthStates(deps.store, clock=clock)
+    app = App(
+        name="engagement-bot",
+        client=web,
+        signing_secret=settings.slack_signing_secret or "",
+        oauth_flow=oauth_flow(settings, workspaces, states),
+        process_before_response=process_before_response,
+        listener_executor=ThreadPoolExecutor(
+            max_workers=LISTENER_THREADS, thread_name_prefix="bolt-listener"
+        ),
+    )
+    app.enable_token_revocation_listeners()
+
+    def remember_channel(context: BoltContext, next_: Callable[[], BoltResponse]) -> BoltResponse:
+        # Which workspace a channel belongs to, for can_post and the scheduled posts.
+        workspaces.remember(context.team_id, context.channel_id)
+        return next_()
+
+    app.use(remember_channel)
     register(app, deps, clock=clock, run=run, executor=executor)
     return app
 

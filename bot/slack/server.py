@@ -5,6 +5,9 @@ server on PORT still answers /healthz and the X account connection (`/engagement
 GET /x/connect/<link id> and GET /x/oauth/callback, so ENGAGEMENT_PUBLIC_URL must reach it.
 HTTP mode: the same server also takes Slack's signed requests at POST /slack/events (Bolt
 verifies the signature: a forged or stale one gets 401).
+Several workspaces (SLACK_CLIENT_ID set, either mode): GET /slack/install and
+/slack/oauth_redirect go to Bolt's OAuth flow (bot/slack/installations.py), so the install
+works in Socket Mode too as long as ENGAGEMENT_PUBLIC_URL reaches this server.
 
 The WSGI app is served by the standard library's wsgiref with one thread per request; Bolt
 answers each request as soon as the command is acked, so requests stay short.
@@ -36,6 +39,7 @@ from bot.config import Settings
 from bot.errors import BotError, ConfigError
 from bot.slack import connect
 from bot.slack.app import COMMAND_THREADS, build_app, build_web_client, channel_membership
+from bot.slack.installations import INSTALL_PATH, REDIRECT_PATH, Workspaces
 from bot.slack.listeners import Clock
 from bot.slack.permissions import workspace_admins
 from bot.store import Store
@@ -49,6 +53,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
+INSTALL_PATHS = (INSTALL_PATH, REDIRECT_PATH)
+OAUTH_NOT_SET_UP = (
+    "This server serves one workspace; set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET to install "
+    "it in several"
+)
 HEALTH_PATH = "/healthz"
 X_CALLBACK_PATH = connect.CALLBACK_PATH
 X_CONNECT_PREFIX = connect.CONNECT_PATH
@@ -76,11 +85,23 @@ class XConnect:
 
 
 def make_wsgi_app(
-    app: App | None, *, health: Health, x_connect: XConnect | None = None
+    app: App | None,
+    *,
+    health: Health,
+    x_connect: XConnect | None = None,
+    install: App | None = None,
 ) -> WSGIApplication:
     """Routes: POST /slack/events to Bolt (None: Socket Mode, so 404), GET /healthz,
-    GET /x/connect/<link id> and /x/oauth/callback (404 without `x_connect`), anything else 404."""
+    GET /x/connect/<link id> and /x/oauth/callback (404 without `x_connect`), GET
+    /slack/install and /slack/oauth_redirect to the OAuth flow of `install` (default: `app`;
+    404 when it has none), anything else 404."""
     events = SlackRequestHandler(app, path=EVENTS_PATH) if app is not None else None
+    oauth_app = install if install is not None else app
+    oauth = (
+        SlackRequestHandler(oauth_app, path=EVENTS_PATH)
+        if oauth_app is not None and oauth_app.oauth_flow is not None
+        else None
+    )
 
     def wsgi(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = str(environ.get("PATH_INFO") or "/")
@@ -93,6 +114,12 @@ def make_wsgi_app(
             return events(environ, start_response)
         if path == EVENTS_PATH:
             return _text(start_response, 404, SOCKET_MODE_EVENTS)
+        if path in INSTALL_PATHS:
+            if oauth is None:
+                return _text(start_response, 404, OAUTH_NOT_SET_UP)
+            if method != "GET":
+                return _text(start_response, 405, "Method Not Allowed", [("Allow", "GET")])
+            return oauth(environ, start_response)
         if path == HEALTH_PATH:
             if method not in ("GET", "HEAD"):
                 return _text(start_response, 405, "Method Not Allowed", [("Allow", "GET, HEAD")])
@@ -157,6 +184,22 @@ def slack_notifier(web: WebClient) -> Notify:
             WebhookClient(link.response_url).send(text=text, response_type="ephemeral")
         else:
             web.chat_postEphemeral(channel=link.channel_id, user=link.user_id, text=text)
+
+    return notify
+
+
+def team_notifier(workspaces: Workspaces) -> Notify:
+    """slack_notifier with the bot token of the requester's workspace (several workspaces)."""
+
+    def notify(link: ConnectLink, text: str) -> None:
+        if link.response_url:
+            WebhookClient(link.response_url).send(text=text, response_type="ephemeral")
+            return
+        client = workspaces.client(link.team_id)
+        if client is None:
+            log.warning("no bot installed in team %s to tell the requester", link.team_id)
+            return
+        slack_notifier(client)(link, text)
 
     return notify
 
@@ -293,10 +336,22 @@ def check_token(client: WebClient) -> dict[str, Any]:
 
 
 def check_settings(settings: Settings) -> None:
-    """What `run` needs of the Slack settings, checked before anything starts."""
+    """What `run` needs of the Slack settings, checked before anything starts. With
+    SLACK_CLIENT_ID (several workspaces) no SLACK_BOT_TOKEN, but an https://
+    ENGAGEMENT_PUBLIC_URL: Slack sends installers back to <it>/slack/oauth_redirect."""
     problems = []
-    if not settings.slack_bot_token:
-        problems.append("SLACK_BOT_TOKEN is required to run the Slack bot (xoxb-…)")
+    oauth = settings.slack_client_id is not None
+    if not settings.slack_bot_token and not oauth:
+        problems.append(
+            "SLACK_BOT_TOKEN is required to run the Slack bot (xoxb-…), or SLACK_CLIENT_ID and "
+            "SLACK_CLIENT_SECRET to install it in several workspaces"
+        )
+    if oauth and not settings.public_url.startswith("https://"):
+        problems.append(
+            "the Slack install (SLACK_CLIENT_ID) needs ENGAGEMENT_PUBLIC_URL: the public https:// "
+            "address of this server (Slack redirects installers to "
+            "<ENGAGEMENT_PUBLIC_URL>/slack/oauth_redirect and accepts only HTTPS)"
+        )
     if settings.slack_app_token is None and not settings.slack_signing_secret:
         problems.append(
             "HTTP mode needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode)"
@@ -315,6 +370,7 @@ def serve(
     ready: Callable[[str], None] | None = None,
     socket_mode_handler: Callable[[App, str], SocketMode] = _socket_mode_handler,
     jobs: Callable[[Deps, WebClient], Jobs] | None = None,
+    workspaces: Workspaces | None = None,
 ) -> int:
     """Run the bot until `stop` is set (by default: SIGTERM or Ctrl-C, from the main thread).
 
@@ -324,36 +380,70 @@ def serve(
     is called with the HTTP server's URL once it listens. `jobs` builds the scheduled jobs from
     the deps and the Web API client; they start with the server and stop with it. Returns the
     exit status.
+
+    With SLACK_CLIENT_ID the bot serves every workspace that installs it: `workspaces` (made
+    from the store when not given) holds their bot tokens, and the commands' can_post and
+    may_change, the jobs (bot/cli.py digest_jobs) and the connect notices use the token of the
+    workspace concerned; `web` then has no token.
     """
     check_settings(settings)
     if stop is None:
         stop = _stop_on_signals()
     web = build_web_client(settings)
+    if not settings.slack_client_id:
+        workspaces = None
+    elif workspaces is None:
+        workspaces = Workspaces.open(settings, deps.store, clock=clock)
     if deps.can_post is None:
-        deps = replace(deps, can_post=channel_membership(web))
+        can_post = workspaces.can_post if workspaces is not None else channel_membership(web)
+        deps = replace(deps, can_post=can_post)
     if deps.may_change is None:
-        deps = replace(deps, may_change=workspace_admins(web, settings, monotonic=time.monotonic))
+        may_change = (
+            workspaces.may_change
+            if workspaces is not None
+            else workspace_admins(web, settings, monotonic=time.monotonic)
+        )
+        deps = replace(deps, may_change=may_change)
     scheduled = jobs(deps, web) if jobs is not None else None
     if scheduled is not None:
         deps = replace(deps, on_settings_changed=scheduled.on_settings_changed)
     pool = ThreadPoolExecutor(max_workers=COMMAND_THREADS, thread_name_prefix="command")
-    app = build_app(settings, deps, clock=clock, client=web, executor=pool)
-    me = check_token(app.client)
-    log.info("bot user %s in team %s (%s)", me.get("user_id"), me.get("team_id"), me.get("team"))
+    app = build_app(settings, deps, clock=clock, client=web, executor=pool, workspaces=workspaces)
+    if workspaces is None:
+        me = check_token(app.client)
+        log.info(
+            "bot user %s in team %s (%s)", me.get("user_id"), me.get("team_id"), me.get("team")
+        )
+    else:
+        teams = workspaces.installations.teams()
+        log.info(
+            "serving %d installed workspace(s); install more at %s%s",
+            len(teams),
+            settings.public_url.rstrip("/"),
+            INSTALL_PATHS[0],
+        )
     handler: SocketMode | None = None
     socket_token = settings.slack_app_token
     x_connect = None
     if deps.x_oauth is not None:
-        x_connect = XConnect(deps.store, deps.x_oauth, settings, clock, slack_notifier(web))
+        notify = slack_notifier(web) if workspaces is None else team_notifier(workspaces)
+        x_connect = XConnect(deps.store, deps.x_oauth, settings, clock, notify)
     if socket_token is not None:
         handler = socket_mode_handler(app, socket_token)
         handler.connect()
         connected = handler
-        wsgi = make_wsgi_app(None, health=lambda: _socket_health(connected), x_connect=x_connect)
+        wsgi = make_wsgi_app(
+            None,
+            health=lambda: _socket_health(connected),
+            x_connect=x_connect,
+            install=app if workspaces is not None else None,
+        )
     else:
         wsgi = make_wsgi_app(app, health=lambda: {"ok": True, "mode": "http"}, x_connect=x_connect)
     http = serve_in_background(wsgi, host=host, port=settings.port)
     mode = "Socket Mode" if handler is not None else f"HTTP mode ({EVENTS_PATH})"
+    if workspaces is not None:
+        mode += ", several workspaces (OAuth install at /slack/install)"
     log.info("engagement-bot running in %s; listening on %s", mode, http.url)
     if ready is not None:
         ready(http.url)

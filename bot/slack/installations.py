@@ -1,0 +1,691 @@
+"""Multi-workspace install: Bolt's OAuth flow over our own SQLite file, and per-workspace clients.
+
+SLACK_CLIENT_ID / SLACK_CLIENT_SECRET switch `run` from one workspace (SLACK_BOT_TOKEN) to
+"Add to Slack": GET /slack/install redirects to Slack's authorize page with a one-time state,
+Slack sends the installer back to /slack/oauth_redirect, Bolt exchanges the code
+(oauth.v2.access) and saves the installation here. Every request then finds its workspace's bot
+token through `SlackInstallations` (Bolt's InstallationStoreAuthorize).
+
+    SlackInstallations   slack_sdk InstallationStore: tables slack_installations, slack_bots
+    SlackOAuthStates     slack_sdk OAuthStateStore: table slack_oauth_states (one-time, expiring)
+    Workspaces           per-team WebClients, and the `post` / `find_posted` / `can_post` /
+                         `may_change` callables the jobs and commands take, routed to the team
+                         a channel belongs to
+    oauth_settings()     Bolt's OAuthSettings with the above and our own result pages
+
+Tokens (bot, user, refresh) and incoming-webhook URLs are secrets: they reach SQL only as one
+Fernet token per row (the store's TokenCipher), which also names the row it belongs to, so a
+ciphertext copied onto another workspace is refused. Nothing here logs a token, a code or a
+state. A bot token lives only in `slack_bots`: deleting the bot (tokens_revoked, uninstall)
+takes it away from every installation row too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import logging
+import re
+import secrets
+import threading
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, SuccessArgs
+from slack_bolt.oauth.oauth_flow import OAuthFlow
+from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_bolt.response import BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.oauth.installation_store import Bot, Installation, InstallationStore
+from slack_sdk.oauth.state_store import OAuthStateStore
+from slack_sdk.web import SlackResponse
+
+from bot.config import Settings
+from bot.errors import SecretKeyError
+from bot.jobs.slack_io import slack_finder, slack_post
+from bot.secrets import TokenCipher, load_or_create_key, split_keys
+from bot.slack.app import SCOPES, build_web_client, channel_membership
+from bot.slack.message import Message
+from bot.slack.permissions import workspace_admins
+from bot.store import Store
+from bot.store.sql import instant
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
+STATE_TTL = timedelta(minutes=10)
+NOT_INSTALLED = "token_revoked"  # what a job hears for a workspace that uninstalled the app
+
+_INSTALLATION_SECRETS = ("user_token", "user_refresh_token", "incoming_webhook_url")
+_BOT_SECRETS = ("bot_token", "bot_refresh_token")
+_BOT_FIELDS = (
+    "app_id",
+    "enterprise_id",
+    "enterprise_name",
+    "team_id",
+    "team_name",
+    "bot_id",
+    "bot_user_id",
+    "bot_scopes",
+    "bot_token_expires_at",
+    "is_enterprise_install",
+    "installed_at",
+)
+_INSTALLATION_FIELDS = (
+    "app_id",
+    "enterprise_id",
+    "enterprise_name",
+    "enterprise_url",
+    "team_id",
+    "team_name",
+    "user_id",
+    "user_scopes",
+    "user_token_expires_at",
+    "incoming_webhook_channel",
+    "incoming_webhook_channel_id",
+    "incoming_webhook_configuration_url",
+    "is_enterprise_install",
+    "token_type",
+    "installed_at",
+)
+
+
+def cipher_for(settings: Settings) -> TokenCipher:
+    """The key bot.app.open_store encrypts the store with: ENGAGEMENT_SECRET_KEY, else the key
+    file beside the database."""
+    keys = split_keys(settings.secret_key) if settings.secret_key else []
+    if not keys:
+        keys = [load_or_create_key(settings.db_path)]
+    return TokenCipher.from_keys(keys)
+
+
+def _ids(
+    enterprise_id: str | None, team_id: str | None, enterprise_install: bool | None
+) -> tuple[str, str]:
+    """slack_sdk's keys: "" for no enterprise; an org-wide install has no team."""
+    team = "" if enterprise_install or team_id is None else team_id
+    return (enterprise_id or "", team)
+
+
+class SlackInstallations(InstallationStore):
+    """slack_sdk's InstallationStore in the store's database, under its lock and transactions.
+
+    One row per (client, enterprise, team, installing user), the latest install winning; one
+    bot per (client, enterprise, team). `client_id` None (rotate-key) sees every app's rows
+    and may only check and rotate the key; `clock` stamps new rows.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        cipher: TokenCipher,
+        client_id: str | None,
+        clock: Clock | None = None,
+    ) -> None:
+        self._store = store
+        self._cipher = cipher
+        self._client_id = client_id
+        self._clock = clock
+
+    @property
+    def logger(self) -> logging.Logger:
+        return log
+
+    # -- writes -----------------------------------------------------------------------------------
+
+    def save(self, installation: Installation) -> None:
+        client_id = self._writer()
+        enterprise, team = _ids(
+            installation.enterprise_id, installation.team_id, installation.is_enterprise_install
+        )
+        user = installation.user_id or ""
+        key = ["slack_installations", client_id, enterprise, team, user]
+        values = installation.to_dict()
+        details = {name: _plain(values.get(name)) for name in _INSTALLATION_FIELDS}
+        sealed = self._seal(key, {name: values.get(name) for name in _INSTALLATION_SECRETS})
+        with self._store.transaction():
+            self._execute(
+                """INSERT INTO slack_installations (client_id, enterprise_id, team_id, user_id,
+                    is_enterprise_install, installed_at, details, secrets)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (client_id, enterprise_id, team_id, user_id) DO UPDATE SET
+                    is_enterprise_install = excluded.is_enterprise_install,
+                    installed_at = excluded.installed_at, details = excluded.details,
+                    secrets = excluded.secrets""",
+                (
+                    client_id,
+                    enterprise,
+                    team,
+                    user,
+                    int(bool(installation.is_enterprise_install)),
+                    instant(self._now()),
+                    json.dumps(details),
+                    sealed,
+                ),
+            )
+            if installation.bot_token is not None:
+                self.save_bot(installation.to_bot())
+        log.info("Slack app installed in team %s (enterprise %s)", team or "-", enterprise or "-")
+
+    def save_bot(self, bot: Bot) -> None:
+        if bot.bot_token is None:
+            return
+        client_id = self._writer()
+        enterprise, team = _ids(bot.enterprise_id, bot.team_id, bot.is_enterprise_install)
+        key = ["slack_bots", client_id, enterprise, team]
+        values = bot.to_dict()
+        details = {name: _plain(values.get(name)) for name in _BOT_FIELDS}
+        sealed = self._seal(key, {name: values.get(name) for name in _BOT_SECRETS})
+        with self._store.transaction():
+            self._execute(
+                """INSERT INTO slack_bots (client_id, enterprise_id, team_id,
+                    is_enterprise_install, installed_at, details, secrets)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (client_id, enterprise_id, team_id) DO UPDATE SET
+                    is_enterprise_install = excluded.is_enterprise_install,
+                    installed_at = excluded.installed_at, details = excluded.details,
+                    secrets = excluded.secrets""",
+                (
+                    client_id,
+                    enterprise,
+                    team,
+                    int(bool(bot.is_enterprise_install)),
+                    instant(self._now()),
+                    json.dumps(details),
+                    sealed,
+                ),
+            )
+
+    def delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
+        enterprise, team = enterprise_id or "", team_id or ""
+        with self._store.transaction():
+            self._execute(
+                "DELETE FROM slack_bots WHERE client_id = ? AND enterprise_id = ? AND team_id = ?",
+                (self._writer(), enterprise, team),
+            )
+        log.info("Slack bot deleted for team %s (enterprise %s)", team or "-", enterprise or "-")
+
+    def delete_installation(
+        self, *, enterprise_id: str | None, team_id: str | None, user_id: str | None = None
+    ) -> None:
+        enterprise, team = enterprise_id or "", team_id or ""
+        with self._store.transaction():
+            self._execute(
+                """DELETE FROM slack_installations WHERE client_id = ? AND enterprise_id = ?
+                AND team_id = ? AND (? IS NULL OR user_id = ?)""",
+                (self._writer(), enterprise, team, user_id, user_id),
+            )
+        log.info("Slack installation deleted for team %s", team or "-")
+
+    def delete_all(self, *, enterprise_id: str | None, team_id: str | None) -> None:
+        with self._store.transaction():
+            self.delete_bot(enterprise_id=enterprise_id, team_id=team_id)
+            self.delete_installation(enterprise_id=enterprise_id, team_id=team_id)
+
+    # -- reads ------------------------------------------------------------------------------------
+
+    def find_bot(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        is_enterprise_install: bool | None = False,
+    ) -> Bot | None:
+        enterprise, team = _ids(enterprise_id, team_id, is_enterprise_install)
+        client_id = self._writer()
+        with self._store.transaction():
+            rows = self._rows(
+                """SELECT details, secrets FROM slack_bots
+                WHERE client_id = ? AND enterprise_id = ? AND team_id = ?""",
+                (client_id, enterprise, team),
+            )
+        if not rows:
+            return None
+        details, sealed = rows[0]
+        tokens = self._open(["slack_bots", client_id, enterprise, team], sealed)
+        return Bot(**json.loads(details), **tokens)
+
+    def find_installation(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        user_id: str | None = None,
+        is_enterprise_install: bool | None = False,
+    ) -> Installation | None:
+        """The user's installation, or (no user) the workspace's latest; its bot token is the
+        workspace's current bot's, None once the bot was deleted."""
+        enterprise, team = _ids(enterprise_id, team_id, is_enterprise_install)
+        client_id = self._writer()
+        with self._store.transaction():
+            rows = self._rows(
+                """SELECT user_id, details, secrets FROM slack_installations
+                WHERE client_id = ? AND enterprise_id = ? AND team_id = ?
+                    AND (? IS NULL OR user_id = ?)
+                ORDER BY installed_at DESC, user_id LIMIT 1""",
+                (client_id, enterprise, team, user_id, user_id),
+            )
+            bot = self.find_bot(
+                enterprise_id=enterprise_id,
+                team_id=team_id,
+                is_enterprise_install=is_enterprise_install,
+            )
+        if not rows:
+            return None
+        user, details, sealed = rows[0]
+        tokens = self._open(["slack_installations", client_id, enterprise, team, user], sealed)
+        values: dict[str, Any] = {**json.loads(details), **tokens}
+        if bot is not None:
+            values.update(
+                bot_token=bot.bot_token,
+                bot_id=bot.bot_id,
+                bot_user_id=bot.bot_user_id,
+                bot_scopes=bot.bot_scopes,
+                bot_refresh_token=bot.bot_refresh_token,
+                bot_token_expires_at=bot.bot_token_expires_at,
+            )
+        return Installation(**values)
+
+    def teams(self) -> list[str]:
+        """Team IDs with a bot installed (org-wide installs have none)."""
+        with self._store.transaction():
+            rows = self._rows(
+                """SELECT team_id FROM slack_bots
+                WHERE (? IS NULL OR client_id = ?) AND team_id != '' ORDER BY team_id""",
+                (self._client_id, self._client_id),
+            )
+        return [team for (team,) in rows]
+
+    # -- the key ----------------------------------------------------------------------------------
+
+    def undecryptable(self) -> list[str]:
+        """ "table team" of every row whose secrets the cipher cannot open."""
+        failed = []
+        for table, team, sealed in self._all_secrets():
+            try:
+                self._cipher.decrypt(sealed)
+            except SecretKeyError:
+                failed.append(f"{table} {team or '(org)'}")
+        return failed
+
+    def rotate(self) -> int:
+        """Re-encrypt every row's secrets under the cipher's first key; how many rows."""
+        count = 0
+        with self._store.transaction():
+            for table, key_sql in (
+                ("slack_installations", "client_id, enterprise_id, team_id, user_id"),
+                ("slack_bots", "client_id, enterprise_id, team_id"),
+            ):
+                rows = self._rows(f"SELECT {key_sql}, secrets FROM {table}")
+                columns = key_sql.split(", ")
+                where = " AND ".join(f"{c} = ?" for c in columns)
+                for *key, sealed in rows:
+                    self._execute(
+                        f"UPDATE {table} SET secrets = ? WHERE {where}",
+                        (self._cipher.rotate(sealed), *key),
+                    )
+                    count += 1
+        return count
+
+    def _all_secrets(self) -> list[tuple[str, str, str]]:
+        with self._store.transaction():
+            return [
+                ("slack_installations", team, sealed)
+                for team, sealed in self._rows("SELECT team_id, secrets FROM slack_installations")
+            ] + [
+                ("slack_bots", team, sealed)
+                for team, sealed in self._rows("SELECT team_id, secrets FROM slack_bots")
+            ]
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    def _writer(self) -> str:
+        if self._client_id is None:
+            raise ValueError("this SlackInstallations only rotates keys (no client_id)")
+        return self._client_id
+
+    def _now(self) -> datetime:
+        if self._clock is None:
+            raise ValueError("this SlackInstallations only reads (no clock)")
+        return self._clock()
+
+    def _seal(self, key: list[str], tokens: Mapping[str, Any]) -> str:
+        payload = json.dumps({"row": key, "tokens": dict(tokens)}).encode()
+        return self._cipher.encrypt(payload, at=self._now())
+
+    def _open(self, key: list[str], sealed: str) -> dict[str, Any]:
+        payload = json.loads(self._cipher.decrypt(sealed))
+        if payload.get("row") != key:
+            raise SecretKeyError(f"the stored Slack tokens of {key[0]} {key[3]!r} belong elsewhere")
+        tokens: dict[str, Any] = payload["tokens"]
+        return tokens
+
+    def _execute(self, sql: str, params: tuple[Any, ...]) -> None:
+        self._store.database.execute(sql, params)
+
+    def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        return self._store.database.execute(sql, params).fetchall()
+
+
+def _plain(value: Any) -> Any:
+    """A JSON value for `details`: datetimes as ISO 8601 text, which slack_sdk parses back
+    into both its float and its int timestamps."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+class SlackOAuthStates(OAuthStateStore):
+    """The OAuth flow's states: random, single use, valid for `ttl` of `clock`. Only a state's
+    SHA-256 is stored; expired ones are swept at each issue."""
+
+    def __init__(self, store: Store, *, clock: Clock, ttl: timedelta = STATE_TTL) -> None:
+        self._store = store
+        self._clock = clock
+        self.ttl = ttl
+
+    @property
+    def logger(self) -> logging.Logger:
+        return log
+
+    def issue(self, *args: Any, **kwargs: Any) -> str:
+        state = secrets.token_urlsafe(32)
+        now = self._clock()
+        with self._store.transaction():
+            db = self._store.database
+            db.execute("DELETE FROM slack_oauth_states WHERE expires_at <= ?", (instant(now),))
+            db.execute(
+                "INSERT INTO slack_oauth_states (state_hash, expires_at) VALUES (?, ?)",
+                (_digest(state), instant(now + self.ttl)),
+            )
+        return state
+
+    def consume(self, state: str) -> bool:
+        """True once for a state issued less than `ttl` ago; it is spent either way."""
+        if not state:
+            return False
+        with self._store.transaction():
+            db = self._store.database
+            rows = db.execute(
+                "DELETE FROM slack_oauth_states WHERE state_hash = ? RETURNING expires_at",
+                (_digest(state),),
+            ).fetchall()
+        return bool(rows) and rows[0][0] > instant(self._clock())
+
+
+def _digest(state: str) -> str:
+    return hashlib.sha256(state.encode()).hexdigest()
+
+
+class NotInstalled(SlackApiError):
+    """The channel's workspace has no bot installed (uninstalled, or never): jobs pause it."""
+
+    def __init__(self, channel_id: str, team_id: str | None) -> None:
+        response = SlackResponse(
+            client=None,
+            http_verb="POST",
+            api_url="",
+            req_args={},
+            data={"ok": False, "error": NOT_INSTALLED},
+            headers={},
+            status_code=200,
+        )
+        where = f"workspace {team_id}" if team_id else "no known workspace"
+        message = f"channel {channel_id}: the app is not installed in {where}"
+        super().__init__(message, response)  # type: ignore[no-untyped-call]
+
+
+class Workspaces:
+    """Per-workspace Slack clients for a multi-workspace deployment.
+
+    A channel's workspace is the one that last sent a request from it (`remember`, a Bolt
+    middleware), else the one whose settings, tracks or alert rules name it in the store. A
+    channel shared by two installed workspaces (Slack Connect) posts with the first one's bot.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        installations: SlackInstallations,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.installations = installations
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._seen: dict[str, str] = {}
+        self._admins: dict[tuple[str, str], Callable[[str, str], bool]] = {}
+
+    @classmethod
+    def open(cls, settings: Settings, store: Store, *, clock: Clock) -> Workspaces:
+        if not settings.slack_client_id:
+            raise ValueError("Workspaces needs SLACK_CLIENT_ID")
+        installations = SlackInstallations(
+            store, cipher=cipher_for(settings), client_id=settings.slack_client_id, clock=clock
+        )
+        return cls(settings, store, installations)
+
+    # -- clients ----------------------------------------------------------------------------------
+
+    def bot_token(self, team_id: str) -> str | None:
+        bot = self.installations.find_bot(enterprise_id=None, team_id=team_id)
+        return bot.bot_token if bot is not None else None
+
+    def client(self, team_id: str) -> WebClient | None:
+        """A Web API client with the team's bot token; None when it has no bot installed."""
+        token = self.bot_token(team_id)
+        return build_web_client(self.settings, token=token) if token else None
+
+    def remember(self, team_id: str | None, channel_id: str | None) -> None:
+        if team_id and channel_id:
+            with self._lock:
+                self._seen[channel_id] = team_id
+
+    def team_of(self, channel_id: str) -> str | None:
+        """The channel's workspace; among several, an installed one first."""
+        with self._lock:
+            seen = self._seen.get(channel_id)
+        if seen is not None:
+            return seen
+        with self.store.transaction():
+            rows = self.store.database.execute(
+                """SELECT team_id FROM channel_settings WHERE channel_id = ?
+                UNION SELECT team_id FROM channel_tracks WHERE channel_id = ?
+                UNION SELECT team_id FROM alert_rules WHERE channel_id = ?
+                ORDER BY team_id""",
+                (channel_id, channel_id, channel_id),
+            ).fetchall()
+        teams = [team for (team,) in rows]
+        if len(teams) > 1:
+            installed = set(self.installations.teams())
+            teams.sort(key=lambda team: team not in installed)
+        return teams[0] if teams else None
+
+    def _channel_client(self, channel_id: str) -> WebClient:
+        team = self.team_of(channel_id)
+        client = self.client(team) if team is not None else None
+        if client is None:
+            raise NotInstalled(channel_id, team)
+        return client
+
+    # -- what jobs and commands take ---------------------------------------------------------------
+
+    def post(self, channel_id: str, message: Message) -> str:
+        """bot.jobs.slack_io.Post with the bot token of the channel's workspace."""
+        return slack_post(self._channel_client(channel_id))(channel_id, message)
+
+    def find_posted(self, channel_id: str, marker: str) -> str | None:
+        """bot.jobs.slack_io.FindPosted with the bot token of the channel's workspace."""
+        return slack_finder(self._channel_client(channel_id))(channel_id, marker)
+
+    def can_post(self, channel_id: str) -> bool:
+        """Deps.can_post: conversations.info with the channel's workspace's bot token."""
+        try:
+            client = self._channel_client(channel_id)
+        except NotInstalled:
+            return False
+        return channel_membership(client)(channel_id)
+
+    def may_change(self, team_id: str, user_id: str) -> bool:
+        """Deps.may_change: bot.slack.permissions.workspace_admins, asked with the team's own
+        bot token (no bot: only ENGAGEMENT_ADMINS)."""
+        if user_id in self.settings.admins:
+            return True
+        token = self.bot_token(team_id)
+        if token is None:
+            return False
+        with self._lock:
+            check = self._admins.get((team_id, token))
+            if check is None:
+                client = build_web_client(self.settings, token=token)
+                check = workspace_admins(client, self.settings, monotonic=self._monotonic)
+                self._admins[(team_id, token)] = check
+        return check(team_id, user_id)
+
+
+# -- Bolt's OAuth settings and the pages the installer sees ---------------------------------------
+
+
+class _NoCodes(logging.Filter):
+    """Bolt logs a failed code exchange with the code in it: keep the code out."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "code" in message:
+            record.msg, record.args = _CODE.sub(r"\1…", message), ()
+        return True
+
+
+_CODE = re.compile(r"(\bcode'?\s*[=:]\s*'?)[^\s',&]+")
+# The OAuth flow's own logger and Web API client. slack_sdk logs every response body at DEBUG,
+# and oauth.v2.access answers with the tokens: this client never logs below INFO.
+_flow_log = logging.getLogger(__name__ + ".flow")
+_flow_log.addFilter(_NoCodes())
+_exchange_log = logging.getLogger(__name__ + ".exchange")
+_exchange_log.setLevel(logging.INFO)
+
+
+def oauth_flow(settings: Settings, workspaces: Workspaces, states: SlackOAuthStates) -> OAuthFlow:
+    """Bolt's OAuthFlow for App(oauth_flow=…): `oauth_settings()`, exchanging codes through a
+    client on `settings.slack_api_url` that never logs a token."""
+    base = build_web_client(settings)
+    client = WebClient(
+        base_url=base.base_url,
+        timeout=base.timeout,
+        retry_handlers=base.retry_handlers,
+        logger=_exchange_log,
+    )
+    flow_settings = oauth_settings(settings, workspaces, states)
+    return OAuthFlow(client=client, logger=_flow_log, settings=flow_settings)
+
+
+def oauth_settings(
+    settings: Settings, workspaces: Workspaces, states: SlackOAuthStates
+) -> OAuthSettings:
+    """Bolt's OAuthSettings: our scopes, stores and result pages; GET /slack/install
+    redirects straight to Slack (no intermediate "Add to Slack" page)."""
+    if not settings.slack_client_id or not settings.slack_client_secret:
+        raise ValueError("oauth_settings needs SLACK_CLIENT_ID and SLACK_CLIENT_SECRET")
+    return OAuthSettings(
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret,
+        scopes=list(SCOPES),
+        user_scopes=[],
+        redirect_uri=settings.public_url.rstrip("/") + REDIRECT_PATH,
+        install_path=INSTALL_PATH,
+        redirect_uri_path=REDIRECT_PATH,
+        install_page_rendering_enabled=False,
+        installation_store=workspaces.installations,
+        state_store=states,
+        state_expiration_seconds=int(states.ttl.total_seconds()),
+        callback_options=CallbackOptions(success=_installed, failure=_not_installed),
+        logger=_flow_log,
+    )
+
+
+_FAILURES = {
+    "access_denied": (
+        "Installation cancelled",
+        "Nothing was installed. To install Engagement Bot after all, start again.",
+    ),
+    "invalid_browser": (
+        "This install link has expired",
+        "The installation was started more than 10 minutes ago, or in another browser. "
+        "Nothing was installed; start again.",
+    ),
+    "invalid_state": (
+        "This install link has expired or was already used",
+        "Each link works once, for 10 minutes. Nothing was installed; start again.",
+    ),
+    "missing_code": (
+        "Slack did not confirm the installation",
+        "The answer from Slack was incomplete. Nothing was installed; start again.",
+    ),
+    "invalid_code": (
+        "Slack did not confirm the installation",
+        "Slack refused the installation code (used twice, or too old). Nothing was installed; "
+        "start again.",
+    ),
+    "storage_error": (
+        "The installation could not be saved",
+        "Slack approved it, but the bot could not store it. Try again in a minute.",
+    ),
+}
+
+
+def _installed(args: SuccessArgs) -> BoltResponse:
+    installation = args.installation
+    team = installation.team_name or installation.team_id or installation.enterprise_name or ""
+    where = f" in {team}" if team else ""
+    return _page(
+        200,
+        f"Engagement Bot is installed{where}",
+        "Type <code>/engagement help</code> in any channel. Invite the bot "
+        "(<code>/invite @engagement-bot</code>) where it should post digests and charts. "
+        "You can close this tab.",
+        cookie=args.settings.state_utils.build_set_cookie_for_deletion(),
+    )
+
+
+def _not_installed(args: FailureArgs) -> BoltResponse:
+    title, text = _FAILURES.get(
+        args.reason,
+        ("Installation failed", f"Slack reported: {args.reason}. Nothing was installed."),
+    )
+    log.info("Slack install not completed: %s", args.reason)
+    restart = html.escape(args.settings.install_path)
+    return _page(
+        args.suggested_status_code,
+        title,
+        f'{html.escape(text)} <a href="{restart}">Install again</a>.',
+        cookie=args.settings.state_utils.build_set_cookie_for_deletion(),
+    )
+
+
+def _page(status: int, title: str, body_html: str, *, cookie: str) -> BoltResponse:
+    body = (
+        '<!doctype html><html><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title></head>"
+        f"<body><h1>{html.escape(title)}</h1><p>{body_html}</p></body></html>"
+    )
+    return BoltResponse(
+        status=status,
+        body=body,
+        headers={
+            "Content-Type": "text/html; charset=utf-8",
+            "Cache-Control": "no-store",
+            "Referrer-Policy": "no-referrer",
+            "Set-Cookie": [cookie],
+        },
+    )
