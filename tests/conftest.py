@@ -63,7 +63,9 @@ SECRET_MARKERS = (
     "sim-consumer-secret",
     "sim-disabled-consumer-secret",
     "AAAAAAAAAAAAAAAAAAAAA",  # simulated bearer tokens
-    "xoxb-fake",  # the fake Slack's bot token
+    "xoxb-fake",  # the fake Slack's bot tokens
+    "xoxp-fake",  # the fake Slack's user tokens (OAuth install)
+    "fake-client-secret",  # the Slack app's client secret (OAuth install)
     "fake-signing-secret",
 )
 
