@@ -12,7 +12,6 @@ requests-oauthlib print signed headers, base strings and tokens.
 from __future__ import annotations
 
 import base64
-import gzip
 import json
 import logging
 import re
@@ -53,6 +52,10 @@ DEFAULT_ENGAGEMENT_BASE_URL = "https://data-api.x.com"
 DEFAULT_OAUTH_BASE_URL = "https://api.x.com"
 JSON_HEADERS = {"Content-Type": "application/json"}
 FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded;charset=UTF-8"}
+# The largest reply body read (after gzip): X's biggest documented reply is a few MB; a bigger
+# one is refused rather than held in memory.
+MAX_BODY_BYTES = 32 << 20
+_CHUNK = 64 << 10
 _USERNAME = re.compile(r"[A-Za-z0-9_]{1,15}")
 _USER_ID = re.compile(r"[0-9]{1,20}")
 # Loggers that print Authorization headers, signature base strings or tokens at DEBUG.
@@ -129,7 +132,7 @@ class HttpEngagementClient:
         sent = wire.normalize(request)  # ValueError before any I/O
         label = str(sent.endpoint)
         with self._forgetting_bearer_on_auth_error(sent.auth):
-            response = self._call(
+            reply = self._call(
                 "POST",
                 self._engagement_url + sent.endpoint.path,
                 label=label,
@@ -139,7 +142,7 @@ class HttpEngagementClient:
                 headers=JSON_HEADERS,
             )
             return self._handle(
-                response, label, lambda body, info: wire.parse_response(sent, body, info)
+                reply, label, lambda body, info: wire.parse_response(sent, body, info)
             )
 
     # --- App-only token ----------------------------------------------------------------------
@@ -160,7 +163,7 @@ class HttpEngagementClient:
         )
         basic = base64.b64encode(pair.encode("utf-8")).decode("ascii")
         label = "oauth2/token"
-        response = self._call(
+        reply = self._call(
             "POST",
             self._oauth_url + "/oauth2/token",
             label=label,
@@ -169,7 +172,7 @@ class HttpEngagementClient:
             data=b"grant_type=client_credentials",
             headers=FORM_HEADERS,
         )
-        return self._handle(response, label, lambda body, _: wire.parse_bearer_token(body))
+        return self._handle(reply, label, lambda body, _: wire.parse_bearer_token(body))
 
     @contextmanager
     def _forgetting_bearer_on_auth_error(self, auth: Auth) -> Iterator[None]:
@@ -253,7 +256,7 @@ class HttpEngagementClient:
         parse: Callable[[object, RateLimitInfo], T],
     ) -> T:
         with self._forgetting_bearer_on_auth_error(auth):
-            response = self._call(
+            reply = self._call(
                 "GET",
                 self._oauth_url + path,
                 label=label,
@@ -261,7 +264,7 @@ class HttpEngagementClient:
                 auth=self._auth(auth),
                 params=params,
             )
-            return self._handle(response, label, parse)
+            return self._handle(reply, label, parse)
 
     # --- 3-legged OAuth (CONTRACT §4) --------------------------------------------------------
 
@@ -300,22 +303,31 @@ class HttpEngagementClient:
         self, label: str, session: OAuth1Session, url: str, *, access: bool
     ) -> dict[str, str]:
         started, status = time.monotonic(), 0
+        not_a_token = UnexpectedResponse(f"{label}: the reply is not a token", endpoint=label)
+        # Read the body here, before requests-oauthlib does, so it too stops at the cap.
+        session.hooks["response"].append(lambda response, **_: _preload(response, label))
         try:
             with session:
                 fetch = session.fetch_access_token if access else session.fetch_request_token
-                token: dict[str, str] = fetch(url, timeout=self._timeout)
+                token: object = fetch(url, timeout=self._timeout)
             status = 200
-            return token
         except TokenRequestDenied as denied:
             status = denied.status_code
             raise self._error_from(denied.response, label) from None
         except requests.RequestException as exc:
             raise TransportError(f"{label}: {type(exc).__name__}", endpoint=label) from None
-        except ValueError:
+        except (ValueError, TypeError, RecursionError):
             # requests-oauthlib's message quotes the body, which may hold a token: drop it.
-            raise UnexpectedResponse(f"{label}: the reply is not a token", endpoint=label) from None
+            # (It falls back to json.loads, whose result need not be a dict of strings.)
+            raise not_a_token from None
         finally:
             _log_call(label, status, started, 0)
+        if not isinstance(token, dict):
+            raise not_a_token
+        strings = {k: v for k, v in token.items() if isinstance(k, str) and isinstance(v, str)}
+        if not (strings.get("oauth_token") and strings.get("oauth_token_secret")):
+            raise not_a_token
+        return strings
 
     # --- Transport ---------------------------------------------------------------------------
 
@@ -330,7 +342,7 @@ class HttpEngagementClient:
         data: bytes | None = None,
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> requests.Response:
+    ) -> tuple[requests.Response, bytes]:
         started, status = time.monotonic(), 0
         try:
             response = self._session.request(
@@ -342,9 +354,11 @@ class HttpEngagementClient:
                 auth=auth,
                 timeout=self._timeout,
                 allow_redirects=False,  # a redirect means a wrong base URL, not data
+                stream=True,  # read below, up to MAX_BODY_BYTES
             )
             status = response.status_code
-            return response
+            with response:
+                return response, _read_body(response, label)
         except requests.RequestException as exc:
             # Connection refused/reset, timeouts, truncated bodies and bad gzip all land here.
             raise TransportError(f"{label}: {_transport_reason(exc)}", endpoint=label) from exc
@@ -352,10 +366,14 @@ class HttpEngagementClient:
             _log_call(label, status, started, ids)
 
     def _handle(
-        self, response: requests.Response, label: str, parse: Callable[[object, RateLimitInfo], T]
+        self,
+        reply: tuple[requests.Response, bytes],
+        label: str,
+        parse: Callable[[object, RateLimitInfo], T],
     ) -> T:
+        response, raw = reply
         info = wire.parse_rate_limit(response.headers)
-        body = _decode(response, label, info)
+        body = _decode(response, raw, label, info)
         error = wire.error_for(
             response.status_code, body, endpoint=label, rate_limit=info, now=self._clock()
         )
@@ -369,24 +387,80 @@ class HttpEngagementClient:
 
     def _error_from(self, response: requests.Response, label: str) -> EngagementAPIError:
         info = wire.parse_rate_limit(response.headers)
-        body = _decode(response, label, info, required=False)
+        body = _decode(response, response.content, label, info, required=False)
         error = wire.error_for(
             response.status_code, body, endpoint=label, rate_limit=info, now=self._clock()
         )
         return error or UnexpectedResponse(f"{label}: HTTP {response.status_code}", endpoint=label)
 
 
+class _TooLarge(ValueError):
+    pass
+
+
+def _read_body(response: requests.Response, label: str) -> bytes:
+    """The (gzip-decoded) body; UnexpectedResponse once it passes MAX_BODY_BYTES."""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_content(_CHUNK):
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise _too_large(label, response.status_code)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _preload(response: requests.Response, label: str) -> requests.Response:
+    """A response hook: the body read now, up to MAX_BODY_BYTES (requests then keeps it)."""
+    response._content = _read_body(response, label)
+    return response
+
+
+def _too_large(label: str, status: int) -> UnexpectedResponse:
+    """Not a TransportError: asking again would only fetch the same flood."""
+    limit = MAX_BODY_BYTES >> 20
+    return UnexpectedResponse(
+        f"{label}: the reply is larger than {limit} MB", status=status, endpoint=label
+    )
+
+
+def _gunzip(raw: bytes) -> bytes:
+    """One gzip member, inflated a chunk at a time up to MAX_BODY_BYTES (a bomb of a few KB
+    must not fill memory)."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    parts: list[bytes] = []
+    size = 0
+    while raw and not inflater.eof:
+        part = inflater.decompress(raw, _CHUNK)
+        raw = inflater.unconsumed_tail
+        size += len(part)
+        if size > MAX_BODY_BYTES:
+            raise _TooLarge
+        parts.append(part)
+    if not inflater.eof:
+        raise EOFError("truncated gzip")
+    return b"".join(parts)
+
+
 def _decode(
-    response: requests.Response, label: str, info: RateLimitInfo, *, required: bool | None = None
+    response: requests.Response,
+    raw: bytes,
+    label: str,
+    info: RateLimitInfo,
+    *,
+    required: bool | None = None,
 ) -> object:
     """The body as JSON; None for an undecodable error body, TransportError for a 2xx one."""
     must_parse = 200 <= response.status_code < 300 if required is None else required
-    raw = response.content
     try:
         if raw[:2] == b"\x1f\x8b":  # gzip that the headers did not announce
-            raw = gzip.decompress(raw)
+            raw = _gunzip(raw)
         return json.loads(raw)
-    except (ValueError, OSError, EOFError, zlib.error) as exc:
+    except _TooLarge:
+        if not must_parse:
+            return None
+        raise _too_large(label, response.status_code) from None
+    except (ValueError, OSError, EOFError, zlib.error, RecursionError) as exc:
         if not must_parse:
             return None
         raise TransportError(

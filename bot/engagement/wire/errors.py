@@ -28,6 +28,7 @@ PROTECTED_MESSAGE = "Tweet ID(s) are unavailable"
 FORBIDDEN_POSTS_PREFIX = "forbidden to access tweets"
 FORBIDDEN_METRICS_PREFIX = "forbidden to access metrics"
 _INT = re.compile(r"-?[0-9]+")
+MAX_ERROR_TEXT = 300  # of X's own words in an exception's message; the rest stays in `messages`
 
 
 def parse_rate_limit(headers: Mapping[str, str]) -> RateLimitInfo:
@@ -105,7 +106,10 @@ def error_for(
         "endpoint": endpoint,
         "rate_limit": rate_limit,
     }
-    text = f"{endpoint}: HTTP {status}" + (f": {'; '.join(messages)}" if messages else "")
+    said = "; ".join(messages)
+    if len(said) > MAX_ERROR_TEXT:
+        said = said[: MAX_ERROR_TEXT - 1] + "…"
+    text = f"{endpoint}: HTTP {status}" + (f": {said}" if messages else "")
     if status == 429 or any("rate limit" in m.lower() for m in messages):
         info = rate_limit or RateLimitInfo()
         wait = info.seconds_until_reset(now)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import reprlib
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -32,6 +33,16 @@ from bot.errors import UnexpectedResponse
 
 _COUNT = re.compile(r"-?[0-9]+")
 _HOUR = re.compile(r"[0-9]{1,2}")
+_MAX_COUNT = 2**63 - 1
+# What a message quotes of a value X sent: a few levels and characters, however big it was.
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxdict, _SHORT.maxlist = 2, 3, 3
+_SHORT.maxstring = _SHORT.maxother = _SHORT.maxlong = 40
+
+
+def short_repr(value: object) -> str:
+    """`repr(value)`, bounded in depth and length (error messages stay one short line)."""
+    return _SHORT.repr(value)
 
 
 def parse_response(
@@ -67,9 +78,9 @@ def parse_instant(value: object) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: an offset that leaves year 1..9999
         return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def _id_list(value: object) -> tuple[str, ...]:
@@ -85,7 +96,7 @@ def _parse_grouping(shell: EngagementResult, grouping: Grouping, node: object) -
     try:
         tree = _tree(node, len(grouping.group_by))
         cells = tuple(_cell(shell, path, count) for path, count in _leaves(tree, grouping.group_by))
-    except ValueError as problem:
+    except (ValueError, OverflowError) as problem:  # OverflowError: a day near year 9999
         raise _unexpected(shell.request, f"grouping {grouping.name!r}: {problem}") from None
     assert isinstance(tree, Mapping)
     return GroupingResult(grouping.name, grouping.group_by, tree, cells)
@@ -95,17 +106,20 @@ def _tree(node: object, depth: int) -> Tree | int:
     if depth == 0:
         return parse_count(node)
     if not isinstance(node, dict):
-        raise ValueError(f"expected {depth} more level(s) of objects, found {node!r}")
+        raise ValueError(f"expected {depth} more level(s) of objects, found {short_repr(node)}")
     return {str(key): _tree(child, depth - 1) for key, child in node.items()}
 
 
 def parse_count(value: object) -> int:
-    """A count sent as a string or an integer (§7.3)."""
-    if isinstance(value, str) and _COUNT.fullmatch(value.strip()):
-        return int(value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    raise ValueError(f"{value!r} is not a count")
+    """A count sent as a string or an integer (§7.3), within 64 bits (what the store holds)."""
+    count: int | None = None
+    if isinstance(value, str) and len(value) < 40 and _COUNT.fullmatch(value.strip()):
+        count = int(value)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        count = value
+    if count is not None and -_MAX_COUNT <= count <= _MAX_COUNT:  # what SQLite can store
+        return count
+    raise ValueError(f"{short_repr(value)} is not a count")
 
 
 def _leaves(
@@ -172,7 +186,7 @@ def _hour(key: str | None) -> int | None:
     if key is None:
         return None
     if not _HOUR.fullmatch(key) or int(key) > 23:
-        raise ValueError(f"{key!r} is not an hour")
+        raise ValueError(f"{short_repr(key)} is not an hour")
     return int(key)
 
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.engagement.models import Post, PostLookup, PostPage, RateLimitInfo, User, UserLookup
-from bot.engagement.wire.response import parse_count, parse_instant
+from bot.engagement.wire.response import parse_count, parse_instant, short_repr
 from bot.errors import UnexpectedResponse
 
 POST_FIELDS = "created_at,author_id,text,public_metrics"
@@ -75,7 +75,7 @@ def parse_user_lookup(body: object, rate_limit: RateLimitInfo) -> UserLookup:
 
 def _post(item: object, usernames: Mapping[str, str]) -> Post:
     if not isinstance(item, dict) or not isinstance(item.get("id"), str):
-        raise UnexpectedResponse(f"v2: not a Post object: {item!r}", status=200)
+        raise UnexpectedResponse(f"v2: not a Post object: {short_repr(item)}", status=200)
     author = _optional_str(item.get("author_id"))
     metrics = item.get("public_metrics")
     try:
@@ -85,7 +85,9 @@ def _post(item: object, usernames: Mapping[str, str]) -> Post:
             else {}
         )
     except ValueError as problem:
-        raise UnexpectedResponse(f"v2: Post {item['id']}: {problem}", status=200) from None
+        raise UnexpectedResponse(
+            f"v2: Post {short_repr(item['id'])}: {problem}", status=200
+        ) from None
     return Post(
         id=item["id"],
         text=str(item.get("text") or ""),
@@ -99,7 +101,7 @@ def _post(item: object, usernames: Mapping[str, str]) -> Post:
 def _user(item: dict[str, Any]) -> User:
     user_id, username = item.get("id"), item.get("username")
     if not isinstance(user_id, str) or not isinstance(username, str):
-        raise UnexpectedResponse(f"v2: not a User object: {item!r}", status=200)
+        raise UnexpectedResponse(f"v2: not a User object: {short_repr(item)}", status=200)
     return User(id=user_id, username=username, name=str(item.get("name") or ""))
 
 
