@@ -15,6 +15,7 @@ answers each request as soon as the command is acked, so requests stay short.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import re
@@ -33,6 +34,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
 from bot.config import Settings
@@ -64,6 +66,7 @@ X_CONNECT_PREFIX = connect.CONNECT_PATH
 X_CALLBACK_NOT_READY = "X account connection is not set up on this server yet"
 SOCKET_MODE_EVENTS = "This server takes Slack's requests over Socket Mode, not at /slack/events"
 MAX_BODY_BYTES = 1 << 20  # Slack's payloads are a few KB
+REQUEST_TIMEOUT_S = 30
 LISTEN_HOST = "0.0.0.0"  # noqa: S104 - HTTP mode must be reachable by Slack
 
 Health = Callable[[], dict[str, Any]]
@@ -90,12 +93,22 @@ def make_wsgi_app(
     health: Health,
     x_connect: XConnect | None = None,
     install: App | None = None,
+    signing_secret: str | None = None,
 ) -> WSGIApplication:
     """Routes: POST /slack/events to Bolt (None: Socket Mode, so 404), GET /healthz,
     GET /x/connect/<link id> and /x/oauth/callback (404 without `x_connect`), GET
     /slack/install and /slack/oauth_redirect to the OAuth flow of `install` (default: `app`;
-    404 when it has none), anything else 404."""
+    404 when it has none), anything else 404.
+
+    A request to /slack/events reaches Bolt only once its signature checks out against
+    `signing_secret` (required with `app`): Bolt's own check turns a malformed signature or
+    timestamp into an error its error handler would answer, through the request's unverified
+    response_url.
+    """
+    if app is not None and not signing_secret:
+        raise ValueError("make_wsgi_app needs the signing secret to serve /slack/events")
     events = SlackRequestHandler(app, path=EVENTS_PATH) if app is not None else None
+    verifier = SignatureVerifier(signing_secret) if signing_secret else None
     oauth_app = install if install is not None else app
     oauth = (
         SlackRequestHandler(oauth_app, path=EVENTS_PATH)
@@ -109,8 +122,17 @@ def make_wsgi_app(
         if path == EVENTS_PATH and events is not None:
             if method != "POST":
                 return _text(start_response, 405, "Method Not Allowed", [("Allow", "POST")])
-            if _content_length(environ) > MAX_BODY_BYTES:
+            length = _content_length(environ)
+            if length is None:
+                return _text(start_response, 400, "Bad Request: Content-Length")
+            if length > MAX_BODY_BYTES:
                 return _text(start_response, 413, "Payload Too Large")
+            body = environ["wsgi.input"].read(length) if length else b""
+            if verifier is None or not _signed(verifier, environ, body):
+                if _ssl_check(body):  # Slack's certificate probe: an empty 200, nothing else
+                    return _text(start_response, 200, "")
+                return _text(start_response, 401, "Unauthorized: invalid Slack signature")
+            environ["wsgi.input"] = io.BytesIO(body)
             return events(environ, start_response)
         if path == EVENTS_PATH:
             return _text(start_response, 404, SOCKET_MODE_EVENTS)
@@ -233,11 +255,30 @@ def _text(
     return [body]
 
 
-def _content_length(environ: WSGIEnvironment) -> int:
+def _content_length(environ: WSGIEnvironment) -> int | None:
+    """The request's Content-Length; None when it is not a whole number of bytes."""
+    text = str(environ.get("CONTENT_LENGTH") or "0").strip()
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
+def _ssl_check(body: bytes) -> bool:
     try:
-        return int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return 0
+        return ("ssl_check", "1") in parse_qsl(body.decode("ascii"))
+    except (UnicodeDecodeError, ValueError):
+        return False
+
+
+def _signed(verifier: SignatureVerifier, environ: WSGIEnvironment, body: bytes) -> bool:
+    """Whether Slack signed this request (within its five minutes). Anything malformed, from
+    a repeated header to a body that is not UTF-8, is simply not signed."""
+    timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")
+    signature = environ.get("HTTP_X_SLACK_SIGNATURE")
+    if not isinstance(timestamp, str) or not isinstance(signature, str):
+        return False
+    try:
+        return verifier.is_valid(body, timestamp, signature)
+    except (ValueError, TypeError, UnicodeDecodeError):
+        return False
 
 
 # -- serving it -----------------------------------------------------------------------------------
@@ -252,6 +293,9 @@ class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
 
 
 class _QuietHandler(WSGIRequestHandler):
+    # A client that stops sending (or promises more body than it sends) frees its thread.
+    timeout = REQUEST_TIMEOUT_S
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         log.debug("%s %s", self.address_string(), redact(format % args))
 
@@ -439,7 +483,12 @@ def serve(
             install=app if workspaces is not None else None,
         )
     else:
-        wsgi = make_wsgi_app(app, health=lambda: {"ok": True, "mode": "http"}, x_connect=x_connect)
+        wsgi = make_wsgi_app(
+            app,
+            health=lambda: {"ok": True, "mode": "http"},
+            x_connect=x_connect,
+            signing_secret=settings.slack_signing_secret,
+        )
     http = serve_in_background(wsgi, host=host, port=settings.port)
     mode = "Socket Mode" if handler is not None else f"HTTP mode ({EVENTS_PATH})"
     if workspaces is not None:
