@@ -44,6 +44,9 @@ def test_ids_and_urls(text: str, expected: PostRef):
         "99999999999999999999",
         "0",
         "https://x.com/acme/status/",
+        "₁₂₃",  # subscripts: isdigit() says yes, int() says no
+        "١٢٣",  # Arabic-Indic digits are digits, but not a Post ID anyone pasted
+        "https://x.com/acme/status/١٢٣",
     ],
 )
 def test_rejects_what_is_not_a_post(text: str):

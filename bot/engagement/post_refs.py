@@ -9,7 +9,7 @@ from bot.engagement.snowflake import MAX_POST_ID
 
 _URL = re.compile(
     r"""^(?:https?://)?(?:www\.|mobile\.|m\.)?(?:x|twitter)\.com/
-        (?P<handle>[A-Za-z0-9_]{1,15}|i(?:/web)?)/status(?:es)?/(?P<id>\d{1,19})
+        (?P<handle>[A-Za-z0-9_]{1,15}|i(?:/web)?)/status(?:es)?/(?P<id>[0-9]{1,19})
         (?:[/?#].*)?$""",
     re.VERBOSE | re.IGNORECASE,
 )
@@ -31,7 +31,7 @@ def parse_post_ref(text: str) -> PostRef:
     raw = text.strip()
     if match := _SLACK_LINK.match(raw):
         raw = match.group(1)
-    if raw.isdigit():
+    if raw.isascii() and raw.isdigit():  # not "₁₂₃" or other scripts' digits
         return PostRef(_checked_id(raw, text))
     match = _URL.match(raw)
     if match is None:
