@@ -216,7 +216,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "rotate-key":
             from bot import operator
 
-            return operator.rotate_key(settings, out=sys.stdout)
+            return operator.rotate_key(settings, out=sys.stdout, now=datetime.now(UTC))
         if args.command == "accounts":
             return run_accounts(settings, args)
         if args.command == "run":

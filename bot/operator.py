@@ -139,7 +139,7 @@ def accounts_remove(settings: Settings, *, handle: str, out: TextIO) -> int:
     return 0
 
 
-def rotate_key(settings: Settings, *, out: TextIO) -> int:
+def rotate_key(settings: Settings, *, out: TextIO, now: datetime | None = None) -> int:
     """Re-encrypt every stored token (X accounts, and the Slack installations of a
     multi-workspace install) under the first key of ENGAGEMENT_SECRET_KEY.
 
@@ -169,7 +169,7 @@ def rotate_key(settings: Settings, *, out: TextIO) -> int:
                 "restore the old key (listed after the new one) or reinstall the app there"
             )
         with store.transaction():
-            rewritten = store.rotate_tokens()
+            rewritten = store.rotate_tokens(now=now)
             installs = slack.rotate()
     finally:
         store.close()

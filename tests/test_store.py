@@ -287,6 +287,30 @@ def test_rotate_tokens_moves_every_token_to_the_new_key(db_path: Path) -> None:
         assert store.account_auth("4242") == ALICE
 
 
+def test_rotation_carries_open_connect_links_and_drops_expired_ones(db_path: Path) -> None:
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    later = NOW + timedelta(minutes=20)  # past the first link's 15 minutes
+    with Store.open(db_path, cipher=TokenCipher.from_keys([old])) as store:
+        links = store.connect_links
+        stale = links.create(
+            team_id="T1", channel_id="C1", user_id="U1", response_url=None, now=NOW
+        )
+        links.set_request_token(stale.link_id, "req-1", "req-secret-1", now=NOW)
+        fresh = links.create(
+            team_id="T1", channel_id="C1", user_id="U1", response_url=None, now=later
+        )
+        links.set_request_token(fresh.link_id, "req-2", "req-secret-2", now=later)
+    raw = b"".join(p.read_bytes() for p in db_path.parent.glob(db_path.name + "*"))
+    assert b"req-secret-" not in raw  # sealed at rest (the request token itself is public)
+    with Store.open(db_path, cipher=TokenCipher.from_keys([new, old])) as store:
+        store.rotate_tokens(now=later)
+    with Store.open(db_path, cipher=TokenCipher.from_keys([new])) as store:
+        assert store.connect_links.request_secret(fresh.link_id) == "req-secret-2"
+        assert store.connect_links.request_secret(stale.link_id) is None  # nobody can use it
+        assert store.connect_links.claim(fresh.link_id, now=later)
+        assert store.connect_links.request_secret(fresh.link_id) is None  # spent: forgotten
+
+
 def test_tokens_moved_onto_another_account_are_refused(store: Store) -> None:
     connect_alice(store)
     store.save_account(user_id="77", screen_name="bob", auth=BOB, workspace=None, now=NOW)

@@ -19,6 +19,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.errors import SecretKeyError
 from bot.secrets import TokenCipher
 from bot.store.sql import Db, instant, parse_instant
 
@@ -129,13 +130,39 @@ class ConnectLinks:
         return self._cipher.decrypt(rows[0][0]).decode()
 
     def claim(self, link_id: str, *, now: datetime) -> bool:
-        """Mark the link used; False if it was already used (or is unknown)."""
+        """Mark the link used and forget its request secret (read it first); False if it was
+        already used (or is unknown)."""
         with self._transaction():
             cursor = self._db.execute(
-                "UPDATE connect_links SET used_at = ? WHERE link_id = ? AND used_at IS NULL",
+                """UPDATE connect_links SET used_at = ?, request_secret = NULL
+                WHERE link_id = ? AND used_at IS NULL""",
                 (instant(now), link_id),
             )
             return cursor.rowcount > 0
+
+    def rotate(self, cipher: TokenCipher, *, now: datetime) -> int:
+        """Re-encrypt the request secrets of links still open under `cipher`'s first key,
+        and drop those of expired links (nobody can use them); how many were re-encrypted.
+        A secret no key opens is dropped too: that link then says it has expired."""
+        with self._transaction():
+            rows = self._db.rows(
+                """SELECT link_id, request_secret, expires_at FROM connect_links
+                WHERE request_secret IS NOT NULL"""
+            )
+            kept, dropped = [], []
+            for link_id, sealed, expires_at in rows:
+                try:
+                    if parse_instant(expires_at) > now:
+                        kept.append((cipher.rotate(sealed), link_id))
+                        continue
+                except SecretKeyError:
+                    pass
+                dropped.append((link_id,))
+            self._db.many("UPDATE connect_links SET request_secret = ? WHERE link_id = ?", kept)
+            self._db.many(
+                "UPDATE connect_links SET request_secret = NULL WHERE link_id = ?", dropped
+            )
+        return len(kept)
 
 
 def _link(row: tuple[str, ...]) -> ConnectLink:

@@ -170,9 +170,13 @@ class Store:
                 f"disconnect and reconnect them"
             )
 
-    def rotate_tokens(self) -> int:
-        """Re-encrypt every token under the cipher's first key; how many were rewritten."""
+    def rotate_tokens(self, *, now: datetime | None = None) -> int:
+        """Re-encrypt every account token under the cipher's first key; how many were
+        rewritten. With `now`, also the request secrets of connect links still open (and
+        those of expired links are dropped)."""
         with self.transaction():
+            if now is not None:
+                self.connect_links.rotate(self._cipher, now=now)
             return accounts.rotate(self._db, self._cipher)
 
     # --- Posts ---------------------------------------------------------------------------------
