@@ -159,7 +159,11 @@ def deployment(fake: OAuthFakeSlack, sim: RunningSimulator, tmp_path: Path) -> I
         app = build_app(
             settings, deps, clock=clock, process_before_response=True, workspaces=workspaces
         )
-        http = serve_in_background(make_wsgi_app(app, health=lambda: {"ok": True}))
+        http = serve_in_background(
+            make_wsgi_app(
+                app, health=lambda: {"ok": True}, signing_secret=settings.slack_signing_secret
+            )
+        )
         try:
             yield Deployment(settings, store, cipher, clock, workspaces, deps, http)
         finally:
@@ -489,7 +493,11 @@ def test_rotate_key_re_encrypts_the_installations_and_they_keep_working(fake, si
             process_before_response=True,
             workspaces=Workspaces(settings, store, installations),
         )
-        http = serve_in_background(make_wsgi_app(app, health=lambda: {"ok": True}))
+        http = serve_in_background(
+            make_wsgi_app(
+                app, health=lambda: {"ok": True}, signing_secret=settings.slack_signing_secret
+            )
+        )
         try:
             install(http.url, "T1", user=True)
         finally:

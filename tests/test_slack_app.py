@@ -193,6 +193,14 @@ def test_a_failing_response_url_is_logged_not_raised(fake, caplog):
     assert "response_url answered 404" in caplog.text
 
 
+@pytest.mark.parametrize(("status", "retry_after"), [(429, 0), (500, None), (503, None)])
+def test_a_busy_response_url_is_retried_and_the_answer_arrives_once(fake, status, retry_after):
+    fake.fail_next("response", status=status, retry_after=retry_after)
+    app = make_app(fake, StandIn(Message("hello")))
+    assert slash(app, "help", response_url=fake.response_url("busy")).status == 200
+    assert [r["text"] for r in fake.responses("busy")] == ["hello"]
+
+
 def overflowing(chart: Chart | None = None) -> Message:
     return Message(
         "page 1",

@@ -21,16 +21,12 @@ from slack_bolt import App, BoltContext, BoltResponse
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
 
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.slack import listeners
 from bot.slack.listeners import Clock, RunCommand
+from bot.slack.retries import retry_handlers
 
 if TYPE_CHECKING:
     from bot.slack.commands import Deps
@@ -63,11 +59,7 @@ def build_web_client(settings: Settings, *, token: str | None = None) -> WebClie
         token=token,
         base_url=settings.slack_api_url,
         timeout=WEB_API_TIMEOUT_S,
-        retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=2),
-            RateLimitErrorRetryHandler(max_retry_count=2),  # sleeps Retry-After (+ <1 s jitter)
-            ServerErrorRetryHandler(max_retry_count=2),
-        ],
+        retry_handlers=retry_handlers(),
     )
 
 

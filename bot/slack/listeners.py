@@ -32,6 +32,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.errors import AuthError, EngagementAPIError, RateLimited, UserFacingError
 from bot.slack import blocks
 from bot.slack.message import Chart, Message
+from bot.slack.retries import response_webhook
 
 if TYPE_CHECKING:
     from bot.slack.commands import Deps, Invocation
@@ -106,7 +107,8 @@ def new_ref() -> str:
 
 @dataclass
 class Replies:
-    """The response_url of one command, counting posts against Slack's limit of 5."""
+    """The response_url of one command, counting posts against Slack's limit of 5. A 429 or
+    5xx is retried (bot.slack.retries): the answer is all the user waits for."""
 
     respond: Respond
     sent: int = field(default=0)
@@ -115,8 +117,11 @@ class Replies:
         if self.sent >= MAX_RESPONSES:
             log.warning("reply dropped: %d posts already sent to this response_url", self.sent)
             return False
+        if not self.respond.response_url:
+            log.warning("reply dropped: the command came without a response_url")
+            return False
         self.sent += 1
-        reply = self.respond(
+        reply = response_webhook(self.respond.response_url).send(
             text=message.text,
             blocks=list(message.blocks) or None,
             response_type="ephemeral" if message.ephemeral else "in_channel",

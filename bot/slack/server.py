@@ -35,7 +35,6 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.signature import SignatureVerifier
-from slack_sdk.webhook import WebhookClient
 
 from bot.config import Settings
 from bot.errors import BotError, ConfigError
@@ -44,6 +43,7 @@ from bot.slack.app import COMMAND_THREADS, build_app, build_web_client, channel_
 from bot.slack.installations import INSTALL_PATH, REDIRECT_PATH, Workspaces
 from bot.slack.listeners import Clock
 from bot.slack.permissions import workspace_admins
+from bot.slack.retries import response_webhook
 from bot.store import Store
 from bot.store.connect_links import ConnectLink
 
@@ -203,7 +203,7 @@ def slack_notifier(web: WebClient) -> Notify:
 
     def notify(link: ConnectLink, text: str) -> None:
         if link.response_url:
-            WebhookClient(link.response_url).send(text=text, response_type="ephemeral")
+            response_webhook(link.response_url).send(text=text, response_type="ephemeral")
         else:
             web.chat_postEphemeral(channel=link.channel_id, user=link.user_id, text=text)
 
@@ -215,7 +215,7 @@ def team_notifier(workspaces: Workspaces) -> Notify:
 
     def notify(link: ConnectLink, text: str) -> None:
         if link.response_url:
-            WebhookClient(link.response_url).send(text=text, response_type="ephemeral")
+            response_webhook(link.response_url).send(text=text, response_type="ephemeral")
             return
         client = workspaces.client(link.team_id)
         if client is None:
