@@ -321,3 +321,17 @@ def test_fresh_asks_again_even_when_settled(sim, service, store):
     service.report(_week_query(ids), now=NOW)
     fresh = service.report(_week_query(ids), now=NOW, fresh=True)
     assert fresh.calls_made == 1
+
+
+def test_an_error_reply_cut_in_transit_is_asked_again_not_taken_as_final(sim, service):
+    """X's 400 for a batch holding protected Posts arrives with its gzip body cut in half:
+    a broken transfer to retry, not a refusal that would lose the batch's numbers."""
+    ids = tuple(p["id"] for p in posts(sim, "sim_private")[:2] + posts(sim, "sim_creator")[:6])
+    query = EngagementQuery(ids, ("favorites", "retweets"))
+    admin(sim, "PUT", "faults", {"queue": ["truncate"], "truncate_mode": "bad_gzip"})
+    cut = service.report(query, now=NOW, fresh=True)
+    admin(sim, "PUT", "faults", {})
+    whole = service.report(query, now=NOW, fresh=True)
+    assert Reason.FAILED not in cut.missing.values()
+    assert cut.totals == whole.totals
+    assert any(r["fault"] for r in engagement_log(sim))  # the cut really happened

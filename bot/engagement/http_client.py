@@ -450,8 +450,16 @@ def _decode(
     *,
     required: bool | None = None,
 ) -> object:
-    """The body as JSON; None for an undecodable error body, TransportError for a 2xx one."""
-    must_parse = 200 <= response.status_code < 300 if required is None else required
+    """The body as JSON. An undecodable body is a TransportError (worth asking again) for a
+    2xx, and for a 4xx that says it is JSON: X's 400s and 403s are told apart by their text
+    (protected or foreign Posts), so one cut off in transit must not pass for a final
+    refusal. Other bodies (a proxy's error page, a 429, a 5xx) are None: the status says
+    enough."""
+    if required is None:
+        status = response.status_code
+        claims_json = "json" in response.headers.get("Content-Type", "").lower()
+        required = 200 <= status < 300 or (400 <= status < 500 and status != 429 and claims_json)
+    must_parse = required
     try:
         if raw[:2] == b"\x1f\x8b":  # gzip that the headers did not announce
             raw = _gunzip(raw)
