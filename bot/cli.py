@@ -348,7 +348,9 @@ def run_digest_now(settings: Settings, args: argparse.Namespace) -> int:
             find_posted=slack_finder(client),
         )
     print(outcome.describe())
-    return EXIT_FAILURE if outcome.status in (Status.FAILED, Status.PAUSED) else EXIT_OK
+    return (
+        EXIT_FAILURE if outcome.status in (Status.FAILED, Status.PAUSED, Status.BUSY) else EXIT_OK
+    )
 
 
 def run_alerts_check(settings: Settings, args: argparse.Namespace, *, now: datetime) -> int:

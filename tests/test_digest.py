@@ -315,7 +315,9 @@ def test_two_concurrent_runs_post_once(
     for thread in threads:
         thread.join(timeout=60)
 
-    assert sorted(o.status for o in outcomes) == [Status.ALREADY_POSTED, Status.POSTED]
+    first, second = sorted(outcomes, key=lambda o: o.status is not Status.POSTED)
+    assert first.status is Status.POSTED
+    assert second.status in (Status.BUSY, Status.ALREADY_POSTED)  # mid-run, or after it
     assert len(posted(fake)) == 1
 
 
@@ -345,7 +347,7 @@ def test_a_run_killed_between_posting_and_recording_is_reconciled_not_reposted(
     assert claim.posted_ts is None
 
     soon = restarted.digest(now=NOW + timedelta(minutes=1))  # the claimant may still be alive
-    assert soon.status is Status.ALREADY_POSTED
+    assert soon.status is Status.BUSY
     assert soon.ts is None
 
     later = restarted.digest(now=NOW + timedelta(minutes=10))

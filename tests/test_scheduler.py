@@ -15,6 +15,7 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.config import Settings
+from bot.jobs.digest import CLAIM_STALE_AFTER, Status
 from bot.jobs.schedule import next_digest_time
 from bot.jobs.scheduler import CATCH_UP_JOB, DigestScheduler, build_scheduler, job_id
 from bot.secrets import TokenCipher
@@ -506,3 +507,94 @@ def test_a_failed_prefetch_is_logged_and_leaves_the_digest_to_fetch(
     clock.now = datetime(2026, 11, 26, 8, tzinfo=UTC)
     fire(aps, job_id(T, "C1"))
     assert [r.local_date for r in digests.runs] == [date(2026, 11, 25)]
+
+
+# -- a digest that did not go out is tried again --------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    status: Status
+
+
+@dataclass
+class Flaky:
+    """run_digest that answers with `statuses` in turn, and the history that follows."""
+
+    statuses: list[Status]
+    runs: list[datetime] = field(default_factory=list)
+    posted: date | None = None
+
+    def last_digest_date(self, team_id: str, channel_id: str) -> date | None:
+        return self.posted
+
+    def run_digest(
+        self,
+        settings: ChannelSettings,
+        *,
+        local_date: date | None,
+        now: datetime,
+        deps: Deps,
+        post: Any,
+        late: bool = False,
+    ) -> Outcome:
+        self.runs.append(now)
+        status = self.statuses[len(self.runs) - 1]
+        if status is Status.POSTED:
+            self.posted = local_date
+        return Outcome(status)
+
+
+def test_a_digest_that_did_not_go_out_is_tried_again_until_it_does(
+    store: Store, deps: Deps, clock: Clock, aps: BackgroundScheduler
+):
+    flaky = Flaky([Status.BUSY, Status.FAILED, Status.POSTED])
+    sched = build_scheduler(
+        store=store,
+        deps=deps,
+        post=post,
+        clock=clock,
+        scheduler=aps,
+        history=flaky,
+        run_digest=flaky.run_digest,
+    )
+    enable(store, "C1", "09:00", "Europe/Berlin")
+    sched.sync()
+    clock.now = datetime(2026, 11, 26, 8, tzinfo=UTC)
+    fire(aps, job_id(T, "C1"))  # the date is held by a run that may have died
+    retry = jobs(aps)["digest-retry:T1:C1"]
+    assert retry.trigger.run_date == clock.now + CLAIM_STALE_AFTER + timedelta(minutes=1)
+    sched.sync()  # a settings change elsewhere keeps the retry
+    clock.now = retry.trigger.run_date
+    fire(aps, "digest-retry:T1:C1")  # now X fails: the next try waits twice as long
+    again = jobs(aps)["digest-retry:T1:C1"]
+    assert again.trigger.run_date == clock.now + 2 * (CLAIM_STALE_AFTER + timedelta(minutes=1))
+    clock.now = again.trigger.run_date
+    fire(aps, "digest-retry:T1:C1")
+    assert len(flaky.runs) == 3
+    assert flaky.posted == date(2026, 11, 25)
+    fire(aps, job_id(T, "C1"))  # posted: nothing more is due today
+    assert len(flaky.runs) == 3
+
+
+def test_a_retry_is_dropped_when_the_channel_turns_its_digest_off(
+    store: Store, deps: Deps, clock: Clock, aps: BackgroundScheduler
+):
+    flaky = Flaky([Status.BUSY])
+    sched = build_scheduler(
+        store=store,
+        deps=deps,
+        post=post,
+        clock=clock,
+        scheduler=aps,
+        history=flaky,
+        run_digest=flaky.run_digest,
+    )
+    enable(store, "C1", "09:00", "Europe/Berlin")
+    sched.sync()
+    clock.now = datetime(2026, 11, 26, 8, tzinfo=UTC)
+    fire(aps, job_id(T, "C1"))
+    assert "digest-retry:T1:C1" in jobs(aps)
+    store.channels.save_settings(ChannelSettings(T, "C1"), now=clock.now)
+    sched.sync()
+    assert jobs(aps) == {}

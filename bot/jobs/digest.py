@@ -48,6 +48,7 @@ CLAIM_STALE_AFTER = timedelta(minutes=5)
 class Status(StrEnum):
     POSTED = "posted"
     ALREADY_POSTED = "already_posted"
+    BUSY = "busy"
     RECONCILED = "reconciled"
     QUIET_SKIPPED = "quiet_skipped"
     PAUSED = "paused"
@@ -97,8 +98,9 @@ def run_digest(
 ) -> DigestOutcome:
     """Build and post one channel's digest for `local_date` (None: the previous local day).
 
-    POSTED: posted now. ALREADY_POSTED: a digest for the date is in the channel, or another run
-    claimed the date less than `stale_after` ago. RECONCILED: an earlier run's unrecorded digest
+    POSTED: posted now. ALREADY_POSTED: a digest for the date is in the channel. BUSY: another
+    run claimed the date less than `stale_after` ago (it may be posting, or may have died: a
+    later run finds out). RECONCILED: an earlier run's unrecorded digest
     was found with `find_posted` and recorded. QUIET_SKIPPED: nothing to report on (no owned
     Posts), or a quiet day posted `late`. FAILED: X or Slack failed (the claim is released so a
     later run may try again), the day is not over yet, or an earlier run's stale claim cannot
@@ -121,7 +123,8 @@ def run_digest(
     if claim.state is ClaimState.POSTED:
         return DigestOutcome(Status.ALREADY_POSTED, channel, day, claim.record.posted_ts)
     if claim.state is ClaimState.BUSY:
-        return DigestOutcome(Status.ALREADY_POSTED, channel, day, reason="another run has it")
+        reason = f"another run claimed the date; it is free again {stale_after} after that"
+        return DigestOutcome(Status.BUSY, channel, day, reason=reason)
     if claim.state is ClaimState.STALE:
         if find_posted is None:
             reason = "an earlier run claimed the date and did not record a post; cannot check"

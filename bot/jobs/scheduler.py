@@ -4,7 +4,9 @@
         .sync()          one job per digest channel (id `digest:<team>:<channel>`), rebuilt from
                          `store.channels.digest_channels()`; also `.on_settings_changed(t, c)`;
                          with `prefetch`, also `prefetch:<team>:<channel>` at `prefetch_time`
-        .catch_up(now)   at start: each channel's most recent missed digest, once, marked late
+        .catch_up(now)   at start: each channel's most recent missed digest, once, marked late;
+                         a digest that did not go out (BUSY or FAILED) is run again by a one-off
+                         `digest-retry:` job, 6 minutes later and then less often
         .start()         sync, start APScheduler, then catch up in its worker pool; with
                          `run_alerts`, also the interval job `alerts` (every `alert_interval`,
                          default 15 minutes) running one alert pass with `now=clock()`
@@ -29,8 +31,10 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.jobs.digest import CLAIM_STALE_AFTER, Status
 from bot.jobs.digest import run_digest as post_digest
 from bot.jobs.schedule import (
     due_digest,
@@ -69,6 +73,11 @@ ALERTS_JOB = "alerts"
 TALLY_JOB = "tally"
 ALERT_INTERVAL = timedelta(minutes=15)
 PREFETCH_GRACE = timedelta(minutes=20)  # a later prefetch would hold up the digest itself
+# A digest that did not go out (X failing, or the date held by a run that may have died) is
+# tried again: first once a dead run's claim counts as stale, then less and less often.
+RETRY_FIRST = CLAIM_STALE_AFTER + timedelta(minutes=1)
+RETRY_MAX = timedelta(hours=1)
+_RETRY_STATUSES = frozenset({Status.BUSY, Status.FAILED})
 _TICK = timedelta(microseconds=1)
 
 Post = Callable[[str, Message], str]
@@ -183,6 +192,7 @@ class DigestScheduler:
         self._locks_lock = threading.Lock()
         self._run_locks: dict[tuple[str, str], threading.Lock] = {}
         self._posted: dict[tuple[str, str], date] = {}
+        self._retries: dict[tuple[str, str], tuple[date, int]] = {}  # date, tries so far
 
     @property
     def scheduler(self) -> Any:
@@ -204,7 +214,11 @@ class DigestScheduler:
                 for s in channels:
                     wanted[job_id(s.team_id, s.channel_id, "prefetch")] = s
             for job in self._scheduler.get_jobs():
-                if job.id.startswith(_CHANNEL_JOBS) and job.id not in wanted:
+                if job.id.startswith("digest-retry:"):
+                    keep = job_id(*job.args) in wanted  # while the channel's digest is on
+                else:
+                    keep = not job.id.startswith(_CHANNEL_JOBS) or job.id in wanted
+                if not keep:
                     self._scheduler.remove_job(job.id)
             for ident, settings in wanted.items():
                 if ident.startswith("prefetch:"):
@@ -265,9 +279,38 @@ class DigestScheduler:
             )
             describe = getattr(outcome, "describe", None)
             log.info("%s", describe() if callable(describe) else outcome)
+            if getattr(outcome, "status", None) in _RETRY_STATUSES:
+                self._retry_later(team_id, channel_id, local_date, now)
+                return True
+            self._retries.pop(key, None)
             if self._history is None:  # else the store's record is the truth
                 self._posted[key] = local_date
         return True
+
+    def _retry_later(self, team_id: str, channel_id: str, local_date: date, now: datetime) -> None:
+        """A one-off job that runs the channel's digest again; it stays due until posted (or
+        more than `max_late` late), so the retries end by themselves."""
+        key = (team_id, channel_id)
+        previous = self._retries.get(key)
+        tries = previous[1] + 1 if previous is not None and previous[0] == local_date else 1
+        self._retries[key] = (local_date, tries)
+        delay = min(RETRY_FIRST * 2 ** (tries - 1), RETRY_MAX)
+        log.info(
+            "the digest of %s for %s/%s did not go out: trying again in %s",
+            local_date,
+            team_id,
+            channel_id,
+            delay,
+        )
+        self._scheduler.add_job(
+            self._fire,
+            DateTrigger(run_date=now + delay, timezone=UTC),
+            args=(team_id, channel_id),
+            id=job_id(team_id, channel_id, "digest-retry"),
+            name=f"digest retry {team_id}/{channel_id} #{tries}",
+            replace_existing=True,
+            misfire_grace_time=int(self._max_late.total_seconds()),
+        )
 
     def prefetch_channel(self, team_id: str, channel_id: str, *, now: datetime) -> int:
         """Fetch the numbers of the channel's coming digest into the store (the `prefetch:`
