@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo simulator bench lint clean
+.PHONY: test demo simulator bench lint clean reliability
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,9 @@ simulator: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/simulator_totals.py
+
+reliability: $(STAMP)
+	$(BIN)/python -m reliability
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
