@@ -41,6 +41,7 @@ from bot.slack.message import Message
 from bot.slack.numbers import exact
 from bot.store import Store
 from bot.store.channels import ChannelSettings
+from tests.clocks import FakeClock
 from tests.conftest import SIM_START, point_env_at
 from tests.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack
 from tests.slack_limits import assert_valid_message
@@ -51,17 +52,6 @@ ZONE = "America/New_York"
 CHANNEL = "C0DIGEST"
 DAY = date(2026, 11, 25)
 METRICS = ("impressions", "engagements", "favorites", "retweets", "replies")
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def monotonic(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.t += seconds
 
 
 class Killed(BaseException):

@@ -36,6 +36,7 @@ from bot.slack.commands import GUARDED, Deps, Invocation, run
 from bot.slack.message import Message
 from bot.slack.parsing import EXAMPLES, parse
 from bot.store import Store
+from tests.clocks import FakeClock
 from tests.conftest import SIM_START
 from tests.slack_limits import assert_valid_message
 
@@ -49,17 +50,6 @@ FUZZ = settings(
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def monotonic(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.t += seconds
 
 
 def sim_get(sim: RunningSimulator, path: str) -> Any:
@@ -84,7 +74,7 @@ def world(sim: RunningSimulator, tmp_path: Path) -> Iterator[World]:
     """Deps on a SQLite file that already holds what a busy channel has set up."""
     path = tmp_path / "engagement.db"
     store = Store.open(path, cipher=TokenCipher.generate())
-    clock = FakeTime()
+    clock = FakeClock()
     with HttpEngagementClient(
         consumer_key="sim-consumer-key",
         consumer_secret="sim-consumer-secret",

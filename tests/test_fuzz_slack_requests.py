@@ -40,6 +40,7 @@ from bot.slack.app import build_app, build_web_client
 from bot.slack.commands import Deps
 from bot.slack.server import EVENTS_PATH, MAX_BODY_BYTES, make_wsgi_app, serve_in_background
 from bot.store import Store
+from tests.clocks import FakeClock
 from tests.fake_slack import BOT_TOKEN, FakeSlack
 from tests.slack_requests import FORM, SIGNING_SECRET, command_body, signature
 
@@ -51,17 +52,6 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 Headers = list[tuple[str, str]]
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def monotonic(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.t += seconds
 
 
 class Bot:
@@ -116,7 +106,7 @@ def bot(sim: RunningSimulator, fake: FakeSlack, tmp_path: Path) -> Iterator[Bot]
     settings = Settings(
         slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET, slack_api_url=fake.api_url
     )
-    clock = FakeTime()
+    clock = FakeClock()
     with HttpEngagementClient(
         consumer_key="sim-consumer-key",
         consumer_secret="sim-consumer-secret",

@@ -45,6 +45,7 @@ from bot.engagement.models import (
 from bot.errors import EngagementAPIError, UnexpectedResponse
 from bot.secrets import TokenCipher
 from bot.store import Store
+from tests.clocks import FakeClock
 
 CONSUMER_SECRET = "fuzz-consumer-secret-9f3a"
 TOKEN_SECRET = "fuzz-token-secret-77c1"
@@ -554,17 +555,6 @@ class Recording(HttpEngagementClient):
         return result
 
 
-class FakeTime:
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def monotonic(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.t += seconds
-
-
 VALID = {"per_post": {POSTS[0]: {"favorites": "5", "retweets": 2}, POSTS[1]: {"favorites": 9}}}
 
 
@@ -572,7 +562,7 @@ VALID = {"per_post": {POSTS[0]: {"favorites": "5", "retweets": 2}, POSTS[1]: {"f
 def service_env(stub: Stub, tmp_path: Path) -> Iterator[tuple[Any, Recording, Path]]:
     path = tmp_path / "engagement.db"
     store = Store.open(path, cipher=TokenCipher.generate())
-    clock = FakeTime()
+    clock = FakeClock()
     with Recording(
         consumer_key="fuzz-consumer-key",
         consumer_secret=CONSUMER_SECRET,

@@ -19,6 +19,7 @@ from bot.engagement.service import EngagementService
 from bot.secrets import TokenCipher
 from bot.simulator.server import RunningSimulator
 from bot.store import Store
+from tests.clocks import FakeClock
 from tests.conftest import SIM_START
 
 BRAND = UserAuth("1000000001-simtoken-sim_brand", "simsecret-sim_brand")
@@ -32,21 +33,6 @@ TOTALS = (
     "replies",
     "video_views",
 )
-
-
-class FakeClock:
-    """Monotonic time that moves only when the executor 'sleeps'."""
-
-    def __init__(self) -> None:
-        self.t = 0.0
-        self.slept: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.t += seconds
 
 
 @pytest.fixture

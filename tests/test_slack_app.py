@@ -41,6 +41,7 @@ from bot.slack.commands import Deps
 from bot.slack.message import Chart, Message
 from bot.slack.parsing import parse
 from bot.store import Store
+from tests.clocks import FakeClock
 from tests.conftest import SIM_START
 from tests.fake_slack import BOT_TOKEN, FakeSlack, iter_texts
 from tests.slack_requests import (
@@ -468,19 +469,6 @@ def test_a_5xx_is_retried(fake):
 # == end to end: the real commands.run, the X simulator, a SQLite file ==========================
 
 
-class FakeMonotonic:
-    """The service's monotonic clock: moves only when the executor 'sleeps' between retries."""
-
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def monotonic(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.t += seconds
-
-
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     opened = Store.open(tmp_path / "engagement.db", cipher=TokenCipher.generate())
@@ -497,7 +485,7 @@ def deps(sim: RunningSimulator, fake: FakeSlack, store: Store) -> Iterator[Deps]
         engagement_base_url=sim.url,
         oauth_base_url=sim.url,
     ) as x_client:
-        clock = FakeMonotonic()
+        clock = FakeClock()
         service = build_service(x_client, store, sleep=clock.sleep, monotonic=clock.monotonic)
         can_post = channel_membership(build_web_client(settings, token=BOT_TOKEN))
         yield Deps(service, store, settings, can_post=can_post)

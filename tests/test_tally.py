@@ -24,6 +24,7 @@ from bot.slack.commands import Deps
 from bot.store import Store
 from bot.store.post_queries import post_ids_by_authors
 from bot.store.rows import PostRecord
+from tests.clocks import FakeClock
 from tests.conftest import SIM_START
 
 BRAND = UserAuth("1000000001-simtoken-sim_brand", "simsecret-sim_brand")
@@ -32,17 +33,6 @@ NOW = SIM_START  # 12:30 UTC: the previous day is outside /28hr
 DAY = date(2026, 11, 25)
 METRICS = ("impressions", "engagements", "favorites", "retweets", "replies")
 SERIES_ENDPOINTS = ("28hr", "historical")
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def monotonic(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.t += seconds
 
 
 @pytest.fixture
