@@ -221,10 +221,7 @@ class DigestScheduler:
                 if not keep:
                     self._scheduler.remove_job(job.id)
             for ident, settings in wanted.items():
-                if ident.startswith("prefetch:"):
-                    self._add_prefetch(ident, settings)
-                else:
-                    self._add(ident, settings)
+                self._add_daily(ident, settings, kind=ident.partition(":")[0])
 
     def on_settings_changed(self, team_id: str, channel_id: str) -> None:
         """The hook for `Deps.on_settings_changed`: a channel's settings were saved."""
@@ -402,49 +399,35 @@ class DigestScheduler:
     def _channels(self) -> list[ChannelSettings]:
         return self._store.channels.digest_channels()
 
-    def _add(self, ident: str, settings: ChannelSettings) -> None:
+    def _add_daily(self, ident: str, settings: ChannelSettings, *, kind: str) -> None:
+        """(Re)place the channel's daily `digest` job, or its `prefetch` job (none when no
+        time before the digest fits, see prefetch_time)."""
         try:
-            trigger = DigestTrigger(parse_digest_time(settings.digest_time), self.zone_of(settings))
+            at: time | None = parse_digest_time(settings.digest_time)
+            zone = self.zone_of(settings)
         except (ValueError, KeyError) as error:  # a bad zone or time saved by an older version
-            log.warning("no digest job for %s: %s", ident, error)
+            log.warning("no %s job for %s: %s", kind, ident, error)
             return
         if self._scheduler.get_job(ident) is not None:
             # A scheduler not started yet keeps pending jobs in a list without replacing them.
             self._scheduler.remove_job(ident)
-        self._scheduler.add_job(
-            self._fire,
-            trigger,
-            args=(settings.team_id, settings.channel_id),
-            id=ident,
-            name=f"digest {settings.team_id}/{settings.channel_id} {trigger}",
-            replace_existing=True,
-            coalesce=True,
-            max_instances=1,
-            misfire_grace_time=int(self._max_late.total_seconds()),
-        )
-
-    def _add_prefetch(self, ident: str, settings: ChannelSettings) -> None:
-        try:
-            at = prefetch_time(parse_digest_time(settings.digest_time))
-            zone = self.zone_of(settings)
-        except (ValueError, KeyError) as error:
-            log.warning("no prefetch job for %s: %s", ident, error)
-            return
-        if self._scheduler.get_job(ident) is not None:
-            self._scheduler.remove_job(ident)
-        if at is None:  # too soon after midnight: the digest fetches its own numbers
+        prefetching = kind == "prefetch"
+        if prefetching and at is not None:
+            at = prefetch_time(at)
+        if at is None:  # too soon after midnight to prefetch: the digest fetches its own
             return
         trigger = DigestTrigger(at, zone)
+        grace = PREFETCH_GRACE if prefetching else self._max_late
         self._scheduler.add_job(
-            self._fire_prefetch,
+            self._fire_prefetch if prefetching else self._fire,
             trigger,
             args=(settings.team_id, settings.channel_id),
             id=ident,
-            name=f"prefetch {settings.team_id}/{settings.channel_id} {trigger}",
+            name=f"{kind} {settings.team_id}/{settings.channel_id} {trigger}",
             replace_existing=True,
             coalesce=True,
             max_instances=1,
-            misfire_grace_time=int(PREFETCH_GRACE.total_seconds()),
+            misfire_grace_time=int(grace.total_seconds()),
         )
 
     def _fire_prefetch(self, team_id: str, channel_id: str) -> None:
