@@ -222,7 +222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             return run_bot(settings)
         if args.command == "digest":
-            return run_digest_now(settings, args)
+            return run_digest_now(settings, args, now=datetime.now(UTC))
         if args.command == "alerts":
             return run_alerts_check(settings, args, now=datetime.now(UTC))
     except ValueError as error:
@@ -319,7 +319,7 @@ def digest_jobs(
     )
 
 
-def run_digest_now(settings: Settings, args: argparse.Namespace) -> int:
+def run_digest_now(settings: Settings, args: argparse.Namespace, *, now: datetime) -> int:
     """`digest`: one channel's digest, posted now with the bot token; prints the outcome."""
     from bot.app import engagement
     from bot.errors import ConfigError
@@ -342,7 +342,7 @@ def run_digest_now(settings: Settings, args: argparse.Namespace) -> int:
         outcome = run_digest(
             channel,
             local_date=args.date,
-            now=datetime.now(UTC),
+            now=now,
             deps=deps,
             post=slack_post(client),
             find_posted=slack_finder(client),

@@ -17,12 +17,8 @@ import os
 import sys
 from datetime import UTC, date, datetime, timedelta
 
-from bot.app import engagement
+from bot.cli import run_digest_now
 from bot.config import Settings
-from bot.jobs.digest import Status, find_channel, run_digest
-from bot.jobs.slack_io import slack_finder, slack_post
-from bot.slack.app import build_web_client, channel_membership
-from bot.slack.commands import Deps
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,26 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--advance", type=float, required=True, help="seconds ahead of now")
     args = parser.parse_args(argv)
     settings = Settings.from_env(os.environ)  # noqa: TID251 - as bot/cli.py does
-    assert settings.slack_bot_token
-    client = build_web_client(settings, token=settings.slack_bot_token)
-    with engagement(settings) as parts:
-        channel = find_channel(parts.store, args.channel, team_id=args.team)
-        deps = Deps(
-            service=parts.service,
-            store=parts.store,
-            settings=settings,
-            can_post=channel_membership(client),
-        )
-        outcome = run_digest(
-            channel,
-            local_date=args.date,
-            now=datetime.now(UTC) + timedelta(seconds=args.advance),  # noqa: TID251
-            deps=deps,
-            post=slack_post(client),
-            find_posted=slack_finder(client),
-        )
-    print(outcome.describe())  # noqa: T201 - as bot/cli.py does
-    return 1 if outcome.status in (Status.FAILED, Status.PAUSED) else 0
+    ahead = datetime.now(UTC) + timedelta(seconds=args.advance)  # noqa: TID251
+    return run_digest_now(settings, args, now=ahead)
 
 
 if __name__ == "__main__":
