@@ -566,9 +566,8 @@ class Killed(BaseException):
     """The process dying: nothing after it runs, no `except Exception` catches it."""
 
 
-def test_a_pass_killed_after_posting_is_reconciled_not_reposted(
-    make_bot: Any, sim: RunningSimulator, fake: FakeSlack, settings: Settings
-) -> None:
+def spiked_channel(make_bot: Any, sim: RunningSimulator) -> tuple[Bot, str]:
+    """A channel with a spike rule on a Post whose last complete hour spiked."""
     bot = make_bot()
     post_id = brand_post(sim, older_than=timedelta(hours=12))
     set_up(bot.store, post_id)
@@ -576,6 +575,13 @@ def test_a_pass_killed_after_posting_is_reconciled_not_reposted(
         TEAM_ID, CHANNEL, kind="spike", sensitivity="medium", by="U1", now=SIM_START
     )
     add_spike(sim, post_id, floor_hour(SIM_START) - HOUR)
+    return bot, post_id
+
+
+def test_a_pass_killed_after_posting_is_reconciled_not_reposted(
+    make_bot: Any, sim: RunningSimulator, fake: FakeSlack, settings: Settings
+) -> None:
+    bot, post_id = spiked_channel(make_bot, sim)
 
     accepted: list[str] = []
 
@@ -605,13 +611,7 @@ def test_a_pass_killed_after_posting_is_reconciled_not_reposted(
 def test_an_attempt_slack_never_received_is_posted_by_the_next_pass(
     make_bot: Any, sim: RunningSimulator, fake: FakeSlack, settings: Settings
 ) -> None:
-    bot = make_bot()
-    post_id = brand_post(sim, older_than=timedelta(hours=12))
-    set_up(bot.store, post_id)
-    bot.store.channels.add_alert(
-        TEAM_ID, CHANNEL, kind="spike", sensitivity="medium", by="U1", now=SIM_START
-    )
-    add_spike(sim, post_id, floor_hour(SIM_START) - HOUR)
+    bot, post_id = spiked_channel(make_bot, sim)
 
     def die_before_posting(channel: str, message: Message) -> str:
         raise Killed

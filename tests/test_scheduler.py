@@ -545,10 +545,10 @@ class Flaky:
         return Outcome(status)
 
 
-def test_a_digest_that_did_not_go_out_is_tried_again_until_it_does(
-    store: Store, deps: Deps, clock: Clock, aps: BackgroundScheduler
-):
-    flaky = Flaky([Status.BUSY, Status.FAILED, Status.POSTED])
+def flaky_first_run(
+    flaky: Flaky, store: Store, deps: Deps, clock: Clock, aps: BackgroundScheduler
+) -> DigestScheduler:
+    """C1's digest at 09:00 Berlin, fired once at its time with `flaky` answering."""
     sched = build_scheduler(
         store=store,
         deps=deps,
@@ -561,7 +561,17 @@ def test_a_digest_that_did_not_go_out_is_tried_again_until_it_does(
     enable(store, "C1", "09:00", "Europe/Berlin")
     sched.sync()
     clock.now = datetime(2026, 11, 26, 8, tzinfo=UTC)
-    fire(aps, job_id(T, "C1"))  # the date is held by a run that may have died
+    fire(aps, job_id(T, "C1"))
+    return sched
+
+
+def test_a_digest_that_did_not_go_out_is_tried_again_until_it_does(
+    store: Store, deps: Deps, clock: Clock, aps: BackgroundScheduler
+):
+    flaky = Flaky([Status.BUSY, Status.FAILED, Status.POSTED])
+    sched = flaky_first_run(
+        flaky, store, deps, clock, aps
+    )  # the date is held by a run that may have died
     retry = jobs(aps)["digest-retry:T1:C1"]
     assert retry.trigger.run_date == clock.now + CLAIM_STALE_AFTER + timedelta(minutes=1)
     sched.sync()  # a settings change elsewhere keeps the retry
@@ -581,19 +591,7 @@ def test_a_retry_is_dropped_when_the_channel_turns_its_digest_off(
     store: Store, deps: Deps, clock: Clock, aps: BackgroundScheduler
 ):
     flaky = Flaky([Status.BUSY])
-    sched = build_scheduler(
-        store=store,
-        deps=deps,
-        post=post,
-        clock=clock,
-        scheduler=aps,
-        history=flaky,
-        run_digest=flaky.run_digest,
-    )
-    enable(store, "C1", "09:00", "Europe/Berlin")
-    sched.sync()
-    clock.now = datetime(2026, 11, 26, 8, tzinfo=UTC)
-    fire(aps, job_id(T, "C1"))
+    sched = flaky_first_run(flaky, store, deps, clock, aps)
     assert "digest-retry:T1:C1" in jobs(aps)
     store.channels.save_settings(ChannelSettings(T, "C1"), now=clock.now)
     sched.sync()
