@@ -4,6 +4,7 @@ encryption; only the clocks are injected so that no test waits for time to pass.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -321,3 +322,14 @@ def test_an_error_reply_cut_in_transit_is_asked_again_not_taken_as_final(sim, se
     assert Reason.FAILED not in cut.missing.values()
     assert cut.totals == whole.totals
     assert any(r["fault"] for r in engagement_log(sim))  # the cut really happened
+
+
+def test_a_deleted_post_is_said_to_be_gone_not_to_need_a_connection(sim, service, store):
+    connect_brand(store)
+    gone = [p["id"] for p in admin(sim, "GET", "posts?author=sim_brand")["posts"] if p["deleted"]]
+    assert gone  # the default universe has one
+    query = EngagementQuery((gone[0],), ("impressions", "favorites"))
+    totals = service.report(query, now=NOW)
+    assert {v.reason for v in totals.totals[gone[0]].values()} == {Reason.UNAVAILABLE}
+    hourly = service.report(replace(query, granularity=Granularity.HOUR), now=NOW)
+    assert set(hourly.missing.values()) == {Reason.UNAVAILABLE}

@@ -56,6 +56,7 @@ class KnowledgeStore(Protocol):
     def unknown_authors(self, post_ids: Iterable[str]) -> list[str]: ...
     def save_posts(self, records: Iterable[PostRecord]) -> None: ...
     def mark_posts(self, post_ids: Iterable[str], *, state: str, now: datetime) -> None: ...
+    def post_states(self, post_ids: Iterable[str]) -> Mapping[str, str]: ...
     def mark_not_owned_by(self, post_ids: Iterable[str], owner_id: str) -> None: ...
     def save_totals(self, rows: Iterable[TotalsRow], *, taken_at: datetime) -> int: ...
     def save_hourly(
@@ -176,7 +177,7 @@ class EngagementService:
                 if p in settled or p in fetched
             }
             report = replace(report, series=series)
-        report = replace(report, query=query)
+        report = self._explain_deleted(replace(report, query=query))
         if Reason.FAILED not in report.missing.values():  # a failure is worth asking again
             with self._cache_lock:
                 self._cache[key] = (self._monotonic(), report)
@@ -203,6 +204,27 @@ class EngagementService:
             execution = Execution(execution.outcomes + retry.outcomes, execution.requests_sent)
         self._remember(query, report, execution, now)
         return report
+
+    def _explain_deleted(self, report: Report) -> Report:
+        """A Post X said is deleted has no author to connect: "not owned" would send the user
+        to `/engagement connect` for nothing, so its gaps say it is gone."""
+        gone = {
+            p
+            for p, state in self._store.post_states(report.query.post_ids).items()
+            if state == "deleted"
+        }
+        if not gone:
+            return report
+
+        def why(post: str, reason: Reason | None) -> Reason | None:
+            return Reason.UNAVAILABLE if post in gone and reason is Reason.NOT_OWNED else reason
+
+        missing = {key: why(key[0], reason) or reason for key, reason in report.missing.items()}
+        totals = {
+            post: {m: replace(v, reason=why(post, v.reason)) for m, v in values.items()}
+            for post, values in report.totals.items()
+        }
+        return replace(report, missing=missing, totals=totals)
 
     def _settled(
         self, query: EngagementQuery, *, now: datetime, workspace: str | None
