@@ -21,10 +21,10 @@ from bot.slack.commands import GUARDED, Deps
 from bot.slack.parsing import parse
 from bot.slack.permissions import CACHE_SECONDS, workspace_admins
 from bot.store import Store
+from tests.clocks import FakeClock
 from tests.conftest import SIM_START
 from tests.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack
 from tests.test_slack_app import (  # noqa: F401 - fixtures are used by name
-    FakeMonotonic,
     ask,
     connect_brand,
     settings_for,
@@ -88,7 +88,7 @@ def guarded(sim: RunningSimulator, fake: FakeSlack, store: Store, clock: Clock) 
         engagement_base_url=sim.url,
         oauth_base_url=sim.url,
     ) as x_client:
-        x_clock = FakeMonotonic()
+        x_clock = FakeClock()
         service = build_service(x_client, store, sleep=x_clock.sleep, monotonic=x_clock.monotonic)
         web = build_web_client(settings, token=BOT_TOKEN)
         deps = Deps(
