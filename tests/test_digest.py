@@ -270,12 +270,29 @@ def test_a_late_quiet_day_is_skipped_and_nothing_to_report_is_skipped(
     bot: Bot, fake: FakeSlack
 ) -> None:
     bot.store.channels.untrack(TEAM_ID, CHANNEL, kind="account", refs=["sim_brand"])
+    bot.store.remove_account("1000000001")  # nothing tracked, nothing connected
 
     outcome = bot.digest()
 
     assert outcome.status is Status.QUIET_SKIPPED
     assert posted(fake) == []
     assert bot.store.digests.get(TEAM_ID, CHANNEL, DAY) is None  # a later run may still post
+
+
+def test_a_channel_tracking_no_account_digests_the_workspaces_connected_ones(
+    bot: Bot, sim: RunningSimulator, fake: FakeSlack
+) -> None:
+    tracked = gather(
+        bot.store.channels.settings(TEAM_ID, CHANNEL), DAY, ZoneInfo(ZONE), now=NOW, deps=bot.deps
+    )
+    bot.store.channels.untrack(TEAM_ID, CHANNEL, kind="account", refs=["sim_brand"])
+    channel = bot.store.channels.settings(TEAM_ID, CHANNEL)
+    connected = gather(channel, DAY, ZoneInfo(ZONE), now=NOW, deps=bot.deps)
+    assert tracked.post_ids
+    assert connected.post_ids == tracked.post_ids  # sim_brand is the connected account
+    assert connected.totals == tracked.totals
+    assert connected.authors
+    assert set(connected.authors.values()) == {"sim_brand"}
 
 
 # --- exactly once ------------------------------------------------------------------------------

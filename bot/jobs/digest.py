@@ -190,11 +190,22 @@ def find_channel(store: Store, channel_id: str, *, team_id: str | None) -> Chann
 # -- gathering ---------------------------------------------------------------------------------
 
 
+def digest_accounts(store: Store, team_id: str, channel_id: str) -> tuple[list[str], bool]:
+    """The handles whose Posts a channel's digest covers, and whether the channel chose them:
+    the accounts it tracks, else every account connected to its workspace (a digest is about
+    owned Posts, and those are the workspace's)."""
+    tracked = store.channels.tracked(team_id, channel_id, "account")
+    if tracked:
+        return tracked, True
+    return [a.screen_name for a in store.accounts(team_id)], False
+
+
 def channel_posts(settings: ChannelSettings, deps: Deps, *, since: datetime) -> list[str]:
-    """The channel's tracked Posts plus its tracked accounts' Posts created since `since`."""
+    """The channel's tracked Posts plus its digest accounts' Posts created since `since`."""
     channels = deps.store.channels
     ids = channels.tracked(settings.team_id, settings.channel_id, "post")
-    for handle in channels.tracked(settings.team_id, settings.channel_id, "account"):
+    handles, _ = digest_accounts(deps.store, settings.team_id, settings.channel_id)
+    for handle in handles:
         user_id = deps.service.user_id_for(handle)
         if user_id is not None:
             ids.extend(deps.service.recent_posts(user_id, since=since))

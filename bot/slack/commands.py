@@ -267,7 +267,26 @@ def _digest_on(command: c.DigestOn, inv: Invocation, deps: Deps, now: datetime) 
     _settings_changed(inv, deps)
     return blocks.confirmation(
         f"Daily digest on: every day at {updated.digest_time} {updated.timezone}, "
-        "covering the previous day."
+        f"covering the previous day. {_digest_coverage(inv, deps)}"
+    )
+
+
+def _digest_coverage(inv: Invocation, deps: Deps) -> str:
+    """What the channel's digest will report on, so an empty one is no surprise."""
+    from bot.jobs.digest import digest_accounts
+
+    handles, chosen = digest_accounts(deps.store, inv.team_id, inv.channel_id)
+    posts = len(deps.store.channels.tracked(inv.team_id, inv.channel_id, "post"))
+    named = ", ".join(f"@{h}" for h in handles[:5]) + (" …" if len(handles) > 5 else "")
+    extra = f" and {posts} tracked Post{'s' if posts != 1 else ''}" if posts else ""
+    if handles:
+        whose = "tracked here" if chosen else "connected to this workspace"
+        return f"It covers the Posts of the accounts {whose} ({named}){extra}."
+    if posts:
+        return f"It covers the {posts} Post{'s' if posts != 1 else ''} tracked here."
+    return (
+        "Nothing to report on yet: connect an account (`/engagement connect`) or track Posts "
+        "here (`/engagement track <post link>`)."
     )
 
 
