@@ -12,7 +12,7 @@ import pytest
 from bot.engagement.models import Endpoint
 from bot.engagement.planner import plan
 from bot.engagement.query import EngagementQuery, Granularity, PostInfo
-from bot.engagement.service import settled_until
+from bot.engagement.settled import settled_until
 from bot.engagement.windows import ceil_hour, floor_hour
 from bot.jobs.schedule import (
     digest_window,

@@ -333,3 +333,38 @@ def test_a_deleted_post_is_said_to_be_gone_not_to_need_a_connection(sim, service
     assert {v.reason for v in totals.totals[gone[0]].values()} == {Reason.UNAVAILABLE}
     hourly = service.report(replace(query, granularity=Granularity.HOUR), now=NOW)
     assert set(hourly.missing.values()) == {Reason.UNAVAILABLE}
+
+
+def test_only_the_hours_after_the_stored_ones_are_asked_for(sim, service, store, clock):
+    connect_brand(store)
+    ids = tuple(p["id"] for p in posts(sim, "sim_brand")[:30])
+    settled_end = NOW.replace(minute=0) - timedelta(hours=6)
+    service.report(_week_query(ids, settled_end), now=NOW)  # 7 days, two /historical calls
+    calls = len(engagement_log(sim))
+    clock.t += 3600
+    week = _week_query(ids, NOW.replace(minute=0))  # the same week, 6 hours later
+    later = service.report(replace(week, start=settled_end - timedelta(days=7)), now=NOW)
+    tail = engagement_log(sim)[calls:]
+    assert [r["endpoint"] for r in tail] == ["28hr", "28hr"]  # 30 Posts: 25 + 5, the tail only
+    whole = service.report(
+        replace(week, start=settled_end - timedelta(days=7)), now=NOW, fresh=True
+    )
+    assert later.series == whole.series  # stored hours + X's tail = asking for everything
+    assert later.calls_made == 2
+
+
+def test_posts_resuming_at_different_hours_are_fetched_whole_when_that_is_cheaper(
+    sim, service, store, clock
+):
+    connect_brand(store)
+    ids = tuple(p["id"] for p in posts(sim, "sim_brand")[:27])
+    last = NOW.replace(minute=0) - timedelta(hours=1)
+    for n, group in enumerate((ids[:9], ids[9:18], ids[18:])):  # three spans, ending 1-3 h apart
+        service.report(_week_query(group, last - timedelta(hours=n + 1)), now=NOW)
+    clock.t += 3600
+    calls = len(engagement_log(sim))
+    start = last - timedelta(days=7, hours=1)
+    query = replace(_week_query(ids, last), start=start)
+    both = service.report(query, now=NOW)
+    assert len(engagement_log(sim)) - calls == 2  # 27 Posts whole: 25 + 2, not three tails
+    assert both.series == service.report(query, now=NOW, fresh=True).series

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -24,14 +24,13 @@ from bot.engagement.planner import plan, series_refusal
 from bot.engagement.post_refs import parse_post_ref
 from bot.engagement.query import EngagementQuery, Granularity, Plan, PostInfo, Reason, Report
 from bot.engagement.records import PostRecord, SeriesRow, TotalsRow
-from bot.engagement.windows import floor_hour, hour_buckets, series_range
+from bot.engagement.settled import reach, settled_until, split
+from bot.engagement.windows import hour_buckets, series_range
 from bot.errors import EngagementAPIError
 
 log = logging.getLogger(__name__)
 
 LOOKUP_BATCH = 100
-# X counts some engagement a little late; an hour that ended this recently is asked for again.
-SETTLE_MARGIN = timedelta(minutes=10)
 PERIODS: Mapping[str, timedelta] = {
     "24h": timedelta(hours=24),
     "7d": timedelta(days=7),
@@ -68,7 +67,10 @@ class KnowledgeStore(Protocol):
     def note_hourly_spans(
         self, keys: Iterable[tuple[str, str]], *, start: datetime, end: datetime
     ) -> None: ...
-    def settled_hourly(
+    def hourly_spans(
+        self, post_ids: Iterable[str], metrics: Iterable[str]
+    ) -> dict[str, dict[str, tuple[datetime, datetime]]]: ...
+    def hourly(
         self, post_ids: Iterable[str], metrics: Iterable[str], start: datetime, end: datetime
     ) -> dict[str, dict[str, dict[datetime, int]]]: ...
     def last_refreshed(self, post_ids: Iterable[str], granularity: str) -> dict[str, datetime]: ...
@@ -107,11 +109,6 @@ class Ranked:
     post_id: str
     value: int
     source: str  # "daily" (owned: X's daily series) or "snapshots" (difference of totals)
-
-
-def settled_until(now: datetime) -> datetime:
-    """The end of the last hour whose buckets X will not change any more."""
-    return floor_hour(now - SETTLE_MARGIN)
 
 
 CacheKey = tuple[EngagementQuery, str | None, frozenset[str]]
@@ -163,21 +160,11 @@ class EngagementService:
             return cached
         self.learn_authors(query.post_ids, now=now, handles=handles or {})
         now = self.x_now(now)
-        settled = {} if fresh else self._settled(query, now=now, workspace=workspace)
-        rest = tuple(p for p in query.post_ids if p not in settled)
-        if rest:
-            report = self._fetch(replace(query, post_ids=rest), now=now, workspace=workspace)
+        if fresh or query.granularity is not Granularity.HOUR:
+            report = replace(self._fetch(query, now=now, workspace=workspace), query=query)
         else:
-            report = Report(query, fetched_at=now)
-        if settled:
-            fetched = report.series
-            series = {
-                p: settled[p] if p in settled else fetched[p]
-                for p in query.post_ids
-                if p in settled or p in fetched
-            }
-            report = replace(report, series=series)
-        report = self._explain_deleted(replace(report, query=query))
+            report = self._hourly(query, now=now, workspace=workspace)
+        report = self._explain_deleted(report)
         if Reason.FAILED not in report.missing.values():  # a failure is worth asking again
             with self._cache_lock:
                 self._cache[key] = (self._monotonic(), report)
@@ -226,21 +213,42 @@ class EngagementService:
         }
         return replace(report, missing=missing, totals=totals)
 
-    def _settled(
+    def _hourly(self, query: EngagementQuery, *, now: datetime, workspace: str | None) -> Report:
+        """An hourly question: settled hours from the store, only the rest from X (see
+        bot/engagement/settled.py), merged in the query's order."""
+        known = self._reaches(query, now=now, workspace=workspace)
+        if known is None:
+            return replace(self._fetch(query, now=now, workspace=workspace), query=query)
+        start, end, reaches = known
+        parts = split(reaches, query.post_ids, start, end)
+        resume, fetch = dict(parts.resume), list(parts.fetch)
+        if resume and not self._resuming_is_cheaper(query, resume, now=now, workspace=workspace):
+            fetch = [p for p in query.post_ids if p not in parts.stored]
+            resume = {}
+        until = {post: at for at, posts in resume.items() for post in posts}
+        stored_ids = [*parts.stored, *until]
+        stored = self._store.hourly(stored_ids, query.metrics, start, end) if stored_ids else {}
+        fetched = [
+            self._fetch(replace(query, post_ids=posts, start=at), now=now, workspace=workspace)
+            for at, posts in resume.items()
+        ]
+        if fetch:
+            rest = replace(query, post_ids=tuple(fetch))
+            fetched.append(self._fetch(rest, now=now, workspace=workspace))
+        hours = hour_buckets(start, end)
+        return _combine(query, fetched, stored, parts.stored, until, hours, now=now)
+
+    def _reaches(
         self, query: EngagementQuery, *, now: datetime, workspace: str | None
-    ) -> dict[str, Mapping[str, Mapping[datetime | date, int | None]]]:
-        """The hourly series the store already holds settled for the whole range, for Posts
-        this workspace owns: asking X again would return the same buckets."""
-        if query.granularity is not Granularity.HOUR:
-            return {}
+    ) -> tuple[datetime, datetime, dict[str, datetime]] | None:
+        """The query's hour range and, for each Post this workspace owns, how far into it the
+        store's settled hours reach; None when the range is not one (the planner says why)."""
         try:
             start, end = series_range(
                 query.granularity, query.start, query.end, now=now, limits=LIMITS
             )
-        except ValueError:  # the planner says why
-            return {}
-        if end > settled_until(now):
-            return {}
+        except ValueError:
+            return None
         owners = self._store.connected_user_ids(workspace)
         infos = self._store.post_infos(query.post_ids)
         servable = [
@@ -250,13 +258,30 @@ class EngagementService:
             and info.author_id in owners
             and all(series_refusal(info, m, owned=True, now=now) is None for m in query.metrics)
         ]
-        if not servable:
-            return {}
-        stored = self._store.settled_hourly(servable, query.metrics, start, end)
-        return {
-            post: {metric: _widened(buckets) for metric, buckets in ms.items()}
-            for post, ms in stored.items()
-        }
+        spans = self._store.hourly_spans(servable, query.metrics) if servable else {}
+        return start, end, {p: reach(spans.get(p, {}), query.metrics, start, end) for p in servable}
+
+    def _resuming_is_cheaper(
+        self,
+        query: EngagementQuery,
+        resume: Mapping[datetime, tuple[str, ...]],
+        *,
+        now: datetime,
+        workspace: str | None,
+    ) -> bool:
+        """Whether asking X for each group's missing tail takes no more calls than asking for
+        those Posts' whole range (groups resuming at different hours batch separately)."""
+        tails = sum(
+            len(
+                self.plan(
+                    replace(query, post_ids=posts, start=at), now=now, workspace=workspace
+                ).calls
+            )
+            for at, posts in resume.items()
+        )
+        everyone = tuple(p for posts in resume.values() for p in posts)
+        whole = self.plan(replace(query, post_ids=everyone), now=now, workspace=workspace)
+        return tails <= len(whole.calls)
 
     def x_now(self, now: datetime) -> datetime:
         """`now` on X's clock, as far as the Date headers of its replies have told us.
@@ -572,9 +597,46 @@ def _status_of(answered: bool, error: EngagementAPIError | None) -> int:
     return error.status if error is not None else 0
 
 
-def _widened(buckets: Mapping[datetime, int]) -> dict[datetime | date, int | None]:
-    """Stored hour buckets typed as a Report's series (which also holds days and gaps)."""
-    return {bucket: count for bucket, count in buckets.items()}
+def _combine(
+    query: EngagementQuery,
+    fetched: Iterable[Report],
+    stored: Mapping[str, Mapping[str, Mapping[datetime, int]]],
+    whole: Collection[str],
+    until: Mapping[str, datetime],
+    hours: list[datetime],
+    *,
+    now: datetime,
+) -> Report:
+    """One hourly Report from X's answers and the store: a Post in `whole` comes from the
+    store; one in `until` from the store before that hour and from X after it (a metric X
+    failed to give stays missing, not half filled); the rest from X."""
+    series: dict[str, dict[str, dict[datetime | date, int | None]]] = {}
+    missing: dict[tuple[str, str], Reason] = {}
+    answered: dict[str, Mapping[str, Mapping[datetime | date, int | None]]] = {}
+    calls = 0
+    for report in fetched:
+        answered.update(report.series)
+        missing.update(report.missing)
+        calls += report.calls_made
+    for post in query.post_ids:
+        kept = stored.get(post, {})
+        if post in whole:
+            series[post] = {m: {h: kept.get(m, {}).get(h, 0) for h in hours} for m in query.metrics}
+        elif post in until:
+            tail = answered.get(post, {})
+            joined = {
+                metric: {
+                    **{h: kept.get(metric, {}).get(h, 0) for h in hours if h < until[post]},
+                    **tail[metric],
+                }
+                for metric in query.metrics
+                if metric in tail and (post, metric) not in missing
+            }
+            if joined:
+                series[post] = joined
+        elif post in answered:
+            series[post] = {m: dict(buckets) for m, buckets in answered[post].items()}
+    return Report(query, series=series, missing=missing, calls_made=calls, fetched_at=now)
 
 
 def merge(first: Report, second: Report) -> Report:

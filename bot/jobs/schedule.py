@@ -28,7 +28,7 @@ __all__ = [
 ON_TIME = timedelta(minutes=15)  # a digest this close to its time is not called late
 _DAY = timedelta(days=1)
 PREFETCH_LEAD = timedelta(minutes=30)  # time to fetch a large channel's numbers at X's limits
-# The previous day's last hour is settled (bot.engagement.service.SETTLE_MARGIN) by then in
+# The previous day's last hour is settled (bot.engagement.settled.SETTLE_MARGIN) by then in
 # every zone, those whose midnight falls at :30 or :45 UTC included.
 PREFETCH_EARLIEST = time(1, 0)
 _SECOND = timedelta(seconds=1)

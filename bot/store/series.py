@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from bot.engagement.query import Granularity
@@ -219,14 +219,6 @@ def leaderboard(
 
 # -- settled hours ------------------------------------------------------------------------------
 
-_SPAN_COVERS = """SELECT p.value FROM json_each(:ids) AS p
-    WHERE EXISTS (SELECT 1 FROM posts WHERE posts.post_id = p.value AND posts.state = 'ok')
-    AND NOT EXISTS (
-        SELECT 1 FROM json_each(:metrics) AS m WHERE NOT EXISTS (
-            SELECT 1 FROM hourly_spans AS s
-            WHERE s.post_id = p.value AND s.metric = m.value
-                AND s.span_start <= :start AND s.span_end >= :end))"""
-
 
 def note_hourly_spans(
     db: Db, keys: Iterable[tuple[str, str]], start: datetime, end: datetime
@@ -264,32 +256,18 @@ def note_hourly_spans(
     )
 
 
-def settled_hourly(
-    db: Db, ids: Iterable[str], metrics: Iterable[str], start: datetime, end: datetime
-) -> dict[str, dict[str, dict[datetime, int]]]:
-    """Every hour bucket in [start, end) of each Post whose spans cover the range for all
-    `metrics` (and that is not known deleted or protected); other Posts are left out."""
-    wanted_metrics = names(metrics)
-    covered = [
-        post_id
-        for (post_id,) in db.rows(
-            _SPAN_COVERS,
-            {
-                "ids": json_list(post_ids(ids)),
-                "metrics": json_list(wanted_metrics),
-                "start": hour(start),
-                "end": hour(end),
-            },
-        )
-    ]
-    if not covered:
-        return {}
-    stored = read_hourly(db, covered, wanted_metrics, start, end)
-    hours = [start + timedelta(hours=n) for n in range((end - start) // timedelta(hours=1))]
-    return {
-        post_id: {
-            metric: {h: stored.get(post_id, {}).get(metric, {}).get(h, 0) for h in hours}
-            for metric in wanted_metrics
-        }
-        for post_id in covered
-    }
+def hourly_spans(
+    db: Db, ids: Iterable[str], metrics: Iterable[str]
+) -> dict[str, dict[str, tuple[datetime, datetime]]]:
+    """post → metric → the [start, end) of settled hours stored, for Posts not known to be
+    deleted or protected; absent = none."""
+    rows = db.rows(
+        f"""SELECT s.post_id, s.metric, s.span_start, s.span_end FROM hourly_spans AS s
+        JOIN posts ON posts.post_id = s.post_id AND posts.state = 'ok'
+        WHERE s.{_IN_IDS} AND s.{_IN_METRICS}""",
+        (json_list(post_ids(ids)), json_list(names(metrics))),
+    )
+    found: dict[str, dict[str, tuple[datetime, datetime]]] = {}
+    for post_id, metric, first, last in rows:
+        found.setdefault(post_id, {})[metric] = (parse_instant(first), parse_instant(last))
+    return found

@@ -274,13 +274,12 @@ class Store:
         with self.transaction():
             series.note_hourly_spans(self._db, keys, start, end)
 
-    def settled_hourly(
-        self, post_ids: Iterable[str], metrics: Iterable[str], start: datetime, end: datetime
-    ) -> dict[str, dict[str, dict[datetime, int]]]:
-        """Every bucket in [start, end) of the Posts whose settled spans cover it for every
-        metric; Posts not covered are absent."""
+    def hourly_spans(
+        self, post_ids: Iterable[str], metrics: Iterable[str]
+    ) -> dict[str, dict[str, tuple[datetime, datetime]]]:
+        """post → metric → [start, end) of the settled hours stored (Posts in state ok)."""
         with self._lock:
-            return series.settled_hourly(self._db, post_ids, metrics, start, end)
+            return series.hourly_spans(self._db, post_ids, metrics)
 
     def daily(
         self, post_ids: Iterable[str], metrics: Iterable[str], start: date, end: date
