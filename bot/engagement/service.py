@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -203,12 +204,18 @@ class EngagementService:
         if not gone:
             return report
 
-        def why(post: str, reason: Reason | None) -> Reason | None:
-            return Reason.UNAVAILABLE if post in gone and reason is Reason.NOT_OWNED else reason
+        def misread(post: str, reason: Reason | None) -> bool:
+            return post in gone and reason is Reason.NOT_OWNED
 
-        missing = {key: why(key[0], reason) or reason for key, reason in report.missing.items()}
+        missing = {
+            key: Reason.UNAVAILABLE if misread(key[0], reason) else reason
+            for key, reason in report.missing.items()
+        }
         totals = {
-            post: {m: replace(v, reason=why(post, v.reason)) for m, v in values.items()}
+            post: {
+                m: replace(v, reason=Reason.UNAVAILABLE) if misread(post, v.reason) else v
+                for m, v in values.items()
+            }
             for post, values in report.totals.items()
         }
         return replace(report, missing=missing, totals=totals)
@@ -222,8 +229,9 @@ class EngagementService:
         start, end, reaches = known
         parts = split(reaches, query.post_ids, start, end)
         resume, fetch = dict(parts.resume), list(parts.fetch)
+        whole = frozenset(parts.stored)
         if resume and not self._resuming_is_cheaper(query, resume, now=now, workspace=workspace):
-            fetch = [p for p in query.post_ids if p not in parts.stored]
+            fetch = [p for p in query.post_ids if p not in whole]
             resume = {}
         until = {post: at for at, posts in resume.items() for post in posts}
         stored_ids = [*parts.stored, *until]
@@ -236,7 +244,7 @@ class EngagementService:
             rest = replace(query, post_ids=tuple(fetch))
             fetched.append(self._fetch(rest, now=now, workspace=workspace))
         hours = hour_buckets(start, end)
-        return _combine(query, fetched, stored, parts.stored, until, hours, now=now)
+        return _combine(query, fetched, stored, whole, until, hours, now=now)
 
     def _reaches(
         self, query: EngagementQuery, *, now: datetime, workspace: str | None
@@ -601,7 +609,7 @@ def _combine(
     query: EngagementQuery,
     fetched: Iterable[Report],
     stored: Mapping[str, Mapping[str, Mapping[datetime, int]]],
-    whole: Collection[str],
+    whole: AbstractSet[str],
     until: Mapping[str, datetime],
     hours: list[datetime],
     *,
