@@ -24,7 +24,7 @@ from tests.fake_slack import clear_slack_env
 
 REPO = Path(__file__).resolve().parents[1]
 MANIFEST = REPO / "app_manifest.yaml"
-SCHEMA_DIR = REPO.parent / "shared" / "schemas" / "slack-app-manifest"
+SCHEMA_DIR = REPO / "tests" / "fixtures" / "slack_manifest_schema"
 RAW = "https://raw.githubusercontent.com/slackapi/manifest-schema/v0.5.0/schemas/"
 VERSIONS = ("manifest.schema.1.0.0.json", "manifest.schema.2.0.0.json")
 
@@ -36,9 +36,9 @@ def load_schema(relative: str) -> Any:
 @pytest.fixture(scope="module")
 def validators() -> tuple[Draft7Validator, Draft7Validator]:
     """The router (every manifest version, remote $refs mapped to the stored files) and the v1
-    schema, whose errors name the path (shared/schemas/README.md)."""
-    # ../shared sits beside every checkout and CI's clone: a missing schema is a broken setup,
-    # not a reason to pass quietly.
+    schema, whose errors name the path."""
+    # The schema is vendored in the repository: a missing one is a broken checkout, not a reason
+    # to pass quietly.
     assert SCHEMA_DIR.is_dir(), f"Slack's manifest schema is not at {SCHEMA_DIR}"
     registry: Registry[Any] = Registry().with_resources(
         (RAW + name, Resource.from_contents(load_schema("schemas/" + name))) for name in VERSIONS

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,6 +23,7 @@ from bot.simulator.clock import SimClock
 from bot.simulator.http import SimRequest
 from bot.simulator.state import SimState
 from bot.simulator.universe import Token, default_universe
+from tests.simhttp import quiet_signing
 
 START = datetime(2025, 3, 1, 12, tzinfo=UTC)
 BASE = "http://127.0.0.1:8787"
@@ -30,6 +32,13 @@ KEY, SECRET = "sim-consumer-key", "sim-consumer-secret"
 DISABLED_KEY, DISABLED_SECRET = "sim-disabled-consumer-key", "sim-disabled-consumer-secret"
 BRAND_TOKEN, BRAND_SECRET = "1000000001-simtoken-sim_brand", "simsecret-sim_brand"
 BODY = '{"tweet_ids":["1"],"engagement_types":["favorites"],"groupings":{}}'
+
+
+@pytest.fixture(autouse=True)
+def _signing_keys_stay_out_of_the_log() -> Iterator[None]:
+    """These tests sign with oauthlib itself, which logs the keys at DEBUG."""
+    with quiet_signing():
+        yield
 
 
 def make_state() -> SimState:

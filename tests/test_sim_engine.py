@@ -43,7 +43,7 @@ FLOOR = datetime(2014, 9, 1, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 BRAND, CREATOR, PRIVATE, NEWCOMER = "1000000001", "1000000002", "1000000003", "1000000004"
-EXAMPLES = Path("/work/shared/x-engagement-api/examples")
+EXAMPLES = Path(__file__).resolve().parent / "fixtures" / "x_api"
 TOTALS, HOURLY, HISTORICAL = Endpoint.TOTALS, Endpoint.HOURLY_28HR, Endpoint.HISTORICAL
 BY_POST = {"g": {"group_by": ["tweet.id", "engagement.type"]}}
 FULL = {"g": {"group_by": ["tweet.id", "engagement.type", "engagement.day", "engagement.hour"]}}

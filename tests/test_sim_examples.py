@@ -1,6 +1,6 @@
-"""Every documented example request (shared/x-engagement-api/examples/) sent to the simulator:
-the valid ones are answered in the documented shape, the others get the error CONTRACT.md
-chose, and each resolution in the examples' README holds (C1–C19)."""
+"""Every documented example request (X's documentation examples, tests/fixtures/x_api/) sent to
+the simulator: the valid ones are answered in the documented shape, the others get the error
+CONTRACT.md chose, and each resolution in the examples' README holds (C1–C19)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from bot.simulator.server import RunningSimulator
 from tests.conftest import SIM_START
 from tests.simhttp import admin, bearer, call, oauth
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "x-engagement-api" / "examples"
+EXAMPLES = Path(__file__).resolve().parent / "fixtures" / "x_api"
 
 
 def example(name: str) -> Any:
@@ -165,7 +165,7 @@ def test_historical_default_window_echoes_now_to_the_second(sim: RunningSimulato
     assert reply.json["end"] == "2026-11-26T12:30:00Z"  # now, to the second (C7)
 
 
-# -- the remaining resolutions of examples/README.md, one test each -----------------------------
+# -- the remaining resolutions of fixtures/x_api/README.md, one test each --------------------------
 
 
 def brand_ids(sim: RunningSimulator) -> list[str]:

@@ -15,7 +15,7 @@ import requests
 
 from bot.simulator.server import RunningSimulator
 from tests.conftest import SIM_START
-from tests.simhttp import BRAND, CREATOR, admin, bearer, call, oauth, posts_of
+from tests.simhttp import BRAND, CREATOR, admin, bearer, call, oauth, posts_of, quiet_signing
 
 PUBLIC = ["favorites", "retweets", "quote_tweets", "replies", "video_views"]
 BY_POST = {"g": {"group_by": ["tweet.id", "engagement.type"]}}
@@ -375,7 +375,7 @@ def test_injected_truncation_breaks_the_gzip_stream(sim: RunningSimulator):
 
 def test_injected_short_body_is_an_incomplete_read(sim: RunningSimulator):
     set_faults(sim, {"queue": ["truncate"], "truncate_mode": "short_body"})
-    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+    with pytest.raises(requests.exceptions.ChunkedEncodingError), quiet_signing():
         _ = requests.post(
             sim.url + "/insights/engagement/totals",
             json=body(live_ids(sim, "sim_brand", 3)),

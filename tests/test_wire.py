@@ -1,5 +1,5 @@
-"""bot.engagement.wire against the documented bodies in tests/fixtures/x_api/ (copied from
-shared/x-engagement-api/examples/), plus the cases those bodies leave out. Pure: no I/O."""
+"""bot.engagement.wire against the documented bodies in tests/fixtures/x_api/ (X's documentation
+examples), plus the cases those bodies leave out. Pure: no I/O."""
 
 from __future__ import annotations
 

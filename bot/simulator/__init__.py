@@ -1,1 +1,1 @@
-"""A loopback simulator of the X Engagement API (shared/x-engagement-api/CONTRACT.md)."""
+"""A loopback simulator of the X Engagement API, as X's documentation describes it."""
