@@ -45,6 +45,7 @@ from bot.engagement.models import (
     UserLookup,
 )
 from bot.errors import AuthError, EngagementAPIError, TransportError, UnexpectedResponse
+from bot.log_filters import drop_debug_records
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +113,7 @@ class HttpEngagementClient:
                 "User-Agent": "engagement-bot",
             }
         )
-        _silence_credential_debug_logs()
+        drop_debug_records(_CHATTY_LOGGERS)
 
     def __repr__(self) -> str:
         return f"HttpEngagementClient(engagement_base_url={self._engagement_url!r})"
@@ -516,15 +517,3 @@ class _HeaderAuth(requests.auth.AuthBase):
 
     def __repr__(self) -> str:
         return "_HeaderAuth(<redacted>)"
-
-
-class _DropDebug(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        return record.levelno > logging.DEBUG
-
-
-def _silence_credential_debug_logs() -> None:
-    for name in _CHATTY_LOGGERS:
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, _DropDebug) for f in logger.filters):
-            logger.addFilter(_DropDebug())
