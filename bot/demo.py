@@ -2,8 +2,9 @@
 
 Only the product's own parts: the simulator (`demo` mode, its clock frozen at the start and moved
 only through `/_sim/clock`), a throwaway SQLite store, the bot's HTTP listener for `/engagement
-connect` (X's 3-legged OAuth, with a stand-in browser clicking "Authorize"), `/engagement`
-commands through `bot.slack.commands.run`, the daily digest job and one pass of the alert job.
+connect` (X's 3-legged OAuth, with a stand-in browser clicking "Continue to X" and "Authorize"),
+`/engagement` commands through `bot.slack.commands.run`, the daily digest job and one pass of the
+alert job.
 Slack messages are drawn as text by `bot.console.render_text`. Ports and one-time link ids change
 from run to run and are masked, so with the same start time the transcript is always the same.
 """
@@ -110,15 +111,17 @@ class Tour:
         self.now = datetime.fromisoformat(moved["now"].replace("Z", "+00:00"))
 
 
-def browse(url: str) -> tuple[int, str, str]:
-    """One GET by the person's browser, redirects not followed: (status, Location, body)."""
+def browse(url: str, *, post: bool = False) -> tuple[int, str, str]:
+    """One GET (or a form's empty POST) by the person's browser, redirects not followed:
+    (status, Location, body)."""
 
     class NoRedirect(urllib.request.HTTPRedirectHandler):
         def redirect_request(self, *args: object, **kwargs: object) -> None:
             return None
 
     try:
-        with urllib.request.build_opener(NoRedirect).open(url, timeout=10) as reply:
+        request = urllib.request.Request(url, data=b"" if post else None)
+        with urllib.request.build_opener(NoRedirect).open(request, timeout=10) as reply:
             return reply.status, "", reply.read().decode()
     except HTTPError as answer:
         with answer:
@@ -183,16 +186,21 @@ def run_demo(out: TextIO, *, now: datetime) -> int:
 
 
 def connect(tour: Tour, screen_name: str) -> None:
-    """`/engagement connect`, then the browser: the link, X's authorize page, the callback."""
+    """`/engagement connect`, then the browser: the link's page and its button, X's authorize
+    page, the callback."""
     message = tour.command("connect")
     found = _LINK.search(message.text)
     if found is None:
         raise RuntimeError(f"no connect link in {message.text!r}")
-    status, authorize, _ = browse(found.group(1))
+    opened, _, page = browse(found.group(1))
+    button = re.search(r"<button[^>]*>(.*?)</button>", page)
+    if button is None:
+        raise RuntimeError(f"no button on the connect page ({opened})")
+    status, authorize, _ = browse(found.group(1), post=True)
     approved, callback, _ = browse(f"{authorize}&sim_approve={screen_name}")
     tour.say(
-        f"  browser: the link → {status} to X, @{screen_name} clicks Authorize → {approved} "
-        "to the bot's callback"
+        f'  browser: the link → {opened}, a page; "{html.unescape(button.group(1))}" → {status} '
+        f"to X, @{screen_name} clicks Authorize → {approved} to the bot's callback"
     )
     status, _, page = browse(callback)
     shown = re.search(r"<p>(.*?)</p>", page)

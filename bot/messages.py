@@ -103,6 +103,21 @@ ALERTS_EMPTY = (
 ALERTS_HINT = "Remove: `/engagement alert off &lt;id&gt;` · pause: `/engagement snooze 2h`"
 USAGE_BILLING = "X bills per owner account: each connected account whose token made a call."
 
+# Connecting an X account (the notices in Slack; the pages in the browser)
+CONNECT_PAGE_TITLE = "Connect an X account"
+CONNECT_PAGE_TEXT = "X will ask you to approve the app for this Slack workspace."
+CONNECT_PAGE_BUTTON = "Continue to X"
+CONNECT_CANCELLED = "You cancelled connecting an X account: nothing was linked."
+
+
+def x_connected(handle: str) -> str:
+    """The requester's notice once X linked `handle` (escaped here: X chose the name)."""
+    return (
+        f"Connected X account @{_escape(handle.removeprefix('@'))} to this workspace: its Posts "
+        "now show private metrics (impressions, hourly and daily series)."
+    )
+
+
 # Help
 HELP_TITLE = "How to use /engagement"
 HELP_EXAMPLES = "*Examples*"

@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 import requests
@@ -20,6 +20,7 @@ from bot.app import open_store
 from bot.simulator.server import RunningSimulator
 from bot.slack import connect
 from tests.fake_slack import FakeSlack, iter_texts
+from tests.simhttp import admin
 from tests.slack_requests import command_body, signed_headers
 from tests.test_http_client import live_posts
 from tests.test_run_http import Running, StandInSocketMode, settings_for
@@ -74,6 +75,14 @@ def open_link(link: str) -> requests.Response:
     return requests.get(link, allow_redirects=False, timeout=10)
 
 
+def click_continue(link: str) -> requests.Response:
+    """The person opens the link and clicks its "Continue to X" button (a form POST back)."""
+    page = open_link(link)
+    assert page.status_code == 200, page.text
+    assert '<form method="post"><button type="submit">Continue to X</button></form>' in page.text
+    return requests.post(link, allow_redirects=False, timeout=10)
+
+
 def authorize(authorize_url: str, extra: str) -> str:
     """The simulator's authorize page, as a browser would approve it: our callback URL."""
     answer = requests.get(f"{authorize_url}&{extra}", allow_redirects=False, timeout=10)
@@ -82,7 +91,7 @@ def authorize(authorize_url: str, extra: str) -> str:
 
 
 def approve(bot: Running, link: str, who: str = "sim_newcomer") -> str:
-    started = open_link(link)
+    started = click_continue(link)
     assert started.status_code == 302
     callback = authorize(started.headers["Location"], f"sim_approve={who}")
     assert callback.startswith(f"{bot.url}/x/oauth/callback?link=")
@@ -179,17 +188,54 @@ def test_a_used_link_cannot_be_replayed(bot: Running, fake: FakeSlack, tmp_path:
 
 def test_a_link_opens_x_only_once(bot: Running, fake: FakeSlack, tmp_path: Path) -> None:
     link = connect_link(bot, fake)
-    assert open_link(link).status_code == 302
-    again = open_link(link)
-    assert again.status_code == 410
-    assert "already used" in again.text
+    assert click_continue(link).status_code == 302
+    for again in (open_link(link), requests.post(link, allow_redirects=False, timeout=10)):
+        assert again.status_code == 410
+        assert "already used" in again.text
+
+
+def test_previews_and_scanners_do_not_spend_the_link(
+    bot: Running, fake: FakeSlack, tmp_path: Path
+) -> None:
+    """A link-preview bot, a mail scanner or a browser prefetch HEADs or GETs the link before
+    the person does: the person still connects."""
+    link = connect_link(bot, fake)
+    for _ in range(2):
+        head = requests.head(link, allow_redirects=False, timeout=10)
+        assert head.status_code == 200
+        assert head.text == ""
+        assert open_link(link).status_code == 200
+    done = requests.get(approve(bot, link), timeout=10)
+    assert done.status_code == 200
+    assert "Connected @sim_newcomer" in done.text
+    assert accounts(tmp_path) == ["sim_newcomer"]
+
+
+def test_a_hostile_screen_name_is_escaped_in_slack_and_on_the_page(
+    bot: Running, fake: FakeSlack, sim: RunningSimulator, tmp_path: Path
+) -> None:
+    """X chooses the screen_name; whatever it holds, Slack shows it as text (no @channel
+    mention, no link) and the browser shows it as text (no markup)."""
+    hostile = "evil<!channel>&<https://evil.example|x><b>"
+    admin(sim, "POST", "accounts", {"user_id": "1000000099", "screen_name": hostile})
+    link = connect_link(bot, fake)
+    done = requests.get(approve(bot, link, who=quote(hostile, safe="")), timeout=10)
+    assert done.status_code == 200
+    assert "&lt;!channel&gt;&amp;&lt;https://evil.example|x&gt;&lt;b&gt;" in done.text
+    assert "<!channel>" not in done.text
+    assert "<b>" not in done.text
+    fake.wait_for(lambda calls: len([c for c in calls if c.method == "connect"]) >= 2)
+    told = fake.responses("connect")[1]["text"]
+    assert "@evil&lt;!channel&gt;&amp;&lt;https://evil.example|x&gt;&lt;b&gt;" in told
+    assert "<!channel>" not in told
+    assert "<https://evil.example" not in told
 
 
 def test_a_denied_authorization_stores_nothing(
     bot: Running, fake: FakeSlack, tmp_path: Path
 ) -> None:
     link = connect_link(bot, fake)
-    started = open_link(link)
+    started = click_continue(link)
     callback = authorize(started.headers["Location"], "sim_deny=1")
     assert "denied=" in callback
     answer = requests.get(callback, timeout=10)
@@ -237,7 +283,7 @@ def test_a_denied_callback_for_another_token_is_refused(
     bot: Running, fake: FakeSlack, tmp_path: Path
 ) -> None:
     link = connect_link(bot, fake)
-    open_link(link)
+    click_continue(link)
     link_id = link.rsplit("/", 1)[1]
     answer = requests.get(f"{bot.url}/x/oauth/callback?link={link_id}&denied=forged", timeout=10)
     assert answer.status_code == 400
@@ -322,3 +368,31 @@ def test_no_token_verifier_or_link_id_reaches_the_log(
     assert "connect: linked X account" in logged
     for secret in secrets:
         assert secret not in logged
+
+
+def test_no_link_id_or_response_url_reaches_any_log_at_debug(
+    bot: Running, fake: FakeSlack, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """--debug turns every logger on, slack_sdk's included: the one-time link and the
+    response_urls (each a credential to post in the channel) still never reach the log."""
+    caplog.set_level(logging.DEBUG)  # what `run --debug` sets on the root logger
+    link = connect_link(bot, fake)
+    done = requests.get(approve(bot, link), timeout=10)
+    assert done.status_code == 200
+    fake.wait_for(lambda calls: len([c for c in calls if c.method == "connect"]) >= 2)
+    ask(bot, fake, "help", "later")
+    secrets = [
+        link.rsplit("/", 1)[1],
+        fake.response_url("connect"),
+        fake.response_url("later"),
+    ]
+    # The test's own HTTP calls (urllib3 in this thread) and the simulator are not the bot.
+    logged = "\n".join(
+        f"{r.name}: {r.getMessage()}"
+        for r in caplog.records
+        if not r.name.startswith("bot.simulator")
+        and not (r.name.startswith("urllib3") and r.threadName == "MainThread")
+    )
+    assert "slack_sdk" in logged or "bot." in logged  # the debug log was on
+    found = [line for line in logged.splitlines() if any(s in line for s in secrets)]
+    assert not found, sorted({line.split(": ")[0] for line in found})

@@ -87,12 +87,14 @@ class Site:
     def __repr__(self) -> str:  # Hypothesis prints fixtures in failing examples
         return "site"
 
-    def get(self, target: str) -> tuple[int, dict[str, str], bytes]:
-        """GET with `target` sent byte for byte (no client-side quoting)."""
+    def get(self, target: str, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
+        """GET (or `method`) with `target` sent byte for byte (no client-side quoting)."""
         conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
         try:
-            conn.putrequest("GET", target, skip_accept_encoding=True)
+            conn.putrequest(method, target, skip_accept_encoding=True)
             conn.putheader("Connection", "close")
+            if method == "POST":  # the page's button: an empty form
+                conn.putheader("Content-Length", "0")
             conn.endheaders()
             response = conn.getresponse()
             headers = {k.lower(): v for k, v in response.getheaders()}
@@ -108,7 +110,7 @@ class Site:
         expired = make(**owner, response_url=None, now=NOW - timedelta(minutes=20)).link_id
         used = make(**owner, response_url=None, now=NOW).link_id
         assert self.store.connect_links.claim(used, now=NOW)
-        status, headers, _ = self.get(connect.CONNECT_PATH + started)
+        status, headers, _ = self.get(connect.CONNECT_PATH + started, "POST")
         assert status == 302, status
         token = dict(parse_qsl(urlsplit(headers["location"]).query))["oauth_token"]
         return Links(pending, started, expired, used, token)
@@ -274,7 +276,11 @@ def test_any_callback_query_gets_a_4xx_page_and_stores_nothing(site: Site, query
 def test_any_connect_link_id_gets_a_redirect_only_when_pending(site: Site, link: str):
     links = site.fresh_links()
     before = site.state()
-    status, headers, body = site.get(connect.CONNECT_PATH + links.fill(link))
+    for method in ("HEAD", "GET"):  # a preview or a scanner: never a change
+        status, _, _ = site.get(connect.CONNECT_PATH + links.fill(link), method)
+        assert site.state() == before
+        assert (status == 200) == (links.fill(link) == links.pending), (method, status)
+    status, headers, body = site.get(connect.CONNECT_PATH + links.fill(link), "POST")
     after = site.state()
     assert after["accounts"] == before["accounts"]
     if links.fill(link) == links.pending:

@@ -2,8 +2,11 @@
 
 start_link()  the slash command: a pending link row (no X call, so the reply is quick) and the
               one-time URL `<ENGAGEMENT_PUBLIC_URL>/x/connect/<link id>` for the requester
-begin()       GET /x/connect/<id>: checks the link, asks X for a request token with our callback
-              `<ENGAGEMENT_PUBLIC_URL>/x/oauth/callback?link=<id>`, returns X's authorize URL
+preview()     GET or HEAD /x/connect/<id>: checks the link and shows a "Continue to X" button;
+              spends nothing, since link-preview bots, mail scanners and prefetches open links too
+begin()       POST /x/connect/<id> (the button): checks the link, asks X for a request token with
+              our callback `<ENGAGEMENT_PUBLIC_URL>/x/oauth/callback?link=<id>`, returns X's
+              authorize URL
 finish()      GET /x/oauth/callback: checks the link and the request token, trades the verifier
               for the access token, saves the account for the link's workspace, marks the link used
 
@@ -21,6 +24,7 @@ from datetime import datetime
 from typing import Protocol
 from urllib.parse import quote
 
+from bot import messages
 from bot.config import Settings
 from bot.engagement.models import AccessGrant, RequestToken, UserAuth
 from bot.errors import BotError, SecretKeyError
@@ -70,6 +74,7 @@ class Outcome:
     link: ConnectLink | None = None
     notify: str | None = None
     screen_name: str | None = None
+    button: str | None = None  # a button that POSTs back to the page's own URL
 
 
 def link_url(settings: Settings, link_id: str) -> str:
@@ -112,10 +117,28 @@ def _refusal(link: ConnectLink | None, now: datetime) -> Outcome | None:
     return None
 
 
+def preview(link_id: str, *, store: Store, now: datetime) -> Outcome:
+    """GET /x/connect/<id>: the page with the button that begins, or a refusal. Only a person
+    clicks the button, so nothing here asks X or spends the link."""
+    link = store.connect_links.get(link_id) if link_id else None
+    refusal = _refusal(link, now)
+    if refusal is not None:
+        return refusal
+    assert link is not None
+    if link.request_token is not None:
+        return Outcome(410, "Link already used", USED)
+    return Outcome(
+        200,
+        messages.CONNECT_PAGE_TITLE,
+        messages.CONNECT_PAGE_TEXT,
+        button=messages.CONNECT_PAGE_BUTTON,
+    )
+
+
 def begin(
     link_id: str, *, store: Store, client: OAuthClient, settings: Settings, now: datetime
 ) -> Outcome:
-    """GET /x/connect/<id>: a 302 to X's authorize page, or a refusal."""
+    """POST /x/connect/<id>: a 302 to X's authorize page, or a refusal."""
     link = store.connect_links.get(link_id) if link_id else None
     refusal = _refusal(link, now)
     if refusal is not None:
@@ -162,7 +185,7 @@ def finish(
             "Connection cancelled",
             CANCELLED,
             link=link,
-            notify="You cancelled connecting an X account: nothing was linked.",
+            notify=messages.CONNECT_CANCELLED,
         )
     token = query.get("oauth_token", "")
     verifier = query.get("oauth_verifier", "")
@@ -190,17 +213,14 @@ def finish(
         workspace=link.team_id or None,
         now=now,
     )
-    handle = "@" + grant.screen_name.removeprefix("@")
+    handle = "@" + grant.screen_name.removeprefix("@")  # page() escapes it for HTML
     log.info("connect: linked X account %s to team %s", grant.user_id, link.team_id)
     return Outcome(
         200,
         f"Connected {handle}",
         f"Connected {handle}, you can close this tab.",
         link=link,
-        notify=(
-            f"Connected X account {handle} to this workspace: its Posts now show private "
-            "metrics (impressions, hourly and daily series)."
-        ),
+        notify=messages.x_connected(grant.screen_name),
         screen_name=grant.screen_name,
     )
 
@@ -209,9 +229,15 @@ def page(outcome: Outcome) -> bytes:
     """The small HTML page the browser shows."""
     title = html.escape(outcome.title)
     message = html.escape(outcome.message)
+    form = (
+        f'<form method="post"><button type="submit">{html.escape(outcome.button)}</button></form>'
+        if outcome.button
+        else ""
+    )
     return (
         "<!doctype html><html><head><meta charset=utf-8>"
-        f"<title>{title}</title></head><body><h1>{title}</h1><p>{message}</p></body></html>\n"
+        f"<title>{title}</title></head><body><h1>{title}</h1><p>{message}</p>{form}"
+        "</body></html>\n"
     ).encode()
 
 

@@ -2,7 +2,8 @@
 
 Socket Mode (SLACK_APP_TOKEN set): Slack's requests arrive over Bolt's WebSocket; the HTTP
 server on PORT still answers /healthz and the X account connection (`/engagement connect`):
-GET /x/connect/<link id> and GET /x/oauth/callback, so ENGAGEMENT_PUBLIC_URL must reach it.
+/x/connect/<link id> (GET: a page; its button POSTs back) and GET /x/oauth/callback, so
+ENGAGEMENT_PUBLIC_URL must reach it.
 HTTP mode: the same server also takes Slack's signed requests at POST /slack/events (Bolt
 verifies the signature: a forged or stale one gets 401).
 Several workspaces (SLACK_CLIENT_ID set, either mode): GET /slack/install and
@@ -96,7 +97,7 @@ def make_wsgi_app(
     signing_secret: str | None = None,
 ) -> WSGIApplication:
     """Routes: POST /slack/events to Bolt (None: Socket Mode, so 404), GET /healthz,
-    GET /x/connect/<link id> and /x/oauth/callback (404 without `x_connect`), GET
+    GET/HEAD/POST /x/connect/<link id> and GET /x/oauth/callback (404 without `x_connect`), GET
     /slack/install and /slack/oauth_redirect to the OAuth flow of `install` (default: `app`;
     404 when it has none), anything else 404.
 
@@ -155,26 +156,38 @@ def make_wsgi_app(
         if path == X_CALLBACK_PATH or path.startswith(X_CONNECT_PREFIX):
             if x_connect is None:
                 return _text(start_response, 404, X_CALLBACK_NOT_READY)
-            if method not in ("GET", "HEAD"):
-                return _text(start_response, 405, "Method Not Allowed", [("Allow", "GET, HEAD")])
-            return _x_connect(x_connect, path, environ, start_response)
+            # Only GET acts at the callback; the link acts on its button's POST. A HEAD, like
+            # a GET of the link, is what a link-preview bot or mail scanner sends: it spends
+            # nothing.
+            allowed = ("GET",) if path == X_CALLBACK_PATH else ("GET", "HEAD", "POST")
+            if method not in allowed:
+                return _text(
+                    start_response, 405, "Method Not Allowed", [("Allow", ", ".join(allowed))]
+                )
+            return _x_connect(x_connect, path, method, environ, start_response)
         return _text(start_response, 404, "Not Found")
 
     return wsgi
 
 
 def _x_connect(
-    x: XConnect, path: str, environ: WSGIEnvironment, start_response: StartResponse
+    x: XConnect,
+    path: str,
+    method: str,
+    environ: WSGIEnvironment,
+    start_response: StartResponse,
 ) -> list[bytes]:
     now = x.clock()
+    link_id = path.removeprefix(X_CONNECT_PREFIX)
     if path == X_CALLBACK_PATH:
         query = dict(parse_qsl(str(environ.get("QUERY_STRING") or ""), keep_blank_values=True))
         outcome = connect.finish(query, store=x.store, client=x.client, now=now)
-    else:
-        link_id = path.removeprefix(X_CONNECT_PREFIX)
+    elif method == "POST":
         outcome = connect.begin(
             link_id, store=x.store, client=x.client, settings=x.settings, now=now
         )
+    else:
+        outcome = connect.preview(link_id, store=x.store, now=now)
     if outcome.link is not None and outcome.notify is not None:
         try:
             x.notify(outcome.link, outcome.notify)
@@ -193,7 +206,7 @@ def _x_connect(
             *headers,
         ],
     )
-    return [body]
+    return [b"" if method == "HEAD" else body]
 
 
 def slack_notifier(web: WebClient) -> Notify:
