@@ -5,6 +5,7 @@ the WebSocket handler, the one part that would need the real Slack)."""
 from __future__ import annotations
 
 import queue
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -28,7 +29,7 @@ from bot.slack.server import (
     serve,
 )
 from tests.fake_slack import BOT_TOKEN, FakeSlack
-from tests.slack_requests import SIGNING_SECRET, command_body, signed_headers
+from tests.slack_requests import FORM, SIGNING_SECRET, command_body, signed_headers
 
 
 def settings_for(fake: FakeSlack, sim: RunningSimulator, tmp_path: Path, **more: Any) -> Settings:
@@ -285,3 +286,52 @@ def test_socket_mode_requests_need_no_signature(fake, sim, tmp_path):
     response = app.dispatch(BoltRequest(body=payload, mode="socket_mode"))
     assert response.status == 200
     assert fake.responses()[0]["text"] == "you said help"
+
+
+def test_a_signed_request_delivered_three_times_acts_once(fake, sim, tmp_path):
+    """A proxy's retry or a replay of the same bytes (same signature, same timestamp, inside
+    Slack's five minutes): one alert rule, one connect link, one reply each."""
+    settings = settings_for(fake, sim, tmp_path, public_url="https://bot.example.com")
+    running = Running(settings, sim, x_oauth=True)
+    try:
+        for text, reply_id in (("alert spike high", "alert"), ("connect", "connect")):
+            body = command_body(text, response_url=fake.response_url(reply_id))
+            headers = signed_headers(body)
+            for _ in range(3):
+                answer = requests.post(
+                    f"{running.url}/slack/events", data=body.encode(), headers=headers, timeout=10
+                )
+                assert (answer.status_code, answer.text.strip()) == (200, "")
+        post_command(running.url, "help", fake)  # answered after the others were run
+        fake.wait_for(lambda calls: any(c.method == "1" for c in calls), timeout=10)
+        fake.wait_for(lambda calls: sum(c.kind == "response" for c in calls) >= 3)
+        assert len(fake.responses("alert")) == 1
+        assert len(fake.responses("connect")) == 1
+        with sqlite3.connect(tmp_path / "engagement.db") as db:
+            assert db.execute("SELECT count(*) FROM alert_rules").fetchone() == (1,)
+            assert db.execute("SELECT count(*) FROM connect_links").fetchone() == (1,)
+    finally:
+        assert running.close() == 0
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        pytest.param("application/json", None, id="form-sent-as-json"),
+        pytest.param(FORM, "payload=%7Bnot+json", id="payload-not-json"),
+        pytest.param("application/json", "[1, 2]", id="json-not-an-object"),
+    ],
+)
+def test_a_body_bolt_cannot_read_is_a_400_not_a_500(http_bot, fake, content_type, body):
+    sent = body if body is not None else command_body("help", response_url=fake.response_url())
+    headers = {**signed_headers(sent), "content-type": content_type}
+    answer = requests.post(
+        f"{http_bot.url}/slack/events", data=sent.encode(), headers=headers, timeout=10
+    )
+    assert answer.status_code == 400
+    assert answer.text.startswith("Bad Request: the body ")
+    assert "Traceback" not in answer.text
+    assert fake.responses() == []
+    # The server is fine: the next well-formed command is answered.
+    assert post_command(http_bot.url, "help", fake).status_code == 200
+    assert len(fake.wait_for_responses(1)) == 1

@@ -33,6 +33,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.request.internals import extract_content_type, parse_body
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.signature import SignatureVerifier
@@ -44,6 +45,7 @@ from bot.slack.app import COMMAND_THREADS, build_app, build_web_client, channel_
 from bot.slack.installations import INSTALL_PATH, REDIRECT_PATH, Workspaces
 from bot.slack.listeners import Clock
 from bot.slack.permissions import workspace_admins
+from bot.slack.replays import SeenSignatures
 from bot.slack.retries import response_webhook
 from bot.store import Store
 from bot.store.connect_links import ConnectLink
@@ -104,12 +106,14 @@ def make_wsgi_app(
     A request to /slack/events reaches Bolt only once its signature checks out against
     `signing_secret` (required with `app`): Bolt's own check turns a malformed signature or
     timestamp into an error its error handler would answer, through the request's unverified
-    response_url.
+    response_url. It reaches Bolt only once, too (a redelivery of the same signed request gets
+    an empty 200), and only if Bolt can read its body for its content type (else a 400).
     """
     if app is not None and not signing_secret:
         raise ValueError("make_wsgi_app needs the signing secret to serve /slack/events")
     events = SlackRequestHandler(app, path=EVENTS_PATH) if app is not None else None
     verifier = SignatureVerifier(signing_secret) if signing_secret else None
+    seen = SeenSignatures()
     oauth_app = install if install is not None else app
     oauth = (
         SlackRequestHandler(oauth_app, path=EVENTS_PATH)
@@ -133,6 +137,15 @@ def make_wsgi_app(
                 if _ssl_check(body):  # Slack's certificate probe: an empty 200, nothing else
                     return _text(start_response, 200, "")
                 return _text(start_response, 401, "Unauthorized: invalid Slack signature")
+            unreadable = _unreadable(environ, body)
+            if unreadable is not None:
+                return _text(start_response, 400, f"Bad Request: {unreadable}")
+            if not seen.first_time(
+                str(environ["HTTP_X_SLACK_SIGNATURE"]),
+                str(environ["HTTP_X_SLACK_REQUEST_TIMESTAMP"]),
+            ):
+                log.info("a signed Slack request was delivered again: answered, not run again")
+                return _text(start_response, 200, "")
             environ["wsgi.input"] = io.BytesIO(body)
             return events(environ, start_response)
         if path == EVENTS_PATH:
@@ -279,6 +292,19 @@ def _ssl_check(body: bytes) -> bool:
         return ("ssl_check", "1") in parse_qsl(body.decode("ascii"))
     except (UnicodeDecodeError, ValueError):
         return False
+
+
+def _unreadable(environ: WSGIEnvironment, body: bytes) -> str | None:
+    """Why Bolt could not read this body as its Content-Type says (None: it can), by Bolt's own
+    parser: a form sent as application/json would otherwise end in a 500 and a traceback."""
+    content_type = extract_content_type({"content-type": [str(environ.get("CONTENT_TYPE") or "")]})
+    try:
+        parsed = parse_body(body.decode("utf-8"), content_type)
+    except (ValueError, UnicodeDecodeError):  # json.JSONDecodeError is a ValueError
+        return "the body cannot be read as its Content-Type says"
+    if not isinstance(parsed, dict):
+        return "the body is neither a JSON object nor a form"
+    return None
 
 
 def _signed(verifier: SignatureVerifier, environ: WSGIEnvironment, body: bytes) -> bool:
