@@ -267,11 +267,19 @@ def run_console(settings: Settings, args: argparse.Namespace) -> int:
 
 def run_bot(settings: Settings) -> int:
     """`run`: the Slack bot on the real X client and store, until SIGTERM or Ctrl-C."""
-    from bot.app import engagement
+    from bot.app import NO_X_CREDENTIALS, engagement
+    from bot.errors import ConfigError
     from bot.slack.commands import Deps
     from bot.slack.server import check_settings, serve
 
-    check_settings(settings)
+    # The whole configuration, before any file (the database, its key) is created.
+    problems = [] if settings.has_x_credentials else [NO_X_CREDENTIALS]
+    try:
+        check_settings(settings)
+    except ConfigError as error:
+        problems = error.problems + problems
+    if problems:
+        raise ConfigError(problems)
 
     def clock() -> datetime:
         return datetime.now(UTC)
