@@ -344,6 +344,30 @@ def accounts_summary(n: int) -> str:
     return "1 connected X account." if n == 1 else f"{n:,} connected X accounts."
 
 
+def every_workspace_but(excluded: tuple[str, ...]) -> str:
+    """Where an account linked for every workspace serves (the operator's `accounts list`)."""
+    return f"all workspaces but {', '.join(excluded)}" if excluded else "all workspaces"
+
+
+def not_connected_here(handle: str) -> str:
+    return f"No connected account @{handle} in this workspace."
+
+
+def disconnected(handle: str) -> str:
+    return (
+        f"Disconnected {handle}: its tokens are deleted. Its Posts now show public totals only "
+        "(no impressions, no hourly or daily series)."
+    )
+
+
+def disconnected_here(handle: str) -> str:
+    return (
+        f"Disconnected {handle} from this workspace: its Posts here now show public totals "
+        "only. It was linked by whoever runs the bot for every workspace, so it keeps serving "
+        f"the others. {CONNECT} links it here again."
+    )
+
+
 def alert_threshold(rule_id: int, metric: str, threshold: str, target: str) -> str:
     return f"`#{rule_id}` {metric_label(metric)} above {threshold}/hour · {target}"
 

@@ -172,10 +172,22 @@ class Store:
         with self._lock:
             return accounts.auth(self._db, self._cipher, user_id)
 
-    def find_account(self, user_id_or_handle: str) -> Account | None:
-        """By user ID, or by handle with or without "@", case-insensitive."""
+    def find_account(self, user_id_or_handle: str, workspace: str | None = None) -> Account | None:
+        """By user ID, or by handle with or without "@", case-insensitive; with a workspace,
+        only an account serving it."""
         with self._lock:
-            return accounts.find(self._db, user_id_or_handle)
+            return accounts.find(self._db, user_id_or_handle, workspace)
+
+    def exclude_account(self, user_id: str, workspace: str, *, now: datetime) -> None:
+        """An account linked for every workspace stops serving `workspace`; its tokens stay
+        for the others (connecting it again from that workspace undoes this)."""
+        with self.transaction():
+            accounts.exclude(self._db, user_id, workspace, now)
+
+    def account_exclusions(self) -> dict[str, tuple[str, ...]]:
+        """user ID → the workspaces that disconnected an account linked for every workspace."""
+        with self._lock:
+            return accounts.exclusions(self._db)
 
     def remove_account(self, user_id: str) -> bool:
         """Forget the account and delete its tokens; False if it was not connected."""
@@ -353,8 +365,10 @@ class Store:
         post_count: int,
         status: int,
         attempts: int = 1,
+        workspace: str | None = None,
     ) -> None:
-        """One API call; `owner_id` None for app-only auth, `status` 0 when nothing came back."""
+        """One API call; `owner_id` None for app-only auth, `status` 0 when nothing came back,
+        `workspace` the Slack team it was made for (None: the operator's, or no one's)."""
         with self.transaction():
             usage_log.log_call(
                 self._db,
@@ -364,12 +378,29 @@ class Store:
                 post_count=post_count,
                 status=status,
                 attempts=attempts,
+                workspace=workspace,
             )
 
-    def usage(self, month: str) -> Usage:
-        """Calls per endpoint in a UTC month ("YYYY-MM"), and the owners billed for it."""
+    def usage(self, month: str, workspace: str | None = None) -> Usage:
+        """Calls per endpoint in a UTC month ("YYYY-MM"), and the owners billed for it: every
+        call (None), or the calls made for one workspace."""
         with self._lock:
-            return usage_log.usage(self._db, month)
+            return usage_log.usage(self._db, month, workspace)
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file 0600 if it doesn't exist: it holds connect links and
+    response_urls, and SQLite gives its -wal and -shm files the database file's mode."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _PRIVATE_MODE)
+    except FileExistsError:
+        return
+    except OSError:
+        return  # a read-only or missing directory: sqlite3's own error says it, classified
+    try:
+        os.fchmod(fd, _PRIVATE_MODE)  # the umask may only take bits away, but be exact
+    finally:
+        os.close(fd)
 
 
 def _transaction_sql(depth: int) -> tuple[str, str, tuple[str, ...]]:
