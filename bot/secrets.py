@@ -109,8 +109,11 @@ def create_key(db_path: Path) -> str:
     that comes second."""
     path = key_path_for(Path(db_path))
     key = Fernet.generate_key().decode("ascii")
-    if _publish(path, key):
-        return key
+    try:
+        if _publish(path, key):
+            return key
+    except OSError as error:
+        raise SecretKeyError(f"cannot create the key file {path}: {error.strerror}") from None
     return _read_key(path)
 
 

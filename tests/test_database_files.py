@@ -7,7 +7,9 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -179,17 +181,37 @@ def test_a_garbage_file_as_database_is_one_line_not_a_traceback(
     assert not env.with_name("engagement.db.key").exists()
 
 
-def test_a_read_only_database_is_one_line_not_a_traceback(linked: Path, capsys) -> None:
-    if os.geteuid() == 0:
-        pytest.skip("root writes through file modes: no read-only file to be had here")
-    os.chmod(linked, 0o444)
-    os.chmod(linked.parent, 0o555)
+@pytest.mark.parametrize("command", [["accounts", "remove", "@sim_creator"], ["accounts", "list"]])
+def test_a_read_only_database_is_one_line_not_a_traceback(
+    linked: Path, capsys, command: list[str]
+) -> None:
+    with read_only(linked.parent):
+        assert main(command) == 1
+        assert f"{linked} is read-only" in one_line_failure(capsys)
+    assert main(["accounts", "list"]) == 0
+    assert "@sim_creator" in capsys.readouterr().out  # nothing was lost
+
+
+@contextmanager
+def read_only(folder: Path) -> Iterator[None]:
+    """The folder and its files unwritable, as on a read-only mount. Modes stop anyone but
+    root; root is stopped by the immutable attribute (chattr +i), where the file system has it."""
+    files = [folder, *folder.iterdir()]
+    if os.geteuid() != 0:
+        for path in files:
+            path.chmod(0o555 if path.is_dir() else 0o444)
+        try:
+            yield
+        finally:
+            for path in files:
+                path.chmod(0o755 if path.is_dir() else 0o600)
+        return
+    if subprocess.run(["chattr", "+i", *map(str, files)], check=False).returncode != 0:
+        pytest.skip("running as root on a file system without chattr +i: nothing is read-only")
     try:
-        assert main(["accounts", "remove", "@sim_creator"]) == 1
-        assert "read-only" in one_line_failure(capsys)
+        yield
     finally:
-        os.chmod(linked.parent, 0o755)
-        os.chmod(linked, 0o600)
+        subprocess.run(["chattr", "-i", *map(str, files)], check=True)
 
 
 def test_a_database_locked_by_another_process_is_one_line(linked: Path, capsys) -> None:

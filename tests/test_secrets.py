@@ -203,3 +203,9 @@ def test_without_hard_links_the_file_is_still_created_exclusively(
     assert mode_of(path) == 0o600
     assert key_for(tmp_path / "engagement.db") == key
     assert sorted(p.name for p in tmp_path.iterdir()) == ["engagement.db.key"]
+
+
+def test_a_key_file_that_cannot_be_created_is_a_one_line_reason(tmp_path: Path) -> None:
+    (tmp_path / "not-a-folder").write_text("")
+    with pytest.raises(SecretKeyError, match="cannot create the key file .*not-a-folder"):
+        create_key(tmp_path / "not-a-folder" / "engagement.db")

@@ -8,9 +8,11 @@ SQL, a closed connection) is left as it is.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from bot import messages
 from bot.errors import (
@@ -36,7 +38,7 @@ def classify(error: sqlite3.Error, path: str, *, busy_seconds: float) -> StoreEr
     detail = str(error)
     if primary in (_CORRUPT, _NOTADB):
         return DatabaseCorrupt(messages.database_corrupt(path, detail))
-    if primary in (_READONLY, _PERM):
+    if primary in (_READONLY, _PERM) or (primary == _CANTOPEN and not _writable(path)):
         return DatabaseReadOnly(messages.database_read_only(path))
     if primary in (_BUSY, _LOCKED):
         return DatabaseLocked(messages.database_locked(path, busy_seconds))
@@ -45,6 +47,16 @@ def classify(error: sqlite3.Error, path: str, *, busy_seconds: float) -> StoreEr
     if primary in (_CANTOPEN, _IOERR):
         return DatabaseUnavailable(messages.database_unavailable(path, detail))
     return None
+
+
+def _writable(path: str) -> bool:
+    """Whether the file (if it exists) and its directory may be written: SQLite reports a
+    read-only folder as "unable to open" when it needs its -wal or -shm file there."""
+    target = Path(path)
+    folder = target.parent
+    if target.exists() and not os.access(target, os.W_OK):
+        return False
+    return os.access(folder, os.W_OK)
 
 
 @contextmanager
