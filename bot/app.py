@@ -8,34 +8,79 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from bot import messages
 from bot.config import Settings
 from bot.engagement.executor import Executor
 from bot.engagement.http_client import HttpEngagementClient
 from bot.engagement.models import APP_ONLY, Auth
 from bot.engagement.service import EngagementService
-from bot.errors import UserFacingError
-from bot.secrets import TokenCipher, load_or_create_key, split_keys
+from bot.errors import SecretKeyError, UserFacingError
+from bot.secrets import TokenCipher, create_key, key_path_for, read_key, split_keys
 from bot.store import Store
 
 
 def open_store(settings: Settings) -> Store:
-    """The SQLite store, its tokens encrypted with ENGAGEMENT_SECRET_KEY or the key file."""
+    """The SQLite store, sealed with ENGAGEMENT_SECRET_KEY or the key file beside it, checked
+    before anything uses it: SecretKeyError (one line, naming the setting or the file) when the
+    key does not open what the file holds sealed, or when the key file is gone but sealed data
+    remains. A key file is made only for a database with nothing sealed in it."""
     keys = split_keys(settings.secret_key) if settings.secret_key else []
+    source = "ENGAGEMENT_SECRET_KEY"
     if not keys:
+        source = f"the key file {key_path_for(settings.db_path)}"
         settings.db_path.parent.mkdir(parents=True, exist_ok=True)
-        keys = [load_or_create_key(settings.db_path)]
-    return Store.open(settings.db_path, cipher=TokenCipher.from_keys(keys))
+        key = read_key(settings.db_path)
+        if key is None:
+            return _open_with_new_key(settings)
+        keys = [key]
+    store = Store.open(settings.db_path, cipher=TokenCipher.from_keys(keys))
+    try:
+        if failed := store.unopenable():
+            raise SecretKeyError(
+                messages.key_mismatch(
+                    source, str(settings.db_path), messages.sealed_summary(failed)
+                )
+            )
+    except BaseException:
+        store.close()
+        raise
+    return store
+
+
+def _open_with_new_key(settings: Settings) -> Store:
+    """No key file: make one, unless the database holds data sealed with a key (then the file
+    was lost, and a new key would orphan that data and seal new data differently)."""
+    store = Store.open(settings.db_path, cipher=TokenCipher.generate())
+    try:
+        held = {noun: n for noun, n in store.sealed_counts().items() if n}
+    finally:
+        store.close()
+    if held:
+        raise SecretKeyError(
+            messages.key_missing(
+                str(key_path_for(settings.db_path)),
+                str(settings.db_path),
+                messages.sealed_summary(held),
+            )
+        )
+    return Store.open(
+        settings.db_path, cipher=TokenCipher.from_keys([create_key(settings.db_path)])
+    )
+
+
+NO_X_CREDENTIALS = (
+    "no X credentials: set X_CONSUMER_KEY and X_CONSUMER_SECRET (to try it on the "
+    "simulator, run `engagement-bot simulator` and point X_API_URL and X_OAUTH_URL at it)"
+)
 
 
 def http_client(settings: Settings) -> HttpEngagementClient:
-    if settings.x_consumer_key is None or settings.x_consumer_secret is None:
-        raise UserFacingError(
-            "no X credentials: set X_CONSUMER_KEY and X_CONSUMER_SECRET (to try it on the "
-            "simulator, run `engagement-bot simulator` and point X_API_URL and X_OAUTH_URL at it)"
-        )
+    key, secret = settings.x_consumer_key, settings.x_consumer_secret
+    if key is None or secret is None:
+        raise UserFacingError(NO_X_CREDENTIALS)
     return HttpEngagementClient(
-        consumer_key=settings.x_consumer_key,
-        consumer_secret=settings.x_consumer_secret,
+        consumer_key=key,
+        consumer_secret=secret,
         engagement_base_url=settings.x_api_url,
         oauth_base_url=settings.x_oauth_url,
         bearer_token=settings.x_bearer_token,
@@ -83,9 +128,10 @@ class Engagement:
 
 @contextmanager
 def engagement(settings: Settings) -> Iterator[Engagement]:
-    store = open_store(settings)
-    try:
-        with http_client(settings) as client:
+    # The client first: missing X credentials are reported before any file is created.
+    with http_client(settings) as client:
+        store = open_store(settings)
+        try:
             yield Engagement(build_service(client, store), store, client)
-    finally:
-        store.close()
+        finally:
+            store.close()

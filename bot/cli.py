@@ -117,6 +117,14 @@ def build_parser() -> argparse.ArgumentParser:
     remove = actions.add_parser("remove", help="unlink an account and delete its tokens")
     remove.add_argument("handle", metavar="HANDLE", help="@handle or user ID")
 
+    usage = commands.add_parser(
+        "usage",
+        help="X API calls and billed owner accounts of a month, every workspace's",
+        description="The month's X API calls per endpoint and the owner accounts X bills, "
+        "for every workspace (in Slack, `/engagement usage` shows a workspace its own).",
+    )
+    usage.add_argument("--month", type=_month, help="YYYY-MM (default: this UTC month)")
+
     commands.add_parser(
         "rotate-key",
         help="re-encrypt stored X tokens with a new key",
@@ -219,6 +227,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return operator.rotate_key(settings, out=sys.stdout, now=datetime.now(UTC))
         if args.command == "accounts":
             return run_accounts(settings, args)
+        if args.command == "usage":
+            from bot import operator
+
+            month = args.month or datetime.now(UTC).strftime("%Y-%m")
+            return operator.usage(settings, month=month, out=sys.stdout)
         if args.command == "run":
             return run_bot(settings)
         if args.command == "digest":
@@ -267,11 +280,19 @@ def run_console(settings: Settings, args: argparse.Namespace) -> int:
 
 def run_bot(settings: Settings) -> int:
     """`run`: the Slack bot on the real X client and store, until SIGTERM or Ctrl-C."""
-    from bot.app import engagement
+    from bot.app import NO_X_CREDENTIALS, engagement
+    from bot.errors import ConfigError
     from bot.slack.commands import Deps
     from bot.slack.server import check_settings, serve
 
-    check_settings(settings)
+    # The whole configuration, before any file (the database, its key) is created.
+    problems = [] if settings.has_x_credentials else [NO_X_CREDENTIALS]
+    try:
+        check_settings(settings)
+    except ConfigError as error:
+        problems = error.problems + problems
+    if problems:
+        raise ConfigError(problems)
 
     def clock() -> datetime:
         return datetime.now(UTC)
@@ -417,6 +438,16 @@ def _day(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-26") from None
+
+
+def _month(text: str) -> str:
+    from bot.store.sql import month_range
+
+    try:
+        month_range(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a month like 2026-11") from None
+    return text
 
 
 def with_dotenv(environ: Mapping[str, str], path: Path) -> dict[str, str]:

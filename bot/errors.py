@@ -4,7 +4,13 @@
     ├── ConfigError            Settings.from_env; lists every problem at once
     ├── UserFacingError        shown to the person who typed the command
     │   └── UsageError         the text didn't parse; says what was expected
-    ├── SecretKeyError         the token key is malformed, exposed, or doesn't match the tokens
+    ├── SecretKeyError         the token key is malformed, exposed, missing or doesn't match
+    ├── StoreError             the database refused (bot/store/failures.py classifies sqlite3's)
+    │   ├── DatabaseCorrupt    not a SQLite file, or damaged
+    │   ├── DatabaseReadOnly   the file, its directory or its mount may not be written
+    │   ├── DatabaseLocked     another process held the write lock past the busy timeout
+    │   ├── DatabaseFull       the disk (or the database's size limit) is full
+    │   └── DatabaseUnavailable the file cannot be opened, or another I/O error
     └── EngagementAPIError     raised by any EngagementClient (bot.engagement.client)
         ├── TransportError     connection reset, timeout, truncated or undecodable body
         ├── UnexpectedResponse a status or a 200 body the contract does not describe
@@ -57,6 +63,37 @@ class SecretKeyError(BotError):
     """Raised by bot.secrets and the store when the key that encrypts X tokens is malformed, sits
     in a key file others can read, or does not match the stored tokens. Never shows a key or a
     token."""
+
+
+class StoreError(BotError):
+    """The database refused a read or a write. The message is the operator's one-line reason
+    (it names the file, never a value); `state` is the word a Slack reply uses for it."""
+
+    state = "unavailable"
+    # Locked and full pass: the same write is likely to succeed in a minute.
+    transient = False
+
+
+class DatabaseCorrupt(StoreError):
+    state = "damaged"
+
+
+class DatabaseReadOnly(StoreError):
+    state = "read-only"
+
+
+class DatabaseLocked(StoreError):
+    state = "locked"
+    transient = True
+
+
+class DatabaseFull(StoreError):
+    state = "full"
+    transient = True
+
+
+class DatabaseUnavailable(StoreError):
+    pass
 
 
 class ErrorDetails(TypedDict, total=False):

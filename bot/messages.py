@@ -359,6 +359,30 @@ def accounts_summary(n: int) -> str:
     return "1 connected X account." if n == 1 else f"{n:,} connected X accounts."
 
 
+def every_workspace_but(excluded: tuple[str, ...]) -> str:
+    """Where an account linked for every workspace serves (the operator's `accounts list`)."""
+    return f"all workspaces but {', '.join(excluded)}" if excluded else "all workspaces"
+
+
+def not_connected_here(handle: str) -> str:
+    return f"No connected account @{handle} in this workspace."
+
+
+def disconnected(handle: str) -> str:
+    return (
+        f"Disconnected {handle}: its tokens are deleted. Its Posts now show public totals only "
+        "(no impressions, no hourly or daily series)."
+    )
+
+
+def disconnected_here(handle: str) -> str:
+    return (
+        f"Disconnected {handle} from this workspace: its Posts here now show public totals "
+        "only. It was linked by whoever runs the bot for every workspace, so it keeps serving "
+        f"the others. {CONNECT} links it here again."
+    )
+
+
 def alert_threshold(rule_id: int, metric: str, threshold: str, target: str) -> str:
     return f"`#{rule_id}` {metric_label(metric)} above {threshold}/hour · {target}"
 
@@ -461,3 +485,61 @@ def not_allowed(what: str) -> str:
         f"Only workspace admins and the people listed in ENGAGEMENT_ADMINS can change {what} "
         "here. Ask one of them."
     )
+
+
+# --- The database and its key (the operator's one-line reasons, and the Slack reply) -----------
+
+
+def database_corrupt(path: str, detail: str) -> str:
+    return f"{path} is not a SQLite database (or is corrupt): {detail}"
+
+
+def database_read_only(path: str) -> str:
+    return (
+        f"{path} is read-only: the bot cannot write to it (check the permissions of the file "
+        "and its directory, and whether the disk is mounted read-only)"
+    )
+
+
+def database_locked(path: str, seconds: float) -> str:
+    return f"{path}: the database is locked by another process (waited {seconds:g} s)"
+
+
+def database_full(path: str) -> str:
+    return f"{path}: the disk is full (free some space; nothing was written)"
+
+
+def database_unavailable(path: str, detail: str) -> str:
+    return f"{path} cannot be used: {detail}"
+
+
+def database_trouble(state: str, reference: str, *, transient: bool) -> str:
+    """The Slack reply when the bot's database refused a command's write."""
+    if transient:
+        return (
+            f"The bot's database is {state} right now — nothing was lost; try again in a "
+            f"minute (ref {reference})."
+        )
+    return (
+        f"The bot's database is {state}, so it can't save anything until whoever runs the bot "
+        f"fixes it. Nothing was lost (ref {reference})."
+    )
+
+
+def key_missing(key_file: str, path: str, sealed: str) -> str:
+    return (
+        f"the key file {key_file} is missing, but {path} holds {sealed} sealed with it: restore "
+        "the file (or set ENGAGEMENT_SECRET_KEY to its key); no new key was made"
+    )
+
+
+def key_mismatch(source: str, path: str, sealed: str) -> str:
+    return (
+        f"the secret key does not match the {sealed} sealed in {path} (the key comes from "
+        f"{source}): restore the key they were sealed with (or list it after the new one)"
+    )
+
+
+def sealed_summary(counts: Mapping[str, int]) -> str:
+    """ "X tokens of 2 account(s), 1 Slack installation record(s)": what a key opens."""
+    return ", ".join(f"{noun} ({n})" for noun, n in counts.items() if n)

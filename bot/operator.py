@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TextIO
 
+from bot import messages
 from bot.app import engagement, http_client, open_store
 from bot.config import Settings
 from bot.engagement.metric_names import resolve_metrics
@@ -110,12 +111,15 @@ def accounts_list(settings: Settings, *, out: TextIO) -> int:
     store = open_store(settings)
     try:
         accounts = store.accounts()
+        exclusions = store.account_exclusions()
     finally:
         store.close()
     if not accounts:
         out.write("No X accounts linked. Add one with `engagement-bot accounts add`.\n")
     for account in accounts:
-        where = account.workspace or "all workspaces"
+        where = account.workspace or messages.every_workspace_but(
+            exclusions.get(account.user_id, ())
+        )
         out.write(
             f"{account.handle:<20} user {account.user_id:<20} {where:<16} "
             f"linked {account.connected_at:%Y-%m-%d %H:%M}Z\n"
@@ -136,6 +140,30 @@ def accounts_remove(settings: Settings, *, handle: str, out: TextIO) -> int:
         f"Removed {account.handle}: its tokens are deleted; its Posts now count as not owned "
         "(public totals only, no impressions, no hourly or daily series).\n"
     )
+    return 0
+
+
+def usage(settings: Settings, *, month: str, out: TextIO) -> int:
+    """`usage`: a month's X API calls and the owner accounts billed, for every workspace."""
+    store = open_store(settings)
+    try:
+        report = store.usage(month)
+    finally:
+        store.close()
+    calls = sum(e.calls for e in report.endpoints)
+    if not calls and not report.owners:
+        out.write(messages.usage_none(month) + "\n")
+        return 0
+    lines = [messages.usage_summary(month, calls, len(report.owners))]
+    lines += [
+        messages.usage_endpoint(e.endpoint, e.calls, e.failed, max(e.attempts - e.calls, 0))
+        for e in report.endpoints
+    ]
+    lines += [
+        messages.usage_owner(o.handle or messages.usage_unnamed_owner(o.user_id), o.calls)
+        for o in report.owners
+    ]
+    out.write("\n".join(lines) + "\n")
     return 0
 
 

@@ -1,10 +1,12 @@
 """The key that encrypts X access tokens at rest, and the cipher that uses it.
 
 A key is a Fernet key (32 url-safe base64-encoded bytes). ENGAGEMENT_SECRET_KEY supplies one or
-more, newest first (bot/cli.py reads the variable and passes the keys in); without it,
-`load_or_create_key` keeps one in a 0600 file beside the database, `<db>.key`, created on first
-use. The first key encrypts and every key decrypts, so a key can be replaced without losing the
-stored tokens: put the new key first, re-encrypt (Store.rotate_tokens), then drop the old one.
+more, newest first (bot/cli.py reads the variable and passes the keys in); without it, one is
+kept in a 0600 file beside the database, `<db>.key`: `read_key` reads it and `create_key` makes
+it, which bot/app.py does only while the database holds nothing sealed (a lost key file must
+not be silently replaced by a new one). The first key encrypts and every key decrypts, so a key
+can be replaced without losing the stored tokens: put the new key first, re-encrypt
+(Store.rotate_tokens), then drop the old one.
 
 No key, token or plaintext ever appears in a repr, a log line or an exception message.
 """
@@ -89,21 +91,29 @@ def key_path_for(db_path: Path) -> Path:
     return db_path.with_name(db_path.name + KEY_FILE_SUFFIX)
 
 
-def load_or_create_key(db_path: Path) -> str:
-    """The key kept beside the database, created (0600, atomically) if there is none yet.
+def read_key(db_path: Path) -> str | None:
+    """The key kept beside the database; None if there is no key file.
 
     Raises SecretKeyError if the file is readable by group or others, or holds no valid key.
-    Two processes starting together end up with the same key: each writes a private temporary
-    file and hard-links it into place, which fails for the one that comes second.
     """
-    path = key_path_for(Path(db_path))
     try:
-        return _read_key(path)
+        return _read_key(key_path_for(Path(db_path)))
     except FileNotFoundError:
-        pass
+        return None
+
+
+def create_key(db_path: Path) -> str:
+    """Make the key file beside the database (0600, atomically) and return its key; if another
+    process made it first, that key. Two processes starting together end up with the same key:
+    each writes a private temporary file and hard-links it into place, which fails for the one
+    that comes second."""
+    path = key_path_for(Path(db_path))
     key = Fernet.generate_key().decode("ascii")
-    if _publish(path, key):
-        return key
+    try:
+        if _publish(path, key):
+            return key
+    except OSError as error:
+        raise SecretKeyError(f"cannot create the key file {path}: {error.strerror}") from None
     return _read_key(path)
 
 

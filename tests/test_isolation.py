@@ -7,8 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 from bot.app import build_service
+from bot.cli import main
 from bot.config import Settings
 from bot.engagement.http_client import HttpEngagementClient
 from bot.engagement.models import UserAuth
@@ -21,11 +23,13 @@ from tests.conftest import SIM_START
 from tests.simhttp import posts_of
 
 BRAND = UserAuth("1000000001-simtoken-sim_brand", "simsecret-sim_brand")
+KEY = Fernet.generate_key().decode()
+CREATOR = UserAuth("1000000002-simtoken-sim_creator", "simsecret-sim_creator")
 
 
 @pytest.fixture
 def deps(sim: RunningSimulator, tmp_path: Path) -> Iterator[Deps]:
-    store = Store.open(tmp_path / "e.db", cipher=TokenCipher.generate())
+    store = Store.open(tmp_path / "e.db", cipher=TokenCipher.from_keys([KEY]))
     store.save_account(
         user_id="1000000001", screen_name="sim_brand", auth=BRAND, workspace="TA", now=SIM_START
     )
@@ -96,3 +100,83 @@ def test_a_leaderboard_never_shows_another_workspaces_private_numbers(
 
 def _totals(post: str) -> EngagementQuery:
     return EngagementQuery((post,), ("impressions", "favorites"))
+
+
+# -- an account the operator linked for every workspace ----------------------------------------
+
+
+@pytest.fixture
+def shared(deps: Deps) -> Deps:
+    """@sim_creator linked with `engagement-bot accounts add` (no --workspace): every
+    workspace's."""
+    deps.store.save_account(
+        user_id="1000000002", screen_name="sim_creator", auth=CREATOR, workspace=None, now=SIM_START
+    )
+    return deps
+
+
+def test_disconnecting_a_shared_account_in_one_workspace_leaves_it_to_the_others(
+    sim: RunningSimulator, shared: Deps
+):
+    post = next(p["id"] for p in posts_of(sim, "sim_creator") if not p["deleted"])
+    reply = ask(shared, "TB", "disconnect @sim_creator")
+    assert "from this workspace" in reply
+    assert "keeps serving the others" in reply
+    assert "@sim_creator" not in ask(shared, "TB", "accounts")
+    assert "No connected account" in ask(shared, "TB", "disconnect @sim_creator")
+    assert "connect" in ask(shared, "TB", f"hourly {post}").lower()  # public numbers only in B
+    # A still has it, tokens and all.
+    assert "@sim_creator" in ask(shared, "TA", "accounts")
+    assert shared.store.account_auth("1000000002") == CREATOR
+    assert "1000000002" in shared.store.connected_user_ids("TA")
+    a_totals = shared.service.report(_totals(post), now=SIM_START, workspace="TA").totals
+    assert a_totals[post]["impressions"].count is not None
+    # Connecting it again from B serves B again, and A keeps it.
+    shared.store.save_account(
+        user_id="1000000002", screen_name="sim_creator", auth=CREATOR, workspace="TB", now=SIM_START
+    )
+    assert "@sim_creator" in ask(shared, "TB", "accounts")
+    assert "@sim_creator" in ask(shared, "TA", "accounts")
+
+
+def test_usage_in_a_workspace_shows_only_its_own_calls_and_accounts(
+    sim: RunningSimulator, shared: Deps
+):
+    brand_post = next(p["id"] for p in posts_of(sim, "sim_brand") if not p["deleted"])
+    creator_post = next(p["id"] for p in posts_of(sim, "sim_creator") if not p["deleted"])
+    ask(shared, "TA", f"totals {brand_post}")  # @sim_brand's token, for A
+    month = SIM_START.strftime("%Y-%m")
+    in_b = ask(shared, "TB", "usage")
+    assert "@sim_brand" not in in_b
+    assert "No X API calls yet" in in_b
+    ask(shared, "TB", f"totals {creator_post}")  # @sim_creator's token, for B
+    in_b = ask(shared, "TB", "usage")
+    assert "@sim_creator" in in_b
+    assert "@sim_brand" not in in_b
+    in_a = ask(shared, "TA", "usage")
+    assert "@sim_brand" in in_a
+    assert "@sim_creator" not in in_a
+    everything = shared.store.usage(month)  # the operator's view
+    assert {o.handle for o in everything.owners} == {"@sim_brand", "@sim_creator"}
+    assert sum(e.calls for e in everything.endpoints) == sum(
+        e.calls for e in shared.store.usage(month, "TA").endpoints
+    ) + sum(e.calls for e in shared.store.usage(month, "TB").endpoints)
+
+
+def test_the_operators_cli_sees_every_workspaces_usage_and_exclusions(
+    sim: RunningSimulator, shared: Deps, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+):
+    brand_post = next(p["id"] for p in posts_of(sim, "sim_brand") if not p["deleted"])
+    creator_post = next(p["id"] for p in posts_of(sim, "sim_creator") if not p["deleted"])
+    ask(shared, "TA", f"totals {brand_post}")
+    ask(shared, "TB", f"totals {creator_post}")
+    ask(shared, "TB", "disconnect @sim_creator")
+    monkeypatch.setenv("ENGAGEMENT_DB", str(tmp_path / "e.db"))
+    monkeypatch.setenv("ENGAGEMENT_SECRET_KEY", KEY)
+    assert main(["usage", "--month", SIM_START.strftime("%Y-%m")]) == 0
+    out = capsys.readouterr().out
+    assert "@sim_brand" in out
+    assert "@sim_creator" in out
+    assert main(["accounts", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "all workspaces but TB" in listed

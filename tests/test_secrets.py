@@ -12,7 +12,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from bot.errors import BotError, SecretKeyError
-from bot.secrets import TokenCipher, key_path_for, load_or_create_key, split_keys
+from bot.secrets import TokenCipher, create_key, key_path_for, read_key, split_keys
 
 PLAINTEXT = b"token-7f3a9c-secret-plaintext"
 
@@ -107,17 +107,22 @@ def test_keys_with_surrounding_whitespace_work() -> None:
 # --- the key file ------------------------------------------------------------------------------
 
 
+def key_for(db: Path) -> str:
+    """The key file's key, made if there is none (bot/app.py decides when that is allowed)."""
+    return read_key(db) or create_key(db)
+
+
 def test_key_file_sits_beside_the_database(tmp_path: Path) -> None:
     assert key_path_for(tmp_path / "engagement.db") == tmp_path / "engagement.db.key"
 
 
 def test_first_use_creates_a_private_key_file_and_later_uses_read_it(tmp_path: Path) -> None:
     db = tmp_path / "engagement.db"
-    key = load_or_create_key(db)
+    key = key_for(db)
     path = tmp_path / "engagement.db.key"
     assert path.read_text().strip() == key
     assert mode_of(path) == 0o600
-    assert load_or_create_key(db) == key
+    assert key_for(db) == key
     TokenCipher.from_keys([key])  # a valid Fernet key
     assert sorted(p.name for p in tmp_path.iterdir()) == ["engagement.db.key"]  # no temp files
 
@@ -126,7 +131,7 @@ def test_first_use_creates_a_private_key_file_and_later_uses_read_it(tmp_path: P
 def test_key_file_is_0600_whatever_the_umask(tmp_path: Path, umask: int) -> None:
     previous = os.umask(umask)
     try:
-        load_or_create_key(tmp_path / "x.db")
+        key_for(tmp_path / "x.db")
     finally:
         os.umask(previous)
     assert mode_of(tmp_path / "x.db.key") == 0o600
@@ -139,7 +144,7 @@ def test_a_key_file_others_can_read_is_refused(tmp_path: Path, mode: int) -> Non
     path.write_text(key)
     path.chmod(mode)
     with pytest.raises(SecretKeyError, match=r"readable by group or others") as caught:
-        load_or_create_key(tmp_path / "engagement.db")
+        key_for(tmp_path / "engagement.db")
     message = str(caught.value)
     assert f"chmod 600 {path}" in message
     assert f"{mode:04o}" in message
@@ -152,17 +157,17 @@ def test_an_empty_or_garbled_key_file_is_refused_without_echoing_it(tmp_path: Pa
     path.write_text("")
     path.chmod(0o600)
     with pytest.raises(SecretKeyError, match="is empty"):
-        load_or_create_key(tmp_path / "engagement.db")
+        key_for(tmp_path / "engagement.db")
     path.write_text("not-a-fernet-key-s3cr3t")
     with pytest.raises(SecretKeyError, match="not a Fernet key") as caught:
-        load_or_create_key(tmp_path / "engagement.db")
+        key_for(tmp_path / "engagement.db")
     assert "s3cr3t" not in str(caught.value)
 
 
 def test_a_directory_in_place_of_the_key_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "engagement.db.key").mkdir(mode=0o700)
     with pytest.raises(SecretKeyError, match="not a regular file"):
-        load_or_create_key(tmp_path / "engagement.db")
+        key_for(tmp_path / "engagement.db")
 
 
 def test_concurrent_first_uses_agree_on_one_key(tmp_path: Path) -> None:
@@ -172,7 +177,7 @@ def test_concurrent_first_uses_agree_on_one_key(tmp_path: Path) -> None:
 
     def start() -> None:
         barrier.wait()
-        keys.append(load_or_create_key(db))
+        keys.append(key_for(db))
 
     threads = [threading.Thread(target=start) for _ in range(8)]
     for thread in threads:
@@ -192,9 +197,15 @@ def test_without_hard_links_the_file_is_still_created_exclusively(
         raise PermissionError("hard links not supported")
 
     monkeypatch.setattr(os, "link", no_links)
-    key = load_or_create_key(tmp_path / "engagement.db")
+    key = key_for(tmp_path / "engagement.db")
     path = tmp_path / "engagement.db.key"
     assert path.read_text().strip() == key
     assert mode_of(path) == 0o600
-    assert load_or_create_key(tmp_path / "engagement.db") == key
+    assert key_for(tmp_path / "engagement.db") == key
     assert sorted(p.name for p in tmp_path.iterdir()) == ["engagement.db.key"]
+
+
+def test_a_key_file_that_cannot_be_created_is_a_one_line_reason(tmp_path: Path) -> None:
+    (tmp_path / "not-a-folder").write_text("")
+    with pytest.raises(SecretKeyError, match="cannot create the key file .*not-a-folder"):
+        create_key(tmp_path / "not-a-folder" / "engagement.db")

@@ -99,6 +99,7 @@ class KnowledgeStore(Protocol):
         post_count: int,
         status: int,
         attempts: int = 1,
+        workspace: str | None = None,
     ) -> None: ...
     def transaction(self) -> AbstractContextManager[None]: ...
 
@@ -190,7 +191,7 @@ class EngagementService:
             retry = self._executor.run(retry_plan.calls)
             report = merge(report, self._aggregate(retry_plan, retry, now))
             execution = Execution(execution.outcomes + retry.outcomes, execution.requests_sent)
-        self._remember(query, report, execution, now)
+        self._remember(query, report, execution, now, workspace)
         return report
 
     def _explain_deleted(self, report: Report) -> Report:
@@ -440,9 +441,15 @@ class EngagementService:
         )
 
     def _remember(
-        self, query: EngagementQuery, report: Report, execution: Execution, now: datetime
+        self,
+        query: EngagementQuery,
+        report: Report,
+        execution: Execution,
+        now: datetime,
+        workspace: str | None,
     ) -> None:
-        """Save measurements, Post states and the call log together, or not at all."""
+        """Save measurements, Post states and the call log (each call under the workspace it
+        was made for) together, or not at all."""
         with self._store.transaction():
             if query.granularity is Granularity.TOTAL:
                 rows = [
@@ -478,6 +485,7 @@ class EngagementService:
                     post_count=len(outcome.call.post_ids),
                     status=status,
                     attempts=outcome.attempts,
+                    workspace=workspace,
                 )
 
     def _note_settled(self, query: EngagementQuery, report: Report, now: datetime) -> None:

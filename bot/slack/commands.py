@@ -423,18 +423,20 @@ def _accounts(command: c.Accounts, inv: Invocation, deps: Deps, now: datetime) -
 
 
 def _disconnect(command: c.Disconnect, inv: Invocation, deps: Deps, now: datetime) -> Message:
-    account = deps.store.find_account(command.handle)
-    if account is None or account.workspace not in (None, inv.team_id):
-        raise UserFacingError(f"No connected account @{command.handle} in this workspace.")
+    account = deps.store.find_account(command.handle, inv.team_id)
+    if account is None:
+        raise UserFacingError(messages.not_connected_here(command.handle))
+    if account.workspace is None:
+        # Linked by the operator for every workspace: this one stops using it, the others
+        # keep it (only the operator deletes its tokens).
+        deps.store.exclude_account(account.user_id, inv.team_id, now=now)
+        return blocks.confirmation(messages.disconnected_here(account.handle))
     deps.store.remove_account(account.user_id)
-    return blocks.confirmation(
-        f"Disconnected {account.handle}: its tokens are deleted. Its Posts now show public "
-        "totals only (no impressions, no hourly or daily series)."
-    )
+    return blocks.confirmation(messages.disconnected(account.handle))
 
 
 def _usage(command: c.Usage, inv: Invocation, deps: Deps, now: datetime) -> Message:
-    return blocks.usage_message(deps.store.usage(now.strftime("%Y-%m")))
+    return blocks.usage_message(deps.store.usage(now.strftime("%Y-%m"), inv.team_id))
 
 
 def _help(command: c.Help, inv: Invocation, deps: Deps, now: datetime) -> Message:

@@ -47,7 +47,7 @@ from slack_sdk.web import SlackResponse
 from bot.config import Settings
 from bot.errors import SecretKeyError
 from bot.jobs.slack_io import slack_finder, slack_post
-from bot.secrets import TokenCipher, load_or_create_key, split_keys
+from bot.secrets import TokenCipher
 from bot.slack.app import SCOPES, build_web_client, channel_membership
 from bot.slack.message import Message
 from bot.slack.permissions import workspace_admins
@@ -95,15 +95,6 @@ _INSTALLATION_FIELDS = (
     "token_type",
     "installed_at",
 )
-
-
-def cipher_for(settings: Settings) -> TokenCipher:
-    """The key bot.app.open_store encrypts the store with: ENGAGEMENT_SECRET_KEY, else the key
-    file beside the database."""
-    keys = split_keys(settings.secret_key) if settings.secret_key else []
-    if not keys:
-        keys = [load_or_create_key(settings.db_path)]
-    return TokenCipher.from_keys(keys)
 
 
 def _ids(
@@ -472,7 +463,7 @@ class Workspaces:
         if not settings.slack_client_id:
             raise ValueError("Workspaces needs SLACK_CLIENT_ID")
         installations = SlackInstallations(
-            store, cipher=cipher_for(settings), client_id=settings.slack_client_id, clock=clock
+            store, cipher=store.cipher, client_id=settings.slack_client_id, clock=clock
         )
         return cls(settings, store, installations)
 

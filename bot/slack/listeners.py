@@ -29,7 +29,8 @@ from slack_bolt import Ack, BoltResponse, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.errors import AuthError, EngagementAPIError, RateLimited, UserFacingError
+from bot import messages
+from bot.errors import AuthError, EngagementAPIError, RateLimited, StoreError, UserFacingError
 from bot.slack import blocks
 from bot.slack.message import Chart, Message
 from bot.slack.retries import response_webhook
@@ -296,6 +297,10 @@ def handle_error(
     elif isinstance(error, EngagementAPIError):
         log.error("ref %s: X API error (%s)", ref, where, exc_info=error)
         text = x_unavailable(error, ref)
+        reply = _rendered(lambda: blocks.error_message(text), fallback=text)
+    elif isinstance(error, StoreError):
+        log.error("ref %s: database error (%s)", ref, where, exc_info=error)
+        text = messages.database_trouble(error.state, ref, transient=error.transient)
         reply = _rendered(lambda: blocks.error_message(text), fallback=text)
     else:
         log.error("ref %s: unhandled error (%s)", ref, where, exc_info=error)

@@ -17,6 +17,11 @@ from bot.store.rows import Account
 from bot.store.sql import Db, instant, parse_instant
 
 _COLUMNS = "user_id, screen_name, workspace, connected_at"
+# The one rule of which accounts serve a workspace (:workspace NULL: the operator, who sees all):
+# its own, and those linked for every workspace that it has not disconnected.
+_SERVES = """(:workspace IS NULL OR workspace = :workspace OR (workspace IS NULL AND NOT EXISTS (
+    SELECT 1 FROM account_exclusions AS e
+    WHERE e.user_id = accounts.user_id AND e.workspace = :workspace)))"""
 
 
 def save(
@@ -34,12 +39,21 @@ def save(
         # The token's prefix is its user's ID (public), so naming it leaks nothing.
         raise ValueError(f"the access token belongs to user {owner}, not {user_id}")
     sealed = cipher.encrypt(_payload(user_id, auth), at=now)
+    # An account linked for every workspace stays so when one workspace connects it again
+    # (that workspace is served again); only the operator narrows it (remove, then add).
     db.execute(
         f"""INSERT INTO accounts ({_COLUMNS}) VALUES (?, ?, ?, ?)
         ON CONFLICT (user_id) DO UPDATE SET screen_name = excluded.screen_name,
-            workspace = excluded.workspace, connected_at = excluded.connected_at""",
+            workspace = CASE WHEN accounts.workspace IS NULL AND excluded.workspace IS NOT NULL
+                THEN NULL ELSE excluded.workspace END,
+            connected_at = excluded.connected_at""",
         (user_id, screen_name.removeprefix("@"), workspace, instant(now)),
     )
+    if workspace is not None:
+        db.execute(
+            "DELETE FROM account_exclusions WHERE user_id = ? AND workspace = ?",
+            (user_id, workspace),
+        )
     db.execute(
         """INSERT INTO account_tokens (user_id, ciphertext) VALUES (?, ?)
         ON CONFLICT (user_id) DO UPDATE SET ciphertext = excluded.ciphertext""",
@@ -58,25 +72,45 @@ def remember_user(db: Db, user_id: str, username: str) -> None:
 
 def listed(db: Db, workspace: str | None) -> list[Account]:
     rows = db.rows(
-        f"""SELECT {_COLUMNS} FROM accounts
-        WHERE ? IS NULL OR workspace IS NULL OR workspace = ?
+        f"""SELECT {_COLUMNS} FROM accounts WHERE {_SERVES}
         ORDER BY screen_name COLLATE NOCASE, user_id""",
-        (workspace, workspace),
+        {"workspace": workspace},
     )
     return [_account(row) for row in rows]
 
 
-def find(db: Db, user_id_or_handle: str) -> Account | None:
+def find(db: Db, user_id_or_handle: str, workspace: str | None = None) -> Account | None:
     text = user_id_or_handle.strip()
     if text.isdigit():
-        rows = db.rows(f"SELECT {_COLUMNS} FROM accounts WHERE user_id = ?", (text,))
+        rows = db.rows(
+            f"SELECT {_COLUMNS} FROM accounts WHERE user_id = :ref AND {_SERVES}",
+            {"ref": text, "workspace": workspace},
+        )
         if rows:
             return _account(rows[0])
     rows = db.rows(
-        f"SELECT {_COLUMNS} FROM accounts WHERE screen_name = ? COLLATE NOCASE",
-        (text.removeprefix("@"),),
+        f"SELECT {_COLUMNS} FROM accounts WHERE screen_name = :ref COLLATE NOCASE AND {_SERVES}",
+        {"ref": text.removeprefix("@"), "workspace": workspace},
     )
     return _account(rows[0]) if rows else None
+
+
+def exclude(db: Db, user_id: str, workspace: str, now: datetime) -> None:
+    db.execute(
+        """INSERT INTO account_exclusions (user_id, workspace, excluded_at) VALUES (?, ?, ?)
+        ON CONFLICT (user_id, workspace) DO NOTHING""",
+        (user_id, workspace, instant(now)),
+    )
+
+
+def exclusions(db: Db) -> dict[str, tuple[str, ...]]:
+    """user ID → the workspaces that disconnected it, sorted."""
+    found: dict[str, list[str]] = {}
+    for user_id, workspace in db.rows(
+        "SELECT user_id, workspace FROM account_exclusions ORDER BY user_id, workspace"
+    ):
+        found.setdefault(user_id, []).append(workspace)
+    return {user_id: tuple(spaces) for user_id, spaces in found.items()}
 
 
 def auth(db: Db, cipher: TokenCipher, user_id: str) -> UserAuth | None:
@@ -100,9 +134,9 @@ def remove(db: Db, user_id: str) -> bool:
 def connected_ids(db: Db, workspace: str | None) -> frozenset[str]:
     """Accounts with tokens; for a workspace, its own and those shared with every workspace."""
     rows = db.rows(
-        """SELECT t.user_id FROM account_tokens AS t JOIN accounts AS a ON a.user_id = t.user_id
-        WHERE ? IS NULL OR a.workspace IS NULL OR a.workspace = ?""",
-        (workspace, workspace),
+        f"""SELECT user_id FROM accounts
+        WHERE user_id IN (SELECT user_id FROM account_tokens) AND {_SERVES}""",
+        {"workspace": workspace},
     )
     return frozenset(row[0] for row in rows)
 

@@ -301,3 +301,20 @@ def m009_alert_delivery_attempts(db: Database) -> None:
     recording it finds the message by that marker instead of posting the alert again."""
     for column in ("attempt_token", "attempted_at"):
         db.execute(f"ALTER TABLE alert_firings ADD COLUMN {column} TEXT")
+
+
+@MIGRATIONS()
+def m010_workspace_boundaries(db: Database) -> None:
+    """An account linked for every workspace (workspace NULL) that one workspace disconnected:
+    it stops serving that workspace and keeps its tokens for the others. And the workspace each
+    API call was made for, so `/engagement usage` in a workspace shows only its own calls
+    (calls logged before this migration, and the operator's, have none)."""
+    db.execute(
+        """CREATE TABLE account_exclusions (
+            user_id TEXT NOT NULL REFERENCES accounts (user_id) ON DELETE CASCADE,
+            workspace TEXT NOT NULL,
+            excluded_at TEXT NOT NULL,
+            PRIMARY KEY (user_id, workspace)
+        ) WITHOUT ROWID"""
+    )
+    db.execute("ALTER TABLE api_calls ADD COLUMN workspace TEXT")

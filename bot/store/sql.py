@@ -16,6 +16,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from bot.store.failures import classified
+
 Tracer = Callable[[str, Any], None]
 Params = Sequence[Any] | dict[str, Any]
 
@@ -24,17 +26,24 @@ _MONTH = re.compile(r"(\d{4})-(\d{2})")
 
 
 class Db:
-    """A sqlite-utils Database plus executemany, which it lacks, routed through the same tracer."""
+    """A sqlite-utils Database plus executemany, which it lacks, routed through the same tracer;
+    sqlite3's errors about the file come out as StoreErrors (bot/store/failures.py)."""
 
-    def __init__(self, database: Database, tracer: Tracer | None) -> None:
+    def __init__(
+        self, database: Database, tracer: Tracer | None, *, name: str, busy_seconds: float
+    ) -> None:
         self.database = database
         self._tracer = tracer
+        self.name = name
+        self.busy_seconds = busy_seconds
 
     def execute(self, sql: str, params: Params = ()) -> sqlite3.Cursor:
-        return self.database.execute(sql, params)
+        with classified(self.name, busy_seconds=self.busy_seconds):
+            return self.database.execute(sql, params)
 
     def rows(self, sql: str, params: Params = ()) -> list[Any]:
-        return self.execute(sql, params).fetchall()
+        with classified(self.name, busy_seconds=self.busy_seconds):
+            return self.database.execute(sql, params).fetchall()
 
     def many(self, sql: str, params: Sequence[Params]) -> int:
         """Run `sql` once per parameter set; the number of rows it changed."""
@@ -42,7 +51,8 @@ class Db:
             return 0
         if self._tracer is not None:
             self._tracer(sql, params)
-        return self.database.conn.executemany(sql, params).rowcount
+        with classified(self.name, busy_seconds=self.busy_seconds):
+            return self.database.conn.executemany(sql, params).rowcount
 
 
 @functools.lru_cache(maxsize=4096)  # series repeat the same few dozen hours row after row

@@ -8,6 +8,7 @@ one thread's half-done transaction is never seen or joined by another.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
@@ -21,12 +22,13 @@ from bot.engagement.models import UserAuth
 from bot.engagement.query import PostInfo
 from bot.errors import SecretKeyError
 from bot.secrets import TokenCipher
-from bot.store import accounts, posts, series
+from bot.store import accounts, posts, sealed, series
 from bot.store import usage as usage_log
 from bot.store.alert_log import AlertLog
 from bot.store.channels import Channels
 from bot.store.connect_links import ConnectLinks
 from bot.store.digests import Digests
+from bot.store.failures import classified
 from bot.store.rows import Account, PostRecord, PostState, SeriesRow, TotalsRow, Usage
 from bot.store.schema import MIGRATIONS
 from bot.store.sql import Db, Tracer
@@ -34,11 +36,20 @@ from bot.store.sql import post_ids as checked_post_ids
 
 MEMORY = ":memory:"
 BUSY_TIMEOUT_SECONDS = 10.0  # how long to wait for another process's write (the CLI's, say)
+_PRIVATE_MODE = 0o600
 
 
 class Store:
-    def __init__(self, db: Database, *, cipher: TokenCipher, tracer: Tracer | None, name: str):
-        self._db = Db(db, tracer)
+    def __init__(
+        self,
+        db: Database,
+        *,
+        cipher: TokenCipher,
+        tracer: Tracer | None,
+        name: str,
+        busy_timeout: float = BUSY_TIMEOUT_SECONDS,
+    ):
+        self._db = Db(db, tracer, name=name, busy_seconds=busy_timeout)
         self._cipher = cipher
         self._name = name
         self._lock = threading.RLock()
@@ -49,21 +60,32 @@ class Store:
         self.connect_links = ConnectLinks(self._db, self._lock, self.transaction, cipher)
 
     @classmethod
-    def open(cls, path: str | Path, *, cipher: TokenCipher, tracer: Tracer | None = None) -> Store:
-        """Open (creating if need be) the database at `path`, or ":memory:", and migrate it."""
+    def open(
+        cls,
+        path: str | Path,
+        *,
+        cipher: TokenCipher,
+        tracer: Tracer | None = None,
+        busy_timeout: float = BUSY_TIMEOUT_SECONDS,
+    ) -> Store:
+        """Open (creating if need be, private to its owner) the database at `path`, or
+        ":memory:", and migrate it. StoreError says why a file can't be used."""
         name = str(path)
-        # One connection shared by threads under our lock; sqlite3's own check would refuse.
-        conn = sqlite3.connect(name, timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False)
-        db = Database(conn, tracer=tracer)
-        try:
+        with classified(name, busy_seconds=busy_timeout):
             if name != MEMORY:
-                db.enable_wal()  # readers in other processes keep reading while we write
-            db.execute("PRAGMA foreign_keys = ON")
-            MIGRATIONS.apply(db)
-        except BaseException:
-            db.close()
-            raise
-        return cls(db, cipher=cipher, tracer=tracer, name=name)
+                _create_private(Path(name))
+            # One connection shared by threads under our lock; sqlite3's own check would refuse.
+            conn = sqlite3.connect(name, timeout=busy_timeout, check_same_thread=False)
+            db = Database(conn, tracer=tracer)
+            try:
+                if name != MEMORY:
+                    db.enable_wal()  # readers in other processes keep reading while we write
+                db.execute("PRAGMA foreign_keys = ON")
+                MIGRATIONS.apply(db)
+            except BaseException:
+                db.close()
+                raise
+        return cls(db, cipher=cipher, tracer=tracer, name=name, busy_timeout=busy_timeout)
 
     def close(self) -> None:
         with self._lock:
@@ -87,7 +109,9 @@ class Store:
     def transaction(self) -> Iterator[None]:
         """All or nothing. Nested blocks are savepoints: an inner failure that the caller
         catches undoes only the inner block."""
-        with self._lock:
+        # `classified`: a body that reaches the database directly (slack installations) fails
+        # with the same StoreErrors as the store's own statements.
+        with self._lock, classified(self._name, busy_seconds=self._db.busy_seconds):
             begin, commit, undo = _transaction_sql(self._depth)
             self._db.execute(begin)
             self._depth += 1
@@ -103,6 +127,11 @@ class Store:
             except BaseException:
                 self._undo(undo)
                 raise
+
+    @property
+    def cipher(self) -> TokenCipher:
+        """The key everything sealed in this file is sealed with (Slack installations too)."""
+        return self._cipher
 
     def _undo(self, statements: tuple[str, ...]) -> None:
         # An error such as SQLITE_FULL may already have rolled the transaction back.
@@ -143,10 +172,22 @@ class Store:
         with self._lock:
             return accounts.auth(self._db, self._cipher, user_id)
 
-    def find_account(self, user_id_or_handle: str) -> Account | None:
-        """By user ID, or by handle with or without "@", case-insensitive."""
+    def find_account(self, user_id_or_handle: str, workspace: str | None = None) -> Account | None:
+        """By user ID, or by handle with or without "@", case-insensitive; with a workspace,
+        only an account serving it."""
         with self._lock:
-            return accounts.find(self._db, user_id_or_handle)
+            return accounts.find(self._db, user_id_or_handle, workspace)
+
+    def exclude_account(self, user_id: str, workspace: str, *, now: datetime) -> None:
+        """An account linked for every workspace stops serving `workspace`; its tokens stay
+        for the others (connecting it again from that workspace undoes this)."""
+        with self.transaction():
+            accounts.exclude(self._db, user_id, workspace, now)
+
+    def account_exclusions(self) -> dict[str, tuple[str, ...]]:
+        """user ID → the workspaces that disconnected an account linked for every workspace."""
+        with self._lock:
+            return accounts.exclusions(self._db)
 
     def remove_account(self, user_id: str) -> bool:
         """Forget the account and delete its tokens; False if it was not connected."""
@@ -158,6 +199,17 @@ class Store:
         (its own and the ones linked for every workspace)."""
         with self._lock:
             return accounts.connected_ids(self._db, workspace)
+
+    def sealed_counts(self) -> dict[str, int]:
+        """What the file holds sealed with a key: noun → how many (X tokens, Slack
+        installations, connect links' secrets)."""
+        with self._lock:
+            return sealed.counts(self._db)
+
+    def unopenable(self) -> dict[str, int]:
+        """The sealed values this store's key cannot open: noun → how many (empty: all open)."""
+        with self._lock:
+            return sealed.unopenable(self._db, self._cipher)
 
     def verify_key(self) -> None:
         """Raise SecretKeyError, naming the accounts, unless the key opens every stored token."""
@@ -313,8 +365,10 @@ class Store:
         post_count: int,
         status: int,
         attempts: int = 1,
+        workspace: str | None = None,
     ) -> None:
-        """One API call; `owner_id` None for app-only auth, `status` 0 when nothing came back."""
+        """One API call; `owner_id` None for app-only auth, `status` 0 when nothing came back,
+        `workspace` the Slack team it was made for (None: the operator's, or no one's)."""
         with self.transaction():
             usage_log.log_call(
                 self._db,
@@ -324,12 +378,29 @@ class Store:
                 post_count=post_count,
                 status=status,
                 attempts=attempts,
+                workspace=workspace,
             )
 
-    def usage(self, month: str) -> Usage:
-        """Calls per endpoint in a UTC month ("YYYY-MM"), and the owners billed for it."""
+    def usage(self, month: str, workspace: str | None = None) -> Usage:
+        """Calls per endpoint in a UTC month ("YYYY-MM"), and the owners billed for it: every
+        call (None), or the calls made for one workspace."""
         with self._lock:
-            return usage_log.usage(self._db, month)
+            return usage_log.usage(self._db, month, workspace)
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file 0600 if it doesn't exist: it holds connect links and
+    response_urls, and SQLite gives its -wal and -shm files the database file's mode."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _PRIVATE_MODE)
+    except FileExistsError:
+        return
+    except OSError:
+        return  # a read-only or missing directory: sqlite3's own error says it, classified
+    try:
+        os.fchmod(fd, _PRIVATE_MODE)  # the umask may only take bits away, but be exact
+    finally:
+        os.close(fd)
 
 
 def _transaction_sql(depth: int) -> tuple[str, str, tuple[str, ...]]:

@@ -17,30 +17,33 @@ def log_call(
     post_count: int,
     status: int,
     attempts: int,
+    workspace: str | None,
 ) -> None:
     db.execute(
-        """INSERT INTO api_calls (at, endpoint, owner_id, post_count, status, attempts)
-        VALUES (?, ?, ?, ?, ?, ?)""",
-        (instant(at), endpoint, owner_id, post_count, status, attempts),
+        """INSERT INTO api_calls (at, endpoint, owner_id, post_count, status, attempts, workspace)
+        VALUES (?, ?, ?, ?, ?, ?, ?)""",
+        (instant(at), endpoint, owner_id, post_count, status, attempts, workspace),
     )
 
 
-def usage(db: Db, month: str) -> Usage:
+def usage(db: Db, month: str, workspace: str | None) -> Usage:
+    """The month's calls: all of them (workspace None), or those made for one workspace."""
     start, end = month_range(month)
     endpoints = db.rows(
         """SELECT endpoint, COUNT(*), SUM(status NOT BETWEEN 200 AND 299), SUM(attempts),
             SUM(post_count)
-        FROM api_calls WHERE at >= ? AND at < ? GROUP BY endpoint ORDER BY endpoint""",
-        (start, end),
+        FROM api_calls WHERE at >= ? AND at < ? AND (? IS NULL OR workspace = ?)
+        GROUP BY endpoint ORDER BY endpoint""",
+        (start, end, workspace, workspace),
     )
     # An owner counts once it made a successful user-context call; failed calls aren't billed.
     owners = db.rows(
         """SELECT c.owner_id, u.username, COUNT(*) FROM api_calls AS c
         LEFT JOIN users AS u ON u.user_id = c.owner_id
         WHERE c.at >= ? AND c.at < ? AND c.owner_id IS NOT NULL
-            AND c.status BETWEEN 200 AND 299
+            AND c.status BETWEEN 200 AND 299 AND (? IS NULL OR c.workspace = ?)
         GROUP BY c.owner_id ORDER BY u.username IS NULL, u.username COLLATE NOCASE, c.owner_id""",
-        (start, end),
+        (start, end, workspace, workspace),
     )
     return Usage(
         month=month,
