@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.app import build_service
 from bot.cli import main
@@ -270,3 +272,82 @@ def test_posts_of_unknown_authorship_are_answered_once_the_lookup_window_reopens
     assert set(first.missing.values()) == {Reason.AUTHOR_UNKNOWN}
     assert dict(second.missing) == {}
     assert set(second.series) == set(owned)
+
+
+# --- the property ---------------------------------------------------------------------------------
+
+PROPERTY = settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@st.composite
+def mixes(draw: st.DrawFn) -> dict[str, Any]:
+    """A few Posts of each kind, which of them X deleted, how the lookups fail, and how
+    flaky the engagement endpoints are."""
+    return {
+        "owned": draw(st.integers(0, 3)),
+        "unowned": draw(st.integers(0, 2)),
+        "protected": draw(st.integers(0, 2)),
+        "deleted": draw(st.lists(st.booleans(), min_size=5, max_size=5)),
+        # lookups allowed per 15-minute window: 0 (always 429), 1, or X's usual 300
+        "lookups": draw(st.sampled_from([0, 1, 300])),
+        "lookup_reset_in": draw(st.sampled_from([20, 600])),  # seconds to the window's end
+        "error_rate": draw(st.sampled_from([0.0, 0.3])),
+        "granularities": draw(
+            st.lists(st.sampled_from([Granularity.TOTAL, Granularity.HOUR]), min_size=1, max_size=3)
+        ),
+    }
+
+
+@PROPERTY
+@given(mix=mixes())
+def test_no_post_of_a_connected_author_is_ever_reported_not_owned(
+    mix: dict[str, Any], sim: RunningSimulator, tmp_path_factory: Any
+) -> None:
+    sim.state.reset()  # each example starts from the same universe
+    brand, creator = sim_posts(sim, "sim_brand"), sim_posts(sim, "sim_creator")
+    owned = brand[: mix["owned"]]
+    posts = [*owned, *creator[: mix["unowned"]], *private_posts(sim)[: mix["protected"]]]
+    if not posts:
+        return
+    for post, gone in zip(posts, mix["deleted"], strict=False):
+        if gone:
+            sim_admin(sim, "PATCH", f"posts/{post}", {"deleted": True})
+    end = datetime(2026, 11, 26, 12, 45, tzinfo=UTC)
+    at = end - timedelta(seconds=mix["lookup_reset_in"])
+    sim_admin(sim, "POST", "clock", {"now": f"{at:%Y-%m-%dT%H:%M:%SZ}"})
+    sim_admin(sim, "PUT", "options", {"rate_limit_v2_lookup": mix["lookups"]})
+    if mix["error_rate"]:
+        sim_admin(sim, "PUT", "faults", {"error_rate": mix["error_rate"], "seed": 3})
+
+    path = tmp_path_factory.mktemp("mix") / "x.db"
+    with Store.open(path, cipher=TokenCipher.generate()) as store:
+        store.save_account(
+            user_id="1000000001",
+            screen_name="sim_brand",
+            auth=UserAuth("1000000001-simtoken-sim_brand", "simsecret-sim_brand"),
+            workspace=None,
+            now=SIM_START,
+        )
+        for service in service_on(sim, store, SimClock(sim)):
+            for granularity in mix["granularities"]:
+                query = EngagementQuery(tuple(posts), ("impressions", "favorites"), granularity)
+                report = service.report(query, now=sim_now(sim), fresh=True)
+                wrongly = [
+                    post
+                    for post in owned
+                    if any(
+                        why is Reason.NOT_OWNED
+                        for (p, _), why in report.missing.items()
+                        if p == post
+                    )
+                    or any(
+                        v.reason is Reason.NOT_OWNED for v in report.totals.get(post, {}).values()
+                    )
+                ]
+                assert wrongly == [], (granularity, report.missing)
