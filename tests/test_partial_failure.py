@@ -6,7 +6,9 @@ SQLite file, the real Bolt app against the fake Slack; only the clocks are injec
 
 from __future__ import annotations
 
+import random
 import re
+import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,12 +19,17 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot import messages
 from bot.app import build_service
 from bot.cli import main
+from bot.engagement.directory import PacedDirectory
 from bot.engagement.http_client import HttpEngagementClient
-from bot.engagement.models import UserAuth
-from bot.engagement.query import EngagementQuery, Granularity, Reason
+from bot.engagement.models import RateLimitInfo, UserAuth
+from bot.engagement.query import AccountProblem, EngagementQuery, Granularity, Reason
+from bot.engagement.ratelimiter import RateLimiter
 from bot.engagement.service import EngagementService
+from bot.engagement.wire.v2 import parse_user_lookup
+from bot.errors import TransportError
 from bot.secrets import TokenCipher
 from bot.simulator.server import RunningSimulator
 from bot.store import Store
@@ -351,3 +358,55 @@ def test_no_post_of_a_connected_author_is_ever_reported_not_owned(
                     )
                 ]
                 assert wrongly == [], (granularity, report.missing)
+
+
+# --- v2 retries and suspended accounts -----------------------------------------------------------
+
+
+def test_a_v2_call_that_cannot_connect_is_retried_with_backoff_then_fails(
+    sim: RunningSimulator,
+) -> None:
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    clock = SimClock(sim)
+    with HttpEngagementClient(
+        consumer_key="sim-consumer-key",
+        consumer_secret="sim-consumer-secret",
+        oauth_base_url=f"http://127.0.0.1:{port}",
+        bearer_token="preset",
+    ) as client:
+        directory = PacedDirectory(
+            client,
+            limiter=RateLimiter(monotonic=clock.monotonic, sleep=clock.sleep),
+            sleep=clock.sleep,
+            monotonic=clock.monotonic,
+            rng=random.Random(1),
+            max_retries=3,
+        )
+        with pytest.raises(TransportError, match="connection refused"):
+            directory.user_by_username("sim_brand")
+    assert [int(s) for s in clock.slept] == [1, 2, 4]  # 1, 2, 4 s plus up to 20 % jitter
+
+
+def test_a_suspended_account_is_told_apart_from_an_unknown_handle() -> None:
+    suspended = {
+        "errors": [
+            {
+                "value": "gone",
+                "detail": "User has been suspended: [gone].",
+                "title": "Forbidden",
+                "resource_type": "user",
+                "parameter": "username",
+                "resource_id": "gone",
+            }
+        ]
+    }
+    unknown = {
+        "errors": [
+            {"title": "Not Found Error", "detail": "Could not find user with username: [gone]."}
+        ]
+    }
+    assert parse_user_lookup(suspended, RateLimitInfo()).suspended
+    assert not parse_user_lookup(unknown, RateLimitInfo()).suspended
+    assert "suspended" in messages.track_refused("@gone", AccountProblem.SUSPENDED)
