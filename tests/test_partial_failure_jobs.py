@@ -38,6 +38,7 @@ from tests.test_digest import (  # noqa: F401 - fixtures are used by name
     settings,
 )
 from tests.test_partial_failure import track_before_it_went_protected
+from tests.test_slack_app import sim_admin
 
 
 def test_digest_of_a_channel_tracking_a_protected_account_posts_on_time_with_the_other_posts(
@@ -101,3 +102,29 @@ def test_alert_pass_fires_for_the_other_accounts_when_one_is_protected(
 
     assert [f.post_id for f in fired] == [post_id]
     assert len(alert_posts(fake)) == 1
+
+
+def test_a_digest_whose_post_lookup_is_rate_limited_says_author_unknown_not_not_owned(
+    bot: Bot, sim: RunningSimulator, fake: FakeSlack
+) -> None:
+    # sim_creator is connected too, but the channel tracks only one of its Posts, by ID: its
+    # author is known from a lookup alone (no timeline of sim_creator is read).
+    bot.store.save_account(
+        user_id="1000000002",
+        screen_name="sim_creator",
+        auth=UserAuth("1000000002-simtoken-sim_creator", "simsecret-sim_creator"),
+        workspace=None,
+        now=SIM_START,
+    )
+    theirs = sim_admin(sim, "GET", "posts?author=sim_creator")["posts"][8]["id"]  # ~30 h old
+    bot.store.channels.track(
+        TEAM_ID, DIGEST_CHANNEL, kind="post", refs=[theirs], by="U1", now=SIM_START
+    )
+    sim_admin(sim, "PUT", "options", {"rate_limit_v2_lookup": 0})
+
+    assert bot.digest().status.value == "posted"
+
+    [digest] = posted(fake)
+    text = str(digest["blocks"])
+    assert "Left out: 1 Post (X didn't say who wrote it just now" in text
+    assert "not written by a connected account" not in text

@@ -176,7 +176,7 @@ class EngagementService:
             report = replace(self._fetch(query, now=now, workspace=workspace), query=query)
         else:
             report = self._hourly(query, now=now, workspace=workspace)
-        report = self._explain_deleted(report)
+        report = self._explain_states(report)
         # A failure, or an author X would not name just now, is worth asking again.
         if not _RETRY_REASONS & set(report.missing.values()):
             with self._cache_lock:
@@ -205,29 +205,24 @@ class EngagementService:
         self._remember(query, report, execution, now)
         return report
 
-    def _explain_deleted(self, report: Report) -> Report:
-        """A Post X said is deleted has no author to connect: "not owned" would send the user
-        to `/engagement connect` for nothing, so its gaps say it is gone."""
-        gone = {
-            p
-            for p, state in self._store.post_states(report.query.post_ids).items()
-            if state == "deleted"
+    def _explain_states(self, report: Report) -> Report:
+        """A Post X said is deleted or protected was never shown its author: "not owned" would
+        send the user to `/engagement connect` for nothing (X serves no numbers of a protected
+        Post, even to its author), so its gaps say it is gone or protected."""
+        known = {
+            post: _STATE_REASONS[state]
+            for post, state in self._store.post_states(report.query.post_ids).items()
+            if state in _STATE_REASONS
         }
-        if not gone:
+        if not known:
             return report
 
-        def misread(post: str, reason: Reason | None) -> bool:
-            return post in gone and reason is Reason.NOT_OWNED
+        def reread(post: str, reason: Reason | None) -> Reason | None:
+            return known.get(post, reason) if reason is Reason.NOT_OWNED else reason
 
-        missing = {
-            key: Reason.UNAVAILABLE if misread(key[0], reason) else reason
-            for key, reason in report.missing.items()
-        }
+        missing = {key: reread(key[0], reason) or reason for key, reason in report.missing.items()}
         totals = {
-            post: {
-                m: replace(v, reason=Reason.UNAVAILABLE) if misread(post, v.reason) else v
-                for m, v in values.items()
-            }
+            post: {m: replace(v, reason=reread(post, v.reason)) for m, v in values.items()}
             for post, values in report.totals.items()
         }
         return replace(report, missing=missing, totals=totals)
@@ -676,6 +671,10 @@ class EngagementService:
 
 
 _RETRY_REASONS = frozenset({Reason.FAILED, Reason.AUTHOR_UNKNOWN})
+_STATE_REASONS: Mapping[str, Reason] = {
+    "deleted": Reason.UNAVAILABLE,
+    "protected": Reason.PROTECTED,
+}
 
 
 def _status_of(answered: bool, error: EngagementAPIError | None) -> int:

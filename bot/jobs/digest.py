@@ -265,6 +265,10 @@ def gather(
         # the channel's workspace decides which accounts count as owners
         series = deps.service.report(query, now=now, workspace=settings.team_id).series
     owned = tuple(i for i in ids if i in series)
+    # Not "not written by a connected account": X would not say who wrote these just now.
+    unknown = deps.service.authors_unknown(
+        [i for i in ids if i not in series], workspace=settings.team_id
+    )
     per_post = {p: _post_days(series[p], zone) for p in owned}
     daily = {m: _sum_days(per_post, m, first, day) for m in METRICS}
     week = [day - timedelta(days=n) for n in range(1, WEEK + 1)]
@@ -275,7 +279,7 @@ def gather(
         local_date=day,
         zone=zone.key,
         post_ids=owned,
-        left_out=len(ids) - len(owned),
+        left_out=len(ids) - len(owned) - len(unknown),
         totals={m: daily[m][day] for m in METRICS},
         day_before={m: daily[m][day - timedelta(days=1)] for m in METRICS},
         week_average={m: sum(daily[m][d] for d in week) / WEEK for m in METRICS},
@@ -285,6 +289,7 @@ def gather(
         daily=daily,
         authors=_authors(deps, owned),
         skipped=tuple((s.handle, s.problem) for s in asked.skipped if s.problem is not None),
+        unknown_authors=len(unknown),
     )
 
 

@@ -66,6 +66,7 @@ class DigestData:
     authors: Authors = field(default_factory=dict)
     # Tracked accounts whose Posts could not be listed (handle, why): named in one line.
     skipped: tuple[tuple[str, AccountProblem], ...] = ()
+    unknown_authors: int = 0  # Posts left out because X would not say who wrote them just now
 
     @property
     def quiet(self) -> bool:
@@ -97,7 +98,7 @@ def digest_message(data: DigestData, *, late: bool = False, chart: bool = False)
         blocks += [divider(), section(_post_lines(words.TOP_TITLE, data.top, data))]
     if data.left_out:
         blocks.append(context(words.no_series(data.left_out)))
-    if data.skipped:
+    if data.skipped or data.unknown_authors:
         blocks.append(context(_skipped(data)))
     message = simple(_fallback(data), blocks, ephemeral=False)
     png = _chart(data) if chart else None
@@ -113,7 +114,7 @@ def digest_message(data: DigestData, *, late: bool = False, chart: bool = False)
 def quiet_message(data: DigestData) -> Message:
     """One short line (and one more naming the accounts left out, if any)."""
     text = words.quiet(data.local_date, len(data.post_ids))
-    skipped = (context(_skipped(data)),) if data.skipped else ()
+    skipped = (context(_skipped(data)),) if data.skipped or data.unknown_authors else ()
     return Message(
         text=text,
         blocks=(section(text), *skipped),
@@ -123,7 +124,8 @@ def quiet_message(data: DigestData) -> Message:
 
 
 def _skipped(data: DigestData) -> str:
-    return left_out([(escape("@" + handle.lstrip("@")), why) for handle, why in data.skipped])
+    accounts = [(escape("@" + handle.lstrip("@")), why) for handle, why in data.skipped]
+    return left_out(accounts, data.unknown_authors)
 
 
 def _rate(values: Mapping[str, float]) -> float | None:
