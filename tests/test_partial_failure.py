@@ -243,6 +243,19 @@ def test_owned_posts_whose_lookup_stays_rate_limited_are_author_unknown_never_no
     assert re.search(r"\d+ likes?", totals)  # public totals are answered all the same
 
 
+def test_top_leaves_out_posts_of_unknown_authorship_and_says_so(
+    bot: Any, fake: FakeSlack, sim: RunningSimulator, store: Store
+) -> None:
+    connect_brand(store)
+    ask(bot, fake, f"track {' '.join(sim_posts(sim, 'sim_brand')[2:5])}")
+    sim_admin(sim, "PUT", "options", {"rate_limit_v2_lookup": 0})
+
+    text = texts(ask(bot, fake, "top likes 3 7d"))
+
+    assert f"Left out: 3 Posts (X {UNKNOWN_WORDS}" in text
+    assert "count from the bot's own readings" not in text  # not ranked as someone else's
+
+
 def test_query_hourly_says_author_unknown_when_the_lookup_stays_rate_limited(
     sim: RunningSimulator,
     tmp_path: Path,
