@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from bot import messages
 from bot.config import Settings
+from bot.engagement.directory import PacedDirectory
 from bot.engagement.executor import Executor
 from bot.engagement.http_client import HttpEngagementClient
 from bot.engagement.models import APP_ONLY, Auth
@@ -114,7 +115,13 @@ def build_service(
         max_workers=max_workers,
         rng=random.Random(),
     )
-    return EngagementService(executor=executor, directory=client, store=store, monotonic=monotonic)
+    # v2 calls pace against the same limiter, under their own endpoint keys.
+    directory = PacedDirectory(
+        client, limiter=executor.limiter, sleep=sleep, monotonic=monotonic, rng=random.Random()
+    )
+    return EngagementService(
+        executor=executor, directory=directory, store=store, monotonic=monotonic
+    )
 
 
 @dataclass

@@ -7,10 +7,10 @@ metric names typed by people) arrive already escaped. Lines stay short: they are
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 
-from bot.engagement.query import Reason, explain
+from bot.engagement.query import AccountProblem, Reason, explain
 
 CONNECT = "`/engagement connect`"
 
@@ -48,6 +48,7 @@ _REASONS: Mapping[Reason, str] = {
     Reason.BEFORE_FLOOR: "X's history starts on 1 Sep 2014",
     Reason.TOO_LONG: "too much history to fetch at once — try a shorter range",
     Reason.FAILED: "X didn't answer — try again in a few minutes",
+    Reason.AUTHOR_UNKNOWN: "X didn't say who wrote it just now — try again in a few minutes",
 }
 
 _COMMAND_WORDS: Mapping[str, str] = {
@@ -332,6 +333,53 @@ def metric_word(metric: str) -> str:
 
 def leaderboard_hint(metric: str) -> str:
     return f"Other periods: `/engagement top {metric_word(metric)} 10 24h|7d|28d|90d`"
+
+
+# --- What a channel's answer had to leave out ------------------------------------------------
+
+_ACCOUNT_PROBLEMS: Mapping[AccountProblem, str] = {
+    AccountProblem.PROTECTED: "protected: X shows its Posts only to the account itself",
+    AccountProblem.SUSPENDED: "suspended by X",
+    AccountProblem.NOT_FOUND: "no longer on X",
+    AccountProblem.X_FAILING: "X didn't answer — try again in a few minutes",
+}
+
+
+def left_out(accounts: Sequence[tuple[str, AccountProblem]], unknown_authors: int = 0) -> str:
+    """One line: the tracked accounts (handles escaped, with @) and Posts an answer skipped,
+    grouped by why."""
+    groups: dict[AccountProblem, list[str]] = {}
+    for handle, problem in accounts:
+        groups.setdefault(problem, []).append(handle)
+    parts = [f"{_some(handles)} ({_ACCOUNT_PROBLEMS[p]})" for p, handles in groups.items()]
+    if unknown_authors:
+        posts = f"{unknown_authors:,} Post{'s' if unknown_authors != 1 else ''}"
+        parts.append(f"{posts} ({_REASONS[Reason.AUTHOR_UNKNOWN]})")
+    return f"Left out: {'; '.join(parts)}."
+
+
+def _some(handles: list[str], shown: int = 5) -> str:
+    """A few handles, so the line stays one line however many accounts a channel tracks."""
+    rest = len(handles) - shown
+    return ", ".join(handles[:shown]) + (f" {and_more(rest)}" if rest > 0 else "")
+
+
+def no_account(handle: str) -> str:
+    return f"X has no account {handle}."
+
+
+def track_refused(handle: str, problem: AccountProblem) -> str:
+    """`track @handle` of an account whose Posts this workspace cannot read."""
+    if problem is AccountProblem.PROTECTED:
+        return (
+            f"Can't track {handle}: it's a protected account, and X shows its Posts only to the "
+            "account itself."
+        )
+    if problem is AccountProblem.SUSPENDED:
+        return f"Can't track {handle}: X has suspended the account."
+    if problem is AccountProblem.NOT_FOUND:
+        return no_account(handle)
+    return f"Can't check {handle} on X right now — try again in a few minutes."
 
 
 # --- Channel settings --------------------------------------------------------------------------

@@ -323,14 +323,7 @@ class Executor:
             return result
 
     def _settle(self, ticket: Ticket, error: EngagementAPIError) -> None:
-        """Tell the limiter what the failed attempt says about the window."""
-        if isinstance(error, RateLimited):
-            wait = error.retry_after + self._rng.uniform(0.0, 1.0)
-            self.limiter.rate_limited(ticket, wait, error.rate_limit)
-        elif error.status in _COUNTED_STATUSES:
-            self.limiter.observe(ticket, error.rate_limit)
-        else:
-            self.limiter.release(ticket)
+        settle(self.limiter, ticket, error, self._rng)
 
     def _wait_before_retry(self, endpoint: Endpoint, error: EngagementAPIError, retry: int) -> None:
         if isinstance(error, RateLimited):
@@ -338,7 +331,7 @@ class Executor:
             # once for every thread rather than once per thread.
             log.info("X API %s rate limited; retry %d after the reset", endpoint, retry)
             return
-        delay = min(2.0 ** (retry - 1) * (1.0 + self._rng.uniform(0.0, 0.2)), BACKOFF_CAP_S)
+        delay = backoff(retry, self._rng)
         log.info("X API %s: %s; retry %d in %.1f s", endpoint, type(error).__name__, retry, delay)
         self._sleep(delay)
 
@@ -357,6 +350,25 @@ class Executor:
             self._on_request(
                 RequestLog(call.endpoint, call.owner, ids, status, elapsed, retry, name)
             )
+
+
+def settle(
+    limiter: RateLimiter, ticket: Ticket, error: EngagementAPIError, rng: random.Random
+) -> None:
+    """Tell the limiter what a failed attempt says about its window (shared with the v2 calls
+    of bot.engagement.directory, so both pace and back off by one rule)."""
+    if isinstance(error, RateLimited):
+        wait = error.retry_after + rng.uniform(0.0, 1.0)
+        limiter.rate_limited(ticket, wait, error.rate_limit)
+    elif error.status in _COUNTED_STATUSES:
+        limiter.observe(ticket, error.rate_limit)
+    else:
+        limiter.release(ticket)
+
+
+def backoff(retry: int, rng: random.Random) -> float:
+    """Seconds before the `retry`-th retry of a 5xx or transport failure: 1, 2, 4, 8 … +0–20 %."""
+    return min(2.0 ** (retry - 1) * (1.0 + rng.uniform(0.0, 0.2)), BACKOFF_CAP_S)
 
 
 def _canonical(post_id: str) -> str:

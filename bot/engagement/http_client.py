@@ -244,7 +244,11 @@ class HttpEngagementClient:
         if not _USERNAME.fullmatch(name):
             raise ValueError(f"invalid X handle: {username!r}")
         path = f"/2/users/by/username/{name}"
-        return self._v2("2/users/by/username", path, {}, auth, ids=0, parse=wire.parse_user_lookup)
+        # Whether it is protected decides, at `track` time, if its Posts can be read at all.
+        params = {"user.fields": "protected"}
+        return self._v2(
+            "2/users/by/username", path, params, auth, ids=0, parse=wire.parse_user_lookup
+        )
 
     def _v2(
         self,

@@ -401,6 +401,7 @@ class User:
     id: str
     username: str
     name: str = ""
+    protected: bool = False  # only others' user context is refused its Posts
 
 
 @dataclass(frozen=True)
@@ -442,3 +443,4 @@ class UserLookup:
 
     user: User | None
     rate_limit: RateLimitInfo
+    suspended: bool = False  # `user` None because X suspended the account, not "no such handle"

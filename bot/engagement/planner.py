@@ -80,9 +80,16 @@ class _Context:
     now: datetime
     limits: Limits
     max_lifetime_windows: int
+    unknown_authors: AbstractSet[str] = frozenset()
 
     def owner(self, info: PostInfo) -> str | None:
         return info.author_id if info.author_id in self.owners else None
+
+    def refusal(self, info: PostInfo, reason: Reason) -> Reason:
+        """NOT_OWNED is a verdict on the author: for a Post whose author X would not name
+        this time, it is only "unknown" (its connected author may well exist)."""
+        unknown = reason is Reason.NOT_OWNED and info.post_id in self.unknown_authors
+        return Reason.AUTHOR_UNKNOWN if unknown else reason
 
     def owner_order(self) -> list[str]:
         return list(dict.fromkeys(o for o in map(self.owner, self.posts) if o is not None))
@@ -96,10 +103,13 @@ def plan(
     now: datetime,
     limits: Limits = LIMITS,
     max_lifetime_windows: int = 14,
+    unknown_authors: AbstractSet[str] = frozenset(),
 ) -> Plan:
     """The calls and gaps for `query`. `posts` must describe every Post (by canonical ID) and
-    `owners` holds the user IDs of the connected accounts. ValueError for an unknown metric, an
-    undescribed Post or an empty series range."""
+    `owners` holds the user IDs of the connected accounts; `unknown_authors` are Posts whose
+    author could not be learnt (what needs the owner is AUTHOR_UNKNOWN for them, never
+    NOT_OWNED). ValueError for an unknown metric, an undescribed Post or an empty series
+    range."""
     ctx = _Context(
         posts=_post_infos(query.post_ids, posts),
         metrics=_checked_metrics(query.metrics),
@@ -107,6 +117,7 @@ def plan(
         now=now,
         limits=limits,
         max_lifetime_windows=max_lifetime_windows,
+        unknown_authors=frozenset(canonical_post_id(i) for i in unknown_authors),
     )
     if query.granularity is Granularity.TOTAL:
         calls, gaps = _plan_total(ctx)
@@ -187,7 +198,7 @@ def _plan_total(ctx: _Context) -> tuple[tuple[PlannedCall, ...], tuple[Gap, ...]
                 max_lifetime_windows=ctx.max_lifetime_windows,
             )
             if isinstance(route, Reason):
-                gaps.append(Gap(info.post_id, metric, route))
+                gaps.append(Gap(info.post_id, metric, ctx.refusal(info, route)))
             else:
                 routes[route][info.post_id].append(metric)
     app, by_owner = _totals_calls(ctx, routes[Route.TOTALS])
@@ -278,7 +289,7 @@ def _plan_series(
             if reason is None:
                 needs[info.post_id].append(metric)
             else:
-                gaps.append(Gap(info.post_id, metric, reason))
+                gaps.append(Gap(info.post_id, metric, ctx.refusal(info, reason)))
     grouping = HOURLY if granularity is Granularity.HOUR else DAILY
     recent = window[0] >= recent_window(ctx.now, ctx.limits)[0]
     endpoint = Endpoint.HOURLY_28HR if recent else Endpoint.HISTORICAL

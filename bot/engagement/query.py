@@ -63,6 +63,9 @@ class Reason(StrEnum):
     BEFORE_FLOOR = "before_floor"  # /historical starts at 2014-09-01
     TOO_LONG = "too_long"  # the lifetime would need more /historical windows than allowed
     FAILED = "failed"  # X kept failing after every retry
+    # Some account is connected, but X would not say who wrote the Post this time (its lookup
+    # was rate limited or failed): "not owned" would be a guess, and maybe a wrong one.
+    AUTHOR_UNKNOWN = "author_unknown"
 
 
 REASON_TEXT: Mapping[Reason, str] = {
@@ -76,11 +79,30 @@ REASON_TEXT: Mapping[Reason, str] = {
     Reason.BEFORE_FLOOR: "X's history starts on 2014-09-01",
     Reason.TOO_LONG: "the Post's lifetime spans more history than one query may fetch",
     Reason.FAILED: "X did not answer after several retries",
+    Reason.AUTHOR_UNKNOWN: "author unknown right now — try again",
 }
 
 
 def explain(reason: Reason) -> str:
     return REASON_TEXT[reason]
+
+
+class AccountProblem(StrEnum):
+    """Why a tracked account's Posts could not be listed; the channel goes on without them."""
+
+    PROTECTED = "protected"  # X shows its Posts only to the account itself
+    SUSPENDED = "suspended"
+    NOT_FOUND = "not_found"  # no such handle on X (any more)
+    X_FAILING = "x_failing"  # X did not answer this time: the next try may work
+
+
+@dataclass(frozen=True)
+class AccountPosts:
+    """A tracked account's recent Posts, or (empty) the problem that kept them out."""
+
+    handle: str
+    post_ids: tuple[str, ...] = ()
+    problem: AccountProblem | None = None
 
 
 @dataclass(frozen=True)

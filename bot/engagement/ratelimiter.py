@@ -156,11 +156,25 @@ class RateLimiter:
 
     def acquire(self, key: str) -> Ticket:
         """Block until a request to `key` may go; one thread sleeps for a reset, others wait."""
+        ticket = self.acquire_within(key, None)
+        assert ticket is not None  # without a bound, acquire_within only returns a ticket
+        return ticket
+
+    def acquire_within(self, key: str, max_wait: float | None) -> Ticket | None:
+        """As acquire, but None (at once, without waiting) when the window opens more than
+        `max_wait` seconds from now: a 15-minute window is not worth holding a reply for."""
         with self._cond:
             while True:
-                decision = self._window(key).decide(self._monotonic())
+                now = self._monotonic()
+                decision = self._window(key).decide(now)
                 if isinstance(decision, Ticket):
                     return decision
+                if (
+                    max_wait is not None
+                    and decision.until is not None
+                    and decision.until - now > max_wait
+                ):
+                    return None
                 if decision.until is None or key in self._sleeping:
                     self._cond.wait()  # woken by every reply and by the sleeper
                     continue

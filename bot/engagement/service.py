@@ -20,14 +20,23 @@ from typing import Protocol
 from bot.engagement.aggregate import aggregate
 from bot.engagement.client import PostDirectory
 from bot.engagement.executor import Execution, Executor
-from bot.engagement.models import DEFAULT_TOTALS, LIMITS, PUBLIC_METRICS
+from bot.engagement.models import APP_ONLY, DEFAULT_TOTALS, LIMITS, PUBLIC_METRICS, UserAuth
 from bot.engagement.planner import plan, series_refusal
 from bot.engagement.post_refs import parse_post_ref
-from bot.engagement.query import EngagementQuery, Granularity, Plan, PostInfo, Reason, Report
+from bot.engagement.query import (
+    AccountPosts,
+    AccountProblem,
+    EngagementQuery,
+    Granularity,
+    Plan,
+    PostInfo,
+    Reason,
+    Report,
+)
 from bot.engagement.records import PostRecord, SeriesRow, TotalsRow
 from bot.engagement.settled import reach, settled_until, split
 from bot.engagement.windows import hour_buckets, series_range
-from bot.errors import EngagementAPIError
+from bot.errors import AuthError, EngagementAPIError, Forbidden
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +61,14 @@ class KnowledgeStore(Protocol):
 
     def connected_user_ids(self, workspace: str | None = None) -> frozenset[str]: ...
     def find_account(self, user_id_or_handle: str) -> Connected | None: ...
+    def account_auth(self, user_id: str) -> UserAuth | None: ...
     def post_infos(self, post_ids: Iterable[str]) -> dict[str, PostInfo]: ...
     def unknown_authors(self, post_ids: Iterable[str]) -> list[str]: ...
     def save_posts(self, records: Iterable[PostRecord]) -> None: ...
     def mark_posts(self, post_ids: Iterable[str], *, state: str, now: datetime) -> None: ...
     def post_states(self, post_ids: Iterable[str]) -> Mapping[str, str]: ...
     def mark_not_owned_by(self, post_ids: Iterable[str], owner_id: str) -> None: ...
+    def refused_owners(self, post_ids: Iterable[str]) -> Mapping[str, frozenset[str]]: ...
     def save_totals(self, rows: Iterable[TotalsRow], *, taken_at: datetime) -> int: ...
     def save_hourly(
         self, rows: Iterable[SeriesRow], *, fetched_at: datetime | None = None
@@ -166,8 +177,9 @@ class EngagementService:
             report = replace(self._fetch(query, now=now, workspace=workspace), query=query)
         else:
             report = self._hourly(query, now=now, workspace=workspace)
-        report = self._explain_deleted(report)
-        if Reason.FAILED not in report.missing.values():  # a failure is worth asking again
+        report = self._explain_states(report)
+        # A failure, or an author X would not name just now, is worth asking again.
+        if not _RETRY_REASONS & set(report.missing.values()):
             with self._cache_lock:
                 self._cache[key] = (self._monotonic(), report)
         return report
@@ -194,29 +206,24 @@ class EngagementService:
         self._remember(query, report, execution, now, workspace)
         return report
 
-    def _explain_deleted(self, report: Report) -> Report:
-        """A Post X said is deleted has no author to connect: "not owned" would send the user
-        to `/engagement connect` for nothing, so its gaps say it is gone."""
-        gone = {
-            p
-            for p, state in self._store.post_states(report.query.post_ids).items()
-            if state == "deleted"
+    def _explain_states(self, report: Report) -> Report:
+        """A Post X said is deleted or protected was never shown its author: "not owned" would
+        send the user to `/engagement connect` for nothing (X serves no numbers of a protected
+        Post, even to its author), so its gaps say it is gone or protected."""
+        known = {
+            post: _STATE_REASONS[state]
+            for post, state in self._store.post_states(report.query.post_ids).items()
+            if state in _STATE_REASONS
         }
-        if not gone:
+        if not known:
             return report
 
-        def misread(post: str, reason: Reason | None) -> bool:
-            return post in gone and reason is Reason.NOT_OWNED
+        def reread(post: str, reason: Reason | None) -> Reason | None:
+            return known.get(post, reason) if reason is Reason.NOT_OWNED else reason
 
-        missing = {
-            key: Reason.UNAVAILABLE if misread(key[0], reason) else reason
-            for key, reason in report.missing.items()
-        }
+        missing = {key: reread(key[0], reason) or reason for key, reason in report.missing.items()}
         totals = {
-            post: {
-                m: replace(v, reason=Reason.UNAVAILABLE) if misread(post, v.reason) else v
-                for m, v in values.items()
-            }
+            post: {m: replace(v, reason=reread(post, v.reason)) for m, v in values.items()}
             for post, values in report.totals.items()
         }
         return replace(report, missing=missing, totals=totals)
@@ -320,7 +327,31 @@ class EngagementService:
         """The calls a query needs given what the store knows now; makes no call."""
         infos = self._store.post_infos(query.post_ids)
         owners = self._store.connected_user_ids(workspace)
-        return plan(query, posts=infos, owners=owners, now=now)
+        unknown = self._authors_unknown(infos, owners)
+        return plan(query, posts=infos, owners=owners, now=now, unknown_authors=unknown)
+
+    def authors_unknown(self, post_ids: Iterable[str], *, workspace: str | None) -> list[str]:
+        """The Posts whose author X would not name when last asked (its lookup was rate
+        limited or failed), while this workspace has connected accounts: whether they are
+        owned is unknown, so they are neither ranked nor called "not owned" until asked again."""
+        ids = list(dict.fromkeys(post_ids))
+        infos = self._store.post_infos(ids)
+        unknown = self._authors_unknown(infos, self._store.connected_user_ids(workspace))
+        return [i for i in ids if i in unknown]
+
+    def _authors_unknown(
+        self, infos: Mapping[str, PostInfo], owners: AbstractSet[str]
+    ) -> frozenset[str]:
+        if not owners:
+            return frozenset()  # nobody connected here: no Post can be owned, whoever wrote it
+        nameless = [p for p, info in infos.items() if info.author_id is None]
+        if not nameless:
+            return frozenset()
+        # A lookup that found a Post deleted or protected did answer, and a 403 proved a Post
+        # not its connected author's: those are known, with their own reasons.
+        states = self._store.post_states(nameless)
+        refused = self._store.refused_owners(nameless)
+        return frozenset(p for p in nameless if states.get(p) == "ok" and p not in refused)
 
     def unknown_authors(self, post_ids: Iterable[str]) -> list[str]:
         """Posts whose author a query would look up first (none when nobody is connected)."""
@@ -375,21 +406,58 @@ class EngagementService:
         for start in range(0, len(unknown), LOOKUP_BATCH):
             self._lookup(unknown[start : start + LOOKUP_BATCH], now)
 
-    def user_id_for(self, handle: str) -> str | None:
-        """The user ID behind a handle: a connected account's, else one v2 lookup."""
-        account = self._store.find_account(handle)
-        if account is not None:
-            return account.user_id
-        found = self._directory.user_by_username(handle.lstrip("@"))
-        return found.user.id if found.user is not None else None
+    def account_problem(self, handle: str, *, workspace: str | None) -> AccountProblem | None:
+        """Why this workspace could not read the account's Posts (None: it can). Raises
+        EngagementAPIError when X does not answer."""
+        return self._account(handle, workspace)[2]
 
-    def recent_posts(self, user_id: str, *, since: datetime) -> list[str]:
+    def account_posts(self, handle: str, *, since: datetime, workspace: str | None) -> AccountPosts:
+        """The account's Posts created since `since`, or why there are none to show: one
+        protected, suspended or vanished account (or X failing on it) must not stop a
+        channel's leaderboard, digest or alert pass, so nothing is raised for it."""
+        try:
+            user_id, as_owner, problem = self._account(handle, workspace)
+            if problem is not None or user_id is None:
+                return AccountPosts(handle, problem=problem or AccountProblem.NOT_FOUND)
+            ids = self.recent_posts(user_id, since=since, as_owner=as_owner)
+        except (Forbidden, AuthError) as error:
+            # X refused its timeline: it turned protected (or its owner's token is gone).
+            log.info("timeline of @%s refused: %s", handle, error)
+            refused = AccountProblem.PROTECTED if isinstance(error, Forbidden) else None
+            return AccountPosts(handle, problem=refused or AccountProblem.X_FAILING)
+        except EngagementAPIError as error:
+            log.warning("timeline of @%s not read: %s", handle, error)
+            return AccountPosts(handle, problem=AccountProblem.X_FAILING)
+        return AccountPosts(handle, tuple(ids))
+
+    def _account(
+        self, handle: str, workspace: str | None
+    ) -> tuple[str | None, bool, AccountProblem | None]:
+        """(user ID, whether this workspace reads it with the account's own token, problem).
+        A workspace's own connected account is read as itself, protected or not; any other
+        account only as far as X shows it to everyone."""
+        account = self._store.find_account(handle)
+        if account is not None and account.user_id in self._store.connected_user_ids(workspace):
+            return account.user_id, True, None
+        found = self._directory.user_by_username(handle.lstrip("@"))
+        if found.user is None:
+            missing = AccountProblem.SUSPENDED if found.suspended else AccountProblem.NOT_FOUND
+            return None, False, missing
+        if found.user.protected:
+            return found.user.id, False, AccountProblem.PROTECTED
+        return found.user.id, False, None
+
+    def recent_posts(self, user_id: str, *, since: datetime, as_owner: bool = False) -> list[str]:
         """An account's Posts created since `since`, newest first, learnt from its timeline
-        (at most 3 pages of 100) and remembered with their author."""
+        (at most 3 pages of 100) and remembered with their author. `as_owner` reads it with
+        the connected account's own token (a protected account's Posts need it)."""
         ids: list[str] = []
         token: str | None = None
+        auth = (self._store.account_auth(user_id) if as_owner else None) or APP_ONLY
         for _ in range(3):
-            page = self._directory.user_posts(user_id, max_results=100, pagination_token=token)
+            page = self._directory.user_posts(
+                user_id, max_results=100, pagination_token=token, auth=auth
+            )
             records = [
                 PostRecord(p.id, p.author_id or user_id, p.created_at, p.text, p.author_username)
                 for p in page.posts
@@ -406,8 +474,8 @@ class EngagementService:
         try:
             found = self._directory.lookup_posts(post_ids)
         except EngagementAPIError as error:
-            # Without authors these Posts are treated as not owned this time: public totals
-            # still come back, and the next query tries the lookup again.
+            # Their authors stay unknown: public totals still come back, what needs the owner
+            # says "author unknown" (never "not owned"), and the next query looks them up again.
             log.warning("Post lookup failed for %d Posts: %s", len(post_ids), error)
             return
         self._store.save_posts(
@@ -547,7 +615,10 @@ class EngagementService:
         infos = self._store.post_infos(ids)
         owners = self._store.connected_user_ids(workspace)
         owned = [i for i in ids if infos[i].author_id in owners]
-        others = [i for i in ids if i not in set(owned)]
+        # Ranking a Post of unknown authorship by public snapshots would pass it off as
+        # someone else's: it sits this board out (the caller says so) and is asked again next.
+        unknown = self._authors_unknown(infos, owners)
+        others = [i for i in ids if i not in set(owned) and i not in unknown]
         ranked = self._rank_owned(owned, metric, since, now, workspace) + self._rank_others(
             others, metric, since, now, workspace
         )
@@ -605,6 +676,13 @@ class EngagementService:
                 value -= before[0]
             ranked.append(Ranked(post_id, max(value, 0), "snapshots"))
         return ranked
+
+
+_RETRY_REASONS = frozenset({Reason.FAILED, Reason.AUTHOR_UNKNOWN})
+_STATE_REASONS: Mapping[str, Reason] = {
+    "deleted": Reason.UNAVAILABLE,
+    "protected": Reason.PROTECTED,
+}
 
 
 def _status_of(answered: bool, error: EngagementAPIError | None) -> int:

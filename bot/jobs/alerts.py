@@ -21,8 +21,9 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.engagement.models import PUBLIC_METRICS
-from bot.engagement.query import EngagementQuery, Granularity
+from bot.engagement.query import AccountPosts, EngagementQuery, Granularity
 from bot.engagement.windows import floor_hour
+from bot.jobs.channel_posts import account_posts, collect_channel_posts
 from bot.jobs.digest import zone_of
 from bot.jobs.slack_io import Action, FindPosted, classify, pause_channel
 from bot.slack.blocks_alerts import AlertLine, alert_marker, alert_message
@@ -255,6 +256,7 @@ class _Targets:
 
     posts: dict[int, list[str]]
     unowned_ok: dict[int, bool]
+    skipped: tuple[AccountPosts, ...] = ()  # accounts whose Posts could not be listed
 
     def all_posts(self) -> list[str]:
         return list(dict.fromkeys(p for ids in self.posts.values() for p in ids))
@@ -267,32 +269,28 @@ def rule_targets(
     tracked Posts and its tracked accounts' recent Posts. Unowned Posts count for all but a
     channel-wide threshold rule (that one means "all owned Posts")."""
     since = now - ACCOUNT_LOOKBACK
-    handles: dict[str, list[str]] = {}
-
-    def of_handle(handle: str) -> list[str]:
-        key = handle.lstrip("@").lower()
-        if key not in handles:
-            user_id = deps.service.user_id_for(key)
-            handles[key] = deps.service.recent_posts(user_id, since=since) if user_id else []
-        return handles[key]
-
     team, channel = settings.team_id, settings.channel_id
+    # Each account's timeline is read once per pass; one X refuses is watched no further
+    # (logged), and the channel's other Posts are judged as usual.
+    seen: dict[str, AccountPosts] = {}
     channel_posts: list[str] | None = None
     targets = _Targets({}, {})
     for rule in rules:
         if rule.post_id:
             ids = [rule.post_id]
         elif rule.handle:
-            ids = of_handle(rule.handle)
+            found = account_posts(deps.service, rule.handle, since=since, workspace=team, seen=seen)
+            ids = list(found.post_ids)
         else:
             if channel_posts is None:
-                channel_posts = deps.store.channels.tracked(team, channel, "post")
-                for handle in deps.store.channels.tracked(team, channel, "account"):
-                    channel_posts.extend(of_handle(handle))
-                channel_posts = list(dict.fromkeys(channel_posts))
+                gathered = collect_channel_posts(
+                    deps.store, deps.service, team, channel, since=since, seen=seen
+                )
+                channel_posts = list(gathered.post_ids)
             ids = channel_posts
         targets.posts[rule.id] = ids
         targets.unowned_ok[rule.id] = bool(rule.post_id or rule.handle or rule.kind == "spike")
+    targets.skipped = tuple(found for found in seen.values() if found.problem is not None)
     return targets
 
 
@@ -301,6 +299,8 @@ def evaluate(
 ) -> list[Firing]:
     """Every rule's verdict on the last complete hour, for each of its Posts."""
     targets = rule_targets(settings, rules, now=now, deps=deps)
+    for skipped in targets.skipped:
+        log.info("alerts in %s skip @%s: %s", settings.channel_id, skipped.handle, skipped.problem)
     ids = targets.all_posts()
     if not ids:
         return []

@@ -18,8 +18,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from bot.engagement.query import EngagementQuery, Granularity
+from bot.engagement.query import AccountPosts, EngagementQuery, Granularity
 from bot.errors import EngagementAPIError
+from bot.jobs.channel_posts import ChannelPosts, channel_accounts, collect_channel_posts
 from bot.jobs.slack_io import Action, FindPosted, Post, classify, pause_channel
 from bot.slack.blocks_digest import (
     METRICS,
@@ -190,41 +191,50 @@ def find_channel(store: Store, channel_id: str, *, team_id: str | None) -> Chann
 # -- gathering ---------------------------------------------------------------------------------
 
 
+# A digest is about owned Posts, and those are the workspace's: a channel tracking no account
+# gets its workspace's connected accounts.
+DIGEST_FALLS_BACK_TO_CONNECTED = True
+
+
 def digest_accounts(store: Store, team_id: str, channel_id: str) -> tuple[list[str], bool]:
-    """The handles whose Posts a channel's digest covers, and whether the channel chose them:
-    the accounts it tracks, else every account connected to its workspace (a digest is about
-    owned Posts, and those are the workspace's)."""
-    tracked = store.channels.tracked(team_id, channel_id, "account")
-    if tracked:
-        return tracked, True
-    return [a.screen_name for a in store.accounts(team_id)], False
+    """The handles whose Posts a channel's digest covers, and whether the channel chose them."""
+    return channel_accounts(
+        store, team_id, channel_id, connected_fallback=DIGEST_FALLS_BACK_TO_CONNECTED
+    )
 
 
-def channel_posts(settings: ChannelSettings, deps: Deps, *, since: datetime) -> list[str]:
+def channel_posts(settings: ChannelSettings, deps: Deps, *, since: datetime) -> ChannelPosts:
     """The channel's tracked Posts plus its digest accounts' Posts created since `since`."""
-    channels = deps.store.channels
-    ids = channels.tracked(settings.team_id, settings.channel_id, "post")
-    handles, _ = digest_accounts(deps.store, settings.team_id, settings.channel_id)
-    for handle in handles:
-        user_id = deps.service.user_id_for(handle)
-        if user_id is not None:
-            ids.extend(deps.service.recent_posts(user_id, since=since))
-    return list(dict.fromkeys(ids))
+    return collect_channel_posts(
+        deps.store,
+        deps.service,
+        settings.team_id,
+        settings.channel_id,
+        since=since,
+        connected_fallback=DIGEST_FALLS_BACK_TO_CONNECTED,
+    )
+
+
+@dataclass(frozen=True)
+class DigestQuery:
+    query: EngagementQuery | None  # None: no Post of the channel existed before the day ended
+    skipped: tuple[AccountPosts, ...] = ()  # accounts left out, each with its problem
 
 
 def digest_query(
     settings: ChannelSettings, day: date, zone: ZoneInfo, *, deps: Deps
-) -> EngagementQuery | None:
-    """The one HOUR query over the 28 local days ending with `day` a digest needs (None: the
-    channel has no Post that existed before the day ended)."""
+) -> DigestQuery:
+    """The one HOUR query over the 28 local days ending with `day` a digest needs, and the
+    accounts whose Posts it had to leave out."""
     day_end = day_bounds(day, zone)[1]
     range_start = day_bounds(day - timedelta(days=CHART_DAYS - 1), zone)[0]
-    ids = channel_posts(settings, deps, since=range_start - POST_LOOKBACK)
-    infos = deps.store.post_infos(ids)
-    ids = [i for i in ids if (c := infos[i].created_at) is None or c < day_end]
+    found = channel_posts(settings, deps, since=range_start - POST_LOOKBACK)
+    infos = deps.store.post_infos(found.post_ids)
+    ids = [i for i in found.post_ids if (c := infos[i].created_at) is None or c < day_end]
     if not ids:
-        return None
-    return EngagementQuery(tuple(ids), METRICS, Granularity.HOUR, range_start, day_end)
+        return DigestQuery(None, found.skipped)
+    query = EngagementQuery(tuple(ids), METRICS, Granularity.HOUR, range_start, day_end)
+    return DigestQuery(query, found.skipped)
 
 
 def prefetch(settings: ChannelSettings, *, now: datetime, deps: Deps) -> int:
@@ -233,7 +243,7 @@ def prefetch(settings: ChannelSettings, *, now: datetime, deps: Deps) -> int:
     Completed hours are kept in the store as settled, so the digest itself is then built
     without waiting on X's rate limits. Returns the number of Posts asked for."""
     zone = zone_of(settings, deps)
-    query = digest_query(settings, previous_local_day(now, zone), zone, deps=deps)
+    query = digest_query(settings, previous_local_day(now, zone), zone, deps=deps).query
     if query is None:
         return 0
     deps.service.report(query, now=now, workspace=settings.team_id)
@@ -246,7 +256,8 @@ def gather(
     """The digest's numbers: one HOUR query over the 28 local days ending with `day`."""
     day_start, day_end = day_bounds(day, zone)
     first = day - timedelta(days=CHART_DAYS - 1)
-    query = digest_query(settings, day, zone, deps=deps)
+    asked = digest_query(settings, day, zone, deps=deps)
+    query = asked.query
     ids = list(query.post_ids) if query is not None else []
     infos = deps.store.post_infos(ids)
     series: Series = {}
@@ -254,6 +265,10 @@ def gather(
         # the channel's workspace decides which accounts count as owners
         series = deps.service.report(query, now=now, workspace=settings.team_id).series
     owned = tuple(i for i in ids if i in series)
+    # Not "not written by a connected account": X would not say who wrote these just now.
+    unknown = deps.service.authors_unknown(
+        [i for i in ids if i not in series], workspace=settings.team_id
+    )
     per_post = {p: _post_days(series[p], zone) for p in owned}
     daily = {m: _sum_days(per_post, m, first, day) for m in METRICS}
     week = [day - timedelta(days=n) for n in range(1, WEEK + 1)]
@@ -264,7 +279,7 @@ def gather(
         local_date=day,
         zone=zone.key,
         post_ids=owned,
-        left_out=len(ids) - len(owned),
+        left_out=len(ids) - len(owned) - len(unknown),
         totals={m: daily[m][day] for m in METRICS},
         day_before={m: daily[m][day - timedelta(days=1)] for m in METRICS},
         week_average={m: sum(daily[m][d] for d in week) / WEEK for m in METRICS},
@@ -273,6 +288,8 @@ def gather(
         top=_top(list(lines.values())),
         daily=daily,
         authors=_authors(deps, owned),
+        skipped=tuple((s.handle, s.problem) for s in asked.skipped if s.problem is not None),
+        unknown_authors=len(unknown),
     )
 
 

@@ -115,7 +115,8 @@ def tally_posts(
     ids: list[str] = []
     for account in accounts:
         try:
-            ids.extend(deps.service.recent_posts(account.user_id, since=since))
+            # Read as the account itself: a protected account's timeline is refused to others.
+            ids.extend(deps.service.recent_posts(account.user_id, since=since, as_owner=True))
         except EngagementAPIError as error:  # the Posts already known still get tallied
             log.warning("timeline of %s not read: %s", account.handle, error)
     user_ids = [a.user_id for a in accounts]

@@ -15,12 +15,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import digest_messages as words
-from bot.messages import metric_label
+from bot.engagement.query import AccountProblem
+from bot.messages import left_out, metric_label
 from bot.slack.blocks_kit import (
     Authors,
     Block,
     context,
     divider,
+    escape,
     fields,
     header,
     post_link,
@@ -62,6 +64,9 @@ class DigestData:
     top: tuple[PostLine, ...]
     daily: Mapping[str, Mapping[date, int]] = field(default_factory=dict)  # for the chart
     authors: Authors = field(default_factory=dict)
+    # Tracked accounts whose Posts could not be listed (handle, why): named in one line.
+    skipped: tuple[tuple[str, AccountProblem], ...] = ()
+    unknown_authors: int = 0  # Posts left out because X would not say who wrote them just now
 
     @property
     def quiet(self) -> bool:
@@ -93,6 +98,8 @@ def digest_message(data: DigestData, *, late: bool = False, chart: bool = False)
         blocks += [divider(), section(_post_lines(words.TOP_TITLE, data.top, data))]
     if data.left_out:
         blocks.append(context(words.no_series(data.left_out)))
+    if data.skipped or data.unknown_authors:
+        blocks.append(context(_skipped(data)))
     message = simple(_fallback(data), blocks, ephemeral=False)
     png = _chart(data) if chart else None
     return Message(
@@ -105,14 +112,20 @@ def digest_message(data: DigestData, *, late: bool = False, chart: bool = False)
 
 
 def quiet_message(data: DigestData) -> Message:
-    """One short line."""
+    """One short line (and one more naming the accounts left out, if any)."""
     text = words.quiet(data.local_date, len(data.post_ids))
+    skipped = (context(_skipped(data)),) if data.skipped or data.unknown_authors else ()
     return Message(
         text=text,
-        blocks=(section(text),),
+        blocks=(section(text), *skipped),
         ephemeral=False,
         metadata=metadata(data.channel_id, data.local_date),
     )
+
+
+def _skipped(data: DigestData) -> str:
+    accounts = [(escape("@" + handle.lstrip("@")), why) for handle, why in data.skipped]
+    return left_out(accounts, data.unknown_authors)
 
 
 def _rate(values: Mapping[str, float]) -> float | None:

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Protocol
 
 from bot import messages
+from bot.engagement.query import AccountProblem
 from bot.engagement.service import Ranked
 from bot.slack.blocks_kit import (
     LABEL_TEXT,
@@ -104,11 +105,26 @@ def ranks(values: Sequence[int]) -> list[int]:
 
 
 def leaderboard_message(
-    rows: Sequence[Ranked], *, metric: str, period: str, authors: Authors, now: datetime
+    rows: Sequence[Ranked],
+    *,
+    metric: str,
+    period: str,
+    authors: Authors,
+    now: datetime,
+    skipped: Sequence[tuple[str, AccountProblem]] = (),
+    unknown_authors: int = 0,
 ) -> Message:
-    """Top Posts for the whole channel (in_channel); an empty board is a hint to the asker."""
+    """Top Posts for the whole channel (in_channel); an empty board is a hint to the asker.
+    `skipped` accounts and Posts of `unknown_authors` were left out: one line says so."""
+    left_out = (
+        messages.left_out([(_at(h), p) for h, p in skipped], unknown_authors)
+        if skipped or unknown_authors
+        else None
+    )
     if not rows:
         text = messages.leaderboard_empty(metric, period)
+        if left_out:
+            return simple(f"{text}\n{left_out}", [section(text), context(left_out)], ephemeral=True)
         return simple(text, [section(text)], ephemeral=True)
     title = messages.leaderboard_title(metric, period)
     lines = []
@@ -121,6 +137,8 @@ def leaderboard_message(
     notes = [messages.leaderboard_hint(escape(metric))]
     if any(row.source == "snapshots" for row in rows):
         notes.insert(0, messages.SNAPSHOTS_NOTE)
+    if left_out:
+        notes.insert(0, left_out)
     leader = post_plain(rows[0].post_id, authors)
     page = Page(
         title=title,

@@ -18,6 +18,7 @@ from bot.engagement.post_refs import PostRef
 from bot.engagement.query import EngagementQuery, Granularity
 from bot.engagement.service import EngagementService
 from bot.errors import EngagementAPIError, UsageError, UserFacingError
+from bot.jobs.channel_posts import collect_channel_posts
 from bot.jobs.slack_io import pause_note, with_pause_note
 from bot.slack import blocks
 from bot.slack import command_types as c
@@ -165,21 +166,17 @@ def _can_upload(inv: Invocation, deps: Deps) -> bool:
     return bool(deps.can_post and deps.can_post(inv.channel_id))
 
 
-def _channel_posts(inv: Invocation, deps: Deps, *, since: datetime) -> list[str]:
-    """The channel's tracked Posts, plus the recent Posts of its tracked accounts."""
-    channels = deps.store.channels
-    ids = channels.tracked(inv.team_id, inv.channel_id, "post")
-    for handle in channels.tracked(inv.team_id, inv.channel_id, "account"):
-        user_id = deps.service.user_id_for(handle)
-        if user_id is not None:
-            ids.extend(deps.service.recent_posts(user_id, since=since))
-    return list(dict.fromkeys(ids))
-
-
 def _top(command: c.Top, inv: Invocation, deps: Deps, now: datetime) -> Message:
     from bot.engagement.service import PERIODS
 
-    ids = _channel_posts(inv, deps, since=now - PERIODS[command.period])
+    found = collect_channel_posts(
+        deps.store,
+        deps.service,
+        inv.team_id,
+        inv.channel_id,
+        since=now - PERIODS[command.period],
+    )
+    ids = list(found.post_ids)
     rows = (
         deps.service.leaderboard(
             ids,
@@ -192,9 +189,16 @@ def _top(command: c.Top, inv: Invocation, deps: Deps, now: datetime) -> Message:
         if ids
         else []
     )
+    unknown = deps.service.authors_unknown(ids, workspace=inv.team_id) if ids else []
     refs = tuple(PostRef(r.post_id) for r in rows)
     return blocks.leaderboard_message(
-        rows, metric=command.metric, period=command.period, authors=_authors(deps, refs), now=now
+        rows,
+        metric=command.metric,
+        period=command.period,
+        authors=_authors(deps, refs),
+        now=now,
+        skipped=[(s.handle, s.problem) for s in found.skipped if s.problem is not None],
+        unknown_authors=len(unknown),
     )
 
 
@@ -204,8 +208,10 @@ def _top(command: c.Top, inv: Invocation, deps: Deps, now: datetime) -> Message:
 def _track(command: c.Track, inv: Invocation, deps: Deps, now: datetime) -> Message:
     channels = deps.store.channels
     for handle in command.handles:
-        if deps.service.user_id_for(handle) is None:
-            raise UserFacingError(f"X has no account @{handle}.")
+        # An account whose Posts this workspace cannot read would only ever be skipped.
+        problem = deps.service.account_problem(handle, workspace=inv.team_id)
+        if problem is not None:
+            raise UserFacingError(messages.track_refused(f"@{handle}", problem))
     posts = channels.track(
         inv.team_id,
         inv.channel_id,

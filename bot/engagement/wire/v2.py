@@ -66,11 +66,16 @@ def parse_post_page(body: object, rate_limit: RateLimitInfo) -> PostPage:
 
 
 def parse_user_lookup(body: object, rate_limit: RateLimitInfo) -> UserLookup:
-    """`data` → the user; only `errors` (an unknown handle answers 200, §19.3) → None."""
+    """`data` → the user; only `errors` (an unknown handle answers 200, §19.3) → None, with
+    `suspended` when an error says the account is suspended rather than unknown."""
     doc = _object(body, "2/users/by/username")
     data = doc.get("data")
     user = _user(data) if isinstance(data, dict) else None
-    return UserLookup(user=user, rate_limit=rate_limit)
+    said = " ".join(
+        str(e.get("detail") or "") for e in _list(doc.get("errors")) if isinstance(e, dict)
+    )
+    suspended = user is None and "suspended" in said.lower()
+    return UserLookup(user=user, rate_limit=rate_limit, suspended=suspended)
 
 
 def _post(item: object, usernames: Mapping[str, str]) -> Post:
@@ -102,7 +107,12 @@ def _user(item: dict[str, Any]) -> User:
     user_id, username = item.get("id"), item.get("username")
     if not isinstance(user_id, str) or not isinstance(username, str):
         raise UnexpectedResponse(f"v2: not a User object: {short_repr(item)}", status=200)
-    return User(id=user_id, username=username, name=str(item.get("name") or ""))
+    return User(
+        id=user_id,
+        username=username,
+        name=str(item.get("name") or ""),
+        protected=item.get("protected") is True,
+    )
 
 
 def _usernames(doc: dict[str, Any]) -> dict[str, str]:
