@@ -4,9 +4,11 @@
     ├── ConfigError            Settings.from_env; lists every problem at once
     ├── UserFacingError        shown to the person who typed the command
     │   └── UsageError         the text didn't parse; says what was expected
+    ├── SlackUnavailable       Slack could not be asked (rate limit past the retry cap, outage)
     ├── SecretKeyError         the token key is malformed, exposed, or doesn't match the tokens
     └── EngagementAPIError     raised by any EngagementClient (bot.engagement.client)
         ├── TransportError     connection reset, timeout, truncated or undecodable body
+        │   └── TimedOut       the answer's deadline passed before X answered (not retried)
         ├── UnexpectedResponse a status or a 200 body the contract does not describe
         ├── ServerError        5xx from X
         ├── RateLimited        429 (or an error mentioning the rate limit), carries the reset time
@@ -53,6 +55,16 @@ class UsageError(UserFacingError):
     """Raised by the parsers when text does not fit the grammar; says what was expected."""
 
 
+class SlackUnavailable(BotError):
+    """A Slack Web API call a command needs failed for a passing reason (429 with a wait past
+    bot.slack.retries' cap, 5xx, timeout): the command stops and says so. `retry_after` is
+    Slack's Retry-After in seconds when it gave one."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class SecretKeyError(BotError):
     """Raised by bot.secrets and the store when the key that encrypts X tokens is malformed, sits
     in a key file others can read, or does not match the stored tokens. Never shows a key or a
@@ -93,6 +105,13 @@ class TransportError(EngagementAPIError):
     """No usable response: connection error, timeout, truncated body, bad gzip or bad JSON."""
 
     retryable = True
+
+
+class TimedOut(TransportError):
+    """The work's deadline (bot.deadline) passed while X was still answering, or before a
+    retry or a rate-limit wait could end. Not retried: there is no time left to."""
+
+    retryable = False
 
 
 class UnexpectedResponse(EngagementAPIError):

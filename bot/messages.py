@@ -48,6 +48,7 @@ _REASONS: Mapping[Reason, str] = {
     Reason.BEFORE_FLOOR: "X's history starts on 1 Sep 2014",
     Reason.TOO_LONG: "too much history to fetch at once — try a shorter range",
     Reason.FAILED: "X didn't answer — try again in a few minutes",
+    Reason.TIMED_OUT: "X is slow — these numbers are missing, try again in a minute",
 }
 
 _COMMAND_WORDS: Mapping[str, str] = {
@@ -438,6 +439,27 @@ def ack_text(subject: str | None = None) -> str:
 
 def confirmed(text: str) -> str:
     return f"✅ {text}"
+
+
+def x_slow(seconds: float, *, still_trying: bool) -> str:
+    """A command X had not answered when its answer was due."""
+    later = (
+        " If the numbers still arrive, I'll post them here."
+        if still_trying
+        else " Nothing was changed."
+    )
+    return (
+        f"X is slow: I couldn't get an answer within {seconds:.0f} s. Try again in a minute.{later}"
+    )
+
+
+def slack_busy(what: str, wait: float | None) -> str:
+    """Slack would not say (rate limit, outage) whether someone may change `what`."""
+    when = f"in about {max(1, round(wait))} s" if wait else "in a minute"
+    return (
+        f"Slack is busy, so I couldn't check whether you may change {what} here. Nothing was "
+        f"changed; try again {when}."
+    )
 
 
 def not_allowed(what: str) -> str:

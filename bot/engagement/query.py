@@ -63,6 +63,7 @@ class Reason(StrEnum):
     BEFORE_FLOOR = "before_floor"  # /historical starts at 2014-09-01
     TOO_LONG = "too_long"  # the lifetime would need more /historical windows than allowed
     FAILED = "failed"  # X kept failing after every retry
+    TIMED_OUT = "timed_out"  # X had not answered when the answer was due (too slow)
 
 
 REASON_TEXT: Mapping[Reason, str] = {
@@ -76,7 +77,10 @@ REASON_TEXT: Mapping[Reason, str] = {
     Reason.BEFORE_FLOOR: "X's history starts on 2014-09-01",
     Reason.TOO_LONG: "the Post's lifetime spans more history than one query may fetch",
     Reason.FAILED: "X did not answer after several retries",
+    Reason.TIMED_OUT: "X had not answered when the answer was due",
 }
+# Missing for a passing reason: worth asking again (never cached, counted as failures).
+TRANSIENT: frozenset[Reason] = frozenset({Reason.FAILED, Reason.TIMED_OUT})
 
 
 def explain(reason: Reason) -> str:

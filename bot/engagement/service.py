@@ -23,11 +23,19 @@ from bot.engagement.executor import Execution, Executor
 from bot.engagement.models import DEFAULT_TOTALS, LIMITS, PUBLIC_METRICS
 from bot.engagement.planner import plan, series_refusal
 from bot.engagement.post_refs import parse_post_ref
-from bot.engagement.query import EngagementQuery, Granularity, Plan, PostInfo, Reason, Report
+from bot.engagement.query import (
+    TRANSIENT,
+    EngagementQuery,
+    Granularity,
+    Plan,
+    PostInfo,
+    Reason,
+    Report,
+)
 from bot.engagement.records import PostRecord, SeriesRow, TotalsRow
 from bot.engagement.settled import reach, settled_until, split
 from bot.engagement.windows import hour_buckets, series_range
-from bot.errors import EngagementAPIError
+from bot.errors import EngagementAPIError, TimedOut
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +174,7 @@ class EngagementService:
         else:
             report = self._hourly(query, now=now, workspace=workspace)
         report = self._explain_deleted(report)
-        if Reason.FAILED not in report.missing.values():  # a failure is worth asking again
+        if not TRANSIENT & set(report.missing.values()):  # a failure is worth asking again
             with self._cache_lock:
                 self._cache[key] = (self._monotonic(), report)
         return report
@@ -427,13 +435,14 @@ class EngagementService:
 
     def _aggregate(self, plan_: Plan, execution: Execution, now: datetime) -> Report:
         answered = [(o.call, o.result) for o in execution.outcomes if o.result is not None]
-        failed = [
-            replace(o.call, post_ids=o.unresolved) for o in execution.outcomes if o.unresolved
-        ]
+        unresolved = [o for o in execution.outcomes if o.unresolved]
+        slow = [replace(o.call, post_ids=o.unresolved) for o in unresolved if _slow(o.error)]
+        failed = [replace(o.call, post_ids=o.unresolved) for o in unresolved if not _slow(o.error)]
         return aggregate(
             plan_,
             answered,
             failed=failed,
+            timed_out=slow,
             not_owned=frozenset(execution.not_owned),
             protected=frozenset(execution.protected),
             now=now,
@@ -597,6 +606,10 @@ class EngagementService:
                 value -= before[0]
             ranked.append(Ranked(post_id, max(value, 0), "snapshots"))
         return ranked
+
+
+def _slow(error: EngagementAPIError | None) -> bool:
+    return isinstance(error, TimedOut)
 
 
 def _status_of(answered: bool, error: EngagementAPIError | None) -> int:
