@@ -14,6 +14,7 @@ from bot.engagement.http_client import HttpEngagementClient
 from bot.engagement.models import APP_ONLY, Auth
 from bot.engagement.service import EngagementService
 from bot.errors import UserFacingError
+from bot.health import CallHealth
 from bot.secrets import TokenCipher, load_or_create_key, split_keys
 from bot.store import Store
 
@@ -27,7 +28,7 @@ def open_store(settings: Settings) -> Store:
     return Store.open(settings.db_path, cipher=TokenCipher.from_keys(keys))
 
 
-def http_client(settings: Settings) -> HttpEngagementClient:
+def http_client(settings: Settings, *, health: CallHealth | None = None) -> HttpEngagementClient:
     if settings.x_consumer_key is None or settings.x_consumer_secret is None:
         raise UserFacingError(
             "no X credentials: set X_CONSUMER_KEY and X_CONSUMER_SECRET (to try it on the "
@@ -39,6 +40,7 @@ def http_client(settings: Settings) -> HttpEngagementClient:
         engagement_base_url=settings.x_api_url,
         oauth_base_url=settings.x_oauth_url,
         bearer_token=settings.x_bearer_token,
+        health=health,
     )
 
 
@@ -79,13 +81,15 @@ class Engagement:
     service: EngagementService
     store: Store
     client: HttpEngagementClient
+    health: CallHealth  # how the client's calls to X went, for /healthz
 
 
 @contextmanager
 def engagement(settings: Settings) -> Iterator[Engagement]:
     store = open_store(settings)
+    health = CallHealth()
     try:
-        with http_client(settings) as client:
-            yield Engagement(build_service(client, store), store, client)
+        with http_client(settings, health=health) as client:
+            yield Engagement(build_service(client, store), store, client, health)
     finally:
         store.close()

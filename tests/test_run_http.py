@@ -269,7 +269,7 @@ def test_socket_mode_requests_need_no_signature(fake, sim, tmp_path):
     )
     app = build_app(
         settings,
-        SimpleNamespace(can_post=None),  # type: ignore[arg-type]
+        SimpleNamespace(can_post=None, health=None),  # type: ignore[arg-type]
         clock=sim.state.now,
         process_before_response=True,
         run=lambda invocation, **k: Message(f"you said {invocation.text}"),
