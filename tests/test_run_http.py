@@ -67,6 +67,7 @@ class Running:
                         store=parts.store,
                         settings=settings,
                         x_oauth=parts.client if x_oauth else None,
+                        health=parts.health,
                     )
                     self.result.append(
                         serve(

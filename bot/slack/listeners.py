@@ -63,6 +63,8 @@ class RunCommand(Protocol):
 
 # Slack accepts at most 5 posts to one response_url (within 30 minutes of the command).
 MAX_RESPONSES = 5
+# Of a command's answer time, kept back from its work to render and post what arrived.
+WRAP_UP_S = 1.0
 # Upload errors that mean "the bot may not post files here": answered with an invite hint.
 NOT_POSTABLE = frozenset(
     {"not_in_channel", "channel_not_found", "is_archived", "restricted_action", "access_denied"}
@@ -307,7 +309,9 @@ def engagement_listener(
     def engagement(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()  # first, before anything that can be slow: Slack gives us 3 seconds
         seconds = answer_seconds
-        deadline = Deadline.after(seconds)
+        due = Deadline.after(seconds)
+        # The work stops a little earlier, so what it has still reaches the person by `due`.
+        deadline = Deadline(due.at - min(WRAP_UP_S, seconds / 4))
         replies = Replies(respond, health=deps.health)
         if executor is None:
             with within(deadline):
@@ -318,7 +322,7 @@ def engagement_listener(
         pool = executor if slow or quick is None else quick
         future = pool.submit(answer_in_background, command, respond, client, replies, deadline)
         if slow:
-            _watch(future, deadline, seconds, replies, quick or executor)
+            _watch(future, due, seconds, replies, quick or executor)
 
     return engagement
 
