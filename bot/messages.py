@@ -446,7 +446,7 @@ def x_slow(seconds: float, *, still_trying: bool) -> str:
     later = (
         " If the numbers still arrive, I'll post them here."
         if still_trying
-        else " Nothing was changed."
+        else " I've dropped this request; nothing was changed."
     )
     return (
         f"X is slow: I couldn't get an answer within {seconds:.0f} s. Try again in a minute.{later}"

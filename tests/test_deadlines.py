@@ -8,19 +8,29 @@ short deadline.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import requests
 
+from bot.engagement.http_client import HttpEngagementClient
+from bot.engagement.models import APP_ONLY, Endpoint, EngagementRequest
+from bot.errors import TransportError
 from bot.simulator.server import RunningSimulator
+from bot.slack.app import build_app
+from bot.slack.message import Message
 from tests.fake_slack import FakeSlack, iter_texts
 from tests.hostile_x import HostileX
-from tests.slack_requests import command_body, signed_headers
+from tests.slack_requests import command_body, signed_headers, slash
 from tests.test_run_http import Running, settings_for
-from tests.test_slack_app import sim_posts
+from tests.test_slack_app import StandIn, sim_posts
+from tests.test_slack_app import settings_for as app_settings
 
 ANSWER_S = 3
 # What a reply may take beyond its deadline on a loaded test machine (posting it, scheduling).
@@ -138,3 +148,57 @@ def test_slack_rate_limiting_users_info_does_not_hold_help_back(
         assert "Slack is busy" in text, text
         assert "20 s" in text, text
     assert [c.status for c in fake.api_calls("users.info")] == [429] * 8  # none slept on
+
+
+def test_an_answer_still_stuck_at_its_deadline_is_announced_then_posted_when_it_comes(fake):
+    """Past the deadline the person hears why at once: a command already running posts its
+    answer when it has it; one still queued behind it is dropped and says so."""
+    release = threading.Event()
+
+    def stuck(invocation: Any) -> Message:
+        assert release.wait(10)
+        return Message("late numbers")
+
+    run = StandIn(stuck)
+    with ThreadPoolExecutor(1) as pool:
+        app = build_app(
+            app_settings(fake, answer_seconds=1),
+            SimpleNamespace(can_post=None, health=None),  # type: ignore[arg-type]
+            clock=lambda: datetime(2026, 11, 26, 12, 30, tzinfo=UTC),
+            run=run,
+            executor=pool,
+        )
+        slash(app, "totals 1", response_url=fake.response_url("running"))
+        slash(app, "totals 2", response_url=fake.response_url("queued"))
+
+        running = answer(fake, "running", within=1 + SLACK_S)
+        assert SLOW in running
+        assert "still arrive" in running
+        queued = answer(fake, "queued", within=1 + SLACK_S)
+        assert SLOW in queued
+        assert "dropped" in queued
+
+        release.set()
+        fake.wait_for(lambda calls: len([c for c in calls if c.method == "running"]) == 2)
+    assert [r["text"] for r in fake.responses("running")][-1] == "late numbers"
+    assert [i.text for i in run.invocations] == ["totals 1"]  # the queued one never ran
+
+
+def test_a_dripping_reply_is_cut_at_the_read_timeout_even_without_a_deadline(
+    sim: RunningSimulator, hostile: HostileX
+) -> None:
+    """Each byte arriving within the per-read timeout must not keep a reply alive forever."""
+    post = sim_posts(sim, "sim_brand")[0]
+    hostile.mode = "drip"
+    request = EngagementRequest(Endpoint.TOTALS, (post,), ("favorites",), APP_ONLY)
+    with HttpEngagementClient(
+        consumer_key="sim-consumer-key",
+        consumer_secret="sim-consumer-secret",
+        engagement_base_url=hostile.url,
+        oauth_base_url=sim.url,
+        read_timeout=2.0,
+    ) as client:
+        started = time.monotonic()
+        with pytest.raises(TransportError, match="still arriving after 2 s"):
+            client.fetch(request)
+    assert time.monotonic() - started < 2.0 + SLACK_S

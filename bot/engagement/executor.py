@@ -326,7 +326,8 @@ class Executor:
         retry = 0
         last: EngagementAPIError | None = None
         while True:
-            ticket = self.limiter.acquire(str(call.endpoint), run.deadline)
+            passed = run.deadline is not None and run.deadline.passed
+            ticket = None if passed else self.limiter.acquire(str(call.endpoint), run.deadline)
             if ticket is None:
                 raise _out_of_time(call.endpoint, last, "no room in X's rate limit")
             run.attempts += 1
