@@ -51,9 +51,10 @@ def build_service(
     max_workers: int = 4,
     sleep: Callable[[float], None] = time.sleep,
     monotonic: Callable[[], float] = time.monotonic,
+    health: CallHealth | None = None,
 ) -> EngagementService:
     """The engagement service on a real client and a real store; the clocks are the real
-    ones unless a test passes its own."""
+    ones unless a test passes its own. `health` notes the calls X kept waiting."""
 
     def auth_for(owner: str | None) -> Auth:
         if owner is None:
@@ -70,6 +71,7 @@ def build_service(
         monotonic=monotonic,
         max_workers=max_workers,
         rng=random.Random(),
+        health=health,
     )
     return EngagementService(executor=executor, directory=client, store=store, monotonic=monotonic)
 
@@ -90,6 +92,7 @@ def engagement(settings: Settings) -> Iterator[Engagement]:
     health = CallHealth()
     try:
         with http_client(settings, health=health) as client:
-            yield Engagement(build_service(client, store), store, client, health)
+            service = build_service(client, store, health=health)
+            yield Engagement(service, store, client, health)
     finally:
         store.close()

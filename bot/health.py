@@ -5,8 +5,9 @@ healthy. `CallHealth` keeps the last outcomes of each service's calls (and the c
 waiting); `verdict()` (pure) says whether they look failing or stalled, in one line an operator
 can act on, e.g. "timeouts on 5 of the last 5 calls since 10:02 UTC".
 
-Fed by bot.engagement.http_client (every X request), bot.slack.retries (every Web API attempt)
-and the listener's replies (every response_url post).
+Fed by bot.engagement.http_client (every X request) and executor (calls X kept waiting past
+their deadline), bot.slack.retries (every Web API attempt) and the listener's replies (every
+response_url post).
 """
 
 from __future__ import annotations
@@ -20,11 +21,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 X = "x"
-SLACK = "slack"
+SLACK = "slack"  # the Web API
+SLACK_REPLIES = "slack_replies"  # commands' response_url posts: another host, another fate
 # What is looked at: each service's last RECENT calls, if they ended within WINDOW_S.
-RECENT = 5
+RECENT = 10
 WINDOW_S = 300.0
-FAILING_AT = 3  # this many failures among them: failing
+# Failing: this many failures among them, or every one of them when there were fewer (a hung X
+# makes few calls: one probe hangs while the others wait for its answer).
+FAILING_AT = 3
 STALLED_AFTER_S = 10.0  # a call still waiting this long: stalled
 
 
@@ -38,11 +42,11 @@ class Outcome:
 def verdict(
     outcomes: Sequence[Outcome], waiting: Sequence[float], *, now: float, wall: datetime
 ) -> str | None:
-    """Why a service looks unwell (None: it doesn't): most recent calls failing, or calls
-    waiting far longer than an answer takes."""
+    """Why a service looks unwell (None: it doesn't): recent calls failing, or calls waiting
+    far longer than an answer takes."""
     recent = [o for o in outcomes[-RECENT:] if now - o.ended <= WINDOW_S]
     failed = [o for o in recent if o.problem is not None]
-    if len(failed) >= FAILING_AT:
+    if failed and len(failed) >= min(FAILING_AT, len(recent)):
         problem, _ = Counter(o.problem for o in failed).most_common(1)[0]
         return (
             f"{problem} on {len(failed)} of the last {len(recent)} calls since "

@@ -148,6 +148,9 @@ def test_slack_rate_limiting_users_info_does_not_hold_help_back(
         assert "Slack is busy" in text, text
         assert "20 s" in text, text
     assert [c.status for c in fake.api_calls("users.info")] == [429] * 8  # none slept on
+    unwell = health(bot)
+    assert unwell.status_code == 503
+    assert unwell.json()["slack"].startswith("HTTP 429 answers on 8 of the last")
 
 
 def test_an_answer_still_stuck_at_its_deadline_is_announced_then_posted_when_it_comes(fake):

@@ -21,17 +21,28 @@ def test_recent_timeouts_make_x_unwell_with_the_reason() -> None:
     for _ in range(5):
         clock.sleep(10)
         calls.record(X, "timeouts")
-    assert calls.problems() == {X: "timeouts on 5 of the last 5 calls since 10:02 UTC"}
+    assert calls.problems() == {X: "timeouts on 5 of the last 6 calls since 10:02 UTC"}
     assert calls.report({"ok": True, "mode": "http"}) == {
         "ok": False,
         "mode": "http",
-        "x": "timeouts on 5 of the last 5 calls since 10:02 UTC",
+        "x": "timeouts on 5 of the last 6 calls since 10:02 UTC",
     }
+
+
+def test_a_hung_x_making_one_call_is_unwell_until_it_answers() -> None:
+    clock = FakeClock()
+    calls = health(clock)
+    calls.record(X, "timeouts")
+    assert calls.problems() == {X: "timeouts on 1 of the last 1 calls since 10:02 UTC"}
+    calls.record(X, None)
+    assert calls.problems() == {}
 
 
 def test_a_stray_failure_or_an_old_outage_is_no_problem() -> None:
     clock = FakeClock()
     calls = health(clock)
+    calls.record(SLACK, "HTTP 503 answers")
+    calls.record(SLACK, None)
     calls.record(SLACK, "HTTP 503 answers")
     calls.record(SLACK, None)
     for _ in range(3):

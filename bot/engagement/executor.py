@@ -47,6 +47,7 @@ from bot.errors import (
     TimedOut,
     TransportError,
 )
+from bot.health import CallHealth, X
 
 log = logging.getLogger(__name__)
 
@@ -172,6 +173,7 @@ class Executor:
         on_request: Callable[[RequestLog], None] | None = None,
         protected_bisect_budget: int = 16,
         limiter: RateLimiter | None = None,
+        health: CallHealth | None = None,
     ) -> None:
         if max_workers < 1 or max_retries < 0 or protected_bisect_budget < 0:
             raise ValueError("max_workers must be ≥ 1; max_retries and the budget ≥ 0")
@@ -184,6 +186,7 @@ class Executor:
         self._rng = rng or random.Random()
         self._on_request = on_request
         self._bisect_budget = protected_bisect_budget
+        self._health = health
         # Kept across runs (and shareable between executors of one app): what a run learnt
         # about the windows still holds for the next one.
         self.limiter = limiter or RateLimiter(monotonic=monotonic, sleep=sleep)
@@ -329,6 +332,10 @@ class Executor:
             passed = run.deadline is not None and run.deadline.passed
             ticket = None if passed else self.limiter.acquire(str(call.endpoint), run.deadline)
             if ticket is None:
+                if self._health is not None:
+                    # No request of its own went, but X kept it waiting (a probe it never
+                    # answered, a window it keeps shut): the health record must see it.
+                    self._health.record(X, "timeouts")
                 raise _out_of_time(call.endpoint, last, "no room in X's rate limit")
             run.attempts += 1
             started = self._monotonic()

@@ -42,7 +42,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot import messages
 from bot.deadline import ALARM, Deadline, within
 from bot.errors import AuthError, EngagementAPIError, RateLimited, UserFacingError
-from bot.health import SLACK, CallHealth
+from bot.health import SLACK_REPLIES, CallHealth
 from bot.slack import blocks
 from bot.slack.message import Chart, Message
 from bot.slack.retries import problem_of, response_webhook
@@ -157,7 +157,7 @@ class Replies:
 
     def _note(self, status: int | None, error: Exception | None) -> None:
         if self.health is not None:
-            self.health.record(SLACK, problem_of(status, error))
+            self.health.record(SLACK_REPLIES, problem_of(status, error))
 
 
 def deliver(
