@@ -784,14 +784,14 @@ def x_hung(ctx: Context) -> list[Verdict]:
             and "x" in health
         )
         what = (
-            "every request hangs (read, never answered)"
+            "every X request hangs (read, never answered)"
             if kind == "hang"
-            else "every reply drips a byte every 2 s"
+            else "every X reply drips a byte every 2 s"
         )
         verdicts.append(
             Verdict(
                 f"6 X {kind}",
-                f"{n} `totals` at once while X {what}, then `help`; "
+                f"{n} `totals` at once while {what}, then `help`; "
                 f"ENGAGEMENT_ANSWER_SECONDS={ANSWER_S}",
                 ok,
                 f"{n - len(late)}/{n} answered within {ANSWER_S} s (+{LATE_S} s), slowest "
