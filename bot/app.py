@@ -16,6 +16,7 @@ from bot.engagement.http_client import HttpEngagementClient
 from bot.engagement.models import APP_ONLY, Auth
 from bot.engagement.service import EngagementService
 from bot.errors import SecretKeyError, UserFacingError
+from bot.health import CallHealth
 from bot.secrets import TokenCipher, create_key, key_path_for, read_key, split_keys
 from bot.store import Store
 
@@ -75,7 +76,7 @@ NO_X_CREDENTIALS = (
 )
 
 
-def http_client(settings: Settings) -> HttpEngagementClient:
+def http_client(settings: Settings, *, health: CallHealth | None = None) -> HttpEngagementClient:
     key, secret = settings.x_consumer_key, settings.x_consumer_secret
     if key is None or secret is None:
         raise UserFacingError(NO_X_CREDENTIALS)
@@ -85,6 +86,7 @@ def http_client(settings: Settings) -> HttpEngagementClient:
         engagement_base_url=settings.x_api_url,
         oauth_base_url=settings.x_oauth_url,
         bearer_token=settings.x_bearer_token,
+        health=health,
     )
 
 
@@ -95,9 +97,10 @@ def build_service(
     max_workers: int = 4,
     sleep: Callable[[float], None] = time.sleep,
     monotonic: Callable[[], float] = time.monotonic,
+    health: CallHealth | None = None,
 ) -> EngagementService:
     """The engagement service on a real client and a real store; the clocks are the real
-    ones unless a test passes its own."""
+    ones unless a test passes its own. `health` notes the calls X kept waiting."""
 
     def auth_for(owner: str | None) -> Auth:
         if owner is None:
@@ -114,6 +117,7 @@ def build_service(
         monotonic=monotonic,
         max_workers=max_workers,
         rng=random.Random(),
+        health=health,
     )
     # v2 calls pace against the same limiter, under their own endpoint keys.
     directory = PacedDirectory(
@@ -131,14 +135,17 @@ class Engagement:
     service: EngagementService
     store: Store
     client: HttpEngagementClient
+    health: CallHealth  # how the client's calls to X went, for /healthz
 
 
 @contextmanager
 def engagement(settings: Settings) -> Iterator[Engagement]:
     # The client first: missing X credentials are reported before any file is created.
-    with http_client(settings) as client:
+    health = CallHealth()
+    with http_client(settings, health=health) as client:
         store = open_store(settings)
         try:
-            yield Engagement(build_service(client, store), store, client)
+            service = build_service(client, store, health=health)
+            yield Engagement(service, store, client, health)
         finally:
             store.close()

@@ -299,7 +299,11 @@ def run_bot(settings: Settings) -> int:
 
     with engagement(settings) as parts:
         deps = Deps(
-            service=parts.service, store=parts.store, settings=settings, x_oauth=parts.client
+            service=parts.service,
+            store=parts.store,
+            settings=settings,
+            x_oauth=parts.client,
+            health=parts.health,
         )
         workspaces = None
         if settings.slack_client_id:  # several workspaces: each posts with its own bot token

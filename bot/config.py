@@ -20,6 +20,8 @@ DEFAULT_X_OAUTH_URL = "https://api.x.com"
 DEFAULT_DB = "./engagement.db"
 DEFAULT_PORT = 3000
 DEFAULT_ALERT_MINUTES = 15
+# A slash command's answer is due within this many seconds, whatever X is doing.
+DEFAULT_ANSWER_SECONDS = 25
 _SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 
 
@@ -44,6 +46,7 @@ class Settings:
     public_url: str = f"http://localhost:{DEFAULT_PORT}"
     port: int = DEFAULT_PORT
     alert_minutes: int = DEFAULT_ALERT_MINUTES  # how often alert rules are evaluated
+    answer_seconds: float = DEFAULT_ANSWER_SECONDS  # a command's answer is due within this
     # Slack user IDs who may change settings besides the workspace admins and owners.
     admins: frozenset[str] = frozenset()
 
@@ -80,6 +83,15 @@ class Settings:
             else:
                 problems.append(
                     f"ENGAGEMENT_ALERT_MINUTES must be minutes from 1 to 60 (got {raw_minutes!r})"
+                )
+
+        answer_seconds = DEFAULT_ANSWER_SECONDS
+        if (raw_seconds := get("ENGAGEMENT_ANSWER_SECONDS")) is not None:
+            if raw_seconds.isdigit() and 3 <= int(raw_seconds) <= 600:
+                answer_seconds = int(raw_seconds)
+            else:
+                problems.append(
+                    f"ENGAGEMENT_ANSWER_SECONDS must be seconds from 3 to 600 (got {raw_seconds!r})"
                 )
 
         admins = frozenset(
@@ -124,6 +136,7 @@ class Settings:
             public_url=url("ENGAGEMENT_PUBLIC_URL", f"http://localhost:{port}"),
             port=port,
             alert_minutes=alert_minutes,
+            answer_seconds=answer_seconds,
             admins=admins,
         )
         if problems:
@@ -150,5 +163,6 @@ ENVIRONMENT_VARIABLES = (
     "ENGAGEMENT_PUBLIC_URL",
     "PORT",
     "ENGAGEMENT_ALERT_MINUTES",
+    "ENGAGEMENT_ANSWER_SECONDS",
     "ENGAGEMENT_ADMINS",
 )

@@ -4,6 +4,7 @@
     ├── ConfigError            Settings.from_env; lists every problem at once
     ├── UserFacingError        shown to the person who typed the command
     │   └── UsageError         the text didn't parse; says what was expected
+    ├── SlackUnavailable       Slack could not be asked (rate limit past the retry cap, outage)
     ├── SecretKeyError         the token key is malformed, exposed, missing or doesn't match
     ├── StoreError             the database refused (bot/store/failures.py classifies sqlite3's)
     │   ├── DatabaseCorrupt    not a SQLite file, or damaged
@@ -13,6 +14,7 @@
     │   └── DatabaseUnavailable the file cannot be opened, or another I/O error
     └── EngagementAPIError     raised by any EngagementClient (bot.engagement.client)
         ├── TransportError     connection reset, timeout, truncated or undecodable body
+        │   └── TimedOut       the answer's deadline passed before X answered (not retried)
         ├── UnexpectedResponse a status or a 200 body the contract does not describe
         ├── ServerError        5xx from X
         ├── RateLimited        429 (or an error mentioning the rate limit), carries the reset time
@@ -57,6 +59,16 @@ class UserFacingError(BotError):
 
 class UsageError(UserFacingError):
     """Raised by the parsers when text does not fit the grammar; says what was expected."""
+
+
+class SlackUnavailable(BotError):
+    """A Slack Web API call a command needs failed for a passing reason (429 with a wait past
+    bot.slack.retries' cap, 5xx, timeout): the command stops and says so. `retry_after` is
+    Slack's Retry-After in seconds when it gave one."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class SecretKeyError(BotError):
@@ -130,6 +142,13 @@ class TransportError(EngagementAPIError):
     """No usable response: connection error, timeout, truncated body, bad gzip or bad JSON."""
 
     retryable = True
+
+
+class TimedOut(TransportError):
+    """The work's deadline (bot.deadline) passed while X was still answering, or before a
+    retry or a rate-limit wait could end. Not retried: there is no time left to."""
+
+    retryable = False
 
 
 class UnexpectedResponse(EngagementAPIError):

@@ -49,6 +49,7 @@ _REASONS: Mapping[Reason, str] = {
     Reason.TOO_LONG: "too much history to fetch at once — try a shorter range",
     Reason.FAILED: "X didn't answer — try again in a few minutes",
     Reason.AUTHOR_UNKNOWN: "X didn't say who wrote it just now — try again in a few minutes",
+    Reason.TIMED_OUT: "X is slow — these numbers are missing, try again in a minute",
 }
 
 _COMMAND_WORDS: Mapping[str, str] = {
@@ -525,6 +526,27 @@ def ack_text(subject: str | None = None) -> str:
 
 def confirmed(text: str) -> str:
     return f"✅ {text}"
+
+
+def x_slow(seconds: float, *, still_trying: bool) -> str:
+    """A command X had not answered when its answer was due."""
+    later = (
+        " If the numbers still arrive, I'll post them here."
+        if still_trying
+        else " I've dropped this request; nothing was changed."
+    )
+    return (
+        f"X is slow: I couldn't get an answer within {seconds:.0f} s. Try again in a minute.{later}"
+    )
+
+
+def slack_busy(what: str, wait: float | None) -> str:
+    """Slack would not say (rate limit, outage) whether someone may change `what`."""
+    when = f"in about {max(1, round(wait))} s" if wait else "in a minute"
+    return (
+        f"Slack is busy, so I couldn't check whether you may change {what} here. Nothing was "
+        f"changed; try again {when}."
+    )
 
 
 def not_allowed(what: str) -> str:

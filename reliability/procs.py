@@ -128,7 +128,12 @@ class Simulator:
 
 
 def bot_env(
-    sim: Simulator, fake: FakeSlack, db: Path, *, port: int | None = None
+    sim: Simulator,
+    fake: FakeSlack,
+    db: Path,
+    *,
+    port: int | None = None,
+    more: dict[str, str] | None = None,
 ) -> dict[str, str]:
     env = clean_environ() | {
         "SLACK_BOT_TOKEN": BOT_TOKEN,
@@ -143,7 +148,7 @@ def bot_env(
     }
     if port is not None:
         env["PORT"] = str(port)
-    return env
+    return env | (more or {})
 
 
 def cli(

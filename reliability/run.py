@@ -14,6 +14,10 @@ processes in HTTP mode, each on a scratch SQLite file, then:
 4. kill -9 of `run` mid-digest, restart: exactly one digest per channel and date.
 5. Soak: 300 signed commands, 20 at a time, some under X faults: acks < 3 s, each answered
    once, RSS and threads bounded.
+6. X hung or dripping: every `totals` answered by its deadline ("X is slow"), `help` within
+   1 s meanwhile, /healthz naming X; the next command after X recovers answered normally.
+7. Slack answering users.info 429 with Retry-After 20: settings changes told "Slack is busy"
+   at once, `help` not held back, /healthz naming Slack.
 
 Prints one line per verdict and a summary table; exits 1 when any verdict fails.
 """
@@ -37,7 +41,9 @@ from reliability.scenarios import (
     kill_mid_refresh,
     refresh_under_x_faults,
     slack_faults,
+    slack_rate_limited,
     soak,
+    x_hung,
 )
 
 SCENARIOS: list[tuple[str, Callable[[Context], list[Verdict]]]] = [
@@ -47,6 +53,8 @@ SCENARIOS: list[tuple[str, Callable[[Context], list[Verdict]]]] = [
     ("4 kill -9 digest", kill_mid_digest),
     ("4 kill -9 post/record", kill_between_post_and_record),
     ("5 soak", soak),
+    ("6 X hung", x_hung),
+    ("7 Slack 429", slack_rate_limited),
 ]
 # Scenarios 1 and 3 compare the hourly rows of different `run` processes. The simulator's clock
 # is frozen at the last :59 second before the suite starts, the bots read the wall clock: the

@@ -1,4 +1,4 @@
-"""The five scenarios. Each returns Verdicts: what was tried, and whether nothing was lost."""
+"""The scenarios. Each returns Verdicts: what was tried, and whether nothing was lost."""
 
 from __future__ import annotations
 
@@ -16,8 +16,10 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import requests
+
 from bot.jobs.scheduler import RETRY_FIRST
-from bot.slack.app import COMMAND_THREADS, LISTENER_THREADS
+from bot.slack.app import COMMAND_THREADS, LISTENER_THREADS, QUICK_THREADS
 from reliability import store_check
 from reliability.procs import Bot, Simulator, bot_env, cli, connect_brand, free_port, wall_now
 from reliability.slack import (
@@ -87,9 +89,16 @@ class Context:
         self.closers.append(fake.close)
         return fake
 
-    def bot(self, name: str, sim: Simulator, fake: FakeSlack, db: Path | None = None) -> Bot:
+    def bot(
+        self,
+        name: str,
+        sim: Simulator,
+        fake: FakeSlack,
+        db: Path | None = None,
+        env: dict[str, str] | None = None,
+    ) -> Bot:
         db = db or self.folder / f"{name}.db"
-        env = bot_env(sim, fake, db, port=free_port())
+        env = bot_env(sim, fake, db, port=free_port(), more=env)
         if not db.exists():
             connect_brand(env, self.folder)
         bot = Bot(env, self.folder, self.folder / f"{name}.log")
@@ -687,7 +696,7 @@ def soak(ctx: Context, n: int = 300, concurrency: int = 20) -> list[Verdict]:
     # X executor's workers) plus the HTTP server's and the scheduler's few; RSS: once the first
     # third has warmed caches up, the last third adds less than half of what the first did
     # (a leak grows by the same amount every third; 1,200 commands gave +118, +16, +2 MiB)
-    cap = threads[0] + LISTENER_THREADS + COMMAND_THREADS + 4 + 4
+    cap = threads[0] + LISTENER_THREADS + COMMAND_THREADS + QUICK_THREADS + 4 + 4 + 1  # + alarm
     warm_up, last = rss[1] - rss[0], rss[3] - rss[2]
     bounded = max(threads) <= cap and last < warm_up / 2
     crashed = [r for r in got if "Something went wrong" in texts(fake, r)]
@@ -707,5 +716,156 @@ def soak(ctx: Context, n: int = 300, concurrency: int = 20) -> list[Verdict]:
             f"{bounded}; "
             f"{elapsed:.0f} s",
             [usage, f"X during the faulted third: {x_faulted}"],
+        )
+    ]
+
+
+# -- 6. X hung or dripping ------------------------------------------------------------------------
+
+ANSWER_S = 8  # ENGAGEMENT_ANSWER_SECONDS for scenario 6 (25 by default; shorter to run fast)
+LATE_S = 1.5  # what a reply may take past its deadline on a loaded machine
+
+
+def arrivals(fake: FakeSlack, rids: list[str], since: float, timeout: float) -> dict[str, float]:
+    """rid → seconds from `since` until its first accepted answer was seen (missing: none
+    within `timeout`). Watched as they come: the fake Slack does not timestamp its calls."""
+    seen: dict[str, float] = {}
+    end = since + timeout
+
+    def news(_: object) -> bool:
+        got = {c.method for c in fake.calls(kind="response") if c.status == 200}
+        return bool((got & set(rids)) - set(seen))
+
+    while len(seen) < len(rids) and time.monotonic() < end:
+        try:
+            fake.wait_for(news, timeout=max(end - time.monotonic(), 0.01))
+        except AssertionError:
+            break
+        now = time.monotonic() - since
+        got = {c.method for c in fake.calls(kind="response") if c.status == 200}
+        for rid in (got & set(rids)) - set(seen):
+            seen[rid] = now
+    return seen
+
+
+def health_of(bot: Bot) -> tuple[int, dict[str, Any]]:
+    reply = requests.get(f"{bot.url}/healthz", timeout=5)
+    return reply.status_code, reply.json()
+
+
+def x_hung(ctx: Context) -> list[Verdict]:
+    sim, fake = ctx.sim("sim-hung"), ctx.fake()
+    bot = ctx.bot("s6", sim, fake, env={"ENGAGEMENT_ANSWER_SECONDS": str(ANSWER_S)})
+    verdicts = []
+    for kind, faults, n in (
+        ("hang", {"hang_rate": 1.0}, 10),
+        ("drip", {"drip_rate": 1.0, "drip_ms": 2000}, 4),
+    ):
+        sim.faults(faults)
+        batch = [(f"{kind}-{i}", f"totals {ctx.owned[i]}") for i in range(n)]
+        started = time.monotonic()
+        sent = send_all(bot.url, fake, batch, concurrency=n)
+        help_sent = time.monotonic()
+        send(bot.url, fake, f"{kind}-help", "help")
+        help_s = arrivals(fake, [f"{kind}-help"], help_sent, timeout=10).get(f"{kind}-help")
+        rids = [r for r, _ in batch]
+        times = arrivals(fake, rids, started, timeout=ANSWER_S + 10)
+        slow = sum("X is slow" in texts(fake, r) for r in rids)
+        late = [r for r in rids if times.get(r, float("inf")) > ANSWER_S + LATE_S]
+        worst = max(times.values(), default=0.0)
+        status, health = health_of(bot)
+        ok = (
+            not late
+            and slow == n
+            and help_s is not None
+            and help_s < 1.0
+            and acks_ok(sent)[0]
+            and status == 503
+            and "x" in health
+        )
+        what = (
+            "every X request hangs (read, never answered)"
+            if kind == "hang"
+            else "every X reply drips a byte every 2 s"
+        )
+        verdicts.append(
+            Verdict(
+                f"6 X {kind}",
+                f"{n} `totals` at once while {what}, then `help`; "
+                f"ENGAGEMENT_ANSWER_SECONDS={ANSWER_S}",
+                ok,
+                f"{n - len(late)}/{n} answered within {ANSWER_S} s (+{LATE_S} s), slowest "
+                f"{worst:.1f} s, {slow} saying 'X is slow'; `help` answered in "
+                + (f"{help_s:.2f} s" if help_s is not None else "NEVER")
+                + f"; /healthz {status} {health.get('x', '')!r}",
+            )
+        )
+    sim.faults(None)
+    rid = "recovered"
+    started = time.monotonic()
+    send(bot.url, fake, rid, f"totals {ctx.owned[0]}")
+    took = arrivals(fake, [rid], started, timeout=ANSWER_S + 5).get(rid)
+    text = texts(fake, rid)
+    ok = took is not None and took < ANSWER_S and "X is slow" not in text and "Likes" in text
+    verdicts.append(
+        Verdict(
+            "6 X recovers",
+            "faults cleared; `totals` of the same Post",
+            ok,
+            f"answered normally in {took:.2f} s"
+            if ok
+            else f"NOT answered normally: {text[:200]!r}",
+        )
+    )
+    bot.stop()
+    return verdicts
+
+
+# -- 7. Slack slow to let us in ------------------------------------------------------------------
+
+
+def slack_rate_limited(ctx: Context) -> list[Verdict]:
+    sim, fake = ctx.shared_sim(), ctx.fake()
+    bot = ctx.bot("s7", sim, fake)
+    people = [f"U0PERSON{i}" for i in range(8)]
+    fake.fail_next("users.info", status=429, retry_after=20, times=3 * len(people))
+    batch = [f"u-{i}" for i in range(len(people))]
+    started = time.monotonic()
+    with ThreadPoolExecutor(len(people)) as pool:
+        sent = list(
+            pool.map(
+                lambda i: send(bot.url, fake, batch[i], "digest off", user=people[i]), range(8)
+            )
+        )
+    help_sent = time.monotonic()
+    send(bot.url, fake, "u-help", "help")
+    help_s = arrivals(fake, ["u-help"], help_sent, timeout=30).get("u-help")
+    times = arrivals(fake, batch, started, timeout=60)
+    busy = sum("Slack is busy" in texts(fake, r) for r in batch)
+    worst = max(times.values(), default=float("inf")) if len(times) == len(batch) else float("inf")
+    tries = [c.status for c in fake.api_calls("users.info")]
+    status, health = health_of(bot)
+    ok = (
+        help_s is not None
+        and help_s < 1.0
+        and busy == len(people)
+        and worst < 5
+        and tries == [429] * len(people)
+        and acks_ok(sent)[0]
+        and status == 503
+        and "slack" in health
+    )
+    bot.stop()
+    return [
+        Verdict(
+            "7 Slack 429",
+            f"{len(people)} people type `digest off` while Slack answers users.info 429 with "
+            "Retry-After: 20; then `help`",
+            ok,
+            "`help` answered in "
+            + (f"{help_s:.2f} s" if help_s is not None else "NEVER")
+            + f"; {busy}/{len(people)} told 'Slack is busy … try again in about 20 s' within "
+            f"{worst:.1f} s; users.info asked {len(tries)}x (none slept on); /healthz {status} "
+            f"{health.get('slack', '')!r}",
         )
     ]

@@ -34,8 +34,10 @@ def send(
     *,
     channel: str = "C0GENERAL",
     session: requests.Session | None = None,
+    user: str | None = None,
 ) -> Sent:
-    body = command_body(text, response_url=fake.response_url(rid), channel_id=channel)
+    who = {"user_id": user} if user else {}
+    body = command_body(text, response_url=fake.response_url(rid), channel_id=channel, **who)
     started = time.perf_counter()
     try:
         reply = (session or requests).post(

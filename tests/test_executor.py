@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import requests
 
+from bot.deadline import Deadline
 from bot.engagement.client import EngagementClient
 from bot.engagement.executor import CallOutcome, Execution, Executor, RequestLog
 from bot.engagement.http_client import HttpEngagementClient
@@ -32,7 +33,14 @@ from bot.engagement.models import (
     UserAuth,
 )
 from bot.engagement.query import PlannedCall
-from bot.errors import AuthError, ForbiddenMetrics, ProtectedPosts, ServerError
+from bot.errors import (
+    AuthError,
+    ForbiddenMetrics,
+    ProtectedPosts,
+    RateLimited,
+    ServerError,
+    TimedOut,
+)
 from bot.simulator.server import RunningSimulator
 from tests.conftest import SIM_START
 
@@ -369,6 +377,52 @@ def test_a_call_that_keeps_failing_fails_alone_after_five_retries(
     assert [(e.status, e.retry) for e in log] == [(503, n) for n in range(6)] + [(200, 0)] * 2
     for delay, base in zip(clock.sleeps, (1, 2, 4, 8, 16), strict=True):
         assert base <= delay <= base * 1.2
+
+
+def test_a_deadline_stops_the_retries_and_keeps_what_x_said(
+    sim: RunningSimulator, client: HttpEngagementClient
+) -> None:
+    # 503s back off 1, 2, 4 s…: with 5 s left, the third wait would end past the deadline.
+    ids = posts_of(sim, "sim_brand")[:5]
+    admin(sim, "PUT", "faults", {"queue": ["503"] * 6})
+    clock = SimTime(sim)
+    executor, log = make_executor(client, clock)
+
+    outcome = executor.run([totals(ids)], deadline=Deadline(clock.now + 5, clock.monotonic))
+    (only,) = outcome.outcomes
+
+    assert isinstance(only.error, ServerError)  # what X said, not a bare timeout
+    assert only.unresolved == tuple(ids)
+    assert [e.status for e in log] == [503, 503, 503]
+    assert sum(clock.sleeps) < 5
+
+
+def test_a_429_whose_reset_comes_after_the_deadline_is_not_waited_for(
+    sim: RunningSimulator, client: HttpEngagementClient
+) -> None:
+    ids = posts_of(sim, "sim_brand")[:5]
+    admin(sim, "PUT", "faults", {"queue": ["429"]})
+    clock = SimTime(sim)
+    executor, log = make_executor(client, clock)
+
+    outcome = executor.run([totals(ids)], deadline=Deadline(clock.now + 10, clock.monotonic))
+
+    assert isinstance(outcome.outcomes[0].error, RateLimited)
+    assert [e.status for e in log] == [429]
+    assert clock.sleeps == []  # the reset is ~60 s away: nobody sleeps for it
+
+
+def test_a_passed_deadline_sends_nothing(
+    sim: RunningSimulator, client: HttpEngagementClient
+) -> None:
+    clock = SimTime(sim)
+    executor, log = make_executor(client, clock)
+
+    outcome = executor.run([totals(posts_of(sim, "sim_brand")[:5])], deadline=Deadline(0.0))
+
+    assert isinstance(outcome.outcomes[0].error, TimedOut)
+    assert log == []
+    assert statuses(sim) == []
 
 
 def test_errors_that_mean_a_bug_or_a_revoked_token_are_not_retried(

@@ -133,7 +133,7 @@ def registered_commands() -> list[str]:
     app.command = spy  # type: ignore[method-assign]
     register(
         app,
-        SimpleNamespace(can_post=None),  # type: ignore[arg-type]
+        SimpleNamespace(can_post=None, health=None),  # type: ignore[arg-type]
         clock=lambda: None,
         run=lambda *a, **k: Message("x"),
     )

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.deadline import Deadline
 from bot.engagement.models import RateLimitInfo
 from bot.engagement.ratelimiter import RateLimiter, Ticket, Wait
 
@@ -237,3 +238,14 @@ def test_only_one_thread_sleeps_for_a_reset(limiter: RateLimiter, clock: FakeClo
         thread.join(timeout=10)
     assert len(got) == 6
     assert clock.sleeps == [40.0]  # six waiting threads, one 40-second wait
+
+
+def test_no_ticket_when_the_window_reopens_after_the_deadline(
+    limiter: RateLimiter, clock: FakeClock
+) -> None:
+    limiter.observe(ticket(limiter), info(0))  # spent: the window resets in 40 s
+    assert limiter.acquire("totals", Deadline(clock.now + 10, clock.monotonic)) is None
+    assert clock.sleeps == []  # not slept on: nobody would be there to use the ticket
+    # Without a deadline (or with room for the wait) it still sleeps to the reset.
+    assert isinstance(limiter.acquire("totals", Deadline(clock.now + 60, clock.monotonic)), Ticket)
+    assert clock.sleeps == [40]

@@ -68,6 +68,7 @@ class Running:
                         store=parts.store,
                         settings=settings,
                         x_oauth=parts.client if x_oauth else None,
+                        health=parts.health,
                     )
                     self.result.append(
                         serve(
@@ -270,7 +271,7 @@ def test_socket_mode_requests_need_no_signature(fake, sim, tmp_path):
     )
     app = build_app(
         settings,
-        SimpleNamespace(can_post=None),  # type: ignore[arg-type]
+        SimpleNamespace(can_post=None, health=None),  # type: ignore[arg-type]
         clock=sim.state.now,
         process_before_response=True,
         run=lambda invocation, **k: Message(f"you said {invocation.text}"),

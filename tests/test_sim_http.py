@@ -385,6 +385,30 @@ def test_injected_short_body_is_an_incomplete_read(sim: RunningSimulator):
         ).content
 
 
+def test_an_injected_hang_answers_nothing(sim: RunningSimulator):
+    set_faults(sim, {"queue": ["hang"]})
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        requests.post(
+            sim.url + "/insights/engagement/totals",
+            json=body(live_ids(sim, "sim_brand", 1)),
+            headers={"Accept-Encoding": "gzip"},
+            auth=oauth(),
+            timeout=0.5,
+        )
+    assert call(sim, "totals", body(live_ids(sim, "sim_brand", 1)), auth=oauth()).status == 200
+    log = admin(sim, "GET", "requests")["requests"]
+    assert [(e["status"], e["fault"]) for e in log[-2:]] == [(0, "hang"), (200, None)]
+
+
+def test_an_injected_drip_sends_the_whole_reply_a_byte_at_a_time(sim: RunningSimulator):
+    set_faults(sim, {"queue": ["drip"], "drip_ms": 5})
+    started = time.monotonic()
+    reply = call(sim, "totals", body(live_ids(sim, "sim_brand", 1)), auth=oauth())
+    assert reply.status == 200
+    assert reply.json["g"]  # the whole reply, valid gzip and JSON
+    assert time.monotonic() - started >= 0.005 * len(reply.raw)
+
+
 def test_injected_latency(sim: RunningSimulator):
     set_faults(sim, {"latency_ms": 300})
     started = time.monotonic()

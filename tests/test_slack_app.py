@@ -23,7 +23,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
 from slack_sdk.signature import SignatureVerifier
@@ -40,6 +39,7 @@ from bot.slack.command_types import SUBCOMMANDS
 from bot.slack.commands import Deps
 from bot.slack.message import Chart, Message
 from bot.slack.parsing import parse
+from bot.slack.retries import CappedRateLimitRetryHandler
 from bot.store import Store
 from tests.clocks import FakeClock
 from tests.conftest import SIM_START
@@ -93,9 +93,10 @@ def make_app(
     can_post: Callable[[str], bool] | None = None,
     **kwargs: Any,
 ) -> Any:
+    settings = settings_for(fake)
     return build_app(
-        settings_for(fake),
-        SimpleNamespace(can_post=can_post),  # type: ignore[arg-type]
+        settings,
+        SimpleNamespace(can_post=can_post, health=None),  # type: ignore[arg-type]
         clock=lambda: NOW,
         process_before_response=not background,
         run=run,
@@ -124,7 +125,7 @@ def test_build_app_calls_nothing_and_points_the_client_at_the_configured_api(fak
     kinds = {type(h) for h in app.client.retry_handlers}
     assert kinds == {
         ConnectionErrorRetryHandler,
-        RateLimitErrorRetryHandler,
+        CappedRateLimitRetryHandler,
         ServerErrorRetryHandler,
     }
 

@@ -13,7 +13,6 @@ from types import SimpleNamespace
 
 import pytest
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry import builtin_handlers
 from slack_sdk.web import SlackResponse
 
 from bot.config import Settings
@@ -28,6 +27,7 @@ from bot.jobs.slack_io import (
 )
 from bot.secrets import TokenCipher
 from bot.simulator.server import RunningSimulator
+from bot.slack import retries
 from bot.slack.blocks_digest import digest_message
 from bot.slack.blocks_replies import error_message
 from bot.store.channels import ChannelSettings
@@ -51,10 +51,10 @@ def bot(sim: RunningSimulator, tmp_path: Path, settings: Settings) -> Iterator[B
 
 @pytest.fixture
 def slept(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """slack_sdk's RateLimitErrorRetryHandler sleeps Retry-After (+ up to 1 s of jitter) with
+    """bot.slack.retries' 429 handler sleeps Retry-After (+ up to 1 s of jitter) with
     time.sleep: recorded here instead, so no test waits."""
     sleeps: list[float] = []
-    monkeypatch.setattr(builtin_handlers, "time", SimpleNamespace(sleep=sleeps.append))
+    monkeypatch.setattr(retries, "time", SimpleNamespace(sleep=sleeps.append))
     return sleeps
 
 
@@ -180,14 +180,29 @@ def test_a_429_is_retried_after_retry_after_and_posted_once(
 def test_429s_past_the_clients_retries_fail_the_run_without_pausing(
     bot: Bot, fake: FakeSlack, slept: list[float]
 ) -> None:
-    fake.fail_next("chat.postMessage", status=429, retry_after=7, times=3)
+    fake.fail_next("chat.postMessage", status=429, retry_after=4, times=3)
 
     outcome = bot.digest()
 
     assert outcome.status is Status.FAILED
-    assert len(slept) == 2  # RateLimitErrorRetryHandler(max_retry_count=2)
+    assert len(slept) == 2  # CappedRateLimitRetryHandler(max_retry_count=2)
     assert channel(bot).paused_reason is None
     assert bot.store.digests.get(TEAM_ID, CHANNEL, DAY) is None
+
+
+def test_a_429_asking_for_longer_than_the_cap_is_not_slept_on(
+    bot: Bot, fake: FakeSlack, slept: list[float]
+) -> None:
+    # Sleeping 20 s would hold the thread (and whatever queues behind it) for nothing: the run
+    # fails now and the scheduler tries again later.
+    fake.fail_next("chat.postMessage", status=429, retry_after=20)
+
+    outcome = bot.digest()
+
+    assert outcome.status is Status.FAILED
+    assert slept == []
+    assert [c.status for c in fake.api_calls("chat.postMessage")] == [429]
+    assert channel(bot).paused_reason is None
 
 
 # --- the pieces --------------------------------------------------------------------------------

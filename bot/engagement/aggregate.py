@@ -23,6 +23,7 @@ from datetime import date, datetime
 
 from bot.engagement.models import PUBLIC_METRICS, Endpoint, EngagementResult
 from bot.engagement.query import (
+    TRANSIENT,
     Granularity,
     Plan,
     PlannedCall,
@@ -56,17 +57,19 @@ def aggregate(
     results: Sequence[tuple[PlannedCall, EngagementResult]],
     *,
     failed: Sequence[PlannedCall] = (),
+    timed_out: Sequence[PlannedCall] = (),
     not_owned: AbstractSet[str] = frozenset(),
     protected: AbstractSet[str] = frozenset(),
     now: datetime,
 ) -> Report:
-    """The Report for `plan` from its calls' results (and the calls that failed after retries).
+    """The Report for `plan` from its calls' results (and the calls that failed after retries,
+    or that X had not answered by the deadline: `timed_out`).
 
     `not_owned`: Posts X refused under their supposed owner's token (403); `protected`: Posts X
     refused as protected. `now` is when the results were fetched.
     """
     granularity = plan.query.granularity
-    pieces = _pieces(granularity, results, failed)
+    pieces = _pieces(granularity, results, failed, timed_out)
     needed = _needed_windows(plan)
     gaps = {(gap.post_id, gap.metric): gap.reason for gap in plan.gaps}
     found: dict[Pair, list[tuple[WindowKey, _Piece]]] = {}
@@ -78,7 +81,7 @@ def aggregate(
             missing[pair] = outcome
         else:
             found[pair] = outcome
-    calls_made = len(results) + len(failed)
+    calls_made = len(results) + len(failed) + len(timed_out)
     if granularity is Granularity.TOTAL:
         totals = _totals(plan, found, missing)
         return Report(
@@ -124,6 +127,7 @@ def _pieces(
     granularity: Granularity,
     results: Sequence[tuple[PlannedCall, EngagementResult]],
     failed: Sequence[PlannedCall],
+    timed_out: Sequence[PlannedCall] = (),
 ) -> dict[tuple[str, str, WindowKey], _Piece]:
     pieces: dict[tuple[str, str, WindowKey], _Piece] = {}
     for call, result in results:
@@ -134,11 +138,12 @@ def _pieces(
                 continue  # dropped by the executor (403 or protected): the sets say why
             for metric in call.metrics:
                 pieces[(post_id, metric, key)] = _piece(granularity, result, post_id, metric)
-    for call in failed:
-        key = window_key(call)
-        for post_id in call.post_ids:
-            for metric in call.metrics:
-                pieces.setdefault((post_id, metric, key), _Piece(reason=Reason.FAILED))
+    for calls, reason in ((failed, Reason.FAILED), (timed_out, Reason.TIMED_OUT)):
+        for call in calls:
+            key = window_key(call)
+            for post_id in call.post_ids:
+                for metric in call.metrics:
+                    pieces.setdefault((post_id, metric, key), _Piece(reason=reason))
     return pieces
 
 
@@ -182,7 +187,7 @@ def _resolve(
     reasons = [piece.reason for _, piece in found if piece is not None and piece.reason]
     if reasons:
         # A reason X gave (e.g. unavailable) says more than one of our failures.
-        return min(reasons, key=lambda r: r is Reason.FAILED)
+        return min(reasons, key=lambda r: r in TRANSIENT)
     return [(key, piece) for key, piece in found if piece is not None]
 
 

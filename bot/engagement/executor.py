@@ -17,6 +17,11 @@ pool and returns one CallOutcome per call, in plan order. Per call (CONTRACT §9
 Every ID of a call ends up in exactly one of `sent_ids` (answered), `not_owned`, `protected`
 or `unresolved` (failed with `error`): nothing is dropped silently. All waiting goes through
 the injected `sleep`, so tests drive time by hand.
+
+Deadline (bot.deadline): a run started under one stops waiting when it passes. A retry, a
+backoff or a rate-limit wait that would end after it is not begun; the call's IDs end
+`unresolved` with TimedOut (after a timeout or no room in the window) or with the last error
+X gave (a 429 whose reset comes too late, a 5xx), so the reply shows what did arrive.
 """
 
 from __future__ import annotations
@@ -28,11 +33,21 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import Enum
 
+from bot import deadline as deadlines
+from bot.deadline import Deadline
 from bot.engagement.client import EngagementClient
 from bot.engagement.models import Auth, Endpoint, EngagementRequest, EngagementResult
 from bot.engagement.query import PlannedCall
 from bot.engagement.ratelimiter import RateLimiter, Ticket
-from bot.errors import EngagementAPIError, ForbiddenPosts, ProtectedPosts, RateLimited
+from bot.errors import (
+    EngagementAPIError,
+    ForbiddenPosts,
+    ProtectedPosts,
+    RateLimited,
+    TimedOut,
+    TransportError,
+)
+from bot.health import CallHealth, X
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +133,7 @@ class _Run:
     error: EngagementAPIError | None = None
     clean: list[tuple[tuple[str, ...], EngagementResult]] = field(default_factory=list)
     budget: int = 0  # bisection probes left
+    deadline: Deadline | None = None
 
     def without_not_owned(self, ids: Sequence[str]) -> list[str]:
         gone = set(self.not_owned)
@@ -157,6 +173,7 @@ class Executor:
         on_request: Callable[[RequestLog], None] | None = None,
         protected_bisect_budget: int = 16,
         limiter: RateLimiter | None = None,
+        health: CallHealth | None = None,
     ) -> None:
         if max_workers < 1 or max_retries < 0 or protected_bisect_budget < 0:
             raise ValueError("max_workers must be ≥ 1; max_retries and the budget ≥ 0")
@@ -169,16 +186,19 @@ class Executor:
         self._rng = rng or random.Random()
         self._on_request = on_request
         self._bisect_budget = protected_bisect_budget
+        self._health = health
         # Kept across runs (and shareable between executors of one app): what a run learnt
         # about the windows still holds for the next one.
         self.limiter = limiter or RateLimiter(monotonic=monotonic, sleep=sleep)
 
-    def run(self, calls: Sequence[PlannedCall]) -> Execution:
+    def run(self, calls: Sequence[PlannedCall], *, deadline: Deadline | None = None) -> Execution:
+        """Every call's outcome; `deadline` defaults to the caller's (bot.deadline.current)."""
         if not calls:
             return Execution((), 0)
+        deadline = deadline or deadlines.current()
         workers = min(self._max_workers, len(calls))
         with ThreadPoolExecutor(workers, thread_name_prefix="x-executor") as pool:
-            futures = [pool.submit(self._run_call, call) for call in calls]
+            futures = [pool.submit(self._run_call, call, deadline) for call in calls]
             try:
                 outcomes = tuple(f.result() for f in futures)
             except BaseException:
@@ -189,8 +209,14 @@ class Executor:
 
     # --- one call ----------------------------------------------------------------------------
 
-    def _run_call(self, call: PlannedCall) -> CallOutcome:
-        run = _Run(call, self._auth_for(call.owner), budget=self._bisect_budget)
+    def _run_call(self, call: PlannedCall, deadline: Deadline | None) -> CallOutcome:
+        # The pool's threads do not inherit the caller's context: the HTTP client reads the
+        # deadline from this thread's.
+        with deadlines.within(deadline):
+            return self._run_call_within(call, deadline)
+
+    def _run_call_within(self, call: PlannedCall, deadline: Deadline | None) -> CallOutcome:
+        run = _Run(call, self._auth_for(call.owner), budget=self._bisect_budget, deadline=deadline)
         ids = list(dict.fromkeys(call.post_ids))
         try:
             result, sent = self._fetch_owned(run, ids)
@@ -301,8 +327,16 @@ class Executor:
             end=call.end,
         )
         retry = 0
+        last: EngagementAPIError | None = None
         while True:
-            ticket = self.limiter.acquire(str(call.endpoint))
+            passed = run.deadline is not None and run.deadline.passed
+            ticket = None if passed else self.limiter.acquire(str(call.endpoint), run.deadline)
+            if ticket is None:
+                if self._health is not None:
+                    # No request of its own went, but X kept it waiting (a probe it never
+                    # answered, a window it keeps shut): the health record must see it.
+                    self._health.record(X, "timeouts")
+                raise _out_of_time(call.endpoint, last, "no room in X's rate limit")
             run.attempts += 1
             started = self._monotonic()
             try:
@@ -313,7 +347,8 @@ class Executor:
                 if not error.retryable or retry >= self._max_retries:
                     raise
                 retry += 1
-                self._wait_before_retry(call.endpoint, error, retry)
+                last = error
+                self._wait_before_retry(call.endpoint, error, retry, run.deadline)
                 continue
             except BaseException:
                 self.limiter.release(ticket)
@@ -325,13 +360,17 @@ class Executor:
     def _settle(self, ticket: Ticket, error: EngagementAPIError) -> None:
         settle(self.limiter, ticket, error, self._rng)
 
-    def _wait_before_retry(self, endpoint: Endpoint, error: EngagementAPIError, retry: int) -> None:
+    def _wait_before_retry(
+        self, endpoint: Endpoint, error: EngagementAPIError, retry: int, deadline: Deadline | None
+    ) -> None:
         if isinstance(error, RateLimited):
             # The limiter now holds the endpoint until the reset; acquire() does the waiting,
             # once for every thread rather than once per thread.
             log.info("X API %s rate limited; retry %d after the reset", endpoint, retry)
             return
         delay = backoff(retry, self._rng)
+        if deadline is not None and not deadline.allows(delay):
+            raise _out_of_time(endpoint, error, "no time left to retry")
         log.info("X API %s: %s; retry %d in %.1f s", endpoint, type(error).__name__, retry, delay)
         self._sleep(delay)
 
@@ -369,6 +408,16 @@ def settle(
 def backoff(retry: int, rng: random.Random) -> float:
     """Seconds before the `retry`-th retry of a 5xx or transport failure: 1, 2, 4, 8 … +0–20 %."""
     return min(2.0 ** (retry - 1) * (1.0 + rng.uniform(0.0, 0.2)), BACKOFF_CAP_S)
+
+
+def _out_of_time(
+    endpoint: Endpoint, last: EngagementAPIError | None, why: str
+) -> EngagementAPIError:
+    """What a call that ran out of time failed with: X being slow (no answer, or a timeout)
+    is TimedOut; an answer X did give (a 429, a 5xx) says more and is kept."""
+    if last is None or isinstance(last, TransportError):
+        return TimedOut(f"{endpoint}: the answer was due ({why})", endpoint=str(endpoint))
+    return last
 
 
 def _canonical(post_id: str) -> str:

@@ -4,6 +4,12 @@ The only module in bot/ that imports requests and requests_oauthlib. It moves by
 credentials; bot.engagement.wire turns them into models and exceptions. No retries and no
 pacing here: every result and every exception carries the rate-limit state for the caller.
 
+Timeouts fit each call: connecting gets at most `connect_timeout`, each read at most
+`read_timeout`, and the whole reply (headers to last byte) at most `read_timeout` too: a server
+drip-feeding its body a byte every few seconds would never trip a per-read timeout. Under a
+deadline (bot.deadline, e.g. a slash command's) every bound shrinks to the time left, and a
+request cut by it raises TimedOut. Outcomes go to the `health` record (bot.health) when given.
+
 Secrets never reach a log line, an exception message or a repr: we log one line per call
 (endpoint, status, elapsed, number of IDs), and silence the debug logs in which oauthlib and
 requests-oauthlib print signed headers, base strings and tokens.
@@ -12,9 +18,11 @@ requests-oauthlib print signed headers, base strings and tokens.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import re
+import socket
 import threading
 import time
 import zlib
@@ -29,6 +37,8 @@ from oauthlib.oauth1 import SIGNATURE_HMAC, SIGNATURE_TYPE_AUTH_HEADER
 from requests_oauthlib import OAuth1, OAuth1Session
 from requests_oauthlib.oauth1_session import TokenRequestDenied
 
+from bot import deadline as deadlines
+from bot.deadline import ALARM, Deadline
 from bot.engagement import wire
 from bot.engagement.models import (
     APP_ONLY,
@@ -44,7 +54,8 @@ from bot.engagement.models import (
     UserAuth,
     UserLookup,
 )
-from bot.errors import AuthError, EngagementAPIError, TransportError, UnexpectedResponse
+from bot.errors import AuthError, EngagementAPIError, TimedOut, TransportError, UnexpectedResponse
+from bot.health import CallHealth, X
 from bot.log_filters import drop_debug_records
 
 log = logging.getLogger(__name__)
@@ -89,9 +100,10 @@ class HttpEngagementClient:
         engagement_base_url: str = DEFAULT_ENGAGEMENT_BASE_URL,
         oauth_base_url: str = DEFAULT_OAUTH_BASE_URL,
         bearer_token: str | None = None,
-        connect_timeout: float = 10.0,
+        connect_timeout: float = 5.0,
         read_timeout: float = 60.0,
         clock: Callable[[], datetime] = _system_now,
+        health: CallHealth | None = None,
     ) -> None:
         self._app = AppCredentials(consumer_key, consumer_secret)
         self._engagement_url = engagement_base_url.rstrip("/")
@@ -101,6 +113,7 @@ class HttpEngagementClient:
         self._bearer_lock = threading.Lock()
         self._timeout = (connect_timeout, read_timeout)
         self._clock = clock
+        self._health = health
         self._session = requests.Session()
         # Room for the executor's worker threads, which share this session's connections.
         pool = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=32)
@@ -348,7 +361,15 @@ class HttpEngagementClient:
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> tuple[requests.Response, bytes]:
+        deadline = deadlines.current()
+        if deadline is not None and deadline.passed:
+            raise _timed_out(label)  # nothing sent: there is nobody left to answer
         started, status = time.monotonic(), 0
+        connect, read = _timeouts(self._timeout, deadline)
+        # The whole reply is due by then, however slowly its bytes arrive.
+        due = started + (read if deadline is None else min(self._timeout[1], deadline.left()))
+        problem: str | None = "connection errors"
+        waiting = self._health.begin(X) if self._health is not None else None
         try:
             response = self._session.request(
                 method,
@@ -357,17 +378,34 @@ class HttpEngagementClient:
                 params=params,
                 headers=headers,
                 auth=auth,
-                timeout=self._timeout,
+                timeout=(connect, read),
                 allow_redirects=False,  # a redirect means a wrong base URL, not data
                 stream=True,  # read below, up to MAX_BODY_BYTES
             )
             status = response.status_code
             with response:
-                return response, _read_body(response, label)
+                reply = response, _read_body(response, label, due=due)
+            problem = f"HTTP {status} answers" if status == 429 or status >= 500 else None
+            return reply
         except requests.RequestException as exc:
             # Connection refused/reset, timeouts, truncated bodies and bad gzip all land here.
+            if isinstance(exc, requests.exceptions.Timeout) or time.monotonic() >= due:
+                problem = "timeouts"
+            if deadline is not None and deadline.passed:
+                raise _timed_out(label) from exc
             raise TransportError(f"{label}: {_transport_reason(exc)}", endpoint=label) from exc
+        except _Overdue:
+            problem = "timeouts"
+            if deadline is not None and deadline.passed:
+                raise _timed_out(label) from None
+            raise TransportError(
+                f"{label}: the reply was still arriving after {self._timeout[1]:.0f} s",
+                status=status,
+                endpoint=label,
+            ) from None
         finally:
+            if waiting is not None and self._health is not None:
+                self._health.end(waiting, problem)
             _log_call(label, status, started, ids)
 
     def _handle(
@@ -403,16 +441,64 @@ class _TooLarge(ValueError):
     pass
 
 
-def _read_body(response: requests.Response, label: str) -> bytes:
-    """The (gzip-decoded) body; UnexpectedResponse once it passes MAX_BODY_BYTES."""
+class _Overdue(Exception):
+    """The reply was still arriving when it was due."""
+
+
+def _read_body(response: requests.Response, label: str, *, due: float | None = None) -> bytes:
+    """The (gzip-decoded) body; UnexpectedResponse once it passes MAX_BODY_BYTES, _Overdue
+    when it is not all in by the monotonic instant `due`: the connection is cut then, which
+    ends a read that each trickling byte would otherwise keep alive."""
+    cut = threading.Event()
+
+    def cut_off() -> None:
+        cut.set()
+        _shut(response)
+
+    alarm = ALARM.at(due, cut_off) if due is not None else None
     chunks: list[bytes] = []
     size = 0
-    for chunk in response.iter_content(_CHUNK):
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise _too_large(label, response.status_code)
-        chunks.append(chunk)
+    try:
+        for chunk in response.iter_content(_CHUNK):
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise _too_large(label, response.status_code)
+            chunks.append(chunk)
+    except (requests.RequestException, OSError):
+        if cut.is_set():
+            raise _Overdue from None
+        raise
+    finally:
+        if alarm is not None:
+            ALARM.cancel(alarm)
+    if cut.is_set():
+        raise _Overdue  # cut just as the last bytes came: they may be short
     return b"".join(chunks)
+
+
+def _shut(response: requests.Response) -> None:
+    """Shut the reply's socket from another thread: a recv blocked on it returns at once
+    (closing it would not wake it)."""
+    connection = getattr(response.raw, "connection", None)
+    sock = getattr(connection, "sock", None)
+    if isinstance(sock, socket.socket):
+        with contextlib.suppress(OSError):  # already closed: nothing is reading it
+            sock.shutdown(socket.SHUT_RDWR)
+    else:
+        response.close()
+
+
+def _timeouts(configured: tuple[float, float], deadline: Deadline | None) -> tuple[float, float]:
+    """(connect, read) timeouts: the configured ones, no longer than the time left."""
+    connect, read = configured
+    if deadline is None:
+        return connect, read
+    left = max(deadline.left(), 0.001)
+    return min(connect, left), min(read, left)
+
+
+def _timed_out(label: str) -> TimedOut:
+    return TimedOut(f"{label}: X had not answered when the answer was due", endpoint=label)
 
 
 def _preload(response: requests.Response, label: str) -> requests.Response:

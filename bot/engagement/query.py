@@ -66,6 +66,7 @@ class Reason(StrEnum):
     # Some account is connected, but X would not say who wrote the Post this time (its lookup
     # was rate limited or failed): "not owned" would be a guess, and maybe a wrong one.
     AUTHOR_UNKNOWN = "author_unknown"
+    TIMED_OUT = "timed_out"  # X had not answered when the answer was due (too slow)
 
 
 REASON_TEXT: Mapping[Reason, str] = {
@@ -80,7 +81,10 @@ REASON_TEXT: Mapping[Reason, str] = {
     Reason.TOO_LONG: "the Post's lifetime spans more history than one query may fetch",
     Reason.FAILED: "X did not answer after several retries",
     Reason.AUTHOR_UNKNOWN: "author unknown right now — try again",
+    Reason.TIMED_OUT: "X had not answered when the answer was due",
 }
+# Missing for a passing reason: worth asking again (never cached, counted as failures).
+TRANSIENT: frozenset[Reason] = frozenset({Reason.FAILED, Reason.TIMED_OUT, Reason.AUTHOR_UNKNOWN})
 
 
 def explain(reason: Reason) -> str:

@@ -10,6 +10,8 @@ the window has room, so we wait for a reset instead of collecting 429s.
        │                            ▼
        └──── deadline passes ──── sleep until the window's reset (one thread per key)
 
+A caller with a deadline of its own (bot.deadline) gets no ticket when the reset comes after it.
+
 Times are local `monotonic()` seconds. A reply's reset is turned into a local deadline as
 `arrival + (reset − Date)`, never by comparing reset with our wall clock: the server's clock
 (the simulator's may be simulated) is only ever compared with itself.
@@ -26,6 +28,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from bot.deadline import Deadline
 from bot.engagement.models import RateLimitInfo
 
 
@@ -154,13 +157,16 @@ class RateLimiter:
         with self._cond:
             return self._window(key).decide(self._monotonic())
 
-    def acquire(self, key: str) -> Ticket:
-        """Block until a request to `key` may go; one thread sleeps for a reset, others wait."""
-        ticket = self.acquire_within(key, None)
-        assert ticket is not None  # without a bound, acquire_within only returns a ticket
-        return ticket
+    def acquire(self, key: str, deadline: Deadline | None = None) -> Ticket | None:
+        """Block until a request to `key` may go; one thread sleeps for a reset, others wait.
 
-    def acquire_within(self, key: str, max_wait: float | None) -> Ticket | None:
+        None once `deadline` passes, or at once when the window reopens only after it: waiting
+        for a reset nobody will be there to read is a thread held for nothing."""
+        return self.acquire_within(key, None, deadline=deadline)
+
+    def acquire_within(
+        self, key: str, max_wait: float | None, *, deadline: Deadline | None = None
+    ) -> Ticket | None:
         """As acquire, but None (at once, without waiting) when the window opens more than
         `max_wait` seconds from now: a 15-minute window is not worth holding a reply for."""
         with self._cond:
@@ -175,9 +181,14 @@ class RateLimiter:
                     and decision.until - now > max_wait
                 ):
                     return None
+                if deadline is not None and deadline.passed:
+                    return None
                 if decision.until is None or key in self._sleeping:
-                    self._cond.wait()  # woken by every reply and by the sleeper
+                    # Woken by every reply and by the sleeper (and by the deadline).
+                    self._cond.wait(None if deadline is None else deadline.left())
                     continue
+                if deadline is not None and not deadline.allows(decision.until - self._monotonic()):
+                    return None
                 self._sleep_until(key, decision.until)
 
     def _sleep_until(self, key: str, until: float) -> None:

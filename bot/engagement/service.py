@@ -24,6 +24,7 @@ from bot.engagement.models import APP_ONLY, DEFAULT_TOTALS, LIMITS, PUBLIC_METRI
 from bot.engagement.planner import plan, series_refusal
 from bot.engagement.post_refs import parse_post_ref
 from bot.engagement.query import (
+    TRANSIENT,
     AccountPosts,
     AccountProblem,
     EngagementQuery,
@@ -36,7 +37,7 @@ from bot.engagement.query import (
 from bot.engagement.records import PostRecord, SeriesRow, TotalsRow
 from bot.engagement.settled import reach, settled_until, split
 from bot.engagement.windows import hour_buckets, series_range
-from bot.errors import AuthError, EngagementAPIError, Forbidden
+from bot.errors import AuthError, EngagementAPIError, Forbidden, TimedOut
 
 log = logging.getLogger(__name__)
 
@@ -178,8 +179,8 @@ class EngagementService:
         else:
             report = self._hourly(query, now=now, workspace=workspace)
         report = self._explain_states(report)
-        # A failure, or an author X would not name just now, is worth asking again.
-        if not _RETRY_REASONS & set(report.missing.values()):
+        # A failure, a timeout, or an author X would not name just now is worth asking again.
+        if not TRANSIENT & set(report.missing.values()):
             with self._cache_lock:
                 self._cache[key] = (self._monotonic(), report)
         return report
@@ -496,13 +497,14 @@ class EngagementService:
 
     def _aggregate(self, plan_: Plan, execution: Execution, now: datetime) -> Report:
         answered = [(o.call, o.result) for o in execution.outcomes if o.result is not None]
-        failed = [
-            replace(o.call, post_ids=o.unresolved) for o in execution.outcomes if o.unresolved
-        ]
+        unresolved = [o for o in execution.outcomes if o.unresolved]
+        slow = [replace(o.call, post_ids=o.unresolved) for o in unresolved if _slow(o.error)]
+        failed = [replace(o.call, post_ids=o.unresolved) for o in unresolved if not _slow(o.error)]
         return aggregate(
             plan_,
             answered,
             failed=failed,
+            timed_out=slow,
             not_owned=frozenset(execution.not_owned),
             protected=frozenset(execution.protected),
             now=now,
@@ -678,11 +680,14 @@ class EngagementService:
         return ranked
 
 
-_RETRY_REASONS = frozenset({Reason.FAILED, Reason.AUTHOR_UNKNOWN})
 _STATE_REASONS: Mapping[str, Reason] = {
     "deleted": Reason.UNAVAILABLE,
     "protected": Reason.PROTECTED,
 }
+
+
+def _slow(error: EngagementAPIError | None) -> bool:
+    return isinstance(error, TimedOut)
 
 
 def _status_of(answered: bool, error: EngagementAPIError | None) -> int:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from bot.engagement.models import DEFAULT_SERIES
-from bot.engagement.query import EngagementQuery, Granularity, Reason
+from bot.engagement.query import TRANSIENT, EngagementQuery, Granularity
 from bot.errors import EngagementAPIError
 from bot.slack.commands import Deps
 from bot.store.post_queries import post_ids_by_authors
@@ -145,5 +145,5 @@ def _tally_workspace(
     except EngagementAPIError as error:
         log.warning("tally for workspace %s failed: %s", workspace or "(all)", error)
         return WorkspaceTally(workspace, len(accounts), len(ids), 0, error=str(error))
-    failed = {post for (post, _), why in report.missing.items() if why is Reason.FAILED}
+    failed = {post for (post, _), why in report.missing.items() if why in TRANSIENT}
     return WorkspaceTally(workspace, len(accounts), len(ids), report.calls_made, len(failed))

@@ -73,7 +73,7 @@ def handle(state: SimState, request: SimRequest, endpoint: Endpoint) -> SimRespo
         user=outcome.user,
         tweet_ids=outcome.tweet_ids,
         engagement_types=outcome.metrics,
-        status=0 if response.reset else response.status,
+        status=0 if response.reset or response.hang else response.status,
         fault=None if fault.action == "ok" else fault.action,
     )
     return response
@@ -104,6 +104,8 @@ def _answer(
 
     if action == "reset":
         return SimResponse(0, reset=True)
+    if action == "hang":
+        return SimResponse(0, hang=True)
     if action.isdigit():
         status = int(action)
         if status == 429:
@@ -138,6 +140,7 @@ def _answer(
             headers=headers,
             always_gzip=True,
             truncate=_truncate_mode(state) if action == "truncate" else None,
+            drip_s=_drip_s(state) if action == "drip" else None,
         )
 
     body = _request_body(request)
@@ -183,6 +186,11 @@ def _uncounted_headers(
     return rate_headers(
         state.limiter.current(app.name, endpoint.value, limit=limit, window_s=60, now_s=now_s)
     )
+
+
+def _drip_s(state: SimState) -> float:
+    config = state.faults.config
+    return (config.drip_ms if config else 2000) / 1000
 
 
 def _truncate_mode(state: SimState) -> str:

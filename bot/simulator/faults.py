@@ -1,7 +1,9 @@
 """Fault injection for the engagement endpoints (CONTRACT §15).
 
 A config decides, for the n-th engagement request since it was set, whether to answer normally,
-fail with a 5xx or 429, reset the connection, or truncate the body, and how long to wait first.
+fail with a 5xx or 429, reset the connection, truncate the body, hang (read the request, never
+answer, until the client hangs up) or drip (send the reply a byte every `drip_ms`), and how
+long to wait first.
 The draws come from U with the fault seed, so a request sequence always sees the same faults.
 """
 
@@ -13,7 +15,7 @@ from typing import Any
 
 from bot.simulator.universe import uniform
 
-ACTIONS = ("500", "502", "503", "429", "reset", "truncate", "ok")
+ACTIONS = ("500", "502", "503", "429", "reset", "truncate", "hang", "drip", "ok")
 TRUNCATE_MODES = ("bad_gzip", "short_body")
 
 
@@ -38,6 +40,9 @@ class FaultConfig:
     reset_rate: float = 0.0
     truncate_rate: float = 0.0
     truncate_mode: str = "bad_gzip"
+    hang_rate: float = 0.0
+    drip_rate: float = 0.0
+    drip_ms: int = 2000  # between two bytes of a dripped reply
     burst_429: Burst = field(default_factory=Burst)
     queue: tuple[str, ...] = ()
 
@@ -60,6 +65,9 @@ class FaultConfig:
             reset_rate=_rate(doc, "reset_rate"),
             truncate_rate=_rate(doc, "truncate_rate"),
             truncate_mode=str(doc.get("truncate_mode", "bad_gzip")),
+            hang_rate=_rate(doc, "hang_rate"),
+            drip_rate=_rate(doc, "drip_rate"),
+            drip_ms=_int(doc, "drip_ms", 2000),
             burst_429=Burst(**{k: _int(burst, k, 0) for k in ("every", "length", "offset")}),
             queue=tuple(str(item) for item in doc.get("queue", [])),
         )
@@ -138,6 +146,10 @@ def _draw(config: FaultConfig, n: int) -> str:
     burst = config.burst_429
     if burst.every > 0 and n > burst.offset and (n - burst.offset - 1) % burst.every < burst.length:
         return "429"
+    if uniform(config.seed, n, "hang") < config.hang_rate:
+        return "hang"
+    if uniform(config.seed, n, "drip") < config.drip_rate:
+        return "drip"
     if uniform(config.seed, n, "reset") < config.reset_rate:
         return "reset"
     if uniform(config.seed, n, "error") < config.error_rate:

@@ -55,6 +55,8 @@ class SimResponse:
     # Fault injection (§15): close the socket with no reply, or send half the gzipped body.
     reset: bool = False
     truncate: str | None = None  # "bad_gzip" | "short_body"
+    hang: bool = False  # read the request, answer nothing until the client hangs up
+    drip_s: float | None = None  # send the reply one byte every drip_s seconds
 
     @classmethod
     def json(cls, status: int, payload: Any, **kwargs: Any) -> SimResponse:

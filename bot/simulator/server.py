@@ -14,6 +14,7 @@ import socket
 import ssl
 import struct
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -36,6 +37,8 @@ log = logging.getLogger(__name__)
 
 ENGAGEMENT_PATHS = {e.path: e for e in Endpoint}
 _STATUSES = {s.value for s in HTTPStatus}
+# A hanging fault lets go of a client that never hangs up after this long.
+HANG_LIMIT_S = 600
 
 
 @dataclass(frozen=True)
@@ -164,6 +167,9 @@ class _Handler(BaseHTTPRequestHandler):
         if response.reset:
             self._reset_connection()
             return
+        if response.hang:
+            self._hang()
+            return
         body = response.body
         gzipped = response.always_gzip or endpoints.accepts_gzip(request.header("accept-encoding"))
         if gzipped and response.status != 406:
@@ -190,7 +196,27 @@ class _Handler(BaseHTTPRequestHandler):
         # Headers and body leave in one write: two small writes would meet Nagle's algorithm
         # and the peer's delayed ACK and cost ~40 ms a response.
         payload = head.encode("latin-1") + b"\r\n" + (b"" if self.command == "HEAD" else body)
+        if response.drip_s is not None:
+            self._drip(payload, len(payload) - len(body), response.drip_s)
+            return
         self.wfile.write(payload)
+
+    def _hang(self) -> None:
+        """Answer nothing; return once the client hangs up (or after HANG_LIMIT_S)."""
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.settimeout(HANG_LIMIT_S)
+            while self.connection.recv(1024):
+                pass
+
+    def _drip(self, payload: bytes, head: int, every: float) -> None:
+        """The headers at once, then the body a byte every `every` seconds (§15 drip)."""
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.wfile.write(payload[:head])
+            for i in range(head, len(payload)):
+                time.sleep(every)  # real time, like injected latency
+                self.wfile.write(payload[i : i + 1])
 
     def _reset_connection(self) -> None:
         """Close with an RST and no response, as a dropped connection looks (§15)."""

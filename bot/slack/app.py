@@ -22,8 +22,9 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.config import Settings
+from bot.config import DEFAULT_ANSWER_SECONDS, Settings
 from bot.errors import ConfigError
+from bot.health import CallHealth
 from bot.slack import listeners
 from bot.slack.listeners import Clock, RunCommand
 from bot.slack.retries import retry_handlers
@@ -48,18 +49,23 @@ SCOPES: Mapping[str, str] = {
 }
 # Bolt's own pool only runs the listener up to its ack and hand-off, so a few threads suffice.
 LISTENER_THREADS = 8
-# Commands run here; more at once would only queue behind the X rate limits anyway.
+# Commands that ask X run here; more at once would only queue behind the X rate limits anyway.
 COMMAND_THREADS = 8
+# The others (help, usage, settings…) run here, so a slow X never holds them back.
+QUICK_THREADS = 4
 WEB_API_TIMEOUT_S = 30
 
 
-def build_web_client(settings: Settings, *, token: str | None = None) -> WebClient:
-    """A Web API client for `settings.slack_api_url` that retries what is worth retrying."""
+def build_web_client(
+    settings: Settings, *, token: str | None = None, health: CallHealth | None = None
+) -> WebClient:
+    """A Web API client for `settings.slack_api_url` that retries what is worth retrying
+    (noting each attempt's outcome in `health` when given)."""
     return WebClient(
         token=token,
         base_url=settings.slack_api_url,
         timeout=WEB_API_TIMEOUT_S,
-        retry_handlers=retry_handlers(),
+        retry_handlers=retry_handlers(health),
     )
 
 
@@ -72,6 +78,7 @@ def build_app(
     process_before_response: bool = False,
     run: RunCommand | None = None,
     executor: Executor | None = None,
+    quick: Executor | None = None,
     workspaces: Workspaces | None = None,
 ) -> App:
     """The Bolt app with `/engagement` registered: one workspace, or (SLACK_CLIENT_ID set) the
@@ -80,7 +87,7 @@ def build_app(
     `clock` gives each command its `now` (bot/cli.py passes the real one). `client` defaults to
     `build_web_client(settings)`; with one workspace it gets the bot token for code that uses
     `app.client` outside a request (jobs); with several it has none (jobs use `workspaces`).
-    `run` and `executor` are passed on to `register()`.
+    `run`, `executor` and `quick` are passed on to `register()`.
     """
     if settings.slack_client_id:
         if workspaces is None:
@@ -98,6 +105,7 @@ def build_app(
             process_before_response=process_before_response,
             run=run,
             executor=executor,
+            quick=quick,
             workspaces=workspaces,
         )
     token = settings.slack_bot_token
@@ -122,7 +130,15 @@ def build_app(
     )
     if web.token is None:
         web.token = token  # set after App(): a client token next to authorize= makes Bolt warn
-    register(app, deps, clock=clock, run=run, executor=executor)
+    register(
+        app,
+        deps,
+        clock=clock,
+        run=run,
+        executor=executor,
+        quick=quick,
+        answer_seconds=settings.answer_seconds,
+    )
     return app
 
 
@@ -135,6 +151,7 @@ def _build_oauth_app(
     process_before_response: bool,
     run: RunCommand | None,
     executor: Executor | None,
+    quick: Executor | None,
     workspaces: Workspaces,
 ) -> App:
     """Several workspaces: Bolt serves GET /slack/install and /slack/oauth_redirect (through
@@ -162,7 +179,15 @@ def _build_oauth_app(
         return next_()
 
     app.use(remember_channel)
-    register(app, deps, clock=clock, run=run, executor=executor)
+    register(
+        app,
+        deps,
+        clock=clock,
+        run=run,
+        executor=executor,
+        quick=quick,
+        answer_seconds=settings.answer_seconds,
+    )
     return app
 
 
@@ -173,23 +198,36 @@ def register(
     clock: Clock,
     run: RunCommand | None = None,
     executor: Executor | None = None,
+    quick: Executor | None = None,
+    answer_seconds: float = DEFAULT_ANSWER_SECONDS,
 ) -> None:
     """Wire `/engagement` to its one listener and install the global error handler.
 
-    `run` defaults to `bot.slack.commands.run`. Commands run on `executor` (by default a pool
-    of COMMAND_THREADS) after the ack; with `app.process_before_response` they run inline, so
-    `dispatch()` returns after the reply (FaaS, tests).
+    `run` defaults to `bot.slack.commands.run`. After the ack, commands that ask X run on
+    `executor` (by default a pool of COMMAND_THREADS), the others on `quick` (by default a
+    pool of QUICK_THREADS); with `app.process_before_response` they run inline, so `dispatch()`
+    returns after the reply (FaaS, tests).
     """
     if run is None:
         from bot.slack.commands import run as run_command
 
         run = run_command
     if app.process_before_response:
-        executor = None
-    elif executor is None:
-        executor = ThreadPoolExecutor(max_workers=COMMAND_THREADS, thread_name_prefix="command")
+        executor = quick = None
+    else:
+        if executor is None:
+            executor = ThreadPoolExecutor(max_workers=COMMAND_THREADS, thread_name_prefix="command")
+        if quick is None:
+            quick = ThreadPoolExecutor(max_workers=QUICK_THREADS, thread_name_prefix="quick")
     app.command(COMMAND)(
-        listeners.engagement_listener(deps=deps, run=run, clock=clock, executor=executor)
+        listeners.engagement_listener(
+            deps=deps,
+            run=run,
+            clock=clock,
+            executor=executor,
+            quick=quick,
+            answer_seconds=answer_seconds,
+        )
     )
     app.error(listeners.global_error_handler)
 

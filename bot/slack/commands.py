@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from bot import messages
 from bot.config import Settings
@@ -17,7 +17,8 @@ from bot.engagement.models import DEFAULT_SERIES, DEFAULT_TOTALS
 from bot.engagement.post_refs import PostRef
 from bot.engagement.query import EngagementQuery, Granularity
 from bot.engagement.service import EngagementService
-from bot.errors import EngagementAPIError, UsageError, UserFacingError
+from bot.errors import EngagementAPIError, SlackUnavailable, UsageError, UserFacingError
+from bot.health import CallHealth
 from bot.jobs.channel_posts import collect_channel_posts
 from bot.jobs.slack_io import pause_note, with_pause_note
 from bot.slack import blocks
@@ -53,6 +54,9 @@ class Deps:
     # Whether (team_id, user_id) may change settings (GUARDED below); None: everyone may
     # (console, CLI). `run` uses bot.slack.permissions.workspace_admins.
     may_change: Callable[[str, str], bool] | None = None
+    # Where the outcomes of calls to X and Slack are noted for /healthz (bot.health); None:
+    # not noted. `run` shares one with the X client (bot.app.engagement).
+    health: CallHealth | None = None
 
 
 # Subcommands that change what a workspace or channel gets, and what the refusal calls it.
@@ -70,6 +74,20 @@ GUARDED: Mapping[type, str] = {
 }
 
 
+# Subcommands that ask X (numbers, account lookups): they run on the bot's X pool under the
+# answer's deadline. Everything else answers from the store (and Slack) alone, on its own pool,
+# so a slow X never holds back `help`, `usage` or a settings change.
+ASKS_X: frozenset[type] = frozenset({c.Totals, c.Hourly, c.Daily, c.Top, c.Track, c.DigestNow})
+
+
+def asks_x(text: str, *, today: date) -> bool:
+    """Whether `/engagement <text>` will call X (text that does not parse will not)."""
+    try:
+        return type(parse(text, today=today)) in ASKS_X
+    except UsageError:
+        return False
+
+
 def run(invocation: Invocation, *, deps: Deps, now: datetime) -> Message:
     """The reply to one `/engagement` invocation."""
     try:
@@ -77,12 +95,13 @@ def run(invocation: Invocation, *, deps: Deps, now: datetime) -> Message:
     except UsageError as error:
         return blocks.error_message(str(error))
     what = GUARDED.get(type(command))
-    if (
-        what is not None
-        and deps.may_change is not None
-        and not deps.may_change(invocation.team_id, invocation.user_id)
-    ):
-        return blocks.error_message(messages.not_allowed(what))
+    if what is not None and deps.may_change is not None:
+        try:
+            allowed = deps.may_change(invocation.team_id, invocation.user_id)
+        except SlackUnavailable as error:
+            return blocks.error_message(messages.slack_busy(what, error.retry_after))
+        if not allowed:
+            return blocks.error_message(messages.not_allowed(what))
     try:
         reply = _HANDLERS[type(command)](command, invocation, deps, now)
     except UserFacingError as error:

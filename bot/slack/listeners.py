@@ -5,10 +5,19 @@ The only module that touches Bolt's `Ack` and `Respond`. Bolt hands listeners lo
 payloads (`command` is the slash command's form fields as a dict), so `Any` stays at this edge.
 
 Threading: Bolt runs a listener on its `listener_executor` and answers Slack as soon as `ack()`
-is called. The listener here does nothing but `ack()` and hand the command to our own worker
-pool, so Bolt's pool is never held by a slow X call and every command is acked well within
-Slack's 3 seconds however long X takes. With `executor=None` (Bolt's `process_before_response`,
-used by the tests) the command runs inline and the ack leaves after the reply.
+is called. The listener here does nothing but `ack()` and hand the command to one of our two
+worker pools, so Bolt's pool is never held by a slow X call and every command is acked well
+within Slack's 3 seconds however long X takes. Commands that ask X (bot.slack.commands.ASKS_X)
+go to `executor`; the rest (help, usage, settings…) to `quick`, so X work can never starve them.
+With `executor=None` (Bolt's `process_before_response`, used by the tests) the command runs
+inline and the ack leaves after the reply.
+
+Deadline: every command's work runs under bot.deadline, due Settings.answer_seconds after it
+arrived (time queued counts). The executor and the HTTP client stop waiting on X then, so the
+reply shows what arrived and says the rest is missing because X is slow. Should the worker
+still not have answered (queued behind others, or stuck elsewhere), the person is told plainly
+at the deadline instead of hearing nothing; a command not started yet is dropped, one running
+still posts its answer when it comes.
 
 Errors: an exception from `commands.run` or from delivering its reply reaches
 `global_error_handler` (Bolt's `@app.error`), or, on our own pool where Bolt cannot see it, the
@@ -18,9 +27,10 @@ same `handle_error`. The user gets a short reply with a reference; the log gets 
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -30,10 +40,12 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot import messages
+from bot.deadline import ALARM, Deadline, within
 from bot.errors import AuthError, EngagementAPIError, RateLimited, StoreError, UserFacingError
+from bot.health import SLACK_REPLIES, CallHealth
 from bot.slack import blocks
 from bot.slack.message import Chart, Message
-from bot.slack.retries import response_webhook
+from bot.slack.retries import problem_of, response_webhook
 
 if TYPE_CHECKING:
     from bot.slack.commands import Deps, Invocation
@@ -51,6 +63,8 @@ class RunCommand(Protocol):
 
 # Slack accepts at most 5 posts to one response_url (within 30 minutes of the command).
 MAX_RESPONSES = 5
+# Of a command's answer time, kept back from its work to render and post what arrived.
+WRAP_UP_S = 1.0
 # Upload errors that mean "the bot may not post files here": answered with an invite hint.
 NOT_POSTABLE = frozenset(
     {"not_in_channel", "channel_not_found", "is_archived", "restricted_action", "access_denied"}
@@ -113,6 +127,7 @@ class Replies:
 
     respond: Respond
     sent: int = field(default=0)
+    health: CallHealth | None = None
 
     def send(self, message: Message) -> bool:
         if self.sent >= MAX_RESPONSES:
@@ -122,11 +137,16 @@ class Replies:
             log.warning("reply dropped: the command came without a response_url")
             return False
         self.sent += 1
-        reply = response_webhook(self.respond.response_url).send(
-            text=message.text,
-            blocks=list(message.blocks) or None,
-            response_type="ephemeral" if message.ephemeral else "in_channel",
-        )
+        try:
+            reply = response_webhook(self.respond.response_url).send(
+                text=message.text,
+                blocks=list(message.blocks) or None,
+                response_type="ephemeral" if message.ephemeral else "in_channel",
+            )
+        except Exception as error:
+            self._note(None, error)
+            raise
+        self._note(reply.status_code, None)
         if reply.status_code != 200:
             log.warning("response_url answered %s: %.200s", reply.status_code, reply.body)
             return False
@@ -134,6 +154,10 @@ class Replies:
 
     def note(self, text: str) -> bool:
         return self.send(Message(text=text, ephemeral=True))
+
+    def _note(self, status: int | None, error: Exception | None) -> None:
+        if self.health is not None:
+            self.health.record(SLACK_REPLIES, problem_of(status, error))
 
 
 def deliver(
@@ -241,36 +265,88 @@ def invocation_from(command: dict[str, Any]) -> Invocation:
 
 
 def engagement_listener(
-    *, deps: Deps, run: RunCommand, clock: Clock, executor: Executor | None
+    *,
+    deps: Deps,
+    run: RunCommand,
+    clock: Clock,
+    executor: Executor | None,
+    quick: Executor | None = None,
+    answer_seconds: float,
 ) -> Callable[..., None]:
-    """The `/engagement` listener Bolt calls (it injects arguments by parameter name)."""
+    """The `/engagement` listener Bolt calls (it injects arguments by parameter name).
 
-    def answer(command: dict[str, Any], respond: Respond, client: WebClient) -> None:
+    `executor` runs the commands that ask X, `quick` (default: `executor`) the others; each
+    command's answer is due `answer_seconds` after it arrives."""
+    from bot.slack.commands import asks_x
+
+    def answer(
+        command: dict[str, Any], respond: Respond, client: WebClient, replies: Replies
+    ) -> None:
         invocation = invocation_from(command)
         message = run(invocation, deps=deps, now=clock())
         deliver(
             message,
             channel_id=invocation.channel_id,
-            replies=Replies(respond),
+            replies=replies,
             client=client,
             can_post=deps.can_post,
         )
 
-    def answer_in_background(command: dict[str, Any], respond: Respond, client: WebClient) -> None:
+    def answer_in_background(
+        command: dict[str, Any],
+        respond: Respond,
+        client: WebClient,
+        replies: Replies,
+        deadline: Deadline,
+    ) -> None:
         try:
-            answer(command, respond, client)
+            with within(deadline):
+                answer(command, respond, client, replies)
         except Exception as error:
             # Off Bolt's thread, so Bolt cannot route it: hand it to the same global handler.
-            handle_error(error, body=command, respond=respond)
+            handle_error(error, body=command, respond=respond, replies=replies)
 
     def engagement(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()  # first, before anything that can be slow: Slack gives us 3 seconds
+        seconds = answer_seconds
+        due = Deadline.after(seconds)
+        # The work stops a little earlier, so what it has still reaches the person by `due`.
+        deadline = Deadline(due.at - min(WRAP_UP_S, seconds / 4))
+        replies = Replies(respond, health=deps.health)
         if executor is None:
-            answer(command, respond, client)  # errors reach @app.error through Bolt
-        else:
-            executor.submit(answer_in_background, command, respond, client)
+            with within(deadline):
+                answer(command, respond, client, replies)  # errors reach @app.error via Bolt
+            return
+        text = str(command.get("text") or "")
+        slow = asks_x(text, today=clock().date())
+        pool = executor if slow or quick is None else quick
+        future = pool.submit(answer_in_background, command, respond, client, replies, deadline)
+        if slow:
+            _watch(future, due, seconds, replies, quick or executor)
 
     return engagement
+
+
+def _watch(
+    future: Future[None], deadline: Deadline, seconds: float, replies: Replies, pool: Executor
+) -> None:
+    """At the deadline, tell the person if their answer has not come: a command still queued
+    is dropped (they were told to try again); one running posts its answer when it has it."""
+    told = threading.Event()
+
+    def due() -> None:
+        if future.done() or told.is_set():
+            return
+        told.set()
+        started = not future.cancel()
+        log.info(
+            "a command missed its %.0f s deadline (%s)", seconds, "running" if started else "queued"
+        )
+        # Sent from a pool, not the alarm's thread: posting is a network call.
+        pool.submit(replies.note, messages.x_slow(seconds, still_trying=started))
+
+    ident = ALARM.at(deadline.at, due)
+    future.add_done_callback(lambda _: ALARM.cancel(ident))
 
 
 # -- the global error handler ----------------------------------------------------------------------
@@ -282,6 +358,7 @@ def handle_error(
     body: dict[str, Any] | None,
     respond: Respond | None,
     response: BoltResponse | None = None,
+    replies: Replies | None = None,
 ) -> BoltResponse | None:
     """Log the failure with its traceback under a short ref and tell the user, never showing
     the exception itself. Returns an empty 200 when Bolt would otherwise answer Slack 500
@@ -307,7 +384,9 @@ def handle_error(
         reply = _rendered(lambda: blocks.failure_message(ref), fallback=something_went_wrong(ref))
     if respond is not None and body.get("response_url"):
         try:
-            Replies(respond).send(replace(reply, ephemeral=True, chart=None, continuation=()))
+            (replies or Replies(respond)).send(
+                replace(reply, ephemeral=True, chart=None, continuation=())
+            )
         except Exception:
             log.exception("ref %s: could not tell the user", ref)
     return BoltResponse(status=200, body="") if response is not None else None

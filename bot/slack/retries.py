@@ -1,20 +1,34 @@
-"""What our Slack clients retry: connection errors, 429s (after Retry-After) and 5xx, twice
-each, through slack_sdk's own retry handlers. Shared by the Web API client and the
-response_url webhook, so a reply is not lost to one busy moment of Slack's."""
+"""What our Slack clients retry: connection errors, 429s and 5xx, twice each, through slack_sdk's
+retry handlers. Shared by the Web API client and the response_url webhook, so a reply is not
+lost to one busy moment of Slack's.
+
+A 429 is retried only when its Retry-After is at most RETRY_AFTER_CAP_S: the retry sleeps on
+the thread that made the call, which is a command's (or a job's), and a Slack asking for 20 s
+would hold it, and everyone queued behind it, that long. Past the cap the 429 is the answer:
+the caller reports it (bot.slack.permissions: "Slack is busy, try again in about 20 s").
+
+With a `health` record (bot.health), every Web API attempt's outcome is noted there too.
+"""
 
 from __future__ import annotations
 
-from slack_sdk.http_retry import RetryHandler
+import random
+import time
+
+from slack_sdk.http_retry import HttpRequest, HttpResponse, RetryHandler, RetryState
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
 from slack_sdk.webhook import WebhookClient
 
+from bot.health import SLACK, CallHealth
 from bot.log_filters import drop_debug_records
 
 TIMEOUT_S = 30
+RETRY_AFTER_CAP_S = 5.0
+# Sent when a 429 names no wait (Slack always does; a proxy may not).
+DEFAULT_RETRY_AFTER_S = 1.0
 # Loggers that print request URLs and bodies at DEBUG: response_urls, connect links. Bolt's
 # Socket Mode client logs every payload (response_url included) through the app's logger.
 _CHATTY_LOGGERS = (
@@ -25,15 +39,90 @@ _CHATTY_LOGGERS = (
 )
 
 
-def retry_handlers() -> list[RetryHandler]:
+def retry_handlers(health: CallHealth | None = None) -> list[RetryHandler]:
     """Every Slack client we build takes these: also the moment to quiet slack_sdk's debug logs,
     before its first request."""
     drop_debug_records(_CHATTY_LOGGERS)
-    return [
+    handlers: list[RetryHandler] = [
         ConnectionErrorRetryHandler(max_retry_count=2),
-        RateLimitErrorRetryHandler(max_retry_count=2),  # sleeps Retry-After (+ <1 s jitter)
+        CappedRateLimitRetryHandler(max_retry_count=2),
         ServerErrorRetryHandler(max_retry_count=2),
     ]
+    # First, so it sees every attempt before a retry handler takes it.
+    return [HealthRecorder(health), *handlers] if health is not None else handlers
+
+
+def retry_after(response: HttpResponse) -> float | None:
+    """The response's Retry-After in seconds (None: absent or not a number)."""
+    for name, values in response.headers.items():
+        if name.lower() == "retry-after" and values:
+            try:
+                return float(values[0])
+            except ValueError:
+                return None
+    return None
+
+
+class CappedRateLimitRetryHandler(RetryHandler):
+    """slack_sdk's RateLimitErrorRetryHandler, but a 429 asking for more than
+    RETRY_AFTER_CAP_S is not retried (nor slept on)."""
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if response is None or response.status_code != 429:
+            return False
+        wait = retry_after(response)
+        return wait is None or wait <= RETRY_AFTER_CAP_S
+
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        wait = retry_after(response) if response is not None else None
+        state.next_attempt_requested = True
+        # Jitter spreads the retries of threads that hit the same limit together.
+        time.sleep(min(wait or DEFAULT_RETRY_AFTER_S, RETRY_AFTER_CAP_S) + random.random())  # noqa: S311
+        state.increment_current_attempt()
+
+
+class HealthRecorder(RetryHandler):
+    """Retries nothing: notes each Web API attempt's outcome in `health` (slack_sdk asks the
+    handlers about every response, 200s included, and every connection error)."""
+
+    def __init__(self, health: CallHealth) -> None:
+        super().__init__(max_retry_count=1 << 30)
+        self._health = health
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        status = response.status_code if response is not None else None
+        self._health.record(SLACK, problem_of(status, error))
+        return False
+
+
+def problem_of(status: int | None, error: BaseException | None) -> str | None:
+    """A Slack call's outcome as bot.health counts it (None: Slack answered)."""
+    if status is not None:
+        return f"HTTP {status} answers" if status == 429 or status >= 500 else None
+    if isinstance(error, TimeoutError):
+        return "timeouts"
+    return "connection errors" if error is not None else None
 
 
 def response_webhook(response_url: str) -> WebhookClient:

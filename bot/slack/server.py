@@ -40,8 +40,15 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.config import Settings
 from bot.errors import BotError, ConfigError
+from bot.health import CallHealth
 from bot.slack import connect
-from bot.slack.app import COMMAND_THREADS, build_app, build_web_client, channel_membership
+from bot.slack.app import (
+    COMMAND_THREADS,
+    QUICK_THREADS,
+    build_app,
+    build_web_client,
+    channel_membership,
+)
 from bot.slack.installations import INSTALL_PATH, REDIRECT_PATH, Workspaces
 from bot.slack.listeners import Clock
 from bot.slack.permissions import workspace_admins
@@ -472,7 +479,9 @@ def serve(
     check_settings(settings)
     if stop is None:
         stop = _stop_on_signals()
-    web = build_web_client(settings)
+    calls = deps.health if deps.health is not None else CallHealth()
+    deps = replace(deps, health=calls)
+    web = build_web_client(settings, health=calls)
     if not settings.slack_client_id:
         workspaces = None
     elif workspaces is None:
@@ -491,7 +500,16 @@ def serve(
     if scheduled is not None:
         deps = replace(deps, on_settings_changed=scheduled.on_settings_changed)
     pool = ThreadPoolExecutor(max_workers=COMMAND_THREADS, thread_name_prefix="command")
-    app = build_app(settings, deps, clock=clock, client=web, executor=pool, workspaces=workspaces)
+    quick = ThreadPoolExecutor(max_workers=QUICK_THREADS, thread_name_prefix="quick")
+    app = build_app(
+        settings,
+        deps,
+        clock=clock,
+        client=web,
+        executor=pool,
+        quick=quick,
+        workspaces=workspaces,
+    )
     if workspaces is None:
         me = check_token(app.client)
         log.info(
@@ -517,14 +535,14 @@ def serve(
         connected = handler
         wsgi = make_wsgi_app(
             None,
-            health=lambda: _socket_health(connected),
+            health=lambda: calls.report(_socket_health(connected)),
             x_connect=x_connect,
             install=app if workspaces is not None else None,
         )
     else:
         wsgi = make_wsgi_app(
             app,
-            health=lambda: {"ok": True, "mode": "http"},
+            health=lambda: calls.report({"ok": True, "mode": "http"}),
             x_connect=x_connect,
             signing_secret=settings.slack_signing_secret,
         )
@@ -547,6 +565,7 @@ def serve(
         if handler is not None:
             handler.close()
         pool.shutdown(wait=True, cancel_futures=True)
+        quick.shutdown(wait=True, cancel_futures=True)
     return 0
 
 
