@@ -301,3 +301,13 @@ def m009_alert_delivery_attempts(db: Database) -> None:
     recording it finds the message by that marker instead of posting the alert again."""
     for column in ("attempt_token", "attempted_at"):
         db.execute(f"ALTER TABLE alert_firings ADD COLUMN {column} TEXT")
+
+
+@MIGRATIONS()
+def m010_digest_attempts(db: Database) -> None:
+    """When a digest's run was about to post it (just before chat.postMessage): after a crash
+    the next run searches the channel only around that moment, which Slack's strictest history
+    limits (15 messages a call, a call a minute) can answer. A claim already unposted at the
+    upgrade could have posted any time after its claim: it starts from the claim."""
+    db.execute("ALTER TABLE digests ADD COLUMN attempted_at TEXT")
+    db.execute("UPDATE digests SET attempted_at = claimed_at WHERE posted_ts IS NULL")
