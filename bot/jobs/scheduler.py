@@ -335,11 +335,14 @@ class DigestScheduler:
             if settings.channel_id != channel_id:
                 continue
             team_id = settings.team_id
+            ident = job_id(team_id, channel_id, "digest-retry")
+            if self._scheduler.get_job(ident) is not None:  # (pending jobs are not replaced)
+                self._scheduler.remove_job(ident)
             self._scheduler.add_job(
                 self._fire,
                 DateTrigger(run_date=self._clock(), timezone=UTC),
                 args=(team_id, channel_id),
-                id=job_id(team_id, channel_id, "digest-retry"),
+                id=ident,
                 name=f"digest retry {team_id}/{channel_id} (reconciled)",
                 replace_existing=True,
                 misfire_grace_time=int(self._max_late.total_seconds()),

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -49,6 +49,7 @@ NOTE_TEXT = 500  # a pause note is one context line
 # Retry-After waits of the client's 429 retries.
 SLACK_CLOCK_SKEW = timedelta(minutes=1)
 POST_SPAN = timedelta(minutes=5)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,9 @@ def attempt_window(attempted_at: datetime) -> Window:
 
 
 def slack_ts(moment: datetime) -> str:
-    """A moment as Slack's ts ("seconds.micros")."""
-    return f"{moment.timestamp():.6f}"
+    """A moment as Slack's ts ("seconds.micros"), exactly (a float would round the micros)."""
+    micros = (moment - _EPOCH) // timedelta(microseconds=1)
+    return f"{micros // 10**6}.{micros % 10**6:06d}"
 
 
 class Unanswered(Exception):  # noqa: N818 - it is an answer: "cannot tell yet"
