@@ -33,6 +33,7 @@ from reliability.scenarios import (
     Context,
     Verdict,
     kill_between_post_and_record,
+    kill_between_post_and_record_tier1,
     kill_mid_digest,
     kill_mid_refresh,
     refresh_under_x_faults,
@@ -46,6 +47,7 @@ SCENARIOS: list[tuple[str, Callable[[Context], list[Verdict]]]] = [
     ("2 Slack faults", slack_faults),
     ("4 kill -9 digest", kill_mid_digest),
     ("4 kill -9 post/record", kill_between_post_and_record),
+    ("4c kill -9 post/record, Tier 1", kill_between_post_and_record_tier1),
     ("5 soak", soak),
 ]
 # Scenarios 1 and 3 compare the hourly rows of different `run` processes. The simulator's clock

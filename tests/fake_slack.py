@@ -172,17 +172,27 @@ class FakeSlack:
                 [Failure(status, error, retry_after)] * times
             )
 
-    def others_post(self, channel: str, count: int, *, every: float = 1.0) -> list[str]:
-        """`count` messages by people in `channel`, `every` seconds apart from the clock's now
-        (non-Marketplace mode); their ts."""
+    def others_post(
+        self, channel: str, count: int, *, every: float = 1.0, start: float | None = None
+    ) -> list[str]:
+        """`count` messages by people in `channel`, `every` seconds apart from `start` (epoch
+        seconds; default the clock's now) (non-Marketplace mode); their ts."""
         assert self._strict is not None, "others_post needs FakeSlack(non_marketplace=True)"
-        start = self.clock()
+        start = self.clock() if start is None else start
         return [
             self._strict.add(
                 channel, {"text": f"chatter {n}"}, user="U0PERSON", at=start + n * every
             )
             for n in range(count)
         ]
+
+    def channel_messages(self, channel: str) -> list[dict[str, Any]]:
+        """What is in `channel` in non-Marketplace mode, oldest first (the bot's have its
+        user id, BOT_USER_ID)."""
+        if self._strict is None:
+            return []
+        with self._strict.lock:
+            return [dict(m) for m in self._strict.channels.get(channel, [])]
 
     def throttled(self) -> list[tuple[str, str, float]]:
         """The 429s the non-Marketplace mode sent: (method, team, clock time)."""
