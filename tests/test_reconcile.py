@@ -19,7 +19,11 @@ from bot.config import Settings
 from bot.jobs.digest import Status, run_digest
 from bot.jobs.reconcile import DEADLINE, Reconciler
 from bot.jobs.scheduler import DigestScheduler, build_scheduler
-from bot.jobs.slack_io import history_page, without_rate_limit_retries
+from bot.jobs.slack_io import (
+    attempt_window,
+    history_page,
+    without_rate_limit_retries,
+)
 from bot.secrets import TokenCipher
 from bot.simulator.server import RunningSimulator
 from bot.slack.message import Message
@@ -246,3 +250,33 @@ def test_a_search_throttled_past_its_deadline_is_reported_and_retried_never_repo
     record = restarted.store.digests.get(TEAM_ID, channel, SIM_START.date() - timedelta(days=1))
     assert record is not None
     assert record.posted_ts == accepted[channel]
+
+
+def test_a_channel_that_refuses_the_search_is_paused_not_posted_over(
+    make_bot: Callable[[], Bot], wall: WallClock, strict: FakeSlack
+) -> None:
+    bot = make_bot()
+    channel = CRASHED[0]
+    digest_channel(bot, channel, "12:30")
+    crash_after_posting(bot, wall, [channel])
+    bot.close()
+    wall.advance(RESTART - wall())
+    strict.not_member.add(channel)  # the bot was removed from the channel meanwhile
+
+    restarted = make_bot()
+    reconciler = paced(restarted, wall, wall.sleep)
+    reconciler(CRASHED[1], "another search", attempt_window(SIM_START))  # takes this minute
+    sched = restarted_scheduler(restarted, wall, reconciler)
+    sched.run_channel(TEAM_ID, channel, now=wall())  # its search waits for the next minute
+    assert restarted.store.channels.settings(TEAM_ID, channel).paused_reason is None
+    reconciler.drain()
+    sched.run_channel(TEAM_ID, channel, now=wall())  # Slack's answer: not_in_channel
+
+    settings = restarted.store.channels.settings(TEAM_ID, channel)
+    assert settings.paused_reason is not None
+    assert "removed" in settings.paused_reason
+    assert len(messages_in(strict, channel)) == 1
+    record = restarted.store.digests.get(TEAM_ID, channel, SIM_START.date() - timedelta(days=1))
+    assert record is not None
+    assert record.posted_ts is None  # still to be checked once someone resumes the channel
+    assert record.attempted_at == SIM_START

@@ -9,10 +9,12 @@ for one page at a time:
       reconciler(channel, marker, window)  the answer once it is in (each answer is handed out
                      once); otherwise the search is queued and Unanswered is raised, so the
                      job moves on to other channels and runs again when `on_answer` says so
-      drain()        answer every queued search: each workspace's next call when its turn comes
-                     (after a 429, Retry-After later; from then on at that pace), never two
-                     calls at once; a search Slack keeps throttling for `deadline` is logged
-                     and put back at the end of its queue, never answered "not posted"
+      drain()        answer every queued search: each workspace's next call when its turn
+                     comes (after a 429, Retry-After later; from then on at that pace), never
+                     two calls at once; a search Slack keeps throttling for `deadline` is logged
+                     and put back at the end of its queue, never answered "not posted"; a
+                     channel that refuses the bot (removed, archived …) is answered with
+                     Slack's error, raised to the job, which pauses the channel
       serve(stop)    drain whenever work arrives (the `run` process's reconciler thread)
 
 With nothing queued and the workspace's turn free, a search is asked at once, on the caller's
@@ -27,7 +29,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.jobs.slack_io import HistoryPage, Page, Throttled, Unanswered, Window
+from bot.jobs.slack_io import (
+    Action,
+    HistoryPage,
+    Page,
+    Throttled,
+    Unanswered,
+    Window,
+    classify,
+)
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +87,7 @@ class Reconciler:
         self._cond = threading.Condition()
         self._calling = threading.Lock()  # one conversations.history call at a time
         self._queues: dict[str, list[_Search]] = {}
-        self._answers: dict[Key, str | None] = {}
+        self._answers: dict[Key, str | None | Exception] = {}  # an Exception: Slack refused
         self._next: dict[str, datetime] = {}  # a workspace's next call, not before
         self._pace: dict[str, timedelta] = {}  # a workspace's spacing, learnt from its 429s
 
@@ -90,7 +100,7 @@ class Reconciler:
         team = self._team_of(channel_id) or _ANY
         with self._cond:
             if key in self._answers:
-                return self._answers.pop(key)
+                return _answer(self._answers.pop(key))
             queue = self._queues.setdefault(team, [])
             if not any(s.key == key for s in queue):
                 queue.append(_Search(team, channel_id, marker, window))
@@ -101,7 +111,7 @@ class Reconciler:
             self._step(team, notify=False)
             with self._cond:
                 if key in self._answers:
-                    return self._answers.pop(key)
+                    return _answer(self._answers.pop(key))
                 self._cond.notify_all()  # more pages, or throttled: the worker goes on
         with self._cond:
             ahead = next(
@@ -188,7 +198,10 @@ class Reconciler:
                     queue.append(search)
                 return
             self._next[team] = now + pace
-            if failure is not None or page is None:
+            if failure is not None and classify(failure).action is Action.PAUSE:
+                queue.remove(search)  # the channel refuses the bot: the job pauses it
+                self._answers[search.key] = failure
+            elif failure is not None or page is None:
                 log.warning(
                     "cannot search %s for an earlier run's message: %s; asked again at its "
                     "next run",
@@ -197,10 +210,17 @@ class Reconciler:
                 )
                 queue.remove(search)
                 return
-            if page.found is None and page.next_cursor is not None:
+            elif page.found is None and page.next_cursor is not None:
                 search.cursor, search.started = page.next_cursor, None
                 return
-            queue.remove(search)
-            self._answers[search.key] = page.found
+            else:
+                queue.remove(search)
+                self._answers[search.key] = page.found
         if notify and self.on_answer is not None:
             self.on_answer(search.channel)
+
+
+def _answer(found: str | None | Exception) -> str | None:
+    if isinstance(found, Exception):
+        raise found
+    return found
