@@ -9,6 +9,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
@@ -325,22 +326,35 @@ def digest_jobs(
     with the bot token of each channel's workspace when `workspaces` (OAuth install) is given."""
     from bot.jobs.alerts import run_alert_pass
     from bot.jobs.digest import prefetch, run_digest
+    from bot.jobs.reconcile import Reconciler
     from bot.jobs.scheduler import build_scheduler
-    from bot.jobs.slack_io import slack_finder, slack_post
+    from bot.jobs.slack_io import history_page, slack_post, without_rate_limit_retries
     from bot.jobs.tally import run_tally
 
-    post = slack_post(web) if workspaces is None else workspaces.post
-    find_posted = slack_finder(web) if workspaces is None else workspaces.find_posted
+    if workspaces is None:
+        post = slack_post(web)
+        reconciler = Reconciler(
+            history_page(without_rate_limit_retries(web)),
+            team_of=lambda channel_id: None,
+            clock=clock,
+            sleep=time.sleep,
+        )
+    else:
+        post = workspaces.post
+        reconciler = Reconciler(
+            workspaces.history_page, team_of=workspaces.team_of, clock=clock, sleep=time.sleep
+        )
     return build_scheduler(
         store=deps.store,
         deps=deps,
         post=post,
         clock=clock,
-        run_digest=partial(run_digest, find_posted=find_posted),
-        run_alerts=partial(run_alert_pass, find_posted=find_posted),
+        run_digest=partial(run_digest, find_posted=reconciler, clock=clock),
+        run_alerts=partial(run_alert_pass, find_posted=reconciler, clock=clock),
         prefetch=prefetch,
         run_tally=run_tally,
         alert_interval=timedelta(minutes=deps.settings.alert_minutes),
+        reconciler=reconciler,
     )
 
 

@@ -32,7 +32,7 @@ from reliability.slack import (
     texts,
     wait_answered,
 )
-from tests.fake_slack import FakeSlack
+from tests.fake_slack import BOT_USER_ID, FakeSlack
 
 ANSWER_TIMEOUT_S = 90.0
 
@@ -868,4 +868,84 @@ def slack_rate_limited(ctx: Context) -> list[Verdict]:
             f"{worst:.1f} s; users.info asked {len(tries)}x (none slept on); /healthz {status} "
             f"{health.get('slack', '')!r}",
         )
+    ]
+
+
+# -- 4c. kill -9 between post and record, under a non-Marketplace app's Slack limits -------------
+
+
+def digest_later_paced(bot: Bot, channel: str, day: date, advance_s: int) -> str:
+    """digest_later, given time for a search that reads three pages at one call a minute."""
+    done = subprocess.run(
+        [sys.executable, "-m", "reliability.digest_later", "--channel", channel]
+        + ["--date", day.isoformat(), "--advance", str(advance_s)],
+        env=bot.env,
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        timeout=360,
+        check=False,
+    )
+    return done.stdout.strip() or done.stderr.strip()[-300:]
+
+
+def kill_between_post_and_record_tier1(ctx: Context) -> list[Verdict]:
+    """4b with the fake Slack answering as it does for a distributed app without Marketplace
+    approval (conversations.history: 1 call a minute per workspace, 15 messages a page, 429 with
+    Retry-After: 60 beyond), and 40 messages posted in the channel right after the digest."""
+    sim = ctx.shared_sim()
+    fake = SlowPostFake(non_marketplace=True)
+    ctx.closers.append(fake.close)
+    channel = "C0DIGEST3"
+    bot = ctx.bot("s4c", sim, fake)
+    at = (wall_now() - timedelta(minutes=30)).strftime("%H:%M")
+    setup_digest_channel(bot, fake, channel, at)
+    bot.kill9()
+    fake.post_delay = 3.0
+    second = ctx.restart(bot, "s4c-second")
+    in_post = fake.posting.wait(timeout=60)
+    second.kill9()
+    fake.wait_for(lambda calls: posted_to(fake, channel) >= 1, timeout=10)
+    fake.post_delay = 0.0
+    mine = [m for m in fake.channel_messages(channel) if m.get("user") == BOT_USER_ID]
+    ts = str(mine[0]["ts"]) if mine else "?"
+    # a burst: 40 people's messages in the 4 s after the digest, so the newest page of 15
+    # never shows it and its window needs three pages
+    fake.others_post(channel, 40, every=0.1, start=float(ts) + 0.1 if mine else None)
+    claims = store_check.digest_rows(db_of(bot), channel)
+    unrecorded = bool(claims) and claims[0][2] is None
+    day = date.fromisoformat(str(claims[0][0])) if claims else wall_now().date()
+    third = ctx.restart(bot, "s4c-third")
+    outcome = digest_outcome(third, channel, timeout=60)
+    third.stop()
+    started = time.monotonic()
+    later = digest_later_paced(bot, channel, day, STALE_S)
+    later_s = time.monotonic() - started
+    again = digest_cli(ctx, bot, channel, day)
+    total = posted_to(fake, channel)
+    rows = store_check.digest_rows(db_of(bot), channel)
+    recorded = str(rows[0][2]) if rows else None
+    history = fake.api_calls("conversations.history")
+    unhonoured = fake.unhonoured_429s()
+    ok = (
+        in_post
+        and unrecorded
+        and "reconciled" in later
+        and total == 1
+        and recorded == ts
+        and not unhonoured
+    )
+    return [
+        Verdict(
+            "4c kill -9 post/record, Tier 1",
+            "4b with the fake Slack as a non-Marketplace app's (conversations.history 1/min, "
+            "15 a page, Retry-After: 60) and 40 messages in the channel right after the "
+            f"digest; unrecorded: {'yes' if unrecorded else 'NO'}",
+            ok,
+            f"restart: {outcome}; 5.5 min later: {later} ({later_s:.0f} s); again: {again}; "
+            f"digest messages for {day}: {total}; recorded ts "
+            + ("= the posted one" if recorded == ts else f"{recorded} != {ts}")
+            + f"; conversations.history: {[c.status for c in history]}, 429s not honoured: "
+            f"{len(unhonoured)}",
+        ),
     ]

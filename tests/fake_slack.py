@@ -19,12 +19,21 @@ Scripted failures: `fail_next("chat.postMessage", status=429, retry_after=1)` (t
 Use "response" as the method to fail the response_url.
 
 Tests wait on what arrived with `wait_for(...)` (a condition with a timeout), never by sleeping.
+
+`FakeSlack(non_marketplace=True, clock=...)` answers as Slack does for a distributed app without
+Marketplace approval: conversations.history and conversations.replies are Tier 1, one call per
+minute per method and workspace on the fake's own `clock` (epoch seconds; tests drive it), else
+429 with `Retry-After: 60`; their pages hold at most 15 messages (`limit` above is cut to 15),
+with a `next_cursor` while more remain; `oldest`, `latest` and `inclusive` are honoured.
+chat.postMessage gives each message a ts from the clock, and `others_post(...)` adds messages
+people post in a channel. `throttled()` lists the 429s it sent (method, team, at).
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -95,8 +104,11 @@ class FakeSlack:
     missing: set[str] = field(default_factory=set)
     not_member: set[str] = field(default_factory=set)
     admins: set[str] = field(default_factory=set)  # users.info says is_admin and is_owner
+    non_marketplace: bool = False  # Tier 1 history with 15-message pages (module docstring)
+    clock: Callable[[], float] = time.time  # the non-Marketplace mode's time, epoch seconds
 
     def __post_init__(self) -> None:
+        self._strict = _StrictHistory(self.clock) if self.non_marketplace else None
         self._cond = threading.Condition()
         self._calls: list[Call] = []
         self._failures: dict[str, list[Failure]] = {}
@@ -159,6 +171,49 @@ class FakeSlack:
             self._failures.setdefault(method, []).extend(
                 [Failure(status, error, retry_after)] * times
             )
+
+    def others_post(
+        self, channel: str, count: int, *, every: float = 1.0, start: float | None = None
+    ) -> list[str]:
+        """`count` messages by people in `channel`, `every` seconds apart from `start` (epoch
+        seconds; default the clock's now) (non-Marketplace mode); their ts."""
+        assert self._strict is not None, "others_post needs FakeSlack(non_marketplace=True)"
+        start = self.clock() if start is None else start
+        return [
+            self._strict.add(
+                channel, {"text": f"chatter {n}"}, user="U0PERSON", at=start + n * every
+            )
+            for n in range(count)
+        ]
+
+    def channel_messages(self, channel: str) -> list[dict[str, Any]]:
+        """What is in `channel` in non-Marketplace mode, oldest first (the bot's have its
+        user id, BOT_USER_ID)."""
+        if self._strict is None:
+            return []
+        with self._strict.lock:
+            return [dict(m) for m in self._strict.channels.get(channel, [])]
+
+    def throttled(self) -> list[tuple[str, str, float]]:
+        """The 429s the non-Marketplace mode sent: (method, team, clock time)."""
+        return list(self._strict.throttled) if self._strict is not None else []
+
+    def tier1_log(self) -> list[tuple[str, str, float, bool]]:
+        """Every Tier 1 call in non-Marketplace mode: (method, team, clock time, admitted)."""
+        return list(self._strict.log) if self._strict is not None else []
+
+    def unhonoured_429s(self) -> list[tuple[str, str, float]]:
+        """429s after which the same method and workspace was called again before its
+        Retry-After had passed."""
+        log = self.tier1_log()
+        out = []
+        for n, (method, team, at, admitted) in enumerate(log):
+            if admitted:
+                continue
+            after = [c for c in log[n + 1 :] if c[:2] == (method, team)]
+            if after and after[0][2] < at + TIER1_RETRY_AFTER:
+                out.append((method, team, at))
+        return out
 
     # -- what arrived -----------------------------------------------------------------------------
 
@@ -252,7 +307,15 @@ class FakeSlack:
             channel = str(body.get("channel", ""))
             if error := self._channel_error(channel, needs_membership=True):
                 return {"ok": False, "error": error}
+            if self._strict is not None:
+                ts = self._strict.add(channel, body, user=BOT_USER_ID)
+                return {"ok": True, "channel": channel, "ts": ts, "message": body}
             return {"ok": True, "channel": channel, "ts": "1790000000.000100", "message": body}
+        if method in ("conversations.history", "conversations.replies") and self._strict:
+            channel = str(body.get("channel", ""))
+            if error := self._channel_error(channel, needs_membership=True):
+                return {"ok": False, "error": error}
+            return self._strict.page(method, channel, body)
         if method == "conversations.history":
             return self._history(str(body.get("channel", "")))
         if method == "chat.postEphemeral":
@@ -294,6 +357,83 @@ class FakeSlack:
         return {"ok": False, "error": "unknown_method"}
 
 
+TIER1 = ("conversations.history", "conversations.replies")
+TIER1_PER_MINUTE = 1
+TIER1_RETRY_AFTER = 60
+TIER1_PAGE = 15
+
+
+def _micros(ts: str) -> int:
+    """A ts ("seconds.micros") as an exact integer, for ordering and comparing."""
+    seconds, _, fraction = ts.partition(".")
+    return int(seconds) * 10**6 + int((fraction + "000000")[:6])
+
+
+class _StrictHistory:
+    """The non-Marketplace mode's channels and Tier 1 budget (see the module docstring)."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self.clock = clock
+        self.lock = threading.Lock()
+        self.channels: dict[str, list[dict[str, Any]]] = {}  # oldest first
+        self.calls: dict[tuple[str, str], list[float]] = {}  # (method, team) → admitted at
+        self.throttled: list[tuple[str, str, float]] = []
+        self.log: list[tuple[str, str, float, bool]] = []  # (method, team, at, admitted)
+        self.last = 0
+
+    def admit(self, method: str, team: str) -> bool:
+        if method not in TIER1:
+            return True
+        now = self.clock()
+        with self.lock:
+            recent = [t for t in self.calls.get((method, team), []) if now - t < 60]
+            admitted = len(recent) < TIER1_PER_MINUTE
+            self.log.append((method, team, now, admitted))
+            if not admitted:
+                self.throttled.append((method, team, now))
+                return False
+            self.calls[(method, team)] = [*recent, now]
+            return True
+
+    def add(self, channel: str, body: dict[str, Any], *, user: str, at: float | None = None) -> str:
+        with self.lock:
+            micros = max(round((self.clock() if at is None else at) * 10**6), self.last + 1)
+            self.last = micros
+            ts = f"{micros // 10**6}.{micros % 10**6:06d}"
+            message = {"type": "message", "user": user, "ts": ts, "text": body.get("text", "")}
+            if body.get("metadata"):
+                message["metadata"] = body["metadata"]
+            messages = self.channels.setdefault(channel, [])
+            messages.append(message)
+            messages.sort(key=lambda m: _micros(m["ts"]))
+        return ts
+
+    def page(self, method: str, channel: str, body: dict[str, Any]) -> dict[str, Any]:
+        inclusive = str(body.get("inclusive", "")).lower() in ("1", "true")
+        oldest = _micros(str(body.get("oldest") or "0"))
+        latest = _micros(str(body["latest"])) if body.get("latest") else None
+        if method == "conversations.replies":  # no threads here: the parent alone
+            oldest = latest = _micros(str(body.get("ts") or "0"))
+            inclusive = True
+
+        def inside(ts: int) -> bool:
+            above = ts >= oldest if inclusive else ts > oldest
+            below = latest is None or (ts <= latest if inclusive else ts < latest)
+            return above and below
+
+        with self.lock:
+            found = [
+                m for m in reversed(self.channels.get(channel, [])) if inside(_micros(m["ts"]))
+            ]
+        limit = min(int(body.get("limit") or TIER1_PAGE), TIER1_PAGE)
+        start = int(str(body.get("cursor") or "offset:0").partition(":")[2] or 0)
+        messages = found[start : start + limit]
+        more = start + limit < len(found)
+        reply: dict[str, Any] = {"ok": True, "messages": messages, "has_more": more}
+        reply["response_metadata"] = {"next_cursor": f"offset:{start + limit}" if more else ""}
+        return reply
+
+
 class _Handler(BaseHTTPRequestHandler):
     owner: FakeSlack
     protocol_version = "HTTP/1.1"
@@ -328,6 +468,9 @@ class _Handler(BaseHTTPRequestHandler):
                 extra["Retry-After"] = str(failure.retry_after)
         elif headers.get("authorization") != f"Bearer {fake.token}":
             status, reply = 200, {"ok": False, "error": "invalid_auth"}
+        elif fake._strict is not None and not fake._strict.admit(name, TEAM_ID):
+            status, reply = 429, {"ok": False, "error": "ratelimited"}
+            extra["Retry-After"] = str(TIER1_RETRY_AFTER)
         else:
             status, reply = 200, fake.answer(name, body)
         data = json.dumps(reply).encode()
@@ -510,12 +653,16 @@ class _OAuthHandler(_Handler):
         headers = {k.lower(): v for k, v in self.headers.items()}
         body = _parse_body(raw, headers.get("content-type", ""))
         failure = fake._take_failure(name)
+        extra: dict[str, str] = {}
         if failure is not None:
             status, reply = failure.status, {"ok": False, "error": failure.error or "fatal_error"}
         elif oauth:
             status, reply = 200, fake.exchange(body, headers)
+        elif fake._strict is not None and issued and not fake._strict.admit(name, issued[0]):
+            status, reply = 429, {"ok": False, "error": "ratelimited"}
+            extra["Retry-After"] = str(TIER1_RETRY_AFTER)
         else:
             assert issued is not None
             status, reply = 200, fake.answer_for(issued[0], issued[1], name, body)
         data = json.dumps(reply).encode()
-        self._reply(kind, name, headers, body, raw, status, data, "application/json")
+        self._reply(kind, name, headers, body, raw, status, data, "application/json", extra)

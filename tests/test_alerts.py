@@ -29,7 +29,8 @@ from bot.jobs.alerts import (
     spike,
     threshold_hit,
 )
-from bot.jobs.slack_io import slack_finder, slack_post
+from bot.jobs.reconcile import Reconciler
+from bot.jobs.slack_io import history_page, slack_finder, slack_post, without_rate_limit_retries
 from bot.secrets import TokenCipher
 from bot.simulator.server import RunningSimulator
 from bot.slack.app import build_web_client, channel_membership
@@ -39,6 +40,7 @@ from bot.slack.message import Message
 from bot.store import Store
 from bot.store.alert_log import Firing
 from bot.store.channels import AlertRule, ChannelSettings
+from tests.clocks import WallClock
 from tests.conftest import SIM_START, point_env_at
 from tests.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack
 from tests.slack_limits import assert_valid_message
@@ -626,3 +628,62 @@ def test_an_attempt_slack_never_received_is_posted_by_the_next_pass(
     assert f"https://x.com/sim_brand/status/{post_id}" in str(body["blocks"])
     [rule] = bot.store.channels.alerts(TEAM_ID, CHANNEL)
     assert bot.store.alert_log.undelivered([rule.id]) == []
+
+
+def test_under_tier1_limits_a_killed_pass_in_a_busy_channel_is_reconciled_not_reposted(
+    sim: RunningSimulator, tmp_path: Path, cipher: TokenCipher
+) -> None:
+    wall = WallClock(sim_now(sim))
+    with FakeSlack(non_marketplace=True, clock=wall.epoch) as strict:
+        settings = Settings(slack_bot_token=BOT_TOKEN, slack_api_url=strict.api_url, timezone="UTC")
+        bots: list[Bot] = []
+
+        def make() -> Bot:
+            bots.append(Bot(sim, tmp_path / "engagement.db", cipher, settings))
+            return bots[-1]
+
+        try:
+            bot, post_id = spiked_channel(make, sim)
+            accepted: list[str] = []
+
+            def post_then_die(channel: str, message: Message) -> str:
+                accepted.append(bot.post(channel, message))
+                raise Killed
+
+            with pytest.raises(Killed):
+                run_alert_pass(now=wall(), deps=bot.deps, post=post_then_die, clock=wall)
+            bot.close()
+            # 40 messages after the alert, 10 s apart: 31 of them in the alert's window
+            wall.advance(timedelta(seconds=10))
+            strict.others_post(CHANNEL, 40, every=10)
+            wall.advance(timedelta(minutes=15))
+
+            restarted = make()
+            web = build_web_client(settings, token=BOT_TOKEN)
+            find_posted = Reconciler(
+                history_page(without_rate_limit_retries(web)),
+                team_of=lambda channel: None,
+                clock=wall,
+                sleep=wall.sleep,
+            )
+
+            def check() -> list[Firing]:
+                return run_alert_pass(
+                    now=wall(), deps=restarted.deps, post=restarted.post, find_posted=find_posted
+                )
+
+            assert check() == []  # the window's first page: not there, the rest to come
+            assert len(alert_posts(strict)) == 1  # held, not posted again
+            find_posted.drain()  # two more pages, a minute apart
+            assert check() == []
+            [rule] = restarted.store.channels.alerts(TEAM_ID, CHANNEL)
+            assert restarted.store.alert_log.undelivered([rule.id]) == []
+            recorded = restarted.store.alert_log.get(rule.id, post_id, floor_hour(SIM_START) - HOUR)
+            assert recorded is not None
+            assert recorded.message_ts == accepted[0]
+        finally:
+            for made in bots:
+                made.close()
+        assert len(alert_posts(strict)) == 1
+        assert [c.status for c in strict.api_calls("conversations.history")] == [200, 429, 200, 200]
+        assert strict.unhonoured_429s() == []

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
+from slack_sdk import WebClient
 
 from bot.app import build_service
 from bot.cli import main
@@ -31,7 +32,8 @@ from bot.jobs.digest import (
     run_digest,
     zone_of,
 )
-from bot.jobs.slack_io import slack_finder, slack_post
+from bot.jobs.reconcile import Reconciler
+from bot.jobs.slack_io import history_page, slack_finder, slack_post, without_rate_limit_retries
 from bot.secrets import TokenCipher
 from bot.simulator.server import RunningSimulator
 from bot.slack.app import build_web_client, channel_membership
@@ -41,7 +43,7 @@ from bot.slack.message import Message
 from bot.slack.numbers import exact
 from bot.store import Store
 from bot.store.channels import ChannelSettings
-from tests.clocks import FakeClock
+from tests.clocks import FakeClock, WallClock
 from tests.conftest import SIM_START, point_env_at
 from tests.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack
 from tests.slack_limits import assert_valid_message
@@ -487,3 +489,59 @@ def test_a_prefetched_digest_is_built_without_calling_x_and_has_the_same_numbers
     data = gather(channel, DAY, zone_of(channel, bot.deps), now=NOW, deps=bot.deps)
     assert dict(data.totals) == sim_sum(sim, data.post_ids, DAY)
     assert len(engagement_calls(sim)) == fetched
+
+
+# --- the same crash under a non-Marketplace app's limits -----------------------------------------
+
+
+def paced(web: WebClient, wall: WallClock) -> Reconciler:
+    """`run`'s find_posted: searches queued and paced by Slack's answers, on the wall clock."""
+    pages = history_page(without_rate_limit_retries(web))
+    return Reconciler(pages, team_of=lambda channel: None, clock=wall, sleep=wall.sleep)
+
+
+def test_under_tier1_limits_a_killed_run_in_a_busy_channel_is_reconciled_not_reposted(
+    sim: RunningSimulator, db_path: Path, cipher: TokenCipher
+) -> None:
+    wall = WallClock(NOW)
+    with FakeSlack(non_marketplace=True, clock=wall.epoch) as strict:
+        settings = Settings(slack_bot_token=BOT_TOKEN, slack_api_url=strict.api_url, timezone="UTC")
+        bot = Bot(sim, db_path, cipher, settings)
+        set_up_channel(bot.store)
+        accepted: list[str] = []
+
+        def post_then_die(channel_id: str, message: Message) -> str:
+            accepted.append(bot.post(channel_id, message))  # Slack has the message…
+            raise Killed  # …and the process dies before the ts is recorded
+
+        with pytest.raises(Killed):
+            bot.digest(post=post_then_die)
+        bot.close()
+        # The channel goes on: 40 messages, one every 15 s from 30 s after the digest; 19 of
+        # them share the digest's window, 15 newer ones fill the newest page on their own.
+        wall.advance(timedelta(seconds=30))
+        strict.others_post(CHANNEL, 40, every=15)
+        wall.advance(timedelta(minutes=15))
+
+        restarted = Bot(sim, db_path, cipher, settings)
+        try:
+            find_posted = paced(restarted.web, wall)
+            first = restarted.digest(now=wall(), find_posted=find_posted)
+            # the window holds 20 messages: its second page is a minute away
+            assert first.status is Status.UNRECONCILED
+            assert len(posted(strict)) == 1
+            find_posted.drain()
+            again = restarted.digest(now=wall(), find_posted=find_posted)
+            assert again.status is Status.RECONCILED
+            assert again.ts == accepted[0]
+            record = restarted.store.digests.get(TEAM_ID, CHANNEL, DAY)
+            assert record is not None
+            assert record.posted_ts == accepted[0]
+        finally:
+            restarted.close()
+        assert len(posted(strict)) == 1
+        # Page one at once; page two was refused (1 a minute) and asked for Retry-After later.
+        statuses = [c.status for c in strict.api_calls("conversations.history")]
+        assert statuses == [200, 429, 200]
+        assert strict.unhonoured_429s() == []
+        assert wall.slept == [60.0]

@@ -26,7 +26,7 @@ from bot.config import Settings
 from bot.engagement.http_client import HttpEngagementClient
 from bot.engagement.models import UserAuth
 from bot.errors import ConfigError
-from bot.jobs.slack_io import Action, classify
+from bot.jobs.slack_io import Action, Window, classify
 from bot.operator import rotate_key
 from bot.secrets import TokenCipher
 from bot.simulator.server import RunningSimulator
@@ -688,7 +688,7 @@ def test_the_oauth_variant_in_the_manifests_comments_is_valid_for_slack():
         assert line in text
 
 
-def test_runs_scheduler_posts_with_each_workspaces_token(deployment, monkeypatch):
+def test_runs_scheduler_posts_with_each_workspaces_token(deployment, fake, monkeypatch):
     from bot import cli
     from bot.jobs import scheduler
     from bot.jobs.digest import prefetch
@@ -696,10 +696,19 @@ def test_runs_scheduler_posts_with_each_workspaces_token(deployment, monkeypatch
     built: dict[str, Any] = {}
     monkeypatch.setattr(scheduler, "build_scheduler", lambda **kwargs: built.update(kwargs))
     web = WebClient(base_url="http://127.0.0.1:9/api/")
+    install(deployment.url, "T2")
+    deployment.store.channels.add_alert(
+        "T2", "C2", kind="spike", metric=None, threshold=None, post_id=None, handle=None,
+        sensitivity="high", by="U2", now=SIM_START,
+    )  # fmt: skip
     cli.digest_jobs(deployment.deps, web, clock=deployment.clock, workspaces=deployment.workspaces)
     assert built["post"] == deployment.workspaces.post
-    assert built["run_digest"].keywords["find_posted"] == deployment.workspaces.find_posted
-    assert built["run_alerts"].keywords["find_posted"] == deployment.workspaces.find_posted
+    # Searches for interrupted posts go through one paced queue, with the channel's team token.
+    find_posted = built["run_digest"].keywords["find_posted"]
+    assert built["run_alerts"].keywords["find_posted"] is find_posted is built["reconciler"]
+    window = Window(SIM_START, SIM_START + timedelta(minutes=5))
+    assert find_posted("C2", "no-such-marker", window) is None
+    assert bearer_team(fake.api_calls("conversations.history")[-1]) == "T2"
     assert built["prefetch"] is prefetch  # each digest's numbers are fetched ahead of it
     cli.digest_jobs(deployment.deps, web, clock=deployment.clock)  # one workspace: unchanged
     assert built["post"] != deployment.workspaces.post

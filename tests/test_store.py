@@ -714,3 +714,28 @@ def test_threads_share_the_store_without_joining_each_others_transactions(
 def test_repr_of_the_store_names_only_the_file(db_path: Path, cipher: TokenCipher) -> None:
     with Store.open(db_path, cipher=cipher) as store:
         assert repr(store) == f"Store({str(db_path)!r})"
+
+
+def test_m010_dates_an_unposted_claim_of_an_older_version_from_its_claim(
+    db_path: Path, cipher: TokenCipher
+) -> None:
+    """A claim an older version left unposted may have posted any time after the claim: the
+    search for it starts there. A posted one needs no search."""
+    claimed = datetime(2026, 11, 26, 9, tzinfo=UTC)
+    with Store.open(db_path, cipher=cipher) as store:
+        for day, ts in ((date(2026, 11, 24), "1.000001"), (date(2026, 11, 25), None)):
+            store.digests.claim("T1", "C1", day, token="old", now=claimed, stale_after=timedelta())
+            if ts:
+                store.digests.record("T1", "C1", day, token="old", ts=ts, now=claimed)
+    with sqlite3.connect(db_path) as conn:  # as the older version left the file
+        conn.execute("ALTER TABLE digests DROP COLUMN attempted_at")
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm010_digest_attempts'")
+    conn.close()
+
+    with Store.open(db_path, cipher=cipher) as store:
+        unposted = store.digests.get("T1", "C1", date(2026, 11, 25))
+        posted = store.digests.get("T1", "C1", date(2026, 11, 24))
+    assert unposted is not None
+    assert unposted.attempted_at == claimed
+    assert posted is not None
+    assert posted.attempted_at is None

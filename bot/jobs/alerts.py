@@ -20,12 +20,21 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from slack_sdk.errors import SlackApiError
+
 from bot.engagement.models import PUBLIC_METRICS
 from bot.engagement.query import AccountPosts, EngagementQuery, Granularity
 from bot.engagement.windows import floor_hour
 from bot.jobs.channel_posts import account_posts, collect_channel_posts
 from bot.jobs.digest import zone_of
-from bot.jobs.slack_io import Action, FindPosted, classify, pause_channel
+from bot.jobs.slack_io import (
+    Action,
+    FindPosted,
+    Unanswered,
+    attempt_window,
+    classify,
+    pause_channel,
+)
 from bot.slack.blocks_alerts import AlertLine, alert_marker, alert_message
 from bot.slack.commands import Deps
 from bot.slack.message import Message
@@ -133,11 +142,14 @@ def run_alert_pass(
     channels: Iterable[tuple[str, str]] | None = None,
     cooldown: timedelta = COOLDOWN,
     find_posted: FindPosted | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> list[Firing]:
     """One evaluation of every channel with alert rules (or just `channels`); the firings new
     in this pass, with delivered_at/message_ts set when they were posted now. With
     `find_posted`, alerts an earlier pass posted but did not record (it died in between) are
-    found in the channel and recorded instead of being posted again."""
+    found in the channel (around the time of that attempt) and recorded instead of being
+    posted again; those it cannot search for yet wait for a later pass. `clock` (default:
+    `now`) dates each delivery attempt."""
     fired: list[Firing] = []
     targets = list(channels) if channels is not None else deps.store.channels.alert_channels()
     for team, channel in targets:
@@ -151,6 +163,7 @@ def run_alert_pass(
                     post=post,
                     cooldown=cooldown,
                     find_posted=find_posted,
+                    clock=clock,
                 )
             )
         except Exception:  # one channel's failure must not stop the others
@@ -167,6 +180,7 @@ def channel_pass(
     post: Post,
     cooldown: timedelta,
     find_posted: FindPosted | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> list[Firing]:
     store = deps.store
     settings = store.channels.settings(team, channel)
@@ -188,7 +202,13 @@ def channel_pass(
         return new
     pending = log_.undelivered([r.id for r in rules])
     if find_posted is not None:
-        pending = _reconcile(channel, pending, deps=deps, find_posted=find_posted, now=now)
+        try:
+            pending = _reconcile(channel, pending, deps=deps, find_posted=find_posted, now=now)
+        except SlackApiError as error:  # the channel refused the search: posting would too
+            failure = classify(error)
+            if failure.reason is not None:
+                pause_channel(deps.store, settings.team_id, channel, failure.reason, now)
+            return new
     if not pending:
         return new
     by_id = {r.id: r for r in rules}
@@ -202,7 +222,7 @@ def channel_pass(
         held=held,
         marker=alert_marker(channel, token),
     )
-    log_.attempt(pending, token=token, now=now)
+    log_.attempt(pending, token=token, now=clock() if clock else now)
     try:
         ts = post(channel, message)
     except Exception as error:  # Slack said no: the firings stay undelivered for the next pass
@@ -218,21 +238,37 @@ def channel_pass(
 def _reconcile(
     channel: str, pending: list[Firing], *, deps: Deps, find_posted: FindPosted, now: datetime
 ) -> list[Firing]:
-    """Record the firings an earlier attempt did deliver (its marker is in the channel);
-    the rest are still to post."""
+    """Record the firings an earlier attempt did deliver (its marker is in the channel around
+    the attempt's time); the rest are still to post, except those whose attempt cannot be
+    searched for yet: they wait for a later pass (posting them could repeat them). Raises
+    SlackApiError when the channel refuses the search in a way no retry fixes."""
     log_ = deps.store.alert_log
-    delivered: set[tuple[int, str, datetime]] = set()
-    for token, firings in log_.attempts(pending).items():
+    settled: set[tuple[int, str, datetime]] = set()  # delivered, or not known yet
+    attempts = log_.attempts(pending)
+    times = log_.attempt_times(attempts)
+    for token, firings in attempts.items():
+        window = attempt_window(times[token]) if token in times else None
         try:
-            ts = find_posted(channel, alert_marker(channel, token))
-        except Exception as error:  # cannot tell: a rare repeat beats a lost alert
-            log.warning("cannot check %s for an earlier alert message: %s", channel, error)
+            ts = find_posted(channel, alert_marker(channel, token), window)
+        except Exception as error:
+            if isinstance(error, SlackApiError) and classify(error).action is Action.PAUSE:
+                raise
+            if not isinstance(error, Unanswered):
+                log.exception("searching %s for an earlier alert message failed", channel)
+            log.warning(
+                "%d alert(s) for %s held: an earlier pass may have posted them and the "
+                "channel cannot be searched yet (%s)",
+                len(firings),
+                channel,
+                error,
+            )
+            settled.update(f.key for f in firings)
             continue
         if ts is not None:
             log.info("alerts of an interrupted pass found in %s as %s", channel, ts)
             log_.mark_delivered(firings, ts=ts, now=now)
-            delivered.update(f.key for f in firings)
-    return [f for f in pending if f.key not in delivered]
+            settled.update(f.key for f in firings)
+    return [f for f in pending if f.key not in settled]
 
 
 def describe_firing(firing: Firing) -> str:

@@ -4,15 +4,18 @@
                ─ render (blocks_digest) ─ post ─ record the ts
 
 A claim left without a ts (the process died between posting and recording) is reconciled once
-it is older than `stale_after`: `find_posted` looks for the digest's marker in the channel and,
-when found, its ts is recorded instead of posting again.
+it is older than `stale_after`: when the dead run had got as far as posting (the claim's
+`attempted_at`), `find_posted` looks for the digest's marker in the channel around that moment
+and, when found, its ts is recorded instead of posting again. A search Slack cannot answer yet
+(throttled) leaves the claim as it was and the digest UNRECONCILED: tried again, never posted
+over the message that may be there.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -21,7 +24,15 @@ from zoneinfo import ZoneInfo
 from bot.engagement.query import AccountPosts, EngagementQuery, Granularity
 from bot.errors import EngagementAPIError
 from bot.jobs.channel_posts import ChannelPosts, channel_accounts, collect_channel_posts
-from bot.jobs.slack_io import Action, FindPosted, Post, classify, pause_channel
+from bot.jobs.slack_io import (
+    Action,
+    FindPosted,
+    Post,
+    Unanswered,
+    attempt_window,
+    classify,
+    pause_channel,
+)
 from bot.slack.blocks_digest import (
     METRICS,
     NEW_POSTS,
@@ -34,7 +45,7 @@ from bot.slack.blocks_digest import (
 from bot.slack.commands import Deps
 from bot.store import Store
 from bot.store.channels import ChannelSettings
-from bot.store.digests import ClaimState
+from bot.store.digests import Claim, ClaimState
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +62,7 @@ class Status(StrEnum):
     ALREADY_POSTED = "already_posted"
     BUSY = "busy"
     RECONCILED = "reconciled"
+    UNRECONCILED = "unreconciled"
     QUIET_SKIPPED = "quiet_skipped"
     PAUSED = "paused"
     FAILED = "failed"
@@ -96,6 +108,7 @@ def run_digest(
     late: bool = False,
     find_posted: FindPosted | None = None,
     stale_after: timedelta = CLAIM_STALE_AFTER,
+    clock: Callable[[], datetime] | None = None,
 ) -> DigestOutcome:
     """Build and post one channel's digest for `local_date` (None: the previous local day).
 
@@ -105,7 +118,8 @@ def run_digest(
     was found with `find_posted` and recorded. QUIET_SKIPPED: nothing to report on (no owned
     Posts), or a quiet day posted `late`. FAILED: X or Slack failed (the claim is released so a
     later run may try again), the day is not over yet, or an earlier run's stale claim cannot
-    be checked because no `find_posted` was given. PAUSED: Slack refused the channel in a way
+    be checked because no `find_posted` was given. `clock` (default: `now` throughout) dates the
+    attempt to post, which a later search centres on. PAUSED: Slack refused the channel in a way
     no retry fixes (archived, bot removed, token revoked …): the channel is paused now, or was
     already, and nothing is posted until someone resumes it.
     """
@@ -127,14 +141,48 @@ def run_digest(
         reason = f"another run claimed the date; it is free again {stale_after} after that"
         return DigestOutcome(Status.BUSY, channel, day, reason=reason)
     if claim.state is ClaimState.STALE:
-        if find_posted is None:
-            reason = "an earlier run claimed the date and did not record a post; cannot check"
-            return DigestOutcome(Status.FAILED, channel, day, reason=reason)
-        found = find_posted(channel, marker(channel, day))
-        if found is not None:
-            digests.record(team, channel, day, token=token, ts=found, now=now)
-            return DigestOutcome(Status.RECONCILED, channel, day, found)
-    return _build_and_post(settings, day, zone, token, now=now, deps=deps, post=post, late=late)
+        outcome = _reconcile(claim, day, token, now=now, deps=deps, find_posted=find_posted)
+        if outcome is not None:
+            return outcome
+    return _build_and_post(
+        settings, day, zone, token, now=now, deps=deps, post=post, late=late, clock=clock
+    )
+
+
+def _reconcile(
+    claim: Claim,
+    day: date,
+    token: str,
+    *,
+    now: datetime,
+    deps: Deps,
+    find_posted: FindPosted | None,
+) -> DigestOutcome | None:
+    """A stale claim is ours (`token`): did the dead run post? None: it did not, post now."""
+    team, channel = claim.record.team_id, claim.record.channel_id
+    digests = deps.store.digests
+    previous = claim.previous
+    if previous is None or previous.attempted_at is None:
+        return None  # it died before posting
+    if find_posted is None:
+        reason = "an earlier run claimed the date and did not record a post; cannot check"
+        return DigestOutcome(Status.FAILED, channel, day, reason=reason)
+    try:
+        found = find_posted(channel, marker(channel, day), attempt_window(previous.attempted_at))
+    except Exception as error:
+        # Not known: the claim stays as the dead run left it, for the next run to check.
+        digests.hand_back(team, channel, day, token=token, claimed_at=previous.claimed_at)
+        failure = classify(error)
+        if isinstance(error, Unanswered) or failure.action is not Action.PAUSE:
+            why = f"an earlier run may have posted it and the channel cannot be searched: {error}"
+            return DigestOutcome(Status.UNRECONCILED, channel, day, reason=why)
+        if failure.reason is not None:
+            pause_channel(deps.store, team, channel, failure.reason, now)
+        return DigestOutcome(Status.PAUSED, channel, day, reason=failure.reason)
+    if found is None:
+        return None
+    digests.record(team, channel, day, token=token, ts=found, now=now)
+    return DigestOutcome(Status.RECONCILED, channel, day, found)
 
 
 def _build_and_post(
@@ -147,6 +195,7 @@ def _build_and_post(
     deps: Deps,
     post: Post,
     late: bool,
+    clock: Callable[[], datetime] | None,
 ) -> DigestOutcome:
     """Gather, render, post and record, holding the claim `token`."""
     team, channel = settings.team_id, settings.channel_id
@@ -163,6 +212,10 @@ def _build_and_post(
         return DigestOutcome(Status.QUIET_SKIPPED, channel, day)
     chart = bool(deps.can_post and deps.can_post(channel))
     message = digest_message(data, late=late, chart=chart)
+    if not digests.attempt(team, channel, day, token=token, now=clock() if clock else now):
+        log.warning("digest %s %s not posted: its claim was taken over", channel, day)
+        reason = "another run took the date over"
+        return DigestOutcome(Status.BUSY, channel, day, reason=reason)
     try:
         ts = post(channel, message)
     except Exception as error:  # Slack said no (or was unreachable): taken as not posted

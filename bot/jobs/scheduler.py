@@ -11,6 +11,9 @@
                          `run_alerts`, also the interval job `alerts` (every `alert_interval`,
                          default 15 minutes) running one alert pass with `now=clock()`
         .shutdown()
+        .reconciled(c)   the hook for bot.jobs.reconcile.Reconciler.on_answer: the channel's
+                         search for an interrupted run's digest is answered, so its digest
+                         runs again now (`start` also starts the reconciler's thread)
 
 Every run reads the channel's settings afresh, asks `due_digest` what to post given the last
 digest posted (the store's `DigestHistory` when it has one, and what this process posted), and
@@ -59,6 +62,7 @@ __all__ = [
     "DigestScheduler",
     "DigestTrigger",
     "Prefetch",
+    "Reconciling",
     "RunAlerts",
     "RunDigest",
     "build_scheduler",
@@ -77,7 +81,7 @@ PREFETCH_GRACE = timedelta(minutes=20)  # a later prefetch would hold up the dig
 # tried again: first once a dead run's claim counts as stale, then less and less often.
 RETRY_FIRST = CLAIM_STALE_AFTER + timedelta(minutes=1)
 RETRY_MAX = timedelta(hours=1)
-_RETRY_STATUSES = frozenset({Status.BUSY, Status.FAILED})
+_RETRY_STATUSES = frozenset({Status.BUSY, Status.FAILED, Status.UNRECONCILED})
 _TICK = timedelta(microseconds=1)
 
 Post = Callable[[str, Message], str]
@@ -119,6 +123,16 @@ class RunAlerts(Protocol):
     """bot.jobs.alerts.run_alert_pass's signature; what it returns is only counted in a log."""
 
     def __call__(self, *, now: datetime, deps: Deps, post: Post) -> Sequence[object]: ...
+
+
+class Reconciling(Protocol):
+    """bot.jobs.reconcile.Reconciler, as the scheduler runs it."""
+
+    on_answer: Callable[[str], None] | None
+
+    def serve(self, stop: threading.Event) -> None: ...
+
+    def wake(self) -> None: ...
 
 
 class Prefetch(Protocol):
@@ -174,8 +188,13 @@ class DigestScheduler:
         alert_interval: timedelta = ALERT_INTERVAL,
         run_tally: RunTally | None = None,
         prefetch: Prefetch | None = None,
+        reconciler: Reconciling | None = None,
     ) -> None:
         self._store = store
+        self._reconciler = reconciler
+        self._stop_reconciling = threading.Event()
+        if reconciler is not None:
+            reconciler.on_answer = self.reconciled
         self._prefetch = prefetch
         self._run_tally = run_tally
         self._run_alerts = run_alerts
@@ -309,6 +328,26 @@ class DigestScheduler:
             misfire_grace_time=int(self._max_late.total_seconds()),
         )
 
+    def reconciled(self, channel_id: str) -> None:
+        """An interrupted run's digest in the channel can be settled now: run it again at once
+        (in the scheduler's pool), in place of its pending retry."""
+        for settings in self._channels():
+            if settings.channel_id != channel_id:
+                continue
+            team_id = settings.team_id
+            ident = job_id(team_id, channel_id, "digest-retry")
+            if self._scheduler.get_job(ident) is not None:  # (pending jobs are not replaced)
+                self._scheduler.remove_job(ident)
+            self._scheduler.add_job(
+                self._fire,
+                DateTrigger(run_date=self._clock(), timezone=UTC),
+                args=(team_id, channel_id),
+                id=ident,
+                name=f"digest retry {team_id}/{channel_id} (reconciled)",
+                replace_existing=True,
+                misfire_grace_time=int(self._max_late.total_seconds()),
+            )
+
     def prefetch_channel(self, team_id: str, channel_id: str, *, now: datetime) -> int:
         """Fetch the numbers of the channel's coming digest into the store (the `prefetch:`
         job); the Posts asked for, 0 when no digest is coming or it is already posted."""
@@ -331,6 +370,13 @@ class DigestScheduler:
         """Jobs from the store, the scheduler's thread, then the catch-up in its pool."""
         self.sync()
         self._scheduler.start()
+        if self._reconciler is not None:
+            threading.Thread(
+                target=self._reconciler.serve,
+                args=(self._stop_reconciling,),
+                name="reconciler",
+                daemon=True,
+            ).start()
         self._scheduler.add_job(
             self._catch_up_now,
             id=CATCH_UP_JOB,
@@ -388,6 +434,9 @@ class DigestScheduler:
         return len(fired)
 
     def shutdown(self) -> None:
+        self._stop_reconciling.set()
+        if self._reconciler is not None:
+            self._reconciler.wake()
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
 
@@ -460,6 +509,7 @@ def build_scheduler(
     alert_interval: timedelta = ALERT_INTERVAL,
     run_tally: RunTally | None = None,
     prefetch: Prefetch | None = None,
+    reconciler: Reconciling | None = None,
 ) -> DigestScheduler:
     """A DigestScheduler on `scheduler` (default: a BackgroundScheduler, not started). `history`
     defaults to `store.digests` when the store has it; `run_digest` to bot.jobs.digest's;
@@ -480,4 +530,5 @@ def build_scheduler(
         alert_interval=alert_interval,
         run_tally=run_tally,
         prefetch=prefetch,
+        reconciler=reconciler,
     )

@@ -1,6 +1,12 @@
 """The `post` and `find_posted` callables jobs take, made from a slack_sdk WebClient, and what
 a job does when Slack refuses a channel.
 
+    find_posted(channel, marker, window)  ─ the ts of the message carrying `marker`, searched
+                     with conversations.history between window.oldest and window.latest
+                     (inclusive), 15 messages a page, further pages only while the window
+                     holds more; None: not in the window; Unanswered: Slack could not be
+                     asked (throttled, down): the caller must not take that as "not posted"
+
     classify(error)  ─ PAUSE: no retry fixes it (archived, bot removed, token revoked …)
                      ─ RETRY: try at the next run (rate limited after the client's own retries,
                        Slack down, the network, anything unknown)
@@ -15,12 +21,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.digest_messages import PAUSE_REASONS, pause_reason, paused_note
 from bot.slack.blocks_kit import FALLBACK_TEXT, clip, context, escape
@@ -31,10 +38,66 @@ from bot.store.channels import ChannelSettings
 log = logging.getLogger(__name__)
 
 Post = Callable[[str, Message], str]  # (channel, message) → ts; raises when not posted
-FindPosted = Callable[[str, str], str | None]  # (channel, marker) → ts of a posted message
 
-HISTORY_PAGE = 200
+HISTORY_PAGE = 200  # a search without a window: the newest messages
+# Slack's page cap for conversations.history under the non-Marketplace limits (limit's default
+# and maximum are 15 there); within an attempt's window one page is the usual answer anyway.
+WINDOW_PAGE = 15
 NOTE_TEXT = 500  # a pause note is one context line
+# An attempt's message has a ts from SLACK_CLOCK_SKEW before the attempt (Slack's clock against
+# ours) to POST_SPAN after it: chat.postMessage's 30 s timeout, tried 3 times, plus the
+# Retry-After waits of the client's 429 retries.
+SLACK_CLOCK_SKEW = timedelta(minutes=1)
+POST_SPAN = timedelta(minutes=5)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Window:
+    """Where in a channel's history a message may be: [oldest, latest], inclusive."""
+
+    oldest: datetime
+    latest: datetime
+
+
+def attempt_window(attempted_at: datetime) -> Window:
+    """Where the message of a post attempted at `attempted_at` can have landed."""
+    return Window(attempted_at - SLACK_CLOCK_SKEW, attempted_at + POST_SPAN)
+
+
+def slack_ts(moment: datetime) -> str:
+    """A moment as Slack's ts ("seconds.micros"), exactly (a float would round the micros)."""
+    micros = (moment - _EPOCH) // timedelta(microseconds=1)
+    return f"{micros // 10**6}.{micros % 10**6:06d}"
+
+
+class Unanswered(Exception):  # noqa: N818 - it is an answer: "cannot tell yet"
+    """Whether the message was posted cannot be told now (Slack throttled the search, or
+    failed): ask again later; never take it for "not posted"."""
+
+
+class Throttled(Exception):  # noqa: N818 - Slack's 429
+    """conversations.history answered 429: ask again `retry_after` seconds later."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"rate limited: retry after {retry_after:g} s")
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Page:
+    found: str | None  # the ts of the message carrying the marker, when on this page
+    next_cursor: str | None  # more of the window to read
+
+
+class FindPosted(Protocol):
+    def __call__(self, channel_id: str, marker: str, window: Window | None = None) -> str | None:
+        """The ts of the message carrying `marker` (in `window`; the newest messages when
+        None); None when it is not there; raises Unanswered when Slack cannot tell now."""
+        ...
+
+
+HistoryPage = Callable[[str, str, Window, str | None], Page]  # channel, marker, window, cursor
 
 
 class Action(StrEnum):
@@ -141,17 +204,78 @@ def slack_post(client: WebClient) -> Post:
     return post
 
 
-def slack_finder(client: WebClient) -> FindPosted:
-    """conversations.history: the ts of the newest message whose metadata carries `marker`."""
+def _marked(messages: Any, marker: str) -> str | None:
+    for item in messages or []:
+        payload = (item.get("metadata") or {}).get("event_payload") or {}
+        if payload.get("marker") == marker:
+            return str(item["ts"])
+    return None
 
-    def find_posted(channel_id: str, marker: str) -> str | None:
-        reply = client.conversations_history(
-            channel=channel_id, include_all_metadata=True, limit=HISTORY_PAGE
-        )
-        for item in reply.get("messages") or []:
-            payload = (item.get("metadata") or {}).get("event_payload") or {}
-            if payload.get("marker") == marker:
-                return str(item["ts"])
-        return None
+
+def without_rate_limit_retries(client: WebClient) -> WebClient:
+    """`client` whose 429s reach the caller: its own handler would sleep Retry-After on the
+    calling thread (with the real clock), where a paced search waits its turn instead."""
+    return WebClient(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=client.timeout,
+        ssl=client.ssl,
+        proxy=client.proxy,
+        headers=dict(client.headers),
+        retry_handlers=[
+            h for h in client.retry_handlers if not isinstance(h, RateLimitErrorRetryHandler)
+        ],
+    )
+
+
+def history_page(client: WebClient) -> HistoryPage:
+    """One conversations.history call over a window: Throttled on a 429 (the client must not
+    retry 429s itself: see without_rate_limit_retries), SlackApiError on other refusals."""
+
+    def page(channel_id: str, marker: str, window: Window, cursor: str | None) -> Page:
+        try:
+            reply = client.conversations_history(
+                channel=channel_id,
+                oldest=slack_ts(window.oldest),
+                latest=slack_ts(window.latest),
+                inclusive=True,
+                include_all_metadata=True,
+                limit=WINDOW_PAGE,
+                cursor=cursor,
+            )
+        except SlackApiError as error:
+            if error.response.status_code == 429:
+                raise Throttled(_retry_after(error.response.headers) or 60.0) from error
+            raise
+        found = _marked(reply.get("messages"), marker)
+        more = reply.get("has_more") and (reply.get("response_metadata") or {}).get("next_cursor")
+        return Page(found, str(more) if more and found is None else None)
+
+    return page
+
+
+def slack_finder(client: WebClient) -> FindPosted:
+    """conversations.history, there and then: the ts of the message whose metadata carries
+    `marker`, in `window` page after page (429s are the client's to retry), else among the
+    newest messages. What cannot be told is Unanswered; a channel Slack refuses raises."""
+    pages = history_page(client)
+
+    def find_posted(channel_id: str, marker: str, window: Window | None = None) -> str | None:
+        if window is None:
+            reply = client.conversations_history(
+                channel=channel_id, include_all_metadata=True, limit=HISTORY_PAGE
+            )
+            return _marked(reply.get("messages"), marker)
+        cursor: str | None = None
+        while True:
+            try:
+                page = pages(channel_id, marker, window, cursor)
+            except Exception as error:
+                if isinstance(error, SlackApiError) and classify(error).action is Action.PAUSE:
+                    raise  # the channel itself is refused: posting will say so
+                raise Unanswered(f"conversations.history in {channel_id}: {error}") from error
+            if page.found is not None or page.next_cursor is None:
+                return page.found
+            cursor = page.next_cursor
 
     return find_posted

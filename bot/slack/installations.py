@@ -46,7 +46,14 @@ from slack_sdk.web import SlackResponse
 
 from bot.config import Settings
 from bot.errors import SecretKeyError
-from bot.jobs.slack_io import slack_finder, slack_post
+from bot.jobs.slack_io import (
+    Page,
+    Window,
+    history_page,
+    slack_finder,
+    slack_post,
+    without_rate_limit_retries,
+)
 from bot.secrets import TokenCipher
 from bot.slack.app import SCOPES, build_web_client, channel_membership
 from bot.slack.message import Message
@@ -516,9 +523,17 @@ class Workspaces:
         """bot.jobs.slack_io.Post with the bot token of the channel's workspace."""
         return slack_post(self._channel_client(channel_id))(channel_id, message)
 
-    def find_posted(self, channel_id: str, marker: str) -> str | None:
+    def find_posted(self, channel_id: str, marker: str, window: Window | None = None) -> str | None:
         """bot.jobs.slack_io.FindPosted with the bot token of the channel's workspace."""
-        return slack_finder(self._channel_client(channel_id))(channel_id, marker)
+        return slack_finder(self._channel_client(channel_id))(channel_id, marker, window)
+
+    def history_page(
+        self, channel_id: str, marker: str, window: Window, cursor: str | None
+    ) -> Page:
+        """bot.jobs.slack_io.HistoryPage with the bot token of the channel's workspace (its
+        429s reach the caller, bot.jobs.reconcile.Reconciler, which paces the workspace)."""
+        client = without_rate_limit_retries(self._channel_client(channel_id))
+        return history_page(client)(channel_id, marker, window, cursor)
 
     def can_post(self, channel_id: str) -> bool:
         """Deps.can_post: conversations.info with the channel's workspace's bot token."""

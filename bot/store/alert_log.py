@@ -6,6 +6,7 @@ undelivered()     firings of some rules not in Slack yet (held by quiet hours, o
                   post); delivered in one batch by the next pass that may post
 attempt()         a delivery is about to be tried with `token` (its message carries it)
 attempts()        undelivered firings by the token of the attempt that last carried them
+attempt_times()   when each of those attempts was made (where to look for its message)
 mark_delivered()  the firings are in Slack as message `ts`
 """
 
@@ -129,6 +130,20 @@ class AlertLog:
                 if rows:
                     grouped.setdefault(str(rows[0][0]), []).append(firing)
         return grouped
+
+    def attempt_times(self, tokens: Iterable[str]) -> dict[str, datetime]:
+        """token → when that delivery attempt was made (its earliest note, should several
+        rows disagree)."""
+        out: dict[str, datetime] = {}
+        with self._lock:
+            for token in tokens:
+                rows = self._db.rows(
+                    "SELECT MIN(attempted_at) FROM alert_firings WHERE attempt_token = ?",
+                    (token,),
+                )
+                if rows and rows[0][0]:
+                    out[token] = parse_instant(rows[0][0])
+        return out
 
     def mark_delivered(self, firings: Iterable[Firing], *, ts: str, now: datetime) -> None:
         with self._transaction():

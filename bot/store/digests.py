@@ -1,11 +1,13 @@
 """The daily digest's exactly-once bookkeeping: one row per (team, channel, local date).
 
-    claim() ──▶ post ──▶ record()        the normal path
+    claim() ──▶ attempt() ──▶ post ──▶ record()        the normal path
     claim() ──▶ post fails ──▶ release() so a later run may try again
     claim() ──▶ (process dies)           the row keeps a claim without a ts; once it is older
                                          than `stale_after`, the next claim() says STALE and
                                          hands the claim over, and the caller looks for the
-                                         message in the channel before posting
+                                         message in the channel (around the dead run's
+                                         attempt) before posting; hand_back() when it cannot
+                                         tell yet
 
 Every decision is one `BEGIN IMMEDIATE` transaction, so two runs (threads or processes) racing
 for the same date see each other's claim.
@@ -39,12 +41,15 @@ class DigestRecord:
     claim_token: str
     posted_ts: str | None
     posted_at: datetime | None
+    attempted_at: datetime | None = None  # the latest run about to post; None: none got there
 
 
 @dataclass(frozen=True)
 class Claim:
     state: ClaimState
     record: DigestRecord  # after the claim: ours when CLAIMED or STALE
+    # STALE: the dead run's claim as it was (its attempted_at says whether and when it posted)
+    previous: DigestRecord | None = None
 
 
 class Digests:
@@ -98,7 +103,34 @@ class Digests:
             )
             record = self._get(team_id, channel_id, local_date)
         assert record is not None
-        return Claim(ClaimState.CLAIMED if found is None else ClaimState.STALE, record)
+        return Claim(ClaimState.CLAIMED if found is None else ClaimState.STALE, record, found)
+
+    def attempt(
+        self, team_id: str, channel_id: str, local_date: date, *, token: str, now: datetime
+    ) -> bool:
+        """The run holding `token` is about to post (`now`); False if it lost the claim."""
+        with self._transaction():
+            cursor = self._db.execute(
+                """UPDATE digests SET attempted_at = ?
+                WHERE team_id = ? AND channel_id = ? AND local_date = ? AND claim_token = ?
+                    AND posted_ts IS NULL""",
+                (instant(now), team_id, channel_id, local_date.isoformat(), token),
+            )
+        return bool(cursor.rowcount)
+
+    def hand_back(
+        self, team_id: str, channel_id: str, local_date: date, *, token: str, claimed_at: datetime
+    ) -> bool:
+        """Give a taken-over stale claim back as it was (its claim time, its attempt), so the
+        next run may take it at once: whether the dead run posted is not known yet."""
+        with self._transaction():
+            cursor = self._db.execute(
+                """UPDATE digests SET claimed_at = ?
+                WHERE team_id = ? AND channel_id = ? AND local_date = ? AND claim_token = ?
+                    AND posted_ts IS NULL""",
+                (instant(claimed_at), team_id, channel_id, local_date.isoformat(), token),
+            )
+        return bool(cursor.rowcount)
 
     def record(
         self,
@@ -132,13 +164,13 @@ class Digests:
 
     def _get(self, team_id: str, channel_id: str, local_date: date) -> DigestRecord | None:
         rows = self._db.rows(
-            """SELECT claimed_at, claim_token, posted_ts, posted_at FROM digests
+            """SELECT claimed_at, claim_token, posted_ts, posted_at, attempted_at FROM digests
             WHERE team_id = ? AND channel_id = ? AND local_date = ?""",
             (team_id, channel_id, local_date.isoformat()),
         )
         if not rows:
             return None
-        claimed_at, token, ts, posted_at = rows[0]
+        claimed_at, token, ts, posted_at, attempted_at = rows[0]
         return DigestRecord(
             team_id,
             channel_id,
@@ -147,4 +179,5 @@ class Digests:
             token,
             ts,
             parse_instant(posted_at) if posted_at else None,
+            parse_instant(attempted_at) if attempted_at else None,
         )

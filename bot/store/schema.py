@@ -318,3 +318,13 @@ def m010_workspace_boundaries(db: Database) -> None:
         ) WITHOUT ROWID"""
     )
     db.execute("ALTER TABLE api_calls ADD COLUMN workspace TEXT")
+
+
+@MIGRATIONS()
+def m011_digest_attempts(db: Database) -> None:
+    """When a digest's run was about to post it (just before chat.postMessage): after a crash
+    the next run searches the channel only around that moment, which Slack's strictest history
+    limits (15 messages a call, a call a minute) can answer. A claim already unposted at the
+    upgrade could have posted any time after its claim: it starts from the claim."""
+    db.execute("ALTER TABLE digests ADD COLUMN attempted_at TEXT")
+    db.execute("UPDATE digests SET attempted_at = claimed_at WHERE posted_ts IS NULL")
