@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from bot.config import Settings
-from bot.engagement.executor import Executor
+from bot.engagement.executor import Executor, RateWait
 from bot.engagement.http_client import HttpEngagementClient
 from bot.engagement.models import APP_ONLY, Auth
 from bot.engagement.service import EngagementService
@@ -49,9 +49,10 @@ def build_service(
     max_workers: int = 4,
     sleep: Callable[[float], None] = time.sleep,
     monotonic: Callable[[], float] = time.monotonic,
+    on_wait: Callable[[RateWait], None] | None = None,
 ) -> EngagementService:
     """The engagement service on a real client and a real store; the clocks are the real
-    ones unless a test passes its own."""
+    ones unless a test passes its own. `on_wait` hears of each wait for a rate-limit window."""
 
     def auth_for(owner: str | None) -> Auth:
         if owner is None:
@@ -68,6 +69,7 @@ def build_service(
         monotonic=monotonic,
         max_workers=max_workers,
         rng=random.Random(),
+        on_wait=on_wait,
     )
     return EngagementService(executor=executor, directory=client, store=store, monotonic=monotonic)
 
@@ -82,10 +84,19 @@ class Engagement:
 
 
 @contextmanager
-def engagement(settings: Settings) -> Iterator[Engagement]:
+def engagement(
+    settings: Settings,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    monotonic: Callable[[], float] = time.monotonic,
+    on_wait: Callable[[RateWait], None] | None = None,
+) -> Iterator[Engagement]:
     store = open_store(settings)
     try:
         with http_client(settings) as client:
-            yield Engagement(build_service(client, store), store, client)
+            service = build_service(
+                client, store, sleep=sleep, monotonic=monotonic, on_wait=on_wait
+            )
+            yield Engagement(service, store, client)
     finally:
         store.close()

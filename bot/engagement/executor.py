@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -53,6 +54,35 @@ class RequestLog:
     elapsed: float  # seconds, on the executor's monotonic clock
     retry: int  # 0 for the first send of a request, n for its n-th retry
     error: str | None = None  # the exception's class name when the attempt failed
+
+
+@dataclass(frozen=True)
+class RateWait:
+    """A wait for an endpoint's rate-limit window to reset, told before it starts: which
+    endpoint, for how long (seconds, on the executor's clock), and how many of the run's calls
+    have not finished yet."""
+
+    endpoint: Endpoint
+    seconds: float
+    calls_left: int
+    calls: int
+
+
+class _Left:
+    """How many of a run's calls have not finished; shared by its worker threads."""
+
+    def __init__(self, calls: int) -> None:
+        self.calls = calls
+        self.left = calls
+        self._lock = threading.Lock()
+
+    def done(self) -> None:
+        with self._lock:
+            self.left -= 1
+
+    def now(self) -> int:
+        with self._lock:
+            return self.left
 
 
 @dataclass(frozen=True)
@@ -111,6 +141,7 @@ class _Run:
 
     call: PlannedCall
     auth: Auth
+    left: _Left
     attempts: int = 0
     not_owned: list[str] = field(default_factory=list)
     protected: list[str] = field(default_factory=list)
@@ -157,6 +188,7 @@ class Executor:
         on_request: Callable[[RequestLog], None] | None = None,
         protected_bisect_budget: int = 16,
         limiter: RateLimiter | None = None,
+        on_wait: Callable[[RateWait], None] | None = None,
     ) -> None:
         if max_workers < 1 or max_retries < 0 or protected_bisect_budget < 0:
             raise ValueError("max_workers must be ≥ 1; max_retries and the budget ≥ 0")
@@ -168,6 +200,7 @@ class Executor:
         self._max_retries = max_retries
         self._rng = rng or random.Random()
         self._on_request = on_request
+        self._on_wait = on_wait  # told before each wait for a rate-limit window (progress)
         self._bisect_budget = protected_bisect_budget
         # Kept across runs (and shareable between executors of one app): what a run learnt
         # about the windows still holds for the next one.
@@ -177,8 +210,9 @@ class Executor:
         if not calls:
             return Execution((), 0)
         workers = min(self._max_workers, len(calls))
+        left = _Left(len(calls))
         with ThreadPoolExecutor(workers, thread_name_prefix="x-executor") as pool:
-            futures = [pool.submit(self._run_call, call) for call in calls]
+            futures = [pool.submit(self._run_call, call, left) for call in calls]
             try:
                 outcomes = tuple(f.result() for f in futures)
             except BaseException:
@@ -189,8 +223,15 @@ class Executor:
 
     # --- one call ----------------------------------------------------------------------------
 
-    def _run_call(self, call: PlannedCall) -> CallOutcome:
-        run = _Run(call, self._auth_for(call.owner), budget=self._bisect_budget)
+    def _run_call(self, call: PlannedCall, left: _Left) -> CallOutcome:
+        try:
+            return self._run_one(_Run(call, self._auth_for(call.owner), left))
+        finally:
+            left.done()
+
+    def _run_one(self, run: _Run) -> CallOutcome:
+        call = run.call
+        run.budget = self._bisect_budget
         ids = list(dict.fromkeys(call.post_ids))
         try:
             result, sent = self._fetch_owned(run, ids)
@@ -302,7 +343,7 @@ class Executor:
         )
         retry = 0
         while True:
-            ticket = self.limiter.acquire(str(call.endpoint))
+            ticket = self.limiter.acquire(str(call.endpoint), on_wait=self._waiting(run))
             run.attempts += 1
             started = self._monotonic()
             try:
@@ -321,6 +362,16 @@ class Executor:
             self.limiter.observe(ticket, result.rate_limit)
             self._report(call, len(ids), started, retry, None)
             return result
+
+    def _waiting(self, run: _Run) -> Callable[[float], None] | None:
+        observer = self._on_wait
+        if observer is None:
+            return None
+
+        def tell(seconds: float) -> None:
+            observer(RateWait(run.call.endpoint, seconds, run.left.now(), run.left.calls))
+
+        return tell
 
     def _settle(self, ticket: Ticket, error: EngagementAPIError) -> None:
         """Tell the limiter what the failed attempt says about the window."""

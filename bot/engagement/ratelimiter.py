@@ -154,8 +154,11 @@ class RateLimiter:
         with self._cond:
             return self._window(key).decide(self._monotonic())
 
-    def acquire(self, key: str) -> Ticket:
-        """Block until a request to `key` may go; one thread sleeps for a reset, others wait."""
+    def acquire(self, key: str, *, on_wait: Callable[[float], None] | None = None) -> Ticket:
+        """Block until a request to `key` may go; one thread sleeps for a reset, others wait.
+
+        `on_wait(seconds)` is told before each sleep for a reset (by the sleeping thread only,
+        so once per wait), for a caller that wants to say what it is waiting for."""
         with self._cond:
             while True:
                 decision = self._window(key).decide(self._monotonic())
@@ -164,14 +167,17 @@ class RateLimiter:
                 if decision.until is None or key in self._sleeping:
                     self._cond.wait()  # woken by every reply and by the sleeper
                     continue
-                self._sleep_until(key, decision.until)
+                self._sleep_until(key, decision.until, on_wait)
 
-    def _sleep_until(self, key: str, until: float) -> None:
-        # Called with the condition held; sleeps without it.
+    def _sleep_until(self, key: str, until: float, on_wait: Callable[[float], None] | None) -> None:
+        # Called with the condition held; sleeps (and tells on_wait) without it.
         self._sleeping.add(key)
         self._cond.release()
         try:
-            self._sleep(max(until - self._monotonic(), 0.0))
+            seconds = max(until - self._monotonic(), 0.0)
+            if on_wait is not None and seconds > 0:
+                on_wait(seconds)
+            self._sleep(seconds)
         finally:
             self._cond.acquire()
             self._sleeping.discard(key)
