@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Mapping
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from bot.engagement.query import Reason, explain
 
@@ -540,3 +541,37 @@ def cli_incomplete(failed: int, unknown_authors: int) -> str:
             "private metrics were not asked for"
         )
     return f"incomplete: {'; '.join(parts)}. Run the same query again later."
+
+
+# --- The console (plain text) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PostToTry:
+    kind: str  # "owned", "competitor" or "old"
+    handle: str
+    post_id: str
+    age: timedelta
+
+
+def _age(age: timedelta) -> str:
+    hours = age.total_seconds() / 3600
+    if hours < 48:
+        return f"{hours:.1f} h old"
+    return f"{age.days:,} days old"
+
+
+def console_posts_to_try(tries: list[PostToTry]) -> str:
+    """The console's opening hint: Post IDs that exist in its simulator, and one command."""
+    what = {
+        "owned": "yours, every metric",
+        "competitor": "public numbers only",
+        "old": "yours, past X's 90 days for /totals impressions",
+    }
+    lines = ["Posts to try in this simulator:"]
+    lines += [
+        f"  {t.post_id}  @{t.handle}, {_age(t.age)} ({what.get(t.kind, t.kind)})" for t in tries
+    ]
+    if tries:
+        lines.append(f"  e.g. /engagement totals {' '.join(t.post_id for t in tries)}")
+    return "\n".join(lines)
