@@ -516,7 +516,7 @@ def cli_lookups(lookups: int) -> str:
     if lookups == 0:
         return "author lookups: none needed"
     calls = "1 v2 call" if lookups == 1 else f"{lookups:,} v2 calls"
-    return f"author lookups: {calls} to GET /2/tweets, made now (not engagement calls)"
+    return f"author lookups: {calls} to GET /2/tweets, app-only, made now (not engagement calls)"
 
 
 def cli_authors_unknown(posts: int) -> str:

@@ -11,14 +11,14 @@ from pathlib import Path
 from typing import TextIO
 
 from bot import messages
-from bot.app import engagement, http_client, open_store
+from bot.app import Engagement, engagement, http_client, open_store
 from bot.config import Settings
 from bot.engagement.executor import RateWait
 from bot.engagement.metric_names import resolve_metrics
 from bot.engagement.models import DEFAULT_SERIES, DEFAULT_TOTALS, UserAuth
 from bot.engagement.planner import describe
 from bot.engagement.query import EngagementQuery, Granularity, Reason, Report
-from bot.engagement.service import EngagementService, parse_posts
+from bot.engagement.service import parse_posts
 from bot.errors import SecretKeyError, UserFacingError
 from bot.post_args import expand_post_args
 from bot.report_format import render
@@ -99,15 +99,10 @@ def run_query(
     on_wait = waiting if progress else None
     with engagement(settings, sleep=sleep, monotonic=monotonic, on_wait=on_wait) as parts:
         if args.explain:
-            return _explain(parts.service, query, handles, now=now, out=out)
+            return _explain(parts, query, handles, now=now, out=out)
         report = parts.service.report(query, now=now, handles=handles)
         out.write(render(report, args.fmt))
-        states = parts.store.post_states(query.post_ids)
-        unresolved = [
-            post
-            for post in parts.service.unknown_authors(query.post_ids)
-            if states.get(post, PostState.OK) is PostState.OK
-        ]
+        unresolved = authors_unresolved(parts, query.post_ids)
     failed, unknown = incomplete(report, unresolved)
     if failed or unknown:
         err.write(messages.cli_incomplete(failed, unknown) + "\n")
@@ -116,7 +111,7 @@ def run_query(
 
 
 def _explain(
-    service: EngagementService,
+    parts: Engagement,
     query: EngagementQuery,
     handles: dict[str, str],
     *,
@@ -125,14 +120,25 @@ def _explain(
 ) -> int:
     """The plan the run would make: authors are looked up first (as the run does), so the
     calls shown are the calls made."""
-    lookups = service.learn_authors(query.post_ids, now=now, handles=handles)
+    lookups = parts.service.learn_authors(query.post_ids, now=now, handles=handles)
     out.write(messages.cli_lookups(lookups) + "\n")
-    for line in describe(service.plan(query, now=now)):
+    for line in describe(parts.service.plan(query, now=now)):
         out.write(line + "\n")
-    still = service.unknown_authors(query.post_ids)
-    if still:
+    if still := authors_unresolved(parts, query.post_ids):
         out.write(messages.cli_authors_unknown(len(still)) + "\n")
     return EXIT_OK
+
+
+def authors_unresolved(parts: Engagement, post_ids: Iterable[str]) -> list[str]:
+    """Posts whose author matters (an account is connected) but is still unknown because the
+    lookup failed; a deleted or protected Post has no author to learn."""
+    ids = list(post_ids)
+    states = parts.store.post_states(ids)
+    return [
+        post
+        for post in parts.service.unknown_authors(ids)
+        if states.get(post, PostState.OK) is PostState.OK
+    ]
 
 
 def incomplete(report: Report, unresolved: Iterable[str]) -> tuple[int, int]:

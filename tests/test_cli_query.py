@@ -110,15 +110,24 @@ def test_help_documents_every_exit_code(capsys: pytest.CaptureFixture[str]):
 def test_exit_0_when_every_number_answered_or_missing_for_good(
     sim: RunningSimulator, env: dict[str, str], capsys: pytest.CaptureFixture[str]
 ):
-    """A competitor's impressions can never be read and a deleted Post has no numbers:
-    retrying cannot help, so the run succeeds and says why they are missing."""
+    """A competitor's impressions can never be read, a deleted Post has no numbers and a
+    protected account's Post none for us: retrying cannot help, so the run succeeds and says
+    why they are missing (with an account connected, so every author is looked up)."""
+    assert main(["accounts", "add", *BRAND_TOKEN]) == 0
+    own = posts(sim, "sim_brand")[0]
     competitor = posts(sim, "sim_creator")[0]
     gone = posts(sim, "sim_creator", deleted=True)[0]
-    assert main(["query", "totals", competitor, gone, "--format", "json"]) == 0
-    doc = json.loads(capsys.readouterr().out)
+    hidden = posts(sim, "sim_private")[0]  # the account is protected
+    capsys.readouterr()
+    assert main(["query", "totals", own, competitor, gone, hidden, "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    doc = json.loads(captured.out)
+    assert doc["totals"][own]["impressions"]["value"] is not None
     assert doc["totals"][competitor]["favorites"]["value"] is not None
     assert doc["totals"][competitor]["impressions"]["missing"] == "not_owned"
     assert {m["reason"] for m in doc["missing"] if m["post_id"] == gone} == {"unavailable"}
+    assert {m["reason"] for m in doc["missing"] if m["post_id"] == hidden} == {"protected"}
+    assert captured.err == ""
 
 
 def test_exit_1_without_x_credentials(

@@ -237,3 +237,30 @@ def test_only_one_thread_sleeps_for_a_reset(limiter: RateLimiter, clock: FakeClo
         thread.join(timeout=10)
     assert len(got) == 6
     assert clock.sleeps == [40.0]  # six waiting threads, one 40-second wait
+
+
+def test_each_wait_for_a_reset_is_told_once_before_it_starts(
+    limiter: RateLimiter, clock: FakeClock
+) -> None:
+    """The observer (a progress line) hears of a wait once, however many threads wait, and
+    before the sleep, so a person knows why nothing happens."""
+    limiter.observe(limiter.acquire("totals"), info(0))
+    told: list[tuple[float, float]] = []
+
+    def on_wait(seconds: float) -> None:
+        told.append((seconds, clock.now))
+
+    def worker() -> None:
+        sent = limiter.acquire("totals", on_wait=on_wait)
+        limiter.observe(sent, info(5, reset_at=RESET + 60, date=SERVER_NOW + timedelta(seconds=40)))
+
+    start = clock.now
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert told == [(40.0, start)]
+    assert clock.sleeps == [40.0]
+    limiter.acquire("totals", on_wait=on_wait)  # room in the window: no wait, nothing told
+    assert len(told) == 1
