@@ -168,13 +168,24 @@ def test_exit_2_for_usage_errors_naming_the_line(
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("faults", "status"),
+    [
+        ({"error_rate": 1.0, "error_statuses": [503]}, 503),  # X down
+        ({"queue": ["429"] * 6}, 429),  # the rate limit stays exhausted past every retry
+    ],
+)
 def test_exit_3_when_x_failed_every_attempt(
-    sim: RunningSimulator, env: dict[str, str], capsys: pytest.CaptureFixture[str]
+    sim: RunningSimulator,
+    env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+    faults: dict[str, Any],
+    status: int,
 ):
-    """Every attempt answered 503: the retries run on the injected clock, every value is
-    missing, and the status says so (it was 0, as if all was well)."""
+    """Every attempt failed: the waits run on the injected clock, every value is missing, and
+    the status says so (it was 0, as if all was well)."""
     ids = posts(sim, "sim_creator")[:3]
-    admin(sim, "PUT", "faults", {"error_rate": 1.0, "error_statuses": [503]})
+    admin(sim, "PUT", "faults", faults)
     clock = SimTime(sim)
     out, err = io.StringIO(), io.StringIO()
     args = QueryArgs("totals", ids, "likes,reposts", "json", explain=False)
@@ -192,8 +203,8 @@ def test_exit_3_when_x_failed_every_attempt(
     assert all(v["value"] is None for p in doc["totals"].values() for v in p.values())
     assert {m["reason"] for m in doc["missing"]} == {"failed"}
     assert "6 values missing because X did not answer" in err.getvalue()
-    assert {e["status"] for e in engagement_calls(sim)} == {503}
-    assert len(clock.slept) == 5  # backed off between the 6 attempts, on our clock only
+    assert [e["status"] for e in engagement_calls(sim)] == [status] * 6  # 1 try + 5 retries
+    assert len(clock.slept) == 5  # a wait before each retry, on our clock only
     capsys.readouterr()
 
 
