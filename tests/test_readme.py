@@ -170,3 +170,13 @@ def test_the_console_transcripts_are_what_it_prints(
         assert main(argv) == 0, command
         printed = capsys.readouterr().out.splitlines()
         assert [masked(line) for line in printed] == [masked(line) for line in shown], command
+
+
+def test_the_query_exit_statuses_are_the_ones_help_documents():
+    from bot.messages import cli_query_exit_codes
+
+    rows = re.findall(
+        r"^  \| (\d) \| ", section("Asking for numbers: `engagement-bot query`"), re.MULTILINE
+    )
+    documented = re.findall(r"^  (\d)  ", cli_query_exit_codes(), re.MULTILINE)
+    assert rows == documented == ["0", "1", "2", "3"]
