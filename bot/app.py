@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from bot import messages
 from bot.config import Settings
 from bot.engagement.directory import PacedDirectory
-from bot.engagement.executor import Executor
+from bot.engagement.executor import Executor, RateWait
 from bot.engagement.http_client import HttpEngagementClient
 from bot.engagement.models import APP_ONLY, Auth
 from bot.engagement.service import EngagementService
@@ -98,9 +98,11 @@ def build_service(
     sleep: Callable[[float], None] = time.sleep,
     monotonic: Callable[[], float] = time.monotonic,
     health: CallHealth | None = None,
+    on_wait: Callable[[RateWait], None] | None = None,
 ) -> EngagementService:
     """The engagement service on a real client and a real store; the clocks are the real
-    ones unless a test passes its own. `health` notes the calls X kept waiting."""
+    ones unless a test passes its own. `health` notes the calls X kept waiting; `on_wait`
+    hears of each wait for a rate-limit window."""
 
     def auth_for(owner: str | None) -> Auth:
         if owner is None:
@@ -118,6 +120,7 @@ def build_service(
         max_workers=max_workers,
         rng=random.Random(),
         health=health,
+        on_wait=on_wait,
     )
     # v2 calls pace against the same limiter, under their own endpoint keys.
     directory = PacedDirectory(
@@ -139,13 +142,21 @@ class Engagement:
 
 
 @contextmanager
-def engagement(settings: Settings) -> Iterator[Engagement]:
+def engagement(
+    settings: Settings,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    monotonic: Callable[[], float] = time.monotonic,
+    on_wait: Callable[[RateWait], None] | None = None,
+) -> Iterator[Engagement]:
     # The client first: missing X credentials are reported before any file is created.
     health = CallHealth()
     with http_client(settings, health=health) as client:
         store = open_store(settings)
         try:
-            service = build_service(client, store, health=health)
+            service = build_service(
+                client, store, sleep=sleep, monotonic=monotonic, health=health, on_wait=on_wait
+            )
             yield Engagement(service, store, client, health)
         finally:
             store.close()

@@ -82,10 +82,14 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (text, kind) in SIMULATOR_OPTIONS.items():
         sim.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, help=text)
 
+    from bot.messages import cli_query_exit_codes
+
     query = commands.add_parser(
         "query",
         help="metrics for Posts through the engagement service",
         description="Metrics for Posts (IDs or URLs), the endpoint chosen automatically.",
+        epilog=cli_query_exit_codes(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     kinds = query.add_subparsers(dest="kind", metavar="KIND")
     kinds.required = True
@@ -94,11 +98,32 @@ def build_parser() -> argparse.ArgumentParser:
         ("hourly", "the last 28 hours, hour by hour"),
         ("daily", "day by day over any range (default: the last 28 days)"),
     ):
-        sub = kinds.add_parser(kind_name, help=text, description=f"{text.capitalize()}.")
-        sub.add_argument("posts", nargs="+", metavar="POST", help="Post ID or URL")
+        sub = kinds.add_parser(
+            kind_name,
+            help=text,
+            description=f"{text.capitalize()}.",
+            epilog=cli_query_exit_codes(),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        sub.add_argument(
+            "posts",
+            nargs="+",
+            metavar="POST",
+            help="Post ID or URL; - reads them from standard input, @FILE from a file",
+        )
         sub.add_argument("--metrics", help="comma-separated metric names, e.g. likes,impressions")
         sub.add_argument("--format", dest="fmt", choices=FORMATS, default="table")
-        sub.add_argument("--explain", action="store_true", help="print the plan and make no call")
+        sub.add_argument(
+            "--explain",
+            action="store_true",
+            help="look up unknown authors, then print the plan and make no engagement call",
+        )
+        sub.add_argument(
+            "--progress",
+            action="store_true",
+            help="say on stderr when waiting for X's rate limit (default: when stderr is a "
+            "terminal)",
+        )
         if kind_name == "daily":
             sub.add_argument("--from", dest="start", type=_day, help="first day, YYYY-MM-DD")
             sub.add_argument("--to", dest="end", type=_day, help="last day, YYYY-MM-DD")
@@ -214,14 +239,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             query_args = operator.QueryArgs(
                 args.kind,
-                args.posts,
+                operator.read_posts(args.posts, sys.stdin),
                 args.metrics,
                 args.fmt,
                 args.explain,
                 getattr(args, "start", None),
                 getattr(args, "end", None),
             )
-            return operator.run_query(settings, query_args, now=datetime.now(UTC), out=sys.stdout)
+            return operator.run_query(
+                settings,
+                query_args,
+                now=datetime.now(UTC),
+                out=sys.stdout,
+                err=sys.stderr,
+                progress=args.progress or sys.stderr.isatty(),
+            )
         if args.command == "rotate-key":
             from bot import operator
 

@@ -11,16 +11,20 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 from urllib.error import HTTPError
 from urllib.parse import parse_qs, urlsplit
 
+from bot import messages
 from bot.app import build_service, http_client, open_store
 from bot.config import Settings
 from bot.slack.commands import Deps, Invocation, run
 from bot.slack.message import Message
+
+if TYPE_CHECKING:
+    from bot.simulator.universe import Universe
 
 PROMPT = "/engagement "
 WIDTH = 78
@@ -67,6 +71,9 @@ def console_deps(settings: Settings, *, now: datetime, out: TextIO) -> Iterator[
                     f"(no X credentials: embedded simulator on {sim.url}; @{grant.screen_name} "
                     "is connected and tracked in this console's channel)\n"
                 )
+                with sim.state.lock:
+                    tries = posts_to_try(sim.state.universe, grant.user_id, now=now)
+                out.write(messages.console_posts_to_try(tries) + "\n")
                 deps = Deps(build_service(client, store), store, local)
                 deps.store.channels.track(
                     CONSOLE_TEAM,
@@ -82,6 +89,40 @@ def console_deps(settings: Settings, *, now: datetime, out: TextIO) -> Iterator[
 
 
 CONSOLE_TEAM, CONSOLE_CHANNEL, CONSOLE_USER = "T0CONSOLE", "C0CONSOLE", "U0CONSOLE"
+# X serves lifetime impressions on /totals for 90 days: an older Post shows the other path.
+OLD_AFTER = timedelta(days=90)
+
+
+def posts_to_try(universe: Universe, owner_id: str, *, now: datetime) -> list[messages.PostToTry]:
+    """A few Posts of the embedded simulator worth asking about: the connected account's
+    newest, a competitor's newest (public numbers only) and an owned one past 90 days. Read
+    from the simulator's universe, so they exist whatever its seed and start time."""
+    visible = sorted(
+        (p for p in universe.posts.values() if not p.deleted and not p.protected),
+        key=lambda p: p.created_at,
+        reverse=True,
+    )
+    competitors = {
+        a.user_id for a in universe.accounts if a.user_id != owner_id and not a.protected
+    }
+    picks = (
+        ("owned", next((p for p in visible if p.author == owner_id), None)),
+        ("competitor", next((p for p in visible if p.author in competitors), None)),
+        (
+            "old",
+            next(
+                (p for p in visible if p.author == owner_id and now - p.created_at > OLD_AFTER),
+                None,
+            ),
+        ),
+    )
+    tries = []
+    for kind, post in picks:
+        if post is not None:
+            author = universe.account_by_id(post.author)
+            handle = author.screen_name if author is not None else post.author
+            tries.append(messages.PostToTry(kind, handle, str(post.id), now - post.created_at))
+    return tries
 
 
 def _connect_in_simulator(client: Any, screen_name: str) -> Any:

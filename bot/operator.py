@@ -3,21 +3,30 @@
 
 from __future__ import annotations
 
+import time as clock
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import TextIO
 
 from bot import messages
-from bot.app import engagement, http_client, open_store
+from bot.app import Engagement, engagement, http_client, open_store
 from bot.config import Settings
+from bot.engagement.executor import RateWait
 from bot.engagement.metric_names import resolve_metrics
 from bot.engagement.models import DEFAULT_SERIES, DEFAULT_TOTALS, UserAuth
 from bot.engagement.planner import describe
-from bot.engagement.query import EngagementQuery, Granularity
+from bot.engagement.query import EngagementQuery, Granularity, Reason, Report
 from bot.engagement.service import parse_posts
 from bot.errors import SecretKeyError, UserFacingError
+from bot.post_args import expand_post_args
 from bot.report_format import render
 from bot.secrets import TokenCipher, split_keys
+from bot.store.rows import PostState
+
+EXIT_OK = 0
+EXIT_INCOMPLETE = messages.EXIT_INCOMPLETE
 
 DEFAULT_METRICS = {
     Granularity.TOTAL: DEFAULT_TOTALS,
@@ -55,24 +64,101 @@ def build_query(args: QueryArgs) -> tuple[EngagementQuery, dict[str, str]]:
     return query, handles
 
 
-def run_query(settings: Settings, args: QueryArgs, *, now: datetime, out: TextIO) -> int:
+def read_posts(args: Iterable[str], stdin: TextIO) -> list[str]:
+    """The query's Post references: arguments, `-` (standard input) and `@file` lists."""
+    return expand_post_args(
+        list(args),
+        read_stdin=stdin.read,
+        read_file=lambda name: Path(name).read_text(encoding="utf-8"),
+    )
+
+
+def run_query(
+    settings: Settings,
+    args: QueryArgs,
+    *,
+    now: datetime,
+    out: TextIO,
+    err: TextIO,
+    progress: bool = False,
+    sleep: Callable[[float], None] = clock.sleep,
+    monotonic: Callable[[], float] = clock.monotonic,
+) -> int:
+    """`query`: the numbers on `out`; why some are missing, and waits when `progress`, on
+    `err`. Returns EXIT_OK, or EXIT_INCOMPLETE when a number is missing for a reason that may
+    pass (scripts retry on it); usage errors raise ValueError, failures BotError."""
     query, handles = build_query(args)
-    with engagement(settings) as parts:
+
+    def waiting(wait: RateWait) -> None:
+        err.write(
+            messages.cli_rate_wait(wait.endpoint.value, wait.seconds, wait.calls_left, wait.calls)
+            + "\n"
+        )
+        err.flush()
+
+    on_wait = waiting if progress else None
+    with engagement(settings, sleep=sleep, monotonic=monotonic, on_wait=on_wait) as parts:
         if args.explain:
-            plan = parts.service.plan(query, now=now)
-            for line in describe(plan):
-                out.write(line + "\n")
-            unknown = parts.service.unknown_authors(query.post_ids)
-            if unknown:
-                lookups = -(-len(unknown) // 100)
-                out.write(
-                    f"{len(unknown)} Post(s) have no known author yet: the query would first "
-                    f"look them up ({lookups} v2 call(s)) and may then plan differently.\n"
-                )
-            return 0
+            return _explain(parts, query, handles, now=now, out=out)
         report = parts.service.report(query, now=now, handles=handles)
         out.write(render(report, args.fmt))
-    return 0
+        unresolved = authors_unresolved(parts, query.post_ids)
+    failed, unknown = incomplete(report, unresolved)
+    if failed or unknown:
+        err.write(messages.cli_incomplete(failed, unknown) + "\n")
+        return EXIT_INCOMPLETE
+    return EXIT_OK
+
+
+def _explain(
+    parts: Engagement,
+    query: EngagementQuery,
+    handles: dict[str, str],
+    *,
+    now: datetime,
+    out: TextIO,
+) -> int:
+    """The plan the run would make: authors are looked up first (as the run does), so the
+    calls shown are the calls made."""
+    lookups = parts.service.learn_authors(query.post_ids, now=now, handles=handles)
+    out.write(messages.cli_lookups(lookups) + "\n")
+    for line in describe(parts.service.plan(query, now=now)):
+        out.write(line + "\n")
+    if still := authors_unresolved(parts, query.post_ids):
+        out.write(messages.cli_authors_unknown(len(still)) + "\n")
+    return EXIT_OK
+
+
+def authors_unresolved(parts: Engagement, post_ids: Iterable[str]) -> list[str]:
+    """Posts whose author matters (an account is connected) but is still unknown because the
+    lookup failed; a deleted or protected Post has no author to learn."""
+    ids = list(post_ids)
+    states = parts.store.post_states(ids)
+    return [
+        post
+        for post in parts.service.unknown_authors(ids)
+        if states.get(post, PostState.OK) is PostState.OK
+    ]
+
+
+def incomplete(report: Report, unresolved: Iterable[str]) -> tuple[int, int]:
+    """What makes a report incomplete for now: (values X failed to give in time, Posts whose
+    private metrics wait on an author lookup that failed). Other gaps are permanent."""
+    reasons = {pair: reason for pair, reason in report.missing.items()}
+    reasons |= {
+        (post, metric): value.reason
+        for post, values in report.totals.items()
+        for metric, value in values.items()
+        if value.reason is not None
+    }
+    failed = {pair for pair, reason in reasons.items() if reason in _X_FAILED}
+    unknown = {post for (post, _), reason in reasons.items() if reason is Reason.AUTHOR_UNKNOWN}
+    # A Post planned as not owned only because its lookup failed is a guess, not an answer.
+    guessed = {post for (post, _), reason in reasons.items() if reason is Reason.NOT_OWNED}
+    return len(failed), len(unknown | (set(unresolved) & guessed))
+
+
+_X_FAILED = frozenset({Reason.FAILED, Reason.TIMED_OUT})
 
 
 def accounts_add(

@@ -81,3 +81,28 @@ def test_mrkdwn_is_drawn_as_plain_terminal_text(mrkdwn: str, text: str):
     from bot.console import _plain
 
     assert _plain(mrkdwn) == text
+
+
+@pytest.mark.parametrize(
+    "now", [datetime(2026, 11, 26, 12, 30, tzinfo=UTC), datetime(2027, 3, 9, 7, 5, tzinfo=UTC)]
+)
+def test_the_post_ids_it_suggests_exist_in_its_simulator(now: datetime):
+    """The console's simulator starts at the real time, so its Post IDs change from run to run:
+    the ones it suggests come from that simulator and answer with numbers, whatever the start."""
+    hint = io.StringIO()
+    with console_deps(Settings.from_env({}), now=now, out=hint) as deps:
+        suggested = re.search(r"e\.g\. /engagement (totals [\d ]+)$", hint.getvalue(), re.M)
+        assert suggested is not None, hint.getvalue()
+        reply = handle_line(
+            suggested.group(1), deps, channel="C1", user="U1", now=now, as_json=False
+        )
+    owned, competitor, old = suggested.group(1).split()[1:]
+    text = hint.getvalue()
+    assert re.search(rf"{owned}  @sim_brand, [\d.]+ h old \(yours", text)
+    assert re.search(rf"{competitor}  @(?!sim_brand)\w+, .*\(public numbers only\)", text)
+    assert re.search(rf"{old}  @sim_brand, \d+ days old", text)
+    assert "deleted" not in reply.lower()
+    assert "unknown to X" not in reply
+    assert f"@sim_brand · {owned}" in reply
+    assert f"@sim_brand · {old}" in reply
+    assert reply.count("Likes") == 3  # a number for each of the three

@@ -249,3 +249,30 @@ def test_no_ticket_when_the_window_reopens_after_the_deadline(
     # Without a deadline (or with room for the wait) it still sleeps to the reset.
     assert isinstance(limiter.acquire("totals", Deadline(clock.now + 60, clock.monotonic)), Ticket)
     assert clock.sleeps == [40]
+
+
+def test_each_wait_for_a_reset_is_told_once_before_it_starts(
+    limiter: RateLimiter, clock: FakeClock
+) -> None:
+    """The observer (a progress line) hears of a wait once, however many threads wait, and
+    before the sleep, so a person knows why nothing happens."""
+    limiter.observe(limiter.acquire("totals"), info(0))
+    told: list[tuple[float, float]] = []
+
+    def on_wait(seconds: float) -> None:
+        told.append((seconds, clock.now))
+
+    def worker() -> None:
+        sent = limiter.acquire("totals", on_wait=on_wait)
+        limiter.observe(sent, info(5, reset_at=RESET + 60, date=SERVER_NOW + timedelta(seconds=40)))
+
+    start = clock.now
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert told == [(40.0, start)]
+    assert clock.sleeps == [40.0]
+    limiter.acquire("totals", on_wait=on_wait)  # room in the window: no wait, nothing told
+    assert len(told) == 1

@@ -1,12 +1,20 @@
-"""The README's Quick start transcript is real: every line of it is in what `engagement-bot demo`
-prints today, in the same order, so the README cannot drift from the bot."""
+"""The README is real: every line of the Quick start transcript is in what `engagement-bot demo`
+prints today, in the same order; the `query` recipe runs as written; the console transcripts
+are what the console prints. So the README cannot drift from the bot."""
 
 from __future__ import annotations
 
 import io
+import os
 import re
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
+
+from bot.cli import main
 from bot.demo import DEMO_START, run_demo
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -51,3 +59,124 @@ def test_the_quick_start_transcript_is_what_the_demo_prints():
     assert run_demo(out, now=DEMO_START) == 0
     output = [line.rstrip() for line in out.getvalue().splitlines()]
     assert missing_lines(transcript, output) == []
+
+
+# --- The command recipes of the query and console sections run as written -------------------
+
+ROOT = README.parent
+
+
+def section(title: str) -> str:
+    text = README.read_text(encoding="utf-8")
+    body = text[text.index(f"## {title}\n") :]
+    return body[: body.index("\n## ", 5)]
+
+
+def fenced_blocks(text: str) -> list[str]:
+    return re.findall(r"^```\n(.*?)^```$", text, re.MULTILINE | re.DOTALL)
+
+
+def shell_lines(block: str) -> list[str]:
+    """A block's commands, backslash continuations joined."""
+    return block.replace("\\\n", " ").splitlines()
+
+
+def masked(line: str) -> str:
+    """A line with its numbers, IDs and times as `#`: the console's simulator starts at the
+    real time, so those change from run to run; the words and the layout must not."""
+    return re.sub(r"\d[\d,:.\-]*", "#", line.rstrip())
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
+    """A shell as a newcomer has it: no bot settings, in an empty folder, our code on the path,
+    and `.venv/bin/engagement-bot` running this tree's bot."""
+    monkeypatch.chdir(tmp_path)
+    inherited = dict(os.environ)  # noqa: TID251 - the shell's environment, not a setting
+    bot_settings = [k for k in inherited if k.startswith(("X_", "ENGAGEMENT_", "SLACK_"))]
+    for name in bot_settings:
+        monkeypatch.delenv(name)
+    env = {k: v for k, v in inherited.items() if k not in bot_settings}
+    env["PYTHONPATH"] = str(ROOT)
+    shim = tmp_path / ".venv" / "bin" / "engagement-bot"
+    shim.parent.mkdir(parents=True)
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m bot "$@"\n')
+    shim.chmod(0o755)
+    return env
+
+
+def test_the_query_recipe_runs_as_written(tmp_path: Path, clean_env: dict[str, str]):
+    """Every line of the query section's recipe exits 0, in a clean folder, against the
+    simulator it starts (on a free port instead of 8787, the only change)."""
+    [recipe, *_] = fenced_blocks(section("Asking for numbers: `engagement-bot query`"))
+    start, *commands = shell_lines(recipe)
+    assert start.startswith(".venv/bin/engagement-bot simulator --mode demo ")
+    assert start.endswith(" &")
+    port = re.search(r"--port (\d+)", start)
+    assert port is not None
+    argv = shlex.split(start.removesuffix(" &").replace(port.group(0), "--port 0"))
+    simulator = subprocess.Popen(
+        argv,
+        cwd=tmp_path,
+        env=clean_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert simulator.stdout is not None
+        url = simulator.stdout.readline().strip().removeprefix("listening on ")
+        script = "\n".join(commands).replace(f"http://127.0.0.1:{port.group(1)}", url)
+        done = subprocess.run(
+            ["bash", "-e", "-o", "pipefail", "-c", script],
+            cwd=tmp_path,
+            env=clean_env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    finally:
+        simulator.terminate()
+        assert simulator.stdout is not None
+        simulator.stdout.close()
+        assert simulator.wait(timeout=10) == 0
+    assert done.returncode == 0, done.stderr[-2000:]
+    ids = (tmp_path / "ids.txt").read_text().split()
+    assert len(ids) == 30
+    assert all(post_id in (tmp_path / "totals.txt").read_text() for post_id in ids)
+    assert "author lookups:" in done.stdout  # --explain said what it looked up
+
+
+def console_transcripts() -> list[tuple[str, list[str]]]:
+    """(command, the lines the README shows it print) for each `$ engagement-bot console`."""
+    found: list[tuple[str, list[str]]] = []
+    for block in fenced_blocks(section("Try it in a terminal: `engagement-bot console`")):
+        for line in block.splitlines():
+            if line.startswith("$ "):
+                found.append((line.removeprefix("$ "), []))
+            elif found:
+                found[-1][1].append(line)
+    return found
+
+
+def test_the_console_transcripts_are_what_it_prints(
+    clean_env: dict[str, str], capsys: pytest.CaptureFixture[str]
+):
+    transcripts = console_transcripts()
+    assert len(transcripts) >= 3
+    for command, shown in transcripts:
+        program, *argv = shlex.split(command)
+        assert program == "engagement-bot"
+        assert main(argv) == 0, command
+        printed = capsys.readouterr().out.splitlines()
+        assert [masked(line) for line in printed] == [masked(line) for line in shown], command
+
+
+def test_the_query_exit_statuses_are_the_ones_help_documents():
+    from bot.messages import cli_query_exit_codes
+
+    rows = re.findall(
+        r"^  \| (\d) \| ", section("Asking for numbers: `engagement-bot query`"), re.MULTILINE
+    )
+    documented = re.findall(r"^  (\d)  ", cli_query_exit_codes(), re.MULTILINE)
+    assert rows == documented == ["0", "1", "2", "3"]

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -68,6 +69,35 @@ class RequestLog:
     elapsed: float  # seconds, on the executor's monotonic clock
     retry: int  # 0 for the first send of a request, n for its n-th retry
     error: str | None = None  # the exception's class name when the attempt failed
+
+
+@dataclass(frozen=True)
+class RateWait:
+    """A wait for an endpoint's rate-limit window to reset, told before it starts: which
+    endpoint, for how long (seconds, on the executor's clock), and how many of the run's calls
+    have not finished yet."""
+
+    endpoint: Endpoint
+    seconds: float
+    calls_left: int
+    calls: int
+
+
+class _Left:
+    """How many of a run's calls have not finished; shared by its worker threads."""
+
+    def __init__(self, calls: int) -> None:
+        self.calls = calls
+        self.left = calls
+        self._lock = threading.Lock()
+
+    def done(self) -> None:
+        with self._lock:
+            self.left -= 1
+
+    def now(self) -> int:
+        with self._lock:
+            return self.left
 
 
 @dataclass(frozen=True)
@@ -126,6 +156,7 @@ class _Run:
 
     call: PlannedCall
     auth: Auth
+    left: _Left
     attempts: int = 0
     not_owned: list[str] = field(default_factory=list)
     protected: list[str] = field(default_factory=list)
@@ -174,6 +205,7 @@ class Executor:
         protected_bisect_budget: int = 16,
         limiter: RateLimiter | None = None,
         health: CallHealth | None = None,
+        on_wait: Callable[[RateWait], None] | None = None,
     ) -> None:
         if max_workers < 1 or max_retries < 0 or protected_bisect_budget < 0:
             raise ValueError("max_workers must be ≥ 1; max_retries and the budget ≥ 0")
@@ -185,6 +217,7 @@ class Executor:
         self._max_retries = max_retries
         self._rng = rng or random.Random()
         self._on_request = on_request
+        self._on_wait = on_wait  # told before each wait for a rate-limit window (progress)
         self._bisect_budget = protected_bisect_budget
         self._health = health
         # Kept across runs (and shareable between executors of one app): what a run learnt
@@ -197,8 +230,9 @@ class Executor:
             return Execution((), 0)
         deadline = deadline or deadlines.current()
         workers = min(self._max_workers, len(calls))
+        left = _Left(len(calls))
         with ThreadPoolExecutor(workers, thread_name_prefix="x-executor") as pool:
-            futures = [pool.submit(self._run_call, call, deadline) for call in calls]
+            futures = [pool.submit(self._run_call, call, left, deadline) for call in calls]
             try:
                 outcomes = tuple(f.result() for f in futures)
             except BaseException:
@@ -209,14 +243,19 @@ class Executor:
 
     # --- one call ----------------------------------------------------------------------------
 
-    def _run_call(self, call: PlannedCall, deadline: Deadline | None) -> CallOutcome:
+    def _run_call(self, call: PlannedCall, left: _Left, deadline: Deadline | None) -> CallOutcome:
         # The pool's threads do not inherit the caller's context: the HTTP client reads the
         # deadline from this thread's.
-        with deadlines.within(deadline):
-            return self._run_call_within(call, deadline)
+        try:
+            with deadlines.within(deadline):
+                run = _Run(call, self._auth_for(call.owner), left, deadline=deadline)
+                return self._run_one(run)
+        finally:
+            left.done()
 
-    def _run_call_within(self, call: PlannedCall, deadline: Deadline | None) -> CallOutcome:
-        run = _Run(call, self._auth_for(call.owner), budget=self._bisect_budget, deadline=deadline)
+    def _run_one(self, run: _Run) -> CallOutcome:
+        call = run.call
+        run.budget = self._bisect_budget
         ids = list(dict.fromkeys(call.post_ids))
         try:
             result, sent = self._fetch_owned(run, ids)
@@ -330,7 +369,13 @@ class Executor:
         last: EngagementAPIError | None = None
         while True:
             passed = run.deadline is not None and run.deadline.passed
-            ticket = None if passed else self.limiter.acquire(str(call.endpoint), run.deadline)
+            ticket = (
+                None
+                if passed
+                else self.limiter.acquire(
+                    str(call.endpoint), run.deadline, on_wait=self._waiting(run)
+                )
+            )
             if ticket is None:
                 if self._health is not None:
                     # No request of its own went, but X kept it waiting (a probe it never
@@ -356,6 +401,16 @@ class Executor:
             self.limiter.observe(ticket, result.rate_limit)
             self._report(call, len(ids), started, retry, None)
             return result
+
+    def _waiting(self, run: _Run) -> Callable[[float], None] | None:
+        observer = self._on_wait
+        if observer is None:
+            return None
+
+        def tell(seconds: float) -> None:
+            observer(RateWait(run.call.endpoint, seconds, run.left.now(), run.left.calls))
+
+        return tell
 
     def _settle(self, ticket: Ticket, error: EngagementAPIError) -> None:
         settle(self.limiter, ticket, error, self._rng)

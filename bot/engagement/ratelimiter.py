@@ -157,15 +157,28 @@ class RateLimiter:
         with self._cond:
             return self._window(key).decide(self._monotonic())
 
-    def acquire(self, key: str, deadline: Deadline | None = None) -> Ticket | None:
+    def acquire(
+        self,
+        key: str,
+        deadline: Deadline | None = None,
+        *,
+        on_wait: Callable[[float], None] | None = None,
+    ) -> Ticket | None:
         """Block until a request to `key` may go; one thread sleeps for a reset, others wait.
 
         None once `deadline` passes, or at once when the window reopens only after it: waiting
-        for a reset nobody will be there to read is a thread held for nothing."""
-        return self.acquire_within(key, None, deadline=deadline)
+        for a reset nobody will be there to read is a thread held for nothing. `on_wait(seconds)`
+        is told before each sleep for a reset (by the sleeping thread only, so once per wait),
+        for a caller that wants to say what it is waiting for."""
+        return self.acquire_within(key, None, deadline=deadline, on_wait=on_wait)
 
     def acquire_within(
-        self, key: str, max_wait: float | None, *, deadline: Deadline | None = None
+        self,
+        key: str,
+        max_wait: float | None,
+        *,
+        deadline: Deadline | None = None,
+        on_wait: Callable[[float], None] | None = None,
     ) -> Ticket | None:
         """As acquire, but None (at once, without waiting) when the window opens more than
         `max_wait` seconds from now: a 15-minute window is not worth holding a reply for."""
@@ -189,14 +202,17 @@ class RateLimiter:
                     continue
                 if deadline is not None and not deadline.allows(decision.until - self._monotonic()):
                     return None
-                self._sleep_until(key, decision.until)
+                self._sleep_until(key, decision.until, on_wait)
 
-    def _sleep_until(self, key: str, until: float) -> None:
-        # Called with the condition held; sleeps without it.
+    def _sleep_until(self, key: str, until: float, on_wait: Callable[[float], None] | None) -> None:
+        # Called with the condition held; sleeps (and tells on_wait) without it.
         self._sleeping.add(key)
         self._cond.release()
         try:
-            self._sleep(max(until - self._monotonic(), 0.0))
+            seconds = max(until - self._monotonic(), 0.0)
+            if on_wait is not None and seconds > 0:
+                on_wait(seconds)
+            self._sleep(seconds)
         finally:
             self._cond.acquire()
             self._sleeping.discard(key)

@@ -385,15 +385,16 @@ class EngagementService:
 
     def learn_authors(
         self, post_ids: Iterable[str], *, now: datetime, handles: Mapping[str, str]
-    ) -> None:
-        """Make sure the store knows who wrote each Post, when it can matter.
+    ) -> int:
+        """Make sure the store knows who wrote each Post, when it can matter; returns how many
+        v2 lookup calls that took.
 
         Ownership only matters when some account is connected, so with none nobody is looked
         up. A URL's handle that is a connected account settles it without a call (§19.5).
         """
         ids = list(post_ids)
         if not self._store.connected_user_ids():
-            return
+            return 0
         unknown = self._store.unknown_authors(ids)
         named: list[PostRecord] = []
         for post_id in list(unknown):
@@ -406,6 +407,7 @@ class EngagementService:
             self._store.save_posts(named)
         for start in range(0, len(unknown), LOOKUP_BATCH):
             self._lookup(unknown[start : start + LOOKUP_BATCH], now)
+        return -(-len(unknown) // LOOKUP_BATCH)
 
     def account_problem(self, handle: str, *, workspace: str | None) -> AccountProblem | None:
         """Why this workspace could not read the account's Posts (None: it can). Raises
