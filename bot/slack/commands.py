@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 from bot import messages
 from bot.config import Settings
-from bot.engagement.models import DEFAULT_SERIES, DEFAULT_TOTALS
+from bot.engagement.models import ALL_METRICS, DEFAULT_SERIES, DEFAULT_TOTALS, PUBLIC_METRICS
 from bot.engagement.post_refs import PostRef
 from bot.engagement.query import EngagementQuery, Granularity
 from bot.engagement.service import EngagementService
@@ -21,6 +22,8 @@ from bot.errors import EngagementAPIError, UsageError, UserFacingError
 from bot.jobs.slack_io import pause_note, with_pause_note
 from bot.slack import blocks
 from bot.slack import command_types as c
+from bot.slack.blocks_kit import escape
+from bot.slack.blocks_lists import rule_text
 from bot.slack.connect import TTL_MINUTES, OAuthClient, start_link
 from bot.slack.message import Message
 from bot.slack.parsing import EXAMPLES, USAGE, parse
@@ -98,17 +101,10 @@ def run(invocation: Invocation, *, deps: Deps, now: datetime) -> Message:
 
 
 def _authors(deps: Deps, refs: tuple[PostRef, ...]) -> dict[str, str | None]:
-    """Post ID → handle for links: the URL's, else a connected author's, else unknown."""
-    infos = deps.store.post_infos([r.post_id for r in refs])
-    authors: dict[str, str | None] = {}
-    for ref in refs:
-        handle = ref.handle
-        author = infos[ref.post_id].author_id
-        if handle is None and author is not None:
-            account = deps.store.find_account(author)
-            handle = account.screen_name if account is not None else None
-        authors[ref.post_id] = handle
-    return authors
+    """Post ID → handle for links: the URL's, else the author's we have learned (a connected
+    account's, or one a lookup or timeline named), else unknown."""
+    known = deps.store.author_handles([r.post_id for r in refs])
+    return {ref.post_id: ref.handle or known.get(ref.post_id) for ref in refs}
 
 
 def _handles(refs: tuple[PostRef, ...]) -> dict[str, str]:
@@ -318,41 +314,67 @@ def _digest_now(command: c.DigestNow, inv: Invocation, deps: Deps, now: datetime
 def _alert_threshold(
     command: c.AlertThreshold, inv: Invocation, deps: Deps, now: datetime
 ) -> Message:
-    rule = deps.store.channels.add_alert(
-        inv.team_id,
-        inv.channel_id,
+    rule = dict(
         kind="threshold",
         metric=command.metric,
         threshold=command.per_hour,
         post_id=command.post.post_id if command.post else None,
         handle=command.handle.lower() if command.handle else None,
-        by=inv.user_id,
-        now=now,
     )
-    target = (
-        f"Post {rule.post_id}"
-        if rule.post_id
-        else f"@{rule.handle}"
-        if rule.handle
-        else "this channel's Posts"
-    )
-    return blocks.confirmation(
-        f"Alert #{rule.id}: {command.metric} above {command.per_hour:,} per hour on {target}."
-    )
+    _refuse_unreadable(command, inv, deps, now)
+    return _add_alert(inv, deps, now, rule)
 
 
 def _alert_spike(command: c.AlertSpike, inv: Invocation, deps: Deps, now: datetime) -> Message:
-    rule = deps.store.channels.add_alert(
-        inv.team_id,
-        inv.channel_id,
-        kind="spike",
-        sensitivity=command.sensitivity,
-        by=inv.user_id,
-        now=now,
-    )
+    return _add_alert(inv, deps, now, dict(kind="spike", sensitivity=command.sensitivity))
+
+
+def _add_alert(inv: Invocation, deps: Deps, now: datetime, rule: dict[str, Any]) -> Message:
+    """Store the rule unless the channel has it already; confirm it in the rule's one wording
+    (unlinked: confirmations and errors are escaped whole)."""
+    channels = deps.store.channels
+    authors = _rule_authors(deps, rule.get("post_id"))
+    same = channels.same_alert(inv.team_id, inv.channel_id, **rule)
+    if same is not None:
+        raise UserFacingError(
+            messages.alert_duplicate(same.id, rule_text(same, authors, linked=False))
+        )
+    added = channels.add_alert(inv.team_id, inv.channel_id, **rule, by=inv.user_id, now=now)
     return blocks.confirmation(
-        f"Alert #{rule.id}: spikes ({command.sensitivity} sensitivity) on this channel's Posts."
+        messages.alert_added(added.id, rule_text(added, authors, linked=False))
     )
+
+
+def _rule_authors(deps: Deps, post_id: str | None) -> dict[str, str | None]:
+    return _authors(deps, (PostRef(post_id),)) if post_id else {}
+
+
+def _refuse_unreadable(
+    command: c.AlertThreshold, inv: Invocation, deps: Deps, now: datetime
+) -> None:
+    """A rule on a metric X serves only to the author's own token (everything but the public
+    counts the alert pass can read from snapshots) can't fire for an author who isn't connected
+    to this workspace: refuse it now rather than accept a rule that stays silent."""
+    if command.metric in PUBLIC_METRICS:
+        return
+    public = [messages.metric_word(m) for m in ALL_METRICS if m in PUBLIC_METRICS]
+    owners = deps.store.connected_user_ids(inv.team_id)
+    if not owners:
+        raise UserFacingError(messages.alert_private_no_accounts(command.metric, public))
+    if command.handle is not None:
+        account = deps.store.find_account(command.handle)
+        if account is None or account.user_id not in owners:
+            whose = f"@{escape(command.handle)}"
+            raise UserFacingError(messages.alert_private_metric(command.metric, whose, public))
+    elif command.post is not None:
+        post_id = command.post.post_id
+        handles = _handles((command.post,))
+        deps.service.learn_authors([post_id], now=now, handles=handles)
+        author = deps.store.post_infos([post_id])[post_id].author_id
+        if author is not None and author not in owners:  # unknown: X may yet say it's ours
+            name = _authors(deps, (command.post,))[post_id]
+            whose = f"its author @{escape(name.lstrip('@'))}" if name else "its author"
+            raise UserFacingError(messages.alert_private_metric(command.metric, whose, public))
 
 
 def _alerts(command: c.Alerts, inv: Invocation, deps: Deps, now: datetime) -> Message:

@@ -38,6 +38,7 @@ _SLACK_ANGLE = re.compile(r"<([^<>|\s]*)(?:\|[^<>]*)?>")
 _UNIT_WORDS = frozenset(
     {"d", "day", "days", "h", "hr", "hrs", "hour", "hours", "m", "min", "mins", "minute"}
     | {"minutes", "w", "wk", "week", "weeks", "am", "pm", "a.m", "p.m"}
+    | {"y", "yr", "yrs", "year", "years", "mo", "month", "months"}  # so `1 year` is refused whole
 )
 _NUMBERISH = re.compile(r"[0-9][0-9.:]*", re.ASCII)
 _HANDLE = re.compile(r"@?([A-Za-z0-9_]{1,15})", re.ASCII)

@@ -1,0 +1,97 @@
+"""What a person reads back, end to end (signed requests to the real app, X simulated, a real
+SQLite store): rules that could never fire are refused with the reason and the fix, a rule reads
+the same everywhere, help explains, and error replies name the valid choices."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tests.test_slack_app import (  # noqa: F401 - fixtures are used by name
+    ask,
+    bot,
+    connect_brand,
+    deps,
+    sim_posts,
+    store,
+    texts,
+)
+
+TEAM, CHANNEL = "T0FAKE", "C0GENERAL"
+
+
+def say(bot: Any, fake: Any, text: str) -> str:
+    """The reply's text as read: a Slack link `<url|label>` shows as its label."""
+    return re.sub(r"<[^|<>]+\|([^<>]+)>", r"\1", texts(ask(bot, fake, text)))
+
+
+# --- alert rules checked at creation -----------------------------------------------------------
+
+
+def test_a_private_metric_of_an_account_that_isnt_connected_is_refused(bot, fake, store):
+    connect_brand(store)
+    text = say(bot, fake, "alert impressions > 10/h @sim_creator")
+    assert "could never fire" in text
+    assert "@sim_creator isn't connected" in text
+    assert "/engagement connect" in text
+    assert "likes, reposts, quotes, replies, video_views" in text  # what would work
+    assert store.channels.alerts(TEAM, CHANNEL) == []
+    # The connected account's impressions are readable: accepted.
+    assert "Alert #" in say(bot, fake, "alert impressions > 10/h @sim_brand")
+    # A public metric of the same unconnected account works from snapshots: accepted.
+    assert "Alert #" in say(bot, fake, "alert likes > 10/h @sim_creator")
+
+
+def test_a_private_metric_of_a_post_whose_author_isnt_connected_is_refused(bot, fake, sim, store):
+    connect_brand(store)
+    theirs = sim_posts(sim, "sim_creator")[0]
+    text = say(bot, fake, f"alert engagements > 5/h {theirs}")
+    assert "could never fire" in text
+    assert "its author @sim_creator isn't connected" in text
+    ours = sim_posts(sim, "sim_brand")[0]
+    assert "Alert #" in say(bot, fake, f"alert engagements > 5/h {ours}")
+    assert len(store.channels.alerts(TEAM, CHANNEL)) == 1
+
+
+def test_a_private_metric_in_a_workspace_with_no_connected_account_is_refused(bot, fake, store):
+    text = say(bot, fake, "alert impressions > 1000/h")
+    assert "this workspace has none" in text
+    assert "/engagement connect" in text
+    assert store.channels.alerts(TEAM, CHANNEL) == []
+
+
+def test_the_same_rule_twice_is_refused_naming_the_first(bot, fake, store):
+    first = say(bot, fake, "alert likes > 100/h @sim_creator")
+    rule_id = re.search(r"Alert #(\d+)", first)
+    assert rule_id
+    again = say(bot, fake, "alert likes over 100 per hour on @SIM_creator")  # same rule
+    assert f"already has that rule: alert #{rule_id.group(1)}" in again
+    assert "Likes above 100/hour on @sim_creator" in again
+    say(bot, fake, "alert spike high")
+    assert "already has that rule" in say(bot, fake, "alert spike high")
+    assert "Alert #" in say(bot, fake, "alert likes > 101/h @sim_creator")  # another threshold
+    assert "Alert #" in say(bot, fake, "alert spike low")
+    assert len(store.channels.alerts(TEAM, CHANNEL)) == 4
+
+
+def test_a_threshold_beyond_any_count_says_too_large_and_the_largest(bot, fake, store):
+    text = say(bot, fake, "alert likes > 99999999999999999999/h")
+    assert "`99999999999999999999` is too large" in text
+    assert "up to `&gt; 1,000,000,000` per hour" in text
+    assert "Expected a number" not in text
+    assert store.channels.alerts(TEAM, CHANNEL) == []
+
+
+def test_a_rule_reads_the_same_in_the_confirmation_and_the_listing(bot, fake, sim, store):
+    post = sim_posts(sim, "sim_creator")[0]
+    rules = {
+        "alert likes > 100/h @sim_creator": "Likes above 100/hour on @sim_creator",
+        f"alert replies >= 5/h {post}": f"Replies above 4/hour on Post {post}",
+        "alert spike high": "Spikes (high sensitivity) on",
+    }
+    confirmations = [say(bot, fake, typed) for typed in rules]
+    listing = say(bot, fake, "alerts")
+    for wording, confirmation in zip(rules.values(), confirmations, strict=True):
+        assert wording in confirmation
+        assert wording in listing
+    assert "favorites" not in " ".join(confirmations)
