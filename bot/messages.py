@@ -463,6 +463,11 @@ def and_more(n: int) -> str:
 # --- Help, errors, acknowledgements ------------------------------------------------------------
 
 
+def help_needs(text: str) -> str:
+    """Under one subcommand's help: what it relies on (an X endpoint, an account, a role)."""
+    return f"_Needs:_ {text}"
+
+
 def error(text: str) -> str:
     return f"⚠️ {text}"
 

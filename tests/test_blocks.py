@@ -216,7 +216,10 @@ def test_snapshot_lists_and_replies() -> None:
     alerts = blocks.alerts_message(rules, snoozed_until=snoozed, now=NOW, authors=AUTHORS)
     assert_snapshot("alerts", alerts)
     assert_snapshot("usage", blocks.usage_message(USAGE_ROW))
-    assert_snapshot("help", blocks.help_message(USAGE, EXAMPLES, descriptions=DESCRIPTIONS))
+    # What `/engagement help` and `help top` answer (tests/test_replies.py checks that the
+    # command's reply in Slack is this payload).
+    assert_snapshot("help", blocks.help_reply())
+    assert_snapshot("help_top", blocks.help_reply("top"))
     error = blocks.error_message("Unknown subcommand `tops`.", USAGE["top"])
     assert_snapshot("error", error)
 
@@ -485,11 +488,13 @@ def test_usage_counts_owner_accounts() -> None:
     assert empty.text == "No X API calls yet in November 2026."
 
 
-def test_help_for_one_subcommand_shows_its_example() -> None:
-    message = blocks.help_message({"top": USAGE["top"]}, EXAMPLES, descriptions=DESCRIPTIONS)
+def test_help_for_one_subcommand_shows_its_example_and_needs() -> None:
+    message = blocks.help_reply("top")
     text = everything(message)
     assert EXAMPLES["top"] in text
     assert EXAMPLES["totals"] not in text
+    assert DESCRIPTIONS["top"] in text
+    assert "_Needs:_ tracked Posts and accounts here" in text
     assert message.ephemeral
 
 

@@ -4,9 +4,13 @@ the same everywhere, help explains, and error replies name the valid choices."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
+from bot.slack.blocks_kit import escape
+from bot.slack.usage_text import BY_NAME, TABLE
+from tests.test_blocks import SNAPSHOTS
 from tests.test_slack_app import (  # noqa: F401 - fixtures are used by name
     ask,
     bot,
@@ -95,3 +99,26 @@ def test_a_rule_reads_the_same_in_the_confirmation_and_the_listing(bot, fake, si
         assert wording in confirmation
         assert wording in listing
     assert "favorites" not in " ".join(confirmations)
+
+
+# --- help that explains -----------------------------------------------------------------------
+
+
+def test_help_lists_what_each_subcommand_does_and_is_the_tested_snapshot(bot, fake):
+    reply = ask(bot, fake, "help")
+    snapshot = json.loads((SNAPSHOTS / "help.json").read_text(encoding="utf-8"))
+    assert reply["blocks"] == snapshot["blocks"]  # the snapshot is what the command answers
+    text = texts(reply)
+    for row in TABLE:
+        assert escape(row.description) in text, row.name
+
+
+def test_help_on_one_subcommand_gives_grammar_meaning_example_and_needs(bot, fake):
+    text = say(bot, fake, "help hourly")
+    row = BY_NAME["hourly"]
+    assert escape(row.grammar) in text
+    assert row.description in text
+    assert row.example in text
+    assert "Needs:_ X's /28hr with the token of the Post's author" in text
+    assert "`/engagement connect`" in text
+    assert "workspace admin" in say(bot, fake, "help quiet")

@@ -26,7 +26,7 @@ from bot.slack.blocks_kit import escape
 from bot.slack.blocks_lists import rule_text
 from bot.slack.connect import TTL_MINUTES, OAuthClient, start_link
 from bot.slack.message import Message
-from bot.slack.parsing import EXAMPLES, USAGE, parse
+from bot.slack.parsing import parse
 from bot.store import Store
 
 
@@ -460,10 +460,7 @@ def _usage(command: c.Usage, inv: Invocation, deps: Deps, now: datetime) -> Mess
 
 
 def _help(command: c.Help, inv: Invocation, deps: Deps, now: datetime) -> Message:
-    usage: Mapping[str, str] = USAGE
-    if command.topic and command.topic in USAGE:
-        usage = {command.topic: USAGE[command.topic]}
-    return blocks.help_message(usage, EXAMPLES)
+    return blocks.help_reply(command.topic)
 
 
 _HANDLERS: dict[type, Callable[..., Message]] = {
