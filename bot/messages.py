@@ -11,6 +11,17 @@ from collections.abc import Mapping
 from datetime import date, datetime
 
 from bot.engagement.query import Reason, explain
+from bot.errors import (
+    AuthError,
+    BadRequest,
+    EngagementAPIError,
+    Forbidden,
+    ForbiddenMetrics,
+    ForbiddenPosts,
+    NotFound,
+    ProtectedPosts,
+    RateLimited,
+)
 
 CONNECT = "`/engagement connect`"
 
@@ -310,6 +321,17 @@ def leaderboard_empty(metric: str, period: str) -> str:
     )
 
 
+def leaderboard_needs_connect(metric: str, period: str, posts: int) -> str:
+    """`top impressions` over Posts none of which a connected account wrote."""
+    noun = metric_noun(metric)
+    return (
+        f"X shows {noun} only for Posts of accounts connected to this workspace, and none of "
+        f"this channel's {posts_count(posts)} is one. {CONNECT} links an account (signed in "
+        f"as it); or rank by a public metric: `/engagement top likes 10 {period}` (likes, "
+        "reposts, quotes, replies, video views)."
+    )
+
+
 def metric_word(metric: str) -> str:
     """The word to type for a metric in a command ("likes" for favorites)."""
     return _COMMAND_WORDS.get(metric, metric)
@@ -494,4 +516,67 @@ def not_allowed(what: str) -> str:
     return (
         f"Only workspace admins and the people listed in ENGAGEMENT_ADMINS can change {what} "
         "here. Ask one of them."
+    )
+
+
+# --- When X refuses or fails -------------------------------------------------------------------
+# A refusal retrying can't change (403, 404, a protected Post) is said to be permanent and names
+# its fix; only what may pass (5xx, timeouts, the rate limit) says "try again".
+
+_TIMELINE = "2/users/:id/tweets"
+
+
+def x_error(error: EngagementAPIError, ref: str | None = None) -> str:
+    """What a person reads when a call to X failed outright; `ref` ties it to the log line."""
+    tail = f" (ref `{ref}`)" if ref else ""
+    if isinstance(error, RateLimited):
+        wait = max(1, round(error.retry_after))
+        return (
+            f"X's rate limit for engagement data is used up right now. Try again in about "
+            f"{wait} s{tail}."
+        )
+    if isinstance(error, AuthError):
+        return (
+            f"X refused this bot's credentials ({error.reason or 'unauthorized'}). Ask whoever "
+            f"runs the bot to check them{tail}."
+        )
+    if isinstance(error, ForbiddenPosts):
+        return (
+            "X refuses these numbers for good: only the account that wrote a Post may read its "
+            f"private metrics and series. Connect that account with {CONNECT}{tail}."
+        )
+    if isinstance(error, ForbiddenMetrics):
+        names = ", ".join(_escape(m) for m in error.metrics) or "these metrics"
+        return (
+            f"X refuses {names} for good without the author's own token: connect the account "
+            f"that wrote the Post with {CONNECT}, or ask for public metrics (likes, reposts, "
+            f"quotes, replies){tail}."
+        )
+    if isinstance(error, Forbidden) and error.endpoint == _TIMELINE:
+        return (
+            "X refuses to list this account's Posts (HTTP 403): it is protected or suspended, "
+            "and retrying won't change that. Track its Posts one by one if you can see them, "
+            f"or connect the account with {CONNECT}{tail}."
+        )
+    if isinstance(error, Forbidden | ProtectedPosts):
+        return (
+            "X refuses this for good: the Post or its account is protected, or only its author "
+            f"may read it. Retrying won't help; connect the author's account with {CONNECT}, "
+            f"or leave the Post out{tail}."
+        )
+    if isinstance(error, NotFound):
+        return (
+            f'X answered "not found" ({_escape(error.endpoint or "X")}): the Post or account '
+            "is deleted, or the bot's X address is misconfigured. Retrying won't help; check "
+            f"the link or handle, or ask whoever runs the bot{tail}."
+        )
+    if isinstance(error, BadRequest) or not error.retryable:
+        status = f"HTTP {error.status}" if error.status else "no usable answer"
+        return (
+            f"X refused the request ({status}); retrying the same request won't change that. "
+            f"Ask whoever runs the bot{tail}."
+        )
+    return (
+        "X's engagement API is not answering properly right now. Nothing was lost; try again "
+        f"in a few minutes{tail}."
     )

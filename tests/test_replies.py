@@ -8,6 +8,18 @@ import json
 import re
 from typing import Any
 
+import pytest
+
+from bot import messages
+from bot.errors import (
+    Forbidden,
+    ForbiddenMetrics,
+    ForbiddenPosts,
+    NotFound,
+    ProtectedPosts,
+    RateLimited,
+    ServerError,
+)
 from bot.slack.blocks_kit import escape
 from bot.slack.usage_text import BY_NAME, TABLE
 from tests.test_blocks import SNAPSHOTS
@@ -122,3 +134,65 @@ def test_help_on_one_subcommand_gives_grammar_meaning_example_and_needs(bot, fak
     assert "Needs:_ X's /28hr with the token of the Post's author" in text
     assert "`/engagement connect`" in text
     assert "workspace admin" in say(bot, fake, "help quiet")
+
+
+# --- replies that mislead -----------------------------------------------------------------------
+
+
+def test_a_period_that_isnt_one_is_called_a_period_with_the_valid_ones(bot, fake):
+    text = say(bot, fake, "top likes 5 1y")
+    assert "`1y` is not a period" in text
+    assert "24h, 7d, 28d or 90d" in text
+    assert "daily &lt;post&gt; from … to …" in text  # the next step for a longer range
+    assert "not a metric" not in text
+
+
+def test_top_by_a_private_metric_over_competitors_only_asks_to_connect(bot, fake, store):
+    say(bot, fake, "track @sim_creator")
+    text = say(bot, fake, "top impressions 5 28d")
+    assert "X shows impressions only for Posts of accounts connected to this workspace" in text
+    assert "/engagement connect" in text
+    assert "Track a Post" not in text
+    assert "/engagement top likes 10 28d" in text
+
+
+def test_competitor_posts_are_named_by_their_handle(bot, fake):
+    say(bot, fake, "track @sim_creator")
+    text = say(bot, fake, "top likes 5 28d")
+    assert re.search(r"@sim_creator · \d+", text), text
+    assert not re.search(r"Post \d{15,}", text)
+
+
+def test_a_protected_account_is_a_permanent_refusal_with_its_fix_not_try_again(bot, fake):
+    assert "Now tracking @sim_private" in say(bot, fake, "track @sim_private")
+    text = say(bot, fake, "top likes 5 7d")
+    assert "X refuses to list this account's Posts (HTTP 403)" in text
+    assert "protected or suspended, and retrying won't change that" in text
+    assert "/engagement connect" in text
+    assert "Try again" not in text
+    assert "2/users/:id/tweets" not in text  # the raw error is for the log, under the ref
+    assert re.search(r"ref `[0-9a-f]{8}`", text)
+
+
+@pytest.mark.parametrize(
+    ("error", "says"),
+    [
+        (ForbiddenPosts("totals: HTTP 403", post_ids=["1"], status=403), "Connect that account"),
+        (ForbiddenMetrics("totals: HTTP 403", metrics=["impressions"], status=403), "impressions"),
+        (ProtectedPosts("totals: HTTP 400", status=400), "protected"),
+        (NotFound("2/tweets: HTTP 404", status=404, endpoint="2/tweets"), "deleted"),
+        (Forbidden("28hr: HTTP 403", status=403, endpoint="28hr"), "for good"),
+    ],
+)
+def test_refusals_retrying_cant_fix_are_worded_as_permanent(error, says):
+    text = messages.x_error(error, "abcd1234")
+    assert says in text
+    assert "try again" not in text.lower()
+    assert "HTTP 403:" not in text  # never the raw error
+    assert "abcd1234" in text
+
+
+def test_failures_that_may_pass_say_try_again():
+    assert "try again in a few minutes" in messages.x_error(ServerError("totals: HTTP 503"))
+    limited = RateLimited("429", reset_at=None, retry_after=42.0)
+    assert "Try again in about 42 s" in messages.x_error(limited)

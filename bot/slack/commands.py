@@ -7,6 +7,8 @@ global error handler. The console drives exactly this path.
 
 from __future__ import annotations
 
+import logging
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
@@ -28,6 +30,8 @@ from bot.slack.connect import TTL_MINUTES, OAuthClient, start_link
 from bot.slack.message import Message
 from bot.slack.parsing import parse
 from bot.store import Store
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -90,8 +94,11 @@ def run(invocation: Invocation, *, deps: Deps, now: datetime) -> Message:
     except UserFacingError as error:
         return blocks.error_message(str(error))
     except EngagementAPIError as error:
-        # X refused or failed outright (not a per-Post gap): say so plainly; nothing was lost.
-        return blocks.error_message(f"X did not answer as expected ({error}). Try again soon.")
+        # X refused or failed outright (not a per-Post gap): say so plainly, permanent or not;
+        # nothing was lost. The raw error goes to the log under the ref, not to the person.
+        ref = uuid.uuid4().hex[:8]
+        log.warning("ref %s: X refused or failed: %s", ref, error)
+        return blocks.error_message(messages.x_error(error, ref))
     # A channel whose digests and alerts Slack refused hears why at its next interaction.
     settings = deps.store.channels.settings(invocation.team_id, invocation.channel_id)
     return with_pause_note(reply, pause_note(settings))
@@ -188,10 +195,23 @@ def _top(command: c.Top, inv: Invocation, deps: Deps, now: datetime) -> Message:
         if ids
         else []
     )
+    if not rows and ids and command.metric not in PUBLIC_METRICS:
+        _refuse_private_ranking(command, inv, deps, ids)
     refs = tuple(PostRef(r.post_id) for r in rows)
     return blocks.leaderboard_message(
         rows, metric=command.metric, period=command.period, authors=_authors(deps, refs), now=now
     )
+
+
+def _refuse_private_ranking(command: c.Top, inv: Invocation, deps: Deps, ids: list[str]) -> None:
+    """An empty board for a metric X serves only to the author's token, over Posts none of
+    which a connected account wrote: the reason is the missing connection, not the Posts."""
+    owners = deps.store.connected_user_ids(inv.team_id)
+    infos = deps.store.post_infos(ids)
+    if not any(infos[i].author_id in owners for i in ids):
+        raise UserFacingError(
+            messages.leaderboard_needs_connect(command.metric, command.period, len(ids))
+        )
 
 
 # -- channel state -------------------------------------------------------------------------------
