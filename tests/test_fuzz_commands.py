@@ -42,7 +42,7 @@ from tests.slack_limits import assert_valid_message
 
 TEAM, CHANNEL, USER = "T0FUZZ", "C0FUZZ", "U0FUZZ"
 BRAND_ID = "1000000001"
-MAX_ERROR_REPLY = 1_500  # the error (≤ 500) and its usage line (≤ 500), with their framing
+MAX_ERROR_REPLY = 1_500  # the error (≤ 700) and its usage line (≤ 500), with their framing
 FUZZ = settings(
     max_examples=200,
     deadline=None,

@@ -20,7 +20,7 @@ from bot.slack.blocks_kit import (
 from bot.slack.message import Message
 from bot.slack.usage_text import DESCRIPTIONS, EXAMPLES, NEEDS, USAGE
 
-ERROR_TEXT = 500  # an error is a sentence or two, never a dump
+ERROR_TEXT = 700  # an error is a few sentences (or the list of valid choices), never a dump
 COMMAND_TEXT = 300  # a usage line or example longer than this is a bug, but must not break help
 HELP_EXAMPLES = 5  # examples under the full list; one subcommand's help shows all of its own
 

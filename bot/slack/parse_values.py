@@ -21,6 +21,7 @@ from bot.engagement.metric_names import ALIASES, UnknownMetric, resolve_metric
 from bot.engagement.models import ALL_METRICS
 from bot.engagement.post_refs import PostRef, parse_post_ref
 from bot.errors import UsageError
+from bot.messages import metric_word
 from bot.slack.usage_text import explain
 
 # What phones, Slack and copy-paste turn plain ASCII into.
@@ -139,8 +140,11 @@ def metric(word: str, token: str) -> str:
     if looks_like_post(token):
         fail(word, f"{show(token)} is not a Post ID or a Post URL (x.com/<handle>/status/<id>).")
     close = difflib.get_close_matches(token.lower(), [*ALL_METRICS, *ALIASES], n=1, cutoff=0.6)
-    hint = f" Did you mean `{close[0]}`?" if close else " Try likes, reposts, replies, impressions."
-    fail(word, f"{show(token)} is not a metric.{hint}")
+    if close:
+        fail(word, f"{show(token)} is not a metric. Did you mean `{close[0]}`?")
+    # Nothing close: name every choice, as typed in a command.
+    names = ", ".join(metric_word(m) for m in ALL_METRICS)
+    fail(word, f"{show(token)} is not a metric. The metrics are: {names}.")
 
 
 def posts_and_metrics(word: str, args: Sequence[str]) -> tuple[list[PostRef], tuple[str, ...]]:
