@@ -283,6 +283,22 @@ def quiet_range(hourly: bool) -> str:
     return "No engagement in these hours." if hourly else "No engagement on these days."
 
 
+def range_clipped(asked: date, floor: date) -> str:
+    """Above a daily reply whose range asked for days before X's history begins."""
+    return (
+        f"You asked from {day_label(asked)}; X's engagement history starts on "
+        f"{day_label(floor)}, so the days shown start there."
+    )
+
+
+def range_before_post(asked: date, created: date) -> str:
+    """Above a daily reply whose range starts before the Post existed."""
+    return (
+        f"You asked from {day_label(asked)}; this Post was created on {day_label(created)}, "
+        "so the days before it are left out (it had no numbers then)."
+    )
+
+
 def rolled_up(unit: str) -> str:
     """Above a table whose rows sum several buckets."""
     what = "week (from Monday)" if unit == "week" else unit

@@ -4,13 +4,18 @@ the same everywhere, help explains, and error replies name the valid choices."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
 from bot import messages
+from bot.engagement import snowflake
+from bot.engagement.query import EngagementQuery, Granularity
 from bot.errors import (
     Forbidden,
     ForbiddenMetrics,
@@ -20,14 +25,17 @@ from bot.errors import (
     RateLimited,
     ServerError,
 )
+from bot.report_format import as_csv
 from bot.slack.blocks_kit import escape
 from bot.slack.usage_text import BY_NAME, TABLE
+from tests.conftest import SIM_START
 from tests.test_blocks import SNAPSHOTS
 from tests.test_slack_app import (  # noqa: F401 - fixtures are used by name
     ask,
     bot,
     connect_brand,
     deps,
+    sim_admin,
     sim_posts,
     store,
     texts,
@@ -196,3 +204,53 @@ def test_failures_that_may_pass_say_try_again():
     assert "try again in a few minutes" in messages.x_error(ServerError("totals: HTTP 503"))
     limited = RateLimited("429", reset_at=None, retry_after=42.0)
     assert "Try again in about 42 s" in messages.x_error(limited)
+
+
+# --- honest series ------------------------------------------------------------------------------
+
+
+def young_post(sim: Any, days: int) -> tuple[str, datetime]:
+    """A sim_brand Post created less than `days` days before the simulator's now."""
+    for post in sim_posts(sim, "sim_brand"):
+        created = snowflake.created_at(int(post))
+        if created is not None and timedelta(days=2) < SIM_START - created < timedelta(days=days):
+            return post, created
+    raise AssertionError("the simulated universe has no young sim_brand Post")
+
+
+def test_days_before_a_post_existed_are_left_out_not_zero(bot, fake, sim, store):
+    connect_brand(store)
+    post, created = young_post(sim, 20)
+    text = say(bot, fake, f"daily {post} 28d")
+    first_shown = SIM_START.date() - timedelta(days=27)
+    assert f"this Post was created on {created.day} {created:%b %Y}" in text
+    assert "left out" in text
+    rows = [line for line in text.splitlines() if re.match(r"^\w{3} \d{1,2} \w{3}  ", line)]
+    assert rows[0].startswith(f"{created:%a} {created.day} {created:%b}"), rows  # not 30 Oct
+    assert f"{first_shown.day} {first_shown:%b}" not in "\n".join(rows)
+    assert "≥" not in text  # the totals are whole: nothing is missing before the Post existed
+
+
+def test_csv_leaves_hours_before_the_post_existed_blank(deps, sim, store):
+    connect_brand(store)
+    post, created = young_post(sim, 20)
+    query = EngagementQuery(
+        (post,), ("impressions",), Granularity.DAY, SIM_START - timedelta(days=27), SIM_START
+    )
+    report = deps.service.report(query, now=SIM_START)
+    rows = list(csv.reader(io.StringIO(as_csv(report))))[1:]
+    before = [r for r in rows if r[2] < f"{created:%Y-%m-%d}"]
+    after = [r for r in rows if r[2] >= f"{created:%Y-%m-%d}"]
+    assert before
+    assert all(r[3] == "" for r in before), before  # absent, not 0
+    assert any(r[3] not in ("", "0") for r in after)
+
+
+def test_a_range_clipped_to_xs_first_day_says_so(bot, fake, sim, store):
+    connect_brand(store)
+    old = sim_admin(
+        sim, "POST", "posts", {"author": "sim_brand", "created_at": "2014-06-01T12:00:00Z"}
+    )
+    text = say(bot, fake, f"daily {old['id']} from 2014-08-01 to 2014-09-10")
+    assert "You asked from 1 Aug 2014; X's engagement history starts on 1 Sep 2014" in text
+    assert "peak Mon 1 Sep" in text  # the days shown are X's, from its first day

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from bot.engagement.aggregate import aggregate
+from bot.engagement.aggregate import aggregate, blank_unborn
 from bot.engagement.client import PostDirectory
 from bot.engagement.executor import Execution, Executor
 from bot.engagement.models import DEFAULT_TOTALS, LIMITS, PUBLIC_METRICS
@@ -165,7 +165,7 @@ class EngagementService:
             report = replace(self._fetch(query, now=now, workspace=workspace), query=query)
         else:
             report = self._hourly(query, now=now, workspace=workspace)
-        report = self._explain_deleted(report)
+        report = blank_unborn(self._explain_deleted(report))
         if Reason.FAILED not in report.missing.values():  # a failure is worth asking again
             with self._cache_lock:
                 self._cache[key] = (self._monotonic(), report)

@@ -16,7 +16,14 @@ from typing import Any
 
 from bot import messages
 from bot.config import Settings
-from bot.engagement.models import ALL_METRICS, DEFAULT_SERIES, DEFAULT_TOTALS, PUBLIC_METRICS
+from bot.engagement import snowflake
+from bot.engagement.models import (
+    ALL_METRICS,
+    DEFAULT_SERIES,
+    DEFAULT_TOTALS,
+    LIMITS,
+    PUBLIC_METRICS,
+)
 from bot.engagement.post_refs import PostRef
 from bot.engagement.query import EngagementQuery, Granularity
 from bot.engagement.service import EngagementService
@@ -154,12 +161,25 @@ def _daily(command: c.Daily, inv: Invocation, deps: Deps, now: datetime) -> Mess
         )
     except ValueError as error:  # e.g. a range wholly before 2014-09-01 or in the future
         raise UserFacingError(str(error)) from None
-    return blocks.daily_message(
+    reply = blocks.daily_message(
         report,
         authors=_authors(deps, (command.post,)),
         now=now,
         with_chart=_can_upload(inv, deps),
     )
+    return with_pause_note(reply, _range_note(command))
+
+
+def _range_note(command: c.Daily) -> str | None:
+    """Say where the days shown start later than the days asked for: X's history begins on
+    2014-09-01, and a Post has no days before it was created (those are left out)."""
+    floor = LIMITS.historical_floor.date()
+    created = snowflake.created_at(int(command.post.post_id))
+    if command.start is not None and command.start < floor:
+        return messages.range_clipped(command.start, floor)
+    if command.start is not None and created is not None and command.start < created.date():
+        return messages.range_before_post(command.start, created.date())
+    return None
 
 
 def _can_upload(inv: Invocation, deps: Deps) -> bool:
