@@ -418,7 +418,12 @@ def _refuse_unreadable(
 
 
 def _alerts(command: c.Alerts, inv: Invocation, deps: Deps, now: datetime) -> Message:
-    return blocks.alerts_message(deps.store.channels.alerts(inv.team_id, inv.channel_id))
+    rules = deps.store.channels.alerts(inv.team_id, inv.channel_id)
+    posts = tuple(PostRef(r.post_id) for r in rules if r.post_id)
+    snoozed = deps.store.channels.settings(inv.team_id, inv.channel_id).snoozed_until
+    return blocks.alerts_message(
+        rules, snoozed_until=snoozed, now=now, authors=_authors(deps, posts)
+    )
 
 
 def _alert_off(command: c.AlertOff, inv: Invocation, deps: Deps, now: datetime) -> Message:
