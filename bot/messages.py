@@ -337,6 +337,17 @@ def leaderboard_empty(metric: str, period: str) -> str:
     )
 
 
+def leaderboard_no_readings(metric: str, period: str, posts: int) -> str:
+    """An empty board although the channel covers Posts: none has a number for the period."""
+    return (
+        f"None of this channel's {posts_count(posts)} has {metric_noun(metric)} to rank over "
+        f"the {period_label(period)} yet. Posts of accounts that aren't connected are ranked "
+        "from the bot's own readings, which start when they are tracked: try a shorter period "
+        f"(`/engagement top {metric_word(metric)} 10 24h`) later, or connect the account "
+        f"({CONNECT}) for X's own numbers."
+    )
+
+
 def leaderboard_needs_connect(metric: str, period: str, posts: int) -> str:
     """`top impressions` over Posts none of which a connected account wrote."""
     noun = metric_noun(metric)

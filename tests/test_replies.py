@@ -254,3 +254,16 @@ def test_a_range_clipped_to_xs_first_day_says_so(bot, fake, sim, store):
     text = say(bot, fake, f"daily {old['id']} from 2014-08-01 to 2014-09-10")
     assert "You asked from 1 Aug 2014; X's engagement history starts on 1 Sep 2014" in text
     assert "peak Mon 1 Sep" in text  # the days shown are X's, from its first day
+
+
+def test_an_empty_board_over_tracked_posts_says_why_not_track_a_post(bot, fake, sim):
+    old = next(
+        p
+        for p in sim_posts(sim, "sim_creator")
+        if SIM_START - snowflake.created_at(int(p)) > timedelta(days=10)
+    )
+    say(bot, fake, f"track {old}")
+    text = say(bot, fake, "top likes 5 7d")
+    assert "None of this channel's 1 Post has likes to rank over the last 7 days yet" in text
+    assert "/engagement top likes 10 24h" in text
+    assert "Track a Post" not in text

@@ -104,11 +104,22 @@ def ranks(values: Sequence[int]) -> list[int]:
 
 
 def leaderboard_message(
-    rows: Sequence[Ranked], *, metric: str, period: str, authors: Authors, now: datetime
+    rows: Sequence[Ranked],
+    *,
+    metric: str,
+    period: str,
+    authors: Authors,
+    now: datetime,
+    covered: int = 0,
 ) -> Message:
-    """Top Posts for the whole channel (in_channel); an empty board is a hint to the asker."""
+    """Top Posts for the whole channel (in_channel); an empty board is a hint to the asker,
+    which depends on whether the channel covers any Post (`covered`) or none."""
     if not rows:
-        text = messages.leaderboard_empty(metric, period)
+        text = (
+            messages.leaderboard_no_readings(metric, period, covered)
+            if covered
+            else messages.leaderboard_empty(metric, period)
+        )
         return simple(text, [section(text)], ephemeral=True)
     title = messages.leaderboard_title(metric, period)
     lines = []

@@ -219,7 +219,12 @@ def _top(command: c.Top, inv: Invocation, deps: Deps, now: datetime) -> Message:
         _refuse_private_ranking(command, inv, deps, ids)
     refs = tuple(PostRef(r.post_id) for r in rows)
     return blocks.leaderboard_message(
-        rows, metric=command.metric, period=command.period, authors=_authors(deps, refs), now=now
+        rows,
+        metric=command.metric,
+        period=command.period,
+        authors=_authors(deps, refs),
+        now=now,
+        covered=len(ids),
     )
 
 
