@@ -13,6 +13,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from bot.engagement.query import AccountProblem, Reason, explain
+from bot.errors import (
+    AuthError,
+    BadRequest,
+    EngagementAPIError,
+    Forbidden,
+    ForbiddenMetrics,
+    ForbiddenPosts,
+    NotFound,
+    ProtectedPosts,
+    RateLimited,
+    TimedOut,
+)
 
 CONNECT = "`/engagement connect`"
 
@@ -291,6 +303,22 @@ def quiet_range(hourly: bool) -> str:
     return "No engagement in these hours." if hourly else "No engagement on these days."
 
 
+def range_clipped(asked: date, floor: date) -> str:
+    """Above a daily reply whose range asked for days before X's history begins."""
+    return (
+        f"You asked from {day_label(asked)}; X's engagement history starts on "
+        f"{day_label(floor)}, so the days shown start there."
+    )
+
+
+def range_before_post(asked: date, created: date) -> str:
+    """Above a daily reply whose range starts before the Post existed."""
+    return (
+        f"You asked from {day_label(asked)}; this Post was created on {day_label(created)}, "
+        "so the days before it are left out (it had no numbers then)."
+    )
+
+
 def rolled_up(unit: str) -> str:
     """Above a table whose rows sum several buckets."""
     what = "week (from Monday)" if unit == "week" else unit
@@ -326,6 +354,28 @@ def leaderboard_empty(metric: str, period: str) -> str:
         f"No tracked Posts have {metric_noun(metric)} in the {period_label(period)} yet.\n"
         "Track a Post with `/engagement track &lt;post link&gt;`, "
         "or an account with `/engagement track @handle`."
+    )
+
+
+def leaderboard_no_readings(metric: str, period: str, posts: int) -> str:
+    """An empty board although the channel covers Posts: none has a number for the period."""
+    return (
+        f"None of this channel's {posts_count(posts)} has {metric_noun(metric)} to rank over "
+        f"the {period_label(period)} yet. Posts of accounts that aren't connected are ranked "
+        "from the bot's own readings, which start when they are tracked: try a shorter period "
+        f"(`/engagement top {metric_word(metric)} 10 24h`) later, or connect the account "
+        f"({CONNECT}) for X's own numbers."
+    )
+
+
+def leaderboard_needs_connect(metric: str, period: str, posts: int) -> str:
+    """`top impressions` over Posts none of which a connected account wrote."""
+    noun = metric_noun(metric)
+    return (
+        f"X shows {noun} only for Posts of accounts connected to this workspace, and none of "
+        f"this channel's {posts_count(posts)} is one. {CONNECT} links an account (signed in "
+        f"as it); or rank by a public metric: `/engagement top likes 10 {period}` (likes, "
+        "reposts, quotes, replies, video views)."
     )
 
 
@@ -434,18 +484,62 @@ def disconnected_here(handle: str) -> str:
     )
 
 
-def alert_threshold(rule_id: int, metric: str, threshold: str, target: str) -> str:
-    return f"`#{rule_id}` {metric_label(metric)} above {threshold}/hour · {target}"
+# An alert rule is worded by these three alone, wherever it appears (the confirmation, the
+# `alerts` listing, the alert message), so a rule reads the same in all of them.
+def alert_threshold(metric: str, threshold: str, target: str) -> str:
+    """ "Likes above 100/hour on @alice"."""
+    return f"{metric_label(metric)} above {threshold}/hour on {target}"
 
 
-def alert_spike(rule_id: int, metric: str | None, sensitivity: str, target: str) -> str:
+def alert_spike(metric: str | None, sensitivity: str, target: str) -> str:
+    """ "Spikes (high sensitivity) on all owned Posts"."""
     what = f"{metric_noun(metric)} spikes" if metric else "Spikes"
     what = what[:1].upper() + what[1:]
-    return f"`#{rule_id}` {what} ({sensitivity} sensitivity) · {target}"
+    return f"{what} ({sensitivity} sensitivity) on {target}"
 
 
-def alert_other(rule_id: int, kind: str, target: str) -> str:
-    return f"`#{rule_id}` {kind} · {target}"
+def alert_other(kind: str, target: str) -> str:
+    return f"{kind[:1].upper()}{kind[1:]} on {target}"
+
+
+def alert_listed(rule_id: int, rule: str) -> str:
+    """One line of `/engagement alerts`."""
+    return f"`#{rule_id}` {rule}"
+
+
+def alert_added(rule_id: int, rule: str) -> str:
+    return f"Alert #{rule_id}: {rule}."
+
+
+def alert_fired_by(rule_id: int, rule: str) -> str:
+    """Under a firing in the alert message: the rule that fired."""
+    return f"alert #{rule_id}: {rule}"
+
+
+def alert_duplicate(rule_id: int, rule: str) -> str:
+    return (
+        f"This channel already has that rule: alert #{rule_id}, {rule}. "
+        "`/engagement alerts` lists the rules; `/engagement alert off <id>` removes one."
+    )
+
+
+def alert_private_metric(metric: str, whose: str, public: list[str]) -> str:
+    """A rule on a metric only the author's own token can read, for Posts no connected account
+    wrote: it could never fire."""
+    return (
+        f"That alert could never fire: X shows {metric_noun(metric)} only to the author's "
+        f"connected account, and {whose} isn't connected to this workspace. Connect it with "
+        f"{CONNECT} (signed in as that account), or alert on a public metric: "
+        f"{', '.join(public)}."
+    )
+
+
+def alert_private_no_accounts(metric: str, public: list[str]) -> str:
+    return (
+        f"That alert could never fire: X shows {metric_noun(metric)} only for the Posts of "
+        f"connected accounts, and this workspace has none. {CONNECT} links one; or alert on a "
+        f"public metric: {', '.join(public)}."
+    )
 
 
 def alerts_snoozed(until: str) -> str:
@@ -507,6 +601,11 @@ def and_more(n: int) -> str:
 
 
 # --- Help, errors, acknowledgements ------------------------------------------------------------
+
+
+def help_needs(text: str) -> str:
+    """Under one subcommand's help: what it relies on (an X endpoint, an account, a role)."""
+    return f"_Needs:_ {text}"
 
 
 def error(text: str) -> str:
@@ -742,3 +841,70 @@ def console_posts_to_try(tries: list[PostToTry]) -> str:
     if tries:
         lines.append(f"  e.g. /engagement totals {' '.join(t.post_id for t in tries)}")
     return "\n".join(lines)
+
+
+# --- When X refuses or fails -------------------------------------------------------------------
+# A refusal retrying can't change (403, 404, a protected Post) is said to be permanent and names
+# its fix; only what may pass (5xx, timeouts, the rate limit) says "try again".
+
+_TIMELINE = "2/users/:id/tweets"
+
+
+def x_error(error: EngagementAPIError, ref: str | None = None) -> str:
+    """What a person reads when a call to X failed outright; `ref` ties it to the log line."""
+    tail = f" (ref `{ref}`)" if ref else ""
+    if isinstance(error, RateLimited):
+        wait = max(1, round(error.retry_after))
+        return (
+            f"X's rate limit for engagement data is used up right now. Try again in about "
+            f"{wait} s{tail}."
+        )
+    if isinstance(error, AuthError):
+        return (
+            f"X refused this bot's credentials ({error.reason or 'unauthorized'}). Ask whoever "
+            f"runs the bot to check them{tail}."
+        )
+    if isinstance(error, ForbiddenPosts):
+        return (
+            "X refuses these numbers for good: only the account that wrote a Post may read its "
+            f"private metrics and series. Connect that account with {CONNECT}{tail}."
+        )
+    if isinstance(error, ForbiddenMetrics):
+        names = ", ".join(_escape(m) for m in error.metrics) or "these metrics"
+        return (
+            f"X refuses {names} for good without the author's own token: connect the account "
+            f"that wrote the Post with {CONNECT}, or ask for public metrics (likes, reposts, "
+            f"quotes, replies){tail}."
+        )
+    if isinstance(error, Forbidden) and error.endpoint == _TIMELINE:
+        return (
+            "X refuses to list this account's Posts (HTTP 403): it is protected or suspended, "
+            "and retrying won't change that. Track its Posts one by one if you can see them, "
+            f"or connect the account with {CONNECT}{tail}."
+        )
+    if isinstance(error, Forbidden | ProtectedPosts):
+        return (
+            "X refuses this for good: the Post or its account is protected, or only its author "
+            f"may read it. Retrying won't help; connect the author's account with {CONNECT}, "
+            f"or leave the Post out{tail}."
+        )
+    if isinstance(error, NotFound):
+        return (
+            f'X answered "not found" ({_escape(error.endpoint or "X")}): the Post or account '
+            "is deleted, or the bot's X address is misconfigured. Retrying won't help; check "
+            f"the link or handle, or ask whoever runs the bot{tail}."
+        )
+    if isinstance(error, TimedOut):
+        return (
+            f"X is slow: it had not answered when the answer was due. Try again in a minute{tail}."
+        )
+    if isinstance(error, BadRequest) or not error.retryable:
+        status = f"HTTP {error.status}" if error.status else "no usable answer"
+        return (
+            f"X refused the request ({status}); retrying the same request won't change that. "
+            f"Ask whoever runs the bot{tail}."
+        )
+    return (
+        "X's engagement API is not answering properly right now. Nothing was lost; try again "
+        f"in a few minutes{tail}."
+    )

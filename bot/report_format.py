@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from bot.engagement.query import Granularity, Reason, Report, explain
+from bot.engagement.windows import unborn
 
 FORMATS = ("table", "csv", "json")
 
@@ -108,7 +109,11 @@ def as_table(report: Report) -> str:
             lines.append("  " + "bucket".ljust(20) + "".join(m.rjust(width) for m in shown))
             keys = sorted({k for m in shown for k in series[m]}, key=_bucket)
             for key in keys:
-                cells = "".join(_cell(series[m].get(key)).rjust(width) for m in shown)
+                # Before the Post existed: blank, not "n/a" (nothing is missing there).
+                born = not unborn(post, key)
+                cells = "".join(
+                    (_cell(series[m].get(key)) if born else "").rjust(width) for m in shown
+                )
                 lines.append("  " + _bucket(key).ljust(20) + cells)
     lines.extend(_footnotes(report.missing))
     lines.append(f"({report.calls_made} API call{'s' if report.calls_made != 1 else ''})")

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
+from bot import messages
 from bot.app import build_service
 from bot.config import Settings
 from bot.engagement.http_client import HttpEngagementClient
@@ -129,8 +130,9 @@ def test_alert_messages_fit_slacks_limits() -> None:
     text = str(alert_message(lines, authors=authors, zone=ZoneInfo(ZONE), held=False).blocks)
     assert "https://x.com/sim_brand/status/1790000000000000001" in text
     assert "06:00–07:00" in text  # 11:00 UTC, New York
-    assert "above the threshold of 100/h" in text
-    assert "the baseline of 300.5/h" in text
+    # The rule in the wording of the confirmation and of `/engagement alerts`.
+    assert f"(alert #2: Likes above 100/hour on {messages.ALERT_ALL_POSTS})" in text
+    assert "the baseline of 300.5/h (alert #1: Spikes (high sensitivity) on" in text
 
 
 # --- end to end --------------------------------------------------------------------------------
@@ -349,7 +351,7 @@ def test_a_threshold_rule_fires_for_the_hour_that_crossed_it(
     [body] = alert_posts(fake)
     local = (hour + HOUR).astimezone(ZoneInfo(ZONE))
     assert f"{local:%H:%M}–{local + HOUR:%H:%M}" in str(body["blocks"])
-    assert f"above the threshold of {limit:,}/h" in str(body["blocks"])
+    assert f"Impressions above {limit:,}/hour on" in str(body["blocks"])
 
 
 def test_quiet_hours_hold_alerts_and_deliver_them_when_they_end(
@@ -437,6 +439,7 @@ def test_unowned_posts_alert_on_hourly_deltas_of_totals_snapshots(
     assert firing.hour == floor_hour(now) - HOUR
     [body] = alert_posts(fake)
     assert f"/status/{post_id}" in str(body["blocks"])
+    assert f"@sim_creator · {post_id}" in str(body["blocks"])  # a competitor, named
 
 
 def test_an_alert_pass_over_5000_owned_posts_stays_within_the_rate_limit(

@@ -121,11 +121,13 @@ def hourly_report(
 
 
 def daily_report(
-    days: int = 90, metrics: tuple[str, ...] = ("impressions", "engagements", "favorites")
+    days: int = 90,
+    metrics: tuple[str, ...] = ("impressions", "engagements", "favorites"),
+    post: str = P3,
 ) -> Report:
     first = date(2026, 11, 26) - timedelta(days=days)
     series = {
-        P3: {
+        post: {
             m: {
                 first + timedelta(days=d): ((d * 113) % 5_000 + 100) // (8 * k * k + 1)
                 for d in range(days)
@@ -133,7 +135,7 @@ def daily_report(
             for k, m in enumerate(metrics)
         }
     }
-    query = EngagementQuery((P3,), metrics, Granularity.DAY)
+    query = EngagementQuery((post,), metrics, Granularity.DAY)
     return Report(query, series=series, calls_made=4, fetched_at=NOW)
 
 
@@ -216,7 +218,10 @@ def test_snapshot_lists_and_replies() -> None:
     alerts = blocks.alerts_message(rules, snoozed_until=snoozed, now=NOW, authors=AUTHORS)
     assert_snapshot("alerts", alerts)
     assert_snapshot("usage", blocks.usage_message(USAGE_ROW))
-    assert_snapshot("help", blocks.help_message(USAGE, EXAMPLES, descriptions=DESCRIPTIONS))
+    # What `/engagement help` and `help top` answer (tests/test_replies.py checks that the
+    # command's reply in Slack is this payload).
+    assert_snapshot("help", blocks.help_reply())
+    assert_snapshot("help_top", blocks.help_reply("top"))
     error = blocks.error_message("Unknown subcommand `tops`.", USAGE["top"])
     assert_snapshot("error", error)
 
@@ -269,7 +274,9 @@ def test_17_metrics_on_one_card_fit_in_sections_of_ten_fields() -> None:
 
 def test_a_long_daily_range_is_rolled_up_and_fits() -> None:
     for days, unit in ((90, None), (400, "week"), (2_500, "month"), (3_000, "year")):
-        message = blocks.daily_message(daily_report(days), authors=AUTHORS, now=NOW)
+        # A Post older than the range (P3's snowflake says May 2024; days before it are no rows).
+        report = daily_report(days, post="1000000000000000001")
+        message = blocks.daily_message(report, authors=AUTHORS, now=NOW)
         assert_valid_message(message)
         text = everything(message)
         assert (f"One row per {unit}" in text) if unit else ("One row per" not in text)
@@ -485,11 +492,13 @@ def test_usage_counts_owner_accounts() -> None:
     assert empty.text == "No X API calls yet in November 2026."
 
 
-def test_help_for_one_subcommand_shows_its_example() -> None:
-    message = blocks.help_message({"top": USAGE["top"]}, EXAMPLES, descriptions=DESCRIPTIONS)
+def test_help_for_one_subcommand_shows_its_example_and_needs() -> None:
+    message = blocks.help_reply("top")
     text = everything(message)
     assert EXAMPLES["top"] in text
     assert EXAMPLES["totals"] not in text
+    assert DESCRIPTIONS["top"] in text
+    assert "_Needs:_ tracked Posts and accounts here" in text
     assert message.ephemeral
 
 

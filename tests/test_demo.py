@@ -123,11 +123,11 @@ def test_the_digest_job_posts_yesterdays_totals(demo: Run):
 
 def test_the_injected_spike_becomes_exactly_one_alert_naming_its_post(demo: Run):
     step = demo.step(8)
-    assert "✅ Alert #1: spikes (medium sensitivity)" in step
+    assert "✅ Alert #1: Spikes (medium sensitivity) on" in step
     spiked = re.search(r"simulator: Post (\d+) gets 12× its traffic at 12:00", step).group(1)
     assert "simulator clock → 13:05 UTC" in step
     assert step.count("ENGAGEMENT ALERT") == 1
-    spike_line = r"^  • Spike \(alert #1\) · @sim_brand · (\d+) .*impressions in 12:00–13:00"
+    spike_line = r"^  • Spike · @sim_brand · (\d+) .*impressions in 12:00–13:00.*\(alert #1: Spikes"
     alerts = re.findall(spike_line, step, re.MULTILINE)
     assert alerts == [spiked]
     assert "→ 1 alert fired" in step

@@ -42,7 +42,7 @@ from tests.slack_limits import assert_valid_message
 
 TEAM, CHANNEL, USER = "T0FUZZ", "C0FUZZ", "U0FUZZ"
 BRAND_ID = "1000000001"
-MAX_ERROR_REPLY = 1_500  # the error (≤ 500) and its usage line (≤ 500), with their framing
+MAX_ERROR_REPLY = 1_500  # the error (≤ 700) and its usage line (≤ 500), with their framing
 FUZZ = settings(
     max_examples=200,
     deadline=None,
@@ -298,7 +298,10 @@ def test_slack_escaped_links_to_real_posts_are_understood(world, word, wrap, whi
     """Slack wraps every URL it sees in <…|…>: the Post behind it is still the one meant."""
     url = f"https://x.com/sim_brand/status/{world.posts[which]}"
     reply = check(world, f"{word} {wrap.format(url=url)}")
-    assert "⚠️" not in reply.text, reply.text
+    # The world is shared across examples: the same rule again is refused as a duplicate, which
+    # names the Post, so the link was understood.
+    understood = "already has that rule: alert #" in reply.text and world.posts[which] in reply.text
+    assert "⚠️" not in reply.text or understood, reply.text
 
 
 @settings(FUZZ, max_examples=80)

@@ -13,6 +13,7 @@ from bot.engagement.metric_names import ALIASES
 from bot.engagement.models import ALL_METRICS
 from bot.engagement.post_refs import PostRef
 from bot.errors import UsageError
+from bot.slack import parsing
 from bot.slack.command_types import (
     SUBCOMMANDS,
     Accounts,
@@ -38,8 +39,9 @@ from bot.slack.command_types import (
     Untrack,
     Usage,
 )
+from bot.slack.commands import GUARDED
 from bot.slack.parsing import WORD_ALIASES, parse
-from bot.slack.usage_text import DESCRIPTIONS, EXAMPLES, USAGE, USAGE_HINT, help_text
+from bot.slack.usage_text import DESCRIPTIONS, EXAMPLES, TABLE, USAGE, USAGE_HINT, help_text
 
 TODAY = date(2026, 11, 26)
 ID = "1460323737035677698"
@@ -317,6 +319,12 @@ BAD: list[tuple[str, str]] = [
     ("top 100000000000000000000", "out of range"),
     ("top 30d", "`30d` is not a period"),
     ("top 48h", "`48h` is not a period"),
+    ("top likes 5 1y", "`1y` is not a period. `top` ranks over the last 24h, 7d, 28d or 90d"),
+    ("top 5 1 year", "`1year` is not a period"),
+    ("top 6mo", "`6mo` is not a period"),
+    ("top bananas", "The metrics are: impressions, engagements, likes, reposts, quotes"),
+    ("alert likes > 99999999999999999999/h", "`99999999999999999999` is too large"),
+    ("alert likes > 1000000001/h", "up to `> 1,000,000,000` per hour"),
     ("top likes replies", "Two metrics"),
     ("top 5 6", "Two numbers"),
     ("top 7d 28d", "Two periods"),
@@ -492,6 +500,19 @@ def test_help_and_usage_hint_mention_every_subcommand():
         assert re.search(rf"\b{word}\b", USAGE_HINT)
         assert USAGE[word] in help_text(word)
     assert len(USAGE_HINT) <= 1000
+
+
+def test_every_word_the_parser_accepts_is_described_in_the_help_table():
+    accepted = {*parsing._PARSERS, "alert", "daily"}  # the two parsed before the table
+    assert accepted == set(SUBCOMMANDS) == {row.name for row in TABLE}
+    for row in TABLE:
+        assert all((row.grammar, row.description, row.example, row.needs)), row.name
+
+
+def test_help_says_which_subcommands_need_an_admin_as_the_dispatcher_decides():
+    for row in TABLE:
+        guarded = type(parse(row.example.removeprefix("/engagement "), today=TODAY)) in GUARDED
+        assert ("workspace admin" in row.needs) == guarded, row.name
 
 
 def test_word_aliases_point_at_subcommands():

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from bot.engagement.models import PUBLIC_METRICS, Endpoint, EngagementResult
@@ -31,7 +31,7 @@ from bot.engagement.query import (
     Report,
     Value,
 )
-from bot.engagement.windows import DAY, day_buckets, hour_buckets, midnight
+from bot.engagement.windows import DAY, day_buckets, hour_buckets, midnight, unborn
 from bot.engagement.wire.request import canonical_post_id
 
 Bucket = datetime | date
@@ -258,3 +258,19 @@ def _merged(
         known = [v for v in parts[bucket] if v is not None]
         merged[bucket] = sum(known) if known else None
     return merged
+
+
+def blank_unborn(report: Report) -> Report:
+    """`report` with every bucket that ended before its Post was created set to None: the Post
+    didn't exist, so tables, CSV and charts show nothing there rather than a zero. (Applied to
+    what a person reads, not to what is stored: stored zeros keep settled hours complete.)"""
+    if not report.series:
+        return report
+    series = {
+        post: {
+            metric: {b: None if unborn(post, b) else v for b, v in buckets.items()}
+            for metric, buckets in metrics.items()
+        }
+        for post, metrics in report.series.items()
+    }
+    return replace(report, series=series)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from bot.engagement.aggregate import aggregate
+from bot.engagement.aggregate import aggregate, blank_unborn
 from bot.engagement.client import PostDirectory
 from bot.engagement.executor import Execution, Executor
 from bot.engagement.models import APP_ONLY, DEFAULT_TOTALS, LIMITS, PUBLIC_METRICS, UserAuth
@@ -178,7 +178,7 @@ class EngagementService:
             report = replace(self._fetch(query, now=now, workspace=workspace), query=query)
         else:
             report = self._hourly(query, now=now, workspace=workspace)
-        report = self._explain_states(report)
+        report = blank_unborn(self._explain_states(report))
         # A failure, a timeout, or an author X would not name just now is worth asking again.
         if not TRANSIENT & set(report.missing.values()):
             with self._cache_lock:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 
+from bot.engagement import snowflake
 from bot.engagement.models import Limits
 from bot.engagement.query import Granularity
 
@@ -120,6 +121,17 @@ def _empty_range_message(first: datetime, last: datetime, now_end: datetime, lim
     if last <= limits.historical_floor:
         return f"the range ends before {limits.historical_floor:%Y-%m-%d}, where X's history starts"
     return "the range's end must be after its start"
+
+
+def unborn(post_id: str, bucket: datetime | date) -> bool:
+    """Whether `bucket` (an hour's start, or a UTC day) ended before the Post was created, as
+    its snowflake ID says: it had no count then, not a count of zero. False for a pre-snowflake
+    ID, whose creation time is unknown."""
+    created = snowflake.created_at(int(post_id)) if post_id.isdigit() else None
+    if created is None:
+        return False
+    end = bucket + HOUR if isinstance(bucket, datetime) else midnight(bucket) + DAY
+    return end <= created
 
 
 def hour_buckets(start: datetime, end: datetime) -> list[datetime]:

@@ -452,11 +452,8 @@ def _snapshot_deltas(
 
 
 def _authors(deps: Deps, firings: Sequence[Firing]) -> dict[str, str | None]:
+    """Each firing's Post → its author's handle when known (a connected account's, or one a
+    lookup or timeline named), so a competitor's Post is named too, not "Post <id>"."""
     ids = list(dict.fromkeys(f.post_id for f in firings))
-    infos = deps.store.post_infos(ids)
-    out: dict[str, str | None] = {}
-    for post_id in ids:
-        author = infos[post_id].author_id if post_id in infos else None
-        account = deps.store.find_account(author) if author else None
-        out[post_id] = account.screen_name if account is not None else None
-    return out
+    known = deps.store.author_handles(ids)
+    return {post_id: known.get(post_id) for post_id in ids}

@@ -6,7 +6,7 @@ Block Kit built with `slack_sdk.models.blocks`). The sentences come from bot.mes
     daily_message        /engagement daily: the same by day
     leaderboard_message  /engagement top (in_channel)
     tracked_message, accounts_message, alerts_message, usage_message
-    help_message, error_message, failure_message, confirmation, ack_text
+    help_reply, help_message, error_message, failure_message, confirmation, ack_text
 
 Anything too big for one Slack message comes back as a first message plus `continuation`
 messages, each within Slack's limits (tests/slack_limits.py checks them all).
@@ -25,6 +25,7 @@ from bot.slack.blocks_replies import (
     error_message,
     failure_message,
     help_message,
+    help_reply,
 )
 from bot.slack.blocks_series import daily_message, hourly_message
 from bot.slack.blocks_totals import totals_message
@@ -38,6 +39,7 @@ __all__ = [
     "error_message",
     "failure_message",
     "help_message",
+    "help_reply",
     "hourly_message",
     "leaderboard_message",
     "totals_message",

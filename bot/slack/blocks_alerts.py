@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from bot.messages import metric_noun
+from bot.messages import alert_fired_by, metric_noun
 from bot.slack.blocks_kit import (
     Authors,
     clip,
@@ -20,6 +20,7 @@ from bot.slack.blocks_kit import (
     sections,
     simple,
 )
+from bot.slack.blocks_lists import rule_text
 from bot.slack.message import Message
 from bot.slack.numbers import exact
 from bot.store.alert_log import Firing
@@ -43,13 +44,14 @@ def hour_span(line: AlertLine, zone: ZoneInfo) -> str:
 
 
 def comparison(line: AlertLine) -> str:
-    """ "20.0× the 6-hour baseline of 62" or "above the threshold of 100/h"."""
+    """ ", 20.0× the baseline of 62/h" for a spike; nothing for a threshold, whose rule (named
+    after it) already says what was passed."""
     firing, rule = line.firing, line.rule
-    if rule.kind == "spike":
-        baseline = firing.baseline or 0.0
-        times = f"{firing.value / baseline:.1f}× " if baseline > 0 else ""
-        return f"{times}the baseline of {baseline:,.1f}/h ({rule.sensitivity or 'medium'})"
-    return f"above the threshold of {exact(rule.threshold)}/h"
+    if rule.kind != "spike":
+        return ""
+    baseline = firing.baseline or 0.0
+    times = f"{firing.value / baseline:.1f}× " if baseline > 0 else ""
+    return f", {times}the baseline of {baseline:,.1f}/h"
 
 
 def describe(line: AlertLine, authors: Authors, zone: ZoneInfo, *, linked: bool = True) -> str:
@@ -57,9 +59,12 @@ def describe(line: AlertLine, authors: Authors, zone: ZoneInfo, *, linked: bool 
     name = post_link(firing.post_id, authors) if linked else post_plain(firing.post_id, authors)
     kind = "Spike" if rule.kind == "spike" else "Threshold"
     noun = metric_noun(firing.metric, firing.value)
+    # The rule in the one wording of bot.slack.blocks_lists.rule_text, never linked: the Post
+    # it names (if any) is linked just before.
+    fired_by = alert_fired_by(rule.id, rule_text(rule, authors, linked=False))
     return (
-        f"*{kind}* (alert #{rule.id}) · {name}: {exact(firing.value)} {noun}"
-        f" in {hour_span(line, zone)}, {comparison(line)}"
+        f"*{kind}* · {name}: {exact(firing.value)} {noun}"
+        f" in {hour_span(line, zone)}{comparison(line)} ({fired_by})"
     )
 
 

@@ -113,16 +113,22 @@ def leaderboard_message(
     now: datetime,
     skipped: Sequence[tuple[str, AccountProblem]] = (),
     unknown_authors: int = 0,
+    covered: int = 0,
 ) -> Message:
-    """Top Posts for the whole channel (in_channel); an empty board is a hint to the asker.
-    `skipped` accounts and Posts of `unknown_authors` were left out: one line says so."""
+    """Top Posts for the whole channel (in_channel); an empty board is a hint to the asker,
+    which depends on whether the channel covers any Post (`covered`) or none. `skipped`
+    accounts and Posts of `unknown_authors` were left out: one line says so."""
     left_out = (
         messages.left_out([(_at(h), p) for h, p in skipped], unknown_authors)
         if skipped or unknown_authors
         else None
     )
     if not rows:
-        text = messages.leaderboard_empty(metric, period)
+        text = (
+            messages.leaderboard_no_readings(metric, period, covered)
+            if covered
+            else messages.leaderboard_empty(metric, period)
+        )
         if left_out:
             return simple(f"{text}\n{left_out}", [section(text), context(left_out)], ephemeral=True)
         return simple(text, [section(text)], ephemeral=True)
@@ -236,7 +242,7 @@ def alerts_message(
     if not rules:
         text = messages.ALERTS_EMPTY
         return simple(text, [section(text), *([context(snooze_line)] if snoozed else [])])
-    lines = [_rule_line(rule, authors or {}) for rule in rules]
+    lines = [messages.alert_listed(rule.id, rule_text(rule, authors or {})) for rule in rules]
     head = [header(messages.ALERTS_TITLE)]
     if snoozed:
         head.append(context(snooze_line))
@@ -251,19 +257,21 @@ def alerts_message(
     return paginate(page)
 
 
-def _rule_line(rule: AlertRuleRow, authors: Authors) -> str:
+def rule_text(rule: AlertRuleRow, authors: Authors, *, linked: bool = True) -> str:
+    """The one wording of an alert rule ("Likes above 100/hour on @alice"), used by the
+    confirmation, the `alerts` listing and the alert message; `linked`: the Post as a link."""
     if rule.post_id:
-        target = post_link(rule.post_id, authors)
+        target = (post_link if linked else post_plain)(rule.post_id, authors)
     elif rule.handle:
         target = _at(rule.handle)
     else:
         target = messages.ALERT_ALL_POSTS
     if rule.kind == "threshold" and rule.metric and rule.threshold is not None:
-        return messages.alert_threshold(rule.id, rule.metric, exact(rule.threshold), target)
+        return messages.alert_threshold(rule.metric, exact(rule.threshold), target)
     if rule.kind == "spike":
         sensitivity = escape(rule.sensitivity or "medium")
-        return messages.alert_spike(rule.id, rule.metric, sensitivity, target)
-    return messages.alert_other(rule.id, escape(rule.kind), target)
+        return messages.alert_spike(rule.metric, sensitivity, target)
+    return messages.alert_other(escape(rule.kind), target)
 
 
 # --- Usage -------------------------------------------------------------------------------------

@@ -18,10 +18,21 @@ from bot.slack.blocks_kit import (
     simple,
 )
 from bot.slack.message import Message
+from bot.slack.usage_text import DESCRIPTIONS, EXAMPLES, NEEDS, USAGE
 
-ERROR_TEXT = 500  # an error is a sentence or two, never a dump
+ERROR_TEXT = 700  # an error is a few sentences (or the list of valid choices), never a dump
 COMMAND_TEXT = 300  # a usage line or example longer than this is a bug, but must not break help
 HELP_EXAMPLES = 5  # examples under the full list; one subcommand's help shows all of its own
+
+
+def help_reply(topic: str | None = None) -> Message:
+    """What `/engagement help [topic]` answers, from bot.slack.usage_text's one table: every
+    subcommand's grammar and what it does; for one subcommand also what it needs, and its
+    example."""
+    if topic is None:
+        return help_message(USAGE, EXAMPLES, descriptions=DESCRIPTIONS)
+    usage = {topic: USAGE[topic]}
+    return help_message(usage, EXAMPLES, descriptions=DESCRIPTIONS, needs=NEEDS)
 
 
 def help_message(
@@ -29,17 +40,23 @@ def help_message(
     examples: Sequence[str] | Mapping[str, str],
     *,
     descriptions: Mapping[str, str] | None = None,
+    needs: Mapping[str, str] | None = None,
 ) -> Message:
     """Usage, one entry per subcommand, then a few examples (all of them for one subcommand).
 
     `usage_lines` maps a subcommand word to its grammar line ("top" → "/engagement top
-    [metric] [n] [7d]"); `descriptions` maps the same words to what they do; `examples` is a
-    list, or a mapping by word (then only the shown words' examples are used).
+    [metric] [n] [7d]"); `descriptions` maps the same words to what they do, `needs` to what
+    they rely on; `examples` is a list, or a mapping by word (then only the shown words'
+    examples are used).
     """
     lines = []
     for word, syntax in usage_lines.items():
-        what = (descriptions or {}).get(word)
-        lines.append(f"{_command(syntax)}\n{escape(what)}" if what else _command(syntax))
+        entry = [_command(syntax)]
+        if what := (descriptions or {}).get(word):
+            entry.append(escape(what))
+        if need := (needs or {}).get(word):
+            entry.append(messages.help_needs(escape(need)))
+        lines.append("\n".join(entry))
     if isinstance(examples, Mapping):
         examples = [examples[word] for word in usage_lines if word in examples]
     shown = [e for e in examples if e not in usage_lines.values()] or list(examples)

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from bot import messages
 from bot.engagement.query import Report, Value
+from bot.engagement.windows import unborn
 from bot.slack import chart as charts
 from bot.slack.blocks_kit import (
     Authors,
@@ -107,19 +108,19 @@ def _post_parts(
             notes.add(post, metric, reason)
     columns = shown[:TABLE_METRICS]
     trend = _trend(series, columns, hourly)
-    summary = fields(_summary(series, shown, hourly, notes), title)
+    summary = fields(_summary(post, series, shown, hourly, notes), title)
     first = [*opening, *summary, *([section("\n".join(trend))] if trend else [])]
     parts = [Part(tuple(first), items=1)]
-    parts += [Part((block,)) for block in _table(series, columns, hourly)]
+    parts += [Part((block,)) for block in _table(post, series, columns, hourly)]
     return parts
 
 
 def _summary(
-    series: Mapping[str, Series], shown: Sequence[str], hourly: bool, notes: Notes
+    post: str, series: Mapping[str, Series], shown: Sequence[str], hourly: bool, notes: Notes
 ) -> list[str]:
     """KPI fields: each metric's total over the range, the engagement rate, the peak."""
     items = []
-    totals = {m: _total(series[m]) for m in shown}
+    totals = {m: _total(post, series[m]) for m in shown}
     for metric, value in totals.items():
         notes.partial = notes.partial or value.partial
         figure = ("≥" if value.partial else "") + exact(value.count)
@@ -156,9 +157,12 @@ def _values(series: Series) -> list[int | None]:
     return [series[b] for b in sorted(series, key=_at)]
 
 
-def _total(series: Series) -> Value:
+def _total(post: str, series: Series) -> Value:
+    """The sum, partial when X left out buckets the Post lived through (hours before it was
+    created hold nothing, so leaving them out keeps the sum whole)."""
     known = [v for v in series.values() if v is not None]
-    partial = bool(known) and len(known) < len(series)
+    lived = [b for b in series if not unborn(post, b)]
+    partial = bool(known) and len(known) < len(lived)
     return Value(sum(known) if known else None, None, partial)
 
 
@@ -229,10 +233,12 @@ _LEVELS: tuple[Level, ...] = (
 
 
 def _rows(
-    series: Mapping[str, Series], columns: Sequence[str], hourly: bool
+    post: str, series: Mapping[str, Series], columns: Sequence[str], hourly: bool
 ) -> tuple[str, list[tuple[str, list[int | None]]]]:
-    """(unit, rows): the finest level with at most TABLE_ROWS rows, each row's sums."""
-    buckets = sorted({_at(b) for m in columns for b in series[m]})
+    """(unit, rows): the finest level with at most TABLE_ROWS rows, each row's sums. Hours and
+    days before the Post was created are no rows at all: it had no numbers then."""
+    lived = {b for m in columns for b in series[m] if not unborn(post, b)}
+    buckets = sorted({_at(b) for b in lived})
     cells = {m: {_at(b): v for b, v in series[m].items()} for m in columns}
     levels = _LEVELS if hourly else _LEVELS[1:]
     for unit, key, label in levels:  # noqa: B007 - the loop picks the level
@@ -251,10 +257,12 @@ def _rows(
     return unit, rows
 
 
-def _table(series: Mapping[str, Series], columns: Sequence[str], hourly: bool) -> list[Block]:
+def _table(
+    post: str, series: Mapping[str, Series], columns: Sequence[str], hourly: bool
+) -> list[Block]:
     if not columns:
         return []
-    unit, rows = _rows(series, columns, hourly)
+    unit, rows = _rows(post, series, columns, hourly)
     if not rows:
         return []
     width = max(len(label) for label, _ in rows)

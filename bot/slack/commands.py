@@ -7,13 +7,23 @@ global error handler. The console drives exactly this path.
 
 from __future__ import annotations
 
+import logging
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from bot import messages
 from bot.config import Settings
-from bot.engagement.models import DEFAULT_SERIES, DEFAULT_TOTALS
+from bot.engagement import snowflake
+from bot.engagement.models import (
+    ALL_METRICS,
+    DEFAULT_SERIES,
+    DEFAULT_TOTALS,
+    LIMITS,
+    PUBLIC_METRICS,
+)
 from bot.engagement.post_refs import PostRef
 from bot.engagement.query import EngagementQuery, Granularity
 from bot.engagement.service import EngagementService
@@ -23,10 +33,14 @@ from bot.jobs.channel_posts import collect_channel_posts
 from bot.jobs.slack_io import pause_note, with_pause_note
 from bot.slack import blocks
 from bot.slack import command_types as c
+from bot.slack.blocks_kit import escape
+from bot.slack.blocks_lists import rule_text
 from bot.slack.connect import TTL_MINUTES, OAuthClient, start_link
 from bot.slack.message import Message
-from bot.slack.parsing import EXAMPLES, USAGE, parse
+from bot.slack.parsing import parse
 from bot.store import Store
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -107,8 +121,11 @@ def run(invocation: Invocation, *, deps: Deps, now: datetime) -> Message:
     except UserFacingError as error:
         return blocks.error_message(str(error))
     except EngagementAPIError as error:
-        # X refused or failed outright (not a per-Post gap): say so plainly; nothing was lost.
-        return blocks.error_message(f"X did not answer as expected ({error}). Try again soon.")
+        # X refused or failed outright (not a per-Post gap): say so plainly, permanent or not;
+        # nothing was lost. The raw error goes to the log under the ref, not to the person.
+        ref = uuid.uuid4().hex[:8]
+        log.warning("ref %s: X refused or failed: %s", ref, error)
+        return blocks.error_message(messages.x_error(error, ref))
     # A channel whose digests and alerts Slack refused hears why at its next interaction.
     settings = deps.store.channels.settings(invocation.team_id, invocation.channel_id)
     return with_pause_note(reply, pause_note(settings))
@@ -118,17 +135,10 @@ def run(invocation: Invocation, *, deps: Deps, now: datetime) -> Message:
 
 
 def _authors(deps: Deps, refs: tuple[PostRef, ...]) -> dict[str, str | None]:
-    """Post ID → handle for links: the URL's, else a connected author's, else unknown."""
-    infos = deps.store.post_infos([r.post_id for r in refs])
-    authors: dict[str, str | None] = {}
-    for ref in refs:
-        handle = ref.handle
-        author = infos[ref.post_id].author_id
-        if handle is None and author is not None:
-            account = deps.store.find_account(author)
-            handle = account.screen_name if account is not None else None
-        authors[ref.post_id] = handle
-    return authors
+    """Post ID → handle for links: the URL's, else the author's we have learned (a connected
+    account's, or one a lookup or timeline named), else unknown."""
+    known = deps.store.author_handles([r.post_id for r in refs])
+    return {ref.post_id: ref.handle or known.get(ref.post_id) for ref in refs}
 
 
 def _handles(refs: tuple[PostRef, ...]) -> dict[str, str]:
@@ -171,12 +181,25 @@ def _daily(command: c.Daily, inv: Invocation, deps: Deps, now: datetime) -> Mess
         )
     except ValueError as error:  # e.g. a range wholly before 2014-09-01 or in the future
         raise UserFacingError(str(error)) from None
-    return blocks.daily_message(
+    reply = blocks.daily_message(
         report,
         authors=_authors(deps, (command.post,)),
         now=now,
         with_chart=_can_upload(inv, deps),
     )
+    return with_pause_note(reply, _range_note(command))
+
+
+def _range_note(command: c.Daily) -> str | None:
+    """Say where the days shown start later than the days asked for: X's history begins on
+    2014-09-01, and a Post has no days before it was created (those are left out)."""
+    floor = LIMITS.historical_floor.date()
+    created = snowflake.created_at(int(command.post.post_id))
+    if command.start is not None and command.start < floor:
+        return messages.range_clipped(command.start, floor)
+    if command.start is not None and created is not None and command.start < created.date():
+        return messages.range_before_post(command.start, created.date())
+    return None
 
 
 def _can_upload(inv: Invocation, deps: Deps) -> bool:
@@ -209,6 +232,8 @@ def _top(command: c.Top, inv: Invocation, deps: Deps, now: datetime) -> Message:
         else []
     )
     unknown = deps.service.authors_unknown(ids, workspace=inv.team_id) if ids else []
+    if not rows and ids and command.metric not in PUBLIC_METRICS:
+        _refuse_private_ranking(command, inv, deps, ids)
     refs = tuple(PostRef(r.post_id) for r in rows)
     return blocks.leaderboard_message(
         rows,
@@ -218,7 +243,19 @@ def _top(command: c.Top, inv: Invocation, deps: Deps, now: datetime) -> Message:
         now=now,
         skipped=[(s.handle, s.problem) for s in found.skipped if s.problem is not None],
         unknown_authors=len(unknown),
+        covered=len(ids),
     )
+
+
+def _refuse_private_ranking(command: c.Top, inv: Invocation, deps: Deps, ids: list[str]) -> None:
+    """An empty board for a metric X serves only to the author's token, over Posts none of
+    which a connected account wrote: the reason is the missing connection, not the Posts."""
+    owners = deps.store.connected_user_ids(inv.team_id)
+    infos = deps.store.post_infos(ids)
+    if not any(infos[i].author_id in owners for i in ids):
+        raise UserFacingError(
+            messages.leaderboard_needs_connect(command.metric, command.period, len(ids))
+        )
 
 
 # -- channel state -------------------------------------------------------------------------------
@@ -343,45 +380,76 @@ def _digest_now(command: c.DigestNow, inv: Invocation, deps: Deps, now: datetime
 def _alert_threshold(
     command: c.AlertThreshold, inv: Invocation, deps: Deps, now: datetime
 ) -> Message:
-    rule = deps.store.channels.add_alert(
-        inv.team_id,
-        inv.channel_id,
+    rule = dict(
         kind="threshold",
         metric=command.metric,
         threshold=command.per_hour,
         post_id=command.post.post_id if command.post else None,
         handle=command.handle.lower() if command.handle else None,
-        by=inv.user_id,
-        now=now,
     )
-    target = (
-        f"Post {rule.post_id}"
-        if rule.post_id
-        else f"@{rule.handle}"
-        if rule.handle
-        else "this channel's Posts"
-    )
-    return blocks.confirmation(
-        f"Alert #{rule.id}: {command.metric} above {command.per_hour:,} per hour on {target}."
-    )
+    _refuse_unreadable(command, inv, deps, now)
+    return _add_alert(inv, deps, now, rule)
 
 
 def _alert_spike(command: c.AlertSpike, inv: Invocation, deps: Deps, now: datetime) -> Message:
-    rule = deps.store.channels.add_alert(
-        inv.team_id,
-        inv.channel_id,
-        kind="spike",
-        sensitivity=command.sensitivity,
-        by=inv.user_id,
-        now=now,
-    )
+    return _add_alert(inv, deps, now, dict(kind="spike", sensitivity=command.sensitivity))
+
+
+def _add_alert(inv: Invocation, deps: Deps, now: datetime, rule: dict[str, Any]) -> Message:
+    """Store the rule unless the channel has it already; confirm it in the rule's one wording
+    (unlinked: confirmations and errors are escaped whole)."""
+    channels = deps.store.channels
+    authors = _rule_authors(deps, rule.get("post_id"))
+    same = channels.same_alert(inv.team_id, inv.channel_id, **rule)
+    if same is not None:
+        raise UserFacingError(
+            messages.alert_duplicate(same.id, rule_text(same, authors, linked=False))
+        )
+    added = channels.add_alert(inv.team_id, inv.channel_id, **rule, by=inv.user_id, now=now)
     return blocks.confirmation(
-        f"Alert #{rule.id}: spikes ({command.sensitivity} sensitivity) on this channel's Posts."
+        messages.alert_added(added.id, rule_text(added, authors, linked=False))
     )
+
+
+def _rule_authors(deps: Deps, post_id: str | None) -> dict[str, str | None]:
+    return _authors(deps, (PostRef(post_id),)) if post_id else {}
+
+
+def _refuse_unreadable(
+    command: c.AlertThreshold, inv: Invocation, deps: Deps, now: datetime
+) -> None:
+    """A rule on a metric X serves only to the author's own token (everything but the public
+    counts the alert pass can read from snapshots) can't fire for an author who isn't connected
+    to this workspace: refuse it now rather than accept a rule that stays silent."""
+    if command.metric in PUBLIC_METRICS:
+        return
+    public = [messages.metric_word(m) for m in ALL_METRICS if m in PUBLIC_METRICS]
+    owners = deps.store.connected_user_ids(inv.team_id)
+    if not owners:
+        raise UserFacingError(messages.alert_private_no_accounts(command.metric, public))
+    if command.handle is not None:
+        account = deps.store.find_account(command.handle)
+        if account is None or account.user_id not in owners:
+            whose = f"@{escape(command.handle)}"
+            raise UserFacingError(messages.alert_private_metric(command.metric, whose, public))
+    elif command.post is not None:
+        post_id = command.post.post_id
+        handles = _handles((command.post,))
+        deps.service.learn_authors([post_id], now=now, handles=handles)
+        author = deps.store.post_infos([post_id])[post_id].author_id
+        if author is not None and author not in owners:  # unknown: X may yet say it's ours
+            name = _authors(deps, (command.post,))[post_id]
+            whose = f"its author @{escape(name.lstrip('@'))}" if name else "its author"
+            raise UserFacingError(messages.alert_private_metric(command.metric, whose, public))
 
 
 def _alerts(command: c.Alerts, inv: Invocation, deps: Deps, now: datetime) -> Message:
-    return blocks.alerts_message(deps.store.channels.alerts(inv.team_id, inv.channel_id))
+    rules = deps.store.channels.alerts(inv.team_id, inv.channel_id)
+    posts = tuple(PostRef(r.post_id) for r in rules if r.post_id)
+    snoozed = deps.store.channels.settings(inv.team_id, inv.channel_id).snoozed_until
+    return blocks.alerts_message(
+        rules, snoozed_until=snoozed, now=now, authors=_authors(deps, posts)
+    )
 
 
 def _alert_off(command: c.AlertOff, inv: Invocation, deps: Deps, now: datetime) -> Message:
@@ -465,10 +533,7 @@ def _usage(command: c.Usage, inv: Invocation, deps: Deps, now: datetime) -> Mess
 
 
 def _help(command: c.Help, inv: Invocation, deps: Deps, now: datetime) -> Message:
-    usage: Mapping[str, str] = USAGE
-    if command.topic and command.topic in USAGE:
-        usage = {command.topic: USAGE[command.topic]}
-    return blocks.help_message(usage, EXAMPLES)
+    return blocks.help_reply(command.topic)
 
 
 _HANDLERS: dict[type, Callable[..., Message]] = {

@@ -41,7 +41,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot import messages
 from bot.deadline import ALARM, Deadline, within
-from bot.errors import AuthError, EngagementAPIError, RateLimited, StoreError, UserFacingError
+from bot.errors import EngagementAPIError, StoreError, UserFacingError
 from bot.health import SLACK_REPLIES, CallHealth
 from bot.slack import blocks
 from bot.slack.message import Chart, Message
@@ -84,21 +84,7 @@ def something_went_wrong(ref: str) -> str:
 
 
 def x_unavailable(error: EngagementAPIError, ref: str) -> str:
-    if isinstance(error, RateLimited):
-        wait = max(1, round(error.retry_after))
-        return (
-            f"X's rate limit for engagement data is used up right now. Try again in about "
-            f"{wait} s (ref `{ref}`)."
-        )
-    if isinstance(error, AuthError):
-        return (
-            f"X refused this bot's credentials ({error.reason or 'unauthorized'}). Ask whoever "
-            f"runs the bot to check them (ref `{ref}`)."
-        )
-    return (
-        f"X's engagement API is not answering properly right now. Nothing was lost; try again "
-        f"in a few minutes (ref `{ref}`)."
-    )
+    return messages.x_error(error, ref)
 
 
 def chart_needs_invite() -> str:

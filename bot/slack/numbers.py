@@ -40,12 +40,13 @@ def ratio(part: int | float | None, whole: int | float | None) -> float | None:
 
 
 def percent_of(fraction: float | None) -> str:
-    """0.037 → "3.7%"; tiny non-zero shares read "<0.1%" rather than a misleading "0%"."""
+    """0.037 → "3.7%"; tiny non-zero shares read "under 0.1%" rather than a misleading "0%"
+    (words, not "<": a bare `<` in Slack mrkdwn starts a link or mention)."""
     if fraction is None:
         return NA
     value = fraction * 100
     if value != 0 and abs(value) < 0.1:
-        return "<0.1%" if value > 0 else ">-0.1%"
+        return "under 0.1%" if value > 0 else "over -0.1%"
     if abs(value) >= 100:
         return f"{value:,.0f}%"
     return f"{value:.1f}%".replace(".0%", "%")

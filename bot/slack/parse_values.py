@@ -21,6 +21,7 @@ from bot.engagement.metric_names import ALIASES, UnknownMetric, resolve_metric
 from bot.engagement.models import ALL_METRICS
 from bot.engagement.post_refs import PostRef, parse_post_ref
 from bot.errors import UsageError
+from bot.messages import metric_word
 from bot.slack.usage_text import explain
 
 # What phones, Slack and copy-paste turn plain ASCII into.
@@ -38,6 +39,7 @@ _SLACK_ANGLE = re.compile(r"<([^<>|\s]*)(?:\|[^<>]*)?>")
 _UNIT_WORDS = frozenset(
     {"d", "day", "days", "h", "hr", "hrs", "hour", "hours", "m", "min", "mins", "minute"}
     | {"minutes", "w", "wk", "week", "weeks", "am", "pm", "a.m", "p.m"}
+    | {"y", "yr", "yrs", "year", "years", "mo", "month", "months"}  # so `1 year` is refused whole
 )
 _NUMBERISH = re.compile(r"[0-9][0-9.:]*", re.ASCII)
 _HANDLE = re.compile(r"@?([A-Za-z0-9_]{1,15})", re.ASCII)
@@ -138,8 +140,11 @@ def metric(word: str, token: str) -> str:
     if looks_like_post(token):
         fail(word, f"{show(token)} is not a Post ID or a Post URL (x.com/<handle>/status/<id>).")
     close = difflib.get_close_matches(token.lower(), [*ALL_METRICS, *ALIASES], n=1, cutoff=0.6)
-    hint = f" Did you mean `{close[0]}`?" if close else " Try likes, reposts, replies, impressions."
-    fail(word, f"{show(token)} is not a metric.{hint}")
+    if close:
+        fail(word, f"{show(token)} is not a metric. Did you mean `{close[0]}`?")
+    # Nothing close: name every choice, as typed in a command.
+    names = ", ".join(metric_word(m) for m in ALL_METRICS)
+    fail(word, f"{show(token)} is not a metric. The metrics are: {names}.")
 
 
 def posts_and_metrics(word: str, args: Sequence[str]) -> tuple[list[PostRef], tuple[str, ...]]:

@@ -48,13 +48,19 @@ _SPAN = re.compile(r"([0-9]{1,6})(h|hrs?|hours?|d|days?|w|wks?|weeks?)", re.ASCI
 _SPAN_HOURS = {"h": 1, "d": 24, "w": 168}
 _PERIOD_WORDS = {"day": "24h", "today": "24h", "week": "7d", "month": "28d", "quarter": "90d"}
 _PERIODS = {24: "24h", 168: "7d", 672: "28d", 2160: "90d"}
+# A number glued to a unit-like word: in `top` it can only have meant a period.
+_LOOKS_LIKE_SPAN = re.compile(
+    r"[0-9]{1,9}(?:y|yrs?|years?|mo|mos|mths?|months?|m|mins?|minutes?|q|qtrs?|quarters?|s|secs?|seconds?)",
+    re.ASCII,
+)
 _TOP_FILLER = frozenset({"by", "posts", "post", "last", "past", "this", "in", "the", "over"})
 _RULE_ID = re.compile(r"#?([0-9]{1,19})", re.ASCII)
 # An alert threshold is lexed left to right so each error can name the part that is wrong.
 _A_METRIC = re.compile(r"\s*([A-Za-z][A-Za-z0-9_\-]*)", re.ASCII)
 _AN_OP = re.compile(r"\s*(>=|=>|>|(?:over|above|more\s+than)\b)", re.ASCII | re.IGNORECASE)
+# Any length of digits, so a huge number is refused as too large rather than as no number.
 _A_NUMBER = re.compile(
-    r"\s*([0-9]{1,15}(?:,[0-9]{3})*(?:\.[0-9]{1,6})?)(?:\s*([kKmM]))?(?![A-Za-z0-9])", re.ASCII
+    r"\s*([0-9]+(?:,[0-9]{3})*(?:\.[0-9]{1,6})?)(?:\s*([kKmM]))?(?![A-Za-z0-9])", re.ASCII
 )
 _A_UNIT = re.compile(r"\s*(?:/|(?:per|an?|each|every)\s+)\s*([A-Za-z]+)\b", re.ASCII | re.I)
 _HOUR_WORDS = frozenset({"h", "hr", "hrs", "hour", "hours"})
@@ -171,6 +177,8 @@ def _top(args: Sequence[str]) -> c.Top:
             continue
         if (period := _period(low)) is not None:
             _once(found, "period", period, token)
+        elif _LOOKS_LIKE_SPAN.fullmatch(low):  # `1y`, `6mo`, `30min`: a period we don't have
+            fail("top", _not_a_period(token))
         elif low.isascii() and low.isdigit():
             if len(low) > 2 or not 1 <= int(low) <= MAX_TOP:
                 fail("top", f"{show(token)} is out of range: show 1 to {MAX_TOP} Posts.")
@@ -191,8 +199,15 @@ def _period(low: str) -> str | None:
         return None
     hours = int(span.group(1)) * _SPAN_HOURS[span.group(2)[0]]
     if hours not in _PERIODS:
-        fail("top", f"{show(low)} is not a period; use 24h, 7d, 28d or 90d.")
+        fail("top", _not_a_period(low))
     return _PERIODS[hours]
+
+
+def _not_a_period(token: str) -> str:
+    return (
+        f"{show(token)} is not a period. `top` ranks over the last 24h, 7d, 28d or 90d "
+        "(or say day, week, month, quarter); for other ranges use `daily <post> from … to …`."
+    )
 
 
 def _once(found: dict[str, str | int], key: str, value: str | int, token: str) -> None:
@@ -277,7 +292,9 @@ def _threshold(text: str) -> c.AlertThreshold:
     per_hour = _count(number.group(1), number.group(2))
     if op and op.group(1) in (">=", "=>"):
         per_hour -= 1  # counts are whole numbers: ≥ N is > N-1
-    if not 0 <= per_hour <= MAX_PER_HOUR:
+    if per_hour > MAX_PER_HOUR:
+        _too_large(f"{number.group(1)}{number.group(2) or ''}")
+    if per_hour < 0:
         fail("alert", f"The threshold runs from `> 0` (any) to `> {MAX_PER_HOUR:,}` per hour.")
     rest = text[pos:].split()
     if len(rest) == 2 and rest[0].lower() in ("on", "for"):
@@ -294,9 +311,16 @@ def _threshold(text: str) -> c.AlertThreshold:
 def _count(digits: str, suffix: str | None) -> int:
     scale = {"k": 1000, "m": 1_000_000}.get((suffix or "").lower(), 1)
     value = Decimal(digits.replace(",", "")) * scale
+    if value > MAX_PER_HOUR + 1:  # before int(): a thousand digits need not become an int
+        _too_large(f"{digits}{suffix or ''}")
     if value != value.to_integral_value():
         fail("alert", f"`{digits}{suffix or ''}` is not a whole number.")
     return int(value)
+
+
+def _too_large(typed: str) -> NoReturn:
+    fail("alert", f"{show(typed)} is too large: the threshold goes up to `> {MAX_PER_HOUR:,}` "
+         "per hour.")  # fmt: skip
 
 
 def _snooze(args: Sequence[str]) -> c.Snooze:

@@ -218,6 +218,27 @@ class Channels:
             now,
         )
 
+    def same_alert(
+        self,
+        team_id: str,
+        channel_id: str,
+        *,
+        kind: str,
+        metric: str | None = None,
+        threshold: int | None = None,
+        post_id: str | None = None,
+        handle: str | None = None,
+        sensitivity: str | None = None,
+    ) -> AlertRule | None:
+        """The channel's rule that says the same thing (same kind, metric, threshold, Post or
+        handle, sensitivity), if there is one: a second copy would only fire twice."""
+        wanted = (kind, metric, threshold, post_id, handle, sensitivity)
+        for rule in self.alerts(team_id, channel_id):
+            have = (rule.kind, rule.metric, rule.threshold, rule.post_id, rule.handle)
+            if (*have, rule.sensitivity) == wanted:
+                return rule
+        return None
+
     def alerts(self, team_id: str, channel_id: str) -> list[AlertRule]:
         with self._lock:
             rows = self._db.rows(

@@ -42,6 +42,19 @@ def infos(db: Db, ids: Iterable[str]) -> dict[str, PostInfo]:
     return result
 
 
+def author_handles(db: Db, ids: Iterable[str]) -> dict[str, str]:
+    """Post ID → its author's handle, for the Posts whose author and handle we have learned
+    (a lookup or a timeline names them; a connected account's own handle counts too)."""
+    rows = db.rows(
+        f"""SELECT posts.post_id, COALESCE(a.screen_name, u.username) FROM posts
+        LEFT JOIN accounts AS a ON a.user_id = posts.author_id
+        LEFT JOIN users AS u ON u.user_id = posts.author_id
+        WHERE posts.{_IN_IDS} AND COALESCE(a.screen_name, u.username) IS NOT NULL""",
+        (json_list(post_ids(ids)),),
+    )
+    return dict(rows)
+
+
 def unknown_authors(db: Db, ids: Iterable[str]) -> list[str]:
     wanted = post_ids(ids)
     settled = {

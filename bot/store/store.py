@@ -239,6 +239,11 @@ class Store:
         with self._lock:
             return posts.infos(self._db, post_ids)
 
+    def author_handles(self, post_ids: Iterable[str]) -> dict[str, str]:
+        """Post ID → its author's handle (without "@"), for those whose handle we know."""
+        with self._lock:
+            return posts.author_handles(self._db, post_ids)
+
     def unknown_authors(self, post_ids: Iterable[str]) -> list[str]:
         """IDs, in the order given, whose author we never learned and that aren't deleted."""
         with self._lock:
