@@ -716,7 +716,7 @@ def test_repr_of_the_store_names_only_the_file(db_path: Path, cipher: TokenCiphe
         assert repr(store) == f"Store({str(db_path)!r})"
 
 
-def test_m010_dates_an_unposted_claim_of_an_older_version_from_its_claim(
+def test_m011_dates_an_unposted_claim_of_an_older_version_from_its_claim(
     db_path: Path, cipher: TokenCipher
 ) -> None:
     """A claim an older version left unposted may have posted any time after the claim: the
@@ -729,7 +729,7 @@ def test_m010_dates_an_unposted_claim_of_an_older_version_from_its_claim(
                 store.digests.record("T1", "C1", day, token="old", ts=ts, now=claimed)
     with sqlite3.connect(db_path) as conn:  # as the older version left the file
         conn.execute("ALTER TABLE digests DROP COLUMN attempted_at")
-        conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm010_digest_attempts'")
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm011_digest_attempts'")
     conn.close()
 
     with Store.open(db_path, cipher=cipher) as store:
