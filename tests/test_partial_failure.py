@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from bot import messages
 from bot.app import build_service
 from bot.cli import main
+from bot.deadline import Deadline, within
 from bot.engagement.directory import PacedDirectory
 from bot.engagement.http_client import HttpEngagementClient
 from bot.engagement.models import RateLimitInfo, UserAuth
@@ -29,7 +30,7 @@ from bot.engagement.query import AccountProblem, EngagementQuery, Granularity, R
 from bot.engagement.ratelimiter import RateLimiter
 from bot.engagement.service import EngagementService
 from bot.engagement.wire.v2 import parse_user_lookup
-from bot.errors import TransportError
+from bot.errors import TimedOut, TransportError
 from bot.secrets import TokenCipher
 from bot.simulator.server import RunningSimulator
 from bot.store import Store
@@ -426,6 +427,35 @@ def test_a_v2_call_that_cannot_connect_is_retried_with_backoff_then_fails(
         with pytest.raises(TransportError, match="connection refused"):
             directory.user_by_username("sim_brand")
     assert [int(s) for s in clock.slept] == [1, 2, 4]  # 1, 2, 4 s plus up to 20 % jitter
+
+
+def test_a_v2_call_under_a_command_deadline_stops_retrying_when_the_answer_is_due(
+    sim: RunningSimulator,
+) -> None:
+    """A lookup made for a slash command does not back off past the command's deadline: it
+    fails as timed out (the reply then says 'author unknown'), not after 1 + 2 + 4 s."""
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    clock = SimClock(sim)
+    with HttpEngagementClient(
+        consumer_key="sim-consumer-key",
+        consumer_secret="sim-consumer-secret",
+        oauth_base_url=f"http://127.0.0.1:{port}",
+        bearer_token="preset",
+    ) as client:
+        directory = PacedDirectory(
+            client,
+            limiter=RateLimiter(monotonic=clock.monotonic, sleep=clock.sleep),
+            sleep=clock.sleep,
+            monotonic=clock.monotonic,
+            rng=random.Random(1),
+            max_retries=3,
+        )
+        due = Deadline.after(2.5, clock.monotonic)
+        with within(due), pytest.raises(TimedOut):
+            directory.user_by_username("sim_brand")
+    assert [int(s) for s in clock.slept] == [1]  # the 2 s backoff would end past the deadline
 
 
 def test_a_suspended_account_is_told_apart_from_an_unknown_handle() -> None:

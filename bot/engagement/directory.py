@@ -6,6 +6,8 @@ endpoint; a 429 holds that endpoint until the reset its headers name and the cal
 again; 5xx and transport failures back off 1, 2, 4 … s (bot.engagement.executor's rule). A
 window that opens more than `max_wait` seconds from now is not waited for: the call fails at
 once with RateLimited, and the caller says "try again" instead of holding a reply for minutes.
+Under a deadline (bot.deadline.current(), a command's answer), neither a window nor a backoff is
+waited for past it: the call fails with TimedOut, like an engagement call out of time.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ import random
 from collections.abc import Callable, Sequence
 from typing import Protocol, TypeVar
 
+from bot import deadline as deadlines
 from bot.engagement.client import PostDirectory
 from bot.engagement.executor import backoff, settle
 from bot.engagement.models import APP_ONLY, Auth, PostLookup, PostPage, RateLimitInfo, UserLookup
 from bot.engagement.ratelimiter import RateLimiter
-from bot.errors import EngagementAPIError, RateLimited
+from bot.errors import EngagementAPIError, RateLimited, TimedOut
 
 log = logging.getLogger(__name__)
 
@@ -91,9 +94,14 @@ class PacedDirectory:
 
     def _call(self, key: str, send: Callable[[], A]) -> A:
         retry = 0
+        deadline = deadlines.current()
         while True:
-            ticket = self._limiter.acquire_within(key, self._max_wait)
+            if deadline is not None and deadline.passed:
+                raise TimedOut(f"{key}: the answer was due", endpoint=key)
+            ticket = self._limiter.acquire_within(key, self._max_wait, deadline=deadline)
             if ticket is None:
+                if deadline is not None and deadline.passed:
+                    raise TimedOut(f"{key}: the answer was due", endpoint=key)
                 raise self._not_waiting(key)
             try:
                 answer = send()
@@ -108,6 +116,8 @@ class PacedDirectory:
                     log.info("X API %s rate limited; retry %d after the reset", key, retry)
                     continue
                 delay = backoff(retry, self._rng)
+                if deadline is not None and not deadline.allows(delay):
+                    raise TimedOut(f"{key}: no time left to retry", endpoint=key) from error
                 log.info(
                     "X API %s: %s; retry %d in %.1f s", key, type(error).__name__, retry, delay
                 )
