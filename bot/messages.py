@@ -426,7 +426,8 @@ def track_refused(handle: str, problem: AccountProblem) -> str:
     if problem is AccountProblem.PROTECTED:
         return (
             f"Can't track {handle}: it's a protected account, and X shows its Posts only to the "
-            "account itself."
+            f"account itself. If it is yours, connect it with {CONNECT} (signed in as it), then "
+            "track it."
         )
     if problem is AccountProblem.SUSPENDED:
         return f"Can't track {handle}: X has suspended the account."
