@@ -17,7 +17,13 @@ from bot.engagement.models import DEFAULT_SERIES, DEFAULT_TOTALS
 from bot.engagement.post_refs import PostRef
 from bot.engagement.query import EngagementQuery, Granularity
 from bot.engagement.service import EngagementService
-from bot.errors import EngagementAPIError, SlackUnavailable, UsageError, UserFacingError
+from bot.errors import (
+    EngagementAPIError,
+    SlackUnavailable,
+    TimedOut,
+    UsageError,
+    UserFacingError,
+)
 from bot.health import CallHealth
 from bot.jobs.slack_io import pause_note, with_pause_note
 from bot.slack import blocks
@@ -105,6 +111,8 @@ def run(invocation: Invocation, *, deps: Deps, now: datetime) -> Message:
         reply = _HANDLERS[type(command)](command, invocation, deps, now)
     except UserFacingError as error:
         return blocks.error_message(str(error))
+    except TimedOut:
+        return blocks.error_message(messages.x_timed_out())
     except EngagementAPIError as error:
         # X refused or failed outright (not a per-Post gap): say so plainly; nothing was lost.
         return blocks.error_message(f"X did not answer as expected ({error}). Try again soon.")
