@@ -642,6 +642,11 @@ def x_slow(seconds: float, *, still_trying: bool) -> str:
     )
 
 
+def x_timed_out() -> str:
+    """A command that needed one answer from X (a lookup) which had not come in time."""
+    return "X is slow: it didn't answer in time, so I have nothing to show. Try again in a minute."
+
+
 def slack_busy(what: str, wait: float | None) -> str:
     """Slack would not say (rate limit, outage) whether someone may change `what`."""
     when = f"in about {max(1, round(wait))} s" if wait else "in a minute"

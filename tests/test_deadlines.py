@@ -48,8 +48,10 @@ def hostile(sim: RunningSimulator) -> Iterator[HostileX]:
 def bot(
     fake: FakeSlack, sim: RunningSimulator, hostile: HostileX, tmp_path: Any
 ) -> Iterator[Running]:
-    # Engagement calls go through the hostile stand-in; the app token comes from the simulator.
-    settings = settings_for(fake, sim, tmp_path, x_api_url=hostile.url, answer_seconds=ANSWER_S)
+    # Every call to X goes through the hostile stand-in: engagement, v2 lookups, the app token.
+    settings = settings_for(
+        fake, sim, tmp_path, x_api_url=hostile.url, x_oauth_url=hostile.url, answer_seconds=ANSWER_S
+    )
     running = Running(settings, sim)
     yield running
     running.close()
@@ -83,8 +85,9 @@ def test_with_x_hung_every_totals_is_answered_by_its_deadline_and_help_at_once(
     post = sim_posts(sim, "sim_brand")[0]
     hostile.mode = mode
     started = time.monotonic()
+    kinds = [f"totals {post}", "track @sim_creator"]  # numbers, and an account lookup
     for n in range(10):  # more than the X pool's 8 threads: two wait in its queue
-        send(bot, fake, f"totals {post}", f"t{n}")
+        send(bot, fake, kinds[n % len(kinds)], f"t{n}")
     asked = time.monotonic()
     send(bot, fake, "help", "help")
 

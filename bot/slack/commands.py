@@ -27,7 +27,13 @@ from bot.engagement.models import (
 from bot.engagement.post_refs import PostRef
 from bot.engagement.query import EngagementQuery, Granularity
 from bot.engagement.service import EngagementService
-from bot.errors import EngagementAPIError, SlackUnavailable, UsageError, UserFacingError
+from bot.errors import (
+    EngagementAPIError,
+    SlackUnavailable,
+    TimedOut,
+    UsageError,
+    UserFacingError,
+)
 from bot.health import CallHealth
 from bot.jobs.channel_posts import collect_channel_posts
 from bot.jobs.slack_io import pause_note, with_pause_note
@@ -120,6 +126,8 @@ def run(invocation: Invocation, *, deps: Deps, now: datetime) -> Message:
         reply = _HANDLERS[type(command)](command, invocation, deps, now)
     except UserFacingError as error:
         return blocks.error_message(str(error))
+    except TimedOut:
+        return blocks.error_message(messages.x_timed_out())
     except EngagementAPIError as error:
         # X refused or failed outright (not a per-Post gap): say so plainly, permanent or not;
         # nothing was lost. The raw error goes to the log under the ref, not to the person.
