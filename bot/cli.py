@@ -395,6 +395,7 @@ def run_digest_now(settings: Settings, args: argparse.Namespace, *, now: datetim
     from bot.app import engagement
     from bot.errors import ConfigError
     from bot.jobs.digest import Status, find_channel, run_digest
+    from bot.jobs.reconcile import DEADLINE as SEARCH_DEADLINE
     from bot.jobs.slack_io import slack_finder, slack_post
     from bot.slack.app import build_web_client, channel_membership
     from bot.slack.commands import Deps
@@ -416,7 +417,9 @@ def run_digest_now(settings: Settings, args: argparse.Namespace, *, now: datetim
             now=now,
             deps=deps,
             post=slack_post(client),
-            find_posted=slack_finder(client),
+            # Nobody else waits on this one-shot command: it may wait out Slack's history
+            # limit (a call a minute) as long as `run`'s paced queue would.
+            find_posted=slack_finder(client, patience=SEARCH_DEADLINE.total_seconds()),
         )
     print(outcome.describe())
     return (
@@ -429,6 +432,7 @@ def run_alerts_check(settings: Settings, args: argparse.Namespace, *, now: datet
     from bot.app import engagement
     from bot.errors import ConfigError
     from bot.jobs.alerts import describe_firing, run_alert_pass
+    from bot.jobs.reconcile import DEADLINE as SEARCH_DEADLINE
     from bot.jobs.slack_io import slack_finder, slack_post
     from bot.slack.app import build_web_client, channel_membership
     from bot.slack.commands import Deps
@@ -458,7 +462,9 @@ def run_alerts_check(settings: Settings, args: argparse.Namespace, *, now: datet
             deps=deps,
             post=slack_post(client),
             channels=channels,
-            find_posted=slack_finder(client),
+            # Nobody else waits on this one-shot command: it may wait out Slack's history
+            # limit (a call a minute) as long as `run`'s paced queue would.
+            find_posted=slack_finder(client, patience=SEARCH_DEADLINE.total_seconds()),
         )
     for firing in fired:
         print(describe_firing(firing))

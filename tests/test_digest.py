@@ -500,6 +500,44 @@ def paced(web: WebClient, wall: WallClock) -> Reconciler:
     return Reconciler(pages, team_of=lambda channel: None, clock=wall, sleep=wall.sleep)
 
 
+def test_under_tier1_limits_a_one_shot_digest_waits_its_turn_and_reconciles(
+    sim: RunningSimulator, db_path: Path, cipher: TokenCipher
+) -> None:
+    """`engagement-bot digest` after a crash, in a busy channel under a non-Marketplace app's
+    limits: its search waits out Slack's Retry-After (it holds nobody else's thread) instead
+    of answering 'unreconciled' at the first 429."""
+    wall = WallClock(NOW)
+    with FakeSlack(non_marketplace=True, clock=wall.epoch) as strict:
+        settings = Settings(slack_bot_token=BOT_TOKEN, slack_api_url=strict.api_url, timezone="UTC")
+        bot = Bot(sim, db_path, cipher, settings)
+        set_up_channel(bot.store)
+        accepted: list[str] = []
+
+        def post_then_die(channel_id: str, message: Message) -> str:
+            accepted.append(bot.post(channel_id, message))
+            raise Killed
+
+        with pytest.raises(Killed):
+            bot.digest(post=post_then_die)
+        bot.close()
+        wall.advance(timedelta(seconds=30))
+        strict.others_post(CHANNEL, 40, every=15)
+        wall.advance(timedelta(minutes=15))
+
+        restarted = Bot(sim, db_path, cipher, settings)
+        try:
+            one_shot = slack_finder(restarted.web, patience=600, sleep=wall.sleep)
+            outcome = restarted.digest(now=wall(), find_posted=one_shot)
+            assert outcome.status is Status.RECONCILED
+            assert outcome.ts == accepted[0]
+        finally:
+            restarted.close()
+        assert len(posted(strict)) == 1
+        assert [c.status for c in strict.api_calls("conversations.history")] == [200, 429, 200]
+        assert strict.unhonoured_429s() == []
+        assert wall.slept == [60.0]
+
+
 def test_under_tier1_limits_a_killed_run_in_a_busy_channel_is_reconciled_not_reposted(
     sim: RunningSimulator, db_path: Path, cipher: TokenCipher
 ) -> None:

@@ -19,6 +19,7 @@ RateLimitErrorRetryHandler sleeps Retry-After and sends the call again.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -254,10 +255,18 @@ def history_page(client: WebClient) -> HistoryPage:
     return page
 
 
-def slack_finder(client: WebClient) -> FindPosted:
+def slack_finder(
+    client: WebClient,
+    *,
+    patience: float = 0.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> FindPosted:
     """conversations.history, there and then: the ts of the message whose metadata carries
-    `marker`, in `window` page after page (429s are the client's to retry), else among the
-    newest messages. What cannot be told is Unanswered; a channel Slack refuses raises."""
+    `marker`, in `window` page after page, else among the newest messages. A 429 is waited out
+    (Retry-After) while the waits add up to no more than `patience` seconds: a one-shot command
+    (`engagement-bot digest`, `alerts check`) holds no one else's thread and may wait its turn
+    under Slack's one-call-a-minute history limit; `run` queues its searches instead
+    (bot.jobs.reconcile). What cannot be told is Unanswered; a channel Slack refuses raises."""
     pages = history_page(client)
 
     def find_posted(channel_id: str, marker: str, window: Window | None = None) -> str | None:
@@ -267,9 +276,23 @@ def slack_finder(client: WebClient) -> FindPosted:
             )
             return _marked(reply.get("messages"), marker)
         cursor: str | None = None
+        waited = 0.0
         while True:
             try:
                 page = pages(channel_id, marker, window, cursor)
+            except Throttled as throttled:
+                if waited + throttled.retry_after > patience:
+                    raise Unanswered(f"conversations.history in {channel_id}: {throttled}") from (
+                        throttled
+                    )
+                log.warning(
+                    "Slack allows conversations.history in %s again in %.0f s: waiting",
+                    channel_id,
+                    throttled.retry_after,
+                )
+                sleep(throttled.retry_after)
+                waited += throttled.retry_after
+                continue
             except Exception as error:
                 if isinstance(error, SlackApiError) and classify(error).action is Action.PAUSE:
                     raise  # the channel itself is refused: posting will say so
