@@ -111,7 +111,6 @@ ACCOUNTS_EMPTY = (
 )
 ACCOUNTS_HINT = f"Add: {CONNECT} · remove: `/engagement disconnect @handle`"
 ALERTS_TITLE = "Alert rules in this channel"
-ALERT_ALL_POSTS = "all owned Posts"
 ALERTS_EMPTY = (
     "No alert rules here yet.\n"
     "Try `/engagement alert likes &gt; 100/h` or `/engagement alert spike`."
@@ -349,11 +348,11 @@ def leaderboard_fallback(metric: str, period: str, leader: str | None, value: st
     return f"{title}: 1. {leader} with {value}" if leader else title
 
 
-def leaderboard_empty(metric: str, period: str) -> str:
+def leaderboard_empty(metric: str, period: str, covered: str) -> str:
+    """`top` found no Post to rank; `covered` is the channel's `coverage`."""
     return (
-        f"No tracked Posts have {metric_noun(metric)} in the {period_label(period)} yet.\n"
-        "Track a Post with `/engagement track &lt;post link&gt;`, "
-        "or an account with `/engagement track @handle`."
+        f"No Post to rank by {metric_noun(metric)} over the {period_label(period)}: "
+        f"this channel covers {covered}."
     )
 
 
@@ -447,6 +446,50 @@ def tracked_accounts(n: int) -> str:
     return f"*Accounts* ({n:,}), all their new Posts"
 
 
+# -- what a channel covers (bot.jobs.channel_posts.channel_coverage) ---------------------------
+
+COVERAGE_SHOWN = 5  # accounts named; more are counted
+
+
+def coverage(
+    posts: int, handles: Sequence[str], *, connected: bool, owned_only: bool = False
+) -> str:
+    """The one statement of what a channel's `top`, digest and channel-wide alerts cover, in
+    every confirmation and listing; `handles` as shown ("@alice"), `connected`: the channel
+    tracks nothing, so they are the workspace's connected accounts; `owned_only`: only Posts
+    of connected accounts count (a channel-wide threshold rule)."""
+    if not posts and not handles:
+        return (
+            f"nothing yet: connect an account ({CONNECT}) or track Posts or accounts here "
+            "(`/engagement track`)"
+        )
+    named = list(handles[:COVERAGE_SHOWN])
+    if len(handles) > COVERAGE_SHOWN:
+        named.append(f"{len(handles) - COVERAGE_SHOWN} more")
+    if connected:
+        return (
+            f"the Posts of the accounts connected to this workspace ({', '.join(named)})"
+            " — this channel tracks nothing"
+        )
+    listed = ", ".join([*named, *([posts_count(posts)] if posts else [])])
+    whose = "the connected accounts' Posts among " if owned_only else ""
+    return f"{whose}this channel's tracked Posts and accounts ({listed})"
+
+
+def channel_covers(covered: str) -> str:
+    """Under `/engagement tracked`: what the channel's reports and alerts are about."""
+    return f"`top`, the digest and this channel's alerts cover {covered}."
+
+
+def digest_covers(covered: str) -> str:
+    return f"It covers {covered}."
+
+
+def alert_covers_nothing(covered: str) -> str:
+    """A channel-wide rule in a channel covering no Post (`covered`): it could never fire."""
+    return f"That alert could never fire: this channel covers {covered}. Then add it again."
+
+
 def tracked_summary(posts: int, accounts: int) -> str:
     account_word = "account" if accounts == 1 else "accounts"
     return f"This channel tracks {posts_count(posts)} and {accounts:,} {account_word}."
@@ -493,7 +536,7 @@ def alert_threshold(metric: str, threshold: str, target: str) -> str:
 
 
 def alert_spike(metric: str | None, sensitivity: str, target: str) -> str:
-    """ "Spikes (high sensitivity) on all owned Posts"."""
+    """ "Spikes (high sensitivity) on the Posts of the accounts connected to …"."""
     what = f"{metric_noun(metric)} spikes" if metric else "Spikes"
     what = what[:1].upper() + what[1:]
     return f"{what} ({sensitivity} sensitivity) on {target}"

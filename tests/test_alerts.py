@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from bot import messages
 from bot.app import build_service
 from bot.config import Settings
 from bot.engagement.http_client import HttpEngagementClient
@@ -30,6 +29,7 @@ from bot.jobs.alerts import (
     spike,
     threshold_hit,
 )
+from bot.jobs.channel_posts import Coverage
 from bot.jobs.reconcile import Reconciler
 from bot.jobs.slack_io import history_page, slack_finder, slack_post, without_rate_limit_retries
 from bot.secrets import TokenCipher
@@ -110,6 +110,7 @@ def test_cooldown() -> None:
 
 def test_alert_messages_fit_slacks_limits() -> None:
     rule = AlertRule(1, TEAM_ID, CHANNEL, "spike", None, None, None, None, "high", "U1", SIM_START)
+    covers = Coverage(("1790000000000000002",), ("sim_brand",))
     threshold = replace(rule, id=2, kind="threshold", metric="favorites", threshold=100)
     hour = floor_hour(SIM_START) - HOUR
     lines = [
@@ -123,15 +124,24 @@ def test_alert_messages_fit_slacks_limits() -> None:
     authors = {"1790000000000000001": "sim_brand", "1790000000000000002": None}
     for count in (1, 2, 200):
         message = alert_message(
-            (lines * 100)[:count], authors=authors, zone=ZoneInfo(ZONE), held=count > 1
+            (lines * 100)[:count],
+            authors=authors,
+            zone=ZoneInfo(ZONE),
+            held=count > 1,
+            coverage=covers,
         )
         assert_valid_message(message)
         assert not message.ephemeral
-    text = str(alert_message(lines, authors=authors, zone=ZoneInfo(ZONE), held=False).blocks)
+    text = str(
+        alert_message(
+            lines, authors=authors, zone=ZoneInfo(ZONE), held=False, coverage=covers
+        ).blocks
+    )
     assert "https://x.com/sim_brand/status/1790000000000000001" in text
     assert "06:00–07:00" in text  # 11:00 UTC, New York
     # The rule in the wording of the confirmation and of `/engagement alerts`.
-    assert f"(alert #2: Likes above 100/hour on {messages.ALERT_ALL_POSTS})" in text
+    covered = "the connected accounts' Posts among this channel's tracked Posts and accounts"
+    assert f"(alert #2: Likes above 100/hour on {covered} (@sim_brand, 1 Post))" in text
     assert "the baseline of 300.5/h (alert #1: Spikes (high sensitivity) on" in text
 
 

@@ -26,6 +26,7 @@ from bot import messages
 from bot.engagement.models import ALL_METRICS
 from bot.engagement.query import EngagementQuery, Granularity, Reason, Report, Value, explain
 from bot.engagement.service import Ranked
+from bot.jobs.channel_posts import Coverage
 from bot.slack import blocks
 from bot.slack.message import Message
 from bot.slack.usage_text import DESCRIPTIONS, EXAMPLES, USAGE
@@ -39,6 +40,8 @@ UPDATE = os.environ.get("UPDATE_SNAPSHOTS") == "1"  # noqa: TID251 - a test swit
 NOW = datetime(2026, 11, 26, 12, 30, tzinfo=UTC)
 P1, P2, P3, P4 = (f"179000000000000000{i}" for i in range(1, 5))
 AUTHORS: dict[str, str | None] = {P1: "@alice", P2: None, P3: "bob_marketing", P4: "@carol"}
+TRACKED = Coverage((P1, P2), ("alice",))  # what a channel covers, for rules and lists
+NOTHING = Coverage((), (), connected=True)
 TOTALS = ("impressions", "engagements", "favorites", "retweets", "quote_tweets", "replies")
 DEFAULT = (*TOTALS, "video_views")
 
@@ -213,9 +216,13 @@ def test_snapshot_lists_and_replies() -> None:
         rule(5, "threshold", metric="impressions", threshold=10_000, handle="alice"),
     ]
     snoozed = NOW + timedelta(hours=2)
-    assert_snapshot("tracked", blocks.tracked_message([P1, P2], ["alice"], authors=AUTHORS))
+    assert_snapshot(
+        "tracked", blocks.tracked_message([P1, P2], ["alice"], coverage=TRACKED, authors=AUTHORS)
+    )
     assert_snapshot("accounts", blocks.accounts_message(accounts))
-    alerts = blocks.alerts_message(rules, snoozed_until=snoozed, now=NOW, authors=AUTHORS)
+    alerts = blocks.alerts_message(
+        rules, snoozed_until=snoozed, now=NOW, authors=AUTHORS, coverage=TRACKED
+    )
     assert_snapshot("alerts", alerts)
     assert_snapshot("usage", blocks.usage_message(USAGE_ROW))
     # What `/engagement help` and `help top` answer (tests/test_replies.py checks that the
@@ -299,7 +306,9 @@ def test_long_lists_fit() -> None:
     )
     assert_valid_message(board)
     assert "in the thread" in json.dumps(board.blocks)  # in_channel: overflow goes in a thread
-    tracked = blocks.tracked_message(post_ids(1_000), ["h" * 300] * 300, authors=authors)
+    tracked = blocks.tracked_message(
+        post_ids(1_000), ["h" * 300] * 300, coverage=TRACKED, authors=authors
+    )
     assert_valid_message(tracked)
     accounts = [Account(str(i), "x" * 400, None, NOW) for i in range(300)]
     assert_valid_message(blocks.accounts_message(accounts))
@@ -307,7 +316,7 @@ def test_long_lists_fit() -> None:
         rule(i, "threshold", metric="m" * 500, threshold=10**12, handle="h" * 400)
         for i in range(300)
     ]
-    assert_valid_message(blocks.alerts_message(rules))
+    assert_valid_message(blocks.alerts_message(rules, coverage=TRACKED))
     owners = tuple(OwnerUsage(str(i), "@" + "o" * 300, i) for i in range(500))
     endpoints = tuple(EndpointUsage("e" * 300, i, i, 2 * i, i) for i in range(40))
     assert_valid_message(blocks.usage_message(Usage("2026-11", endpoints, owners)))
@@ -328,7 +337,9 @@ def test_untrusted_names_cannot_mention_or_break_links() -> None:
         blocks.leaderboard_message(
             [Ranked(P1, 5, "daily")], metric="<!here>", period="7d", authors=authors, now=NOW
         ),
-        blocks.tracked_message([P1], [NASTY_HANDLE], authors=authors),
+        blocks.tracked_message(
+            [P1], [NASTY_HANDLE], coverage=Coverage((P1,), (NASTY_HANDLE,)), authors=authors
+        ),
         blocks.error_message("<!everyone> & <@U123>"),
     ]
     for message in messages_to_check:
@@ -470,9 +481,9 @@ def test_an_empty_leaderboard_tells_the_asker_how_to_track() -> None:
 
 def test_empty_lists_explain_what_to_do() -> None:
     for message, command in (
-        (blocks.tracked_message([], []), "/engagement track"),
+        (blocks.tracked_message([], [], coverage=NOTHING), "/engagement track"),
         (blocks.accounts_message([]), "/engagement connect"),
-        (blocks.alerts_message([]), "/engagement alert"),
+        (blocks.alerts_message([], coverage=NOTHING), "/engagement alert"),
     ):
         assert_valid_message(message)
         assert command in message.text
@@ -480,7 +491,9 @@ def test_empty_lists_explain_what_to_do() -> None:
 
 def test_an_expired_snooze_is_not_shown() -> None:
     rules = [rule(1, "spike")]
-    message = blocks.alerts_message(rules, snoozed_until=NOW - timedelta(hours=1), now=NOW)
+    message = blocks.alerts_message(
+        rules, snoozed_until=NOW - timedelta(hours=1), now=NOW, coverage=TRACKED
+    )
     assert "Snoozed" not in everything(message)
 
 

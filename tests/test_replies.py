@@ -85,6 +85,7 @@ def test_a_private_metric_in_a_workspace_with_no_connected_account_is_refused(bo
 
 
 def test_the_same_rule_twice_is_refused_naming_the_first(bot, fake, store):
+    say(bot, fake, "track @sim_creator")  # so that a channel-wide rule has Posts to watch
     first = say(bot, fake, "alert likes > 100/h @sim_creator")
     rule_id = re.search(r"Alert #(\d+)", first)
     assert rule_id
@@ -108,6 +109,7 @@ def test_a_threshold_beyond_any_count_says_too_large_and_the_largest(bot, fake, 
 
 def test_a_rule_reads_the_same_in_the_confirmation_and_the_listing(bot, fake, sim, store):
     post = sim_posts(sim, "sim_creator")[0]
+    say(bot, fake, "track @sim_creator")  # so that a channel-wide rule has Posts to watch
     rules = {
         "alert likes > 100/h @sim_creator": "Likes above 100/hour on @sim_creator",
         f"alert replies >= 5/h {post}": f"Replies above 4/hour on Post {post}",

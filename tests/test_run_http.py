@@ -295,7 +295,9 @@ def test_a_signed_request_delivered_three_times_acts_once(fake, sim, tmp_path):
     settings = settings_for(fake, sim, tmp_path, public_url="https://bot.example.com")
     running = Running(settings, sim, x_oauth=True)
     try:
-        for text, reply_id in (("alert spike high", "alert"), ("connect", "connect")):
+        # An account rule: a channel-wide one would be refused here (the channel covers nothing).
+        rule = "alert likes > 100/h @sim_creator"
+        for text, reply_id in ((rule, "alert"), ("connect", "connect")):
             body = command_body(text, response_url=fake.response_url(reply_id))
             headers = signed_headers(body)
             for _ in range(3):

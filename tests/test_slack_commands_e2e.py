@@ -60,7 +60,7 @@ def test_numbers_for_owned_and_unowned_posts(bot, fake, sim, owned):
 
 def test_tracking_and_the_leaderboard(bot, fake, sim, owned):
     reply, text = say(bot, fake, "top likes 3 7d")
-    assert reply["response_type"] == "ephemeral"  # nothing tracked yet: a hint, not a post
+    assert reply["response_type"] == "in_channel"  # nothing tracked: the connected account's
     _, text = say(bot, fake, f"track {owned[1]} {owned[3]} @sim_brand")
     assert "@sim_brand" in text
     _, text = say(bot, fake, "tracked")

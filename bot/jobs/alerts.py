@@ -25,7 +25,7 @@ from slack_sdk.errors import SlackApiError
 from bot.engagement.models import PUBLIC_METRICS
 from bot.engagement.query import AccountPosts, EngagementQuery, Granularity
 from bot.engagement.windows import floor_hour
-from bot.jobs.channel_posts import account_posts, collect_channel_posts
+from bot.jobs.channel_posts import account_posts, channel_coverage, collect_channel_posts
 from bot.jobs.digest import zone_of
 from bot.jobs.slack_io import (
     Action,
@@ -220,6 +220,7 @@ def channel_pass(
         authors=_authors(deps, pending),
         zone=zone,
         held=held,
+        coverage=channel_coverage(store, team, channel),
         marker=alert_marker(channel, token),
     )
     log_.attempt(pending, token=token, now=clock() if clock else now)
@@ -301,9 +302,10 @@ class _Targets:
 def rule_targets(
     settings: ChannelSettings, rules: Sequence[AlertRule], *, now: datetime, deps: Deps
 ) -> _Targets:
-    """A Post rule: that Post; an account rule: its recent Posts; otherwise the channel's
-    tracked Posts and its tracked accounts' recent Posts. Unowned Posts count for all but a
-    channel-wide threshold rule (that one means "all owned Posts")."""
+    """A Post rule: that Post; an account rule: its recent Posts; otherwise the Posts the
+    channel covers (bot.jobs.channel_posts: what it tracks, or tracking nothing, its
+    workspace's connected accounts). Unowned Posts count for all but a channel-wide threshold
+    rule (that one counts only Posts of connected accounts)."""
     since = now - ACCOUNT_LOOKBACK
     team, channel = settings.team_id, settings.channel_id
     # Each account's timeline is read once per pass; one X refuses is watched no further

@@ -1,6 +1,11 @@
 """The Posts a channel reports on, gathered the one way `top`, digests and alert passes share.
 
-    tracked Posts + each tracked account's recent Posts (service.account_posts)
+    channel_coverage: the channel's tracked Posts and tracked accounts;
+                      tracking nothing, the accounts connected to its workspace
+    collect_channel_posts: those Posts + each account's recent Posts (service.account_posts)
+
+A channel that tracks nothing is about the workspace's own Posts: every connected account's.
+Tracking anything (a Post or an account) replaces that with what the channel chose.
 
 An account X will not list (protected, suspended, gone) or fails on this time is skipped and
 named with its problem, never raised: the others are still ranked, digested and watched, and
@@ -24,16 +29,27 @@ class ChannelPosts:
     skipped: tuple[AccountPosts, ...] = ()  # accounts left out, each with its problem
 
 
-def channel_accounts(
-    store: Store, team_id: str, channel_id: str, *, connected_fallback: bool
-) -> tuple[list[str], bool]:
-    """The handles whose Posts the channel covers, and whether the channel chose them: the
-    accounts it tracks; with `connected_fallback` (the digest's rule), a channel tracking none
-    covers every account connected to its workspace (their Posts are the workspace's own)."""
-    tracked = store.channels.tracked(team_id, channel_id, "account")
-    if tracked or not connected_fallback:
-        return tracked, True
-    return [a.screen_name for a in store.accounts(team_id)], False
+@dataclass(frozen=True)
+class Coverage:
+    """What a channel covers: Posts by ID, and accounts whose recent Posts count."""
+
+    posts: tuple[str, ...]  # tracked Posts
+    handles: tuple[str, ...]  # tracked accounts, or (`connected`) the workspace's connected ones
+    connected: bool = False  # the channel tracks nothing: its workspace's connected accounts
+
+    @property
+    def empty(self) -> bool:
+        """Nothing to report on or watch: no tracked Post or account, no connected account."""
+        return not self.posts and not self.handles
+
+
+def channel_coverage(store: Store, team_id: str, channel_id: str) -> Coverage:
+    """The one answer to "which Posts does this channel cover?" (see the module docstring)."""
+    posts = store.channels.tracked(team_id, channel_id, "post")
+    handles = store.channels.tracked(team_id, channel_id, "account")
+    if posts or handles:
+        return Coverage(tuple(posts), tuple(handles))
+    return Coverage((), tuple(a.screen_name for a in store.accounts(team_id)), connected=True)
 
 
 def collect_channel_posts(
@@ -43,15 +59,15 @@ def collect_channel_posts(
     channel_id: str,
     *,
     since: datetime,
-    connected_fallback: bool = False,
     seen: MutableMapping[str, AccountPosts] | None = None,
 ) -> ChannelPosts:
-    """The channel's tracked Posts plus its accounts' Posts created since `since`; `seen`
-    (by lower-case handle) spares a second timeline read of an account within one pass."""
-    ids = store.channels.tracked(team_id, channel_id, "post")
-    handles, _ = channel_accounts(store, team_id, channel_id, connected_fallback=connected_fallback)
+    """The Posts of the channel's coverage: its Posts, plus its accounts' Posts created since
+    `since`; `seen` (by lower-case handle) spares a second timeline read of an account within
+    one pass."""
+    coverage = channel_coverage(store, team_id, channel_id)
+    ids = list(coverage.posts)
     skipped: list[AccountPosts] = []
-    for handle in handles:
+    for handle in coverage.handles:
         found = account_posts(service, handle, since=since, workspace=team_id, seen=seen)
         ids.extend(found.post_ids)
         if found.problem is not None:

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from bot.engagement.query import AccountPosts, EngagementQuery, Granularity
 from bot.errors import EngagementAPIError
-from bot.jobs.channel_posts import ChannelPosts, channel_accounts, collect_channel_posts
+from bot.jobs.channel_posts import ChannelPosts, collect_channel_posts
 from bot.jobs.slack_io import (
     Action,
     FindPosted,
@@ -244,27 +244,10 @@ def find_channel(store: Store, channel_id: str, *, team_id: str | None) -> Chann
 # -- gathering ---------------------------------------------------------------------------------
 
 
-# A digest is about owned Posts, and those are the workspace's: a channel tracking no account
-# gets its workspace's connected accounts.
-DIGEST_FALLS_BACK_TO_CONNECTED = True
-
-
-def digest_accounts(store: Store, team_id: str, channel_id: str) -> tuple[list[str], bool]:
-    """The handles whose Posts a channel's digest covers, and whether the channel chose them."""
-    return channel_accounts(
-        store, team_id, channel_id, connected_fallback=DIGEST_FALLS_BACK_TO_CONNECTED
-    )
-
-
 def channel_posts(settings: ChannelSettings, deps: Deps, *, since: datetime) -> ChannelPosts:
-    """The channel's tracked Posts plus its digest accounts' Posts created since `since`."""
+    """The Posts the channel covers (bot.jobs.channel_posts), accounts' ones since `since`."""
     return collect_channel_posts(
-        deps.store,
-        deps.service,
-        settings.team_id,
-        settings.channel_id,
-        since=since,
-        connected_fallback=DIGEST_FALLS_BACK_TO_CONNECTED,
+        deps.store, deps.service, settings.team_id, settings.channel_id, since=since
     )
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from bot.jobs.channel_posts import Coverage
 from bot.messages import alert_fired_by, metric_noun
 from bot.slack.blocks_kit import (
     Authors,
@@ -54,14 +55,16 @@ def comparison(line: AlertLine) -> str:
     return f", {times}the baseline of {baseline:,.1f}/h"
 
 
-def describe(line: AlertLine, authors: Authors, zone: ZoneInfo, *, linked: bool = True) -> str:
+def describe(
+    line: AlertLine, authors: Authors, zone: ZoneInfo, coverage: Coverage, *, linked: bool = True
+) -> str:
     firing, rule = line.firing, line.rule
     name = post_link(firing.post_id, authors) if linked else post_plain(firing.post_id, authors)
     kind = "Spike" if rule.kind == "spike" else "Threshold"
     noun = metric_noun(firing.metric, firing.value)
     # The rule in the one wording of bot.slack.blocks_lists.rule_text, never linked: the Post
     # it names (if any) is linked just before.
-    fired_by = alert_fired_by(rule.id, rule_text(rule, authors, linked=False))
+    fired_by = alert_fired_by(rule.id, rule_text(rule, authors, coverage, linked=False))
     return (
         f"*{kind}* · {name}: {exact(firing.value)} {noun}"
         f" in {hour_span(line, zone)}{comparison(line)} ({fired_by})"
@@ -82,13 +85,15 @@ def alert_message(
     authors: Mapping[str, str | None],
     zone: ZoneInfo,
     held: bool,
+    coverage: Coverage,
     marker: str | None = None,
 ) -> Message:
     """A channel message (not ephemeral) for `lines`, oldest first; `held` says they waited
-    for quiet hours to end; `marker` goes in the message's metadata."""
+    for quiet hours to end; `coverage`: what the channel covers (its channel-wide rules'
+    Posts); `marker` goes in the message's metadata."""
     shown = list(lines[:MAX_LINES])
     title = "Engagement alert" if len(lines) == 1 else f"{len(lines)} engagement alerts"
-    body = [f"• {describe(line, authors, zone)}" for line in shown]
+    body = [f"• {describe(line, authors, zone, coverage)}" for line in shown]
     notes = []
     if len(lines) > len(shown):
         notes.append(f"…and {len(lines) - len(shown)} more.")
@@ -97,7 +102,8 @@ def alert_message(
     notes.append("Pause: `/engagement snooze 2h` · rules: `/engagement alerts`")
     blocks = [header(title), *sections(body), context(*notes)]
     text = clip(
-        f"{title}: " + "; ".join(describe(x, authors, zone, linked=False) for x in shown), 3000
+        f"{title}: " + "; ".join(describe(x, authors, zone, coverage, linked=False) for x in shown),
+        3000,
     )
     message = simple(text, blocks, ephemeral=False)
     if marker is None:

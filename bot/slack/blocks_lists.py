@@ -13,6 +13,7 @@ from typing import Protocol
 from bot import messages
 from bot.engagement.query import AccountProblem
 from bot.engagement.service import Ranked
+from bot.jobs.channel_posts import Coverage
 from bot.slack.blocks_kit import (
     LABEL_TEXT,
     Authors,
@@ -114,9 +115,11 @@ def leaderboard_message(
     skipped: Sequence[tuple[str, AccountProblem]] = (),
     unknown_authors: int = 0,
     covered: int = 0,
+    coverage: Coverage | None = None,
 ) -> Message:
     """Top Posts for the whole channel (in_channel); an empty board is a hint to the asker,
-    which depends on whether the channel covers any Post (`covered`) or none. `skipped`
+    which depends on whether the channel covers any Post (`covered`) or none (then it says
+    what the channel covers, `coverage`). `skipped`
     accounts and Posts of `unknown_authors` were left out: one line says so."""
     left_out = (
         messages.left_out([(_at(h), p) for h, p in skipped], unknown_authors)
@@ -127,7 +130,7 @@ def leaderboard_message(
         text = (
             messages.leaderboard_no_readings(metric, period, covered)
             if covered
-            else messages.leaderboard_empty(metric, period)
+            else messages.leaderboard_empty(metric, period, coverage_text(coverage))
         )
         if left_out:
             return simple(f"{text}\n{left_out}", [section(text), context(left_out)], ephemeral=True)
@@ -160,12 +163,18 @@ def leaderboard_message(
 
 
 def tracked_message(
-    posts: Sequence[str], handles: Sequence[str], *, authors: Authors | None = None
+    posts: Sequence[str],
+    handles: Sequence[str],
+    *,
+    coverage: Coverage,
+    authors: Authors | None = None,
 ) -> Message:
-    """What this channel follows: Posts (linked) and accounts (all their Posts)."""
+    """What this channel follows: Posts (linked) and accounts (all their Posts), and what
+    that makes its `top`, digest and alerts cover."""
+    covers = messages.channel_covers(coverage_text(coverage))
     if not posts and not handles:
         text = messages.TRACKED_EMPTY
-        return simple(text, [section(text)])
+        return simple(f"{text}\n{covers}", [section(text), context(covers)])
     names = [_at(handle) for handle in handles]
     post_lines = [f"• {post_link(post, authors or {})}" for post in posts]
     parts = []
@@ -178,10 +187,20 @@ def tracked_message(
         text=messages.tracked_summary(len(posts), len(names)),
         head=(header(messages.TRACKED_TITLE),),
         parts=tuple(parts),
-        tail=(context(messages.TRACKED_HINT),),
+        tail=(context(covers), context(messages.TRACKED_HINT)),
         nouns=("item", "items"),
     )
     return paginate(page)
+
+
+def coverage_text(coverage: Coverage | None, *, owned_only: bool = False) -> str:
+    """bot.messages.coverage for `coverage` (None: nothing covered), handles escaped."""
+    if coverage is None:
+        return messages.coverage(0, (), connected=False)
+    handles = [_at(h) for h in coverage.handles]
+    return messages.coverage(
+        len(coverage.posts), handles, connected=coverage.connected, owned_only=owned_only
+    )
 
 
 def _at(handle: str) -> str:
@@ -235,14 +254,18 @@ def alerts_message(
     snoozed_until: datetime | None = None,
     now: datetime | None = None,
     authors: Authors | None = None,
+    coverage: Coverage,
 ) -> Message:
-    """The channel's alert rules, with their IDs for `alert off`, and any snooze."""
+    """The channel's alert rules, with their IDs for `alert off`, and any snooze; a
+    channel-wide rule says what the channel covers (`coverage`)."""
     snoozed = snoozed_until is not None and (now is None or snoozed_until > now)
     snooze_line = messages.alerts_snoozed(slack_date(snoozed_until)) if snoozed_until else ""
     if not rules:
         text = messages.ALERTS_EMPTY
         return simple(text, [section(text), *([context(snooze_line)] if snoozed else [])])
-    lines = [messages.alert_listed(rule.id, rule_text(rule, authors or {})) for rule in rules]
+    lines = [
+        messages.alert_listed(rule.id, rule_text(rule, authors or {}, coverage)) for rule in rules
+    ]
     head = [header(messages.ALERTS_TITLE)]
     if snoozed:
         head.append(context(snooze_line))
@@ -257,15 +280,19 @@ def alerts_message(
     return paginate(page)
 
 
-def rule_text(rule: AlertRuleRow, authors: Authors, *, linked: bool = True) -> str:
+def rule_text(
+    rule: AlertRuleRow, authors: Authors, coverage: Coverage, *, linked: bool = True
+) -> str:
     """The one wording of an alert rule ("Likes above 100/hour on @alice"), used by the
-    confirmation, the `alerts` listing and the alert message; `linked`: the Post as a link."""
+    confirmation, the `alerts` listing and the alert message; `linked`: the Post as a link.
+    A channel-wide rule is on the channel's `coverage`; a threshold one counts only the Posts
+    of connected accounts (the alert pass reads other Posts' hours for spikes only)."""
     if rule.post_id:
         target = (post_link if linked else post_plain)(rule.post_id, authors)
     elif rule.handle:
         target = _at(rule.handle)
     else:
-        target = messages.ALERT_ALL_POSTS
+        target = coverage_text(coverage, owned_only=rule.kind == "threshold")
     if rule.kind == "threshold" and rule.metric and rule.threshold is not None:
         return messages.alert_threshold(rule.metric, exact(rule.threshold), target)
     if rule.kind == "spike":

@@ -81,7 +81,7 @@ class AlertThreshold:
     metric: str
     per_hour: int
     post: PostRef | None = None
-    handle: str | None = None  # None and no post = all owned Posts of the channel
+    handle: str | None = None  # None and no post = the Posts the channel covers
 
 
 @dataclass(frozen=True)

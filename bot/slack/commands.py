@@ -35,12 +35,12 @@ from bot.errors import (
     UserFacingError,
 )
 from bot.health import CallHealth
-from bot.jobs.channel_posts import collect_channel_posts
+from bot.jobs.channel_posts import channel_coverage, collect_channel_posts
 from bot.jobs.slack_io import pause_note, with_pause_note
 from bot.slack import blocks
 from bot.slack import command_types as c
 from bot.slack.blocks_kit import escape
-from bot.slack.blocks_lists import rule_text
+from bot.slack.blocks_lists import coverage_text, rule_text
 from bot.slack.connect import TTL_MINUTES, OAuthClient, start_link
 from bot.slack.message import Message
 from bot.slack.parsing import parse
@@ -252,6 +252,7 @@ def _top(command: c.Top, inv: Invocation, deps: Deps, now: datetime) -> Message:
         skipped=[(s.handle, s.problem) for s in found.skipped if s.problem is not None],
         unknown_authors=len(unknown),
         covered=len(ids),
+        coverage=channel_coverage(deps.store, inv.team_id, inv.channel_id),
     )
 
 
@@ -319,6 +320,7 @@ def _tracked(command: c.Tracked, inv: Invocation, deps: Deps, now: datetime) -> 
     return blocks.tracked_message(
         channels.tracked(inv.team_id, inv.channel_id, "post"),
         channels.tracked(inv.team_id, inv.channel_id, "account"),
+        coverage=channel_coverage(deps.store, inv.team_id, inv.channel_id),
     )
 
 
@@ -343,21 +345,8 @@ def _digest_on(command: c.DigestOn, inv: Invocation, deps: Deps, now: datetime) 
 
 def _digest_coverage(inv: Invocation, deps: Deps) -> str:
     """What the channel's digest will report on, so an empty one is no surprise."""
-    from bot.jobs.digest import digest_accounts
-
-    handles, chosen = digest_accounts(deps.store, inv.team_id, inv.channel_id)
-    posts = len(deps.store.channels.tracked(inv.team_id, inv.channel_id, "post"))
-    named = ", ".join(f"@{h}" for h in handles[:5]) + (" …" if len(handles) > 5 else "")
-    extra = f" and {posts} tracked Post{'s' if posts != 1 else ''}" if posts else ""
-    if handles:
-        whose = "tracked here" if chosen else "connected to this workspace"
-        return f"It covers the Posts of the accounts {whose} ({named}){extra}."
-    if posts:
-        return f"It covers the {posts} Post{'s' if posts != 1 else ''} tracked here."
-    return (
-        "Nothing to report on yet: connect an account (`/engagement connect`) or track Posts "
-        "here (`/engagement track <post link>`)."
-    )
+    coverage = channel_coverage(deps.store, inv.team_id, inv.channel_id)
+    return messages.digest_covers(coverage_text(coverage))
 
 
 def _digest_off(command: c.DigestOff, inv: Invocation, deps: Deps, now: datetime) -> Message:
@@ -404,18 +393,22 @@ def _alert_spike(command: c.AlertSpike, inv: Invocation, deps: Deps, now: dateti
 
 
 def _add_alert(inv: Invocation, deps: Deps, now: datetime, rule: dict[str, Any]) -> Message:
-    """Store the rule unless the channel has it already; confirm it in the rule's one wording
-    (unlinked: confirmations and errors are escaped whole)."""
+    """Store the rule unless the channel has it already or it is channel-wide in a channel
+    covering nothing (it could never fire); confirm it in the rule's one wording (unlinked:
+    confirmations and errors are escaped whole)."""
     channels = deps.store.channels
+    coverage = channel_coverage(deps.store, inv.team_id, inv.channel_id)
+    if coverage.empty and not rule.get("post_id") and not rule.get("handle"):
+        raise UserFacingError(messages.alert_covers_nothing(coverage_text(coverage)))
     authors = _rule_authors(deps, rule.get("post_id"))
     same = channels.same_alert(inv.team_id, inv.channel_id, **rule)
     if same is not None:
         raise UserFacingError(
-            messages.alert_duplicate(same.id, rule_text(same, authors, linked=False))
+            messages.alert_duplicate(same.id, rule_text(same, authors, coverage, linked=False))
         )
     added = channels.add_alert(inv.team_id, inv.channel_id, **rule, by=inv.user_id, now=now)
     return blocks.confirmation(
-        messages.alert_added(added.id, rule_text(added, authors, linked=False))
+        messages.alert_added(added.id, rule_text(added, authors, coverage, linked=False))
     )
 
 
@@ -456,7 +449,11 @@ def _alerts(command: c.Alerts, inv: Invocation, deps: Deps, now: datetime) -> Me
     posts = tuple(PostRef(r.post_id) for r in rules if r.post_id)
     snoozed = deps.store.channels.settings(inv.team_id, inv.channel_id).snoozed_until
     return blocks.alerts_message(
-        rules, snoozed_until=snoozed, now=now, authors=_authors(deps, posts)
+        rules,
+        snoozed_until=snoozed,
+        now=now,
+        authors=_authors(deps, posts),
+        coverage=channel_coverage(deps.store, inv.team_id, inv.channel_id),
     )
 
 

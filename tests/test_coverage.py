@@ -1,0 +1,138 @@
+"""What a channel covers, end to end: one rule (tracked Posts and accounts; tracking nothing,
+the workspace's connected accounts) behind `top`, the digest and channel-wide alert rules, and
+one sentence for it in every confirmation and listing. Signed requests to the real Bolt app,
+the X simulator over loopback, a SQLite file, the loopback fake Slack; the simulator's clock
+is the injected one."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+from bot.engagement.windows import floor_hour
+from bot.jobs.alerts import run_alert_pass
+from bot.jobs.slack_io import slack_post
+from bot.slack.app import build_web_client
+from tests.conftest import SIM_START
+from tests.fake_slack import BOT_TOKEN, FakeSlack
+from tests.test_alerts import HOUR, add_spike, brand_post, sim_now
+from tests.test_slack_app import (  # noqa: F401 - fixtures are used by name
+    ask,
+    bot,
+    connect_brand,
+    deps,
+    settings_for,
+    sim_posts,
+    store,
+    texts,
+)
+
+CHANNEL = "C0GENERAL"  # where tests.slack_requests types its commands
+TEAM = "T0FAKE"
+# The coverage sentence a user reads, in each of the channel's three states.
+CONNECTED = (
+    "the Posts of the accounts connected to this workspace (@sim_brand)"
+    " — this channel tracks nothing"
+)
+NOTHING = (
+    "nothing yet: connect an account (`/engagement connect`) or track Posts or accounts here"
+    " (`/engagement track`)"
+)
+
+
+def say(bot: Any, fake: FakeSlack, text: str) -> tuple[dict[str, Any], str]:
+    reply = ask(bot, fake, text)
+    return reply, texts(reply)
+
+
+def alert_posts(fake: FakeSlack) -> list[dict[str, Any]]:
+    return [c.body for c in fake.api_calls("chat.postMessage") if c.body.get("channel") == CHANNEL]
+
+
+def alert_pass(deps: Any, fake: FakeSlack, sim: Any) -> list[Any]:
+    post = slack_post(build_web_client(settings_for(fake), token=BOT_TOKEN))
+    return run_alert_pass(now=sim_now(sim), deps=deps, post=post)
+
+
+def test_a_spike_rule_in_a_channel_tracking_nothing_watches_the_connected_accounts_posts(
+    bot, fake, sim, store, deps
+):
+    connect_brand(store)
+    _, confirmation = say(bot, fake, "alert spike high")
+    _, listing = say(bot, fake, "alerts")
+    _, tracked = say(bot, fake, "tracked")
+    # The same sentence in all three, and it is the one that tells what the pass watches.
+    assert f"Spikes (high sensitivity) on {CONNECTED}" in confirmation
+    assert f"Spikes (high sensitivity) on {CONNECTED}" in listing
+    assert CONNECTED in tracked
+
+    post_id = brand_post(sim, older_than=timedelta(hours=12))
+    assert alert_pass(deps, fake, sim) == []  # nothing unusual yet
+    add_spike(sim, post_id, floor_hour(SIM_START) - HOUR)
+    [firing] = alert_pass(deps, fake, sim)
+    assert firing.post_id == post_id
+    assert alert_pass(deps, fake, sim) == []  # stored once: no repeat on the next pass
+    [body] = alert_posts(fake)
+    assert f"https://x.com/sim_brand/status/{post_id}" in str(body["blocks"])
+    assert "Spike" in str(body["blocks"])
+
+
+def test_a_channel_wide_rule_where_nothing_is_covered_is_refused_with_the_fix(bot, fake, store):
+    _, spike = say(bot, fake, "alert spike high")
+    _, threshold = say(bot, fake, "alert likes > 100/h")
+    _, tracked = say(bot, fake, "tracked")
+    for refused in (spike, threshold):
+        assert f"That alert could never fire: this channel covers {NOTHING}" in refused
+    assert NOTHING in tracked
+    assert store.channels.alerts(TEAM, CHANNEL) == []
+
+
+def test_what_a_channel_tracks_replaces_the_connected_accounts_in_every_statement(
+    bot, fake, sim, store
+):
+    connect_brand(store)
+    theirs = sim_posts(sim, "sim_creator")[0]
+    say(bot, fake, f"track @sim_brand {theirs}")
+    covered = "this channel's tracked Posts and accounts (@sim_brand, 1 Post)"
+    _, spike = say(bot, fake, "alert spike high")
+    _, threshold = say(bot, fake, "alert likes > 100/h")
+    _, listing = say(bot, fake, "alerts")
+    _, tracked = say(bot, fake, "tracked")
+    _, digest = say(bot, fake, "digest on 9:00")
+    for text in (spike, listing, tracked, digest):
+        assert covered in text
+    # A channel-wide threshold counts only connected accounts' Posts, and says so.
+    owned = f"Likes above 100/hour on the connected accounts' Posts among {covered}"
+    assert owned in threshold
+    assert owned in listing
+    assert CONNECTED not in listing
+
+
+def test_top_in_a_channel_tracking_nothing_ranks_the_connected_accounts_posts(bot, fake, store):
+    reply, empty = say(bot, fake, "top likes 3 7d")
+    _, tracked = say(bot, fake, "tracked")
+    assert reply["response_type"] == "ephemeral"  # nothing covered: a hint to the asker
+    assert f"this channel covers {NOTHING}" in empty
+    assert NOTHING in tracked
+
+    connect_brand(store)
+    reply, board = say(bot, fake, "top likes 3 7d")
+    _, tracked = say(bot, fake, "tracked")
+    assert reply["response_type"] == "in_channel"
+    assert len(re.findall(r"x\.com/sim_brand/status/\d+", board)) == 3
+    assert CONNECTED in tracked
+
+
+def test_the_digest_of_a_channel_tracking_nothing_says_what_top_and_alerts_say(bot, fake, store):
+    connect_brand(store)
+    _, switched_on = say(bot, fake, "digest on 9:00")
+    _, tracked = say(bot, fake, "tracked")
+    _, rule = say(bot, fake, "alert spike")
+    assert f"It covers {CONNECTED}." in switched_on
+    assert CONNECTED in tracked
+    assert CONNECTED in rule
+    reply, digest = say(bot, fake, "digest now")
+    assert reply["response_type"] == "in_channel"
+    assert "sim_brand" in digest
+    assert re.search(r"\b\d+ owned Posts?\b", digest), digest
