@@ -490,6 +490,16 @@ def alert_covers_nothing(covered: str) -> str:
     return f"That alert could never fire: this channel covers {covered}. Then add it again."
 
 
+def alert_threshold_owns_nothing(covered: str) -> str:
+    """A channel-wide threshold rule where no covered Post can be a connected account's."""
+    return (
+        "That alert could never fire: a threshold for the whole channel counts only the Posts of "
+        f"accounts connected to this workspace, and this channel covers {covered}. Connect the "
+        f"account with {CONNECT}, or name the Post or @handle in the rule "
+        "(`/engagement alert likes > 100/h @handle`)."
+    )
+
+
 def tracked_summary(posts: int, accounts: int) -> str:
     account_word = "account" if accounts == 1 else "accounts"
     return f"This channel tracks {posts_count(posts)} and {accounts:,} {account_word}."

@@ -136,3 +136,22 @@ def test_the_digest_of_a_channel_tracking_nothing_says_what_top_and_alerts_say(b
     assert reply["response_type"] == "in_channel"
     assert "sim_brand" in digest
     assert re.search(r"\b\d+ owned Posts?\b", digest), digest
+
+
+def test_a_channel_wide_threshold_over_a_competitor_only_is_refused_but_a_spike_is_not(
+    bot, fake, store
+):
+    """A threshold for the whole channel counts only connected accounts' Posts: in a channel
+    covering only a competitor's account it could never fire, so it is refused with the fix;
+    a spike rule watches every covered Post and is taken."""
+    say(bot, fake, "track @sim_creator")
+    _, threshold = say(bot, fake, "alert likes > 100/h")
+    assert "That alert could never fire" in threshold
+    assert "only the Posts of accounts connected to this workspace" in threshold
+    assert "@handle" in threshold  # the fix: name the account in the rule
+    assert store.channels.alerts(TEAM, CHANNEL) == []
+    _, named = say(bot, fake, "alert likes > 100/h @sim_creator")
+    _, spike = say(bot, fake, "alert spike high")
+    assert "Alert #" in named
+    assert "Alert #" in spike
+    assert len(store.channels.alerts(TEAM, CHANNEL)) == 2

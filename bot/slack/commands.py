@@ -35,7 +35,7 @@ from bot.errors import (
     UserFacingError,
 )
 from bot.health import CallHealth
-from bot.jobs.channel_posts import channel_coverage, collect_channel_posts
+from bot.jobs.channel_posts import Coverage, channel_coverage, collect_channel_posts
 from bot.jobs.slack_io import pause_note, with_pause_note
 from bot.slack import blocks
 from bot.slack import command_types as c
@@ -398,8 +398,11 @@ def _add_alert(inv: Invocation, deps: Deps, now: datetime, rule: dict[str, Any])
     confirmations and errors are escaped whole)."""
     channels = deps.store.channels
     coverage = channel_coverage(deps.store, inv.team_id, inv.channel_id)
-    if coverage.empty and not rule.get("post_id") and not rule.get("handle"):
+    channel_wide = not rule.get("post_id") and not rule.get("handle")
+    if coverage.empty and channel_wide:
         raise UserFacingError(messages.alert_covers_nothing(coverage_text(coverage)))
+    if channel_wide and rule["kind"] == "threshold" and not _covers_owned(deps, inv, coverage):
+        raise UserFacingError(messages.alert_threshold_owns_nothing(coverage_text(coverage)))
     authors = _rule_authors(deps, rule.get("post_id"))
     same = channels.same_alert(inv.team_id, inv.channel_id, **rule)
     if same is not None:
@@ -410,6 +413,16 @@ def _add_alert(inv: Invocation, deps: Deps, now: datetime, rule: dict[str, Any])
     return blocks.confirmation(
         messages.alert_added(added.id, rule_text(added, authors, coverage, linked=False))
     )
+
+
+def _covers_owned(deps: Deps, inv: Invocation, coverage: Coverage) -> bool:
+    """Whether a channel-wide threshold rule (it counts only the workspace's connected accounts'
+    Posts) can see any Post: a connected account among those covered, or tracked Posts that
+    may be one's (their authors are learnt when the pass runs)."""
+    connected = {a.screen_name.lower() for a in deps.store.accounts(inv.team_id)}
+    if not connected:
+        return False
+    return bool(coverage.posts) or any(h.lstrip("@").lower() in connected for h in coverage.handles)
 
 
 def _rule_authors(deps: Deps, post_id: str | None) -> dict[str, str | None]:
