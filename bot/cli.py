@@ -29,14 +29,14 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
-# Simulator options of CONTRACT §16: flag name → (help, type); the env var is XENG_SIM_<NAME>.
+# Simulator options (docs/simulator.md#options): flag → (help, type); env var XENG_SIM_<NAME>.
 SIMULATOR_OPTIONS: dict[str, tuple[str, type]] = {
     "host": ("listen address (default 127.0.0.1)", str),
     "port": ("listen port; 0 = any free port (default 8787)", int),
     "seed": ("seed of the default universe (default 1)", int),
     "mode": ("normal | test | demo (test and demo enable /_sim/)", str),
-    "universe": ("universe JSON file (CONTRACT §13.1)", str),
-    "faults": ("fault injection config as JSON (CONTRACT §15)", str),
+    "universe": ("universe JSON file (docs/simulator.md#universe-files)", str),
+    "faults": ("fault injection config as JSON (docs/simulator.md#fault-injection)", str),
     "clock": ("real | sim (default: real in normal mode, sim otherwise)", str),
     "start_time": ("simulator clock start, e.g. 2026-11-26T12:00:00Z", str),
     "frozen": ("freeze the sim clock: true | false (default: frozen in test mode)", str),
@@ -75,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sim = commands.add_parser(
         "simulator",
-        help="serve the simulated X API (CONTRACT.md)",
+        help="serve the simulated X API (docs/simulator.md)",
         description="Serve the simulated X API on loopback. Every option can also be given as "
         "an environment variable XENG_SIM_<OPTION>, e.g. XENG_SIM_PORT=0.",
     )

@@ -95,7 +95,7 @@ class Tour:
         return "1764160200.000100"
 
     def sim(self, path: str, body: dict[str, Any]) -> Any:
-        """POST to the simulator's admin interface (CONTRACT §14)."""
+        """POST to the simulator's admin interface (docs/simulator.md#admin-interface)."""
         request = urllib.request.Request(
             f"{self.sim_url}/_sim/{path}",
             data=json.dumps(body).encode(),

@@ -15,7 +15,7 @@
     └── EngagementAPIError     raised by any EngagementClient (bot.engagement.client)
         ├── TransportError     connection reset, timeout, truncated or undecodable body
         │   └── TimedOut       the answer's deadline passed before X answered (not retried)
-        ├── UnexpectedResponse a status or a 200 body the contract does not describe
+        ├── UnexpectedResponse a status or a 200 body docs/simulator.md does not describe
         ├── ServerError        5xx from X
         ├── RateLimited        429 (or an error mentioning the rate limit), carries the reset time
         ├── AuthError          401 with X's reason (also the token endpoint refusing the app)
@@ -152,8 +152,8 @@ class TimedOut(TransportError):
 
 
 class UnexpectedResponse(EngagementAPIError):
-    """A status the contract does not list (3xx, 409, ...) or a 200 whose JSON does not have the
-    shape the request implies (e.g. a grouping nested differently from its group_by).
+    """A status docs/simulator.md#errors does not list (3xx, 409, ...) or a 200 whose JSON does
+    not have the shape the request implies (e.g. a grouping nested differently from its group_by).
 
     Not retried: the same request would get the same answer.
     """
@@ -169,8 +169,8 @@ class RateLimited(EngagementAPIError):
     """X answered 429 (or an error mentioning the rate limit).
 
     `reset_at` is the epoch second the current window ends (x-per-minute-reset) when X said so;
-    `retry_after` the seconds to wait (CONTRACT §9.3: reset − Date, 1 to 65 s, 60 s when the
-    headers are missing), computed against X's Date header when present.
+    `retry_after` the seconds to wait (reset − Date, 1 to 65 s, 60 s when the headers are
+    missing; docs/simulator.md#client-retries), computed against X's Date header when present.
     """
 
     retryable = True

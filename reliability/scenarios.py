@@ -151,7 +151,7 @@ FAULTS_B = FAULTS_A | {
     "truncate_mode": "short_body",
 }
 # X's 400 for a batch with protected Posts, its gzip body cut in half: a broken body like any
-# other, to be retried (CONTRACT §9.3), then the batch bisected as usual.
+# other, to be retried (docs/simulator.md#client-retries), then the batch bisected as usual.
 FAULTS_C = {"seed": 13, "queue": ["truncate"], "truncate_mode": "bad_gzip"}
 
 

@@ -75,8 +75,9 @@ SLACK_ENVIRONMENT = (
 
 
 def clear_slack_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Bolt and slack_sdk read these on their own (slack-platform §2.2, §11.3): none may leak in
-    from the developer's shell."""
+    """Bolt and slack_sdk read these on their own (with SLACK_CLIENT_ID and SLACK_CLIENT_SECRET
+    Bolt ignores the bot token and turns to its OAuth flow; a proxy variable sends even loopback
+    calls through the proxy): none may leak in from the developer's shell."""
     for name in SLACK_ENVIRONMENT:
         monkeypatch.delenv(name, raising=False)
 

@@ -1,6 +1,6 @@
 """Slack's limits as one test helper: `assert_valid_message(message)`.
 
-Every builder test runs its output through this (slack-platform.md §6.6). Each block must
+Every builder test runs its output through this. Each block must
 parse with `slack_sdk.models.blocks.Block.parse`, survive a `to_dict()` round trip unchanged
 (`to_dict()` runs the SDK's validators and raises SlackObjectFormationError), and respect the
 limits the SDK does not check: blocks per message, field length, plain-text headers, one
@@ -27,7 +27,7 @@ MAX_CONTEXT_ELEMENTS = 10
 MAX_TABLE_ROWS = 100
 MAX_TABLE_CELLS = 20
 MAX_TABLE_TEXT = 10_000
-MAX_TOTAL_TEXT = 10_000  # msg_blocks_too_long was seen at 12-13k (slack-platform.md §6.2)
+MAX_TOTAL_TEXT = 10_000  # msg_blocks_too_long was seen at 12-13k
 MAX_FALLBACK_TEXT = 4_000  # Slack truncates at 40,000; msg_too_long comes earlier
 MAX_PAYLOAD_CHARS = 30_000  # JSON of text + blocks: a margin under what chat.postMessage takes
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -35,7 +35,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # Special mentions would ping a whole channel; nothing we render may contain one.
 _BROADCAST = re.compile(r"<!(here|channel|everyone)\b")
 # In mrkdwn, `<` opens a link, mention or date token and `&` an entity; anything else is
-# unescaped text that Slack would misread (slack-platform.md §6.4).
+# unescaped text that Slack would misread (Slack's "Formatting text for app surfaces" docs).
 _TOKEN = re.compile(r"<([^<>]*)>")
 _TOKEN_STARTS = ("http://", "https://", "mailto:", "!date^", "#C", "@U", "@W")
 _STRAY_AMP = re.compile(r"&(?!amp;|lt;|gt;)")

@@ -1,9 +1,10 @@
 """aggregate(): results of a plan's calls merged into a Report.
 
 The results are real EngagementResults, parsed by bot.engagement.wire.parse_response from bodies
-this file writes the way X would (CONTRACT §7) for a simple made-up truth: each Post gains
-`rate(post, metric)` engagements per whole hour since it was created. Expected numbers are read
-off that truth, never off the aggregate. The last tests run whole plans against the simulator.
+this file writes the way X would (docs/simulator.md#responses) for a simple made-up truth: each
+Post gains `rate(post, metric)` engagements per whole hour since it was created. Expected numbers
+are read off that truth, never off the aggregate. The last tests run whole plans against the
+simulator.
 """
 
 from __future__ import annotations

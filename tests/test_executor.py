@@ -324,7 +324,7 @@ def test_foreign_and_protected_posts_in_one_batch(
     assert (outcome.protected, outcome.not_owned) == ((mine[9],), (theirs,))
     assert outcome.error is None
     assert outcome.sent_ids == tuple(i for i in mine if i != mine[9])
-    assert log[0].status == 400  # the simulator reports protected Posts first (§8.1)
+    assert log[0].status == 400  # the simulator reports protected Posts first
 
 
 # --- failures ---------------------------------------------------------------------------------

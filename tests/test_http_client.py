@@ -2,7 +2,7 @@
 
 Two far sides: a tiny `http.server` stub in this file for transport behaviour the simulator
 does not produce on demand (hanging reads, bodies that are not gzip, exact headers), and the
-simulator itself (bot/simulator/server.py) for everything the contract describes. No mocks of
+simulator itself (bot/simulator/server.py) for everything docs/simulator.md describes. No mocks of
 our own code, no sleeping.
 """
 
@@ -220,7 +220,7 @@ def oauth_params(header: str) -> dict[str, str]:
 
 
 def expected_signature(seen: Seen, base_url: str, consumer_secret: str, token_secret: str) -> str:
-    """RFC 5849 as CONTRACT §3.4 spells it; the JSON body is not a parameter."""
+    """RFC 5849 as docs/simulator.md#signature-checks applies it; the JSON body is not signed."""
     params = {k: v for k, v in oauth_params(seen.headers["authorization"]).items()}
     params.pop("oauth_signature")
     pairs = [(quote(k, safe="~"), quote(v, safe="~")) for k, v in params.items()]

@@ -1,7 +1,8 @@
 """The planner: exact plans for a table of cases, and properties of random workloads.
 
-Expected plans are written out from the rules (CONTRACT §17, §18 and the product decisions in
-bot/engagement/planner.py's docstring), with every instant computed here from NOW.
+Expected plans are written out from the rules (docs/simulator.md#choosing-an-endpoint and the
+product decisions in bot/engagement/planner.py's docstring), with every instant computed here
+from NOW.
 """
 
 from __future__ import annotations
@@ -770,7 +771,7 @@ def spec_call_count(w: Workload, routes: dict[tuple[str, str], str | Reason], rn
 
 
 def check_call_is_legal(w: Workload, call: PlannedCall) -> None:
-    """Nothing X would refuse (§5.4, §6, §8.4, §9.1), and nothing it does not need."""
+    """Nothing X would refuse (docs/simulator.md#request-bodies), and nothing it does not need."""
     by_id = {p.post_id: p for p in w.posts}
     assert 1 <= len(call.post_ids) <= call.endpoint.max_posts
     assert len(set(call.post_ids)) == len(call.post_ids)

@@ -200,7 +200,7 @@ def test_a_server_without_rate_limit_headers_is_not_paced(limiter: RateLimiter) 
         (40, None, 60.0),  # no Date: we cannot measure, so a whole window
     ],
 )
-def test_waits_are_bounded_as_the_contract_says(
+def test_waits_are_bounded_as_documented(
     limiter: RateLimiter, clock: FakeClock, reset_offset: int, date: datetime | None, wait: float
 ) -> None:
     probe = ticket(limiter)

@@ -1,4 +1,4 @@
-"""OAuth 1.0a and Bearer authentication of the simulator (CONTRACT §3.3–§3.6).
+"""OAuth 1.0a and Bearer authentication of the simulator (docs/simulator.md#authentication).
 
 Requests are signed by oauthlib's and requests-oauthlib's client code, never by the code under
 test, so a bug shared by signer and verifier cannot hide.
@@ -160,7 +160,7 @@ def test_default_port_is_left_out_of_the_base_string() -> None:
     assert auth.authenticate_engagement(state, signed(base="https://sim.example.com")).account
 
 
-# -- the 401 reasons of §3.4, in order ----------------------------------------------------------
+# -- the 401 reasons of docs/simulator.md#401-reasons, in order ---------------------------------
 
 
 @pytest.mark.parametrize(
@@ -189,7 +189,7 @@ def test_each_required_parameter_is_named_when_missing(name: str) -> None:
     assert caught.app is None
 
 
-def test_missing_parameters_are_reported_in_contract_order() -> None:
+def test_missing_parameters_are_reported_in_documented_order() -> None:
     request = with_param(with_param(signed(), "oauth_timestamp", None), "oauth_nonce", None)
     assert failure(make_state(), request).reason == "Missing OAuth parameter: oauth_nonce"
 

@@ -1,6 +1,6 @@
-"""Validation (CONTRACT §5) and answers (§7, §8) of the simulator's engagement engine, no HTTP.
+"""Validation and answers of the simulator's engagement engine, no HTTP (docs/simulator.md).
 
-Counts are checked against the model's own primitives or the §13.5 invariants, never against
+Counts are checked against the model's own primitives or the invariants, never against
 numbers copied from a run.
 """
 
@@ -121,7 +121,7 @@ def ask(world: Universe) -> Ask:
 
 
 def posts_of(universe: Universe, user_id: str) -> list[Post]:
-    """The account's Posts, newest first (k = 0, 1, … of §13.2)."""
+    """The account's Posts, newest first (k = 0, 1, … of docs/simulator.md#default-universe)."""
     return [p for p in universe.posts.values() if p.author == user_id]
 
 
@@ -153,7 +153,7 @@ def single_post_universe(posts: list[dict[str, Any]], start: datetime) -> Univer
     return load_universe(doc_, start_time=start)
 
 
-# == §5 validation ==============================================================================
+# == validation (docs/simulator.md#request-bodies) =============================================
 
 VALID = doc(["20"], ["favorites"])
 
@@ -690,7 +690,7 @@ def test_public_metrics_example_reply_has_the_documented_shape() -> None:
         assert set(body["perTweetMetricsUnowned"][post_id]) == set(metrics)
 
 
-# == §8.1 classification ===========================================================================
+# == classification (docs/simulator.md#classification) ============================================
 
 
 def test_unknown_and_deleted_posts_are_unavailable(world: Universe, ask: Ask) -> None:
@@ -749,7 +749,7 @@ def test_app_only_never_sees_foreign_and_deleted_beats_foreign(world: Universe, 
     assert (status, body["unavailable_tweet_ids"]) == (200, [deleted])
 
 
-# == §7 / §8 body ================================================================================
+# == the 200 body (docs/simulator.md#responses, #per-post-outcomes) ===============================
 
 
 def by_age(world: Universe, user: str, low: timedelta, high: timedelta, video: bool) -> Post:
@@ -761,7 +761,7 @@ def by_age(world: Universe, user: str, low: timedelta, high: timedelta, video: b
 
 
 def test_mixed_totals_reply(world: Universe, ask: Ask) -> None:
-    """The §7.6 illustration: unavailable, 90-day and 1800-day rules together."""
+    """Unavailable, 90-day and 1800-day rules together in one /totals request."""
     model = EngagementModel(world)
     a = by_age(world, BRAND, timedelta(0), 3 * DAY, video=True)
     b = by_age(world, BRAND, 120 * DAY, 1000 * DAY, video=False)
@@ -860,7 +860,7 @@ def test_public_metrics_before_2015_09_15_read_zero_on_historical_only() -> None
         assert before_cutoff > 0  # so the zeros above are the rule, not an empty model
 
 
-# -- grouping semantics (§7.2) -------------------------------------------------------------------
+# -- grouping semantics (docs/simulator.md#nesting) ----------------------------------------------
 
 
 def test_grand_totals_sum_the_available_posts(world: Universe, ask: Ask) -> None:
@@ -971,13 +971,13 @@ def test_answers_are_deterministic(world: Universe) -> None:
     assert json.dumps(first) == json.dumps(again)
 
 
-# == property: /totals = Σ /historical, /28hr = /historical (§13.5 invariants 3, 4) ===============
+# == property: /totals = Σ /historical, /28hr = /historical (docs/simulator.md#sums-agree) ========
 
 PROPERTY_METRICS = ["impressions", "engagements", "favorites", "retweets", "replies", "video_views"]
 
 
 def historical_sums(ask: Ask, pid: str, created: datetime, now: datetime) -> dict[str, int]:
-    """Σ of /historical over consecutive ≤ 28-day windows from creation to now (§17.6)."""
+    """Σ of /historical over consecutive ≤ 28-day windows from creation to now."""
     sums = dict.fromkeys(PROPERTY_METRICS, 0)
     start, end = floor_hour(created), ceil_hour(now)
     while start < end:

@@ -1,6 +1,7 @@
 """Every documented example request (X's documentation examples, tests/fixtures/x_api/) sent to
 the simulator: the valid ones are answered in the documented shape, the others get the error
-CONTRACT.md chose, and each resolution in the examples' README holds (C1–C19)."""
+docs/simulator.md describes, and each resolution in tests/fixtures/x_api/README.md holds
+(C1–C19)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The simulator over real loopback HTTP: validation, auth, ownership, Post outcomes, rate
-limits and injected faults, as a client on the wire sees them (CONTRACT §2–§11, §15)."""
+limits and injected faults, as a client on the wire sees them (docs/simulator.md)."""
 
 from __future__ import annotations
 

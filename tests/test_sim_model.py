@@ -1,7 +1,7 @@
-"""The engagement model of CONTRACT §13.4 and the invariants of §13.5 it must guarantee.
+"""The engagement model and the invariants it must guarantee (docs/simulator.md#invariants).
 
-Expectations come from the contract's formulas (U, Λ, r_m) or from the invariants, never from
-numbers copied out of a run.
+Expectations come from the model's formulas (U, Λ, r_m in bot/simulator/model.py) or from the
+invariants, never from numbers copied out of a run.
 """
 
 from __future__ import annotations
@@ -175,7 +175,7 @@ def test_engagements_derive_from_impressions(model: EngagementModel, universe: U
         assert model.lifetime(post, "engagements", START) == math.floor(rho * impressions)
 
 
-# -- §13.5 invariants ----------------------------------------------------------------------
+# -- invariants ----------------------------------------------------------------------------
 
 
 def test_completed_buckets_never_change(universe: Universe) -> None:

@@ -1,4 +1,5 @@
-"""The simulator's OAuth routes: /oauth2/token and the 3-legged flow (CONTRACT §3.3, §4).
+"""The simulator's OAuth routes: /oauth2/token and the 3-legged flow
+(docs/simulator.md#bearer-tokens, #connecting-accounts).
 
 Requests are signed with oauthlib's client; the handlers are called directly.
 """
@@ -372,7 +373,7 @@ def test_request_tokens_expire_after_15_minutes_of_simulator_time() -> None:
 
 
 def test_three_legged_recipe_connects_an_account() -> None:
-    """CONTRACT §4.4: request token → sim_approve → access token → an engagement call."""
+    """docs/simulator.md#end-to-end: request token → sim_approve → access token → a call."""
     state = make_state()
     token = get_request_token(state)["oauth_token"]
     verifier = approve(state, token)

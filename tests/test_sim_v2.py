@@ -1,4 +1,7 @@
-"""The simulator's X API v2 subset: Post lookup, user Posts, username lookup (CONTRACT §19)."""
+"""The simulator's X API v2 subset: Post lookup, user Posts, username lookup.
+
+See docs/simulator.md#x-api-v2.
+"""
 
 from __future__ import annotations
 

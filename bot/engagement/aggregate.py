@@ -1,4 +1,5 @@
-"""Results of a plan's calls merged into one Report (CONTRACT §8.8, §17.6, §18 rule 4).
+"""Results of a plan's calls merged into one Report (docs/simulator.md#not-available-is-not-zero,
+#long-windows).
 
 Pure: the plan, the results paired with the calls that produced them, and what the executor
 learnt on the way (failed calls, Posts X refused as not owned or protected) go in; a Report
@@ -208,7 +209,7 @@ def _series(
     plan: Plan, found: Mapping[Pair, list[tuple[WindowKey, _Piece]]]
 ) -> dict[str, dict[str, dict[Bucket, int | None]]]:
     """Every bucket of plan.start..plan.end for each pair found; a pair whose every bucket X
-    reports as not recorded (§8.7) is left out (the caller lists it as missing)."""
+    reports as not recorded is left out (the caller lists it as missing)."""
     assert plan.start is not None, "a series plan has a range"
     assert plan.end is not None, "a series plan has a range"
     expected: list[Bucket]
@@ -254,7 +255,7 @@ def _merged(
         if bucket not in parts:
             merged[bucket] = 0  # the plan skips only windows that end before the Post existed
             continue
-        # A day split across two windows adds up; None = X says it has no number (§8.7).
+        # A day split across two windows adds up; None = X says it has no number.
         known = [v for v in parts[bucket] if v is not None]
         merged[bucket] = sum(known) if known else None
     return merged

@@ -1,11 +1,11 @@
 """What the engagement core needs from X, as two small Protocols.
 
 `EngagementClient` reads engagement counts; `PostDirectory` finds Posts and their authors
-(X API v2, CONTRACT §19). The service is typed against these only, so it runs the same on the
-real API and on the simulator (bot.engagement.http_client.HttpEngagementClient does both), or
-on an in-memory fake in unit tests. Implementations raise only EngagementAPIError subclasses
-(bot.errors) for anything X answered or failed to answer, and ValueError for a request that
-could never be valid (a programming error, found before any I/O).
+(X API v2, docs/simulator.md#x-api-v2). The service is typed against these only, so it runs
+the same on the real API and on the simulator (bot.engagement.http_client.HttpEngagementClient
+does both), or on an in-memory fake in unit tests. Implementations raise only
+EngagementAPIError subclasses (bot.errors) for anything X answered or failed to answer, and
+ValueError for a request that could never be valid (a programming error, found before any I/O).
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Run a plan's calls against X: bounded concurrency, pacing, retries, and per-Post refusals.
 
 `Executor.run(calls)` sends every PlannedCall through an EngagementClient on a small thread
-pool and returns one CallOutcome per call, in plan order. Per call (CONTRACT §9.3):
+pool and returns one CallOutcome per call, in plan order. Per call
+(docs/simulator.md#client-retries):
 
 * pacing: a RateLimiter per endpoint (one client is one app) lets a request out only when the
   window has room, so we wait for a reset rather than collect 429s;
@@ -53,7 +54,7 @@ from bot.health import CallHealth, X
 log = logging.getLogger(__name__)
 
 BACKOFF_CAP_S = 60.0
-# Replies the server counts against the window: their headers describe it exactly (§9.2).
+# Replies the server counts against the window: their headers describe it exactly.
 # Injected faults, 401s and 429s are not counted and may show other numbers.
 _COUNTED_STATUSES = frozenset({200, 400, 403})
 
@@ -270,7 +271,7 @@ class Executor:
     def _fetch_owned(
         self, run: _Run, ids: Sequence[str]
     ) -> tuple[EngagementResult | None, list[str]]:
-        """Send `ids`, dropping and resending without the IDs a 403 names (§8.4, §9.3).
+        """Send `ids`, dropping and resending without the IDs a 403 names.
 
         Each round removes at least one ID, so there are at most len(ids) resends. Returns
         (None, []) when every ID was foreign.

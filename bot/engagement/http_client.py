@@ -171,7 +171,8 @@ class HttpEngagementClient:
             return self._fetched_bearer
 
     def _fetch_bearer(self) -> str:
-        # Basic auth over pct-encoded key and secret (CONTRACT §3.3), not requests' latin-1 form.
+        # Basic auth over pct-encoded key and secret (as X's oauth2/token reference describes),
+        # not requests' latin-1 form.
         pair = (
             f"{quote(self._app.consumer_key, safe='')}:{quote(self._app.consumer_secret, safe='')}"
         )
@@ -202,7 +203,7 @@ class HttpEngagementClient:
     def _auth(self, auth: Auth) -> requests.auth.AuthBase:
         if isinstance(auth, UserAuth):
             # The JSON body is not form-encoded, so OAuth1 leaves it out of the signature
-            # (CONTRACT §3.4) as long as Content-Type says application/json.
+            # as long as Content-Type says application/json.
             return OAuth1(
                 self._app.consumer_key,
                 client_secret=self._app.consumer_secret,
@@ -213,7 +214,7 @@ class HttpEngagementClient:
             )
         return _HeaderAuth(f"Bearer {self.bearer_token()}")
 
-    # --- X API v2 (CONTRACT §19) -------------------------------------------------------------
+    # --- X API v2 (docs/simulator.md#x-api-v2) ------------------------------------------------
 
     def lookup_posts(self, post_ids: Sequence[str], *, auth: Auth = APP_ONLY) -> PostLookup:
         ids = tuple(dict.fromkeys(wire.canonical_post_id(i) for i in post_ids))
@@ -284,7 +285,7 @@ class HttpEngagementClient:
             )
             return self._handle(reply, label, parse)
 
-    # --- 3-legged OAuth (CONTRACT §4) --------------------------------------------------------
+    # --- 3-legged OAuth (docs/simulator.md#connecting-accounts) -------------------------------
 
     def request_token(self, callback: str) -> RequestToken:
         """Step 1: a request token for `callback` (a URL, or 'oob' for PIN mode)."""
@@ -593,7 +594,7 @@ def _log_call(label: str, status: int, started: float, ids: int) -> None:
 
 
 class _HeaderAuth(requests.auth.AuthBase):
-    """Sets Authorization verbatim (a Bearer token is sent exactly as X issued it, §3.3).
+    """Sets Authorization verbatim (a Bearer token is sent exactly as X issued it).
 
     Passing it as `auth` also stops requests from substituting ~/.netrc credentials.
     """

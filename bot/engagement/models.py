@@ -1,4 +1,4 @@
-"""The Engagement API's vocabulary: endpoints, metrics, groupings and limits (CONTRACT §1, §5, §6),
+"""The Engagement API's vocabulary: endpoints, metrics, groupings and limits (docs/simulator.md),
 and the client's request, result and credential values.
 
 Plain data only (standard library); both the client and the simulator read these tables, and
@@ -29,7 +29,7 @@ class Endpoint(StrEnum):
         return 250 if self is Endpoint.TOTALS else 25
 
 
-# Every metric name the API knows, in the order of CONTRACT §6.
+# Every metric name the API knows, in the order of docs/simulator.md#metrics.
 ALL_METRICS: tuple[str, ...] = (
     "impressions",
     "engagements",
@@ -66,11 +66,11 @@ SERIES_METRICS: frozenset[str] = frozenset(ALL_METRICS) - {"quote_tweets"}
 # What a person gets when they name no metric: every /totals metric, or the main series ones.
 DEFAULT_TOTALS: tuple[str, ...] = tuple(m for m in ALL_METRICS if m in TOTALS_METRICS)
 DEFAULT_SERIES: tuple[str, ...] = ("impressions", "engagements", "favorites", "retweets", "replies")
-# Readable with app-only auth, on /totals only (CONTRACT §3.2).
+# Readable with app-only auth, on /totals only (docs/simulator.md#who-may-read-what).
 PUBLIC_METRICS: frozenset[str] = frozenset(
     {"favorites", "retweets", "quote_tweets", "replies", "video_views"}
 )
-# Not available on /totals for Posts older than 90 days (CONTRACT §8.5).
+# Not available on /totals for Posts older than 90 days (docs/simulator.md#age-limits).
 AGE_LIMITED_METRICS: frozenset[str] = frozenset({"impressions", "engagements"})
 
 
@@ -95,20 +95,20 @@ MAX_GROUPINGS = 3
 
 @dataclass(frozen=True)
 class Limits:
-    """The API's fixed limits (CONTRACT §9.1, §8.5, §8.6, §5.4)."""
+    """The API's fixed limits (docs/simulator.md#per-request-limits, #age-limits)."""
 
     impressions_max_age: timedelta = timedelta(days=90)
     video_views_max_age: timedelta = timedelta(days=1800)
     historical_max_window: timedelta = timedelta(days=28)
     historical_floor: datetime = datetime(2014, 9, 1, tzinfo=UTC)
-    # Favorites, replies and retweets are zero in /historical buckets before this instant (§8.7).
+    # Favorites, replies and retweets are zero in /historical buckets before this instant.
     historical_public_floor: datetime = datetime(2015, 9, 15, tzinfo=UTC)
     recent_window: timedelta = timedelta(hours=28)
 
 
 LIMITS = Limits()
 
-# Favorites, replies and retweets read zero in /historical buckets before the public floor (§8.7).
+# Favorites, replies and retweets read zero in /historical buckets before the public floor.
 PRE_FLOOR_ZERO_METRICS: frozenset[str] = frozenset({"favorites", "replies", "retweets"})
 IMPRESSIONS_METRICS: frozenset[str] = frozenset({"impressions", "engagements"})
 
@@ -149,7 +149,7 @@ Auth = UserAuth | AppOnly
 
 
 class RequestToken(NamedTuple):
-    """Step 1 of the 3-legged flow (CONTRACT §4.1); unpacks as `(token, secret)`."""
+    """Step 1 of the 3-legged flow (docs/simulator.md#request-token); unpacks as (token, secret)."""
 
     token: str
     secret: str
@@ -159,7 +159,10 @@ class RequestToken(NamedTuple):
 
 
 class AccessGrant(NamedTuple):
-    """Step 3 of the 3-legged flow (§4.3); unpacks as `(token, secret, user_id, screen_name)`."""
+    """Step 3 of the 3-legged flow (docs/simulator.md#access-token).
+
+    Unpacks as `(token, secret, user_id, screen_name)`.
+    """
 
     access_token: str
     access_token_secret: str
@@ -179,7 +182,7 @@ class AccessGrant(NamedTuple):
 
 @dataclass(frozen=True)
 class Grouping:
-    """One named grouping; the response nests its counts in `group_by` order (§7.2)."""
+    """One named grouping; the response nests its counts in `group_by` order."""
 
     name: str
     group_by: tuple[GroupBy, ...]
@@ -228,8 +231,9 @@ class RateLimitInfo:
         return self.remaining is not None and self.remaining <= 0
 
     def seconds_until_reset(self, now: datetime | None = None) -> float:
-        """CONTRACT §9.3: reset − Date (else − `now`), at least 1 s, at most the window + 5 s;
-        60 s when the reset (or any clock to measure it against) is missing. No jitter here."""
+        """Reset − Date (else − `now`), at least 1 s, at most the window + 5 s; 60 s when the reset
+        (or any clock to measure it against) is missing. No jitter here.
+        (docs/simulator.md#client-retries)"""
         reference = self.date or now
         if self.reset_at is None or reference is None:
             return 60.0
@@ -241,11 +245,14 @@ class RateLimitInfo:
 
 
 class MissingReason(StrEnum):
-    """Why a count is not available although the grouping shows a placeholder "0" (§8.8)."""
+    """Why a count is not available although the grouping shows a placeholder "0".
+
+    See docs/simulator.md#not-available-is-not-zero.
+    """
 
     UNAVAILABLE = "unavailable"  # deleted or unknown Post (unavailable_tweet_ids)
-    IMPRESSIONS_TOO_OLD = "impressions_too_old"  # /totals, Post older than 90 days (§8.5)
-    VIDEO_VIEWS_TOO_OLD = "video_views_too_old"  # Post older than 1800 days (§8.6)
+    IMPRESSIONS_TOO_OLD = "impressions_too_old"  # /totals, Post older than 90 days
+    VIDEO_VIEWS_TOO_OLD = "video_views_too_old"  # Post older than 1800 days
     NOT_RECORDED = "not_recorded"  # /historical favorites/replies/retweets before 2015-09-15
 
 
@@ -309,7 +316,7 @@ class EngagementResult:
 
     `request` is the request as sent (canonical IDs, endpoint's metrics). `start`/`end` are
     the echoed window (/28hr, /historical); `end` may be off the hour (C7). `errors` are the
-    partial-result messages; the three ID lists mark values as not available (§8.8).
+    partial-result messages; the three ID lists mark values as not available.
     """
 
     request: EngagementRequest
@@ -358,7 +365,7 @@ class EngagementResult:
         """The Post's count over the whole window (lifetime on /totals); None when missing.
 
         Read from a per-Post grouping, preferring one without time levels; buckets that are not
-        available (§8.7) are left out of the sum.
+        available (before 2015-09-15) are left out of the sum.
         """
         for grouping in self._per_post_groupings:
             counts = [c.count for c in grouping.cells_for(post_id, metric)]
@@ -393,7 +400,7 @@ class EngagementResult:
         return days
 
 
-# --- X API v2: Post discovery and authors (CONTRACT §19) -----------------------------------------
+# --- X API v2: Post discovery and authors (docs/simulator.md#x-api-v2) -------------------------
 
 
 @dataclass(frozen=True)

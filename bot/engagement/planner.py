@@ -1,4 +1,5 @@
-"""Which calls answer a query, and which numbers no call can give (CONTRACT §17, §18).
+"""Which calls answer a query, and which numbers no call can give
+(docs/simulator.md#choosing-an-endpoint).
 
 Pure: the Posts' authors and creation times, the connected accounts and `now` are passed in.
 The plan asks each endpoint only for what it serves, with the auth it accepts, in as few calls
@@ -60,7 +61,7 @@ from bot.engagement.wire.request import canonical_post_id
 
 __all__ = ["Route", "describe", "joined_at", "plan", "series_refusal", "total_route"]
 
-# Pairs for which X only ever has the public numbers (§6); everything else needs the owner.
+# Pairs for which X only ever has the public numbers; everything else needs the owner.
 PRIVATE_TOTALS_METRICS = TOTALS_METRICS - PUBLIC_METRICS
 
 
@@ -156,7 +157,7 @@ def total_route(
     limits: Limits = LIMITS,
     max_lifetime_windows: int = 14,
 ) -> Route | Reason:
-    """Where the lifetime total of `metric` for this Post comes from, or why it can't (§18)."""
+    """Where the lifetime total of `metric` for this Post comes from, or why it can't."""
     if metric == "video_views" and older_than(info.created_at, limits.video_views_max_age, now):
         return Reason.VIDEO_VIEWS_TOO_OLD
     if metric in PUBLIC_METRICS:
@@ -317,7 +318,7 @@ def _alive_before(info: PostInfo, granularity: Granularity, end: datetime) -> bo
 
 
 def _by_owner(ctx: _Context, infos: Iterable[PostInfo]) -> dict[str, list[PostInfo]]:
-    """Owned Posts grouped by their owner; never mix owners in one user-context call (§17.3)."""
+    """Owned Posts grouped by their owner; never mix owners in one user-context call."""
     groups: dict[str, list[PostInfo]] = defaultdict(list)
     for info in infos:
         owner = ctx.owner(info)

@@ -42,7 +42,7 @@ class PostInfo:
     """What we know of a Post before calling the Engagement API.
 
     `author_id` None: not known yet (the service looks it up in batches first).
-    `created_at` None: a pre-snowflake ID, older than every age limit (CONTRACT §12).
+    `created_at` None: a pre-snowflake ID, older than every age limit.
     """
 
     post_id: str
@@ -123,8 +123,8 @@ class PlannedCall:
     """One API request: endpoint, whose auth (`owner` user ID, None = app-only Bearer), a batch
     of IDs, metrics, one grouping and, on /historical, the hour-aligned window [start, end).
 
-    `lifetime` marks /historical or /28hr windows whose sums make up lifetime totals (CONTRACT
-    §18 rule 4) rather than a series the caller asked for.
+    `lifetime` marks /historical or /28hr windows whose sums make up lifetime totals
+    (docs/simulator.md#choosing-an-endpoint) rather than a series the caller asked for.
     """
 
     endpoint: Endpoint

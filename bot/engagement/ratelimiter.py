@@ -1,4 +1,4 @@
-"""Client-side pacing for the Engagement API's per-minute limits (CONTRACT §9.2, §9.3).
+"""Client-side pacing for the Engagement API's per-minute limits (docs/simulator.md#rate-limits).
 
 X counts requests per app and endpoint in fixed one-minute windows and tells us where we stand
 on every reply (x-per-minute-limit / -remaining / -reset, plus Date). `RateLimiter` keeps one

@@ -390,7 +390,7 @@ class EngagementService:
         v2 lookup calls that took.
 
         Ownership only matters when some account is connected, so with none nobody is looked
-        up. A URL's handle that is a connected account settles it without a call (§19.5).
+        up. A URL's handle that is a connected account settles it without a call.
         """
         ids = list(post_ids)
         if not self._store.connected_user_ids():

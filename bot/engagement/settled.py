@@ -1,6 +1,7 @@
 """Settled hours: what the store already holds of an hourly question, so X is asked only for
-the rest. X does not change an hour's numbers once the hour is over (CONTRACT §13.5, 2), so a
-stored span of completed hours answers any question inside it.
+the rest. X does not change an hour's numbers once the hour is over
+(docs/simulator.md#settled-hours), so a stored span of completed hours answers any question
+inside it.
 
     settled_until(now)            the end of the last hour counted as final
     reach(spans, metrics, s, e)   how far from `s` the stored spans cover every metric

@@ -1,11 +1,11 @@
-"""Post IDs as snowflakes: creation time from the ID, and IDs from a time (CONTRACT §12)."""
+"""Snowflake Post IDs: an ID's creation time, and IDs for a time (docs/simulator.md#post-ids)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 TWITTER_EPOCH_MS = 1288834974657
-# Below this an ID is a pre-snowflake sequential ID whose creation time is unknown (§12).
+# Below this an ID is a pre-snowflake sequential ID whose creation time is unknown.
 PRE_SNOWFLAKE_LIMIT = 10**12
 MAX_POST_ID = 2**63 - 1
 UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

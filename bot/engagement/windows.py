@@ -1,5 +1,6 @@
-"""Hour and day arithmetic for plans: rounding, bucket lists and 28-day windows (CONTRACT §0, §5.4,
-§7.4, §17.6). Pure; every function takes the instants it needs, never the clock.
+"""Hour and day arithmetic for plans: rounding, bucket lists and 28-day windows
+(docs/simulator.md#windows, #long-windows). Pure; every function takes the instants it needs,
+never the clock.
 """
 
 from __future__ import annotations
@@ -42,12 +43,12 @@ def midnight(day: date) -> datetime:
 
 
 def older_than(created_at: datetime | None, limit: timedelta, now: datetime) -> bool:
-    """Whether a Post is older than `limit`; a pre-snowflake Post (None) is older than any (§12)."""
+    """Whether a Post is older than `limit`; a pre-snowflake Post (None) is older than any."""
     return created_at is None or now - created_at > limit
 
 
 def recent_window(now: datetime, limits: Limits) -> Window:
-    """The buckets /28hr returns: [floor_hour(now − 28h), ceil_hour(now)) (§7.4)."""
+    """The buckets /28hr returns: [floor_hour(now − 28h), ceil_hour(now))."""
     return floor_hour(now - limits.recent_window), ceil_hour(now)
 
 
@@ -57,7 +58,7 @@ def chunks(items: Sequence[T], size: int) -> list[tuple[T, ...]]:
 
 
 def forward_windows(start: datetime, end: datetime, step: timedelta) -> list[Window]:
-    """[S, S+step), [S+step, S+2·step), …, the last one ending at `end` (§17.6)."""
+    """[S, S+step), [S+step, S+2·step), …, the last one ending at `end`."""
     windows: list[Window] = []
     cursor = start
     while cursor < end:

@@ -1,5 +1,5 @@
-"""The test-only admin interface `/_sim/` (CONTRACT §14): state, clock, universe edits,
-ground truth, faults, rate limits, revocation, options, the request log and usage.
+"""The test-only admin interface `/_sim/` (docs/simulator.md#admin-interface): state, clock,
+universe edits, ground truth, faults, rate limits, revocation, options, the request log and usage.
 
 Enabled only in `test` and `demo` modes; plain JSON, never rate-limited or faulted.
 """

@@ -1,9 +1,9 @@
-"""Who is calling: OAuth 1.0a verification and Bearer tokens (CONTRACT §3.3–§3.6).
+"""Who is calling: OAuth 1.0a verification and Bearer tokens (docs/simulator.md#authentication).
 
 The signature base string is computed with oauthlib's server-side primitives, so the simulator
 checks signatures the way RFC 5849 (and X) defines them rather than the way our client happens to
-sign. Failures raise `AuthFailure` carrying the 401 reason of the §3.4 table and, once it is known,
-the app, so callers can still show that app's rate-limit headers.
+sign. Failures raise `AuthFailure` carrying the 401 reason (docs/simulator.md#401-reasons) and,
+once it is known, the app, so callers can still show that app's rate-limit headers.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ DUPLICATE_NONCE = "Duplicate nonce"
 BEARER_NOT_FOUND = "Bearer token not found"
 APP_NOT_AUTHORIZED = "Your application id is not authorized."
 
-# §3.4 step 2, in the order the "Missing OAuth parameter" check reports them.
+# The required OAuth parameters, in the order the "Missing OAuth parameter" check reports them.
 REQUIRED_OAUTH_PARAMS = (
     "oauth_consumer_key",
     "oauth_nonce",
@@ -43,7 +43,7 @@ REQUIRED_OAUTH_PARAMS = (
     "oauth_timestamp",
 )
 BEARER_PREFIX = "AAAAAAAAAAAAAAAAAAAAA"
-# Form bodies are signed only on these routes; engagement bodies are JSON (§3.4 step 3).
+# Form bodies are signed only on these routes; engagement bodies are JSON, never signed.
 FORM_SIGNED_PREFIXES = ("/oauth/", "/oauth2/")
 _SIGNED_METHODS: dict[str, Literal["GET", "POST"]] = {"GET": "GET", "POST": "POST"}
 
@@ -52,7 +52,7 @@ Params = list[tuple[str, str]]
 
 
 class AuthFailure(Exception):
-    """Raised by the authenticate functions; `reason` is the text after `Reason: ` (§3.4).
+    """Raised by the authenticate functions; `reason` is the text after `Reason: `.
 
     `app` is the app the credentials named, when one was found, so the caller can answer with
     that app's rate-limit headers.
@@ -92,7 +92,7 @@ def parse_oauth_header(value: str) -> dict[str, str] | None:
 
 
 def precheck_oauth(params: Mapping[str, str]) -> str | None:
-    """The first failing parameter rule of §3.4 (rows 2–4) as a 401 reason, or None."""
+    """The first failing parameter rule (missing, method, version) as a 401 reason, or None."""
     for name in REQUIRED_OAUTH_PARAMS:
         if not params.get(name):
             return f"Missing OAuth parameter: {name}"
@@ -109,7 +109,7 @@ def precheck_oauth(params: Mapping[str, str]) -> str | None:
 
 
 def _base_uri(state: SimState, request: SimRequest) -> str:
-    """The request URI the client signed: public_base_url's origin if set, else ours (§3.4)."""
+    """The request URI the client signed: public_base_url's origin if set, else ours."""
     origin = urlsplit(state.public_base_url or request.base_url)
     return f"{origin.scheme}://{origin.netloc}{request.path}"
 
@@ -146,7 +146,7 @@ def signature_matches(
     consumer_secret: str,
     token_secret: str,
 ) -> bool:
-    """Whether `oauth_signature` is the HMAC-SHA1 of this request's base string (§3.4 3–5)."""
+    """Whether `oauth_signature` is the HMAC-SHA1 of this request's base string (RFC 5849)."""
     method = _SIGNED_METHODS.get(request.method.upper())
     if method is None:
         return False
@@ -161,7 +161,7 @@ def signature_matches(
 
 
 def freshness_failure(state: SimState, params: Mapping[str, str]) -> str | None:
-    """The timestamp-window and nonce-replay checks of §3.4 step 6, when switched on."""
+    """The timestamp-window and nonce-replay checks, when switched on."""
     window = state.options.oauth_timestamp_window_s
     if window > 0:
         try:
@@ -211,7 +211,7 @@ def _bearer_candidate(seed: int, app: App, generation: int) -> str:
 
 
 def bearer_token_for(state: SimState, app: App) -> str:
-    """The app's one current Bearer token (§3.3): same on every call until it is revoked.
+    """The app's one current Bearer token: same on every call until it is revoked.
 
     A revoked token stays revoked; the next generation derived from the seed replaces it, as
     X issues a fresh token after invalidation.
@@ -227,7 +227,7 @@ def bearer_token_for(state: SimState, app: App) -> str:
 def _authenticate_bearer(state: SimState, token: str) -> Identity:
     if token and token not in state.revoked_bearer_tokens:
         for app in state.universe.apps:
-            # Byte for byte: a client that decoded %3D must not get in (§3.3).
+            # Byte for byte: a client that decoded %3D must not get in.
             if hmac.compare_digest(bearer_token_for(state, app).encode(), token.encode()):
                 return Identity(app=app, account=None, mode="app-only")
     raise AuthFailure(BEARER_NOT_FOUND, None)
@@ -249,7 +249,7 @@ def _authenticate_oauth(state: SimState, request: SimRequest, header: str) -> Id
     account: Account | None = None
     token_secret = ""
     access_token = params.get("oauth_token", "")
-    if access_token:  # an empty or absent token means app-only (§3.6)
+    if access_token:  # an empty or absent token means app-only
         found = state.universe.token(app, access_token)
         if found is None or access_token in state.revoked_access_tokens:
             raise AuthFailure(TOKEN_NOT_FOUND, app)
@@ -280,7 +280,7 @@ def authenticate(state: SimState, request: SimRequest) -> Identity:
 
 
 def authenticate_engagement(state: SimState, request: SimRequest) -> Identity:
-    """The caller of an engagement endpoint, in the check order of the §3.4 table."""
+    """The caller of an engagement endpoint, checked in docs/simulator.md#401-reasons order."""
     identity = authenticate(state, request)
     if not identity.app.engagement_api_enabled:
         raise AuthFailure(APP_NOT_AUTHORIZED, identity.app)
@@ -289,7 +289,8 @@ def authenticate_engagement(state: SimState, request: SimRequest) -> Identity:
 
 def claimed_app(state: SimState, request: SimRequest) -> App | None:
     """The app a request names, without verifying it: for the rate-limit headers of replies
-    that are not counted (faults, 406), which should show that app's window (§2.3, §15)."""
+    that are not counted (faults, 406), which should show that app's window
+    (docs/simulator.md#per-minute-windows)."""
     scheme, credentials = split_authorization(request.header("authorization"))
     with state.lock:
         if scheme == "bearer":

@@ -1,4 +1,5 @@
-"""The simulator clock (CONTRACT §13.3): the real clock, or a simulated one, frozen or running."""
+"""The simulator clock (docs/simulator.md#clock): the real one, or a simulated one, frozen or
+running."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The three engagement endpoints, in the processing order of CONTRACT §10.
+"""The three engagement endpoints, in docs/simulator.md#processing-order.
 
 route → fault → gzip (406) → authentication (401) → rate limit (429) → body (400) →
 metric permission (403) → Post classification (400/403) → 200.
@@ -61,7 +61,7 @@ def handle(state: SimState, request: SimRequest, endpoint: Endpoint) -> SimRespo
     """Answer one POST to an engagement endpoint, logging it for GET /_sim/requests."""
     fault = state.faults.next()
     if fault.latency_ms:
-        time.sleep(fault.latency_ms / 1000)  # injected latency is real time by design (§15)
+        time.sleep(fault.latency_ms / 1000)  # injected latency is real time by design
     now = state.now()
     outcome = _Outcome()
     response = _answer(state, request, endpoint, fault.action, now, outcome)
@@ -177,7 +177,7 @@ def _uncounted_headers(
     state: SimState, request: SimRequest, endpoint: Endpoint, now_s: float
 ) -> dict[str, str]:
     """Headers for a reply that is not counted: the claimed app's window as it stands, or the
-    default limit when no app can be identified (§9.2)."""
+    default limit when no app can be identified (docs/simulator.md#per-minute-windows)."""
     default_limit = state.options.rate_limit(endpoint.value)
     app = auth.claimed_app(state, request)
     if app is None:

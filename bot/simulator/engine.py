@@ -1,9 +1,10 @@
 """The engagement endpoints as pure functions: request body in, status and JSON object out.
 
-No sockets, authentication or rate limiting here (server.py and auth.py do those, CONTRACT §10
-steps 1–5); this module does steps 6–9: validation (`parse_request`, §5), the app-only metric
-check (`app_only_forbidden_metrics`, §3.2), and `answer`: Post classification (§8.1) and the 200
-body with its groupings, ID lists and zeroing (§7, §8.2–§8.7).
+No sockets, authentication or rate limiting here (server.py and auth.py do those); this module
+does the rest of docs/simulator.md#processing-order: validation (`parse_request`), the app-only
+metric check (`app_only_forbidden_metrics`), and `answer`: Post classification and the 200
+body with its groupings, ID lists and age-limit zeroing (docs/simulator.md#per-post-outcomes,
+#responses).
 """
 
 from __future__ import annotations
@@ -37,12 +38,12 @@ PROTECTED_MESSAGE = "Tweet ID(s) are unavailable"
 IMPRESSIONS_TOO_OLD = (
     "Impressions & engagements for tweets older than 90 days (90 days) are not supported"
 )
-# Zero on /historical before LIMITS.historical_public_floor (§8.7).
+# Zero on /historical before LIMITS.historical_public_floor (docs/simulator.md#age-limits).
 PUBLIC_FLOOR_METRICS = frozenset({"favorites", "replies", "retweets"})
 
 
 def app_only_forbidden_metrics(req: ValidRequest) -> list[str]:
-    """The requested metrics app-only auth may not read (§3.2), in request order."""
+    """The requested metrics app-only auth may not read, in request order."""
     if req.endpoint is not Endpoint.TOTALS:
         return list(req.metrics)
     return [m for m in req.metrics if m not in PUBLIC_METRICS]
@@ -50,7 +51,7 @@ def app_only_forbidden_metrics(req: ValidRequest) -> list[str]:
 
 @dataclass
 class _Classified:
-    """The requested IDs sorted into the classes of §8.1, each in request order."""
+    """The requested IDs sorted into the classes of docs/simulator.md#classification."""
 
     unavailable: list[int] = field(default_factory=list)
     protected: list[int] = field(default_factory=list)
@@ -77,7 +78,7 @@ def answer(
 
 
 def _classify(req: ValidRequest, universe: Universe, user_id: str | None) -> _Classified:
-    """§8.1, first match wins: unavailable, protected, foreign (user context only), available."""
+    """First match wins: unavailable, protected, foreign (user context only), available."""
     protected_authors = {a.user_id for a in universe.accounts if a.protected}
     posts = universe.posts
     out = _Classified()
@@ -95,7 +96,7 @@ def _classify(req: ValidRequest, universe: Universe, user_id: str | None) -> _Cl
 
 
 def _forbidden_messages(foreign: list[Post], form: str) -> list[str]:
-    """§8.4: one string with every ID, or (per-author) one per author in order of appearance."""
+    """One string with every ID, or (per-author) one per author in order of appearance."""
     if form != "per-author":
         return ["Forbidden to access tweets: " + ", ".join(str(p.id) for p in foreign)]
     by_author: dict[str, list[str]] = {}
@@ -108,7 +109,7 @@ def _forbidden_messages(foreign: list[Post], form: str) -> list[str]:
 
 
 def _older_than(post: Post, limit: timedelta, now: datetime) -> bool:
-    """Age rule of §8.5/§8.6; pre-snowflake IDs are older than every limit (§12)."""
+    """Age rule of docs/simulator.md#age-limits; pre-snowflake IDs are older than every limit."""
     return not is_snowflake(post.id) or now - post.created_at > limit
 
 
@@ -116,8 +117,8 @@ def _older_than(post: Post, limit: timedelta, now: datetime) -> bool:
 class _Zeroing:
     """Which (Post, metric) values read "0" by the age rules, and the lists that say so."""
 
-    impressions: frozenset[int]  # §8.5
-    video: frozenset[int]  # §8.6
+    impressions: frozenset[int]  # impressions and engagements, /totals, 90 days
+    video: frozenset[int]  # video views, 1800 days
 
     def metrics_of(self, post_id: int, metrics: tuple[str, ...]) -> list[str]:
         """The requested metrics that read "0" for this Post (usually none)."""
@@ -152,7 +153,7 @@ def _ok_body(
     now: datetime,
     options: RuntimeOptions,
 ) -> dict[str, Any]:
-    """The 200 body, keys in the order of §7.1."""
+    """The 200 body, keys in the order of docs/simulator.md#top-level-keys."""
     zero = _zeroing(req, classes.available, now, options)
     body: dict[str, Any] = {}
     if req.endpoint is not Endpoint.TOTALS:
@@ -188,7 +189,7 @@ def _in_order(posts: list[Post], ids: frozenset[int]) -> list[str]:
 def _totals_table(
     req: ValidRequest, posts: list[Post], zero: _Zeroing, model: EngagementModel, now: datetime
 ) -> Table:
-    """Lifetime values (§7.4): C(now), video views aggregated over the video's Posts (§13.4)."""
+    """Lifetime values: C(now), video views aggregated over the video's Posts."""
     now_s = now.timestamp()
     sums: dict[str, dict[str, int]] = {}
     for post in posts:
@@ -215,7 +216,7 @@ def _series_table(
     count = max(int((req.end - req.start).total_seconds()) // HOUR_S, 0)
     days, hours = bucket_labels(req.start, count)
     start_s, now_s = req.start.timestamp(), now.timestamp()
-    # §8.7: on /historical, buckets before 2015-09-15 read 0 for favorites, replies, retweets.
+    # On /historical, buckets before 2015-09-15 read 0 for favorites, replies, retweets.
     blanked = 0
     if req.endpoint is Endpoint.HISTORICAL:
         before = (LIMITS.historical_public_floor - req.start).total_seconds() // HOUR_S

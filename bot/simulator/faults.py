@@ -1,4 +1,4 @@
-"""Fault injection for the engagement endpoints (CONTRACT §15).
+"""Fault injection for the engagement endpoints (docs/simulator.md#fault-injection).
 
 A config decides, for the n-th engagement request since it was set, whether to answer normally,
 fail with a 5xx or 429, reset the connection, truncate the body, hang (read the request, never

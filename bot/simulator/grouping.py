@@ -1,6 +1,6 @@
-"""The nesting of grouped engagement replies (CONTRACT §7.2).
+"""The nesting of grouped engagement replies (docs/simulator.md#nesting).
 
-The engine first computes one number per (Post, metric, bucket) — after the §8 zeroing — and
+The engine first computes one number per (Post, metric, bucket) — after the age-limit zeroing — and
 `render` then folds that table into the nested objects a grouping asks for. Levels follow the
 `group_by` order; a dimension that is not named is summed.
 """
@@ -111,7 +111,7 @@ class _Renderer:
         """The selected buckets grouped by their day or hour label, labels ascending.
 
         Hour after a day: that day's hours. Hour without a day: hour-of-day sums over the window.
-        A day after an hour: only the days that contain that hour (§7.2).
+        A day after an hour: only the days that contain that hour.
         """
         key = (head, path)
         cached = self._groups.get(key)

@@ -22,7 +22,7 @@ class SimRequest:
     raw_query: str
     headers: Mapping[str, str]  # keys lower-case
     body: bytes
-    # scheme://host[:port] as the client addressed us, for OAuth base strings (CONTRACT §3.4)
+    # scheme://host[:port] as the client addressed us, for OAuth base strings
     base_url: str
 
     def header(self, name: str, default: str = "") -> str:
@@ -50,9 +50,9 @@ class SimResponse:
     body: bytes = b""
     content_type: str = JSON_TYPE
     headers: dict[str, str] = field(default_factory=dict)
-    # Engagement endpoints gzip everything but the 406 (CONTRACT §2.2).
+    # Engagement endpoints gzip everything but the 406 (docs/simulator.md#gzip).
     always_gzip: bool = False
-    # Fault injection (§15): close the socket with no reply, or send half the gzipped body.
+    # Fault injection: close the socket with no reply, or send half the gzipped body.
     reset: bool = False
     truncate: str | None = None  # "bad_gzip" | "short_body"
     hang: bool = False  # read the request, answer nothing until the client hangs up

@@ -1,12 +1,15 @@
-"""The engagement model of CONTRACT §13.4: ground-truth counts as a pure function of the universe.
+"""The engagement model (docs/simulator.md#engagement-model): ground-truth counts as a pure
+function of the universe.
 
 Every count is `C_m(x)`, the integer cumulative amount of metric `m` on a Post up to instant `x`.
-Buckets, windows and lifetimes are differences of it, which is what makes the §13.5 invariants
-(stable completed buckets, totals = Σ buckets, day = Σ hours) hold by construction.
+Buckets, windows and lifetimes are differences of it, which is what makes the invariants
+(stable completed buckets, totals = Σ buckets, day = Σ hours; docs/simulator.md#invariants)
+hold by construction.
 
-The values returned here are the raw model, before the response-level zeroing of §8.5–§8.7,
-which belongs to the engine. Instants are handled as epoch seconds (floats) internally because
-that is several times cheaper than datetime arithmetic on the /totals hot path.
+The values returned here are the raw model, before the response-level zeroing of the age limits
+(docs/simulator.md#age-limits), which belongs to the engine. Instants are handled as epoch
+seconds (floats) internally because that is several times cheaper than datetime arithmetic on
+the /totals hot path.
 
 The model never changes once built: when the universe is edited the simulator builds a new one
 (`SimState.universe_changed`), so the caches below hold pure values and need no invalidation.
@@ -37,7 +40,7 @@ CURVE_CACHE_MAX = 100_000
 BOUNDARY_CACHE_MAX = 400_000
 POINT_CACHE_MAX = 200_000
 
-# r_m for the metrics whose base rate does not depend on the Post's flags (CONTRACT §13.4).
+# r_m for the metrics whose base rate does not depend on the Post's flags.
 _FIXED_RATES: dict[str, float] = {
     "impressions": 1.0,
     "engagements": ENGAGEMENTS_BASE,
@@ -54,7 +57,7 @@ _FIXED_RATES: dict[str, float] = {
 
 
 def base_rate(post: Post, metric: str) -> float:
-    """r_m of CONTRACT §13.4 for this Post's flags."""
+    """r_m, the base rate of `metric` for this Post's flags."""
     fixed = _FIXED_RATES.get(metric)
     if fixed is not None:
         return fixed
@@ -92,7 +95,7 @@ def epoch_s(when: datetime) -> float:
 
 
 class _Curve:
-    """F_m for one (Post, metric): everything of §13.4 that does not depend on the instant."""
+    """F_m for one (Post, metric): everything of the model that does not depend on the instant."""
 
     __slots__ = (
         "created",
@@ -149,7 +152,7 @@ class _Curve:
 
 
 class EngagementModel:
-    """Ground-truth engagement counts for every Post of one universe (CONTRACT §13.4)."""
+    """Ground-truth engagement counts for every Post of one universe."""
 
     def __init__(self, universe: Universe) -> None:
         self.universe = universe
@@ -272,7 +275,7 @@ class EngagementModel:
         return math.floor(self._f(post, metric, at))
 
     def _f(self, post: Post, metric: str, at: float) -> float:
-        """F_m(at): exact at hour boundaries, linear between them (the §13.4 'now' rule)."""
+        """F_m(at): exact at hour boundaries, linear between them (the 'now' rule)."""
         curve = self._curve(post, metric)
         if at <= curve.created or curve.amplitude == 0.0:
             return 0.0
@@ -287,7 +290,7 @@ class EngagementModel:
     def _segment(
         self, post: Post, metric: str, curve: _Curve, index: int
     ) -> tuple[int, float, float, float, float]:
-        """The hour [b0, b1) as interpolated by §13.4: from s0 = max(b0, c), with F(c) = 0."""
+        """The hour [b0, b1) as interpolated at now: from s0 = max(b0, c), with F(c) = 0."""
         start = float(index * HOUR_S)
         end = start + HOUR_S
         if curve.created >= start:
@@ -338,7 +341,7 @@ def _spike_hours(universe: Universe) -> dict[int, list[tuple[float, float]]]:
         for j in range(spike.hours):
             hour = spike.hour + timedelta(hours=j)
             if hour < post.created_at:
-                continue  # spike hours before the Post existed are ignored (§13.1)
+                continue  # spike hours before the Post existed are ignored
             start = epoch_s(hour)
             hours[start] = hours.get(start, 1.0) * spike.multiplier  # overlaps multiply
     return {pid: sorted(hours.items()) for pid, hours in combined.items()}

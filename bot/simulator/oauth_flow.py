@@ -1,4 +1,5 @@
-"""The OAuth routes: app-only tokens and the 3-legged flow (CONTRACT §3.3, §4, §11).
+"""The OAuth routes: app-only tokens and the 3-legged flow (docs/simulator.md#bearer-tokens,
+#connecting-accounts).
 
 These routes answer in X's standard error shape (`{"errors":[{"code":…,"message":…}]}`), not
 the engagement endpoints' strings, and gzip only when asked (the server does that).
@@ -74,7 +75,7 @@ def _param(request: SimRequest, name: str, header: Mapping[str, str] | None = No
     return ""
 
 
-# -- POST /oauth2/token (§3.3) ------------------------------------------------------------------
+# -- POST /oauth2/token -------------------------------------------------------------------------
 
 
 def _basic_credentials(header: str) -> tuple[str, str] | None:
@@ -109,7 +110,7 @@ def _same(expected: str, given: str) -> bool:
     return hmac.compare_digest(expected.encode("utf-8"), given.encode("utf-8"))
 
 
-# -- POST /oauth/request_token (§4.1) -----------------------------------------------------------
+# -- POST /oauth/request_token ------------------------------------------------------------------
 
 
 def _signed_by_app(state: SimState, request: SimRequest) -> tuple[App, dict[str, str]] | None:
@@ -190,7 +191,7 @@ def _live_request_token(state: SimState, value: str) -> RequestToken | None:
     return record
 
 
-# -- GET /oauth/authorize and /oauth/authenticate (§4.2) ----------------------------------------
+# -- GET /oauth/authorize and /oauth/authenticate -----------------------------------------------
 
 
 def _page(status: int, title: str, body: str) -> SimResponse:
@@ -203,7 +204,7 @@ def _page(status: int, title: str, body: str) -> SimResponse:
 
 
 def _with_query(url: str, fields: Mapping[str, str]) -> str:
-    """`url` plus `fields`, joined with `?`, or `&` when the URL already has a query (§4.2)."""
+    """`url` plus `fields`, joined with `?`, or `&` when the URL already has a query."""
     if url.endswith(("?", "&")):
         return url + urlencode(fields)
     return url + ("&" if "?" in url else "?") + urlencode(fields)
@@ -280,7 +281,7 @@ def authorize(state: SimState, request: SimRequest) -> SimResponse:
         return _approve(record, account)
 
 
-# -- POST /oauth/access_token (§4.3) ------------------------------------------------------------
+# -- POST /oauth/access_token -------------------------------------------------------------------
 
 
 def _derived_alphanumeric(text: str, length: int) -> str:
@@ -341,7 +342,7 @@ def _access_token_signature_ok(
 def access_token(state: SimState, request: SimRequest) -> SimResponse:
     """POST /oauth/access_token: exchange an approved request token and verifier."""
     header = request.header("authorization")
-    # Unsigned calls are accepted (§4.3); an OAuth header, when sent, must verify.
+    # Unsigned calls are accepted; an OAuth header, when sent, must verify.
     signed = auth.split_authorization(header)[0] == "oauth"
     params = auth.parse_oauth_header(header) if signed else {}
     if params is None or (signed and auth.precheck_oauth(params) is not None):

@@ -1,4 +1,4 @@
-"""Fixed-window request counters per (app, endpoint) (CONTRACT §9.2, §19.4)."""
+"""Fixed-window request counters per (app, endpoint) (docs/simulator.md#rate-limits)."""
 
 from __future__ import annotations
 

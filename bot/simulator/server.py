@@ -43,7 +43,7 @@ HANG_LIMIT_S = 600
 
 @dataclass(frozen=True)
 class SimulatorConfig:
-    """Start-up options of CONTRACT §16 (the runtime ones live in RuntimeOptions)."""
+    """Start-up options of docs/simulator.md#options (the runtime ones live in RuntimeOptions)."""
 
     host: str = "127.0.0.1"
     port: int = 0
@@ -96,7 +96,7 @@ def _universe_factory(config: SimulatorConfig) -> Callable[[], Universe]:
 
 
 def route(state: SimState, request: SimRequest) -> SimResponse:
-    """Pick the handler for a request (CONTRACT §1, §3.3, §4, §14, §19)."""
+    """Pick the handler for a request (docs/simulator.md#endpoints)."""
     path, method = request.path, request.method
     endpoint = ENGAGEMENT_PATHS.get(path)
     if endpoint is not None:
@@ -210,7 +210,7 @@ class _Handler(BaseHTTPRequestHandler):
                 pass
 
     def _drip(self, payload: bytes, head: int, every: float) -> None:
-        """The headers at once, then the body a byte every `every` seconds (§15 drip)."""
+        """The headers at once, then the body a byte every `every` seconds (the drip fault)."""
         self.close_connection = True
         with contextlib.suppress(OSError):
             self.wfile.write(payload[:head])
@@ -219,7 +219,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(payload[i : i + 1])
 
     def _reset_connection(self) -> None:
-        """Close with an RST and no response, as a dropped connection looks (§15)."""
+        """Close with an RST and no response, as a dropped connection looks (the reset fault)."""
         self.close_connection = True
         with contextlib.suppress(OSError):
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))

@@ -1,7 +1,8 @@
 """Everything the running simulator knows: universe, clock, options, counters and logs.
 
 Route handlers read and change it under `state.lock`. Data is a pure function of the universe and
-the clock (CONTRACT §13.3), so the engagement model is rebuilt whenever the universe is edited.
+the clock (docs/simulator.md#clock), so the engagement model is rebuilt whenever the universe
+is edited.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ class OptionError(ValueError):
 
 @dataclass(frozen=True)
 class RuntimeOptions:
-    """The options of CONTRACT §16 marked 'runtime' (changeable with PUT /_sim/options)."""
+    """The runtime options of docs/simulator.md#options (changeable with PUT /_sim/options)."""
 
     historical_floor: str = "2014-09-01"  # a date, or "365d"
     forbidden_format: str = "documented"  # or "per-author"
@@ -38,7 +39,7 @@ class RuntimeOptions:
     rate_limit_historical: int = 60
     oauth_timestamp_window_s: int = 0  # 0 = off
     oauth_nonce_check: bool = False
-    # v2 limits per app per 15 minutes (§19.4)
+    # v2 limits per app per 15 minutes
     rate_limit_v2_lookup: int = 300
     rate_limit_v2_user_posts: int = 1500
     rate_limit_v2_username: int = 300
@@ -98,7 +99,7 @@ def _convert(key: str, value: Any, current: Any) -> Any:
 
 @dataclass
 class RequestToken:
-    """A 3-legged OAuth request token (CONTRACT §4), single use, 15 minutes."""
+    """A 3-legged OAuth request token, single use, 15 minutes."""
 
     token: str
     secret: str

@@ -1,4 +1,4 @@
-"""The simulated world: apps, accounts, Posts and spikes (CONTRACT §13.1, §13.2).
+"""The simulated world: apps, accounts, Posts and spikes (docs/simulator.md#universe).
 
 A universe comes from a JSON document (`load_universe`) or from a seed (`default_universe`).
 Objects are mutable because the admin interface edits them; the simulator's state lock guards
@@ -26,7 +26,7 @@ class UniverseError(ValueError):
 
 
 def uniform(seed: int, *parts: object) -> float:
-    """U(parts…) of CONTRACT §13.1: a deterministic uniform number in [0, 1)."""
+    """U(parts…): a deterministic uniform number in [0, 1) from the seed and `parts`."""
     text = str(seed) + "|" + "|".join(str(p) for p in parts)
     digest = hashlib.sha256(text.encode("utf-8")).digest()
     return int.from_bytes(digest[:8], "big") / 2**64
@@ -161,7 +161,7 @@ class Universe:
 
     # -- building ----------------------------------------------------------------------------
     def next_snowflake(self, created: datetime) -> int:
-        """A fresh ID for a Post created at `created` (datacenter 1, worker 1, §13.1)."""
+        """A fresh ID for a Post created at `created` (datacenter 1, worker 1)."""
         ms = snowflake.epoch_ms(created)
         while True:
             post_id = snowflake.make_id(ms, datacenter=1, worker=1, sequence=self._sequence % 4096)
@@ -379,7 +379,7 @@ POSTS_PER_DEFAULT_ACCOUNT = 30
 
 
 def default_universe(*, seed: int, start_time: datetime) -> Universe:
-    """The universe of CONTRACT §13.2, generated from the seed around `start_time`."""
+    """The default universe (docs/simulator.md#default-universe), from the seed at `start_time`."""
     universe = load_universe(
         {"apps": [DEFAULT_APP, DISABLED_APP], "accounts": DEFAULT_ACCOUNTS},
         seed=seed,

@@ -1,8 +1,9 @@
-"""The X API v2 subset the bot uses: Post lookup, an account's Posts, handle lookup (§19).
+"""The X API v2 subset the bot uses: Post lookup, an account's Posts, handle lookup
+(docs/simulator.md#x-api-v2).
 
 Bodies follow X's v2 shapes: per-resource failures are `errors` objects next to `data` with
 status 200, bad parameters a 400 problem body (`v2_query`). Rate limits are per app per 15
-minutes (§19.4), with `x-rate-limit-*` headers on every response.
+minutes, with `x-rate-limit-*` headers on every response.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from bot.simulator.v2_query import (
 
 WINDOW_S = 15 * 60
 MAX_LOOKUP_IDS = 100
-TIMELINE_DEPTH = 3200  # only the most recent Posts are reachable (§19.2)
+TIMELINE_DEPTH = 3200  # only the most recent Posts are reachable
 USERNAME_PATTERN = "^[A-Za-z0-9_]{1,15}$"
 
 UNAUTHORIZED: Payload = {
@@ -58,7 +59,7 @@ _ENDINGS = (".", "!", " - more soon.", " #sim")
 
 
 def post_text(seed: int, post_id: int) -> str:
-    """A short sentence that depends only on the seed and the Post ID (§19.1)."""
+    """A short sentence that depends only on the seed and the Post ID."""
     words = [
         options[int(uniform(seed, post_id, "text", i) * len(options))]
         for i, options in enumerate((_OPENERS, _SUBJECTS, _PREDICATES))
@@ -137,7 +138,7 @@ Handler = Callable[[auth.Identity], tuple[int, Payload]]
 def _serve(state: SimState, request: SimRequest, bucket: str, handler: Handler) -> SimResponse:
     """Authenticate, count against the app's 15-minute bucket, then answer with its headers.
 
-    As on the engagement endpoints (§9.2), requests that fail authentication or are refused
+    As on the engagement endpoints, requests that fail authentication or are refused
     with 429 are not counted; everything else is, 400s included.
     """
     now_s = state.now().timestamp()
@@ -165,7 +166,7 @@ def _serve(state: SimState, request: SimRequest, bucket: str, handler: Handler) 
     return SimResponse.json(status, payload, headers=headers)
 
 
-# -- GET /2/tweets (§19.1) ----------------------------------------------------------------------
+# -- GET /2/tweets ------------------------------------------------------------------------------
 
 
 def _lookup_ids(query: Query) -> list[str]:
@@ -211,7 +212,7 @@ def lookup_posts(state: SimState, request: SimRequest) -> SimResponse:
     return _serve(state, request, "v2_lookup", lambda who: _lookup(state, request, who))
 
 
-# -- GET /2/users/<id>/tweets (§19.2) -----------------------------------------------------------
+# -- GET /2/users/<id>/tweets -------------------------------------------------------------------
 
 
 def _reachable(
@@ -279,7 +280,7 @@ def user_posts(state: SimState, request: SimRequest, user_id: str) -> SimRespons
     )
 
 
-# -- GET /2/users/by/username/<name> (§19.3) ----------------------------------------------------
+# -- GET /2/users/by/username/<name> ------------------------------------------------------------
 
 
 def _by_username(state: SimState, request: SimRequest, username: str) -> tuple[int, Payload]:

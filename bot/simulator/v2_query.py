@@ -1,4 +1,4 @@
-"""Query parameters and problem bodies of the X API v2 subset (CONTRACT §19).
+"""Query parameters and problem bodies of the X API v2 subset (docs/simulator.md#x-api-v2).
 
 Parameter errors are collected, not raised, so one 400 lists every problem as X's does.
 """

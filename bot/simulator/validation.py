@@ -1,7 +1,7 @@
-"""Request-body validation of the three engagement endpoints (CONTRACT §5, §7.4, §11).
+"""Request-body validation of the three engagement endpoints (docs/simulator.md#request-bodies).
 
 `parse_request` turns a decompressed body into a `ValidRequest` or raises `ApiError` carrying the
-first failure in the order of §5.5, with the exact texts of §5 and §11.
+first failure in the order of docs/simulator.md#validation-order, with the texts listed there.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from bot.engagement.models import (
 from bot.engagement.snowflake import MAX_POST_ID
 from bot.simulator.universe import ceil_hour, floor_hour, iso
 
-MAX_BODY_BYTES = 1024 * 1024  # §9.1
+MAX_BODY_BYTES = 1024 * 1024  # larger bodies are refused as invalid
 REQUIRED_FIELDS = ("tweet_ids", "engagement_types", "groupings")
-# Top-level response keys a grouping name must not shadow (§5.3).
+# Top-level response keys a grouping name must not shadow.
 RESERVED_NAMES = frozenset(
     {
         "start",
@@ -49,7 +49,7 @@ FOUR_VALUE_ORDER = (
 ONE_FOUR_VALUE = "Only one grouping with 4 group_by values is allowed per request"
 
 _DIGITS = re.compile(r"[0-9]{1,19}")
-# YYYY-MM-DD, YYYY-MM-DDTHH:MMZ, YYYY-MM-DDTHH:MM:SSZ, YYYY-MM-DDTHH:MM:SS.ffffffZ (§5.4)
+# YYYY-MM-DD, YYYY-MM-DDTHH:MMZ, YYYY-MM-DDTHH:MM:SSZ, YYYY-MM-DDTHH:MM:SS.ffffffZ
 _INSTANT = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})"
     r"(?:T([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]{1,6}))?)?Z)?"
@@ -59,7 +59,8 @@ _INSTANT = re.compile(
 class ApiError(Exception):
     """A whole-request failure of an engagement endpoint: `{"errors": messages}` with `status`.
 
-    Raised by `parse_request` (400s of §5); `answer` returns the same shape for §8.3/§8.4.
+    Raised by `parse_request` (malformed requests); `answer` returns the same shape for protected
+    and foreign Posts.
     """
 
     def __init__(self, status: int, messages: str | Iterable[str]) -> None:
@@ -78,7 +79,7 @@ def bad_request(message: str) -> ApiError:
 
 @dataclass(frozen=True)
 class ValidRequest:
-    """A request that passed §5: canonical IDs and names, and the bucket window it covers."""
+    """A valid request: canonical IDs and names, and the bucket window it covers."""
 
     endpoint: Endpoint
     post_ids: tuple[int, ...]  # distinct, request order
@@ -161,7 +162,7 @@ def _tweet_ids(endpoint: Endpoint, value: object) -> tuple[int, ...]:
 
 
 def canonical_post_id(value: object) -> int | None:
-    """1–19 ASCII digits or a JSON integer (not a boolean), within 1 … 2^63−1 (§5.1)."""
+    """1–19 ASCII digits or a JSON integer (not a boolean), within 1 … 2^63−1."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -215,7 +216,7 @@ def _grouping(endpoint: Endpoint, name: str, spec: object) -> tuple[GroupBy, ...
     values = spec.get("group_by") if isinstance(spec, dict) else None
     if not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values):
         raise _bad_grouping(name, GROUP_BY_SHAPE)
-    lowered = [v.lower() for v in values]  # values match case-insensitively (§5.3)
+    lowered = [v.lower() for v in values]  # values match case-insensitively
     if len(set(lowered)) != len(lowered):
         raise _bad_grouping(name, GROUP_BY_SHAPE)
     allowed = {
@@ -242,7 +243,8 @@ def _bad_grouping(name: str, reason: str) -> ApiError:
 def _window(
     endpoint: Endpoint, doc: Mapping[str, Any], *, now: datetime, floor: datetime
 ) -> tuple[datetime | None, datetime | None, str | None, str | None]:
-    """The bucket window and the echoed strings of §7.4; start/end are read on /historical only."""
+    """The bucket window and the echoed strings (docs/simulator.md#windows); start/end are read
+    on /historical only."""
     if endpoint is Endpoint.TOTALS:
         return None, None, None, None
     if endpoint is Endpoint.HOURLY_28HR:
@@ -264,7 +266,7 @@ def _window(
 
 
 def _check_window(start: datetime, end: datetime, *, now: datetime, floor: datetime) -> None:
-    """The four §5.4 rules, in their order, on the rounded window."""
+    """The four window rules of docs/simulator.md#start-and-end, in order, on the rounded window."""
     if end <= start:
         raise bad_request("end must be after start")
     if end - start > LIMITS.historical_max_window:
@@ -276,7 +278,7 @@ def _check_window(start: datetime, end: datetime, *, now: datetime, floor: datet
 
 
 def _instant(field: str, value: object) -> datetime:
-    """A §5.4 timestamp as an aware UTC datetime, or ApiError `Invalid <field>: <value>`."""
+    """A start/end timestamp as an aware UTC datetime, or ApiError `Invalid <field>: <value>`."""
     match = _INSTANT.fullmatch(value) if isinstance(value, str) else None
     if match is None:
         raise bad_request(f"Invalid {field}: {as_sent(value)}")

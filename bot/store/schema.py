@@ -235,7 +235,7 @@ def m006_connect_links(db: Database) -> None:
 def m007_hourly_spans(db: Database) -> None:
     """Per (Post, metric), the span of settled hours whose buckets the `hourly` table holds.
 
-    A completed hour's bucket does not change (CONTRACT §13.5, invariant 2), so a query whose
+    A completed hour's bucket does not change (docs/simulator.md#settled-hours), so a query whose
     whole range lies inside the span is answered from the store without a call: the daily
     digest, prefetched before its time, is then built in well under a second.
     """

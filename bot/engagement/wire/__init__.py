@@ -1,7 +1,7 @@
 """Models to and from the X API's JSON, and error bodies to our exceptions.
 
 Pure: no I/O and no clock (callers pass `now`). The only place that knows the API's field names
-(CONTRACT §5, §7, §8, §11, §19); bot.engagement.http_client moves the bytes.
+(docs/simulator.md); bot.engagement.http_client moves the bytes.
 
     request   EngagementRequest → JSON body (validated like the API would)
     response  200 body → EngagementResult

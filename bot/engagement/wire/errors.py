@@ -1,4 +1,4 @@
-"""Error bodies and rate-limit headers as our exceptions (CONTRACT §2.3, §8.3, §8.4, §9.3, §11)."""
+"""Error bodies and rate-limit headers as our exceptions (docs/simulator.md#errors)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ MAX_ERROR_TEXT = 300  # of X's own words in an exception's message; the rest sta
 
 
 def parse_rate_limit(headers: Mapping[str, str]) -> RateLimitInfo:
-    """x-per-minute-* (Engagement API, §2.3) or x-rate-limit-* (v2, §19.4), plus Date."""
+    """x-per-minute-* (Engagement API) or x-rate-limit-* (v2), plus Date."""
     lower = {k.lower(): v for k, v in headers.items()}
     date_header = _http_date(lower.get("date"))
     for prefix, window in (("x-per-minute-", 60), ("x-rate-limit-", 900)):
@@ -63,8 +63,8 @@ def error_messages(body: object) -> tuple[list[str], list[int]]:
     """The `errors` strings and codes of any error shape we know.
 
     Engagement endpoints send strings; OAuth routes `{code, message}` objects; v2 problem
-    objects (`title`/`detail`), either in `errors` or as the body itself. A trailing ';' (FAQ
-    copies, C14) is stripped.
+    objects (`title`/`detail`), either in `errors` or as the body itself. A trailing ';' (X's FAQ
+    copies them so; C14 in tests/fixtures/x_api/README.md) is stripped.
     """
     if not isinstance(body, dict):
         return [], []
@@ -96,7 +96,7 @@ def error_for(
     """The exception for a response, or None when it carries data.
 
     `body` is the decoded JSON (None when it was not JSON). A 2xx is an error only when an
-    `errors` string mentions the rate limit (§9.3); `now` stands in for a missing Date header.
+    `errors` string mentions the rate limit; `now` stands in for a missing Date header.
     """
     messages, codes = error_messages(body)
     details: ErrorDetails = {
@@ -119,7 +119,7 @@ def error_for(
     if status >= 500:
         return ServerError(text, **details)
     if status == 401 or (status == 403 and 99 in codes):
-        # 99: /oauth2/token could not verify the app's key and secret (§3.3).
+        # 99: /oauth2/token could not verify the app's key and secret.
         return AuthError(text, reason=_auth_reason(messages), **details)
     if status == 403:
         return _forbidden(text, messages, details)
@@ -154,7 +154,10 @@ def _forbidden(text: str, messages: list[str], details: ErrorDetails) -> Forbidd
 
 
 def _listed_after_last_colon(message: str) -> list[str]:
-    """'Forbidden to access tweets for author id 1: 2, 3' → ['2', '3'] (§8.4, C14)."""
+    """'Forbidden to access tweets for author id 1: 2, 3' → ['2', '3'].
+
+    Both forms of docs/simulator.md#posts-not-owned: the IDs follow the last colon.
+    """
     _, sep, tail = message.rpartition(":")
     if not sep:
         return []

@@ -1,4 +1,4 @@
-"""Requests as the JSON the engagement endpoints take (CONTRACT §5, §17.4)."""
+"""Requests as the JSON the engagement endpoints take (docs/simulator.md#request-bodies)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from bot.engagement.snowflake import MAX_POST_ID
 UNAVAILABLE_IDS = "unavailable_tweet_ids"
 IMPRESSIONS_UNSUPPORTED_IDS = "unsupported_for_impressions_engagements_tweet_ids"
 VIDEO_VIEWS_UNSUPPORTED_IDS = "unsupported_for_video_views_tweet_ids"
-# Top-level response keys a grouping name may not take (§5.3).
+# Top-level response keys a grouping name may not take.
 RESERVED_KEYS = frozenset(
     {
         "start",
@@ -41,7 +41,7 @@ _DIGITS = re.compile(r"[0-9]{1,19}")
 
 
 def canonical_post_id(value: str | int) -> str:
-    """A Post ID as canonical decimal (no leading zeros); ValueError if it is not one (§5.1)."""
+    """A Post ID as canonical decimal (no leading zeros); ValueError if it is not one."""
     if isinstance(value, bool):  # bool is an int, and never a Post ID
         raise ValueError(f"invalid Post ID: {value!r}")
     if isinstance(value, str) and _DIGITS.fullmatch(value):
@@ -59,8 +59,9 @@ def normalize(request: EngagementRequest) -> EngagementRequest:
     """The request as it will be sent; ValueError for anything the API would reject as a 400.
 
     IDs become canonical and distinct (first occurrence keeps its place); metrics are checked
-    against §6 and those the endpoint does not serve are dropped (§17.4); groupings follow §5.3;
-    /historical's window is widened to whole hours the way the API rounds it (§5.4).
+    against the known names and those the endpoint does not serve are dropped; groupings follow
+    docs/simulator.md#groupings; /historical's window is widened to whole hours the way the API
+    rounds it.
     """
     post_ids = tuple(dict.fromkeys(canonical_post_id(i) for i in request.post_ids))
     if not post_ids:

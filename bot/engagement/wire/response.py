@@ -1,4 +1,4 @@
-"""200 bodies of the engagement endpoints as results (CONTRACT §7, §8)."""
+"""200 bodies of the engagement endpoints as results (docs/simulator.md#responses)."""
 
 from __future__ import annotations
 
@@ -111,7 +111,7 @@ def _tree(node: object, depth: int) -> Tree | int:
 
 
 def parse_count(value: object) -> int:
-    """A count sent as a string or an integer (§7.3), within 64 bits (what the store holds)."""
+    """A count sent as a string or an integer, within 64 bits (what the store holds)."""
     count: int | None = None
     if isinstance(value, str) and len(value) < 40 and _COUNT.fullmatch(value.strip()):
         count = int(value)

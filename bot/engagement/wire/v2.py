@@ -1,4 +1,4 @@
-"""X API v2 bodies (CONTRACT §19) and the app-only token reply (§3.3) as models."""
+"""X API v2 bodies (docs/simulator.md#x-api-v2) and the app-only token reply as models."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ MAX_LOOKUP_IDS = 100
 
 
 def lookup_params(post_ids: tuple[str, ...]) -> dict[str, str]:
-    """Query of GET /2/tweets: the Posts, their authors' handles included (§19.1)."""
+    """Query of GET /2/tweets: the Posts, their authors' handles included."""
     if not 1 <= len(post_ids) <= MAX_LOOKUP_IDS:
         raise ValueError(f"{len(post_ids)} Post IDs; GET /2/tweets takes 1 to {MAX_LOOKUP_IDS}")
     return {
@@ -66,7 +66,7 @@ def parse_post_page(body: object, rate_limit: RateLimitInfo) -> PostPage:
 
 
 def parse_user_lookup(body: object, rate_limit: RateLimitInfo) -> UserLookup:
-    """`data` → the user; only `errors` (an unknown handle answers 200, §19.3) → None, with
+    """`data` → the user; only `errors` (an unknown handle answers 200) → None, with
     `suspended` when an error says the account is suspended rather than unknown."""
     doc = _object(body, "2/users/by/username")
     data = doc.get("data")
