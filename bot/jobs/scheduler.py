@@ -438,6 +438,12 @@ class DigestScheduler:
         if self._reconciler is not None:
             self._reconciler.wake()
         if self._scheduler.running:
+            # APScheduler 3 marks itself stopped before it takes its job-store lock, so a one-off
+            # job (the catch-up) being processed at that moment fails to remove itself and the
+            # scheduler's thread dies with JobLookupError. Paused, it starts no new processing;
+            # get_jobs() takes that lock, so it returns once any processing under way is done.
+            self._scheduler.pause()
+            self._scheduler.get_jobs()
             self._scheduler.shutdown(wait=False)
 
     def _run_lock(self, key: tuple[str, str]) -> threading.Lock:

@@ -1,6 +1,6 @@
 """The typed commands `/engagement` text parses into (bot.slack.parsing makes them).
 
-Plain frozen data; the grammar is INTERFACE.md's "The slash command" table.
+Plain frozen data; the grammar is `/engagement help`'s (bot.slack.usage_text).
 """
 
 from __future__ import annotations

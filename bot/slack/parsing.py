@@ -1,8 +1,8 @@
 """`/engagement` text → a typed Command (bot.slack.command_types), or a UsageError.
 
 Pure: no I/O and no clock; pass `today` to have future dates rejected and `7d` ranges resolved.
-The grammar is INTERFACE.md's slash-command table; usage lines live in bot.slack.usage_text and
-the word-level parsers in bot.slack.parse_values.
+The grammar is the one `/engagement help` shows: its table and usage lines live in
+bot.slack.usage_text, the word-level parsers in bot.slack.parse_values.
 
 Decisions beyond the table:
 - Text is normalised first: NFKC, Slack's `&amp; &lt; &gt;` escapes and `<url|label>` wrapping,
