@@ -507,7 +507,7 @@ def digest_outcome(
     return line[line.find(f"digest {channel}") :].strip() if line else none
 
 
-def digest_later(bot: Bot, channel: str, day: date, advance_s: int) -> str:
+def digest_later(bot: Bot, channel: str, day: date, advance_s: int, *, timeout: float = 120) -> str:
     """`python -m reliability.digest_later`: the product's digest run, its clock ahead."""
     done = subprocess.run(
         [sys.executable, "-m", "reliability.digest_later", "--channel", channel]
@@ -516,7 +516,7 @@ def digest_later(bot: Bot, channel: str, day: date, advance_s: int) -> str:
         cwd=Path(__file__).resolve().parents[1],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
         check=False,
     )
     return done.stdout.strip() or done.stderr.strip()[-300:]
@@ -874,21 +874,6 @@ def slack_rate_limited(ctx: Context) -> list[Verdict]:
 # -- 4c. kill -9 between post and record, under a non-Marketplace app's Slack limits -------------
 
 
-def digest_later_paced(bot: Bot, channel: str, day: date, advance_s: int) -> str:
-    """digest_later, given time for a search that reads three pages at one call a minute."""
-    done = subprocess.run(
-        [sys.executable, "-m", "reliability.digest_later", "--channel", channel]
-        + ["--date", day.isoformat(), "--advance", str(advance_s)],
-        env=bot.env,
-        cwd=Path(__file__).resolve().parents[1],
-        capture_output=True,
-        text=True,
-        timeout=360,
-        check=False,
-    )
-    return done.stdout.strip() or done.stderr.strip()[-300:]
-
-
 def kill_between_post_and_record_tier1(ctx: Context) -> list[Verdict]:
     """4b with the fake Slack answering as it does for a distributed app without Marketplace
     approval (conversations.history: 1 call a minute per workspace, 15 messages a page, 429 with
@@ -919,7 +904,8 @@ def kill_between_post_and_record_tier1(ctx: Context) -> list[Verdict]:
     outcome = digest_outcome(third, channel, timeout=60)
     third.stop()
     started = time.monotonic()
-    later = digest_later_paced(bot, channel, day, STALE_S)
+    # Time for a search that reads three pages at one call a minute.
+    later = digest_later(bot, channel, day, STALE_S, timeout=360)
     later_s = time.monotonic() - started
     again = digest_cli(ctx, bot, channel, day)
     total = posted_to(fake, channel)

@@ -263,3 +263,22 @@ def test_a_paused_channel_hears_why_at_its_next_command_and_digest_on_resumes(tm
         assert store.channels.settings("T1", "C1").paused_reason is None
         again = run(Invocation("T1", "C1", "U1", "tracked"), deps=deps, now=NOW)
         assert "paused" not in (again.text + str(again.blocks)).lower()
+
+
+@pytest.mark.parametrize(
+    ("headers", "seconds"),
+    [
+        ({"Retry-After": ["20"]}, 20.0),  # a retry handler's map: lists of values
+        ({"retry-after": "60"}, 60.0),  # an error response's map: single values
+        ({"Retry-After": "inf"}, None),  # never a wait without end
+        ({"Retry-After": "-5"}, None),
+        ({"Retry-After": "soon"}, None),
+        ({}, None),
+    ],
+)
+def test_one_reading_of_retry_after_for_every_slack_caller(
+    headers: dict[str, object], seconds: float | None
+) -> None:
+    from bot.slack.retries import retry_after
+
+    assert retry_after(headers) == seconds

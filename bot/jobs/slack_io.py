@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -33,6 +33,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from bot.digest_messages import PAUSE_REASONS, pause_reason, paused_note
 from bot.slack.blocks_kit import FALLBACK_TEXT, clip, context, escape
 from bot.slack.message import Message
+from bot.slack.retries import retry_after
 from bot.store import Store
 from bot.store.channels import ChannelSettings
 
@@ -122,15 +123,7 @@ def classify(error: BaseException) -> SlackFailure:
     code = str(response.get("error") or response.status_code)
     if code in PAUSE_REASONS:
         return SlackFailure(Action.PAUSE, code, pause_reason(code))
-    return SlackFailure(Action.RETRY, code, retry_after=_retry_after(response.headers))
-
-
-def _retry_after(headers: Mapping[str, Any]) -> float | None:
-    for name, value in headers.items():
-        if name.lower() == "retry-after":
-            text = str(value[0] if isinstance(value, list) and value else value).strip()
-            return float(text) if text.isdigit() else None
-    return None
+    return SlackFailure(Action.RETRY, code, retry_after=retry_after(response.headers))
 
 
 def pause_channel(
@@ -246,7 +239,7 @@ def history_page(client: WebClient) -> HistoryPage:
             )
         except SlackApiError as error:
             if error.response.status_code == 429:
-                raise Throttled(_retry_after(error.response.headers) or 60.0) from error
+                raise Throttled(retry_after(error.response.headers) or 60.0) from error
             raise
         found = _marked(reply.get("messages"), marker)
         more = reply.get("has_more") and (reply.get("response_metadata") or {}).get("next_cursor")

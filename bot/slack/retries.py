@@ -12,8 +12,11 @@ With a `health` record (bot.health), every Web API attempt's outcome is noted th
 
 from __future__ import annotations
 
+import math
 import random
 import time
+from collections.abc import Mapping
+from typing import Any
 
 from slack_sdk.http_retry import HttpRequest, HttpResponse, RetryHandler, RetryState
 from slack_sdk.http_retry.builtin_handlers import (
@@ -53,14 +56,19 @@ def retry_handlers(health: CallHealth | None = None) -> list[RetryHandler]:
     return [HealthRecorder(health), *handlers] if health is not None else handlers
 
 
-def retry_after(response: HttpResponse) -> float | None:
-    """The response's Retry-After in seconds (None: absent or not a number)."""
-    for name, values in response.headers.items():
-        if name.lower() == "retry-after" and values:
-            try:
-                return float(values[0])
-            except ValueError:
-                return None
+def retry_after(headers: Mapping[str, Any]) -> float | None:
+    """Seconds a Slack 429 asks to wait (None: no Retry-After, or not a sane number). Takes
+    slack_sdk's header maps of either shape: lists of values (retry handlers) or single values
+    (an error's response)."""
+    for name, value in headers.items():
+        if name.lower() != "retry-after":
+            continue
+        text = str(value[0] if isinstance(value, list | tuple) and value else value).strip()
+        try:
+            seconds = float(text)
+        except ValueError:
+            return None
+        return seconds if math.isfinite(seconds) and seconds >= 0 else None
     return None
 
 
@@ -79,7 +87,7 @@ class CappedRateLimitRetryHandler(RateLimitErrorRetryHandler):
     ) -> bool:
         if response is None or response.status_code != 429:
             return False
-        wait = retry_after(response)
+        wait = retry_after(response.headers)
         return wait is None or wait <= RETRY_AFTER_CAP_S
 
     def prepare_for_next_attempt(
@@ -90,7 +98,7 @@ class CappedRateLimitRetryHandler(RateLimitErrorRetryHandler):
         response: HttpResponse | None = None,
         error: Exception | None = None,
     ) -> None:
-        wait = retry_after(response) if response is not None else None
+        wait = retry_after(response.headers) if response is not None else None
         state.next_attempt_requested = True
         # Jitter spreads the retries of threads that hit the same limit together.
         time.sleep(min(wait or DEFAULT_RETRY_AFTER_S, RETRY_AFTER_CAP_S) + random.random())  # noqa: S311
