@@ -5,7 +5,7 @@ opened to check at start that the key is the right one."""
 from __future__ import annotations
 
 from bot.errors import SecretKeyError
-from bot.secrets import TokenCipher
+from bot.store.cipher import TokenCipher
 from bot.store.sql import Db
 
 # noun → the query of its sealed values

@@ -21,11 +21,11 @@ from sqlite_utils import Database
 from bot.engagement.models import UserAuth
 from bot.engagement.query import PostInfo
 from bot.errors import SecretKeyError
-from bot.secrets import TokenCipher
 from bot.store import accounts, posts, sealed, series
 from bot.store import usage as usage_log
 from bot.store.alert_log import AlertLog
 from bot.store.channels import Channels
+from bot.store.cipher import TokenCipher
 from bot.store.connect_links import ConnectLinks
 from bot.store.digests import Digests
 from bot.store.failures import classified
