@@ -260,7 +260,7 @@ def rule_targets(
     # Each account's timeline is read once per pass; one X refuses is watched no further
     # (logged), and the channel's other Posts are judged as usual.
     seen: dict[str, AccountPosts] = {}
-    channel_posts: list[str] | None = None
+    covered: list[str] | None = None
     targets = _Targets({}, {})
     for rule in rules:
         if rule.post_id:
@@ -269,12 +269,12 @@ def rule_targets(
             found = account_posts(deps.service, rule.handle, since=since, workspace=team, seen=seen)
             ids = list(found.post_ids)
         else:
-            if channel_posts is None:
+            if covered is None:
                 gathered = collect_channel_posts(
                     deps.store, deps.service, team, channel, since=since, seen=seen
                 )
-                channel_posts = list(gathered.post_ids)
-            ids = channel_posts
+                covered = list(gathered.post_ids)
+            ids = covered
         targets.posts[rule.id] = ids
         targets.unowned_ok[rule.id] = bool(rule.post_id or rule.handle or rule.kind == "spike")
     targets.skipped = tuple(found for found in seen.values() if found.problem is not None)
