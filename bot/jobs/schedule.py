@@ -126,4 +126,3 @@ def due_digest(
     if delay > max_late:
         return None
     return covered, delay > on_time
-
