@@ -1,10 +1,11 @@
-"""The alert rules' verdicts: pure functions of the numbers, the rule and the clock (no I/O).
+"""The alert rules' verdicts: functions of the numbers, the rule and the clock (no I/O; bad
+quiet hours saved by hand are logged and ignored).
 
-spike / threshold_hit   a spike against the hours before, or more than N in the hour
-judge                   a rule's verdict on one Post's last complete hour: a Firing or None
-hour_values             an owned Post's complete hours up to the judged one, oldest first
-channel_quiet           inside the channel's quiet hours (alerts then wait)
-cooled_down             may a rule fire on a Post again
+    spike / threshold_hit   a spike against the hours before, or more than N in the hour
+    judge                   a rule's verdict on one Post's last complete hour: a Firing or None
+    hour_values             an owned Post's complete hours up to the judged one, oldest first
+    channel_quiet           inside the channel's quiet hours (alerts then wait)
+    cooled_down             may a rule fire on a Post again
 """
 
 from __future__ import annotations
