@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from bot.channels.authors import post_authors
 from bot.channels.coverage import channel_coverage, collect_channel_posts
 from bot.channels.deps import Deps
 from bot.channels.outbox import pause_note
@@ -120,13 +121,6 @@ def run(invocation: Invocation, *, deps: Deps, now: datetime) -> Message:
 # -- numbers -----------------------------------------------------------------------------------
 
 
-def _authors(deps: Deps, refs: tuple[PostRef, ...]) -> dict[str, str | None]:
-    """Post ID → handle for links: the URL's, else the author's we have learned (a connected
-    account's, or one a lookup or timeline named), else unknown."""
-    known = deps.store.author_handles([r.post_id for r in refs])
-    return {ref.post_id: ref.handle or known.get(ref.post_id) for ref in refs}
-
-
 def _handles(refs: tuple[PostRef, ...]) -> dict[str, str]:
     return {r.post_id: r.handle for r in refs if r.handle}
 
@@ -137,7 +131,7 @@ def _totals(command: c.Totals, inv: Invocation, deps: Deps, now: datetime) -> Me
     report = deps.service.report(
         query, now=now, handles=_handles(command.posts), workspace=inv.team_id
     )
-    return blocks.totals_message(report, authors=_authors(deps, command.posts), now=now)
+    return blocks.totals_message(report, authors=post_authors(deps.store, command.posts), now=now)
 
 
 def _hourly(command: c.Hourly, inv: Invocation, deps: Deps, now: datetime) -> Message:
@@ -149,7 +143,7 @@ def _hourly(command: c.Hourly, inv: Invocation, deps: Deps, now: datetime) -> Me
     )
     return blocks.hourly_message(
         report,
-        authors=_authors(deps, (command.post,)),
+        authors=post_authors(deps.store, (command.post,)),
         now=now,
         with_chart=_can_upload(inv, deps),
     )
@@ -169,7 +163,7 @@ def _daily(command: c.Daily, inv: Invocation, deps: Deps, now: datetime) -> Mess
         raise UserFacingError(str(error)) from None
     reply = blocks.daily_message(
         report,
-        authors=_authors(deps, (command.post,)),
+        authors=post_authors(deps.store, (command.post,)),
         now=now,
         with_chart=_can_upload(inv, deps),
     )
@@ -225,7 +219,7 @@ def _top(command: c.Top, inv: Invocation, deps: Deps, now: datetime) -> Message:
         rows,
         metric=command.metric,
         period=command.period,
-        authors=_authors(deps, refs),
+        authors=post_authors(deps.store, refs),
         now=now,
         skipped=[(s.handle, s.problem) for s in found.skipped if s.problem is not None],
         unknown_authors=len(unknown),
@@ -381,7 +375,7 @@ def _add_alert(inv: Invocation, deps: Deps, now: datetime, rule: dict[str, Any])
         raise UserFacingError(messages.alert_covers_nothing(coverage_text(coverage)))
     if channel_wide and rule["kind"] == "threshold" and not _covers_owned(deps, inv, coverage):
         raise UserFacingError(messages.alert_threshold_owns_nothing(coverage_text(coverage)))
-    authors = _rule_authors(deps, rule.get("post_id"))
+    authors = post_authors(deps.store, [rule["post_id"]] if rule.get("post_id") else [])
     same = channels.same_alert(inv.team_id, inv.channel_id, **rule)
     if same is not None:
         raise UserFacingError(
@@ -401,10 +395,6 @@ def _covers_owned(deps: Deps, inv: Invocation, coverage: Coverage) -> bool:
     if not connected:
         return False
     return bool(coverage.posts) or any(h.lstrip("@").lower() in connected for h in coverage.handles)
-
-
-def _rule_authors(deps: Deps, post_id: str | None) -> dict[str, str | None]:
-    return _authors(deps, (PostRef(post_id),)) if post_id else {}
 
 
 def _refuse_unreadable(
@@ -430,7 +420,7 @@ def _refuse_unreadable(
         deps.service.learn_authors([post_id], now=now, handles=handles)
         author = deps.store.post_infos([post_id])[post_id].author_id
         if author is not None and author not in owners:  # unknown: X may yet say it's ours
-            name = _authors(deps, (command.post,))[post_id]
+            name = post_authors(deps.store, (command.post,))[post_id]
             whose = f"its author @{escape(name.lstrip('@'))}" if name else "its author"
             raise UserFacingError(messages.alert_private_metric(command.metric, whose, public))
 
@@ -443,7 +433,7 @@ def _alerts(command: c.Alerts, inv: Invocation, deps: Deps, now: datetime) -> Me
         rules,
         snoozed_until=snoozed,
         now=now,
-        authors=_authors(deps, posts),
+        authors=post_authors(deps.store, posts),
         coverage=channel_coverage(deps.store, inv.team_id, inv.channel_id),
     )
 
