@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from bot.config import Settings
 from bot.copy import messages
+from bot.copy.operator import NO_X_CREDENTIALS, disconnected_mid_query
 from bot.engagement.directory import PacedDirectory
 from bot.engagement.executor import Executor, RateWait
 from bot.engagement.health import CallHealth
@@ -70,12 +71,6 @@ def _open_with_new_key(settings: Settings) -> Store:
     )
 
 
-NO_X_CREDENTIALS = (
-    "no X credentials: set X_CONSUMER_KEY and X_CONSUMER_SECRET (to try it on the "
-    "simulator, run `engagement-bot simulator` and point X_API_URL and X_OAUTH_URL at it)"
-)
-
-
 def http_client(settings: Settings, *, health: CallHealth | None = None) -> HttpEngagementClient:
     key, secret = settings.x_consumer_key, settings.x_consumer_secret
     if key is None or secret is None:
@@ -109,7 +104,7 @@ def build_service(
             return APP_ONLY
         auth = store.account_auth(owner)
         if auth is None:
-            raise UserFacingError(f"account {owner} was disconnected while a query ran")
+            raise UserFacingError(disconnected_mid_query(owner))
         return auth
 
     executor = Executor(

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings
+from bot.copy import terminal
 from bot.errors import BotError, EngagementAPIError
 from bot.ops.report_format import FORMATS
 
@@ -313,8 +314,9 @@ def run_console(settings: Settings, args: argparse.Namespace) -> int:
 
 def run_bot(settings: Settings) -> int:
     """`run`: the Slack bot on the real X client and store, until SIGTERM or Ctrl-C."""
-    from bot.app import NO_X_CREDENTIALS, engagement
+    from bot.app import engagement
     from bot.channels.deps import Deps
+    from bot.copy.operator import NO_X_CREDENTIALS
     from bot.errors import ConfigError
     from bot.slack.server import check_settings, serve
 
@@ -401,7 +403,7 @@ def run_digest_now(settings: Settings, args: argparse.Namespace, *, now: datetim
     from bot.slack.web import build_web_client, channel_membership
 
     if not settings.slack_bot_token:
-        raise ConfigError(["SLACK_BOT_TOKEN is required to post a digest (xoxb-…)"])
+        raise ConfigError([terminal.slack_token_needed("post a digest")])
     client = build_web_client(settings, token=settings.slack_bot_token)
     with engagement(settings) as parts:
         channel = find_channel(parts.store, args.channel, team_id=args.team)
@@ -438,7 +440,7 @@ def run_alerts_check(settings: Settings, args: argparse.Namespace, *, now: datet
     from bot.slack.web import build_web_client, channel_membership
 
     if not settings.slack_bot_token:
-        raise ConfigError(["SLACK_BOT_TOKEN is required to post alerts (xoxb-…)"])
+        raise ConfigError([terminal.slack_token_needed("post alerts")])
     client = build_web_client(settings, token=settings.slack_bot_token)
     with engagement(settings) as parts:
         channels = None
@@ -450,7 +452,7 @@ def run_alerts_check(settings: Settings, args: argparse.Namespace, *, now: datet
                 if channel == args.channel and args.team in (None, team)
             ]
             if not channels:
-                raise ValueError(f"no alert rules in {args.channel}")
+                raise ValueError(terminal.no_alert_rules(args.channel))
         deps = Deps(
             service=parts.service,
             store=parts.store,
@@ -493,7 +495,7 @@ def _day(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-26") from None
+        raise argparse.ArgumentTypeError(terminal.not_a_day(text)) from None
 
 
 def _month(text: str) -> str:
@@ -502,7 +504,7 @@ def _month(text: str) -> str:
     try:
         month_range(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a month like 2026-11") from None
+        raise argparse.ArgumentTypeError(terminal.not_a_month(text)) from None
     return text
 
 
@@ -532,7 +534,9 @@ def simulator_config_from(args: argparse.Namespace, environ: Mapping[str, str]) 
             try:
                 value = kind(raw)
             except ValueError:
-                raise ValueError(f"XENG_SIM_{name.upper()} must be a {kind.__name__}") from None
+                raise ValueError(
+                    terminal.sim_setting_type(f"XENG_SIM_{name.upper()}", kind.__name__)
+                ) from None
         if value is not None:
             values[name] = value
     runtime = {k: values.pop(k) for k in list(values) if k in RUNTIME_OPTIONS}
@@ -540,14 +544,14 @@ def simulator_config_from(args: argparse.Namespace, environ: Mapping[str, str]) 
         try:
             values["faults"] = json.loads(values["faults"])
         except ValueError:
-            raise ValueError("--faults must be a JSON object") from None
+            raise ValueError(terminal.SIM_FAULTS_NOT_OBJECT) from None
     if "start_time" in values:
         try:
             values["start_time"] = datetime.fromisoformat(
                 values["start_time"].replace("Z", "+00:00")
             )
         except ValueError:
-            raise ValueError("--start-time must be an ISO 8601 instant") from None
+            raise ValueError(terminal.SIM_START_NOT_INSTANT) from None
     if "frozen" in values:
         values["frozen"] = str(values["frozen"]).lower() in ("1", "true", "yes", "on")
     values.setdefault("port", 8787)

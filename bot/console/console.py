@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 from bot.app import build_service, http_client, open_store
 from bot.channels.deps import Deps
 from bot.config import Settings
-from bot.copy import messages
+from bot.copy import messages, terminal
 from bot.render.message import Message
 from bot.slack.commands import Invocation, run
 
@@ -68,10 +68,7 @@ def console_deps(settings: Settings, *, now: datetime, out: TextIO) -> Iterator[
                     workspace=None,
                     now=now,
                 )
-                out.write(
-                    f"(no X credentials: embedded simulator on {sim.url}; @{grant.screen_name} "
-                    "is connected and tracked in this console's channel)\n"
-                )
+                out.write(terminal.console_on_simulator(sim.url, grant.screen_name))
                 with sim.state.lock:
                     tries = posts_to_try(sim.state.universe, grant.user_id, now=now)
                 out.write(messages.console_posts_to_try(tries) + "\n")
@@ -137,7 +134,7 @@ def _connect_in_simulator(client: Any, screen_name: str) -> Any:
     url = f"{client.authorize_url(token.token)}&sim_approve={screen_name}"
     try:
         urllib.request.build_opener(NoRedirect).open(url, timeout=10)
-        raise RuntimeError("the simulator's authorize page did not redirect")
+        raise RuntimeError(terminal.SIM_NO_REDIRECT)
     except HTTPError as redirect:
         verifier = parse_qs(urlsplit(redirect.headers["Location"]).query)["oauth_verifier"][0]
     return client.access_token(token.token, token.secret, verifier)
@@ -182,7 +179,7 @@ def render_text(message: Message) -> str:
         lines.extend("    " + line for line in render_text(extra).splitlines())
     if message.chart is not None:
         lines.append(f"[chart: {message.chart.title}]")
-    visibility = "only you see this" if message.ephemeral else "posted to the channel"
+    visibility = terminal.ONLY_YOU if message.ephemeral else terminal.IN_CHANNEL
     lines.append(f"({visibility})")
     return "\n".join(lines) + "\n"
 
@@ -226,7 +223,7 @@ def _plain(mrkdwn: str) -> str:
 
 
 def repl(deps: Deps, *, channel: str, user: str, clock: Any, inp: TextIO, out: TextIO) -> int:
-    out.write("Type /engagement commands (e.g. /engagement help); Ctrl-D to quit.\n")
+    out.write(terminal.CONSOLE_WELCOME)
     while True:
         out.write(PROMPT)
         out.flush()

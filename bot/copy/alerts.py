@@ -80,3 +80,33 @@ def alerts_snoozed(until: str) -> str:
 
 def alerts_summary(n: int) -> str:
     return "1 alert rule in this channel." if n == 1 else f"{n:,} alert rules in this channel."
+
+
+# --- The alert message -------------------------------------------------------------------------
+
+
+def alert_title(n: int) -> str:
+    return "Engagement alert" if n == 1 else f"{n} engagement alerts"
+
+
+def alert_kind(kind: str) -> str:
+    """The rule's kind as the alert names it ("spike" or a threshold)."""
+    return "Spike" if kind == "spike" else "Threshold"
+
+
+def alert_line(kind: str, name: str, value: str, noun: str, hours: str, extra: str, by: str) -> str:
+    """One firing: its kind, the Post, the count in the hour, and the rule that fired."""
+    return f"*{kind}* · {name}: {value} {noun} in {hours}{extra} ({by})"
+
+
+def over_baseline(times: str, baseline: float) -> str:
+    """After a spike's count: ", 20.0× the baseline of 62/h" (`times` may be empty)."""
+    return f", {times}the baseline of {baseline:,.1f}/h"
+
+
+def more_alerts(n: int) -> str:
+    return f"…and {n} more."
+
+
+HELD_QUIET = "Held during this channel's quiet hours."
+ALERT_HINT = "Pause: `/engagement snooze 2h` · rules: `/engagement alerts`"

@@ -150,3 +150,24 @@ def x_error(error: EngagementAPIError, ref: str | None = None) -> str:
         "X's engagement API is not answering properly right now. Nothing was lost; try again "
         f"in a few minutes{tail}."
     )
+
+
+# -- a command's reply that failed on our side, or its chart --
+
+
+def something_went_wrong(ref: str) -> str:
+    return (
+        f"Something went wrong on our side (ref `{ref}`). Please try again; if it keeps "
+        "happening, give the ref to whoever runs the bot."
+    )
+
+
+def chart_needs_invite(bot_mention: str) -> str:
+    return (
+        "I couldn't attach the chart: I'm not a member of this channel. Invite me with "
+        f"`/invite {bot_mention}` to get charts here."
+    )
+
+
+def chart_failed(ref: str) -> str:
+    return f"The numbers are above, but the chart couldn't be attached (ref `{ref}`)."

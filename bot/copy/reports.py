@@ -23,6 +23,8 @@ NO_NUMBERS = "No numbers came back for these Posts."
 CHART_BELOW = "Chart below"
 # Drawn inside an empty chart panel (plain text).
 CHART_NO_DATA = "No data"
+# In a title's range when there are no buckets.
+NO_DATA = "no data"
 SNAPSHOTS_NOTE = (
     "Posts from accounts that aren't connected count from the bot's own readings, "
     f"taken while this channel tracks them. {CONNECT} for X's exact numbers."

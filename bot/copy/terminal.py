@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -135,3 +136,58 @@ def console_posts_to_try(tries: list[PostToTry]) -> str:
     if tries:
         lines.append(f"  e.g. /engagement totals {' '.join(t.post_id for t in tries)}")
     return "\n".join(lines)
+
+
+# --- The other commands of `engagement-bot` (plain text, on stderr) ----------------------------
+
+
+def slack_token_needed(to_do: str) -> str:
+    """A command that posts to Slack without SLACK_BOT_TOKEN; `to_do`: "post a digest"."""
+    return f"SLACK_BOT_TOKEN is required to {to_do} (xoxb-…)"
+
+
+def no_alert_rules(channel: str) -> str:
+    return f"no alert rules in {channel}"
+
+
+def not_a_day(typed: str) -> str:
+    return f"{typed!r} is not a date like 2026-11-26"
+
+
+def not_a_month(typed: str) -> str:
+    return f"{typed!r} is not a month like 2026-11"
+
+
+def sim_setting_type(variable: str, kind: str) -> str:
+    """An XENG_SIM_* environment variable that does not parse as its option's type."""
+    return f"{variable} must be a {kind}"
+
+
+SIM_FAULTS_NOT_OBJECT = "--faults must be a JSON object"
+SIM_START_NOT_INSTANT = "--start-time must be an ISO 8601 instant"
+
+
+# --- `engagement-bot query`'s options and formats ----------------------------------------------
+
+RANGE_ONLY_DAILY = "--from and --to go with `query daily`"
+RANGE_BACKWARDS = "--to must not be before --from"
+
+
+def unknown_format(typed: str, formats: Sequence[str]) -> str:
+    return f"unknown format {typed!r}; use one of {', '.join(formats)}"
+
+
+# --- `engagement-bot console` ------------------------------------------------------------------
+
+CONSOLE_WELCOME = "Type /engagement commands (e.g. /engagement help); Ctrl-D to quit.\n"
+ONLY_YOU = "only you see this"
+IN_CHANNEL = "posted to the channel"
+SIM_NO_REDIRECT = "the simulator's authorize page did not redirect"
+
+
+def console_on_simulator(url: str, screen_name: str) -> str:
+    """The console without X credentials: where its simulator runs and who is connected."""
+    return (
+        f"(no X credentials: embedded simulator on {url}; @{screen_name} "
+        "is connected and tracked in this console's channel)\n"
+    )

@@ -12,7 +12,7 @@ from typing import TextIO
 
 from bot.app import Engagement, engagement, http_client, open_store
 from bot.config import Settings
-from bot.copy import messages
+from bot.copy import messages, operator, terminal
 from bot.engagement.executor import RateWait
 from bot.engagement.metric_names import resolve_metrics
 from bot.engagement.models import DEFAULT_SERIES, DEFAULT_TOTALS, UserAuth
@@ -53,11 +53,11 @@ def build_query(args: QueryArgs) -> tuple[EngagementQuery, dict[str, str]]:
     ids, handles = parse_posts(args.posts)
     metrics = resolve_metrics(args.metrics.split(",")) if args.metrics else ()
     if args.kind != "daily" and (args.start or args.end):
-        raise ValueError("--from and --to go with `query daily`")
+        raise ValueError(terminal.RANGE_ONLY_DAILY)
     start = datetime.combine(args.start, time(), UTC) if args.start else None
     end = datetime.combine(args.end + timedelta(days=1), time(), UTC) if args.end else None
     if start and end and end <= start:
-        raise ValueError("--to must not be before --from")
+        raise ValueError(terminal.RANGE_BACKWARDS)
     query = EngagementQuery(
         tuple(ids), metrics or DEFAULT_METRICS[granularity], granularity, start, end
     )
@@ -174,10 +174,7 @@ def accounts_add(
     auth = UserAuth(token, secret)
     user_id = auth.user_id
     if user_id is None:
-        raise UserFacingError(
-            "that access token does not start with the account's user ID (<user_id>-…); "
-            "copy it as X shows it"
-        )
+        raise UserFacingError(operator.TOKEN_NOT_THE_ACCOUNTS)
     with http_client(settings) as client:
         page = client.user_posts(user_id, max_results=5, auth=auth)
     handle = next((p.author_username for p in page.posts if p.author_username), None)
@@ -188,8 +185,7 @@ def accounts_add(
         )
     finally:
         store.close()
-    shown = f"@{handle}" if handle else f"user {user_id} (no Posts yet, so no handle)"
-    out.write(f"Linked {shown}: its Posts now count as owned.\n")
+    out.write(operator.account_linked(operator.account_shown(handle, user_id)))
     return 0
 
 
@@ -201,7 +197,7 @@ def accounts_list(settings: Settings, *, out: TextIO) -> int:
     finally:
         store.close()
     if not accounts:
-        out.write("No X accounts linked. Add one with `engagement-bot accounts add`.\n")
+        out.write(operator.NO_ACCOUNTS_LINKED)
     for account in accounts:
         where = account.workspace or messages.every_workspace_but(
             exclusions.get(account.user_id, ())
@@ -218,14 +214,11 @@ def accounts_remove(settings: Settings, *, handle: str, out: TextIO) -> int:
     try:
         account = store.find_account(handle)
         if account is None:
-            raise UserFacingError(f"no linked account {handle}; `engagement-bot accounts list`")
+            raise UserFacingError(operator.no_linked_account(handle))
         store.remove_account(account.user_id)
     finally:
         store.close()
-    out.write(
-        f"Removed {account.handle}: its tokens are deleted; its Posts now count as not owned "
-        "(public totals only, no impressions, no hourly or daily series).\n"
-    )
+    out.write(operator.account_removed(account.handle))
     return 0
 
 
@@ -264,11 +257,7 @@ def rotate_key(settings: Settings, *, out: TextIO, now: datetime | None = None) 
 
     keys = split_keys(settings.secret_key) if settings.secret_key else []
     if len(keys) < 2:
-        raise UserFacingError(
-            "set ENGAGEMENT_SECRET_KEY to the new key followed by the old one (NEW,OLD); "
-            "make a new key with: python -c 'from cryptography.fernet import Fernet; "
-            "print(Fernet.generate_key().decode())'"
-        )
+        raise UserFacingError(operator.ROTATE_NEEDS_TWO_KEYS)
     store = open_store(settings)
     try:
         slack = SlackInstallations(
@@ -278,18 +267,11 @@ def rotate_key(settings: Settings, *, out: TextIO, now: datetime | None = None) 
         )
         store.verify_key()
         if failed := slack.undecryptable():
-            raise SecretKeyError(
-                f"the secret key does not match the stored Slack tokens of {', '.join(failed)}: "
-                "restore the old key (listed after the new one) or reinstall the app there"
-            )
+            raise SecretKeyError(operator.slack_tokens_mismatch(failed))
         with store.transaction():
             rewritten = store.rotate_tokens(now=now)
             installs = slack.rotate()
     finally:
         store.close()
-    out.write(
-        f"Re-encrypted {rewritten} account token(s) and {installs} Slack installation "
-        "record(s) with the new key. You can now remove the old key from "
-        "ENGAGEMENT_SECRET_KEY.\n"
-    )
+    out.write(operator.key_rotated(rewritten, installs))
     return 0

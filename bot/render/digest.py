@@ -146,8 +146,7 @@ def _kpis(data: DigestData) -> list[str]:
     rate = _rate(data.totals)
     rate_before, rate_week = _rate(data.day_before), _rate(data.week_average)
     items.append(
-        f"*{words.RATE}*  {percent_of(rate)}\n"
-        f"{percent_of(rate_before)} day before · {percent_of(rate_week)} 7-day avg"
+        words.rate_compared(percent_of(rate), percent_of(rate_before), percent_of(rate_week))
     )
     return items
 

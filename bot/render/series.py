@@ -207,7 +207,7 @@ def _when(bucket: Bucket, hourly: bool) -> str:
 
 def _title(buckets: Sequence[Bucket], hourly: bool) -> str:
     if not buckets:
-        return messages.series_title(hourly, "no data", "no data")
+        return messages.series_title(hourly, messages.NO_DATA, messages.NO_DATA)
     first, last = _at(buckets[0]), _at(buckets[-1])
     if hourly:
         return messages.series_title(

@@ -39,6 +39,20 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.signature import SignatureVerifier
 
 from bot.config import Settings
+from bot.copy.operator import (
+    BAD_SIGNATURE,
+    BODY_NOT_OBJECT,
+    BODY_UNREADABLE,
+    HTTP_NEEDS_SIGNING_SECRET,
+    INSTALL_NEEDS_HTTPS,
+    NO_SLACK_CREDENTIALS,
+    OAUTH_NOT_SET_UP,
+    SOCKET_MODE_EVENTS,
+    X_CALLBACK_NOT_READY,
+    bad_request,
+    slack_refused_token,
+    slack_unreachable,
+)
 from bot.engagement.client import OAuthClient
 from bot.engagement.health import CallHealth
 from bot.errors import BotError, ConfigError
@@ -66,15 +80,9 @@ log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 INSTALL_PATHS = (INSTALL_PATH, REDIRECT_PATH)
-OAUTH_NOT_SET_UP = (
-    "This server serves one workspace; set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET to install "
-    "it in several"
-)
 HEALTH_PATH = "/healthz"
 X_CALLBACK_PATH = connect.CALLBACK_PATH
 X_CONNECT_PREFIX = connect.CONNECT_PATH
-X_CALLBACK_NOT_READY = "X account connection is not set up on this server yet"
-SOCKET_MODE_EVENTS = "This server takes Slack's requests over Socket Mode, not at /slack/events"
 MAX_BODY_BYTES = 1 << 20  # Slack's payloads are a few KB
 REQUEST_TIMEOUT_S = 30
 LISTEN_HOST = "0.0.0.0"  # noqa: S104 - HTTP mode must be reachable by Slack
@@ -143,10 +151,10 @@ def make_wsgi_app(
             if verifier is None or not _signed(verifier, environ, body):
                 if _ssl_check(body):  # Slack's certificate probe: an empty 200, nothing else
                     return _text(start_response, 200, "")
-                return _text(start_response, 401, "Unauthorized: invalid Slack signature")
+                return _text(start_response, 401, BAD_SIGNATURE)
             unreadable = _unreadable(environ, body)
             if unreadable is not None:
-                return _text(start_response, 400, f"Bad Request: {unreadable}")
+                return _text(start_response, 400, bad_request(unreadable))
             if not seen.first_time(
                 str(environ["HTTP_X_SLACK_SIGNATURE"]),
                 str(environ["HTTP_X_SLACK_REQUEST_TIMESTAMP"]),
@@ -308,9 +316,9 @@ def _unreadable(environ: WSGIEnvironment, body: bytes) -> str | None:
     try:
         parsed = parse_body(body.decode("utf-8"), content_type)
     except (ValueError, UnicodeDecodeError):  # json.JSONDecodeError is a ValueError
-        return "the body cannot be read as its Content-Type says"
+        return BODY_UNREADABLE
     if not isinstance(parsed, dict):
-        return "the body is neither a JSON object nor a form"
+        return BODY_NOT_OBJECT
     return None
 
 
@@ -417,11 +425,9 @@ def check_token(client: WebClient) -> dict[str, Any]:
     try:
         reply = client.auth_test()
     except SlackApiError as error:
-        raise ConfigError(
-            [f"Slack refused SLACK_BOT_TOKEN ({error.response.get('error')})"]
-        ) from None
+        raise ConfigError([slack_refused_token(error.response.get("error"))]) from None
     except (SlackClientError, OSError) as error:
-        raise BotError(f"could not reach Slack at {client.base_url}: {error}") from None
+        raise BotError(slack_unreachable(client.base_url, error)) from None
     return dict(reply.data) if isinstance(reply.data, dict) else {}
 
 
@@ -432,20 +438,11 @@ def check_settings(settings: Settings) -> None:
     problems = []
     oauth = settings.slack_client_id is not None
     if not settings.slack_bot_token and not oauth:
-        problems.append(
-            "SLACK_BOT_TOKEN is required to run the Slack bot (xoxb-…), or SLACK_CLIENT_ID and "
-            "SLACK_CLIENT_SECRET to install it in several workspaces"
-        )
+        problems.append(NO_SLACK_CREDENTIALS)
     if oauth and not settings.public_url.startswith("https://"):
-        problems.append(
-            "the Slack install (SLACK_CLIENT_ID) needs ENGAGEMENT_PUBLIC_URL: the public https:// "
-            "address of this server (Slack redirects installers to "
-            "<ENGAGEMENT_PUBLIC_URL>/slack/oauth_redirect and accepts only HTTPS)"
-        )
+        problems.append(INSTALL_NEEDS_HTTPS)
     if settings.slack_app_token is None and not settings.slack_signing_secret:
-        problems.append(
-            "HTTP mode needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode)"
-        )
+        problems.append(HTTP_NEEDS_SIGNING_SECRET)
     if problems:
         raise ConfigError(problems)
 

@@ -18,6 +18,20 @@ from bot.channels.coverage import channel_coverage, collect_channel_posts
 from bot.channels.deps import Deps
 from bot.channels.outbox import pause_note
 from bot.copy import messages
+from bot.copy.commands import (
+    ALERTS_RESUMED,
+    DIGEST_OFF,
+    NONE_UNTRACKED,
+    QUIET_OFF,
+    alert_removed,
+    digest_on,
+    no_alert,
+    now_tracking,
+    quiet_hours,
+    snoozed_until,
+    stopped_tracking,
+)
+from bot.copy.connect import CONNECT_NOT_SET_UP, connect_link
 from bot.engagement import snowflake
 from bot.engagement.models import (
     ALL_METRICS,
@@ -273,10 +287,7 @@ def _track(command: c.Track, inv: Invocation, deps: Deps, now: datetime) -> Mess
     )
     added = [*posts, *(f"@{h}" for h in handles)]
     already = len(command.posts) + len(command.handles) - len(added)
-    text = f"Now tracking {', '.join(added)} in this channel." if added else ""
-    if already:
-        text += f" {already} already tracked."
-    return blocks.confirmation(text.strip())
+    return blocks.confirmation(now_tracking(added, already))
 
 
 def _untrack(command: c.Untrack, inv: Invocation, deps: Deps, now: datetime) -> Message:
@@ -289,8 +300,8 @@ def _untrack(command: c.Untrack, inv: Invocation, deps: Deps, now: datetime) -> 
     )
     removed = [*posts, *(f"@{h}" for h in handles)]
     if not removed:
-        raise UserFacingError("None of those were tracked here. `/engagement tracked` lists them.")
-    return blocks.confirmation(f"Stopped tracking {', '.join(removed)}.")
+        raise UserFacingError(NONE_UNTRACKED)
+    return blocks.confirmation(stopped_tracking(removed))
 
 
 def _tracked(command: c.Tracked, inv: Invocation, deps: Deps, now: datetime) -> Message:
@@ -316,8 +327,7 @@ def _digest_on(command: c.DigestOn, inv: Invocation, deps: Deps, now: datetime) 
     channels.save_settings(updated, now=now)
     _settings_changed(inv, deps)
     return blocks.confirmation(
-        f"Daily digest on: every day at {updated.digest_time} {updated.timezone}, "
-        f"covering the previous day. {_digest_coverage(inv, deps)}"
+        digest_on(updated.digest_time, updated.timezone, _digest_coverage(inv, deps))
     )
 
 
@@ -332,7 +342,7 @@ def _digest_off(command: c.DigestOff, inv: Invocation, deps: Deps, now: datetime
     current = channels.settings(inv.team_id, inv.channel_id)
     channels.save_settings(replace(current, digest_enabled=False), now=now)
     _settings_changed(inv, deps)
-    return blocks.confirmation("Daily digest off for this channel.")
+    return blocks.confirmation(DIGEST_OFF)
 
 
 def _settings_changed(inv: Invocation, deps: Deps) -> None:
@@ -450,10 +460,8 @@ def _alerts(command: c.Alerts, inv: Invocation, deps: Deps, now: datetime) -> Me
 
 def _alert_off(command: c.AlertOff, inv: Invocation, deps: Deps, now: datetime) -> Message:
     if not deps.store.channels.remove_alert(inv.team_id, inv.channel_id, command.rule_id):
-        raise UserFacingError(
-            f"This channel has no alert #{command.rule_id}. `/engagement alerts` lists them."
-        )
-    return blocks.confirmation(f"Alert #{command.rule_id} removed.")
+        raise UserFacingError(no_alert(command.rule_id))
+    return blocks.confirmation(alert_removed(command.rule_id))
 
 
 def _snooze(command: c.Snooze, inv: Invocation, deps: Deps, now: datetime) -> Message:
@@ -462,8 +470,8 @@ def _snooze(command: c.Snooze, inv: Invocation, deps: Deps, now: datetime) -> Me
     until = now + command.duration if command.duration else None
     channels.save_settings(replace(current, snoozed_until=until), now=now)
     if until is None:
-        return blocks.confirmation("Alerts are back on for this channel.")
-    return blocks.confirmation(f"Alerts snoozed until {until:%Y-%m-%d %H:%M} UTC.")
+        return blocks.confirmation(ALERTS_RESUMED)
+    return blocks.confirmation(snoozed_until(until))
 
 
 def _quiet(command: c.Quiet, inv: Invocation, deps: Deps, now: datetime) -> Message:
@@ -473,11 +481,9 @@ def _quiet(command: c.Quiet, inv: Invocation, deps: Deps, now: datetime) -> Mess
     end = f"{command.end:%H:%M}" if command.end is not None else None
     channels.save_settings(replace(current, quiet_start=start, quiet_end=end), now=now)
     if start is None:
-        return blocks.confirmation("Quiet hours are off: alerts arrive as they fire.")
+        return blocks.confirmation(QUIET_OFF)
     zone = current.timezone or deps.settings.timezone
-    return blocks.confirmation(
-        f"Quiet hours {start}–{end} ({zone}): alerts in them arrive together at {end}."
-    )
+    return blocks.confirmation(quiet_hours(start, end, zone))
 
 
 # -- accounts and usage ----------------------------------------------------------------------------
@@ -485,10 +491,7 @@ def _quiet(command: c.Quiet, inv: Invocation, deps: Deps, now: datetime) -> Mess
 
 def _connect(command: c.Connect, inv: Invocation, deps: Deps, now: datetime) -> Message:
     if deps.x_oauth is None:
-        raise UserFacingError(
-            "Connecting an X account from Slack is not set up on this server. An operator can "
-            "link one with `engagement-bot accounts add --token … --secret …`."
-        )
+        raise UserFacingError(CONNECT_NOT_SET_UP)
     url = start_link(
         deps.store,
         deps.settings,
@@ -499,10 +502,7 @@ def _connect(command: c.Connect, inv: Invocation, deps: Deps, now: datetime) -> 
         now=now,
     )
     return Message(
-        text=(
-            f"Connect an X account to this workspace: <{url}|open this link> and approve on X. "
-            f"The link is valid for {TTL_MINUTES} minutes, single use, and only for you."
-        ),
+        text=connect_link(url, TTL_MINUTES),
         ephemeral=True,
     )
 
