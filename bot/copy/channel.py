@@ -13,7 +13,6 @@ from bot.copy.words import (
 )
 from bot.engagement.query import AccountProblem, Reason
 
-# Channel settings
 TRACKED_TITLE = "Tracked in this channel"
 TRACKED_EMPTY = (
     "This channel doesn't track anything yet.\n"

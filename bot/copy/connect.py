@@ -6,7 +6,6 @@ from bot.copy.words import (
     escape,
 )
 
-# Connecting an X account (the notices in Slack; the pages in the browser)
 CONNECT_PAGE_TITLE = "Connect an X account"
 CONNECT_PAGE_TEXT = "X will ask you to approve the app for this Slack workspace."
 CONNECT_PAGE_BUTTON = "Continue to X"
@@ -21,7 +20,7 @@ def x_connected(handle: str) -> str:
     )
 
 
-# `/engagement connect` in Slack
+# `/engagement connect` in Slack, when the server cannot connect accounts, and its link
 CONNECT_NOT_SET_UP = (
     "Connecting an X account from Slack is not set up on this server. An operator can "
     "link one with `engagement-bot accounts add --token … --secret …`."

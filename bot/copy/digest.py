@@ -124,3 +124,13 @@ def no_single_team(channel_id: str) -> str:
 def rate_compared(rate: str, before: str, week: str) -> str:
     """The engagement-rate field: today's, the day before's, the 7-day average's."""
     return f"*{RATE}*  {rate}\n{before} day before · {week} 7-day avg"
+
+
+def search_waits(channel_id: str, ahead: int | None) -> str:
+    """A channel search (did an earlier run post?) still queued behind Slack's rate limit."""
+    where = f"{ahead} searches ahead of it" if ahead else "next in line"
+    return f"the search of {channel_id} waits for its turn with Slack ({where})"
+
+
+def search_throttled(retry_after: float) -> str:
+    return f"rate limited: retry after {retry_after:g} s"

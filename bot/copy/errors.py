@@ -152,7 +152,7 @@ def x_error(error: EngagementAPIError, ref: str | None = None) -> str:
     )
 
 
-# -- a command's reply that failed on our side, or its chart --
+# --- A command's reply that failed on our side, or its chart -----------------------------------
 
 
 def something_went_wrong(ref: str) -> str:

@@ -1,4 +1,6 @@
-"""The operator's lines: the database and its key (one-line reasons, and the Slack reply)."""
+"""What whoever runs the bot reads: the database and its key, the settings the bot lacks at
+start-up, the HTTP server's refusals, `accounts` and `rotate-key`, the daily tally (plain text,
+one line each; `database_trouble` is the Slack reply)."""
 
 from __future__ import annotations
 
@@ -228,3 +230,21 @@ def x_tokens_mismatch(accounts: Sequence[str]) -> str:
 
 def tokens_of_another_account(user_id: str) -> str:
     return f"the stored tokens of account {user_id} belong to another account"
+
+
+def slack_tokens_elsewhere(team: str, row: str) -> str:
+    """A sealed Slack installation record that opened, but names another row."""
+    return f"the stored Slack tokens of {team} {row!r} belong elsewhere"
+
+
+def app_not_installed(channel_id: str, team_id: str | None) -> str:
+    where = f"workspace {team_id}" if team_id else "no known workspace"
+    return f"channel {channel_id}: the app is not installed in {where}"
+
+
+NO_SLACK_BOT_TOKEN = "SLACK_BOT_TOKEN is required to run the Slack bot (xoxb-…)"
+# Code that builds the Slack app for the OAuth install without its installation store.
+OAUTH_NEEDS_STORE = (
+    "SLACK_CLIENT_ID/SLACK_CLIENT_SECRET are set: the OAuth install needs its "
+    "installation store (build_app(workspaces=…), as `run` does)"
+)

@@ -13,9 +13,6 @@ from bot.copy.words import (
     posts_count,
 )
 
-# --- Sentences without values ------------------------------------------------------------------
-
-# Reports
 UTC_TIMES = "Times in UTC"
 RATE_LABEL = "Engagement rate"
 PARTIAL_NOTE = "*≥* X doesn't serve part of this history, so the true number is at least this"

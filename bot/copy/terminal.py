@@ -1,4 +1,5 @@
-"""The command line and the console (plain text, for terminals and scripts)."""
+"""The command line (`query`, the other commands' usage errors) and the console: plain text,
+for terminals and scripts."""
 
 from __future__ import annotations
 

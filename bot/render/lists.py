@@ -194,7 +194,7 @@ def tracked_message(
 
 
 def coverage_text(coverage: Coverage | None, *, owned_only: bool = False) -> str:
-    """bot.copy.messages.coverage for `coverage` (None: nothing covered), handles escaped."""
+    """bot.copy.channel.coverage for `coverage` (None: nothing covered), handles escaped."""
     if coverage is None:
         return messages.coverage(0, (), connected=False)
     handles = [_at(h) for h in coverage.handles]

@@ -22,6 +22,7 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
 from bot.config import DEFAULT_ANSWER_SECONDS, Settings
+from bot.copy.operator import NO_SLACK_BOT_TOKEN, OAUTH_NEEDS_STORE
 from bot.errors import ConfigError
 from bot.slack import listeners
 from bot.slack.listeners import Clock, RunCommand
@@ -64,12 +65,7 @@ def build_app(
     """
     if settings.slack_client_id:
         if workspaces is None:
-            raise ConfigError(
-                [
-                    "SLACK_CLIENT_ID/SLACK_CLIENT_SECRET are set: the OAuth install needs its "
-                    "installation store (build_app(workspaces=…), as `run` does)"
-                ]
-            )
+            raise ConfigError([OAUTH_NEEDS_STORE])
         return _build_oauth_app(
             settings,
             deps,
@@ -83,7 +79,7 @@ def build_app(
         )
     token = settings.slack_bot_token
     if not token:
-        raise ConfigError(["SLACK_BOT_TOKEN is required to run the Slack bot (xoxb-…)"])
+        raise ConfigError([NO_SLACK_BOT_TOKEN])
 
     def authorize(
         enterprise_id: str | None, team_id: str | None, logger: Logger

@@ -47,6 +47,7 @@ from slack_sdk.web import SlackResponse
 from bot.channels.outbox import Page, Window
 from bot.config import Settings
 from bot.copy.install import INSTALL_AGAIN, INSTALLED_HTML, install_failed, installed_title
+from bot.copy.operator import app_not_installed, slack_tokens_elsewhere
 from bot.errors import SecretKeyError
 from bot.render.message import Message
 from bot.slack.outbox import history_page, slack_finder, slack_post, without_rate_limit_retries
@@ -357,7 +358,7 @@ class SlackInstallations(InstallationStore):
     def _open(self, key: list[str], sealed: str) -> dict[str, Any]:
         payload = json.loads(self._cipher.decrypt(sealed))
         if payload.get("row") != key:
-            raise SecretKeyError(f"the stored Slack tokens of {key[0]} {key[3]!r} belong elsewhere")
+            raise SecretKeyError(slack_tokens_elsewhere(key[0], key[3]))
         tokens: dict[str, Any] = payload["tokens"]
         return tokens
 
@@ -431,9 +432,7 @@ class NotInstalled(SlackApiError):
             headers={},
             status_code=200,
         )
-        where = f"workspace {team_id}" if team_id else "no known workspace"
-        message = f"channel {channel_id}: the app is not installed in {where}"
-        super().__init__(message, response)  # type: ignore[no-untyped-call]
+        super().__init__(app_not_installed(channel_id, team_id), response)  # type: ignore[no-untyped-call]
 
 
 class Workspaces:
