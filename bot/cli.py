@@ -83,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (text, kind) in SIMULATOR_OPTIONS.items():
         sim.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, help=text)
 
-    from bot.copy.messages import cli_query_exit_codes
+    from bot.copy.terminal import cli_query_exit_codes
 
     query = commands.add_parser(
         "query",

@@ -32,7 +32,7 @@ from bot.channels.outbox import (
     failure_of,
     pause_channel,
 )
-from bot.copy import digest as words
+from bot.copy import digest as digest_copy
 from bot.engagement.query import AccountPosts, EngagementQuery, Granularity
 from bot.errors import EngagementAPIError
 from bot.render.digest import (
@@ -131,7 +131,7 @@ def run_digest(
     if paused is not None:
         return DigestOutcome(Status.PAUSED, channel, day, reason=paused)
     if day_bounds(day, zone)[1] > now:
-        reason = words.not_over_yet(day, zone.key)
+        reason = digest_copy.not_over_yet(day, zone.key)
         return DigestOutcome(Status.FAILED, channel, day, reason=reason)
     token = uuid.uuid4().hex
     digests = deps.store.digests
@@ -139,7 +139,7 @@ def run_digest(
     if claim.state is ClaimState.POSTED:
         return DigestOutcome(Status.ALREADY_POSTED, channel, day, claim.record.posted_ts)
     if claim.state is ClaimState.BUSY:
-        reason = words.claimed_by_another_run(stale_after)
+        reason = digest_copy.claimed_by_another_run(stale_after)
         return DigestOutcome(Status.BUSY, channel, day, reason=reason)
     if claim.state is ClaimState.STALE:
         outcome = _reconcile(claim, day, token, now=now, deps=deps, find_posted=find_posted)
@@ -166,7 +166,7 @@ def _reconcile(
     if previous is None or previous.attempted_at is None:
         return None  # it died before posting
     if find_posted is None:
-        reason = words.CLAIM_UNCHECKABLE
+        reason = digest_copy.CLAIM_UNCHECKABLE
         return DigestOutcome(Status.FAILED, channel, day, reason=reason)
     try:
         found = find_posted(channel, marker(channel, day), attempt_window(previous.attempted_at))
@@ -175,7 +175,7 @@ def _reconcile(
         digests.hand_back(team, channel, day, token=token, claimed_at=previous.claimed_at)
         failure = failure_of(error)
         if isinstance(error, Unanswered) or failure.action is not Action.PAUSE:
-            why = words.cannot_search(error)
+            why = digest_copy.cannot_search(error)
             return DigestOutcome(Status.UNRECONCILED, channel, day, reason=why)
         if failure.reason is not None:
             pause_channel(deps.store, team, channel, failure.reason, now)
@@ -215,7 +215,7 @@ def _build_and_post(
     message = digest_message(data, late=late, chart=chart)
     if not digests.attempt(team, channel, day, token=token, now=clock() if clock else now):
         log.warning("digest %s %s not posted: its claim was taken over", channel, day)
-        reason = words.CLAIM_TAKEN_OVER
+        reason = digest_copy.CLAIM_TAKEN_OVER
         return DigestOutcome(Status.BUSY, channel, day, reason=reason)
     try:
         ts = post(channel, message)
@@ -238,7 +238,7 @@ def find_channel(store: Store, channel_id: str, *, team_id: str | None) -> Chann
         return store.channels.settings(team_id, channel_id)
     found = [c for c in store.channels.digest_channels() if c.channel_id == channel_id]
     if len(found) != 1:
-        raise ValueError(words.no_single_team(channel_id))
+        raise ValueError(digest_copy.no_single_team(channel_id))
     return found[0]
 
 

@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 from bot.app import build_service, http_client, open_store
 from bot.channels.deps import Deps
 from bot.config import Settings
-from bot.copy import messages, terminal
+from bot.copy import terminal
 from bot.render.message import Message
 from bot.slack.commands import Invocation, run
 
@@ -71,7 +71,7 @@ def console_deps(settings: Settings, *, now: datetime, out: TextIO) -> Iterator[
                 out.write(terminal.console_on_simulator(sim.url, grant.screen_name))
                 with sim.state.lock:
                     tries = posts_to_try(sim.state.universe, grant.user_id, now=now)
-                out.write(messages.console_posts_to_try(tries) + "\n")
+                out.write(terminal.console_posts_to_try(tries) + "\n")
                 deps = Deps(build_service(client, store), store, local)
                 deps.store.channels.track(
                     CONSOLE_TEAM,
@@ -91,7 +91,7 @@ CONSOLE_TEAM, CONSOLE_CHANNEL, CONSOLE_USER = "T0CONSOLE", "C0CONSOLE", "U0CONSO
 OLD_AFTER = timedelta(days=90)
 
 
-def posts_to_try(universe: Universe, owner_id: str, *, now: datetime) -> list[messages.PostToTry]:
+def posts_to_try(universe: Universe, owner_id: str, *, now: datetime) -> list[terminal.PostToTry]:
     """A few Posts of the embedded simulator worth asking about: the connected account's
     newest, a competitor's newest (public numbers only) and an owned one past 90 days. Read
     from the simulator's universe, so they exist whatever its seed and start time."""
@@ -119,7 +119,7 @@ def posts_to_try(universe: Universe, owner_id: str, *, now: datetime) -> list[me
         if post is not None:
             author = universe.account_by_id(post.author)
             handle = author.screen_name if author is not None else post.author
-            tries.append(messages.PostToTry(kind, handle, str(post.id), now - post.created_at))
+            tries.append(terminal.PostToTry(kind, handle, str(post.id), now - post.created_at))
     return tries
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.copy.messages import metric_noun
+from bot.copy.words import metric_noun
 
 DAY_FORMAT = "%a %d %b %Y"  # "Wed 25 Nov 2026"
 VS_DAY_BEFORE = "vs day before"

@@ -12,7 +12,7 @@ from typing import TextIO
 
 from bot.app import Engagement, engagement, http_client, open_store
 from bot.config import Settings
-from bot.copy import messages, operator, terminal
+from bot.copy import channel, operator, terminal, usage_report
 from bot.engagement.executor import RateWait
 from bot.engagement.metric_names import resolve_metrics
 from bot.engagement.models import DEFAULT_SERIES, DEFAULT_TOTALS, UserAuth
@@ -26,7 +26,7 @@ from bot.store.cipher import TokenCipher, split_keys
 from bot.store.rows import PostState
 
 EXIT_OK = 0
-EXIT_INCOMPLETE = messages.EXIT_INCOMPLETE
+EXIT_INCOMPLETE = terminal.EXIT_INCOMPLETE
 
 DEFAULT_METRICS = {
     Granularity.TOTAL: DEFAULT_TOTALS,
@@ -91,7 +91,7 @@ def run_query(
 
     def waiting(wait: RateWait) -> None:
         err.write(
-            messages.cli_rate_wait(wait.endpoint.value, wait.seconds, wait.calls_left, wait.calls)
+            terminal.cli_rate_wait(wait.endpoint.value, wait.seconds, wait.calls_left, wait.calls)
             + "\n"
         )
         err.flush()
@@ -105,7 +105,7 @@ def run_query(
         unresolved = authors_unresolved(parts, query.post_ids)
     failed, unknown = incomplete(report, unresolved)
     if failed or unknown:
-        err.write(messages.cli_incomplete(failed, unknown) + "\n")
+        err.write(terminal.cli_incomplete(failed, unknown) + "\n")
         return EXIT_INCOMPLETE
     return EXIT_OK
 
@@ -121,11 +121,11 @@ def _explain(
     """The plan the run would make: authors are looked up first (as the run does), so the
     calls shown are the calls made."""
     lookups = parts.service.learn_authors(query.post_ids, now=now, handles=handles)
-    out.write(messages.cli_lookups(lookups) + "\n")
+    out.write(terminal.cli_lookups(lookups) + "\n")
     for line in describe(parts.service.plan(query, now=now)):
         out.write(line + "\n")
     if still := authors_unresolved(parts, query.post_ids):
-        out.write(messages.cli_authors_unknown(len(still)) + "\n")
+        out.write(terminal.cli_authors_unknown(len(still)) + "\n")
     return EXIT_OK
 
 
@@ -199,7 +199,7 @@ def accounts_list(settings: Settings, *, out: TextIO) -> int:
     if not accounts:
         out.write(operator.NO_ACCOUNTS_LINKED)
     for account in accounts:
-        where = account.workspace or messages.every_workspace_but(
+        where = account.workspace or channel.every_workspace_but(
             exclusions.get(account.user_id, ())
         )
         out.write(
@@ -231,15 +231,15 @@ def usage(settings: Settings, *, month: str, out: TextIO) -> int:
         store.close()
     calls = sum(e.calls for e in report.endpoints)
     if not calls and not report.owners:
-        out.write(messages.usage_none(month) + "\n")
+        out.write(usage_report.usage_none(month) + "\n")
         return 0
-    lines = [messages.usage_summary(month, calls, len(report.owners))]
+    lines = [usage_report.usage_summary(month, calls, len(report.owners))]
     lines += [
-        messages.usage_endpoint(e.endpoint, e.calls, e.failed, max(e.attempts - e.calls, 0))
+        usage_report.usage_endpoint(e.endpoint, e.calls, e.failed, max(e.attempts - e.calls, 0))
         for e in report.endpoints
     ]
     lines += [
-        messages.usage_owner(o.handle or messages.usage_unnamed_owner(o.user_id), o.calls)
+        usage_report.usage_owner(o.handle or usage_report.usage_unnamed_owner(o.user_id), o.calls)
         for o in report.owners
     ]
     out.write("\n".join(lines) + "\n")

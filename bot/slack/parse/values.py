@@ -18,8 +18,8 @@ from typing import NoReturn
 from zoneinfo import ZoneInfo, available_timezones
 
 from bot.copy import parse as say
-from bot.copy.messages import metric_word
 from bot.copy.usage import explain
+from bot.copy.words import metric_word
 from bot.engagement.metric_names import ALIASES, UnknownMetric, resolve_metric
 from bot.engagement.models import ALL_METRICS
 from bot.engagement.post_refs import PostRef, parse_post_ref
