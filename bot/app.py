@@ -39,7 +39,8 @@ from typing import TYPE_CHECKING, Any
 
 from bot.channels.deps import Deps
 from bot.config import Settings
-from bot.copy.messages import NO_X_CREDENTIALS
+from bot.copy import terminal
+from bot.copy.operator import NO_X_CREDENTIALS, disconnected_mid_query
 from bot.engagement.directory import PacedDirectory
 from bot.engagement.executor import Executor, RateWait
 from bot.engagement.health import CallHealth
@@ -101,7 +102,7 @@ def build_service(
             return APP_ONLY
         auth = store.account_auth(owner)
         if auth is None:
-            raise UserFacingError(f"account {owner} was disconnected while a query ran")
+            raise UserFacingError(disconnected_mid_query(owner))
         return auth
 
     executor = Executor(
@@ -178,7 +179,7 @@ def one_shot_slack(settings: Settings, *, needed_for: str) -> OneShotSlack:
     from bot.slack.web import build_web_client, channel_membership
 
     if not settings.slack_bot_token:
-        raise ConfigError([f"SLACK_BOT_TOKEN is required to {needed_for} (xoxb-…)"])
+        raise ConfigError([terminal.slack_token_needed(needed_for)])
     client = build_web_client(settings, token=settings.slack_bot_token)
     # Nobody else waits on a one-shot command: it may wait out Slack's history limit (a call
     # a minute) as long as `run`'s paced queue would.

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
+from bot.copy import terminal
 from bot.errors import BotError, EngagementAPIError
 from bot.ops.report_format import FORMATS
 
@@ -38,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_query(commands: Any) -> None:
-    from bot.copy.messages import cli_query_exit_codes
+    from bot.copy.terminal import cli_query_exit_codes
 
     query = commands.add_parser(
         "query",
@@ -316,7 +317,7 @@ def _day(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-26") from None
+        raise argparse.ArgumentTypeError(terminal.not_a_day(text)) from None
 
 
 def _month(text: str) -> str:
@@ -325,7 +326,7 @@ def _month(text: str) -> str:
     try:
         month_range(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a month like 2026-11") from None
+        raise argparse.ArgumentTypeError(terminal.not_a_month(text)) from None
     return text
 
 

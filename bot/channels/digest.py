@@ -33,6 +33,7 @@ from bot.channels.outbox import (
     failure_of,
     pause_channel,
 )
+from bot.copy import digest as digest_copy
 from bot.engagement.query import AccountPosts, EngagementQuery, Granularity
 from bot.errors import EngagementAPIError
 from bot.render.digest import (
@@ -131,7 +132,7 @@ def run_digest(
     if paused is not None:
         return DigestOutcome(Status.PAUSED, channel, day, reason=paused)
     if day_bounds(day, zone)[1] > now:
-        reason = f"{day.isoformat()} is not over yet in {zone.key}"
+        reason = digest_copy.not_over_yet(day, zone.key)
         return DigestOutcome(Status.FAILED, channel, day, reason=reason)
     token = uuid.uuid4().hex
     digests = deps.store.digests
@@ -139,7 +140,7 @@ def run_digest(
     if claim.state is ClaimState.POSTED:
         return DigestOutcome(Status.ALREADY_POSTED, channel, day, claim.record.posted_ts)
     if claim.state is ClaimState.BUSY:
-        reason = f"another run claimed the date; it is free again {stale_after} after that"
+        reason = digest_copy.claimed_by_another_run(stale_after)
         return DigestOutcome(Status.BUSY, channel, day, reason=reason)
     if claim.state is ClaimState.STALE:
         outcome = _reconcile(claim, day, token, now=now, deps=deps, find_posted=find_posted)
@@ -166,7 +167,7 @@ def _reconcile(
     if previous is None or previous.attempted_at is None:
         return None  # it died before posting
     if find_posted is None:
-        reason = "an earlier run claimed the date and did not record a post; cannot check"
+        reason = digest_copy.CLAIM_UNCHECKABLE
         return DigestOutcome(Status.FAILED, channel, day, reason=reason)
     try:
         found = find_posted(channel, marker(channel, day), attempt_window(previous.attempted_at))
@@ -175,7 +176,7 @@ def _reconcile(
         digests.hand_back(team, channel, day, token=token, claimed_at=previous.claimed_at)
         failure = failure_of(error)
         if isinstance(error, Unanswered) or failure.action is not Action.PAUSE:
-            why = f"an earlier run may have posted it and the channel cannot be searched: {error}"
+            why = digest_copy.cannot_search(error)
             return DigestOutcome(Status.UNRECONCILED, channel, day, reason=why)
         if failure.reason is not None:
             pause_channel(deps.store, team, channel, failure.reason, now)
@@ -215,7 +216,7 @@ def _build_and_post(
     message = digest_message(data, late=late, chart=chart)
     if not digests.attempt(team, channel, day, token=token, now=clock() if clock else now):
         log.warning("digest %s %s not posted: its claim was taken over", channel, day)
-        reason = "another run took the date over"
+        reason = digest_copy.CLAIM_TAKEN_OVER
         return DigestOutcome(Status.BUSY, channel, day, reason=reason)
     try:
         ts = post(channel, message)
@@ -238,7 +239,7 @@ def find_channel(store: Store, channel_id: str, *, team_id: str | None) -> Chann
         return store.channels.settings(team_id, channel_id)
     found = [c for c in store.channels.digest_channels() if c.channel_id == channel_id]
     if len(found) != 1:
-        raise ValueError(f"no single team has a digest on in {channel_id}: pass --team")
+        raise ValueError(digest_copy.no_single_team(channel_id))
     return found[0]
 
 

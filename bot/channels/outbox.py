@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
-from bot.copy.digest import paused_note
+from bot.copy.digest import paused_note, search_throttled
 from bot.render.message import Message
 from bot.store import Store
 from bot.store.channels import ChannelSettings
@@ -58,7 +58,7 @@ class Throttled(Exception):  # noqa: N818 - Slack's 429
     """conversations.history answered 429: ask again `retry_after` seconds later."""
 
     def __init__(self, retry_after: float) -> None:
-        super().__init__(f"rate limited: retry after {retry_after:g} s")
+        super().__init__(search_throttled(retry_after))
         self.retry_after = retry_after
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from bot.channels.deps import Deps
+from bot.copy.operator import tally_summary, utc_day_not_over
 from bot.engagement.models import DEFAULT_SERIES
 from bot.engagement.query import TRANSIENT, EngagementQuery, Granularity
 from bot.errors import EngagementAPIError
@@ -63,15 +64,10 @@ class TallyOutcome:
         return all(w.error is None and not w.failed for w in self.workspaces)
 
     def describe(self) -> str:
-        calls = "call" if self.calls == 1 else "calls"
-        text = (
-            f"tally {self.day.isoformat()}: {len(self.workspaces)} workspace(s), "
-            f"{self.posts} Posts, {self.calls} API {calls}"
-        )
-        if self.failed:
-            text += f", {self.failed} Posts without numbers"
         errors = [f"{w.workspace or 'all'}: {w.error}" for w in self.workspaces if w.error]
-        return text + "".join(f"; failed {e}" for e in errors)
+        return tally_summary(
+            self.day, len(self.workspaces), self.posts, self.calls, self.failed, errors
+        )
 
 
 def previous_utc_day(now: datetime) -> date:
@@ -89,7 +85,7 @@ def run_tally(*, now: datetime, deps: Deps, day: date | None = None) -> TallyOut
     day = day or previous_utc_day(now)
     start, end = utc_day_bounds(day)
     if end > now:
-        raise ValueError(f"{day.isoformat()} is not over yet (UTC)")
+        raise ValueError(utc_day_not_over(day))
     groups = accounts_by_workspace(deps.store.accounts())
     parts = tuple(
         _tally_workspace(workspace, accounts, start, end, now=now, deps=deps)

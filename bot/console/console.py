@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 from bot.app import engagement
 from bot.channels.deps import Deps
 from bot.config import Settings
-from bot.copy import messages
+from bot.copy import terminal
 from bot.render.message import Message
 from bot.slack.commands import Invocation, run
 
@@ -62,13 +62,10 @@ def console_deps(settings: Settings, *, now: datetime, out: TextIO) -> Iterator[
                 workspace=None,
                 now=now,
             )
-            out.write(
-                f"(no X credentials: embedded simulator on {sim.url}; @{grant.screen_name} "
-                "is connected and tracked in this console's channel)\n"
-            )
+            out.write(terminal.console_on_simulator(sim.url, grant.screen_name))
             with sim.state.lock:
                 tries = posts_to_try(sim.state.universe, grant.user_id, now=now)
-            out.write(messages.console_posts_to_try(tries) + "\n")
+            out.write(terminal.console_posts_to_try(tries) + "\n")
             parts.store.channels.track(
                 CONSOLE_TEAM,
                 CONSOLE_CHANNEL,
@@ -85,7 +82,7 @@ CONSOLE_TEAM, CONSOLE_CHANNEL, CONSOLE_USER = "T0CONSOLE", "C0CONSOLE", "U0CONSO
 OLD_AFTER = timedelta(days=90)
 
 
-def posts_to_try(universe: Universe, owner_id: str, *, now: datetime) -> list[messages.PostToTry]:
+def posts_to_try(universe: Universe, owner_id: str, *, now: datetime) -> list[terminal.PostToTry]:
     """A few Posts of the embedded simulator worth asking about: the connected account's
     newest, a competitor's newest (public numbers only) and an owned one past 90 days. Read
     from the simulator's universe, so they exist whatever its seed and start time."""
@@ -113,7 +110,7 @@ def posts_to_try(universe: Universe, owner_id: str, *, now: datetime) -> list[me
         if post is not None:
             author = universe.account_by_id(post.author)
             handle = author.screen_name if author is not None else post.author
-            tries.append(messages.PostToTry(kind, handle, str(post.id), now - post.created_at))
+            tries.append(terminal.PostToTry(kind, handle, str(post.id), now - post.created_at))
     return tries
 
 
@@ -128,7 +125,7 @@ def _connect_in_simulator(client: Any, screen_name: str) -> Any:
     url = f"{client.authorize_url(token.token)}&sim_approve={screen_name}"
     try:
         urllib.request.build_opener(NoRedirect).open(url, timeout=10)
-        raise RuntimeError("the simulator's authorize page did not redirect")
+        raise RuntimeError(terminal.SIM_NO_REDIRECT)
     except HTTPError as redirect:
         verifier = parse_qs(urlsplit(redirect.headers["Location"]).query)["oauth_verifier"][0]
     return client.access_token(token.token, token.secret, verifier)
@@ -173,7 +170,7 @@ def render_text(message: Message) -> str:
         lines.extend("    " + line for line in render_text(extra).splitlines())
     if message.chart is not None:
         lines.append(f"[chart: {message.chart.title}]")
-    visibility = "only you see this" if message.ephemeral else "posted to the channel"
+    visibility = terminal.ONLY_YOU if message.ephemeral else terminal.IN_CHANNEL
     lines.append(f"({visibility})")
     return "\n".join(lines) + "\n"
 
@@ -217,7 +214,7 @@ def _plain(mrkdwn: str) -> str:
 
 
 def repl(deps: Deps, *, channel: str, user: str, clock: Any, inp: TextIO, out: TextIO) -> int:
-    out.write("Type /engagement commands (e.g. /engagement help); Ctrl-D to quit.\n")
+    out.write(terminal.CONSOLE_WELCOME)
     while True:
         out.write(PROMPT)
         out.flush()

@@ -30,6 +30,7 @@ from bot.channels.deps import Deps
 from bot.channels.digest import run_digest
 from bot.config import Settings
 from bot.console.console import render_text
+from bot.copy import demo as narration
 from bot.engagement.http_client import HttpEngagementClient
 from bot.engagement.models import Post
 from bot.render.message import Message
@@ -85,13 +86,13 @@ class Tour:
         if keep is not None and len(lines) > sum(keep) + 1:
             head, tail = keep
             cut = len(lines) - head - tail
-            lines = [*lines[:head], f"  … ({cut} more lines)", *lines[-tail:]]
+            lines = [*lines[:head], narration.lines_cut(cut), *lines[-tail:]]
         for line in lines:
             self.say("  " + line)
 
     def post(self, channel: str, message: Message) -> str:
         """What the jobs call to post to Slack: shown here; returns a message ts."""
-        self.say(f"  [the job posts to #{channel}]")
+        self.say(narration.job_posts(channel))
         self.show(message)
         return "1764160200.000100"
 
@@ -170,20 +171,17 @@ def run_demo(out: TextIO, *, now: datetime) -> int:
     """Run the tour against a fresh simulator whose clock starts at `now`; write it to `out`."""
     now = now.astimezone(UTC).replace(microsecond=0)
     with open_tour(out, now) as tour:
-        tour.say(
-            f"engagement-bot demo · X API simulator at {now:%Y-%m-%d %H:%M} UTC · a throwaway "
-            "database · Slack drawn as text"
-        )
-        tour.heading("Connect two X accounts through X's OAuth (/engagement connect)")
+        tour.say(narration.opening(now))
+        tour.heading(narration.CONNECT_STEP)
         for handle in OWNED:
             connect(tour, handle)
         brand, rival = posts_of(tour, "sim_brand"), posts_of(tour, COMPETITOR)
         numbers(tour, brand, rival)
         digest(tour)
         spike_alert(tour, older_than(brand, tour.now - SPIKED))
-        tour.heading("What the bot cost in X API calls this month")
+        tour.heading(narration.USAGE_STEP)
         tour.command("usage")
-        tour.say("\nDone. Type your own commands with `engagement-bot console`.")
+        tour.say(narration.CLOSING)
     return 0
 
 
@@ -193,23 +191,21 @@ def connect(tour: Tour, screen_name: str) -> None:
     message = tour.command("connect")
     found = _LINK.search(message.text)
     if found is None:
-        raise RuntimeError(f"no connect link in {message.text!r}")
+        raise RuntimeError(narration.no_connect_link(message.text))
     opened, _, page = browse(found.group(1))
     button = re.search(r"<button[^>]*>(.*?)</button>", page)
     if button is None:
-        raise RuntimeError(f"no button on the connect page ({opened})")
+        raise RuntimeError(narration.no_connect_button(opened))
     status, authorize, _ = browse(found.group(1), post=True)
     approved, callback, _ = browse(f"{authorize}&sim_approve={screen_name}")
-    tour.say(
-        f'  browser: the link → {opened}, a page; "{html.unescape(button.group(1))}" → {status} '
-        f"to X, @{screen_name} clicks Authorize → {approved} to the bot's callback"
-    )
+    button_text = html.unescape(button.group(1))
+    tour.say(narration.browser_steps(opened, button_text, status, screen_name, approved))
     status, _, page = browse(callback)
     shown = re.search(r"<p>(.*?)</p>", page)
     text = html.unescape(shown.group(1)) if shown else page.strip()
-    tour.say(f"  callback page ({status}): {text}")
+    tour.say(narration.callback_page(status, text))
     for notice in tour.notices:
-        tour.say(f"  Slack, only to you: {notice}")
+        tour.say(narration.slack_notice(notice))
     tour.notices.clear()
 
 
@@ -217,7 +213,7 @@ def posts_of(tour: Tour, handle: str) -> list[Post]:
     """The account's Posts, newest first (X's v2 timeline, app-only)."""
     user = tour.client.user_by_username(handle).user
     if user is None:
-        raise RuntimeError(f"the simulator has no @{handle}")
+        raise RuntimeError(narration.no_such_account(handle))
     return list(tour.client.user_posts(user.id, max_results=30).posts)
 
 
@@ -228,37 +224,37 @@ def older_than(posts: list[Post], when: datetime) -> str:
 
 def numbers(tour: Tour, brand: list[Post], rival: list[Post]) -> None:
     now = tour.now
-    tour.heading(f"Track our account and a competitor's Posts (@{COMPETITOR}, not connected)")
+    tour.heading(narration.track_step(COMPETITOR))
     tour.command(f"track @sim_brand @{COMPETITOR}")
-    tour.heading("Totals: ours with impressions, the competitor's public metrics only (/totals)")
+    tour.heading(narration.TOTALS_STEP)
     ours, theirs = older_than(brand, now - FRESH), older_than(rival, now - DAY)
     tour.command(f"totals {ours} https://x.com/{COMPETITOR}/status/{theirs}")
-    tour.heading("Hourly series of a connected account's Post (/28hr)")
+    tour.heading(narration.HOURLY_STEP)
     tour.command(f"hourly {older_than(brand, now - DAY_AND_MORE)} impressions", keep=(12, 8))
-    tour.heading("Daily series of an older Post (/historical)")
+    tour.heading(narration.DAILY_STEP)
     tour.command(f"daily {older_than(brand, now - timedelta(days=10))} engagements 7d")
-    tour.heading("Leaderboard: the channel's Posts by likes, last 7 days")
+    tour.heading(narration.TOP_STEP)
     tour.command("top likes 5 7d")
 
 
 def digest(tour: Tour) -> None:
-    tour.heading("Daily digest: switched on, then yesterday's posted by the digest job")
+    tour.heading(narration.DIGEST_STEP)
     tour.command("digest on 09:00 UTC")
     settings = tour.deps.store.channels.settings(TEAM, CHANNEL)
     outcome = run_digest(settings, local_date=None, now=tour.now, deps=tour.deps, post=tour.post)
-    tour.say(f"  → digest {outcome.status.value}")
+    tour.say(narration.digest_outcome(outcome.status.value))
 
 
 def spike_alert(tour: Tour, post_id: str) -> None:
     """A spike rule; a spike injected in the simulator's current hour; the clock moved past
     that hour's end; one alert pass."""
-    tour.heading("A spike injected in the simulator becomes one alert")
+    tour.heading(narration.SPIKE_STEP)
     tour.command("alert spike medium")
     hour = tour.now.replace(minute=0, second=0)
     spike = {"post_id": post_id, "hour": f"{hour:%Y-%m-%dT%H:%M:%SZ}"}
     tour.sim("spikes", {**spike, "multiplier": SPIKE_MULTIPLIER, "hours": 1})
-    tour.say(f"  simulator: Post {post_id} gets {SPIKE_MULTIPLIER}× its traffic at {hour:%H:%M}")
+    tour.say(narration.spike_injected(post_id, SPIKE_MULTIPLIER, hour))
     tour.set_clock(hour + timedelta(hours=1, minutes=5))
-    tour.say(f"  simulator clock → {tour.now:%H:%M} UTC, the hour is over; the alert job runs")
+    tour.say(narration.clock_moved(tour.now))
     fired = run_alert_pass(now=tour.now, deps=tour.deps, post=tour.post)
-    tour.say(f"  → {len(fired)} alert{'' if len(fired) == 1 else 's'} fired")
+    tour.say(narration.alerts_fired(len(fired)))

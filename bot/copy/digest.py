@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.copy.messages import metric_noun
+from bot.copy.words import metric_noun
 
 DAY_FORMAT = "%a %d %b %Y"  # "Wed 25 Nov 2026"
 VS_DAY_BEFORE = "vs day before"
@@ -95,3 +95,42 @@ def paused_note(since: date | None, reason: str) -> str:
     return (
         f"Digests and alerts are paused here{when}: {reason}. `/engagement digest on` resumes them."
     )
+
+
+# -- why a digest run did not post (printed by `engagement-bot digest`, stored with the run) ---
+
+
+def not_over_yet(day: date, zone: str) -> str:
+    return f"{day.isoformat()} is not over yet in {zone}"
+
+
+def claimed_by_another_run(stale_after: object) -> str:
+    """`stale_after`: how long a claim holds (a timedelta, printed as it prints)."""
+    return f"another run claimed the date; it is free again {stale_after} after that"
+
+
+CLAIM_UNCHECKABLE = "an earlier run claimed the date and did not record a post; cannot check"
+CLAIM_TAKEN_OVER = "another run took the date over"
+
+
+def cannot_search(error: object) -> str:
+    return f"an earlier run may have posted it and the channel cannot be searched: {error}"
+
+
+def no_single_team(channel_id: str) -> str:
+    return f"no single team has a digest on in {channel_id}: pass --team"
+
+
+def rate_compared(rate: str, before: str, week: str) -> str:
+    """The engagement-rate field: today's, the day before's, the 7-day average's."""
+    return f"*{RATE}*  {rate}\n{before} day before · {week} 7-day avg"
+
+
+def search_waits(channel_id: str, ahead: int | None) -> str:
+    """A channel search (did an earlier run post?) still queued behind Slack's rate limit."""
+    where = f"{ahead} searches ahead of it" if ahead else "next in line"
+    return f"the search of {channel_id} waits for its turn with Slack ({where})"
+
+
+def search_throttled(retry_after: float) -> str:
+    return f"rate limited: retry after {retry_after:g} s"

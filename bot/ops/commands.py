@@ -12,7 +12,7 @@ from typing import TextIO
 
 from bot.app import Engagement, engagement, http_client
 from bot.config import Settings
-from bot.copy import messages
+from bot.copy import channel, operator, terminal, usage_report
 from bot.engagement.executor import RateWait
 from bot.engagement.metric_names import resolve_metrics
 from bot.engagement.models import DEFAULT_SERIES, DEFAULT_TOTALS, UserAuth
@@ -27,7 +27,7 @@ from bot.store.opening import open_store
 from bot.store.rows import PostState
 
 EXIT_OK = 0
-EXIT_INCOMPLETE = messages.EXIT_INCOMPLETE
+EXIT_INCOMPLETE = terminal.EXIT_INCOMPLETE
 
 DEFAULT_METRICS = {
     Granularity.TOTAL: DEFAULT_TOTALS,
@@ -54,11 +54,11 @@ def build_query(args: QueryArgs) -> tuple[EngagementQuery, dict[str, str]]:
     ids, handles = parse_posts(args.posts)
     metrics = resolve_metrics(args.metrics.split(",")) if args.metrics else ()
     if args.kind != "daily" and (args.start or args.end):
-        raise ValueError("--from and --to go with `query daily`")
+        raise ValueError(terminal.RANGE_ONLY_DAILY)
     start = datetime.combine(args.start, time(), UTC) if args.start else None
     end = datetime.combine(args.end + timedelta(days=1), time(), UTC) if args.end else None
     if start and end and end <= start:
-        raise ValueError("--to must not be before --from")
+        raise ValueError(terminal.RANGE_BACKWARDS)
     query = EngagementQuery(
         tuple(ids), metrics or DEFAULT_METRICS[granularity], granularity, start, end
     )
@@ -92,7 +92,7 @@ def run_query(
 
     def waiting(wait: RateWait) -> None:
         err.write(
-            messages.cli_rate_wait(wait.endpoint.value, wait.seconds, wait.calls_left, wait.calls)
+            terminal.cli_rate_wait(wait.endpoint.value, wait.seconds, wait.calls_left, wait.calls)
             + "\n"
         )
         err.flush()
@@ -106,7 +106,7 @@ def run_query(
         unresolved = authors_unresolved(parts, query.post_ids)
     failed, unknown = incomplete(report, unresolved)
     if failed or unknown:
-        err.write(messages.cli_incomplete(failed, unknown) + "\n")
+        err.write(terminal.cli_incomplete(failed, unknown) + "\n")
         return EXIT_INCOMPLETE
     return EXIT_OK
 
@@ -122,11 +122,11 @@ def _explain(
     """The plan the run would make: authors are looked up first (as the run does), so the
     calls shown are the calls made."""
     lookups = parts.service.learn_authors(query.post_ids, now=now, handles=handles)
-    out.write(messages.cli_lookups(lookups) + "\n")
+    out.write(terminal.cli_lookups(lookups) + "\n")
     for line in describe(parts.service.plan(query, now=now)):
         out.write(line + "\n")
     if still := authors_unresolved(parts, query.post_ids):
-        out.write(messages.cli_authors_unknown(len(still)) + "\n")
+        out.write(terminal.cli_authors_unknown(len(still)) + "\n")
     return EXIT_OK
 
 
@@ -175,10 +175,7 @@ def accounts_add(
     auth = UserAuth(token, secret)
     user_id = auth.user_id
     if user_id is None:
-        raise UserFacingError(
-            "that access token does not start with the account's user ID (<user_id>-…); "
-            "copy it as X shows it"
-        )
+        raise UserFacingError(operator.TOKEN_NOT_THE_ACCOUNTS)
     with http_client(settings) as client:
         page = client.user_posts(user_id, max_results=5, auth=auth)
     handle = next((p.author_username for p in page.posts if p.author_username), None)
@@ -189,8 +186,7 @@ def accounts_add(
         )
     finally:
         store.close()
-    shown = f"@{handle}" if handle else f"user {user_id} (no Posts yet, so no handle)"
-    out.write(f"Linked {shown}: its Posts now count as owned.\n")
+    out.write(operator.account_linked(operator.account_shown(handle, user_id)))
     return 0
 
 
@@ -202,9 +198,9 @@ def accounts_list(settings: Settings, *, out: TextIO) -> int:
     finally:
         store.close()
     if not accounts:
-        out.write("No X accounts linked. Add one with `engagement-bot accounts add`.\n")
+        out.write(operator.NO_ACCOUNTS_LINKED)
     for account in accounts:
-        where = account.workspace or messages.every_workspace_but(
+        where = account.workspace or channel.every_workspace_but(
             exclusions.get(account.user_id, ())
         )
         out.write(
@@ -219,14 +215,11 @@ def accounts_remove(settings: Settings, *, handle: str, out: TextIO) -> int:
     try:
         account = store.find_account(handle)
         if account is None:
-            raise UserFacingError(f"no linked account {handle}; `engagement-bot accounts list`")
+            raise UserFacingError(operator.no_linked_account(handle))
         store.remove_account(account.user_id)
     finally:
         store.close()
-    out.write(
-        f"Removed {account.handle}: its tokens are deleted; its Posts now count as not owned "
-        "(public totals only, no impressions, no hourly or daily series).\n"
-    )
+    out.write(operator.account_removed(account.handle))
     return 0
 
 
@@ -239,15 +232,15 @@ def usage(settings: Settings, *, month: str, out: TextIO) -> int:
         store.close()
     calls = sum(e.calls for e in report.endpoints)
     if not calls and not report.owners:
-        out.write(messages.usage_none(month) + "\n")
+        out.write(usage_report.usage_none(month) + "\n")
         return 0
-    lines = [messages.usage_summary(month, calls, len(report.owners))]
+    lines = [usage_report.usage_summary(month, calls, len(report.owners))]
     lines += [
-        messages.usage_endpoint(e.endpoint, e.calls, e.failed, max(e.attempts - e.calls, 0))
+        usage_report.usage_endpoint(e.endpoint, e.calls, e.failed, max(e.attempts - e.calls, 0))
         for e in report.endpoints
     ]
     lines += [
-        messages.usage_owner(o.handle or messages.usage_unnamed_owner(o.user_id), o.calls)
+        usage_report.usage_owner(o.handle or usage_report.usage_unnamed_owner(o.user_id), o.calls)
         for o in report.owners
     ]
     out.write("\n".join(lines) + "\n")
@@ -265,11 +258,7 @@ def rotate_key(settings: Settings, *, out: TextIO, now: datetime | None = None) 
 
     keys = split_keys(settings.secret_key) if settings.secret_key else []
     if len(keys) < 2:
-        raise UserFacingError(
-            "set ENGAGEMENT_SECRET_KEY to the new key followed by the old one (NEW,OLD); "
-            "make a new key with: python -c 'from cryptography.fernet import Fernet; "
-            "print(Fernet.generate_key().decode())'"
-        )
+        raise UserFacingError(operator.ROTATE_NEEDS_TWO_KEYS)
     store = open_store(settings)
     try:
         slack = SlackInstallations(
@@ -279,18 +268,11 @@ def rotate_key(settings: Settings, *, out: TextIO, now: datetime | None = None) 
         )
         store.verify_key()
         if failed := slack.undecryptable():
-            raise SecretKeyError(
-                f"the secret key does not match the stored Slack tokens of {', '.join(failed)}: "
-                "restore the old key (listed after the new one) or reinstall the app there"
-            )
+            raise SecretKeyError(operator.slack_tokens_mismatch(failed))
         with store.transaction():
             rewritten = store.rotate_tokens(now=now)
             installs = slack.rotate()
     finally:
         store.close()
-    out.write(
-        f"Re-encrypted {rewritten} account token(s) and {installs} Slack installation "
-        "record(s) with the new key. You can now remove the old key from "
-        "ENGAGEMENT_SECRET_KEY.\n"
-    )
+    out.write(operator.key_rotated(rewritten, installs))
     return 0

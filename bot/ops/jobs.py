@@ -9,6 +9,7 @@ from typing import TextIO
 
 from bot.app import engagement, one_shot_slack
 from bot.config import Settings
+from bot.copy import terminal
 
 EXIT_OK, EXIT_FAILURE = 0, 1
 
@@ -52,7 +53,7 @@ def run_alerts_check(
                 if channel == args.channel and args.team in (None, team)
             ]
             if not channels:
-                raise ValueError(f"no alert rules in {args.channel}")
+                raise ValueError(terminal.no_alert_rules(args.channel))
         fired = run_alert_pass(
             now=now,
             deps=parts.deps(settings, can_post=slack.can_post),

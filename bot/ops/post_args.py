@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
-from bot.copy import messages
+from bot.copy import terminal
 from bot.engagement.post_refs import parse_post_ref
 
 STDIN = "-"
@@ -29,20 +29,20 @@ def expand_post_args(
     for arg in args:
         if arg == STDIN:
             if stdin_read:
-                raise ValueError(messages.cli_stdin_twice())
+                raise ValueError(terminal.cli_stdin_twice())
             stdin_read = True
-            refs.extend(_lines(read_stdin(), messages.cli_stdin_name()))
+            refs.extend(_lines(read_stdin(), terminal.cli_stdin_name()))
         elif arg.startswith(FILE_PREFIX) and len(arg) > 1:
             name = arg[len(FILE_PREFIX) :]
             try:
                 text = read_file(name)
             except OSError as error:
-                raise ValueError(messages.cli_file_unreadable(name, error.strerror)) from None
+                raise ValueError(terminal.cli_file_unreadable(name, error.strerror)) from None
             refs.extend(_lines(text, name))
         else:
             refs.append(arg)
     if not refs:
-        raise ValueError(messages.cli_no_posts())
+        raise ValueError(terminal.cli_no_posts())
     return refs
 
 
@@ -55,7 +55,7 @@ def _lines(text: str, source: str) -> Iterable[str]:
         try:
             parse_post_ref(ref)
         except ValueError as error:
-            raise ValueError(messages.cli_bad_line(source, number, str(error))) from None
+            raise ValueError(terminal.cli_bad_line(source, number, str(error))) from None
         yield ref
 
 

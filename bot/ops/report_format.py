@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
+from bot.copy.terminal import unknown_format
 from bot.engagement.query import Granularity, Reason, Report, explain
 from bot.engagement.windows import unborn
 
@@ -22,7 +23,7 @@ def render(report: Report, fmt: str) -> str:
         return as_csv(report)
     if fmt == "table":
         return as_table(report)
-    raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    raise ValueError(unknown_format(fmt, FORMATS))
 
 
 def _bucket(key: datetime | date) -> str:

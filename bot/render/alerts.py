@@ -9,7 +9,17 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from bot.copy.messages import alert_fired_by, metric_noun
+from bot.copy.alerts import (
+    ALERT_HINT,
+    HELD_QUIET,
+    alert_fired_by,
+    alert_kind,
+    alert_line,
+    alert_title,
+    more_alerts,
+    over_baseline,
+)
+from bot.copy.words import metric_noun
 from bot.render.kit import (
     Authors,
     clip,
@@ -51,7 +61,7 @@ def comparison(line: AlertLine) -> str:
         return ""
     baseline = firing.baseline or 0.0
     times = f"{firing.value / baseline:.1f}× " if baseline > 0 else ""
-    return f", {times}the baseline of {baseline:,.1f}/h"
+    return over_baseline(times, baseline)
 
 
 def describe(
@@ -59,15 +69,13 @@ def describe(
 ) -> str:
     firing, rule = line.firing, line.rule
     name = post_link(firing.post_id, authors) if linked else post_plain(firing.post_id, authors)
-    kind = "Spike" if rule.kind == "spike" else "Threshold"
+    kind = alert_kind(rule.kind)
     noun = metric_noun(firing.metric, firing.value)
     # The rule in the one wording of bot.render.lists.rule_text, never linked: the Post
     # it names (if any) is linked just before.
     fired_by = alert_fired_by(rule.id, rule_text(rule, authors, coverage, linked=False))
-    return (
-        f"*{kind}* · {name}: {exact(firing.value)} {noun}"
-        f" in {hour_span(line, zone)}{comparison(line)} ({fired_by})"
-    )
+    hours = hour_span(line, zone)
+    return alert_line(kind, name, exact(firing.value), noun, hours, comparison(line), fired_by)
 
 
 EVENT_TYPE = "engagement_alert"
@@ -91,14 +99,14 @@ def alert_message(
     for quiet hours to end; `coverage`: what the channel covers (its channel-wide rules'
     Posts); `marker` goes in the message's metadata."""
     shown = list(lines[:MAX_LINES])
-    title = "Engagement alert" if len(lines) == 1 else f"{len(lines)} engagement alerts"
+    title = alert_title(len(lines))
     body = [f"• {describe(line, authors, zone, coverage)}" for line in shown]
     notes = []
     if len(lines) > len(shown):
-        notes.append(f"…and {len(lines) - len(shown)} more.")
+        notes.append(more_alerts(len(lines) - len(shown)))
     if held:
-        notes.append("Held during this channel's quiet hours.")
-    notes.append("Pause: `/engagement snooze 2h` · rules: `/engagement alerts`")
+        notes.append(HELD_QUIET)
+    notes.append(ALERT_HINT)
     blocks = [header(title), *sections(body), context(*notes)]
     text = clip(
         f"{title}: " + "; ".join(describe(x, authors, zone, coverage, linked=False) for x in shown),

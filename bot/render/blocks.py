@@ -1,5 +1,5 @@
 """Domain values to Slack messages: pure functions returning `Message` (text fallback plus
-Block Kit built with `slack_sdk.models.blocks`). The sentences come from bot.copy.messages.
+Block Kit built with `slack_sdk.models.blocks`). The sentences come from bot.copy.
 
     totals_message       /engagement totals: cards for a few Posts, compact rows for many
     hourly_message       /engagement hourly: totals, peak, sparkline, table, chart

@@ -18,7 +18,7 @@ from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from bot.copy import messages
+from bot.copy import reports
 from bot.render.numbers import human
 
 WIDTH_PX = 1200
@@ -61,7 +61,7 @@ def _panel(axes: Axes, name: str, points: Mapping[Bucket, int | None], colour: s
         axes.text(
             0.5,
             0.5,
-            messages.CHART_NO_DATA,
+            reports.CHART_NO_DATA,
             transform=axes.transAxes,
             ha="center",
             va="center",

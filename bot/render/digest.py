@@ -14,8 +14,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.copy import digest as words
-from bot.copy.messages import left_out, metric_label
+from bot.copy import digest as digest_copy
+from bot.copy.channel import left_out
+from bot.copy.words import metric_label
 from bot.engagement.query import AccountProblem
 from bot.render.chart import series_chart
 from bot.render.kit import (
@@ -87,17 +88,20 @@ def digest_message(data: DigestData, *, late: bool = False, chart: bool = False)
     if data.quiet:
         return quiet_message(data)
     blocks: list[Block] = [
-        header(words.title(data.local_date)),
-        context(words.scope(len(data.post_ids), data.zone), *([words.LATE_NOTE] if late else [])),
+        header(digest_copy.title(data.local_date)),
+        context(
+            digest_copy.scope(len(data.post_ids), data.zone),
+            *([digest_copy.LATE_NOTE] if late else []),
+        ),
         *fields(_kpis(data)),
         section(_hourly_line(data)),
     ]
     if data.new_posts:
-        blocks += [divider(), section(_post_lines(words.NEW_TITLE, data.new_posts, data))]
+        blocks += [divider(), section(_post_lines(digest_copy.NEW_TITLE, data.new_posts, data))]
     if data.top:
-        blocks += [divider(), section(_post_lines(words.TOP_TITLE, data.top, data))]
+        blocks += [divider(), section(_post_lines(digest_copy.TOP_TITLE, data.top, data))]
     if data.left_out:
-        blocks.append(context(words.no_series(data.left_out)))
+        blocks.append(context(digest_copy.no_series(data.left_out)))
     if data.skipped or data.unknown_authors:
         blocks.append(context(_skipped(data)))
     message = simple(_fallback(data), blocks, ephemeral=False)
@@ -113,7 +117,7 @@ def digest_message(data: DigestData, *, late: bool = False, chart: bool = False)
 
 def quiet_message(data: DigestData) -> Message:
     """One short line (and one more naming the accounts left out, if any)."""
-    text = words.quiet(data.local_date, len(data.post_ids))
+    text = digest_copy.quiet(data.local_date, len(data.post_ids))
     skipped = (context(_skipped(data)),) if data.skipped or data.unknown_authors else ()
     return Message(
         text=text,
@@ -140,14 +144,13 @@ def _kpis(data: DigestData) -> list[str]:
         average = round(data.week_average.get(metric, 0.0))
         items.append(
             f"*{metric_label(metric)}*  {exact(now)}\n"
-            f"{delta(now, before)} {words.VS_DAY_BEFORE} · "
-            f"{delta(now, average)} {words.VS_WEEK}"
+            f"{delta(now, before)} {digest_copy.VS_DAY_BEFORE} · "
+            f"{delta(now, average)} {digest_copy.VS_WEEK}"
         )
     rate = _rate(data.totals)
     rate_before, rate_week = _rate(data.day_before), _rate(data.week_average)
     items.append(
-        f"*{words.RATE}*  {percent_of(rate)}\n"
-        f"{percent_of(rate_before)} day before · {percent_of(rate_week)} 7-day avg"
+        digest_copy.rate_compared(percent_of(rate), percent_of(rate_before), percent_of(rate_week))
     )
     return items
 
@@ -155,19 +158,19 @@ def _kpis(data: DigestData) -> list[str]:
 def _hourly_line(data: DigestData) -> str:
     """The sparkline, and the local clock hour of the peak (hour 2 repeats when DST ends)."""
     if not any(data.hourly):
-        return words.hourly(sparkline(list(data.hourly)), None)
+        return digest_copy.hourly(sparkline(list(data.hourly)), None)
     index = max(range(len(data.hourly)), key=lambda h: data.hourly[h])
     zone = ZoneInfo(data.zone)
     start = datetime.combine(data.local_date, time(), zone).astimezone(UTC)
     peak = (start + timedelta(hours=index)).astimezone(zone).hour
-    return words.hourly(sparkline(list(data.hourly)), peak)
+    return digest_copy.hourly(sparkline(list(data.hourly)), peak)
 
 
 def _post_lines(title: str, posts: tuple[PostLine, ...], data: DigestData) -> str:
     lines = [title]
     for line in posts:
         numbers = " · ".join(
-            words.first_day(m, human(line.values.get(m, 0)))
+            digest_copy.first_day(m, human(line.values.get(m, 0)))
             for m in ("impressions", "engagements", "favorites")
         )
         lines.append(f"• {post_link(line.post_id, data.authors)}: {numbers}")
@@ -175,7 +178,7 @@ def _post_lines(title: str, posts: tuple[PostLine, ...], data: DigestData) -> st
 
 
 def _fallback(data: DigestData) -> str:
-    return words.fallback(
+    return digest_copy.fallback(
         data.local_date,
         human(data.totals.get("impressions", 0)),
         human(data.totals.get("engagements", 0)),
@@ -191,9 +194,9 @@ def _chart(data: DigestData) -> Chart | None:
     }
     if not series:
         return None
-    png = series_chart(words.chart_title(data.local_date), dict(series))
+    png = series_chart(digest_copy.chart_title(data.local_date), dict(series))
     return Chart(
         filename=f"engagement-digest-{data.local_date.isoformat()}.png",
         png=png,
-        title=words.chart_title(data.local_date),
+        title=digest_copy.chart_title(data.local_date),
     )

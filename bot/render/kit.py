@@ -23,7 +23,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.copy import messages
+from bot.copy import reports, words
 from bot.render.message import Chart, Message
 
 Block = dict[str, Any]
@@ -81,14 +81,14 @@ def post_url(post_id: str, authors: Authors) -> str | None:
 
 def post_link(post_id: str, authors: Authors) -> str:
     """The Post as a mrkdwn link labelled "@alice · 1790…" (plain label if it can't link)."""
-    label = messages.post_label(handle_of(authors, post_id), clip(post_id, LABEL_TEXT))
+    label = words.post_label(handle_of(authors, post_id), clip(post_id, LABEL_TEXT))
     url = post_url(post_id, authors)
     return link(url, label) if url else escape(label)
 
 
 def post_name(post_id: str, authors: Authors) -> str:
     """The Post's label, unescaped: for plain-text places outside mrkdwn (chart titles)."""
-    return messages.post_label(handle_of(authors, post_id), clip(post_id, LABEL_TEXT))
+    return words.post_label(handle_of(authors, post_id), clip(post_id, LABEL_TEXT))
 
 
 def post_plain(post_id: str, authors: Authors) -> str:
@@ -246,15 +246,15 @@ def paginate(page: Page, *, ephemeral: bool = True, chart: Chart | None = None) 
         one, many = page.nouns
         threaded = not ephemeral
         note = (
-            messages.more_below(rest, one, many, threaded=threaded)
+            reports.more_below(rest, one, many, threaded=threaded)
             if rest
-            else messages.continued_below(threaded=threaded)
+            else reports.continued_below(threaded=threaded)
         )
         blocks.append(context(note))
     blocks.extend(page.tail)
     continuation = []
     for number, (start, end) in enumerate(ranges[1:], start=2):
-        heading = messages.continued(page.title, number, len(ranges))
+        heading = reports.continued(page.title, number, len(ranges))
         page_blocks = [context(escape(heading)), *_join(parts[start:end])]
         continuation.append(simple(heading, page_blocks, ephemeral=ephemeral))
     return Message(

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from bot.copy import messages
+from bot.copy import alerts, channel, reports, usage_report, words
 from bot.engagement.query import AccountProblem
 from bot.engagement.service import Ranked
 from bot.render.kit import (
@@ -122,37 +122,37 @@ def leaderboard_message(
     what the channel covers, `coverage`). `skipped`
     accounts and Posts of `unknown_authors` were left out: one line says so."""
     left_out = (
-        messages.left_out([(_at(h), p) for h, p in skipped], unknown_authors)
+        channel.left_out([(_at(h), p) for h, p in skipped], unknown_authors)
         if skipped or unknown_authors
         else None
     )
     if not rows:
         text = (
-            messages.leaderboard_no_readings(metric, period, covered)
+            reports.leaderboard_no_readings(metric, period, covered)
             if covered
-            else messages.leaderboard_empty(metric, period, coverage_text(coverage))
+            else reports.leaderboard_empty(metric, period, coverage_text(coverage))
         )
         if left_out:
             return simple(f"{text}\n{left_out}", [section(text), context(left_out)], ephemeral=True)
         return simple(text, [section(text)], ephemeral=True)
-    title = messages.leaderboard_title(metric, period)
+    title = reports.leaderboard_title(metric, period)
     lines = []
     for rank, row in zip(ranks([r.value for r in rows]), rows, strict=True):
         badge = MEDALS[rank - 1] if rank <= len(MEDALS) else f"{rank}."
         link = post_link(row.post_id, authors)
-        lines.append(messages.leaderboard_row(badge, exact(row.value), metric, row.value, link))
+        lines.append(reports.leaderboard_row(badge, exact(row.value), metric, row.value, link))
     chunks = [lines[i : i + ROWS_PER_SECTION] for i in range(0, len(lines), ROWS_PER_SECTION)]
     parts = [Part(tuple(sections(chunk)), items=len(chunk)) for chunk in chunks]
-    notes = [messages.leaderboard_hint(escape(metric))]
+    notes = [reports.leaderboard_hint(escape(metric))]
     if any(row.source == "snapshots" for row in rows):
-        notes.insert(0, messages.SNAPSHOTS_NOTE)
+        notes.insert(0, reports.SNAPSHOTS_NOTE)
     if left_out:
         notes.insert(0, left_out)
     leader = post_plain(rows[0].post_id, authors)
     page = Page(
         title=title,
-        text=messages.leaderboard_fallback(metric, period, leader, exact(rows[0].value)),
-        head=(header(title), context(messages.as_of(slack_date(now)))),
+        text=reports.leaderboard_fallback(metric, period, leader, exact(rows[0].value)),
+        head=(header(title), context(words.as_of(slack_date(now)))),
         parts=tuple(parts),
         tail=(context(*notes),),
     )
@@ -171,34 +171,34 @@ def tracked_message(
 ) -> Message:
     """What this channel follows: Posts (linked) and accounts (all their Posts), and what
     that makes its `top`, digest and alerts cover."""
-    covers = messages.channel_covers(coverage_text(coverage))
+    covers = channel.channel_covers(coverage_text(coverage))
     if not posts and not handles:
-        text = messages.TRACKED_EMPTY
+        text = channel.TRACKED_EMPTY
         return simple(f"{text}\n{covers}", [section(text), context(covers)])
     names = [_at(handle) for handle in handles]
     post_lines = [f"• {post_link(post, authors or {})}" for post in posts]
     parts = []
     if names:
-        parts += _list_parts(messages.tracked_accounts(len(names)), [f"• {n}" for n in names])
+        parts += _list_parts(channel.tracked_accounts(len(names)), [f"• {n}" for n in names])
     if post_lines:
-        parts += _list_parts(messages.tracked_posts(len(post_lines)), post_lines)
+        parts += _list_parts(channel.tracked_posts(len(post_lines)), post_lines)
     page = Page(
-        title=messages.TRACKED_TITLE,
-        text=messages.tracked_summary(len(posts), len(names)),
-        head=(header(messages.TRACKED_TITLE),),
+        title=channel.TRACKED_TITLE,
+        text=channel.tracked_summary(len(posts), len(names)),
+        head=(header(channel.TRACKED_TITLE),),
         parts=tuple(parts),
-        tail=(context(covers), context(messages.TRACKED_HINT)),
+        tail=(context(covers), context(channel.TRACKED_HINT)),
         nouns=("item", "items"),
     )
     return paginate(page)
 
 
 def coverage_text(coverage: Coverage | None, *, owned_only: bool = False) -> str:
-    """bot.copy.messages.coverage for `coverage` (None: nothing covered), handles escaped."""
+    """bot.copy.channel.coverage for `coverage` (None: nothing covered), handles escaped."""
     if coverage is None:
-        return messages.coverage(0, (), connected=False)
+        return channel.coverage(0, (), connected=False)
     handles = [_at(h) for h in coverage.handles]
-    return messages.coverage(
+    return channel.coverage(
         len(coverage.posts), handles, connected=coverage.connected, owned_only=owned_only
     )
 
@@ -224,22 +224,22 @@ def _list_parts(title: str | None, lines: Sequence[str]) -> list[Part]:
 def accounts_message(accounts: Sequence[AccountRow]) -> Message:
     """The X accounts whose Posts count as owned (impressions, hourly numbers)."""
     if not accounts:
-        text = messages.ACCOUNTS_EMPTY
+        text = channel.ACCOUNTS_EMPTY
         return simple(text, [section(text)])
     lines = [
-        messages.account_line(
+        channel.account_line(
             escape(account.handle),
-            messages.day_label(account.connected_at.date()),
+            words.day_label(account.connected_at.date()),
             shared=account.workspace is None,
         )
         for account in accounts
     ]
     page = Page(
-        title=messages.ACCOUNTS_TITLE,
-        text=messages.accounts_summary(len(accounts)),
-        head=(header(messages.ACCOUNTS_TITLE),),
+        title=channel.ACCOUNTS_TITLE,
+        text=channel.accounts_summary(len(accounts)),
+        head=(header(channel.ACCOUNTS_TITLE),),
         parts=tuple(_list_parts(None, lines)),
-        tail=(context(messages.ACCOUNTS_HINT),),
+        tail=(context(channel.ACCOUNTS_HINT),),
         nouns=("account", "accounts"),
     )
     return paginate(page)
@@ -259,22 +259,22 @@ def alerts_message(
     """The channel's alert rules, with their IDs for `alert off`, and any snooze; a
     channel-wide rule says what the channel covers (`coverage`)."""
     snoozed = snoozed_until is not None and (now is None or snoozed_until > now)
-    snooze_line = messages.alerts_snoozed(slack_date(snoozed_until)) if snoozed_until else ""
+    snooze_line = alerts.alerts_snoozed(slack_date(snoozed_until)) if snoozed_until else ""
     if not rules:
-        text = messages.ALERTS_EMPTY
+        text = alerts.ALERTS_EMPTY
         return simple(text, [section(text), *([context(snooze_line)] if snoozed else [])])
     lines = [
-        messages.alert_listed(rule.id, rule_text(rule, authors or {}, coverage)) for rule in rules
+        alerts.alert_listed(rule.id, rule_text(rule, authors or {}, coverage)) for rule in rules
     ]
-    head = [header(messages.ALERTS_TITLE)]
+    head = [header(alerts.ALERTS_TITLE)]
     if snoozed:
         head.append(context(snooze_line))
     page = Page(
-        title=messages.ALERTS_TITLE,
-        text=messages.alerts_summary(len(rules)),
+        title=alerts.ALERTS_TITLE,
+        text=alerts.alerts_summary(len(rules)),
         head=tuple(head),
         parts=tuple(Part((block,), items=1) for block in sections(lines)),
-        tail=(context(messages.ALERTS_HINT),),
+        tail=(context(alerts.ALERTS_HINT),),
         nouns=("rule", "rules"),
     )
     return paginate(page)
@@ -294,11 +294,11 @@ def rule_text(
     else:
         target = coverage_text(coverage, owned_only=rule.kind == "threshold")
     if rule.kind == "threshold" and rule.metric and rule.threshold is not None:
-        return messages.alert_threshold(rule.metric, exact(rule.threshold), target)
+        return alerts.alert_threshold(rule.metric, exact(rule.threshold), target)
     if rule.kind == "spike":
         sensitivity = escape(rule.sensitivity or "medium")
-        return messages.alert_spike(rule.metric, sensitivity, target)
-    return messages.alert_other(escape(rule.kind), target)
+        return alerts.alert_spike(rule.metric, sensitivity, target)
+    return alerts.alert_other(escape(rule.kind), target)
 
 
 # --- Usage -------------------------------------------------------------------------------------
@@ -309,33 +309,33 @@ def usage_message(usage: UsageRow) -> Message:
     month = escape(usage.month)
     calls = sum(e.calls for e in usage.endpoints)
     if not calls and not usage.owners:
-        text = messages.usage_none(month)
+        text = usage_report.usage_none(month)
         return simple(text, [section(text)])
     endpoint_lines = [
-        messages.usage_endpoint(
+        usage_report.usage_endpoint(
             escape(clip(e.endpoint, LABEL_TEXT)), e.calls, e.failed, max(e.attempts - e.calls, 0)
         )
         for e in usage.endpoints
     ]
     owners = sorted(usage.owners, key=lambda o: (-o.calls, o.handle or "", o.user_id))
     owner_lines = [
-        messages.usage_owner(escape(clip(_owner_name(o), LABEL_TEXT)), o.calls)
+        usage_report.usage_owner(escape(clip(_owner_name(o), LABEL_TEXT)), o.calls)
         for o in owners[:OWNERS_SHOWN]
     ]
     if len(owners) > OWNERS_SHOWN:
-        owner_lines.append(messages.and_more(len(owners) - OWNERS_SHOWN))
+        owner_lines.append(words.and_more(len(owners) - OWNERS_SHOWN))
     parts = _list_parts(None, endpoint_lines)
-    parts += _list_parts(messages.usage_owners(len(owners)), owner_lines)
+    parts += _list_parts(usage_report.usage_owners(len(owners)), owner_lines)
     page = Page(
-        title=messages.usage_title(month),
-        text=messages.usage_summary(month, calls, len(owners)),
-        head=(header(messages.usage_title(month)),),
+        title=usage_report.usage_title(month),
+        text=usage_report.usage_summary(month, calls, len(owners)),
+        head=(header(usage_report.usage_title(month)),),
         parts=tuple(parts),
-        tail=(context(messages.USAGE_BILLING),),
+        tail=(context(usage_report.USAGE_BILLING),),
         nouns=("line", "lines"),
     )
     return paginate(page)
 
 
 def _owner_name(owner: OwnerRow) -> str:
-    return owner.handle or messages.usage_unnamed_owner(owner.user_id)
+    return owner.handle or usage_report.usage_unnamed_owner(owner.user_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from bot.copy import messages
+from bot.copy import commands, errors
 from bot.copy.usage import DESCRIPTIONS, EXAMPLES, NEEDS, USAGE
 from bot.render.kit import (
     Page,
@@ -55,7 +55,7 @@ def help_message(
         if what := (descriptions or {}).get(word):
             entry.append(escape(what))
         if need := (needs or {}).get(word):
-            entry.append(messages.help_needs(escape(need)))
+            entry.append(errors.help_needs(escape(need)))
         lines.append("\n".join(entry))
     if isinstance(examples, Mapping):
         examples = [examples[word] for word in usage_lines if word in examples]
@@ -64,14 +64,14 @@ def help_message(
         shown = shown[:HELP_EXAMPLES]
     parts = [Part((block,), items=1) for block in sections(lines)]
     if shown:
-        examples_text = [messages.HELP_EXAMPLES, *(_command(e) for e in shown)]
+        examples_text = [commands.HELP_EXAMPLES, *(_command(e) for e in shown)]
         parts += [Part((block,)) for block in sections(examples_text)]
     page = Page(
-        title=messages.HELP_TITLE,
-        text=messages.HELP_FALLBACK,
-        head=(header(messages.HELP_TITLE),),
+        title=commands.HELP_TITLE,
+        text=commands.HELP_FALLBACK,
+        head=(header(commands.HELP_TITLE),),
         parts=tuple(parts),
-        tail=(context(messages.HELP_POSTS),),
+        tail=(context(commands.HELP_POSTS),),
         nouns=("part", "parts"),
     )
     return paginate(page)
@@ -86,25 +86,25 @@ def _command(syntax: str) -> str:
 
 def error_message(text: str, usage_line: str | None = None) -> Message:
     """What was wrong with what someone typed, and the usage that would work (ephemeral)."""
-    lines = [messages.error(escape(clip(text, ERROR_TEXT)))]
+    lines = [errors.error(escape(clip(text, ERROR_TEXT)))]
     if usage_line:
-        lines.append(messages.usage_hint(escape(clip(usage_line.strip("`"), ERROR_TEXT))))
+        lines.append(errors.usage_hint(escape(clip(usage_line.strip("`"), ERROR_TEXT))))
     body = "\n".join(lines)
     return simple(body, [section(body)])
 
 
 def failure_message(reference: str) -> Message:
     """Our own crash, said politely with a reference the logs can be searched for."""
-    text = messages.failure(escape(clip(reference, 40)))
+    text = errors.failure(escape(clip(reference, 40)))
     return simple(text, [section(text)])
 
 
 def confirmation(text: str, *, in_channel: bool = False) -> Message:
     """A done-that reply ("Tracking 3 Posts in this channel.")."""
-    body = messages.confirmed(escape(clip(text, ERROR_TEXT * 2)))
+    body = errors.confirmed(escape(clip(text, ERROR_TEXT * 2)))
     return simple(body, [section(body)], ephemeral=not in_channel)
 
 
 def ack_text(subject: str | None = None) -> str:
     """The immediate acknowledgement, plain text ("Fetching…")."""
-    return messages.ack_text(subject)
+    return errors.ack_text(subject)

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.copy import messages
+from bot.copy import reports, words
 from bot.engagement.models import ALL_METRICS
 from bot.engagement.query import Reason, Report, Value
 from bot.render.kit import Block, clip, context, slack_date
@@ -68,12 +68,12 @@ class Notes:
 
     def lines(self) -> list[str]:
         lines = [
-            clip(messages.missing_note(reason, metrics, len(posts), self.posts), NOTE_TEXT)
+            clip(words.missing_note(reason, metrics, len(posts), self.posts), NOTE_TEXT)
             for reason in Reason
             if reason in self.by_reason
             for metrics, posts in [self.by_reason[reason]]
         ]
-        return lines + ([messages.PARTIAL_NOTE] if self.partial else [])
+        return lines + ([reports.PARTIAL_NOTE] if self.partial else [])
 
     def block(self) -> list[Block]:
         lines = self.lines()
@@ -90,5 +90,5 @@ def post_status(missing: Iterable[Reason | None], known: int) -> Reason | None:
 
 
 def as_of_line(report: Report, now: datetime) -> str:
-    line = messages.as_of(slack_date(report.fetched_at or now))
-    return f"{line} · {messages.api_calls(report.calls_made)}" if report.calls_made else line
+    line = words.as_of(slack_date(report.fetched_at or now))
+    return f"{line} · {words.api_calls(report.calls_made)}" if report.calls_made else line

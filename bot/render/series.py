@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 
-from bot.copy import messages
+from bot.copy import reports, words
 from bot.engagement.query import Report, Value
 from bot.engagement.windows import unborn
 from bot.render import chart as charts
@@ -67,12 +67,12 @@ def _series_message(
     for index, post in enumerate(posts):
         parts.extend(_post_parts(index, post, report, metrics, authors, notes, hourly))
     if not posts:
-        parts.append(Part((section(messages.NO_NUMBERS),)))
+        parts.append(Part((section(reports.NO_NUMBERS),)))
     buckets = sorted({b for p in report.series.values() for s in p.values() for b in s}, key=_at)
     title = _title(buckets, hourly)
     drawn = _chart(report, posts, metrics, authors, hourly) if with_chart else None
-    line = as_of_line(report, now) + " · " + messages.UTC_TIMES
-    head = (header(title), context(line + (" · " + messages.CHART_BELOW if drawn else "")))
+    line = as_of_line(report, now) + " · " + reports.UTC_TIMES
+    head = (header(title), context(line + (" · " + reports.CHART_BELOW if drawn else "")))
     page = Page(
         title=title,
         text=_fallback(report, posts, metrics, authors, hourly),
@@ -101,7 +101,7 @@ def _post_parts(
     opening = [divider()] if index else []
     status = post_status((report.missing.get((post, m)) for m in missing), len(shown))
     if status is not None:
-        text = f"{title}\n{messages.post_status(status)}"
+        text = f"{title}\n{words.post_status(status)}"
         return [Part((*opening, section(text)), items=1)]
     for metric in missing:
         if (reason := report.missing.get((post, metric))) is not None:
@@ -124,13 +124,13 @@ def _summary(
     for metric, value in totals.items():
         notes.partial = notes.partial or value.partial
         figure = ("≥" if value.partial else "") + exact(value.count)
-        items.append(f"*{messages.metric_label(metric)}*\n{figure}")
+        items.append(f"*{words.metric_label(metric)}*\n{figure}")
     rate = _rate(totals)
     if rate is not None:
-        items.append(f"*{messages.RATE_LABEL}*\n{rate}")
+        items.append(f"*{reports.RATE_LABEL}*\n{rate}")
     peak = _peak(series, shown, hourly)
     if peak is not None:
-        items.append(f"*{messages.peak_label(hourly)}*\n{peak}")
+        items.append(f"*{reports.peak_label(hourly)}*\n{peak}")
     return items
 
 
@@ -138,9 +138,9 @@ def _trend(series: Mapping[str, Series], columns: Sequence[str], hourly: bool) -
     """A sparkline per table column, or a line saying nothing happened."""
     known = [v for m in columns for v in series[m].values() if v is not None]
     if known and not any(known):
-        return [messages.quiet_range(hourly)]
+        return [reports.quiet_range(hourly)]
     return [
-        messages.trend_line(sparkline(_values(series[m]), SPARK_WIDTH), m)
+        reports.trend_line(sparkline(_values(series[m]), SPARK_WIDTH), m)
         for m in columns
         if any(v is not None for v in series[m].values())
     ]
@@ -195,8 +195,8 @@ def _peak(series: Mapping[str, Series], metrics: Sequence[str], hourly: bool) ->
     if metric is None or found is None:
         return None
     bucket, value = found
-    figure = f"{exact(value)} {messages.metric_noun(metric, value)}"
-    return messages.peak_value(_when(bucket, hourly), figure)
+    figure = f"{exact(value)} {words.metric_noun(metric, value)}"
+    return reports.peak_value(_when(bucket, hourly), figure)
 
 
 def _when(bucket: Bucket, hourly: bool) -> str:
@@ -207,13 +207,13 @@ def _when(bucket: Bucket, hourly: bool) -> str:
 
 def _title(buckets: Sequence[Bucket], hourly: bool) -> str:
     if not buckets:
-        return messages.series_title(hourly, "no data", "no data")
+        return reports.series_title(hourly, reports.NO_DATA, reports.NO_DATA)
     first, last = _at(buckets[0]), _at(buckets[-1])
     if hourly:
-        return messages.series_title(
+        return reports.series_title(
             hourly, f"{first.day} {first:%b %H}:00", f"{last.day} {last:%b %H}:00 UTC"
         )
-    return messages.series_title(hourly, f"{first.day} {first:%b %Y}", f"{last.day} {last:%b %Y}")
+    return reports.series_title(hourly, f"{first.day} {first:%b %Y}", f"{last.day} {last:%b %Y}")
 
 
 # --- The table ---------------------------------------------------------------------------------
@@ -266,13 +266,13 @@ def _table(
     if not rows:
         return []
     width = max(len(label) for label, _ in rows)
-    heading = " " * width + "".join(f"{messages.metric_column(m):>7}" for m in columns)
+    heading = " " * width + "".join(f"{words.metric_column(m):>7}" for m in columns)
     lines = [
         label.ljust(width) + "".join(f"{human(v):>7}" for v in values) for label, values in rows
     ]
     blocks = []
     if unit != ("hour" if hourly else "day"):
-        blocks.append(context(messages.rolled_up(unit)))
+        blocks.append(context(reports.rolled_up(unit)))
     for chunk in group_lines(lines, limit=1_600):
         blocks.append(section(code([heading, *chunk.split("\n")])))
     return blocks
@@ -294,14 +294,14 @@ def _chart(
     if len(drawn) == 1:
         post = drawn[0]
         shown = [m for m in metrics if m in report.series[post]][:CHART_SERIES]
-        panels = {messages.metric_label_plain(m): report.series[post][m] for m in shown}
+        panels = {words.metric_label_plain(m): report.series[post][m] for m in shown}
         label = post_name(post, authors)
     else:
         metric = _peak_metric([m for m in metrics if any(m in report.series[p] for p in drawn)])
         chosen = [p for p in drawn if metric in report.series[p]][:CHART_SERIES]
         panels = {post_name(p, authors): report.series[p][metric] for p in chosen if metric}
-        label = messages.posts_count(len(drawn))
-    title = messages.chart_title(hourly, label)
+        label = words.posts_count(len(drawn))
+    title = reports.chart_title(hourly, label)
     png = charts.series_chart(title, panels)
     kind = "hourly" if hourly else "daily"
     safe = re.sub(r"[^0-9A-Za-z_-]", "", drawn[0])[:40] or "post"
@@ -322,14 +322,14 @@ def _fallback(
         if known:
             total = sum(known)
             number = exact(total) if len(posts) == 1 else human(total)
-            figures.append(f"{number} {messages.metric_noun(metric, total)}")
+            figures.append(f"{number} {words.metric_noun(metric, total)}")
     label = post_plain(posts[0], authors) if len(posts) == 1 else None
-    subject = messages.series_subject(hourly, label, len(posts))
+    subject = reports.series_subject(hourly, label, len(posts))
     peak = None
     if len(posts) == 1 and (series := report.series.get(posts[0])):
         top = _peak_metric([m for m in metrics if m in series])
         found = _peak_at(series[top]) if top else None
         if top and found:
-            figure = f"{exact(found[1])} {messages.metric_noun(top, found[1])}"
-            peak = messages.peak_fallback(_when(found[0], hourly), figure, utc=hourly)
-    return messages.series_fallback(subject, figures[:FALLBACK_METRICS], peak)
+            figure = f"{exact(found[1])} {words.metric_noun(top, found[1])}"
+            peak = reports.peak_fallback(_when(found[0], hourly), figure, utc=hourly)
+    return reports.series_fallback(subject, figures[:FALLBACK_METRICS], peak)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.copy import messages
+from bot.copy import reports, words
 from bot.engagement.query import Report, Value
 from bot.render.kit import (
     Authors,
@@ -49,11 +49,11 @@ def totals_message(report: Report, *, authors: Authors, now: datetime) -> Messag
         render = _row if compact else _card
         blocks = render(index, post, values, authors, notes)
         parts.append(Part(tuple(blocks), items=1))
-    head = (header(messages.totals_title(len(posts))), context(as_of_line(report, now)))
+    head = (header(reports.totals_title(len(posts))), context(as_of_line(report, now)))
     if not posts:
-        parts.append(Part((section(messages.NO_NUMBERS),)))
+        parts.append(Part((section(reports.NO_NUMBERS),)))
     page = Page(
-        title=messages.totals_title(len(posts)),
+        title=reports.totals_title(len(posts)),
         text=_fallback(report, posts, metrics, authors),
         head=head,
         parts=tuple(parts),
@@ -70,7 +70,7 @@ def _figures(
     known = [(m, v) for m, v in values.items() if v.count is not None]
     status = post_status((v.reason for v in values.values() if v.count is None), len(known))
     if status is not None:
-        return [], messages.post_status(status)
+        return [], words.post_status(status)
     shown = []
     for metric, value in values.items():
         if value.count is None and value.reason is not None:
@@ -87,9 +87,9 @@ def _card(
 ) -> list[Block]:
     shown, status = _figures(post, values, notes, exact)
     title = f"*{post_link(post, authors)}*"
-    items = [f"*{messages.metric_label(m)}*\n{text}" for m, text in shown]
+    items = [f"*{words.metric_label(m)}*\n{text}" for m, text in shown]
     if (rate := rate_of(values)) is not None:
-        items.append(f"*{messages.RATE_LABEL}*\n{rate}")
+        items.append(f"*{reports.RATE_LABEL}*\n{rate}")
     blocks = [divider()] if index else []
     return [*blocks, *fields(items, f"{title}\n{status}" if status else title)]
 
@@ -99,10 +99,10 @@ def _row(
 ) -> list[Block]:
     shown, status = _figures(post, values, notes, human)
     counts = {m: v.count for m, v in values.items()}
-    figures = [f"{text} {messages.metric_noun(m, counts[m])}" for m, text in shown]
+    figures = [f"{text} {words.metric_noun(m, counts[m])}" for m, text in shown]
     if (rate := rate_of(values)) is not None and "engagements" in dict(shown):
         at = [m for m, _ in shown].index("engagements")
-        figures[at] += f" {messages.rate_inline(rate)}"
+        figures[at] += f" {reports.rate_inline(rate)}"
     line = status or " · ".join(figures) or NA
     return [section(f"*{index + 1}.* {post_link(post, authors)}\n{line}")]
 
@@ -117,7 +117,7 @@ def _fallback(report: Report, posts: list[str], metrics: list[str], authors: Aut
             total = sum(known)
             number = exact(total) if len(posts) == 1 else human(total)
             prefix = "" if len(known) == len(counts) else "≥"
-            figures.append(f"{prefix}{number} {messages.metric_noun(metric, total)}")
+            figures.append(f"{prefix}{number} {words.metric_noun(metric, total)}")
     label = post_plain(posts[0], authors) if posts else None
-    subject = messages.totals_subject(label, len(posts))
-    return messages.totals_fallback(subject, figures[:FALLBACK_METRICS])
+    subject = reports.totals_subject(label, len(posts))
+    return reports.totals_fallback(subject, figures[:FALLBACK_METRICS])

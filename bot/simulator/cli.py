@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, TextIO
 
+from bot.copy import terminal
+
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 # Simulator options (docs/simulator.md#options): flag → (help, type); env var XENG_SIM_<NAME>.
@@ -73,7 +75,9 @@ def simulator_config_from(args: argparse.Namespace, environ: Mapping[str, str]) 
             try:
                 value = kind(raw)
             except ValueError:
-                raise ValueError(f"XENG_SIM_{name.upper()} must be a {kind.__name__}") from None
+                raise ValueError(
+                    terminal.sim_setting_type(f"XENG_SIM_{name.upper()}", kind.__name__)
+                ) from None
         if value is not None:
             values[name] = value
     runtime = {k: values.pop(k) for k in list(values) if k in RUNTIME_OPTIONS}
@@ -81,14 +85,14 @@ def simulator_config_from(args: argparse.Namespace, environ: Mapping[str, str]) 
         try:
             values["faults"] = json.loads(values["faults"])
         except ValueError:
-            raise ValueError("--faults must be a JSON object") from None
+            raise ValueError(terminal.SIM_FAULTS_NOT_OBJECT) from None
     if "start_time" in values:
         try:
             values["start_time"] = datetime.fromisoformat(
                 values["start_time"].replace("Z", "+00:00")
             )
         except ValueError:
-            raise ValueError("--start-time must be an ISO 8601 instant") from None
+            raise ValueError(terminal.SIM_START_NOT_INSTANT) from None
     if "frozen" in values:
         values["frozen"] = str(values["frozen"]).lower() in ("1", "true", "yes", "on")
     values.setdefault("port", 8787)

@@ -22,6 +22,7 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
 from bot.config import DEFAULT_ANSWER_SECONDS, Settings
+from bot.copy.operator import NO_SLACK_BOT_TOKEN, OAUTH_NEEDS_STORE
 from bot.errors import ConfigError
 from bot.slack import listeners
 from bot.slack.listeners import Clock, RunCommand
@@ -90,12 +91,7 @@ def build_app(
 def _installation_store(workspaces: Workspaces | None) -> Workspaces:
     """The OAuth install's store of installations, which the caller must hand in."""
     if workspaces is None:
-        raise ConfigError(
-            [
-                "SLACK_CLIENT_ID/SLACK_CLIENT_SECRET are set: the OAuth install needs its "
-                "installation store (build_app(workspaces=…), as `run` does)"
-            ]
-        )
+        raise ConfigError([OAUTH_NEEDS_STORE])
     return workspaces
 
 
@@ -105,7 +101,7 @@ def _build_single_workspace_app(
     """One workspace: every request is authorized with SLACK_BOT_TOKEN, without asking Slack."""
     token = settings.slack_bot_token
     if not token:
-        raise ConfigError(["SLACK_BOT_TOKEN is required to run the Slack bot (xoxb-…)"])
+        raise ConfigError([NO_SLACK_BOT_TOKEN])
 
     def authorize(
         enterprise_id: str | None, team_id: str | None, logger: Logger

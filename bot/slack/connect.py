@@ -25,6 +25,28 @@ from urllib.parse import quote
 
 from bot.config import Settings
 from bot.copy import messages
+from bot.copy.connect import (
+    CANCELLED,
+    CANCELLED_TITLE,
+    EXPIRED,
+    EXPIRED_TITLE,
+    NOT_STARTED,
+    NOT_STARTED_TITLE,
+    REDIRECTING,
+    REDIRECTING_TITLE,
+    REFUSED,
+    REFUSED_TITLE,
+    TAMPERED,
+    TAMPERED_TITLE,
+    UNKNOWN,
+    UNKNOWN_TITLE,
+    USED,
+    USED_TITLE,
+    X_FAILED,
+    X_FAILED_TITLE,
+    connected_page,
+    connected_title,
+)
 from bot.engagement.client import OAuthClient
 from bot.engagement.models import UserAuth
 from bot.errors import BotError, SecretKeyError
@@ -35,21 +57,6 @@ log = logging.getLogger(__name__)
 
 CONNECT_PATH = "/x/connect/"
 CALLBACK_PATH = "/x/oauth/callback"
-
-EXPIRED = "This connect link has expired. Run `/engagement connect` in Slack for a new one."
-USED = "This connect link was already used. Run `/engagement connect` in Slack for a new one."
-UNKNOWN = "This connect link is not valid. Run `/engagement connect` in Slack for a new one."
-TAMPERED = (
-    "This callback does not match the connection that was started; nothing was stored. "
-    "Run `/engagement connect` in Slack to try again."
-)
-NOT_STARTED = "This connection was never started from its link; nothing was stored."
-REFUSED = (
-    "X refused the authorization (an invalid or expired verifier); nothing was stored. "
-    "Run `/engagement connect` in Slack to try again."
-)
-X_FAILED = "X did not answer as expected; nothing was stored. Try the link again soon."
-CANCELLED = "Connection cancelled: no X account was linked. You can close this tab."
 
 
 @dataclass(frozen=True)
@@ -99,11 +106,11 @@ def start_link(
 
 def _refusal(link: ConnectLink | None, now: datetime) -> Outcome | None:
     if link is None:
-        return Outcome(404, "Unknown link", UNKNOWN)
+        return Outcome(404, UNKNOWN_TITLE, UNKNOWN)
     if link.used_at is not None:
-        return Outcome(410, "Link already used", USED)
+        return Outcome(410, USED_TITLE, USED)
     if link.expired(now):
-        return Outcome(410, "Link expired", EXPIRED)
+        return Outcome(410, EXPIRED_TITLE, EXPIRED)
     return None
 
 
@@ -116,7 +123,7 @@ def preview(link_id: str, *, store: Store, now: datetime) -> Outcome:
         return refusal
     assert link is not None
     if link.request_token is not None:
-        return Outcome(410, "Link already used", USED)
+        return Outcome(410, USED_TITLE, USED)
     return Outcome(
         200,
         messages.CONNECT_PAGE_TITLE,
@@ -135,16 +142,16 @@ def begin(
         return refusal
     assert link is not None
     if link.request_token is not None:
-        return Outcome(410, "Link already used", USED)
+        return Outcome(410, USED_TITLE, USED)
     try:
         token = client.request_token(callback_url(settings, link_id))
     except BotError as error:
         log.warning("connect: X request_token failed: %s", type(error).__name__)
-        return Outcome(502, "X did not answer", X_FAILED)
+        return Outcome(502, X_FAILED_TITLE, X_FAILED)
     if not store.connect_links.set_request_token(link_id, token.token, token.secret, now=now):
-        return Outcome(410, "Link already used", USED)
+        return Outcome(410, USED_TITLE, USED)
     location = client.authorize_url(token.token)
-    return Outcome(302, "Redirecting to X", "Continue on X.", location=location)
+    return Outcome(302, REDIRECTING_TITLE, REDIRECTING, location=location)
 
 
 def finish(
@@ -162,24 +169,24 @@ def finish(
         return refusal
     assert link is not None
     if link.request_token is None:
-        return Outcome(400, "Not started", NOT_STARTED)
+        return Outcome(400, NOT_STARTED_TITLE, NOT_STARTED)
     denied = query.get("denied")
     if denied is not None:
         return _cancelled(link, denied, store=store, now=now)
     token = query.get("oauth_token", "")
     verifier = query.get("oauth_verifier", "")
     if not token or token != link.request_token or not verifier:
-        return Outcome(400, "Callback does not match", TAMPERED)
+        return Outcome(400, TAMPERED_TITLE, TAMPERED)
     try:
         secret = store.connect_links.request_secret(link_id)
     except SecretKeyError:  # the server's key changed since the link was opened
-        return Outcome(410, "Link expired", EXPIRED)
+        return Outcome(410, EXPIRED_TITLE, EXPIRED)
     if secret is None:
-        return Outcome(400, "Not started", NOT_STARTED)
+        return Outcome(400, NOT_STARTED_TITLE, NOT_STARTED)
     # Claim before X: the request token is single-use at X too, and two racing callbacks
     # must not both link the account.
     if not store.connect_links.claim(link_id, now=now):
-        return Outcome(410, "Link already used", USED)
+        return Outcome(410, USED_TITLE, USED)
     return _linked(link, token, secret, verifier, store=store, client=client, now=now)
 
 
@@ -187,13 +194,13 @@ def _cancelled(link: ConnectLink, denied: str, *, store: Store, now: datetime) -
     """The person said no on X (`denied` carries the request token): spend the link, store
     nothing, and tell the requester."""
     if denied != link.request_token:
-        return Outcome(400, "Callback does not match", TAMPERED)
+        return Outcome(400, TAMPERED_TITLE, TAMPERED)
     if not store.connect_links.claim(link.link_id, now=now):
-        return Outcome(410, "Link already used", USED)
+        return Outcome(410, USED_TITLE, USED)
     log.info("connect: user %s cancelled on X", link.user_id)
     return Outcome(
         200,
-        "Connection cancelled",
+        CANCELLED_TITLE,
         CANCELLED,
         link=link,
         notify=messages.CONNECT_CANCELLED,
@@ -216,7 +223,7 @@ def _linked(
         grant = client.access_token(token, secret, verifier)
     except BotError as error:
         log.info("connect: X refused the access token exchange (%s)", type(error).__name__)
-        return Outcome(400, "Authorization refused", REFUSED)
+        return Outcome(400, REFUSED_TITLE, REFUSED)
     store.save_account(
         user_id=grant.user_id,
         screen_name=grant.screen_name,
@@ -228,8 +235,8 @@ def _linked(
     log.info("connect: linked X account %s to team %s", grant.user_id, link.team_id)
     return Outcome(
         200,
-        f"Connected {handle}",
-        f"Connected {handle}, you can close this tab.",
+        connected_title(handle),
+        connected_page(handle),
         link=link,
         notify=messages.x_connected(grant.screen_name),
         screen_name=grant.screen_name,

@@ -45,6 +45,8 @@ from slack_sdk.oauth.state_store import OAuthStateStore
 from bot.channels.outbox import Action, Page, Refused, SlackFailure, Window
 from bot.config import Settings
 from bot.copy.digest import pause_reason
+from bot.copy.install import INSTALL_AGAIN, INSTALLED_HTML, install_failed, installed_title
+from bot.copy.operator import app_not_installed, slack_tokens_elsewhere
 from bot.errors import SecretKeyError
 from bot.render.message import Message
 from bot.slack.outbox import history_page, slack_finder, slack_post, without_rate_limit_retries
@@ -355,7 +357,7 @@ class SlackInstallations(InstallationStore):
     def _open(self, key: list[str], sealed: str) -> dict[str, Any]:
         payload = json.loads(self._cipher.decrypt(sealed))
         if payload.get("row") != key:
-            raise SecretKeyError(f"the stored Slack tokens of {key[0]} {key[3]!r} belong elsewhere")
+            raise SecretKeyError(slack_tokens_elsewhere(key[0], key[3]))
         tokens: dict[str, Any] = payload["tokens"]
         return tokens
 
@@ -422,8 +424,7 @@ class NotInstalled(Refused):
 
     def __init__(self, channel_id: str, team_id: str | None) -> None:
         super().__init__(SlackFailure(Action.PAUSE, NOT_INSTALLED, pause_reason(NOT_INSTALLED)))
-        where = f"workspace {team_id}" if team_id else "no known workspace"
-        self.args = (f"channel {channel_id}: the app is not installed in {where}",)
+        self.args = (app_not_installed(channel_id, team_id),)
 
 
 class Workspaces:
@@ -605,61 +606,25 @@ def oauth_settings(
     )
 
 
-_FAILURES = {
-    "access_denied": (
-        "Installation cancelled",
-        "Nothing was installed. To install Engagement Bot after all, start again.",
-    ),
-    "invalid_browser": (
-        "This install link has expired",
-        "The installation was started more than 10 minutes ago, or in another browser. "
-        "Nothing was installed; start again.",
-    ),
-    "invalid_state": (
-        "This install link has expired or was already used",
-        "Each link works once, for 10 minutes. Nothing was installed; start again.",
-    ),
-    "missing_code": (
-        "Slack did not confirm the installation",
-        "The answer from Slack was incomplete. Nothing was installed; start again.",
-    ),
-    "invalid_code": (
-        "Slack did not confirm the installation",
-        "Slack refused the installation code (used twice, or too old). Nothing was installed; "
-        "start again.",
-    ),
-    "storage_error": (
-        "The installation could not be saved",
-        "Slack approved it, but the bot could not store it. Try again in a minute.",
-    ),
-}
-
-
 def _installed(args: SuccessArgs) -> BoltResponse:
     installation = args.installation
     team = installation.team_name or installation.team_id or installation.enterprise_name or ""
-    where = f" in {team}" if team else ""
     return _page(
         200,
-        f"Engagement Bot is installed{where}",
-        "Type <code>/engagement help</code> in any channel. Invite the bot "
-        "(<code>/invite @engagement-bot</code>) where it should post digests and charts. "
-        "You can close this tab.",
+        installed_title(team),
+        INSTALLED_HTML,
         cookie=args.settings.state_utils.build_set_cookie_for_deletion(),
     )
 
 
 def _not_installed(args: FailureArgs) -> BoltResponse:
-    title, text = _FAILURES.get(
-        args.reason,
-        ("Installation failed", f"Slack reported: {args.reason}. Nothing was installed."),
-    )
+    title, text = install_failed(args.reason)
     log.info("Slack install not completed: %s", args.reason)
     restart = html.escape(args.settings.install_path)
     return _page(
         args.suggested_status_code,
         title,
-        f'{html.escape(text)} <a href="{restart}">Install again</a>.',
+        f'{html.escape(text)} <a href="{restart}">{INSTALL_AGAIN}</a>.',
         cookie=args.settings.state_utils.build_set_cookie_for_deletion(),
     )
 

@@ -40,6 +40,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.copy import messages
+from bot.copy.errors import chart_failed, chart_needs_invite, something_went_wrong
 from bot.engagement.deadline import ALARM, Deadline, within
 from bot.engagement.health import SLACK_REPLIES, CallHealth
 from bot.errors import EngagementAPIError, StoreError, UserFacingError
@@ -75,29 +76,10 @@ BOT_MENTION = "@engagement-bot"  # features.bot_user.display_name in app_manifes
 
 
 # -- what the person sees when something fails ----------------------------------------------------
-# (Kept beside the handler that sends them; bot/copy/messages.py may take them over.)
-
-
-def something_went_wrong(ref: str) -> str:
-    return (
-        f"Something went wrong on our side (ref `{ref}`). Please try again; if it keeps "
-        "happening, give the ref to whoever runs the bot."
-    )
 
 
 def x_unavailable(error: EngagementAPIError, ref: str) -> str:
     return messages.x_error(error, ref)
-
-
-def chart_needs_invite() -> str:
-    return (
-        "I couldn't attach the chart: I'm not a member of this channel. Invite me with "
-        f"`/invite {BOT_MENTION}` to get charts here."
-    )
-
-
-def chart_failed(ref: str) -> str:
-    return f"The numbers are above, but the chart couldn't be attached (ref `{ref}`)."
 
 
 def new_ref() -> str:
@@ -226,7 +208,7 @@ def upload_chart(
         code = str(error.response.get("error", ""))
         if code in NOT_POSTABLE:
             log.info("chart not uploaded to %s: %s", channel_id, code)
-            replies.note(chart_needs_invite())
+            replies.note(chart_needs_invite(BOT_MENTION))
             return
         ref = new_ref()
         log.warning("chart upload to %s failed: %s (ref %s)", channel_id, code, ref)

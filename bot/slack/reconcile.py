@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.channels.outbox import Action, HistoryPage, Page, Throttled, Unanswered, Window, failure_of
+from bot.copy.digest import search_waits
 
 log = logging.getLogger(__name__)
 
@@ -109,8 +110,7 @@ class Reconciler:
             ahead = next(
                 (n for n, s in enumerate(self._queues.get(team, [])) if s.key == key), None
             )
-        where = f"{ahead} searches ahead of it" if ahead else "next in line"
-        raise Unanswered(f"the search of {channel_id} waits for its turn with Slack ({where})")
+        raise Unanswered(search_waits(channel_id, ahead))
 
     # -- the worker ------------------------------------------------------------------------------
 

@@ -27,6 +27,13 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.config import Settings
+from bot.copy.operator import (
+    HTTP_NEEDS_SIGNING_SECRET,
+    INSTALL_NEEDS_HTTPS,
+    NO_SLACK_CREDENTIALS,
+    slack_refused_token,
+    slack_unreachable,
+)
 from bot.engagement.health import CallHealth
 from bot.errors import BotError, ConfigError
 from bot.slack.installations import Workspaces
@@ -109,11 +116,9 @@ def check_token(client: WebClient) -> dict[str, Any]:
     try:
         reply = client.auth_test()
     except SlackApiError as error:
-        raise ConfigError(
-            [f"Slack refused SLACK_BOT_TOKEN ({error.response.get('error')})"]
-        ) from None
+        raise ConfigError([slack_refused_token(error.response.get("error"))]) from None
     except (SlackClientError, OSError) as error:
-        raise BotError(f"could not reach Slack at {client.base_url}: {error}") from None
+        raise BotError(slack_unreachable(client.base_url, error)) from None
     return dict(reply.data) if isinstance(reply.data, dict) else {}
 
 
@@ -124,20 +129,11 @@ def check_settings(settings: Settings) -> None:
     problems = []
     oauth = settings.slack_client_id is not None
     if not settings.slack_bot_token and not oauth:
-        problems.append(
-            "SLACK_BOT_TOKEN is required to run the Slack bot (xoxb-…), or SLACK_CLIENT_ID and "
-            "SLACK_CLIENT_SECRET to install it in several workspaces"
-        )
+        problems.append(NO_SLACK_CREDENTIALS)
     if oauth and not settings.public_url.startswith("https://"):
-        problems.append(
-            "the Slack install (SLACK_CLIENT_ID) needs ENGAGEMENT_PUBLIC_URL: the public https:// "
-            "address of this server (Slack redirects installers to "
-            "<ENGAGEMENT_PUBLIC_URL>/slack/oauth_redirect and accepts only HTTPS)"
-        )
+        problems.append(INSTALL_NEEDS_HTTPS)
     if settings.slack_app_token is None and not settings.slack_signing_secret:
-        problems.append(
-            "HTTP mode needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode)"
-        )
+        problems.append(HTTP_NEEDS_SIGNING_SECRET)
     if problems:
         raise ConfigError(problems)
 

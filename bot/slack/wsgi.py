@@ -27,6 +27,15 @@ from slack_bolt.request.internals import extract_content_type, parse_body
 from slack_sdk.signature import SignatureVerifier
 
 from bot.config import Settings
+from bot.copy.operator import (
+    BAD_SIGNATURE,
+    BODY_NOT_OBJECT,
+    BODY_UNREADABLE,
+    OAUTH_NOT_SET_UP,
+    SOCKET_MODE_EVENTS,
+    X_CALLBACK_NOT_READY,
+    bad_request,
+)
 from bot.engagement.client import OAuthClient
 from bot.slack import connect
 from bot.slack.installations import INSTALL_PATH, REDIRECT_PATH
@@ -43,15 +52,9 @@ log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 INSTALL_PATHS = (INSTALL_PATH, REDIRECT_PATH)
-OAUTH_NOT_SET_UP = (
-    "This server serves one workspace; set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET to install "
-    "it in several"
-)
 HEALTH_PATH = "/healthz"
 X_CALLBACK_PATH = connect.CALLBACK_PATH
 X_CONNECT_PREFIX = connect.CONNECT_PATH
-X_CALLBACK_NOT_READY = "X account connection is not set up on this server yet"
-SOCKET_MODE_EVENTS = "This server takes Slack's requests over Socket Mode, not at /slack/events"
 MAX_BODY_BYTES = 1 << 20  # Slack's payloads are a few KB
 REQUEST_TIMEOUT_S = 30
 
@@ -153,10 +156,10 @@ def _events_route(
         if verifier is None or not _signed(verifier, environ, body):
             if _ssl_check(body):  # Slack's certificate probe: an empty 200, nothing else
                 return _text(start_response, 200, "")
-            return _text(start_response, 401, "Unauthorized: invalid Slack signature")
+            return _text(start_response, 401, BAD_SIGNATURE)
         unreadable = _unreadable(environ, body)
         if unreadable is not None:
-            return _text(start_response, 400, f"Bad Request: {unreadable}")
+            return _text(start_response, 400, bad_request(unreadable))
         if not seen.first_time(
             str(environ["HTTP_X_SLACK_SIGNATURE"]),
             str(environ["HTTP_X_SLACK_REQUEST_TIMESTAMP"]),
@@ -270,9 +273,9 @@ def _unreadable(environ: WSGIEnvironment, body: bytes) -> str | None:
     try:
         parsed = parse_body(body.decode("utf-8"), content_type)
     except (ValueError, UnicodeDecodeError):  # json.JSONDecodeError is a ValueError
-        return "the body cannot be read as its Content-Type says"
+        return BODY_UNREADABLE
     if not isinstance(parsed, dict):
-        return "the body is neither a JSON object nor a form"
+        return BODY_NOT_OBJECT
     return None
 
 

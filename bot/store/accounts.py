@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from bot.copy.operator import tokens_of_another_account
 from bot.engagement.models import UserAuth
 from bot.errors import SecretKeyError
 from bot.store.cipher import TokenCipher
@@ -122,7 +123,7 @@ def auth(db: Db, cipher: TokenCipher, user_id: str) -> UserAuth | None:
     except SecretKeyError as error:
         raise SecretKeyError(f"account {user_id}: {error}") from None
     if payload.get("user_id") != user_id:
-        raise SecretKeyError(f"the stored tokens of account {user_id} belong to another account")
+        raise SecretKeyError(tokens_of_another_account(user_id))
     return UserAuth(payload["token"], payload["secret"])
 
 

@@ -21,10 +21,10 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+from bot.copy import operator
 from bot.errors import SecretKeyError
 
 KEY_FILE_SUFFIX = ".key"
-_KEY_FORMAT = "32 url-safe base64-encoded bytes, as made by Fernet.generate_key()"
 _PRIVATE_MODE = 0o600
 
 
@@ -35,7 +35,7 @@ class TokenCipher:
 
     def __init__(self, fernets: Sequence[Fernet]) -> None:
         if not fernets:
-            raise SecretKeyError("no secret key was given to encrypt the X tokens")
+            raise SecretKeyError(operator.NO_SECRET_KEY)
         self._fernet = MultiFernet(fernets)
         self._key_count = len(fernets)
 
@@ -65,20 +65,14 @@ class TokenCipher:
             return self._fernet.decrypt(ciphertext)
         except InvalidToken:
             # `from None`: the chained InvalidToken adds nothing and would only lengthen the trace.
-            raise SecretKeyError(_MISMATCH) from None
+            raise SecretKeyError(operator.KEY_MISMATCH) from None
 
     def rotate(self, ciphertext: str) -> str:
         """The same plaintext, re-encrypted under the first key."""
         try:
             return self._fernet.rotate(ciphertext).decode("ascii")
         except InvalidToken:
-            raise SecretKeyError(_MISMATCH) from None
-
-
-_MISMATCH = (
-    "the secret key does not match the stored X tokens (was ENGAGEMENT_SECRET_KEY or the key "
-    "file beside the database changed?); restore the old key, or list it after the new one"
-)
+            raise SecretKeyError(operator.KEY_MISMATCH) from None
 
 
 def split_keys(setting: str) -> list[str]:
@@ -113,7 +107,7 @@ def create_key(db_path: Path) -> str:
         if _publish(path, key):
             return key
     except OSError as error:
-        raise SecretKeyError(f"cannot create the key file {path}: {error.strerror}") from None
+        raise SecretKeyError(operator.key_file_uncreatable(path, error.strerror)) from None
     return _read_key(path)
 
 
@@ -122,9 +116,7 @@ def _fernet(key: str, position: int) -> Fernet:
         return Fernet(key.strip())
     except (ValueError, TypeError):
         # Say which key, never what it is.
-        raise SecretKeyError(
-            f"secret key #{position} is not a Fernet key ({_KEY_FORMAT})"
-        ) from None
+        raise SecretKeyError(operator.not_a_fernet_key(position)) from None
 
 
 def _read_key(path: Path) -> str:
@@ -133,19 +125,16 @@ def _read_key(path: Path) -> str:
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise SecretKeyError(f"the key file {path} is not a regular file")
+            raise SecretKeyError(operator.key_file_irregular(path))
         mode = stat.S_IMODE(info.st_mode)
         if mode & 0o077:
-            raise SecretKeyError(
-                f"the key file {path} is readable by group or others (mode {mode:04o}); "
-                f"it must be private to its owner: chmod 600 {path}"
-            )
+            raise SecretKeyError(operator.key_file_shared(path, mode))
         # A Fernet key is 44 characters; anything much longer is not one.
         text = os.read(fd, 4096).decode("ascii", errors="replace").strip()
     finally:
         os.close(fd)
     if not text:
-        raise SecretKeyError(f"the key file {path} is empty")
+        raise SecretKeyError(operator.key_file_empty(path))
     _fernet(text, 1)  # validate now, with an error that names the file rather than a position
     return text
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from bot.copy.operator import x_tokens_mismatch
 from bot.engagement.models import UserAuth
 from bot.engagement.query import PostInfo
 from bot.errors import SecretKeyError
@@ -216,11 +217,7 @@ class Store:
         with self._lock:
             failed = accounts.undecryptable(self._db, self._cipher)
         if failed:
-            raise SecretKeyError(
-                f"the secret key does not match the stored X tokens of account(s) "
-                f"{', '.join(failed)}: restore the old key (listed after the new one) or "
-                f"disconnect and reconnect them"
-            )
+            raise SecretKeyError(x_tokens_mismatch(failed))
 
     def rotate_tokens(self, *, now: datetime | None = None) -> int:
         """Re-encrypt every account token under the cipher's first key; how many were

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from bot.channels.deps import Deps
 from bot.copy import messages
+from bot.copy.connect import CONNECT_NOT_SET_UP, connect_link
 from bot.errors import UserFacingError
 from bot.render import blocks
 from bot.render.message import Message
@@ -17,10 +18,7 @@ from bot.slack.parse import commands as c
 
 def connect(command: c.Connect, inv: Invocation, deps: Deps, now: datetime) -> Message:
     if deps.x_oauth is None:
-        raise UserFacingError(
-            "Connecting an X account from Slack is not set up on this server. An operator can "
-            "link one with `engagement-bot accounts add --token … --secret …`."
-        )
+        raise UserFacingError(CONNECT_NOT_SET_UP)
     url = start_link(
         deps.store,
         deps.settings,
@@ -31,10 +29,7 @@ def connect(command: c.Connect, inv: Invocation, deps: Deps, now: datetime) -> M
         now=now,
     )
     return Message(
-        text=(
-            f"Connect an X account to this workspace: <{url}|open this link> and approve on X. "
-            f"The link is valid for {TTL_MINUTES} minutes, single use, and only for you."
-        ),
+        text=connect_link(url, TTL_MINUTES),
         ephemeral=True,
     )
 

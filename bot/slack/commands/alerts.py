@@ -11,6 +11,14 @@ from bot.channels.coverage import channel_coverage
 from bot.channels.deps import Deps
 from bot.channels.digest import zone_of
 from bot.copy import messages
+from bot.copy.commands import (
+    ALERTS_RESUMED,
+    QUIET_OFF,
+    alert_removed,
+    no_alert,
+    quiet_hours,
+    snoozed_until,
+)
 from bot.engagement.models import ALL_METRICS, PUBLIC_METRICS
 from bot.engagement.post_refs import PostRef
 from bot.errors import UserFacingError
@@ -118,10 +126,8 @@ def list_alerts(command: c.Alerts, inv: Invocation, deps: Deps, now: datetime) -
 
 def alert_off(command: c.AlertOff, inv: Invocation, deps: Deps, now: datetime) -> Message:
     if not deps.store.channels.remove_alert(inv.team_id, inv.channel_id, command.rule_id):
-        raise UserFacingError(
-            f"This channel has no alert #{command.rule_id}. `/engagement alerts` lists them."
-        )
-    return blocks.confirmation(f"Alert #{command.rule_id} removed.")
+        raise UserFacingError(no_alert(command.rule_id))
+    return blocks.confirmation(alert_removed(command.rule_id))
 
 
 def snooze(command: c.Snooze, inv: Invocation, deps: Deps, now: datetime) -> Message:
@@ -130,8 +136,8 @@ def snooze(command: c.Snooze, inv: Invocation, deps: Deps, now: datetime) -> Mes
     until = now + command.duration if command.duration else None
     channels.save_settings(replace(current, snoozed_until=until), now=now)
     if until is None:
-        return blocks.confirmation("Alerts are back on for this channel.")
-    return blocks.confirmation(f"Alerts snoozed until {until:%Y-%m-%d %H:%M} UTC.")
+        return blocks.confirmation(ALERTS_RESUMED)
+    return blocks.confirmation(snoozed_until(until))
 
 
 def quiet(command: c.Quiet, inv: Invocation, deps: Deps, now: datetime) -> Message:
@@ -141,8 +147,6 @@ def quiet(command: c.Quiet, inv: Invocation, deps: Deps, now: datetime) -> Messa
     end = f"{command.end:%H:%M}" if command.end is not None else None
     channels.save_settings(replace(current, quiet_start=start, quiet_end=end), now=now)
     if start is None:
-        return blocks.confirmation("Quiet hours are off: alerts arrive as they fire.")
+        return blocks.confirmation(QUIET_OFF)
     zone = zone_of(current, deps).key
-    return blocks.confirmation(
-        f"Quiet hours {start}–{end} ({zone}): alerts in them arrive together at {end}."
-    )
+    return blocks.confirmation(quiet_hours(start, end, zone))

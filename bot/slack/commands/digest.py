@@ -9,6 +9,8 @@ from bot.channels.coverage import channel_coverage
 from bot.channels.deps import Deps
 from bot.channels.digest import zone_of
 from bot.copy import messages
+from bot.copy.commands import DIGEST_OFF
+from bot.copy.commands import digest_on as digest_on_text
 from bot.render import blocks
 from bot.render.lists import coverage_text
 from bot.render.message import Message
@@ -30,8 +32,7 @@ def digest_on(command: c.DigestOn, inv: Invocation, deps: Deps, now: datetime) -
     channels.save_settings(updated, now=now)
     _settings_changed(inv, deps)
     return blocks.confirmation(
-        f"Daily digest on: every day at {updated.digest_time} {updated.timezone}, "
-        f"covering the previous day. {_digest_coverage(inv, deps)}"
+        digest_on_text(updated.digest_time, updated.timezone, _digest_coverage(inv, deps))
     )
 
 
@@ -46,7 +47,7 @@ def digest_off(command: c.DigestOff, inv: Invocation, deps: Deps, now: datetime)
     current = channels.settings(inv.team_id, inv.channel_id)
     channels.save_settings(replace(current, digest_enabled=False), now=now)
     _settings_changed(inv, deps)
-    return blocks.confirmation("Daily digest off for this channel.")
+    return blocks.confirmation(DIGEST_OFF)
 
 
 def _settings_changed(inv: Invocation, deps: Deps) -> None:

@@ -7,6 +7,7 @@ from datetime import datetime
 from bot.channels.coverage import channel_coverage
 from bot.channels.deps import Deps
 from bot.copy import messages
+from bot.copy.commands import NONE_UNTRACKED, now_tracking, stopped_tracking
 from bot.errors import UserFacingError
 from bot.render import blocks
 from bot.render.message import Message
@@ -39,10 +40,7 @@ def track(command: c.Track, inv: Invocation, deps: Deps, now: datetime) -> Messa
     )
     added = [*posts, *(f"@{h}" for h in handles)]
     already = len(command.posts) + len(command.handles) - len(added)
-    text = f"Now tracking {', '.join(added)} in this channel." if added else ""
-    if already:
-        text += f" {already} already tracked."
-    return blocks.confirmation(text.strip())
+    return blocks.confirmation(now_tracking(added, already))
 
 
 def untrack(command: c.Untrack, inv: Invocation, deps: Deps, now: datetime) -> Message:
@@ -55,8 +53,8 @@ def untrack(command: c.Untrack, inv: Invocation, deps: Deps, now: datetime) -> M
     )
     removed = [*posts, *(f"@{h}" for h in handles)]
     if not removed:
-        raise UserFacingError("None of those were tracked here. `/engagement tracked` lists them.")
-    return blocks.confirmation(f"Stopped tracking {', '.join(removed)}.")
+        raise UserFacingError(NONE_UNTRACKED)
+    return blocks.confirmation(stopped_tracking(removed))
 
 
 def list_tracked(command: c.Tracked, inv: Invocation, deps: Deps, now: datetime) -> Message:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import NoReturn
 
+from bot.copy import parse as say
 from bot.copy.usage import COMMAND
 from bot.slack.parse import commands as c
 from bot.slack.parse import values as v
@@ -40,38 +41,37 @@ def parse_alert(args: Sequence[str]) -> Command:
         level = args[1].lower() if len(args) > 1 else "medium"
         level = {"med": "medium", "normal": "medium"}.get(level, level)
         if level not in ("low", "medium", "high") or len(args) > 2:
-            fail("alert", f"Spike sensitivity is low, medium or high (got {show(args[-1])}).")
+            fail("alert", say.spike_sensitivity(show(args[-1])))
         return c.AlertSpike(level)
     if first in ("off", "remove", "delete", "rm"):
         match = _RULE_ID.fullmatch(args[1]) if len(args) == 2 else None
         if match is None or not 1 <= int(match.group(1)) <= MAX_RULE_ID:
-            fail("alert", f"`alert {first}` needs one rule id, e.g. `alert off 3`; "
-                 f"`{COMMAND} alerts` lists them.")  # fmt: skip
+            fail("alert", say.alert_off_needs_id(first, COMMAND))
         return c.AlertOff(int(match.group(1)))
     if first in ("list", "show"):
         if len(args) > 1:
-            fail("alerts", f"`alert {first}` takes nothing after it (got {show(args[1])}).")
+            fail("alerts", say.takes_nothing(f"alert {first}", show(args[1])))
         return c.Alerts()
     if not args:
-        fail("alert", "`alert` needs a metric and a threshold, `spike`, or `off <id>`.")
+        fail("alert", say.ALERT_NEEDS_RULE)
     return _threshold(" ".join(args))
 
 
 def _threshold(text: str) -> c.AlertThreshold:
     name = _A_METRIC.match(text)
     if name is None:
-        fail("alert", f"`alert` starts with a metric name (got {show(text.split()[0])}).")
+        fail("alert", say.alert_starts_with_metric(show(text.split()[0])))
     metric = v.metric("alert", name.group(1))
     op = _AN_OP.match(text, name.end())
     pos = op.end() if op else name.end()
     number = _A_NUMBER.match(text, pos)
     if number is None:
         got = (text[pos:].split() or ["nothing"])[0]
-        fail("alert", f"Expected a number per hour after `{text[:pos].strip()}`, got {show(got)}.")
+        fail("alert", say.expected_per_hour(text[:pos].strip(), show(got)))
     pos = number.end()
     if (unit := _A_UNIT.match(text, pos)) is not None:
         if unit.group(1).lower() not in _HOUR_WORDS:
-            fail("alert", f"Alerts count per hour (`/h`), not per {show(unit.group(1))}.")
+            fail("alert", say.per_hour_only(show(unit.group(1))))
         pos = unit.end()
     per_hour = _count(number.group(1), number.group(2))
     if op and op.group(1) in (">=", "=>"):
@@ -79,16 +79,16 @@ def _threshold(text: str) -> c.AlertThreshold:
     if per_hour > MAX_PER_HOUR:
         _too_large(f"{number.group(1)}{number.group(2) or ''}")
     if per_hour < 0:
-        fail("alert", f"The threshold runs from `> 0` (any) to `> {MAX_PER_HOUR:,}` per hour.")
+        fail("alert", say.threshold_range(MAX_PER_HOUR))
     rest = text[pos:].split()
     if len(rest) == 2 and rest[0].lower() in ("on", "for"):
         rest = rest[1:]
     if len(rest) > 1:
-        fail("alert", f"Unexpected {show(rest[1])}: one Post or @handle at most.")
+        fail("alert", say.one_target(show(rest[1])))
     post = v.post(rest[0]) if rest else None
     handle = v.handle(rest[0]) if rest and post is None else None
     if rest and post is None and handle is None:
-        fail("alert", f"{show(rest[0])} is neither a Post (ID or URL) nor an @handle.")
+        fail("alert", say.not_post_nor_handle(show(rest[0])))
     return c.AlertThreshold(metric, per_hour, post, handle)
 
 
@@ -98,10 +98,9 @@ def _count(digits: str, suffix: str | None) -> int:
     if value > MAX_PER_HOUR + 1:  # before int(): a thousand digits need not become an int
         _too_large(f"{digits}{suffix or ''}")
     if value != value.to_integral_value():
-        fail("alert", f"`{digits}{suffix or ''}` is not a whole number.")
+        fail("alert", say.not_whole(f"{digits}{suffix or ''}"))
     return int(value)
 
 
 def _too_large(typed: str) -> NoReturn:
-    fail("alert", f"{show(typed)} is too large: the threshold goes up to `> {MAX_PER_HOUR:,}` "
-         "per hour.")  # fmt: skip
+    fail("alert", say.threshold_too_large(show(typed), MAX_PER_HOUR))

@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, time, timedelta
 from typing import NoReturn
 
+from bot.copy import parse as say
 from bot.copy.usage import COMMAND, DESCRIPTIONS, EXAMPLES, SUBCOMMANDS, USAGE
 from bot.errors import UsageError
 from bot.slack.parse import commands as c
@@ -79,21 +80,20 @@ def _help(args: Sequence[str]) -> c.Help:
     if topic in SUBCOMMANDS:
         return c.Help(topic)
     close = difflib.get_close_matches(topic, SUBCOMMANDS, n=1)
-    hint = f" Did you mean `{close[0]}`?" if close else ""
-    fail("help", f"There is no subcommand {show(args[0])}.{hint}")
+    fail("help", say.no_subcommand(show(args[0]), close[0] if close else None))
 
 
 def _totals(args: Sequence[str]) -> c.Totals:
     posts, metrics = v.posts_and_metrics("totals", args)
     if not posts:
-        fail("totals", "Which Posts? Give at least one Post ID or URL.")
+        fail("totals", say.WHICH_POSTS)
     return c.Totals(tuple(posts), metrics)
 
 
 def _hourly(args: Sequence[str]) -> c.Hourly:
     posts, metrics = v.posts_and_metrics("hourly", args)
     if len(posts) != 1:
-        fail("hourly", f"`hourly` takes exactly one Post (got {len(posts)}).")
+        fail("hourly", say.one_post_only("hourly", len(posts)))
     return c.Hourly(posts[0], metrics)
 
 
@@ -107,7 +107,7 @@ def _daily(args: Sequence[str], today: date | None) -> c.Daily:
         if low in ("from", "since", "to", "until", "through"):
             value = next(words, None)
             if value is None:
-                fail("daily", f"`{low}` needs a date (YYYY-MM-DD) after it.")
+                fail("daily", say.needs_date(low))
             _bound(bounds, "start" if low in ("from", "since") else "end", value)
         elif (match := _DATE_RANGE.fullmatch(token)) is not None:
             _bound(bounds, "start", match.group(1))
@@ -116,21 +116,21 @@ def _daily(args: Sequence[str], today: date | None) -> c.Daily:
             _bound(bounds, "end" if "start" in bounds else "start", token)
         elif (span := _SPAN.fullmatch(low)) is not None:
             if span.group(2)[0] == "h":
-                fail("daily", f"{show(token)}: `daily` counts days, e.g. 7d; see `hourly`.")
+                fail("daily", say.daily_counts_days(show(token)))
             days = int(span.group(1)) * (7 if span.group(2)[0] == "w" else 1)
         elif low not in ("last", "past"):
             rest.append(token)
     posts, metrics = v.posts_and_metrics("daily", rest)
     if len(posts) != 1:
-        fail("daily", f"`daily` takes exactly one Post (got {len(posts)}).")
+        fail("daily", say.one_post_only("daily", len(posts)))
     if days is not None:
         bounds = _last_days(days, bounds, today)
     start, end = bounds.get("start"), bounds.get("end")
     if start and end and end < start:
-        fail("daily", f"The range ends ({end}) before it starts ({start}).")
+        fail("daily", say.range_backwards(start, end))
     for day in (start, end):
         if today and day and day > today:
-            fail("daily", f"{day} is in the future (today is {today}).")
+            fail("daily", say.in_the_future(day, today))
     return c.Daily(posts[0], start, end, metrics)
 
 
@@ -138,19 +138,19 @@ def _bound(bounds: dict[str, date], key: str, token: str) -> None:
     value = v.a_date("daily", token)
     if key in bounds:
         name = "start (from)" if key == "start" else "end (to)"
-        fail("daily", f"Two {name} dates: {bounds[key]} and {value}.")
+        fail("daily", say.two_dates(name, bounds[key], value))
     bounds[key] = value
 
 
 def _last_days(days: int, bounds: dict[str, date], today: date | None) -> dict[str, date]:
     if bounds:
-        fail("daily", f"Give either `{days}d` or from/to dates, not both.")
+        fail("daily", say.days_or_dates(days))
     if not 1 <= days <= MAX_RANGE_DAYS:
-        fail("daily", f"`{days}d` is out of range: 1 to {MAX_RANGE_DAYS} days.")
+        fail("daily", say.days_out_of_range(days, MAX_RANGE_DAYS))
     if today is None:  # the caller did not say what day it is
-        fail("daily", f"`{days}d` needs today's date here; give from/to dates instead.")
+        fail("daily", say.days_need_today(days))
     if today.toordinal() < days:
-        fail("daily", f"`{days}d` reaches back before the calendar starts.")
+        fail("daily", say.days_before_calendar(days))
     return {"start": today - timedelta(days=days - 1), "end": today}
 
 
@@ -167,7 +167,7 @@ def _top(args: Sequence[str]) -> c.Top:
             fail("top", _not_a_period(token))
         elif low.isascii() and low.isdigit():
             if len(low) > 2 or not 1 <= int(low) <= MAX_TOP:
-                fail("top", f"{show(token)} is out of range: show 1 to {MAX_TOP} Posts.")
+                fail("top", say.top_out_of_range(show(token), MAX_TOP))
             _once(found, "number", int(low), token)
         else:
             _once(found, "metric", v.metric("top", token), token)
@@ -190,15 +190,12 @@ def _period(low: str) -> str | None:
 
 
 def _not_a_period(token: str) -> str:
-    return (
-        f"{show(token)} is not a period. `top` ranks over the last 24h, 7d, 28d or 90d "
-        "(or say day, week, month, quarter); for other ranges use `daily <post> from … to …`."
-    )
+    return say.not_a_period(show(token))
 
 
 def _once(found: dict[str, str | int], key: str, value: str | int, token: str) -> None:
     if key in found and found[key] != value:
-        fail("top", f"Two {key}s: `{found[key]}` and {show(token)}; give one.")
+        fail("top", say.two_of(key, found[key], show(token)))
     found[key] = value
 
 
@@ -214,11 +211,10 @@ def _digest(args: Sequence[str]) -> Command:
     mode = args[0].lower() if args else ""
     if mode in ("off", "disable", "stop", "now", "send"):
         if len(args) > 1:
-            fail("digest", f"`digest {mode}` takes nothing after it (got {show(args[1])}).")
+            fail("digest", say.takes_nothing(f"digest {mode}", show(args[1])))
         return c.DigestOff() if mode in ("off", "disable", "stop") else c.DigestNow()
     if mode not in ("on", "enable", "start"):
-        got = f" (got {show(args[0])})" if args else ""
-        fail("digest", f"`digest` needs `on`, `off` or `now`{got}.")
+        fail("digest", say.digest_needs_mode(show(args[0]) if args else None))
     at: time | None = None
     zone: str | None = None
     rest = [t for t in v.units_joined(args[1:]) if t.lower() not in ("at", "in")]
@@ -226,13 +222,12 @@ def _digest(args: Sequence[str]) -> Command:
         token = rest.pop(0)
         if (clock := v.clock(token)) is not None:
             if at is not None:
-                fail("digest", f"Two times: {at:%H:%M} and {show(token)}.")
+                fail("digest", say.two_times(at, show(token)))
             at = clock
         elif zone is None and (found := v.zone_from(token, rest)) is not None:
             zone = found
         else:
-            fail("digest", f"{show(token)} is neither a time (HH:MM, 9am) nor a time zone "
-                 "(Area/City, e.g. Europe/Paris).")  # fmt: skip
+            fail("digest", say.not_time_nor_zone(show(token)))
     return c.DigestOn(at, zone)
 
 
@@ -242,12 +237,11 @@ def _snooze(args: Sequence[str]) -> c.Snooze:
         return c.Snooze(timedelta(0))
     length = v.duration("".join(words))
     if length is None:
-        got = f" (got {show(' '.join(args))})" if args else ""
-        fail("snooze", f"`snooze` needs a duration like 30m, 2h, 1d or 1h30m{got}.")
+        fail("snooze", say.snooze_needs_duration(show(" ".join(args)) if args else None))
     if length > MAX_SNOOZE:
-        fail("snooze", "Snooze for at most 7 days (7d).")
+        fail("snooze", say.SNOOZE_TOO_LONG)
     if length < timedelta(minutes=1):
-        fail("snooze", "Snooze for at least a minute; to stop snoozing use `snooze off`.")
+        fail("snooze", say.SNOOZE_TOO_SHORT)
     return c.Snooze(length)
 
 
@@ -261,11 +255,10 @@ def _quiet(args: Sequence[str]) -> c.Quiet:
         parts = words
     times = [_quiet_clock(part) for part in parts] if len(parts) == 2 else []
     if len(times) != 2 or None in times:
-        got = f" (got {show(' '.join(args))})" if args else ""
-        fail("quiet", f"`quiet` needs a local time range like 22:00-07:00, or `off`{got}.")
+        fail("quiet", say.quiet_needs_range(show(" ".join(args)) if args else None))
     start, end = times
     if start is None or end is None or start == end:
-        fail("quiet", "Quiet hours must start and end at different times.")
+        fail("quiet", say.QUIET_SAME_TIMES)
     return c.Quiet(start, end)
 
 
@@ -279,8 +272,7 @@ def _quiet_clock(token: str) -> time | None:
 def _disconnect(args: Sequence[str]) -> c.Disconnect:
     handle = v.handle(args[0]) if len(args) == 1 else None
     if handle is None:
-        got = f" (got {show(' '.join(args))})" if args else ""
-        fail("disconnect", f"`disconnect` takes one @handle{got}.")
+        fail("disconnect", say.disconnect_needs_handle(show(" ".join(args)) if args else None))
     return c.Disconnect(handle)
 
 
@@ -289,7 +281,7 @@ def _bare(word: str, make: Callable[[], Command]) -> Callable[[Sequence[str]], C
 
     def parse_bare(args: Sequence[str]) -> Command:
         if args:
-            fail(word, f"`{word}` takes nothing after it (got {show(args[0])}).")
+            fail(word, say.takes_nothing(word, show(args[0])))
         return make()
 
     return parse_bare
@@ -297,17 +289,14 @@ def _bare(word: str, make: Callable[[], Command]) -> Callable[[Sequence[str]], C
 
 def _unknown(token: str) -> NoReturn:
     if v.looks_like_post(token):
-        fail("totals", f"{show(token)} is not a Post ID or a Post URL.")
+        fail("totals", say.not_a_post(show(token)))
     if token.startswith("@") and v.handle(token):
-        fail("track", f"Unknown subcommand {show(token)}; to follow an account, use `track`.")
+        fail("track", say.unknown_subcommand_handle(show(token)))
     close = difflib.get_close_matches(token.lower(), [*SUBCOMMANDS, *WORD_ALIASES], n=1)
     if close:
         word = WORD_ALIASES.get(close[0], close[0])
-        fail(word, f"Unknown subcommand {show(token)}. Did you mean `{word}`?")
-    raise UsageError(
-        f"Unknown subcommand {show(token)}. Try `{COMMAND} help`; subcommands: "
-        f"{', '.join(SUBCOMMANDS)}; or just paste Post URLs."
-    )
+        fail(word, say.unknown_subcommand(show(token), word))
+    raise UsageError(say.unknown_subcommand_list(show(token), COMMAND, SUBCOMMANDS))
 
 
 _PARSERS: dict[str, Callable[[Sequence[str]], Command]] = {

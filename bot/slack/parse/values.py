@@ -17,8 +17,9 @@ from functools import cache
 from typing import NoReturn
 from zoneinfo import ZoneInfo, available_timezones
 
-from bot.copy.messages import metric_word
+from bot.copy import parse as say
 from bot.copy.usage import explain
+from bot.copy.words import metric_word
 from bot.engagement.metric_names import ALIASES, UnknownMetric, resolve_metric
 from bot.engagement.models import ALL_METRICS
 from bot.engagement.post_refs import PostRef, parse_post_ref
@@ -138,13 +139,11 @@ def metric(word: str, token: str) -> str:
     except UnknownMetric:
         pass
     if looks_like_post(token):
-        fail(word, f"{show(token)} is not a Post ID or a Post URL (x.com/<handle>/status/<id>).")
+        fail(word, say.not_a_post_url(show(token)))
     close = difflib.get_close_matches(token.lower(), [*ALL_METRICS, *ALIASES], n=1, cutoff=0.6)
-    if close:
-        fail(word, f"{show(token)} is not a metric. Did you mean `{close[0]}`?")
     # Nothing close: name every choice, as typed in a command.
     names = ", ".join(metric_word(m) for m in ALL_METRICS)
-    fail(word, f"{show(token)} is not a metric. The metrics are: {names}.")
+    fail(word, say.not_a_metric(show(token), close[0] if close else None, names))
 
 
 def posts_and_metrics(word: str, args: Sequence[str]) -> tuple[list[PostRef], tuple[str, ...]]:
@@ -169,10 +168,9 @@ def targets(word: str, args: Sequence[str]) -> tuple[tuple[PostRef, ...], tuple[
         elif (name := handle(token)) is not None:
             handles.setdefault(name.lower(), name)
         else:
-            fail(word, f"{show(token)} is neither a Post (ID or URL) nor an X handle "
-                 "(@name: 1-15 letters, digits or _).")  # fmt: skip
+            fail(word, say.not_post_nor_x_handle(show(token)))
     if not posts and not handles:
-        fail(word, f"`{word}` needs at least one Post or @handle.")
+        fail(word, say.needs_targets(word))
     return tuple(posts.values()), tuple(handles.values())
 
 
@@ -181,11 +179,11 @@ def targets(word: str, args: Sequence[str]) -> tuple[tuple[PostRef, ...], tuple[
 
 def a_date(word: str, token: str) -> date:
     if not DATE.fullmatch(token):
-        fail(word, f"{show(token)} is not a date; expected YYYY-MM-DD.")
+        fail(word, say.not_a_date(show(token)))
     try:
         return date.fromisoformat(token)
     except ValueError:
-        fail(word, f"{show(token)} is not a real date.")
+        fail(word, say.not_a_real_date(show(token)))
 
 
 def clock(token: str) -> time | None:
@@ -197,11 +195,11 @@ def clock(token: str) -> time | None:
         return None
     hour, minute, half = int(match.group(1)), int(match.group(2) or 0), match.group(3)
     if half and not 1 <= hour <= 12:
-        fail("digest", f"{show(token)}: with am/pm the hour is 1 to 12.")
+        fail("digest", say.am_pm_hour(show(token)))
     if half:
         hour = hour % 12 + (12 if half.startswith("p") else 0)
     if hour > 23 or minute > 59:
-        fail("digest", f"{show(token)} is not a time of day; use 24-hour HH:MM or 9:30pm.")
+        fail("digest", say.not_a_time(show(token)))
     return time(hour, minute)
 
 
@@ -221,8 +219,7 @@ def zone_from(token: str, rest: list[str]) -> str | None:
     if "/" not in token:
         return None
     close = difflib.get_close_matches(token.lower(), _zones(), n=1, cutoff=0.8)
-    hint = f" Did you mean `{_zones()[close[0]]}`?" if close else ""
-    fail("digest", f"Unknown time zone {show(token)}; use an Area/City name.{hint}")
+    fail("digest", say.unknown_zone(show(token), _zones()[close[0]] if close else None))
 
 
 def _zone(name: str) -> str | None:
