@@ -218,7 +218,8 @@ def test_owned_posts_are_never_reported_not_owned_when_the_lookup_is_rate_limite
     spend_the_lookup_window(sim)
     clock = SimClock(sim)
     for service in service_on(sim, x_store, clock):
-        report = service.totals(owned, ["impressions", "favorites"], now=sim_now(sim))
+        query = EngagementQuery(tuple(owned), ("impressions", "favorites"))
+        report = service.report(query, now=sim_now(sim))
 
     assert 30 <= sum(clock.slept) <= 32  # the rest of the window, once
     assert dict(report.missing) == {}
