@@ -59,7 +59,7 @@ from bot.slack.app import SCOPES, build_web_client, channel_membership
 from bot.slack.message import Message
 from bot.slack.permissions import workspace_admins
 from bot.store import Store
-from bot.store.sql import instant
+from bot.store.slack_installations import SealedRow, SlackKey
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +129,7 @@ class SlackInstallations(InstallationStore):
         clock: Clock | None = None,
     ) -> None:
         self._store = store
+        self._rows = store.slack_installations
         self._cipher = cipher
         self._client_id = client_id
         self._clock = clock
@@ -145,29 +146,17 @@ class SlackInstallations(InstallationStore):
             installation.enterprise_id, installation.team_id, installation.is_enterprise_install
         )
         user = installation.user_id or ""
-        key = ["slack_installations", client_id, enterprise, team, user]
         values = installation.to_dict()
         details = {name: _plain(values.get(name)) for name in _INSTALLATION_FIELDS}
-        sealed = self._seal(key, {name: values.get(name) for name in _INSTALLATION_SECRETS})
+        tokens = {name: values.get(name) for name in _INSTALLATION_SECRETS}
+        key = SlackKey(client_id, enterprise, team)
+        sealed = self._seal(["slack_installations", client_id, enterprise, team, user], tokens)
         with self._store.transaction():
-            self._execute(
-                """INSERT INTO slack_installations (client_id, enterprise_id, team_id, user_id,
-                    is_enterprise_install, installed_at, details, secrets)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (client_id, enterprise_id, team_id, user_id) DO UPDATE SET
-                    is_enterprise_install = excluded.is_enterprise_install,
-                    installed_at = excluded.installed_at, details = excluded.details,
-                    secrets = excluded.secrets""",
-                (
-                    client_id,
-                    enterprise,
-                    team,
-                    user,
-                    int(bool(installation.is_enterprise_install)),
-                    instant(self._now()),
-                    json.dumps(details),
-                    sealed,
-                ),
+            self._rows.save_installation(
+                key,
+                SealedRow(user, json.dumps(details), sealed),
+                enterprise_install=bool(installation.is_enterprise_install),
+                at=self._now(),
             )
             if installation.bot_token is not None:
                 self.save_bot(installation.to_bot())
@@ -178,49 +167,27 @@ class SlackInstallations(InstallationStore):
             return
         client_id = self._writer()
         enterprise, team = _ids(bot.enterprise_id, bot.team_id, bot.is_enterprise_install)
-        key = ["slack_bots", client_id, enterprise, team]
         values = bot.to_dict()
         details = {name: _plain(values.get(name)) for name in _BOT_FIELDS}
-        sealed = self._seal(key, {name: values.get(name) for name in _BOT_SECRETS})
-        with self._store.transaction():
-            self._execute(
-                """INSERT INTO slack_bots (client_id, enterprise_id, team_id,
-                    is_enterprise_install, installed_at, details, secrets)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (client_id, enterprise_id, team_id) DO UPDATE SET
-                    is_enterprise_install = excluded.is_enterprise_install,
-                    installed_at = excluded.installed_at, details = excluded.details,
-                    secrets = excluded.secrets""",
-                (
-                    client_id,
-                    enterprise,
-                    team,
-                    int(bool(bot.is_enterprise_install)),
-                    instant(self._now()),
-                    json.dumps(details),
-                    sealed,
-                ),
-            )
+        tokens = {name: values.get(name) for name in _BOT_SECRETS}
+        sealed = self._seal(["slack_bots", client_id, enterprise, team], tokens)
+        self._rows.save_bot(
+            SlackKey(client_id, enterprise, team),
+            SealedRow("", json.dumps(details), sealed),
+            enterprise_install=bool(bot.is_enterprise_install),
+            at=self._now(),
+        )
 
     def delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
         enterprise, team = enterprise_id or "", team_id or ""
-        with self._store.transaction():
-            self._execute(
-                "DELETE FROM slack_bots WHERE client_id = ? AND enterprise_id = ? AND team_id = ?",
-                (self._writer(), enterprise, team),
-            )
+        self._rows.delete_bot(SlackKey(self._writer(), enterprise, team))
         log.info("Slack bot deleted for team %s (enterprise %s)", team or "-", enterprise or "-")
 
     def delete_installation(
         self, *, enterprise_id: str | None, team_id: str | None, user_id: str | None = None
     ) -> None:
         enterprise, team = enterprise_id or "", team_id or ""
-        with self._store.transaction():
-            self._execute(
-                """DELETE FROM slack_installations WHERE client_id = ? AND enterprise_id = ?
-                AND team_id = ? AND (? IS NULL OR user_id = ?)""",
-                (self._writer(), enterprise, team, user_id, user_id),
-            )
+        self._rows.delete_installations(SlackKey(self._writer(), enterprise, team), user_id)
         log.info("Slack installation deleted for team %s", team or "-")
 
     def delete_all(self, *, enterprise_id: str | None, team_id: str | None) -> None:
@@ -239,17 +206,11 @@ class SlackInstallations(InstallationStore):
     ) -> Bot | None:
         enterprise, team = _ids(enterprise_id, team_id, is_enterprise_install)
         client_id = self._writer()
-        with self._store.transaction():
-            rows = self._rows(
-                """SELECT details, secrets FROM slack_bots
-                WHERE client_id = ? AND enterprise_id = ? AND team_id = ?""",
-                (client_id, enterprise, team),
-            )
-        if not rows:
+        row = self._rows.bot(SlackKey(client_id, enterprise, team))
+        if row is None:
             return None
-        details, sealed = rows[0]
-        tokens = self._open(["slack_bots", client_id, enterprise, team], sealed)
-        return Bot(**json.loads(details), **tokens)
+        tokens = self._open(["slack_bots", client_id, enterprise, team], row.secrets)
+        return Bot(**json.loads(row.details), **tokens)
 
     def find_installation(
         self,
@@ -264,23 +225,16 @@ class SlackInstallations(InstallationStore):
         enterprise, team = _ids(enterprise_id, team_id, is_enterprise_install)
         client_id = self._writer()
         with self._store.transaction():
-            rows = self._rows(
-                """SELECT user_id, details, secrets FROM slack_installations
-                WHERE client_id = ? AND enterprise_id = ? AND team_id = ?
-                    AND (? IS NULL OR user_id = ?)
-                ORDER BY installed_at DESC, user_id LIMIT 1""",
-                (client_id, enterprise, team, user_id, user_id),
-            )
+            row = self._rows.installation(SlackKey(client_id, enterprise, team), user_id)
             bot = self.find_bot(
                 enterprise_id=enterprise_id,
                 team_id=team_id,
                 is_enterprise_install=is_enterprise_install,
             )
-        if not rows:
+        if row is None:
             return None
-        user, details, sealed = rows[0]
-        tokens = self._open(["slack_installations", client_id, enterprise, team, user], sealed)
-        values: dict[str, Any] = {**json.loads(details), **tokens}
+        key = ["slack_installations", client_id, enterprise, team, row.user_id]
+        values: dict[str, Any] = {**json.loads(row.details), **self._open(key, row.secrets)}
         if bot is not None:
             values.update(
                 bot_token=bot.bot_token,
@@ -294,20 +248,14 @@ class SlackInstallations(InstallationStore):
 
     def teams(self) -> list[str]:
         """Team IDs with a bot installed (org-wide installs have none)."""
-        with self._store.transaction():
-            rows = self._rows(
-                """SELECT team_id FROM slack_bots
-                WHERE (? IS NULL OR client_id = ?) AND team_id != '' ORDER BY team_id""",
-                (self._client_id, self._client_id),
-            )
-        return [team for (team,) in rows]
+        return self._rows.teams(self._client_id)
 
     # -- the key ----------------------------------------------------------------------------------
 
     def undecryptable(self) -> list[str]:
         """ "table team" of every row whose secrets the cipher cannot open."""
         failed = []
-        for table, team, sealed in self._all_secrets():
+        for table, team, sealed in self._rows.all_secrets():
             try:
                 self._cipher.decrypt(sealed)
             except SecretKeyError:
@@ -316,32 +264,7 @@ class SlackInstallations(InstallationStore):
 
     def rotate(self) -> int:
         """Re-encrypt every row's secrets under the cipher's first key; how many rows."""
-        count = 0
-        with self._store.transaction():
-            for table, key_sql in (
-                ("slack_installations", "client_id, enterprise_id, team_id, user_id"),
-                ("slack_bots", "client_id, enterprise_id, team_id"),
-            ):
-                rows = self._rows(f"SELECT {key_sql}, secrets FROM {table}")
-                columns = key_sql.split(", ")
-                where = " AND ".join(f"{c} = ?" for c in columns)
-                for *key, sealed in rows:
-                    self._execute(
-                        f"UPDATE {table} SET secrets = ? WHERE {where}",
-                        (self._cipher.rotate(sealed), *key),
-                    )
-                    count += 1
-        return count
-
-    def _all_secrets(self) -> list[tuple[str, str, str]]:
-        with self._store.transaction():
-            return [
-                ("slack_installations", team, sealed)
-                for team, sealed in self._rows("SELECT team_id, secrets FROM slack_installations")
-            ] + [
-                ("slack_bots", team, sealed)
-                for team, sealed in self._rows("SELECT team_id, secrets FROM slack_bots")
-            ]
+        return self._rows.reseal(self._cipher.rotate)
 
     # -- helpers ----------------------------------------------------------------------------------
 
@@ -365,12 +288,6 @@ class SlackInstallations(InstallationStore):
             raise SecretKeyError(f"the stored Slack tokens of {key[0]} {key[3]!r} belong elsewhere")
         tokens: dict[str, Any] = payload["tokens"]
         return tokens
-
-    def _execute(self, sql: str, params: tuple[Any, ...]) -> None:
-        self._store.database.execute(sql, params)
-
-    def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-        return self._store.database.execute(sql, params).fetchall()
 
 
 def _plain(value: Any) -> Any:
@@ -397,26 +314,15 @@ class SlackOAuthStates(OAuthStateStore):
     def issue(self, *args: Any, **kwargs: Any) -> str:
         state = secrets.token_urlsafe(32)
         now = self._clock()
-        with self._store.transaction():
-            db = self._store.database
-            db.execute("DELETE FROM slack_oauth_states WHERE expires_at <= ?", (instant(now),))
-            db.execute(
-                "INSERT INTO slack_oauth_states (state_hash, expires_at) VALUES (?, ?)",
-                (_digest(state), instant(now + self.ttl)),
-            )
+        rows = self._store.slack_installations
+        rows.issue_state(_digest(state), now=now, expires_at=now + self.ttl)
         return state
 
     def consume(self, state: str) -> bool:
         """True once for a state issued less than `ttl` ago; it is spent either way."""
         if not state:
             return False
-        with self._store.transaction():
-            db = self._store.database
-            rows = db.execute(
-                "DELETE FROM slack_oauth_states WHERE state_hash = ? RETURNING expires_at",
-                (_digest(state),),
-            ).fetchall()
-        return bool(rows) and rows[0][0] > instant(self._clock())
+        return self._store.slack_installations.consume_state(_digest(state), now=self._clock())
 
 
 def _digest(state: str) -> str:
@@ -496,15 +402,7 @@ class Workspaces:
             seen = self._seen.get(channel_id)
         if seen is not None:
             return seen
-        with self.store.transaction():
-            rows = self.store.database.execute(
-                """SELECT team_id FROM channel_settings WHERE channel_id = ?
-                UNION SELECT team_id FROM channel_tracks WHERE channel_id = ?
-                UNION SELECT team_id FROM alert_rules WHERE channel_id = ?
-                ORDER BY team_id""",
-                (channel_id, channel_id, channel_id),
-            ).fetchall()
-        teams = [team for (team,) in rows]
+        teams = self.store.channels.teams_of(channel_id)
         if len(teams) > 1:
             installed = set(self.installations.teams())
             teams.sort(key=lambda team: team not in installed)

@@ -31,6 +31,7 @@ from bot.store.digests import Digests
 from bot.store.failures import classified
 from bot.store.rows import Account, PostRecord, PostState, SeriesRow, TotalsRow, Usage
 from bot.store.schema import MIGRATIONS
+from bot.store.slack_installations import SlackInstallationRows
 from bot.store.sql import Db, Tracer
 from bot.store.sql import post_ids as checked_post_ids
 
@@ -58,6 +59,7 @@ class Store:
         self.digests = Digests(self._db, self._lock, self.transaction)
         self.alert_log = AlertLog(self._db, self._lock, self.transaction)
         self.connect_links = ConnectLinks(self._db, self._lock, self.transaction, cipher)
+        self.slack_installations = SlackInstallationRows(self._db, self._lock, self.transaction)
 
     @classmethod
     def open(
@@ -109,8 +111,7 @@ class Store:
     def transaction(self) -> Iterator[None]:
         """All or nothing. Nested blocks are savepoints: an inner failure that the caller
         catches undoes only the inner block."""
-        # `classified`: a body that reaches the database directly (slack installations) fails
-        # with the same StoreErrors as the store's own statements.
+        # `classified`: BEGIN and COMMIT fail with the same StoreErrors as the statements.
         with self._lock, classified(self._name, busy_seconds=self._db.busy_seconds):
             begin, commit, undo = _transaction_sql(self._depth)
             self._db.execute(begin)
