@@ -36,18 +36,18 @@ class Authors:
         up. A URL's handle that is a connected account settles it without a call.
         """
         ids = list(post_ids)
-        if not self._store.connected_user_ids():
+        if not self._store.accounts.connected_ids():
             return 0
-        unknown = self._store.unknown_authors(ids)
+        unknown = self._store.posts.unknown_authors(ids)
         named: list[PostRecord] = []
         for post_id in list(unknown):
             handle = handles.get(post_id)
-            account = self._store.find_account(handle) if handle else None
+            account = self._store.accounts.find(handle) if handle else None
             if account is not None:
                 named.append(PostRecord(post_id, account.user_id, None))
                 unknown.remove(post_id)
         if named:
-            self._store.save_posts(named)
+            self._store.posts.save(named)
         for start in range(0, len(unknown), LOOKUP_BATCH):
             self._lookup(unknown[start : start + LOOKUP_BATCH], now)
         return -(-len(unknown) // LOOKUP_BATCH)
@@ -57,8 +57,8 @@ class Authors:
         limited or failed), while this workspace has connected accounts: whether they are
         owned is unknown, so they are neither ranked nor called "not owned" until asked again."""
         ids = list(dict.fromkeys(post_ids))
-        infos = self._store.post_infos(ids)
-        unknown = self.unknown_among(infos, self._store.connected_user_ids(workspace))
+        infos = self._store.posts.infos(ids)
+        unknown = self.unknown_among(infos, self._store.accounts.connected_ids(workspace))
         return [i for i in ids if i in unknown]
 
     def unknown_among(
@@ -72,21 +72,21 @@ class Authors:
             return frozenset()
         # A lookup that found a Post deleted or protected did answer, and a 403 proved a Post
         # not its connected author's: those are known, with their own reasons.
-        states = self._store.post_states(nameless)
-        refused = self._store.refused_owners(nameless)
+        states = self._store.posts.states(nameless)
+        refused = self._store.posts.refused_owners(nameless)
         return frozenset(p for p in nameless if states.get(p) == "ok" and p not in refused)
 
     def to_look_up(self, post_ids: Iterable[str]) -> list[str]:
         """Posts whose author a query would look up first (none when nobody is connected)."""
-        if not self._store.connected_user_ids():
+        if not self._store.accounts.connected_ids():
             return []
-        return self._store.unknown_authors(post_ids)
+        return self._store.posts.unknown_authors(post_ids)
 
     def forget_owners(self, execution: Execution) -> None:
         """A 403 proved our idea of these Posts' authorship wrong: forget it."""
         for outcome in execution.outcomes:
             if outcome.not_owned and outcome.call.owner is not None:
-                self._store.mark_not_owned_by(outcome.not_owned, outcome.call.owner)
+                self._store.posts.mark_not_owned_by(outcome.not_owned, outcome.call.owner)
 
     def account_problem(self, handle: str, *, workspace: str | None) -> AccountProblem | None:
         """Why this workspace could not read the account's Posts (None: it can). Raises
@@ -118,8 +118,8 @@ class Authors:
         """(user ID, whether this workspace reads it with the account's own token, problem).
         A workspace's own connected account is read as itself, protected or not; any other
         account only as far as X shows it to everyone."""
-        account = self._store.find_account(handle)
-        if account is not None and account.user_id in self._store.connected_user_ids(workspace):
+        account = self._store.accounts.find(handle)
+        if account is not None and account.user_id in self._store.accounts.connected_ids(workspace):
             return account.user_id, True, None
         found = self._directory.user_by_username(handle.lstrip("@"))
         if found.user is None:
@@ -135,7 +135,7 @@ class Authors:
         the connected account's own token (a protected account's Posts need it)."""
         ids: list[str] = []
         token: str | None = None
-        auth = (self._store.account_auth(user_id) if as_owner else None) or APP_ONLY
+        auth = (self._store.accounts.auth(user_id) if as_owner else None) or APP_ONLY
         for _ in range(3):
             page = self._directory.user_posts(
                 user_id, max_results=100, pagination_token=token, auth=auth
@@ -144,7 +144,7 @@ class Authors:
                 PostRecord(p.id, p.author_id or user_id, p.created_at, p.text, p.author_username)
                 for p in page.posts
             ]
-            self._store.save_posts(records)
+            self._store.posts.save(records)
             fresh = [p.id for p in page.posts if p.created_at is None or p.created_at >= since]
             ids.extend(fresh)
             if len(fresh) < len(page.posts) or page.next_token is None:
@@ -160,11 +160,11 @@ class Authors:
             # says "author unknown" (never "not owned"), and the next query looks them up again.
             log.warning("Post lookup failed for %d Posts: %s", len(post_ids), error)
             return
-        self._store.save_posts(
+        self._store.posts.save(
             PostRecord(p.id, p.author_id, p.created_at, p.text, p.author_username)
             for p in found.posts
         )
         for state, title in (("deleted", "Not Found Error"), ("protected", "Authorization Error")):
             ids = [i for i, why in found.unavailable.items() if why == title]
             if ids:
-                self._store.mark_posts(ids, state=state, now=now)
+                self._store.posts.mark(ids, state=state, now=now)

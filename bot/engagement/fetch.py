@@ -32,8 +32,8 @@ class Fetcher:
 
     def plan(self, query: EngagementQuery, *, now: datetime, workspace: str | None = None) -> Plan:
         """The calls a query needs given what the store knows now; makes no call."""
-        infos = self._store.post_infos(query.post_ids)
-        owners = self._store.connected_user_ids(workspace)
+        infos = self._store.posts.infos(query.post_ids)
+        owners = self._store.accounts.connected_ids(workspace)
         unknown = self._authors.unknown_among(infos, owners)
         return plan(query, posts=infos, owners=owners, now=now, unknown_authors=unknown)
 
@@ -65,7 +65,7 @@ class Fetcher:
         Post, even to its author), so its gaps say it is gone or protected."""
         known = {
             post: _STATE_REASONS[state]
-            for post, state in self._store.post_states(report.query.post_ids).items()
+            for post, state in self._store.posts.states(report.query.post_ids).items()
             if state in _STATE_REASONS
         }
         if not known:

@@ -48,7 +48,9 @@ class Hourly:
             resume = {}
         until = {post: at for at, posts in resume.items() for post in posts}
         stored_ids = [*parts.stored, *until]
-        rows = self._store.hourly(stored_ids, query.metrics, start, end) if stored_ids else {}
+        rows = (
+            self._store.series.hourly(stored_ids, query.metrics, start, end) if stored_ids else {}
+        )
         fetched = [
             self._fetcher.fetch(
                 replace(query, post_ids=posts, start=at), now=now, workspace=workspace
@@ -72,8 +74,8 @@ class Hourly:
             )
         except ValueError:
             return None
-        owners = self._store.connected_user_ids(workspace)
-        infos = self._store.post_infos(query.post_ids)
+        owners = self._store.accounts.connected_ids(workspace)
+        infos = self._store.posts.infos(query.post_ids)
         servable = [
             post_id
             for post_id in query.post_ids
@@ -81,7 +83,7 @@ class Hourly:
             and info.author_id in owners
             and all(series_refusal(info, m, owned=True, now=now) is None for m in query.metrics)
         ]
-        spans = self._store.hourly_spans(servable, query.metrics) if servable else {}
+        spans = self._store.series.hourly_spans(servable, query.metrics) if servable else {}
         return start, end, {p: reach(spans.get(p, {}), query.metrics, start, end) for p in servable}
 
     def _resuming_is_cheaper(

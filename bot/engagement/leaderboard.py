@@ -62,8 +62,8 @@ class Leaderboards:
         ids = list(dict.fromkeys(post_ids))
         since = now - PERIODS[period]
         self._authors.learn(ids, now=now, handles={})
-        infos = self._store.post_infos(ids)
-        owners = self._store.connected_user_ids(workspace)
+        infos = self._store.posts.infos(ids)
+        owners = self._store.accounts.connected_ids(workspace)
         owned = [i for i in ids if infos[i].author_id in owners]
         # Ranking a Post of unknown authorship by public snapshots would pass it off as
         # someone else's: it sits this board out (the caller says so) and is asked again next.
@@ -80,14 +80,14 @@ class Leaderboards:
     ) -> list[Ranked]:
         if not ids:
             return []
-        refreshed = self._store.last_refreshed(ids, Granularity.DAY.value)
+        refreshed = self._store.series.last_refreshed(ids, Granularity.DAY.value)
         stale = [
             i for i in ids if now - refreshed.get(i, since - timedelta(days=1)) > self._stale_after
         ]
         if stale:
             query = EngagementQuery(tuple(stale), (metric,), Granularity.DAY, since, now)
             self._ask(query, now, workspace)
-        rows = self._store.leaderboard(
+        rows = self._store.series.leaderboard(
             metric,
             since=since.date(),
             until=now.date() + timedelta(days=1),
@@ -102,7 +102,7 @@ class Leaderboards:
         # Snapshots are shared by every workspace: only public numbers may be read across.
         if not ids or metric not in PUBLIC_METRICS:
             return []
-        latest = self._store.latest_totals(ids, [metric])
+        latest = self._store.series.latest_totals(ids, [metric])
         stale = [
             i
             for i in ids
@@ -110,8 +110,8 @@ class Leaderboards:
         ]
         if stale:
             self._ask(EngagementQuery(tuple(stale), (metric,)), now, workspace)
-            latest = self._store.latest_totals(ids, [metric])
-        infos = self._store.post_infos(ids)
+            latest = self._store.series.latest_totals(ids, [metric])
+        infos = self._store.posts.infos(ids)
         ranked = []
         for post_id in ids:
             if metric not in latest.get(post_id, {}):
@@ -119,7 +119,7 @@ class Leaderboards:
             value = latest[post_id][metric][0]
             created = infos[post_id].created_at
             if created is None or created < since:
-                before = self._store.totals_before(post_id, metric, since)
+                before = self._store.series.totals_before(post_id, metric, since)
                 if before is None:
                     continue  # no reading from the period's start: the difference is unknown
                 value -= before[0]

@@ -28,12 +28,12 @@ def remember(
     was made for) together, or not at all."""
     with store.transaction():
         if query.granularity is Granularity.TOTAL:
-            store.save_totals(totals_rows(report), taken_at=now)
+            store.series.save_totals(totals_rows(report), taken_at=now)
         elif query.granularity is Granularity.HOUR:
-            store.save_hourly(series_rows(report), fetched_at=now)
+            store.series.save_hourly(series_rows(report), fetched_at=now)
             _note_settled(store, query, report, now)
         else:
-            store.save_daily(series_rows(report), fetched_at=now)
+            store.series.save_daily(series_rows(report), fetched_at=now)
         _mark_states(store, report, execution, now)
         _log_calls(store, execution, now, workspace)
 
@@ -74,7 +74,7 @@ def _note_settled(
         for metric, buckets in metrics.items()
         if (post, metric) not in report.missing and all(buckets.get(h) is not None for h in hours)
     ]
-    store.note_hourly_spans(complete, start=start, end=end)
+    store.series.note_hourly_spans(complete, start=start, end=end)
 
 
 def _mark_states(
@@ -82,16 +82,16 @@ def _mark_states(
 ) -> None:
     gone = sorted({p for (p, _), r in report.missing.items() if r is Reason.UNAVAILABLE})
     if gone:
-        store.mark_posts(gone, state="deleted", now=now)
+        store.posts.mark(gone, state="deleted", now=now)
     if execution.protected:
-        store.mark_posts(execution.protected, state="protected", now=now)
+        store.posts.mark(execution.protected, state="protected", now=now)
 
 
 def _log_calls(
     store: KnowledgeStore, execution: Execution, now: datetime, workspace: str | None
 ) -> None:
     for outcome in execution.outcomes:
-        store.log_call(
+        store.usage.log_call(
             at=now,
             endpoint=outcome.call.endpoint.value,
             owner_id=outcome.call.owner,

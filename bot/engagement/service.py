@@ -77,7 +77,7 @@ class EngagementService:
         query = replace(query, post_ids=tuple(dict.fromkeys(query.post_ids)))
         # Whose tokens may be used is part of the key: connecting or disconnecting an account
         # changes the answer at once, not when the cached one ages out.
-        key = (query, workspace, self._store.connected_user_ids(workspace))
+        key = (query, workspace, self._store.accounts.connected_ids(workspace))
         if not fresh and (cached := self._cache.get(key)) is not None:
             return cached
         self._authors.learn(query.post_ids, now=now, handles=handles or {})
