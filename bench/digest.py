@@ -30,15 +30,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.service import BRAND, SimulatorProcess, add_posts, admin, client_for  # noqa: E402
 from bot.app import build_service  # noqa: E402
+from bot.channels.deps import Deps  # noqa: E402
+from bot.channels.digest import DigestOutcome, prefetch, run_digest  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.jobs.digest import DigestOutcome, prefetch, run_digest  # noqa: E402
 from bot.jobs.schedule import PREFETCH_LEAD  # noqa: E402
-from bot.jobs.slack_io import slack_post  # noqa: E402
-from bot.secrets import TokenCipher  # noqa: E402
-from bot.slack.app import build_web_client, channel_membership  # noqa: E402
-from bot.slack.commands import Deps  # noqa: E402
+from bot.slack.outbox import slack_post  # noqa: E402
+from bot.slack.web import build_web_client, channel_membership  # noqa: E402
 from bot.store import Store  # noqa: E402
 from bot.store.channels import ChannelSettings  # noqa: E402
+from bot.store.cipher import TokenCipher  # noqa: E402
 from bot.store.rows import PostRecord  # noqa: E402
 from tests.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack  # noqa: E402 - as in the tests
 

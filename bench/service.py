@@ -32,9 +32,9 @@ from bot.engagement.http_client import HttpEngagementClient
 from bot.engagement.models import UserAuth
 from bot.engagement.query import EngagementQuery, Granularity
 from bot.engagement.records import PostRecord, SeriesRow
-from bot.secrets import TokenCipher
 from bot.simulator.server import RunningSimulator, start_simulator
 from bot.store import Store
+from bot.store.cipher import TokenCipher
 
 START = datetime(2026, 11, 26, 12, 30, tzinfo=UTC)
 BRAND = UserAuth("1000000001-simtoken-sim_brand", "simsecret-sim_brand")

@@ -8,17 +8,17 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from bot import messages
 from bot.config import Settings
+from bot.copy import messages
 from bot.engagement.directory import PacedDirectory
 from bot.engagement.executor import Executor, RateWait
+from bot.engagement.health import CallHealth
 from bot.engagement.http_client import HttpEngagementClient
 from bot.engagement.models import APP_ONLY, Auth
 from bot.engagement.service import EngagementService
 from bot.errors import SecretKeyError, UserFacingError
-from bot.health import CallHealth
-from bot.secrets import TokenCipher, create_key, key_path_for, read_key, split_keys
 from bot.store import Store
+from bot.store.cipher import TokenCipher, create_key, key_path_for, read_key, split_keys
 
 
 def open_store(settings: Settings) -> Store:

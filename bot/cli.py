@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings
 from bot.errors import BotError, EngagementAPIError
-from bot.report_format import FORMATS
+from bot.ops.report_format import FORMATS
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
+    from bot.channels.deps import Deps
     from bot.jobs.scheduler import DigestScheduler
-    from bot.slack.commands import Deps
     from bot.slack.installations import Workspaces
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -82,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (text, kind) in SIMULATOR_OPTIONS.items():
         sim.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, help=text)
 
-    from bot.messages import cli_query_exit_codes
+    from bot.copy.messages import cli_query_exit_codes
 
     query = commands.add_parser(
         "query",
@@ -228,14 +228,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "simulator":
             return run_simulator(args, os.environ)
         if args.command == "demo":
-            from bot.demo import DEMO_START, run_demo
+            from bot.console.demo import DEMO_START, run_demo
 
             return run_demo(sys.stdout, now=DEMO_START)
         settings = Settings.from_env(with_dotenv(os.environ, Path(".env")))
         if args.command == "console":
             return run_console(settings, args)
         if args.command == "query":
-            from bot import operator
+            from bot.ops import commands as operator
 
             query_args = operator.QueryArgs(
                 args.kind,
@@ -255,13 +255,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 progress=args.progress or sys.stderr.isatty(),
             )
         if args.command == "rotate-key":
-            from bot import operator
+            from bot.ops import commands as operator
 
             return operator.rotate_key(settings, out=sys.stdout, now=datetime.now(UTC))
         if args.command == "accounts":
             return run_accounts(settings, args)
         if args.command == "usage":
-            from bot import operator
+            from bot.ops import commands as operator
 
             month = args.month or datetime.now(UTC).strftime("%Y-%m")
             return operator.usage(settings, month=month, out=sys.stdout)
@@ -289,7 +289,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run_console(settings: Settings, args: argparse.Namespace) -> int:
-    from bot import console
+    from bot.console import console
 
     def clock() -> datetime:
         return datetime.now(UTC)
@@ -314,8 +314,8 @@ def run_console(settings: Settings, args: argparse.Namespace) -> int:
 def run_bot(settings: Settings) -> int:
     """`run`: the Slack bot on the real X client and store, until SIGTERM or Ctrl-C."""
     from bot.app import NO_X_CREDENTIALS, engagement
+    from bot.channels.deps import Deps
     from bot.errors import ConfigError
-    from bot.slack.commands import Deps
     from bot.slack.server import check_settings, serve
 
     # The whole configuration, before any file (the database, its key) is created.
@@ -356,12 +356,12 @@ def digest_jobs(
 ) -> DigestScheduler:
     """`run`'s scheduler: digests and alert passes posted with the bot's Web API client, or
     with the bot token of each channel's workspace when `workspaces` (OAuth install) is given."""
-    from bot.jobs.alerts import run_alert_pass
-    from bot.jobs.digest import prefetch, run_digest
-    from bot.jobs.reconcile import Reconciler
+    from bot.channels.alerts import run_alert_pass
+    from bot.channels.digest import prefetch, run_digest
+    from bot.channels.tally import run_tally
     from bot.jobs.scheduler import build_scheduler
-    from bot.jobs.slack_io import history_page, slack_post, without_rate_limit_retries
-    from bot.jobs.tally import run_tally
+    from bot.slack.outbox import history_page, slack_post, without_rate_limit_retries
+    from bot.slack.reconcile import Reconciler
 
     if workspaces is None:
         post = slack_post(web)
@@ -393,12 +393,12 @@ def digest_jobs(
 def run_digest_now(settings: Settings, args: argparse.Namespace, *, now: datetime) -> int:
     """`digest`: one channel's digest, posted now with the bot token; prints the outcome."""
     from bot.app import engagement
+    from bot.channels.deps import Deps
+    from bot.channels.digest import Status, find_channel, run_digest
     from bot.errors import ConfigError
-    from bot.jobs.digest import Status, find_channel, run_digest
-    from bot.jobs.reconcile import DEADLINE as SEARCH_DEADLINE
-    from bot.jobs.slack_io import slack_finder, slack_post
-    from bot.slack.app import build_web_client, channel_membership
-    from bot.slack.commands import Deps
+    from bot.slack.outbox import slack_finder, slack_post
+    from bot.slack.reconcile import DEADLINE as SEARCH_DEADLINE
+    from bot.slack.web import build_web_client, channel_membership
 
     if not settings.slack_bot_token:
         raise ConfigError(["SLACK_BOT_TOKEN is required to post a digest (xoxb-…)"])
@@ -430,12 +430,12 @@ def run_digest_now(settings: Settings, args: argparse.Namespace, *, now: datetim
 def run_alerts_check(settings: Settings, args: argparse.Namespace, *, now: datetime) -> int:
     """`alerts check`: one alert pass now, as the scheduler runs it; prints each firing."""
     from bot.app import engagement
+    from bot.channels.alerts import describe_firing, run_alert_pass
+    from bot.channels.deps import Deps
     from bot.errors import ConfigError
-    from bot.jobs.alerts import describe_firing, run_alert_pass
-    from bot.jobs.reconcile import DEADLINE as SEARCH_DEADLINE
-    from bot.jobs.slack_io import slack_finder, slack_post
-    from bot.slack.app import build_web_client, channel_membership
-    from bot.slack.commands import Deps
+    from bot.slack.outbox import slack_finder, slack_post
+    from bot.slack.reconcile import DEADLINE as SEARCH_DEADLINE
+    from bot.slack.web import build_web_client, channel_membership
 
     if not settings.slack_bot_token:
         raise ConfigError(["SLACK_BOT_TOKEN is required to post alerts (xoxb-…)"])
@@ -473,7 +473,7 @@ def run_alerts_check(settings: Settings, args: argparse.Namespace, *, now: datet
 
 
 def run_accounts(settings: Settings, args: argparse.Namespace) -> int:
-    from bot import operator
+    from bot.ops import commands as operator
 
     if args.action == "add":
         return operator.accounts_add(

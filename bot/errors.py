@@ -72,9 +72,9 @@ class SlackUnavailable(BotError):
 
 
 class SecretKeyError(BotError):
-    """Raised by bot.secrets and the store when the key that encrypts X tokens is malformed, sits
-    in a key file others can read, or does not match the stored tokens. Never shows a key or a
-    token."""
+    """Raised by bot.store.cipher and the store when the key that encrypts X tokens is
+    malformed, sits in a key file others can read, or does not match the stored tokens. Never shows
+    a key or a token."""
 
 
 class StoreError(BotError):
@@ -145,7 +145,7 @@ class TransportError(EngagementAPIError):
 
 
 class TimedOut(TransportError):
-    """The work's deadline (bot.deadline) passed while X was still answering, or before a
+    """The work's deadline (bot.engagement.deadline) passed while X was still answering, or before a
     retry or a rate-limit wait could end. Not retried: there is no time left to."""
 
     retryable = False

@@ -2,7 +2,7 @@
 
     python -m reliability.digest_later --channel C --date 2026-11-25 --advance 330
 
-The product's own code path (bot.cli.run_digest_now: bot.jobs.digest.run_digest with
+The product's own code path (bot.cli.run_digest_now: bot.channels.digest.run_digest with
 slack_post and slack_finder on the bot's Web API client and store) with one change: the clock
 it is given is ahead by `--advance` seconds. The suite uses it to show what a restarted bot does
 once an abandoned claim is older than CLAIM_STALE_AFTER (5 minutes) without waiting for it:

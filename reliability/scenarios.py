@@ -582,7 +582,7 @@ def kill_mid_digest(ctx: Context) -> list[Verdict]:
         Verdict(
             "4a ... retry",
             f"that retry: the same digest with the clock {RETRY_S // 60} min ahead "
-            "(bot.jobs.digest.run_digest, python -m reliability.digest_later); then `run` "
+            "(bot.channels.digest.run_digest, python -m reliability.digest_later); then `run` "
             "restarted; then `engagement-bot digest --date`",
             total == 1 and posted_stale == 1,
             f"{later}; restart: {fourth_outcome}; again: {again}; digest messages for {day}: "

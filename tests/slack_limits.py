@@ -16,7 +16,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block
 
-from bot.slack.message import Message
+from bot.render.message import Message
 
 MAX_BLOCKS = 50  # messages (Home tabs and modals: 100)
 MAX_SECTION_TEXT = 3_000

@@ -15,11 +15,7 @@ import pytest
 import requests
 
 from bot.app import build_service
-from bot.config import Settings
-from bot.engagement.http_client import HttpEngagementClient
-from bot.engagement.models import UserAuth
-from bot.engagement.windows import floor_hour
-from bot.jobs.alerts import (
+from bot.channels.alerts import (
     COOLDOWN,
     MIN_SPIKE_COUNT,
     cooled_down,
@@ -29,18 +25,21 @@ from bot.jobs.alerts import (
     spike,
     threshold_hit,
 )
-from bot.jobs.channel_posts import Coverage
-from bot.jobs.reconcile import Reconciler
-from bot.jobs.slack_io import history_page, slack_finder, slack_post, without_rate_limit_retries
-from bot.secrets import TokenCipher
+from bot.channels.deps import Deps
+from bot.config import Settings
+from bot.engagement.http_client import HttpEngagementClient
+from bot.engagement.models import UserAuth
+from bot.engagement.windows import floor_hour
+from bot.render.alerts import AlertLine, alert_message
+from bot.render.message import Message
 from bot.simulator.server import RunningSimulator
-from bot.slack.app import build_web_client, channel_membership
-from bot.slack.blocks_alerts import AlertLine, alert_message
-from bot.slack.commands import Deps
-from bot.slack.message import Message
+from bot.slack.outbox import history_page, slack_finder, slack_post, without_rate_limit_retries
+from bot.slack.reconcile import Reconciler
+from bot.slack.web import build_web_client, channel_membership
 from bot.store import Store
 from bot.store.alert_log import Firing
-from bot.store.channels import AlertRule, ChannelSettings
+from bot.store.channels import AlertRule, ChannelSettings, Coverage
+from bot.store.cipher import TokenCipher
 from tests.clocks import WallClock
 from tests.conftest import SIM_START, point_env_at
 from tests.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack

@@ -1,4 +1,4 @@
-"""bot.slack.blocks: golden payloads, Slack's limits on huge inputs, and behaviour.
+"""bot.render.blocks: golden payloads, Slack's limits on huge inputs, and behaviour.
 
 Golden payloads live in tests/snapshots/<name>.json ({text, ephemeral, blocks, chart,
 continuation}; the chart as filename and title only). After changing a renderer on purpose,
@@ -22,15 +22,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import messages
+from bot.copy import messages
+from bot.copy.usage import DESCRIPTIONS, EXAMPLES, USAGE
 from bot.engagement.models import ALL_METRICS
 from bot.engagement.query import EngagementQuery, Granularity, Reason, Report, Value, explain
 from bot.engagement.service import Ranked
-from bot.jobs.channel_posts import Coverage
-from bot.slack import blocks
-from bot.slack.message import Message
-from bot.slack.usage_text import DESCRIPTIONS, EXAMPLES, USAGE
-from bot.store.channels import AlertRule
+from bot.render import blocks
+from bot.render.message import Message
+from bot.store.channels import AlertRule, Coverage
 from bot.store.rows import Account, EndpointUsage, OwnerUsage, Usage
 from tests.slack_limits import assert_valid_message, visible_text
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.secrets import TokenCipher
 from bot.store import Store
+from bot.store.cipher import TokenCipher
 
 NOW = datetime(2026, 11, 26, 12, 30, tzinfo=UTC)
 

@@ -1,4 +1,4 @@
-"""bot.slack.chart: PNGs of a fixed size, drawn headless and thread-safely."""
+"""bot.render.chart: PNGs of a fixed size, drawn headless and thread-safely."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.slack.chart import HEIGHT_PX, WIDTH_PX, series_chart
+from bot.render.chart import HEIGHT_PX, WIDTH_PX, series_chart
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 START = datetime(2026, 11, 25, 9, tzinfo=UTC)

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from bot.cli import main
-from bot.demo import run_demo
+from bot.console.demo import run_demo
 from bot.engagement.http_client import HttpEngagementClient
 from bot.engagement.models import DAILY, HOURLY, Endpoint, EngagementRequest, UserAuth
 from tests.conftest import point_env_at
@@ -112,7 +112,7 @@ def test_demo_prints_the_tour_from_its_fixed_start(
 ):
     """`engagement-bot demo` on a clean machine: no settings, the fixed start, exit 0.
     tests/test_demo.py checks what the tour shows."""
-    from bot.demo import DEMO_START
+    from bot.console.demo import DEMO_START
 
     monkeypatch.chdir(tmp_path)
     for name in ("X_CONSUMER_KEY", "X_CONSUMER_SECRET", "X_API_URL", "X_OAUTH_URL"):

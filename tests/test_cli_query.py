@@ -21,7 +21,7 @@ import requests
 
 from bot.cli import main
 from bot.config import Settings
-from bot.operator import QueryArgs, run_query
+from bot.ops.commands import QueryArgs, run_query
 from bot.simulator.server import RunningSimulator
 from tests.conftest import SIM_START, point_env_at
 

@@ -11,7 +11,7 @@ import pytest
 
 from bot.cli import main
 from bot.config import Settings
-from bot.console import console_deps, handle_line, repl
+from bot.console.console import console_deps, handle_line, repl
 
 NO_X = ("X_CONSUMER_KEY", "X_CONSUMER_SECRET", "X_API_URL", "X_OAUTH_URL", "X_BEARER_TOKEN")
 
@@ -78,7 +78,7 @@ def test_a_series_where_no_chart_can_be_uploaded_does_not_promise_one():
     ],
 )
 def test_mrkdwn_is_drawn_as_plain_terminal_text(mrkdwn: str, text: str):
-    from bot.console import _plain
+    from bot.console.console import _plain
 
     assert _plain(mrkdwn) == text
 

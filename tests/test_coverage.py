@@ -10,10 +10,10 @@ import re
 from datetime import timedelta
 from typing import Any
 
+from bot.channels.alerts import run_alert_pass
 from bot.engagement.windows import floor_hour
-from bot.jobs.alerts import run_alert_pass
-from bot.jobs.slack_io import slack_post
-from bot.slack.app import build_web_client
+from bot.slack.outbox import slack_post
+from bot.slack.web import build_web_client
 from tests.conftest import SIM_START
 from tests.fake_slack import BOT_TOKEN, FakeSlack
 from tests.test_alerts import HOUR, add_spike, brand_post, sim_now

@@ -18,14 +18,14 @@ import pytest
 from cryptography.fernet import Fernet
 
 from bot.app import build_service
+from bot.channels.deps import Deps
 from bot.cli import main
 from bot.engagement.http_client import HttpEngagementClient
 from bot.errors import DatabaseFull
-from bot.secrets import TokenCipher
 from bot.simulator.server import RunningSimulator
 from bot.slack.app import build_app
-from bot.slack.commands import Deps
 from bot.store import Store
+from bot.store.cipher import TokenCipher
 from tests.clocks import FakeClock
 from tests.conftest import SIM_START, point_env_at
 from tests.fake_slack import FakeSlack

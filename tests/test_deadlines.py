@@ -22,9 +22,9 @@ import requests
 from bot.engagement.http_client import HttpEngagementClient
 from bot.engagement.models import APP_ONLY, Endpoint, EngagementRequest
 from bot.errors import TransportError
+from bot.render.message import Message
 from bot.simulator.server import RunningSimulator
 from bot.slack.app import build_app
-from bot.slack.message import Message
 from tests.fake_slack import FakeSlack, iter_texts
 from tests.hostile_x import HostileX
 from tests.slack_requests import command_body, signed_headers, slash

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from bot.demo import DEMO_START, run_demo
+from bot.console.demo import DEMO_START, run_demo
 
 STEPS = (
     "Connect two X accounts through X's OAuth (/engagement connect)",

@@ -17,11 +17,8 @@ import requests
 from slack_sdk import WebClient
 
 from bot.app import build_service
-from bot.cli import main
-from bot.config import Settings
-from bot.engagement.http_client import HttpEngagementClient
-from bot.engagement.models import UserAuth
-from bot.jobs.digest import (
+from bot.channels.deps import Deps
+from bot.channels.digest import (
     CHART_DAYS,
     POST_LOOKBACK,
     DigestOutcome,
@@ -32,17 +29,20 @@ from bot.jobs.digest import (
     run_digest,
     zone_of,
 )
-from bot.jobs.reconcile import Reconciler
-from bot.jobs.slack_io import history_page, slack_finder, slack_post, without_rate_limit_retries
-from bot.secrets import TokenCipher
+from bot.cli import main
+from bot.config import Settings
+from bot.engagement.http_client import HttpEngagementClient
+from bot.engagement.models import UserAuth
+from bot.render.digest import DigestData, digest_message, marker
+from bot.render.message import Message
+from bot.render.numbers import exact
 from bot.simulator.server import RunningSimulator
-from bot.slack.app import build_web_client, channel_membership
-from bot.slack.blocks_digest import DigestData, digest_message, marker
-from bot.slack.commands import Deps
-from bot.slack.message import Message
-from bot.slack.numbers import exact
+from bot.slack.outbox import history_page, slack_finder, slack_post, without_rate_limit_retries
+from bot.slack.reconcile import Reconciler
+from bot.slack.web import build_web_client, channel_membership
 from bot.store import Store
 from bot.store.channels import ChannelSettings
+from bot.store.cipher import TokenCipher
 from tests.clocks import FakeClock, WallClock
 from tests.conftest import SIM_START, point_env_at
 from tests.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack

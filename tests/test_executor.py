@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 import requests
 
-from bot.deadline import Deadline
 from bot.engagement.client import EngagementClient
+from bot.engagement.deadline import Deadline
 from bot.engagement.executor import CallOutcome, Execution, Executor, RequestLog
 from bot.engagement.http_client import HttpEngagementClient
 from bot.engagement.models import (

@@ -24,18 +24,19 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from bot.app import build_service
+from bot.channels.deps import Deps
 from bot.config import Settings
+from bot.copy.usage import SUBCOMMANDS
 from bot.engagement.http_client import HttpEngagementClient
 from bot.engagement.models import UserAuth
 from bot.errors import UsageError
-from bot.secrets import TokenCipher
+from bot.render import blocks
+from bot.render.message import Message
 from bot.simulator.server import RunningSimulator
-from bot.slack import blocks
-from bot.slack.command_types import SUBCOMMANDS
-from bot.slack.commands import GUARDED, Deps, Invocation, run
-from bot.slack.message import Message
-from bot.slack.parsing import EXAMPLES, parse
+from bot.slack.commands import GUARDED, Invocation, run
+from bot.slack.parse.grammar import EXAMPLES, parse
 from bot.store import Store
+from bot.store.cipher import TokenCipher
 from tests.clocks import FakeClock
 from tests.conftest import SIM_START
 from tests.slack_limits import assert_valid_message

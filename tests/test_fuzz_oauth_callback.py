@@ -29,11 +29,11 @@ from hypothesis import strategies as st
 
 from bot.config import Settings
 from bot.engagement.http_client import HttpEngagementClient
-from bot.secrets import TokenCipher
 from bot.simulator.server import RunningSimulator
 from bot.slack import connect
 from bot.slack.server import XConnect, make_wsgi_app, serve_in_background
 from bot.store import Store
+from bot.store.cipher import TokenCipher
 from bot.store.connect_links import ConnectLink
 from tests.conftest import SIM_START
 

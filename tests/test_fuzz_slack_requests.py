@@ -32,14 +32,15 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.app import build_service
+from bot.channels.deps import Deps
 from bot.config import Settings
 from bot.engagement.http_client import HttpEngagementClient
-from bot.secrets import TokenCipher
 from bot.simulator.server import RunningSimulator
-from bot.slack.app import build_app, build_web_client
-from bot.slack.commands import Deps
+from bot.slack.app import build_app
 from bot.slack.server import EVENTS_PATH, MAX_BODY_BYTES, make_wsgi_app, serve_in_background
+from bot.slack.web import build_web_client
 from bot.store import Store
+from bot.store.cipher import TokenCipher
 from tests.clocks import FakeClock
 from tests.fake_slack import BOT_TOKEN, FakeSlack
 from tests.slack_requests import FORM, SIGNING_SECRET, command_body, signature

@@ -43,8 +43,8 @@ from bot.engagement.models import (
     UserLookup,
 )
 from bot.errors import EngagementAPIError, UnexpectedResponse
-from bot.secrets import TokenCipher
 from bot.store import Store
+from bot.store.cipher import TokenCipher
 from tests.clocks import FakeClock
 
 CONSUMER_SECRET = "fuzz-consumer-secret-9f3a"

@@ -1,10 +1,11 @@
-"""bot.health: when the calls to X or Slack look failing or stalled, and how it is said."""
+"""bot.engagement.health: when the calls to X or Slack look failing or stalled, and how it is
+said."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.health import SLACK, CallHealth, X
+from bot.engagement.health import SLACK, CallHealth, X
 from tests.clocks import FakeClock
 
 START = datetime(2026, 12, 3, 10, 2, tzinfo=UTC)

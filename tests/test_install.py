@@ -22,23 +22,23 @@ from slack_sdk.errors import SlackApiError
 from sqlite_utils import Database, Migrations
 
 from bot.app import build_service, open_store
+from bot.channels.deps import Deps
+from bot.channels.outbox import Action, Window
 from bot.config import Settings
 from bot.engagement.http_client import HttpEngagementClient
 from bot.engagement.models import UserAuth
 from bot.errors import ConfigError
-from bot.jobs.slack_io import Action, Window, classify
-from bot.operator import rotate_key
-from bot.secrets import TokenCipher
+from bot.ops.commands import rotate_key
+from bot.render.message import Message
 from bot.simulator.server import RunningSimulator
-from bot.slack.app import SCOPES, build_app
-from bot.slack.commands import Deps
+from bot.slack.app import build_app
 from bot.slack.installations import (
     NotInstalled,
     SlackInstallations,
     SlackOAuthStates,
     Workspaces,
 )
-from bot.slack.message import Message
+from bot.slack.outbox import classify
 from bot.slack.server import (
     OAUTH_NOT_SET_UP,
     RunningServer,
@@ -46,7 +46,9 @@ from bot.slack.server import (
     make_wsgi_app,
     serve_in_background,
 )
+from bot.slack.web import SCOPES
 from bot.store import Store
+from bot.store.cipher import TokenCipher
 from tests.conftest import SIM_START
 from tests.fake_slack import (
     OAUTH_CLIENT_ID,
@@ -690,8 +692,8 @@ def test_the_oauth_variant_in_the_manifests_comments_is_valid_for_slack():
 
 def test_runs_scheduler_posts_with_each_workspaces_token(deployment, fake, monkeypatch):
     from bot import cli
+    from bot.channels.digest import prefetch
     from bot.jobs import scheduler
-    from bot.jobs.digest import prefetch
 
     built: dict[str, Any] = {}
     monkeypatch.setattr(scheduler, "build_scheduler", lambda **kwargs: built.update(kwargs))

@@ -10,15 +10,16 @@ import pytest
 from cryptography.fernet import Fernet
 
 from bot.app import build_service
+from bot.channels.deps import Deps
 from bot.cli import main
 from bot.config import Settings
 from bot.engagement.http_client import HttpEngagementClient
 from bot.engagement.models import UserAuth
 from bot.engagement.query import EngagementQuery
-from bot.secrets import TokenCipher
 from bot.simulator.server import RunningSimulator
-from bot.slack.commands import Deps, Invocation, run
+from bot.slack.commands import Invocation, run
 from bot.store import Store
+from bot.store.cipher import TokenCipher
 from tests.conftest import SIM_START
 from tests.simhttp import posts_of
 

@@ -16,10 +16,10 @@ from jsonschema import Draft7Validator
 from referencing import Registry, Resource
 from slack_bolt import App
 
-from bot.slack.app import SCOPES, register
-from bot.slack.command_types import SUBCOMMANDS
-from bot.slack.message import Message
-from bot.slack.usage_text import USAGE_HINT, help_text
+from bot.copy.usage import SUBCOMMANDS, USAGE_HINT, help_text
+from bot.render.message import Message
+from bot.slack.app import register
+from bot.slack.web import SCOPES
 from tests.fake_slack import clear_slack_env
 
 REPO = Path(__file__).resolve().parents[1]

@@ -1,4 +1,4 @@
-"""bot.slack.numbers: how numbers read in Slack."""
+"""bot.render.numbers: how numbers read in Slack."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.slack.numbers import (
+from bot.render.numbers import (
     NA,
     SPARKS,
     delta,

@@ -9,13 +9,14 @@ import pytest
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
+from bot.copy.usage import DESCRIPTIONS, EXAMPLES, SUBCOMMANDS, TABLE, USAGE, USAGE_HINT, help_text
 from bot.engagement.metric_names import ALIASES
 from bot.engagement.models import ALL_METRICS
 from bot.engagement.post_refs import PostRef
 from bot.errors import UsageError
-from bot.slack import parsing
-from bot.slack.command_types import (
-    SUBCOMMANDS,
+from bot.slack.commands import GUARDED
+from bot.slack.parse import grammar as parsing
+from bot.slack.parse.commands import (
     Accounts,
     AlertOff,
     Alerts,
@@ -39,9 +40,7 @@ from bot.slack.command_types import (
     Untrack,
     Usage,
 )
-from bot.slack.commands import GUARDED
-from bot.slack.parsing import WORD_ALIASES, parse
-from bot.slack.usage_text import DESCRIPTIONS, EXAMPLES, TABLE, USAGE, USAGE_HINT, help_text
+from bot.slack.parse.grammar import WORD_ALIASES, parse
 
 TODAY = date(2026, 11, 26)
 ID = "1460323737035677698"

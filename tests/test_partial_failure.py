@@ -19,10 +19,10 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import messages
 from bot.app import build_service
 from bot.cli import main
-from bot.deadline import Deadline, within
+from bot.copy import messages
+from bot.engagement.deadline import Deadline, within
 from bot.engagement.directory import PacedDirectory
 from bot.engagement.http_client import HttpEngagementClient
 from bot.engagement.models import RateLimitInfo, UserAuth
@@ -31,9 +31,9 @@ from bot.engagement.ratelimiter import RateLimiter
 from bot.engagement.service import EngagementService
 from bot.engagement.wire.v2 import parse_user_lookup
 from bot.errors import TimedOut, TransportError
-from bot.secrets import TokenCipher
 from bot.simulator.server import RunningSimulator
 from bot.store import Store
+from bot.store.cipher import TokenCipher
 from tests.conftest import SIM_START, point_env_at
 from tests.fake_slack import TEAM_ID, FakeSlack
 from tests.test_slack_app import (  # noqa: F401 - fixtures are used by name

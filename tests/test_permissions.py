@@ -12,14 +12,16 @@ from typing import Any
 import pytest
 
 from bot.app import build_service
+from bot.channels.deps import Deps
 from bot.config import Settings
 from bot.engagement.http_client import HttpEngagementClient
 from bot.errors import ConfigError
 from bot.simulator.server import RunningSimulator
-from bot.slack.app import build_app, build_web_client
-from bot.slack.commands import GUARDED, Deps
-from bot.slack.parsing import parse
+from bot.slack.app import build_app
+from bot.slack.commands import GUARDED
+from bot.slack.parse.grammar import parse
 from bot.slack.permissions import CACHE_SECONDS, workspace_admins
+from bot.slack.web import build_web_client
 from bot.store import Store
 from tests.clocks import FakeClock
 from tests.conftest import SIM_START

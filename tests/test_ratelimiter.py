@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.deadline import Deadline
+from bot.engagement.deadline import Deadline
 from bot.engagement.models import RateLimitInfo
 from bot.engagement.ratelimiter import RateLimiter, Ticket, Wait
 

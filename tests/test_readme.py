@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.demo import DEMO_START, run_demo
+from bot.console.demo import DEMO_START, run_demo
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 ELIDED = "…"  # a transcript line of its own: lines were cut here
@@ -173,7 +173,7 @@ def test_the_console_transcripts_are_what_it_prints(
 
 
 def test_the_query_exit_statuses_are_the_ones_help_documents():
-    from bot.messages import cli_query_exit_codes
+    from bot.copy.messages import cli_query_exit_codes
 
     rows = re.findall(
         r"^  \| (\d) \| ", section("Asking for numbers: `engagement-bot query`"), re.MULTILINE

@@ -1,7 +1,7 @@
 """Reconciling after a restart under a non-Marketplace app's limits (conversations.history: one
 call a minute per workspace, 15 messages a page), end to end: the X simulator over HTTP, a
 SQLite file, the loopback fake Slack in its non-Marketplace mode, the real scheduler (fired by
-hand, never left running) and bot.jobs.reconcile.Reconciler, all on one injected wall clock."""
+hand, never left running) and bot.slack.reconcile.Reconciler, all on one injected wall clock."""
 
 from __future__ import annotations
 
@@ -15,19 +15,16 @@ from typing import Any
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from bot.channels.digest import Status, run_digest
+from bot.channels.outbox import attempt_window
 from bot.config import Settings
-from bot.jobs.digest import Status, run_digest
-from bot.jobs.reconcile import DEADLINE, Reconciler
 from bot.jobs.scheduler import DigestScheduler, build_scheduler
-from bot.jobs.slack_io import (
-    attempt_window,
-    history_page,
-    without_rate_limit_retries,
-)
-from bot.secrets import TokenCipher
+from bot.render.message import Message
 from bot.simulator.server import RunningSimulator
-from bot.slack.message import Message
+from bot.slack.outbox import history_page, without_rate_limit_retries
+from bot.slack.reconcile import DEADLINE, Reconciler
 from bot.store.channels import ChannelSettings
+from bot.store.cipher import TokenCipher
 from tests.clocks import WallClock
 from tests.conftest import SIM_START
 from tests.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack
@@ -221,7 +218,7 @@ def test_a_search_throttled_past_its_deadline_is_reported_and_retried_never_repo
         checked.append(outcome.status)
 
     reconciler = paced(restarted, wall, sleep)
-    with caplog.at_level(logging.WARNING, logger="bot.jobs.reconcile"):
+    with caplog.at_level(logging.WARNING, logger="bot.slack.reconcile"):
         first = run_digest(
             restarted.store.channels.settings(TEAM_ID, channel),
             local_date=None,

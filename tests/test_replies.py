@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from bot import messages
+from bot.copy import messages
+from bot.copy.usage import BY_NAME, TABLE
 from bot.engagement import snowflake
 from bot.engagement.query import EngagementQuery, Granularity
 from bot.errors import (
@@ -25,9 +26,8 @@ from bot.errors import (
     RateLimited,
     ServerError,
 )
-from bot.report_format import as_csv
-from bot.slack.blocks_kit import escape
-from bot.slack.usage_text import BY_NAME, TABLE
+from bot.ops.report_format import as_csv
+from bot.render.kit import escape
 from tests.conftest import SIM_START
 from tests.test_blocks import SNAPSHOTS
 from tests.test_slack_app import (  # noqa: F401 - fixtures are used by name

@@ -17,11 +17,11 @@ import pytest
 import requests
 
 from bot.app import engagement
+from bot.channels.deps import Deps
 from bot.cli import main
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.simulator.server import RunningSimulator
-from bot.slack.commands import Deps
 from bot.slack.server import (
     SOCKET_MODE_EVENTS,
     X_CALLBACK_NOT_READY,
@@ -263,8 +263,8 @@ def test_socket_mode_requests_need_no_signature(fake, sim, tmp_path):
     payload without a signing secret."""
     from slack_bolt import BoltRequest
 
+    from bot.render.message import Message
     from bot.slack.app import build_app
-    from bot.slack.message import Message
 
     settings = settings_for(
         fake, sim, tmp_path, slack_app_token="xapp-fake", slack_signing_secret=None

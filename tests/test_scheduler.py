@@ -14,16 +14,17 @@ from zoneinfo import ZoneInfo
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from bot.channels.deps import Deps
+from bot.channels.digest import CLAIM_STALE_AFTER, Status
 from bot.config import Settings
-from bot.jobs.digest import CLAIM_STALE_AFTER, Status
 from bot.jobs.schedule import next_digest_time
 from bot.jobs.scheduler import CATCH_UP_JOB, DigestScheduler, build_scheduler, job_id
-from bot.secrets import TokenCipher
+from bot.render.message import Message
 from bot.slack import commands
-from bot.slack.commands import Deps, Invocation
-from bot.slack.message import Message
+from bot.slack.commands import Invocation
 from bot.store import Store
 from bot.store.channels import ChannelSettings
+from bot.store.cipher import TokenCipher
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -48,7 +49,7 @@ class Run:
 
 @dataclass
 class FakeDigests:
-    """Stands in for bot.jobs.digest.run_digest and the store's record of posted digests."""
+    """Stands in for bot.channels.digest.run_digest and the store's record of posted digests."""
 
     last: dict[tuple[str, str], date] = field(default_factory=dict)
     runs: list[Run] = field(default_factory=list)

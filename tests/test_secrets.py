@@ -1,4 +1,4 @@
-"""bot.secrets: the token cipher, key rotation, and the 0600 key file beside the database."""
+"""bot.store.cipher: the token cipher, key rotation, and the 0600 key file beside the database."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from bot.errors import BotError, SecretKeyError
-from bot.secrets import TokenCipher, create_key, key_path_for, read_key, split_keys
+from bot.store.cipher import TokenCipher, create_key, key_path_for, read_key, split_keys
 
 PLAINTEXT = b"token-7f3a9c-secret-plaintext"
 

@@ -18,9 +18,9 @@ from bot.engagement.models import UserAuth
 from bot.engagement.query import EngagementQuery, Granularity, Reason
 from bot.engagement.service import EngagementService
 from bot.engagement.windows import unborn
-from bot.secrets import TokenCipher
 from bot.simulator.server import RunningSimulator
 from bot.store import Store
+from bot.store.cipher import TokenCipher
 from tests.clocks import FakeClock
 from tests.conftest import SIM_START
 

@@ -28,19 +28,20 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.signature import SignatureVerifier
 
 from bot.app import build_service
+from bot.channels.deps import Deps
 from bot.config import Settings
+from bot.copy.usage import SUBCOMMANDS
 from bot.engagement.http_client import HttpEngagementClient
 from bot.engagement.models import UserAuth
 from bot.errors import ConfigError, RateLimited, ServerError, UsageError, UserFacingError
-from bot.secrets import TokenCipher
+from bot.render.message import Chart, Message
 from bot.simulator.server import RunningSimulator
-from bot.slack.app import COMMAND, build_app, build_web_client, channel_membership
-from bot.slack.command_types import SUBCOMMANDS
-from bot.slack.commands import Deps
-from bot.slack.message import Chart, Message
-from bot.slack.parsing import parse
+from bot.slack.app import COMMAND, build_app
+from bot.slack.parse.grammar import parse
 from bot.slack.retries import CappedRateLimitRetryHandler
+from bot.slack.web import build_web_client, channel_membership
 from bot.store import Store
+from bot.store.cipher import TokenCipher
 from tests.clocks import FakeClock
 from tests.conftest import SIM_START
 from tests.fake_slack import BOT_TOKEN, FakeSlack, iter_texts

@@ -15,22 +15,16 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
+from bot.channels.digest import Status
+from bot.channels.outbox import Action, pause_channel, pause_note, resume
 from bot.config import Settings
-from bot.jobs.digest import Status
-from bot.jobs.slack_io import (
-    Action,
-    classify,
-    pause_channel,
-    pause_note,
-    resume,
-    with_pause_note,
-)
-from bot.secrets import TokenCipher
+from bot.render.digest import digest_message
+from bot.render.replies import error_message
 from bot.simulator.server import RunningSimulator
 from bot.slack import retries
-from bot.slack.blocks_digest import digest_message
-from bot.slack.blocks_replies import error_message
+from bot.slack.outbox import classify, with_pause_note
 from bot.store.channels import ChannelSettings
+from bot.store.cipher import TokenCipher
 from tests.fake_slack import TEAM_ID, FakeSlack
 from tests.slack_limits import assert_valid_message
 from tests.test_digest import CHANNEL, DAY, NOW, Bot, quiet_data, set_up_channel
@@ -248,11 +242,12 @@ def test_a_pause_note_fits_above_any_reply() -> None:
 
 
 def test_a_paused_channel_hears_why_at_its_next_command_and_digest_on_resumes(tmp_path):
+    from bot.channels.deps import Deps
+    from bot.channels.outbox import pause_channel
     from bot.config import Settings
-    from bot.jobs.slack_io import pause_channel
-    from bot.secrets import TokenCipher
-    from bot.slack.commands import Deps, Invocation, run
+    from bot.slack.commands import Invocation, run
     from bot.store import Store
+    from bot.store.cipher import TokenCipher
 
     with Store.open(tmp_path / "p.db", cipher=TokenCipher.generate()) as store:
         deps = Deps(service=None, store=store, settings=Settings())  # type: ignore[arg-type]

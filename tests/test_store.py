@@ -23,7 +23,6 @@ from bot.engagement import snowflake
 from bot.engagement.models import UserAuth
 from bot.engagement.query import PostInfo
 from bot.errors import SecretKeyError
-from bot.secrets import TokenCipher
 from bot.store import (
     MIGRATIONS,
     Account,
@@ -35,6 +34,7 @@ from bot.store import (
     Store,
     TotalsRow,
 )
+from bot.store.cipher import TokenCipher
 from bot.store.series import leaderboard_query
 
 NOW = datetime(2026, 11, 26, 12, 30, tzinfo=UTC)
@@ -637,7 +637,7 @@ def test_a_process_killed_mid_transaction_leaves_the_old_rows(
         f"""
         import os
         from datetime import date, timedelta
-        from bot.secrets import TokenCipher
+        from bot.store.cipher import TokenCipher
         from bot.store import SeriesRow, Store
         store = Store.open({str(db_path)!r}, cipher=TokenCipher.generate())
         with store.transaction():

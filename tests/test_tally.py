@@ -14,14 +14,14 @@ import pytest
 import requests
 
 from bot.app import build_service
+from bot.channels.deps import Deps
+from bot.channels.tally import TALLY_LOOKBACK, accounts_by_workspace, run_tally
 from bot.config import Settings
 from bot.engagement.http_client import HttpEngagementClient
 from bot.engagement.models import UserAuth
-from bot.jobs.tally import TALLY_LOOKBACK, accounts_by_workspace, run_tally
-from bot.secrets import TokenCipher
 from bot.simulator.server import RunningSimulator
-from bot.slack.commands import Deps
 from bot.store import Store
+from bot.store.cipher import TokenCipher
 from bot.store.post_queries import post_ids_by_authors
 from bot.store.rows import PostRecord
 from tests.clocks import FakeClock

@@ -15,11 +15,13 @@ from typing import Protocol
 
 from bot.engagement.models import (
     APP_ONLY,
+    AccessGrant,
     Auth,
     EngagementRequest,
     EngagementResult,
     PostLookup,
     PostPage,
+    RequestToken,
     UserLookup,
 )
 
@@ -51,3 +53,13 @@ class PostDirectory(Protocol):
     def user_by_username(self, username: str, *, auth: Auth = APP_ONLY) -> UserLookup:
         """The account behind a handle (with or without '@'); `user` None if there is none."""
         ...
+
+
+class OAuthClient(Protocol):
+    """The 3-legged steps of bot.engagement.http_client.HttpEngagementClient."""
+
+    def request_token(self, callback: str) -> RequestToken: ...
+    def authorize_url(self, request_token: str) -> str: ...
+    def access_token(
+        self, request_token: str, request_secret: str, verifier: str
+    ) -> AccessGrant: ...

@@ -6,9 +6,9 @@ endpoint; a 429 holds that endpoint until the reset its headers name and the cal
 again; 5xx and transport failures back off 1, 2, 4 … s (bot.engagement.executor's rule). A
 window that opens more than `max_wait` seconds from now is not waited for: the call fails at
 once with RateLimited, and the caller says "try again" instead of holding a reply for minutes.
-Under a deadline (bot.deadline.current(), a command's answer), neither a window nor a backoff is
-waited for past it: the call fails with TimedOut, like an engagement call out of time.
-"""
+Under a deadline (bot.engagement.deadline.current(), a command's answer), neither a window
+nor a backoff is waited for past it: the call fails with TimedOut, like an engagement call out of
+time."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import random
 from collections.abc import Callable, Sequence
 from typing import Protocol, TypeVar
 
-from bot import deadline as deadlines
+from bot.engagement import deadline as deadlines
 from bot.engagement.client import PostDirectory
 from bot.engagement.executor import backoff, settle
 from bot.engagement.models import APP_ONLY, Auth, PostLookup, PostPage, RateLimitInfo, UserLookup

@@ -19,7 +19,7 @@ Every ID of a call ends up in exactly one of `sent_ids` (answered), `not_owned`,
 or `unresolved` (failed with `error`): nothing is dropped silently. All waiting goes through
 the injected `sleep`, so tests drive time by hand.
 
-Deadline (bot.deadline): a run started under one stops waiting when it passes. A retry, a
+Deadline (bot.engagement.deadline): a run started under one stops waiting when it passes. A retry, a
 backoff or a rate-limit wait that would end after it is not begun; the call's IDs end
 `unresolved` with TimedOut (after a timeout or no room in the window) or with the last error
 X gave (a 429 whose reset comes too late, a 5xx), so the reply shows what did arrive.
@@ -35,9 +35,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import Enum
 
-from bot import deadline as deadlines
-from bot.deadline import Deadline
+from bot.engagement import deadline as deadlines
 from bot.engagement.client import EngagementClient
+from bot.engagement.deadline import Deadline
+from bot.engagement.health import CallHealth, X
 from bot.engagement.models import Auth, Endpoint, EngagementRequest, EngagementResult
 from bot.engagement.query import PlannedCall
 from bot.engagement.ratelimiter import RateLimiter, Ticket
@@ -49,7 +50,6 @@ from bot.errors import (
     TimedOut,
     TransportError,
 )
-from bot.health import CallHealth, X
 
 log = logging.getLogger(__name__)
 
@@ -226,7 +226,8 @@ class Executor:
         self.limiter = limiter or RateLimiter(monotonic=monotonic, sleep=sleep)
 
     def run(self, calls: Sequence[PlannedCall], *, deadline: Deadline | None = None) -> Execution:
-        """Every call's outcome; `deadline` defaults to the caller's (bot.deadline.current)."""
+        """Every call's outcome; `deadline` defaults to the caller's
+        (bot.engagement.deadline.current)."""
         if not calls:
             return Execution((), 0)
         deadline = deadline or deadlines.current()

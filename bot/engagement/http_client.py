@@ -7,8 +7,9 @@ pacing here: every result and every exception carries the rate-limit state for t
 Timeouts fit each call: connecting gets at most `connect_timeout`, each read at most
 `read_timeout`, and the whole reply (headers to last byte) at most `read_timeout` too: a server
 drip-feeding its body a byte every few seconds would never trip a per-read timeout. Under a
-deadline (bot.deadline, e.g. a slash command's) every bound shrinks to the time left, and a
-request cut by it raises TimedOut. Outcomes go to the `health` record (bot.health) when given.
+deadline (bot.engagement.deadline, e.g. a slash command's) every bound shrinks to the time
+left, and a request cut by it raises TimedOut. Outcomes go to the `health` record
+(bot.engagement.health) when given.
 
 Secrets never reach a log line, an exception message or a repr: we log one line per call
 (endpoint, status, elapsed, number of IDs), and silence the debug logs in which oauthlib and
@@ -37,9 +38,11 @@ from oauthlib.oauth1 import SIGNATURE_HMAC, SIGNATURE_TYPE_AUTH_HEADER
 from requests_oauthlib import OAuth1, OAuth1Session
 from requests_oauthlib.oauth1_session import TokenRequestDenied
 
-from bot import deadline as deadlines
-from bot.deadline import ALARM, Deadline
+from bot.engagement import deadline as deadlines
 from bot.engagement import wire
+from bot.engagement.deadline import ALARM, Deadline
+from bot.engagement.health import CallHealth, X
+from bot.engagement.log_filters import drop_debug_records
 from bot.engagement.models import (
     APP_ONLY,
     AccessGrant,
@@ -55,8 +58,6 @@ from bot.engagement.models import (
     UserLookup,
 )
 from bot.errors import AuthError, EngagementAPIError, TimedOut, TransportError, UnexpectedResponse
-from bot.health import CallHealth, X
-from bot.log_filters import drop_debug_records
 
 log = logging.getLogger(__name__)
 

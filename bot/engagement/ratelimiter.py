@@ -10,7 +10,8 @@ the window has room, so we wait for a reset instead of collecting 429s.
        │                            ▼
        └──── deadline passes ──── sleep until the window's reset (one thread per key)
 
-A caller with a deadline of its own (bot.deadline) gets no ticket when the reset comes after it.
+A caller with a deadline of its own (bot.engagement.deadline) gets no ticket when the reset
+comes after it.
 
 Times are local `monotonic()` seconds. A reply's reset is turned into a local deadline as
 `arrival + (reset − Date)`, never by comparing reset with our wall clock: the server's clock
@@ -28,7 +29,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from bot.deadline import Deadline
+from bot.engagement.deadline import Deadline
 from bot.engagement.models import RateLimitInfo
 
 

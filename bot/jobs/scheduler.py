@@ -11,7 +11,7 @@
                          `run_alerts`, also the interval job `alerts` (every `alert_interval`,
                          default 15 minutes) running one alert pass with `now=clock()`
         .shutdown()
-        .reconciled(c)   the hook for bot.jobs.reconcile.Reconciler.on_answer: the channel's
+        .reconciled(c)   the hook for bot.slack.reconcile.Reconciler.on_answer: the channel's
                          search for an interrupted run's digest is answered, so its digest
                          runs again now (`start` also starts the reconciler's thread)
 
@@ -37,8 +37,8 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.jobs.digest import CLAIM_STALE_AFTER, Status
-from bot.jobs.digest import run_digest as post_digest
+from bot.channels.digest import CLAIM_STALE_AFTER, Status
+from bot.channels.digest import run_digest as post_digest
 from bot.jobs.schedule import (
     due_digest,
     missed_digest,
@@ -46,11 +46,11 @@ from bot.jobs.schedule import (
     parse_digest_time,
     prefetch_time,
 )
-from bot.slack.message import Message
+from bot.render.message import Message
 from bot.store.channels import ChannelSettings
 
 if TYPE_CHECKING:
-    from bot.slack.commands import Deps
+    from bot.channels.deps import Deps
     from bot.store import Store
 
 __all__ = [
@@ -95,7 +95,7 @@ class DigestHistory(Protocol):
 
 
 class RunDigest(Protocol):
-    """bot.jobs.digest.run_digest's signature; the outcome is not inspected here."""
+    """bot.channels.digest.run_digest's signature; the outcome is not inspected here."""
 
     def __call__(
         self,
@@ -114,19 +114,19 @@ class TallyOutcomeLike(Protocol):
 
 
 class RunTally(Protocol):
-    """bot.jobs.tally.run_tally's shape."""
+    """bot.channels.tally.run_tally's shape."""
 
     def __call__(self, *, now: datetime, deps: Deps) -> TallyOutcomeLike: ...
 
 
 class RunAlerts(Protocol):
-    """bot.jobs.alerts.run_alert_pass's signature; what it returns is only counted in a log."""
+    """bot.channels.alerts.run_alert_pass's signature; what it returns is only counted in a log."""
 
     def __call__(self, *, now: datetime, deps: Deps, post: Post) -> Sequence[object]: ...
 
 
 class Reconciling(Protocol):
-    """bot.jobs.reconcile.Reconciler, as the scheduler runs it."""
+    """bot.slack.reconcile.Reconciler, as the scheduler runs it."""
 
     on_answer: Callable[[str], None] | None
 
@@ -136,7 +136,7 @@ class Reconciling(Protocol):
 
 
 class Prefetch(Protocol):
-    """bot.jobs.digest.prefetch's signature: fetch the coming digest's numbers; a count."""
+    """bot.channels.digest.prefetch's signature: fetch the coming digest's numbers; a count."""
 
     def __call__(self, settings: ChannelSettings, *, now: datetime, deps: Deps) -> int: ...
 
@@ -518,8 +518,8 @@ def build_scheduler(
     reconciler: Reconciling | None = None,
 ) -> DigestScheduler:
     """A DigestScheduler on `scheduler` (default: a BackgroundScheduler, not started). `history`
-    defaults to `store.digests` when the store has it; `run_digest` to bot.jobs.digest's;
-    `run_alerts` (e.g. bot.jobs.alerts.run_alert_pass) None: no alert job."""
+    defaults to `store.digests` when the store has it; `run_digest` to bot.channels.digest's;
+    `run_alerts` (e.g. bot.channels.alerts.run_alert_pass) None: no alert job."""
     if history is None:
         digests = getattr(store, "digests", None)
         history = digests if hasattr(digests, "last_digest_date") else None

@@ -12,7 +12,7 @@ The `WebClient` talks to `settings.slack_api_url` and retries connection errors,
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from logging import Logger
 from typing import TYPE_CHECKING
@@ -20,53 +20,26 @@ from typing import TYPE_CHECKING
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.config import DEFAULT_ANSWER_SECONDS, Settings
 from bot.errors import ConfigError
-from bot.health import CallHealth
 from bot.slack import listeners
 from bot.slack.listeners import Clock, RunCommand
-from bot.slack.retries import retry_handlers
+from bot.slack.web import build_web_client
 
 if TYPE_CHECKING:
-    from bot.slack.commands import Deps
+    from bot.channels.deps import Deps
     from bot.slack.installations import Workspaces
 
 log = logging.getLogger(__name__)
 
 COMMAND = "/engagement"
-# Every bot scope app_manifest.yaml asks for, and the code that needs it (tests compare them).
-SCOPES: Mapping[str, str] = {
-    "commands": "the /engagement slash command",
-    "chat:write": "digests and alerts posted with chat.postMessage",
-    "files:write": "chart uploads with files_upload_v2",
-    "channels:read": "can_post(): conversations.info on public channels",
-    "groups:read": "can_post(): conversations.info on private channels",
-    "channels:history": "digest reconcile: conversations.history on public channels",
-    "groups:history": "digest reconcile: conversations.history on private channels",
-    "users:read": "may_change(): users.info is_admin / is_owner of whoever changes settings",
-}
 # Bolt's own pool only runs the listener up to its ack and hand-off, so a few threads suffice.
 LISTENER_THREADS = 8
 # Commands that ask X run here; more at once would only queue behind the X rate limits anyway.
 COMMAND_THREADS = 8
 # The others (help, usage, settings…) run here, so a slow X never holds them back.
 QUICK_THREADS = 4
-WEB_API_TIMEOUT_S = 30
-
-
-def build_web_client(
-    settings: Settings, *, token: str | None = None, health: CallHealth | None = None
-) -> WebClient:
-    """A Web API client for `settings.slack_api_url` that retries what is worth retrying
-    (noting each attempt's outcome in `health` when given)."""
-    return WebClient(
-        token=token,
-        base_url=settings.slack_api_url,
-        timeout=WEB_API_TIMEOUT_S,
-        retry_handlers=retry_handlers(health),
-    )
 
 
 def build_app(
@@ -230,19 +203,3 @@ def register(
         )
     )
     app.error(listeners.global_error_handler)
-
-
-def channel_membership(client: WebClient) -> Callable[[str], bool]:
-    """`Deps.can_post`: whether the bot is a member of a channel (so it may upload there),
-    asked of conversations.info. Any error (a private channel it cannot see, a DM) means no."""
-
-    def can_post(channel_id: str) -> bool:
-        try:
-            reply = client.conversations_info(channel=channel_id)
-        except SlackApiError as error:
-            log.info("conversations.info %s: %s", channel_id, error.response.get("error"))
-            return False
-        channel = reply.get("channel") or {}
-        return bool(channel.get("is_member"))
-
-    return can_post

@@ -21,12 +21,12 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 from urllib.parse import quote
 
-from bot import messages
 from bot.config import Settings
-from bot.engagement.models import AccessGrant, RequestToken, UserAuth
+from bot.copy import messages
+from bot.engagement.client import OAuthClient
+from bot.engagement.models import UserAuth
 from bot.errors import BotError, SecretKeyError
 from bot.store import Store
 from bot.store.connect_links import CONNECT_LINK_TTL, ConnectLink
@@ -50,16 +50,6 @@ REFUSED = (
 )
 X_FAILED = "X did not answer as expected; nothing was stored. Try the link again soon."
 CANCELLED = "Connection cancelled: no X account was linked. You can close this tab."
-
-
-class OAuthClient(Protocol):
-    """The 3-legged steps of bot.engagement.http_client.HttpEngagementClient."""
-
-    def request_token(self, callback: str) -> RequestToken: ...
-    def authorize_url(self, request_token: str) -> str: ...
-    def access_token(
-        self, request_token: str, request_secret: str, verifier: str
-    ) -> AccessGrant: ...
 
 
 @dataclass(frozen=True)

@@ -44,21 +44,15 @@ from slack_sdk.oauth.installation_store import Bot, Installation, InstallationSt
 from slack_sdk.oauth.state_store import OAuthStateStore
 from slack_sdk.web import SlackResponse
 
+from bot.channels.outbox import Page, Window
 from bot.config import Settings
 from bot.errors import SecretKeyError
-from bot.jobs.slack_io import (
-    Page,
-    Window,
-    history_page,
-    slack_finder,
-    slack_post,
-    without_rate_limit_retries,
-)
-from bot.secrets import TokenCipher
-from bot.slack.app import SCOPES, build_web_client, channel_membership
-from bot.slack.message import Message
+from bot.render.message import Message
+from bot.slack.outbox import history_page, slack_finder, slack_post, without_rate_limit_retries
 from bot.slack.permissions import workspace_admins
+from bot.slack.web import SCOPES, build_web_client, channel_membership
 from bot.store import Store
+from bot.store.cipher import TokenCipher
 from bot.store.slack_installations import SealedRow, SlackKey
 
 log = logging.getLogger(__name__)
@@ -418,18 +412,18 @@ class Workspaces:
     # -- what jobs and commands take ---------------------------------------------------------------
 
     def post(self, channel_id: str, message: Message) -> str:
-        """bot.jobs.slack_io.Post with the bot token of the channel's workspace."""
+        """bot.channels.outbox.Post with the bot token of the channel's workspace."""
         return slack_post(self._channel_client(channel_id))(channel_id, message)
 
     def find_posted(self, channel_id: str, marker: str, window: Window | None = None) -> str | None:
-        """bot.jobs.slack_io.FindPosted with the bot token of the channel's workspace."""
+        """bot.channels.outbox.FindPosted with the bot token of the channel's workspace."""
         return slack_finder(self._channel_client(channel_id))(channel_id, marker, window)
 
     def history_page(
         self, channel_id: str, marker: str, window: Window, cursor: str | None
     ) -> Page:
-        """bot.jobs.slack_io.HistoryPage with the bot token of the channel's workspace (its
-        429s reach the caller, bot.jobs.reconcile.Reconciler, which paces the workspace)."""
+        """bot.channels.outbox.HistoryPage with the bot token of the channel's workspace (its
+        429s reach the caller, bot.slack.reconcile.Reconciler, which paces the workspace)."""
         client = without_rate_limit_retries(self._channel_client(channel_id))
         return history_page(client)(channel_id, marker, window, cursor)
 

@@ -12,12 +12,12 @@ go to `executor`; the rest (help, usage, settings…) to `quick`, so X work can 
 With `executor=None` (Bolt's `process_before_response`, used by the tests) the command runs
 inline and the ack leaves after the reply.
 
-Deadline: every command's work runs under bot.deadline, due Settings.answer_seconds after it
-arrived (time queued counts). The executor and the HTTP client stop waiting on X then, so the
-reply shows what arrived and says the rest is missing because X is slow. Should the worker
-still not have answered (queued behind others, or stuck elsewhere), the person is told plainly
-at the deadline instead of hearing nothing; a command not started yet is dropped, one running
-still posts its answer when it comes.
+Deadline: every command's work runs under bot.engagement.deadline, due
+Settings.answer_seconds after it arrived (time queued counts). The executor and the HTTP client stop
+waiting on X then, so the reply shows what arrived and says the rest is missing because X is slow.
+Should the worker still not have answered (queued behind others, or stuck elsewhere), the person
+is told plainly at the deadline instead of hearing nothing; a command not started yet is
+dropped, one running still posts its answer when it comes.
 
 Errors: an exception from `commands.run` or from delivering its reply reaches
 `global_error_handler` (Bolt's `@app.error`), or, on our own pool where Bolt cannot see it, the
@@ -39,16 +39,17 @@ from slack_bolt import Ack, BoltResponse, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot import messages
-from bot.deadline import ALARM, Deadline, within
+from bot.copy import messages
+from bot.engagement.deadline import ALARM, Deadline, within
+from bot.engagement.health import SLACK_REPLIES, CallHealth
 from bot.errors import EngagementAPIError, StoreError, UserFacingError
-from bot.health import SLACK_REPLIES, CallHealth
-from bot.slack import blocks
-from bot.slack.message import Chart, Message
+from bot.render import blocks
+from bot.render.message import Chart, Message
 from bot.slack.retries import problem_of, response_webhook
 
 if TYPE_CHECKING:
-    from bot.slack.commands import Deps, Invocation
+    from bot.channels.deps import Deps
+    from bot.slack.commands import Invocation
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ BOT_MENTION = "@engagement-bot"  # features.bot_user.display_name in app_manifes
 
 
 # -- what the person sees when something fails ----------------------------------------------------
-# (Kept beside the handler that sends them; bot/messages.py may take them over.)
+# (Kept beside the handler that sends them; bot/copy/messages.py may take them over.)
 
 
 def something_went_wrong(ref: str) -> str:
@@ -379,7 +380,7 @@ def handle_error(
 
 
 def _rendered(render: Callable[[], Message], *, fallback: str) -> Message:
-    """bot.slack.blocks' rendering of an error; plain text should that fail too (this is the
+    """bot.render.blocks' rendering of an error; plain text should that fail too (this is the
     last resort, so it must not raise)."""
     try:
         return render()

@@ -20,7 +20,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.config import Settings
 from bot.errors import SlackUnavailable
-from bot.jobs.slack_io import classify
+from bot.slack.outbox import classify
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ the thread that made the call, which is a command's (or a job's), and a Slack as
 would hold it, and everyone queued behind it, that long. Past the cap the 429 is the answer:
 the caller reports it (bot.slack.permissions: "Slack is busy, try again in about 20 s").
 
-With a `health` record (bot.health), every Web API attempt's outcome is noted there too.
+With a `health` record (bot.engagement.health), every Web API attempt's outcome is noted there too.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.webhook import WebhookClient
 
-from bot.health import SLACK, CallHealth
-from bot.log_filters import drop_debug_records
+from bot.engagement.health import SLACK, CallHealth
+from bot.engagement.log_filters import drop_debug_records
 
 TIMEOUT_S = 30
 RETRY_AFTER_CAP_S = 5.0
@@ -75,7 +75,7 @@ def retry_after(headers: Mapping[str, Any]) -> float | None:
 class CappedRateLimitRetryHandler(RateLimitErrorRetryHandler):
     """slack_sdk's RateLimitErrorRetryHandler, but a 429 asking for more than
     RETRY_AFTER_CAP_S is not retried (nor slept on). A subclass, so code that takes 429s into
-    its own hands (bot.jobs.slack_io.without_rate_limit_retries) finds it by that type."""
+    its own hands (bot.channels.outbox.without_rate_limit_retries) finds it by that type."""
 
     def _can_retry(
         self,
@@ -127,7 +127,7 @@ class HealthRecorder(RetryHandler):
 
 
 def problem_of(status: int | None, error: BaseException | None) -> str | None:
-    """A Slack call's outcome as bot.health counts it (None: Slack answered)."""
+    """A Slack call's outcome as bot.engagement.health counts it (None: Slack answered)."""
     if status is not None:
         return f"HTTP {status} answers" if status == 429 or status >= 500 else None
     if isinstance(error, TimeoutError):

@@ -39,28 +39,28 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.signature import SignatureVerifier
 
 from bot.config import Settings
+from bot.engagement.client import OAuthClient
+from bot.engagement.health import CallHealth
 from bot.errors import BotError, ConfigError
-from bot.health import CallHealth
 from bot.slack import connect
 from bot.slack.app import (
     COMMAND_THREADS,
     QUICK_THREADS,
     build_app,
-    build_web_client,
-    channel_membership,
 )
 from bot.slack.installations import INSTALL_PATH, REDIRECT_PATH, Workspaces
 from bot.slack.listeners import Clock
 from bot.slack.permissions import workspace_admins
 from bot.slack.replays import SeenSignatures
 from bot.slack.retries import response_webhook
+from bot.slack.web import build_web_client, channel_membership
 from bot.store import Store
 from bot.store.connect_links import ConnectLink
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
-    from bot.slack.commands import Deps
+    from bot.channels.deps import Deps
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ class XConnect:
     """What the HTTP listener needs to run `/engagement connect`'s OAuth flow."""
 
     store: Store
-    client: connect.OAuthClient
+    client: OAuthClient
     settings: Settings
     clock: Clock
     notify: Notify

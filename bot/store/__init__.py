@@ -3,7 +3,7 @@
     Store.open(path, cipher=…)   accounts (tokens encrypted), Posts, totals snapshots,
                                  hourly and daily series, leaderboards, the API call log
 
-Imports sqlite_utils, bot.secrets and the engagement core's models; nothing from Slack.
+Imports sqlite_utils, bot.store.cipher and the engagement core's models; nothing from Slack.
 """
 
 from bot.store.rows import (

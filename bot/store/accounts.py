@@ -13,7 +13,7 @@ from datetime import datetime
 
 from bot.engagement.models import UserAuth
 from bot.errors import SecretKeyError
-from bot.secrets import TokenCipher
+from bot.store.cipher import TokenCipher
 from bot.store.rows import Account
 from bot.store.sql import Db, Repository, Transaction, instant, parse_instant
 

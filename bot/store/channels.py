@@ -286,3 +286,17 @@ def _rule(row: tuple[Any, ...]) -> AlertRule:
         by,
         parse_instant(at),
     )
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What a channel covers: Posts by ID, and accounts whose recent Posts count."""
+
+    posts: tuple[str, ...]  # tracked Posts
+    handles: tuple[str, ...]  # tracked accounts, or (`connected`) the workspace's connected ones
+    connected: bool = False  # the channel tracks nothing: its workspace's connected accounts
+
+    @property
+    def empty(self) -> bool:
+        """Nothing to report on or watch: no tracked Post or account, no connected account."""
+        return not self.posts and not self.handles

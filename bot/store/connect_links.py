@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.errors import SecretKeyError
-from bot.secrets import TokenCipher
+from bot.store.cipher import TokenCipher
 from bot.store.sql import Db, instant, parse_instant
 
 CONNECT_LINK_TTL = timedelta(minutes=15)

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from bot import messages
+from bot.copy import messages
 from bot.errors import (
     DatabaseCorrupt,
     DatabaseFull,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 
 from bot.errors import SecretKeyError
-from bot.secrets import TokenCipher
+from bot.store.cipher import TokenCipher
 from bot.store.sql import Db, Repository, Transaction
 
 # noun → the query of its sealed values

@@ -17,10 +17,10 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from bot.secrets import TokenCipher
 from bot.store.accounts import Accounts
 from bot.store.alert_log import AlertLog
 from bot.store.channels import Channels
+from bot.store.cipher import TokenCipher
 from bot.store.connect_links import ConnectLinks
 from bot.store.digests import Digests
 from bot.store.failures import classified

@@ -1,0 +1,460 @@
+"""Alert rules, evaluated every few minutes for each channel that has some.
+
+    run_alert_pass ─ per channel (not snoozed, not paused): its rules' Posts
+                   ─ owned Posts: ONE /28hr HOUR query; the last complete hour is judged
+                   ─ unowned tracked Posts: a /totals snapshot now; hourly deltas of snapshots
+                   ─ spike() / threshold_hit() ─ cooldown ─ alert_log.record (INSERT OR IGNORE
+                     on (rule, Post, hour): an hour never alerts twice, across restarts too)
+                   ─ outside quiet hours: one message with every undelivered firing; inside
+                     them the firings wait (delivered_at NULL) for the first pass after
+
+The pure parts (spike, threshold_hit, in_quiet_hours, cooled_down) do no I/O.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.channels.coverage import account_posts, channel_coverage, collect_channel_posts
+from bot.channels.deps import Deps
+from bot.channels.digest import zone_of
+from bot.channels.outbox import (
+    Action,
+    FindPosted,
+    Refused,
+    Unanswered,
+    attempt_window,
+    failure_of,
+    pause_channel,
+)
+from bot.engagement.models import PUBLIC_METRICS
+from bot.engagement.query import AccountPosts, EngagementQuery, Granularity
+from bot.engagement.windows import floor_hour
+from bot.render.alerts import AlertLine, alert_marker, alert_message
+from bot.render.message import Message
+from bot.store.alert_log import Firing
+from bot.store.channels import AlertRule, ChannelSettings
+
+log = logging.getLogger(__name__)
+
+Post = Callable[[str, Message], str]
+
+HOUR = timedelta(hours=1)
+INTERVAL = timedelta(minutes=15)  # the scheduler's default; ENGAGEMENT_ALERT_MINUTES overrides
+COOLDOWN = timedelta(hours=3)  # per rule and Post
+BASELINE_HOURS = 6  # a spike's baseline: the mean of up to this many complete hours before
+MIN_BASELINE_HOURS = 3  # fewer known hours before (a new Post): no spike verdict yet
+SPIKE_FACTOR: Mapping[str, float] = {"low": 5.0, "medium": 3.0, "high": 2.0}
+MIN_SPIKE_COUNT = 50  # a spike hour has at least this many events …
+MIN_SPIKE_RISE = 30  # … and at least this many above the baseline (2 → 8 is no spike)
+SPIKE_METRIC = "impressions"  # what a spike rule watches on owned Posts
+UNOWNED_SPIKE_METRIC = "favorites"  # … and on unowned ones (public metrics only)
+ACCOUNT_LOOKBACK = timedelta(days=30)  # a tracked account's Posts younger than this are watched
+SNAPSHOT_SLACK = timedelta(minutes=25)  # how far a snapshot may be from the hour mark it stands for
+
+
+# -- pure rules ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Spike:
+    value: int
+    baseline: float  # the mean of the hours before
+    factor: float  # the sensitivity's multiple of the baseline that was needed
+
+
+def spike(values: Sequence[int], sensitivity: str | None) -> Spike | None:
+    """Judge the last of `values` (complete hours, oldest first) against the mean of up to
+    BASELINE_HOURS before it. A spike needs the sensitivity's multiple of the baseline (low 5×,
+    medium 3×, high 2×) and volume: ≥ MIN_SPIKE_COUNT and ≥ baseline + MIN_SPIKE_RISE."""
+    if len(values) < MIN_BASELINE_HOURS + 1:
+        return None
+    current = values[-1]
+    history = values[-1 - BASELINE_HOURS : -1]
+    baseline = sum(history) / len(history)
+    factor = SPIKE_FACTOR.get(sensitivity or "medium", SPIKE_FACTOR["medium"])
+    if current < MIN_SPIKE_COUNT or current < baseline + MIN_SPIKE_RISE:
+        return None
+    if current < factor * baseline:
+        return None
+    return Spike(current, baseline, factor)
+
+
+def threshold_hit(value: int | None, threshold: int | None) -> bool:
+    """The rule means "more than N per hour"."""
+    return value is not None and threshold is not None and value > threshold
+
+
+def parse_clock(text: str) -> time:
+    """ "HH:MM" (24-hour) → time; ValueError otherwise."""
+    hours, _, minutes = text.partition(":")
+    if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2 and len(hours) <= 2):
+        raise ValueError(f"{text!r} is not HH:MM")
+    return time(int(hours), int(minutes))
+
+
+def in_quiet_hours(local: time, start: time | None, end: time | None) -> bool:
+    """[start, end) in local wall-clock time, across midnight when start > end; start == end
+    or either missing: no quiet hours."""
+    if start is None or end is None or start == end:
+        return False
+    if start < end:
+        return start <= local < end
+    return local >= start or local < end
+
+
+def channel_quiet(settings: ChannelSettings, now: datetime, zone: ZoneInfo) -> bool:
+    if not settings.quiet_start or not settings.quiet_end:
+        return False
+    try:
+        start, end = parse_clock(settings.quiet_start), parse_clock(settings.quiet_end)
+    except ValueError:
+        log.warning("ignoring bad quiet hours of %s", settings.channel_id)
+        return False
+    return in_quiet_hours(now.astimezone(zone).time(), start, end)
+
+
+def cooled_down(last_fired: datetime | None, now: datetime, cooldown: timedelta) -> bool:
+    """May the rule fire on the Post again?"""
+    return last_fired is None or now - last_fired >= cooldown
+
+
+def rule_metric(rule: AlertRule, *, owned: bool) -> str:
+    if rule.metric:
+        return rule.metric
+    return SPIKE_METRIC if owned else UNOWNED_SPIKE_METRIC
+
+
+# -- the pass -----------------------------------------------------------------------------------
+
+
+def run_alert_pass(
+    *,
+    now: datetime,
+    deps: Deps,
+    post: Post,
+    channels: Iterable[tuple[str, str]] | None = None,
+    cooldown: timedelta = COOLDOWN,
+    find_posted: FindPosted | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> list[Firing]:
+    """One evaluation of every channel with alert rules (or just `channels`); the firings new
+    in this pass, with delivered_at/message_ts set when they were posted now. With
+    `find_posted`, alerts an earlier pass posted but did not record (it died in between) are
+    found in the channel (around the time of that attempt) and recorded instead of being
+    posted again; those it cannot search for yet wait for a later pass. `clock` (default:
+    `now`) dates each delivery attempt."""
+    fired: list[Firing] = []
+    targets = list(channels) if channels is not None else deps.store.channels.alert_channels()
+    for team, channel in targets:
+        try:
+            fired.extend(
+                channel_pass(
+                    team,
+                    channel,
+                    now=now,
+                    deps=deps,
+                    post=post,
+                    cooldown=cooldown,
+                    find_posted=find_posted,
+                    clock=clock,
+                )
+            )
+        except Exception:  # one channel's failure must not stop the others
+            log.exception("alert pass for %s/%s failed", team, channel)
+    return fired
+
+
+def channel_pass(
+    team: str,
+    channel: str,
+    *,
+    now: datetime,
+    deps: Deps,
+    post: Post,
+    cooldown: timedelta,
+    find_posted: FindPosted | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> list[Firing]:
+    store = deps.store
+    settings = store.channels.settings(team, channel)
+    rules = store.channels.alerts(team, channel)
+    if not rules or settings.paused_reason:
+        return []
+    if settings.snoozed_until is not None and settings.snoozed_until > now:
+        return []
+    candidates = evaluate(settings, rules, now=now, deps=deps)
+    log_ = store.alert_log
+    due = [
+        f for f in candidates if cooled_down(log_.last_fired(f.rule_id, f.post_id), now, cooldown)
+    ]
+    new = log_.record(due)
+    zone = zone_of(settings, deps)
+    if channel_quiet(settings, now, zone):
+        if new:
+            log.info("%d alert(s) for %s held for quiet hours", len(new), channel)
+        return new
+    pending = log_.undelivered([r.id for r in rules])
+    if find_posted is not None:
+        try:
+            pending = _reconcile(channel, pending, deps=deps, find_posted=find_posted, now=now)
+        except Refused as error:  # the channel refused the search: posting would too
+            failure = failure_of(error)
+            if failure.reason is not None:
+                pause_channel(deps.store, settings.team_id, channel, failure.reason, now)
+            return new
+    if not pending:
+        return new
+    by_id = {r.id: r for r in rules}
+    lines = [AlertLine(f, by_id[f.rule_id]) for f in pending]
+    held = any(f.key not in {n.key for n in new} for f in pending)
+    token = uuid.uuid4().hex
+    message = alert_message(
+        lines,
+        authors=_authors(deps, pending),
+        zone=zone,
+        held=held,
+        coverage=channel_coverage(store, team, channel),
+        marker=alert_marker(channel, token),
+    )
+    log_.attempt(pending, token=token, now=clock() if clock else now)
+    try:
+        ts = post(channel, message)
+    except Exception as error:  # Slack said no: the firings stay undelivered for the next pass
+        log.warning("alerts for %s not posted: %s", channel, error)
+        failure = failure_of(error)
+        if failure.action is Action.PAUSE and failure.reason:
+            pause_channel(deps.store, settings.team_id, channel, failure.reason, now)
+        return new
+    log_.mark_delivered(pending, ts=ts, now=now)
+    return [replace(f, delivered_at=now, message_ts=ts) for f in new]
+
+
+def _reconcile(
+    channel: str, pending: list[Firing], *, deps: Deps, find_posted: FindPosted, now: datetime
+) -> list[Firing]:
+    """Record the firings an earlier attempt did deliver (its marker is in the channel around
+    the attempt's time); the rest are still to post, except those whose attempt cannot be
+    searched for yet: they wait for a later pass (posting them could repeat them). Raises
+    Refused when the channel refuses the search in a way no retry fixes."""
+    log_ = deps.store.alert_log
+    settled: set[tuple[int, str, datetime]] = set()  # delivered, or not known yet
+    attempts = log_.attempts(pending)
+    times = log_.attempt_times(attempts)
+    for token, firings in attempts.items():
+        window = attempt_window(times[token]) if token in times else None
+        try:
+            ts = find_posted(channel, alert_marker(channel, token), window)
+        except Exception as error:
+            if failure_of(error).action is Action.PAUSE:
+                raise
+            if not isinstance(error, Unanswered):
+                log.exception("searching %s for an earlier alert message failed", channel)
+            log.warning(
+                "%d alert(s) for %s held: an earlier pass may have posted them and the "
+                "channel cannot be searched yet (%s)",
+                len(firings),
+                channel,
+                error,
+            )
+            settled.update(f.key for f in firings)
+            continue
+        if ts is not None:
+            log.info("alerts of an interrupted pass found in %s as %s", channel, ts)
+            log_.mark_delivered(firings, ts=ts, now=now)
+            settled.update(f.key for f in firings)
+    return [f for f in pending if f.key not in settled]
+
+
+def describe_firing(firing: Firing) -> str:
+    """One line for `alerts check`."""
+    against = (
+        f"baseline {firing.baseline:,.1f}/h" if firing.baseline is not None else "over threshold"
+    )
+    where = f"delivered ts={firing.message_ts}" if firing.message_ts else "held"
+    return (
+        f"alert #{firing.rule_id} Post {firing.post_id} {firing.metric}"
+        f" {firing.hour:%Y-%m-%dT%H:00Z}: {firing.value:,} ({against}), {where}"
+    )
+
+
+# -- gathering and judging ----------------------------------------------------------------------
+
+
+@dataclass
+class _Targets:
+    """Which Posts each rule watches, and whether unowned ones count for it."""
+
+    posts: dict[int, list[str]]
+    unowned_ok: dict[int, bool]
+    skipped: tuple[AccountPosts, ...] = ()  # accounts whose Posts could not be listed
+
+    def all_posts(self) -> list[str]:
+        return list(dict.fromkeys(p for ids in self.posts.values() for p in ids))
+
+
+def rule_targets(
+    settings: ChannelSettings, rules: Sequence[AlertRule], *, now: datetime, deps: Deps
+) -> _Targets:
+    """A Post rule: that Post; an account rule: its recent Posts; otherwise the Posts the
+    channel covers (bot.channels.coverage: what it tracks, or tracking nothing, its
+    workspace's connected accounts). Unowned Posts count for all but a channel-wide threshold
+    rule (that one counts only Posts of connected accounts)."""
+    since = now - ACCOUNT_LOOKBACK
+    team, channel = settings.team_id, settings.channel_id
+    # Each account's timeline is read once per pass; one X refuses is watched no further
+    # (logged), and the channel's other Posts are judged as usual.
+    seen: dict[str, AccountPosts] = {}
+    channel_posts: list[str] | None = None
+    targets = _Targets({}, {})
+    for rule in rules:
+        if rule.post_id:
+            ids = [rule.post_id]
+        elif rule.handle:
+            found = account_posts(deps.service, rule.handle, since=since, workspace=team, seen=seen)
+            ids = list(found.post_ids)
+        else:
+            if channel_posts is None:
+                gathered = collect_channel_posts(
+                    deps.store, deps.service, team, channel, since=since, seen=seen
+                )
+                channel_posts = list(gathered.post_ids)
+            ids = channel_posts
+        targets.posts[rule.id] = ids
+        targets.unowned_ok[rule.id] = bool(rule.post_id or rule.handle or rule.kind == "spike")
+    targets.skipped = tuple(found for found in seen.values() if found.problem is not None)
+    return targets
+
+
+def evaluate(
+    settings: ChannelSettings, rules: Sequence[AlertRule], *, now: datetime, deps: Deps
+) -> list[Firing]:
+    """Every rule's verdict on the last complete hour, for each of its Posts."""
+    targets = rule_targets(settings, rules, now=now, deps=deps)
+    for skipped in targets.skipped:
+        log.info("alerts in %s skip @%s: %s", settings.channel_id, skipped.handle, skipped.problem)
+    ids = targets.all_posts()
+    if not ids:
+        return []
+    hour = floor_hour(now) - HOUR
+    owned_metrics = tuple(dict.fromkeys(rule_metric(r, owned=True) for r in rules))
+    start = hour - BASELINE_HOURS * HOUR
+    query = EngagementQuery(tuple(ids), owned_metrics, Granularity.HOUR, start, hour + HOUR)
+    series = deps.service.report(query, now=now, workspace=settings.team_id, fresh=True).series
+    infos = deps.store.post_infos(ids)
+    unowned = [p for p in ids if p not in series]
+    deltas = _snapshot_deltas(settings, rules, targets, unowned, now=now, deps=deps)
+    firings: list[Firing] = []
+    for rule in rules:
+        for post_id in targets.posts[rule.id]:
+            if post_id in series:
+                metric = rule_metric(rule, owned=True)
+                buckets = series[post_id].get(metric, {})
+                created = infos[post_id].created_at if post_id in infos else None
+                values = _hour_values(buckets, hour, created)
+            elif targets.unowned_ok[rule.id]:
+                metric = rule_metric(rule, owned=False)
+                values = deltas.get((post_id, metric), [])
+            else:
+                continue
+            firing = judge(rule, post_id, metric, hour, values, now=now)
+            if firing is not None:
+                firings.append(firing)
+    return firings
+
+
+def judge(
+    rule: AlertRule,
+    post_id: str,
+    metric: str,
+    hour: datetime,
+    values: Sequence[int],
+    *,
+    now: datetime,
+) -> Firing | None:
+    """`values`: complete hours oldest first, the last being `hour`."""
+    if not values:
+        return None
+    if rule.kind == "spike":
+        found = spike(values, rule.sensitivity)
+        if found is None:
+            return None
+        return Firing(rule.id, post_id, hour, metric, found.value, found.baseline, now)
+    if threshold_hit(values[-1], rule.threshold):
+        return Firing(rule.id, post_id, hour, metric, values[-1], None, now)
+    return None
+
+
+def _hour_values(
+    buckets: Mapping[datetime | date, int | None], hour: datetime, created: datetime | None
+) -> list[int]:
+    """The counts of the hours up to `hour` (oldest first), from the first complete hour after
+    the Post was created; stops at a missing hour so the judged hour is always `hour`."""
+    values: list[int] = []
+    first = floor_hour(created) + HOUR if created is not None else None
+    for back in range(BASELINE_HOURS, -1, -1):
+        bucket = hour - back * HOUR
+        count = buckets.get(bucket)
+        if (first is not None and bucket < first and back) or count is None:
+            values = []  # an unknown or partial hour: the baseline starts after it
+            continue
+        values.append(count)
+    return values
+
+
+def _snapshot_deltas(
+    settings: ChannelSettings,
+    rules: Sequence[AlertRule],
+    targets: _Targets,
+    unowned: Sequence[str],
+    *,
+    now: datetime,
+    deps: Deps,
+) -> dict[tuple[str, str], list[int]]:
+    """Unowned Posts: a /totals snapshot now, then per metric the hourly deltas between
+    snapshots taken near now, now − 1 h, now − 2 h, … (oldest first; the last is the hour just
+    gone). A gap in the snapshots ends the list there."""
+    wanted: dict[str, set[str]] = {}
+    for rule in rules:
+        if not targets.unowned_ok[rule.id]:
+            continue
+        metric = rule_metric(rule, owned=False)
+        if metric not in PUBLIC_METRICS:
+            continue
+        for post_id in targets.posts[rule.id]:
+            if post_id in unowned:
+                wanted.setdefault(post_id, set()).add(metric)
+    if not wanted:
+        return {}
+    metrics = tuple(sorted({m for ms in wanted.values() for m in ms}))
+    query = EngagementQuery(tuple(wanted), metrics)
+    report = deps.service.report(query, now=now, workspace=settings.team_id, fresh=True)
+    taken = report.fetched_at or now
+    out: dict[tuple[str, str], list[int]] = {}
+    for post_id, post_metrics in wanted.items():
+        for metric in post_metrics:
+            points: list[int] = []
+            for back in range(BASELINE_HOURS + 2):
+                mark = taken - back * HOUR
+                found = deps.store.totals_before(post_id, metric, mark)
+                if found is None or mark - found[1] > SNAPSHOT_SLACK:
+                    break
+                points.append(found[0])
+            deltas = [
+                max(newer - older, 0) for newer, older in zip(points, points[1:], strict=False)
+            ]
+            out[(post_id, metric)] = deltas[::-1]
+    return out
+
+
+def _authors(deps: Deps, firings: Sequence[Firing]) -> dict[str, str | None]:
+    """Each firing's Post → its author's handle when known (a connected account's, or one a
+    lookup or timeline named), so a competitor's Post is named too, not "Post <id>"."""
+    ids = list(dict.fromkeys(f.post_id for f in firings))
+    known = deps.store.author_handles(ids)
+    return {post_id: known.get(post_id) for post_id in ids}

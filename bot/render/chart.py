@@ -1,0 +1,105 @@
+"""PNG line charts of engagement series, sized and lettered to read on a phone.
+
+Uses matplotlib's object-oriented API on the Agg canvas, never pyplot: no global figure state,
+so charts can be drawn on several threads at once and no display is needed. Every chart has
+the same pixel size whatever its data, and rendering is deterministic.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
+
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from bot.copy import messages
+from bot.render.numbers import human
+
+WIDTH_PX = 1200
+HEIGHT_PX = 900
+DPI = 100
+MAX_PANELS = 4
+COLOURS = ("#1d9bf0", "#f91880", "#00ba7c", "#ffad1f")
+TITLE_SIZE = 26
+PANEL_SIZE = 20
+TICK_SIZE = 17
+
+Bucket = datetime | date
+
+
+def series_chart(title: str, series: Mapping[str, Mapping[Bucket, int | None]]) -> bytes:
+    """A PNG of WIDTH_PX × HEIGHT_PX: one panel per series (the first MAX_PANELS), stacked
+    with a shared time axis, each with its own scale. None values are gaps."""
+    figure = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(figure)
+    panels = list(series.items())[:MAX_PANELS] or [("", {})]
+    grid = figure.subplots(len(panels), 1, sharex=True, squeeze=False)
+    figure.suptitle(_safe(title), fontsize=TITLE_SIZE, fontweight="bold")
+    for index, (name, points) in enumerate(panels):
+        _panel(grid[index][0], name, points, COLOURS[index % len(COLOURS)])
+    out = io.BytesIO()
+    figure.savefig(out, format="png", dpi=DPI, metadata={"Software": None})
+    return out.getvalue()
+
+
+def _panel(axes: Axes, name: str, points: Mapping[Bucket, int | None], colour: str) -> None:
+    axes.set_title(_safe(name), loc="left", fontsize=PANEL_SIZE)
+    axes.tick_params(labelsize=TICK_SIZE)
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)
+    xs = sorted((_at(bucket) for bucket in points), key=lambda at: at)
+    by_time = {_at(bucket): value for bucket, value in points.items()}
+    ys = [math.nan if by_time[x] is None else float(by_time[x] or 0) for x in xs]
+    known = [y for y in ys if not math.isnan(y)]
+    if not known:
+        axes.text(
+            0.5,
+            0.5,
+            messages.CHART_NO_DATA,
+            transform=axes.transAxes,
+            ha="center",
+            va="center",
+            fontsize=PANEL_SIZE,
+        )
+        axes.set_yticks([])
+        return
+    _plot(axes, xs, ys, colour)
+    axes.set_ylim(bottom=min(0.0, min(known)), top=max(max(known) * 1.1, 1.0))
+    axes.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _pos: human(value)))
+    axes.grid(axis="y", alpha=0.3)
+    locator = AutoDateLocator(tz=UTC, minticks=3, maxticks=7)  # type: ignore[no-untyped-call]
+    axes.xaxis.set_major_locator(locator)
+    formatter = ConciseDateFormatter(locator, tz=UTC)  # type: ignore[no-untyped-call]
+    axes.xaxis.set_major_formatter(formatter)
+    axes.xaxis.get_offset_text().set_fontsize(TICK_SIZE)
+
+
+def _plot(axes: Axes, xs: Sequence[datetime], ys: Sequence[float], colour: str) -> None:
+    marker = "o" if len(xs) <= 40 else None
+    axes.plot(xs, ys, color=colour, linewidth=3, marker=marker, markersize=6)  # type: ignore[arg-type]
+    finite = [not math.isnan(y) for y in ys]
+    if sum(finite) > 1:
+        filled = [0.0 if math.isnan(y) else y for y in ys]
+        axes.fill_between(xs, filled, where=finite, color=colour, alpha=0.15)  # type: ignore[arg-type]
+
+
+def _at(bucket: Bucket) -> datetime:
+    if isinstance(bucket, datetime):
+        return bucket if bucket.tzinfo else bucket.replace(tzinfo=UTC)
+    return datetime(bucket.year, bucket.month, bucket.day, tzinfo=UTC)
+
+
+def _safe(text: str) -> str:
+    """Text matplotlib draws as is: no mathtext ($), no glyphs its bundled font lacks."""
+    kept = (
+        c if (c.isprintable() and (ord(c) < 0x250 or 0x2000 <= ord(c) < 0x2070)) else "?"
+        for c in " ".join(text.split())
+    )
+    return "".join(kept).replace("$", r"\$")[:120]

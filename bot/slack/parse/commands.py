@@ -1,0 +1,157 @@
+"""The typed commands `/engagement` text parses into (bot.slack.parse.grammar makes them).
+
+Plain frozen data; the grammar is `/engagement help`'s (bot.copy.usage).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, time, timedelta
+
+from bot.engagement.post_refs import PostRef
+
+
+@dataclass(frozen=True)
+class Help:
+    topic: str | None = None  # a subcommand name, for `help top`
+
+
+@dataclass(frozen=True)
+class Totals:
+    posts: tuple[PostRef, ...]
+    metrics: tuple[str, ...] = ()  # () = the default set
+
+
+@dataclass(frozen=True)
+class Hourly:
+    post: PostRef
+    metrics: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Daily:
+    post: PostRef
+    start: date | None = None
+    end: date | None = None  # inclusive
+    metrics: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Top:
+    metric: str = "engagements"
+    limit: int = 10
+    period: str = "7d"  # 24h | 7d | 28d | 90d
+
+
+@dataclass(frozen=True)
+class Track:
+    posts: tuple[PostRef, ...] = ()
+    handles: tuple[str, ...] = ()  # without "@"
+
+
+@dataclass(frozen=True)
+class Untrack:
+    posts: tuple[PostRef, ...] = ()
+    handles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Tracked:
+    pass
+
+
+@dataclass(frozen=True)
+class DigestOn:
+    at: time | None = None  # local wall-clock time; None = keep / default 09:00
+    timezone: str | None = None  # IANA name; None = keep / ENGAGEMENT_TZ
+
+
+@dataclass(frozen=True)
+class DigestOff:
+    pass
+
+
+@dataclass(frozen=True)
+class DigestNow:
+    pass
+
+
+@dataclass(frozen=True)
+class AlertThreshold:
+    metric: str
+    per_hour: int
+    post: PostRef | None = None
+    handle: str | None = None  # None and no post = the Posts the channel covers
+
+
+@dataclass(frozen=True)
+class AlertSpike:
+    sensitivity: str = "medium"  # low | medium | high
+
+
+@dataclass(frozen=True)
+class Alerts:
+    pass
+
+
+@dataclass(frozen=True)
+class AlertOff:
+    rule_id: int
+
+
+@dataclass(frozen=True)
+class Snooze:
+    duration: timedelta
+
+
+@dataclass(frozen=True)
+class Quiet:
+    """Local quiet hours [start, end), across midnight when start > end; both None: off."""
+
+    start: time | None
+    end: time | None
+
+
+@dataclass(frozen=True)
+class Connect:
+    pass
+
+
+@dataclass(frozen=True)
+class Accounts:
+    pass
+
+
+@dataclass(frozen=True)
+class Disconnect:
+    handle: str
+
+
+@dataclass(frozen=True)
+class Usage:
+    pass
+
+
+Command = (
+    Help
+    | Totals
+    | Hourly
+    | Daily
+    | Top
+    | Track
+    | Untrack
+    | Tracked
+    | DigestOn
+    | DigestOff
+    | DigestNow
+    | AlertThreshold
+    | AlertSpike
+    | Alerts
+    | AlertOff
+    | Snooze
+    | Quiet
+    | Connect
+    | Accounts
+    | Disconnect
+    | Usage
+)

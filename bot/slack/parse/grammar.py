@@ -1,0 +1,416 @@
+"""`/engagement` text → a typed Command (bot.slack.parse.commands), or a UsageError.
+
+Pure: no I/O and no clock; pass `today` to have future dates rejected and `7d` ranges resolved.
+The grammar is the one `/engagement help` shows: its table and usage lines live in
+bot.copy.usage, the word-level parsers in bot.slack.parse.values.
+
+Decisions beyond the table:
+- Text is normalised first: NFKC, Slack's `&amp; &lt; &gt;` escapes and `<url|label>` wrapping,
+  smart quotes, dashes and invisible spaces; quotes and backticks around a word are dropped, so
+  an example copied from `help` works. A leading `/engagement` is ignored.
+- Lists (Posts, metrics, handles) take spaces or commas; duplicates collapse; order is free.
+- `daily`: `from`/`since` and `to`/`until`; bare dates fill from, then to; `Nd` (1-3650) is the
+  N days ending today, inclusive, and needs `today`.
+- `alert`: the rule means "more than N per hour". `>= N` (or `≥`) is stored as `> N-1`, exact
+  since counts are whole numbers; the operator and the `/h` may be left out; `/hr`, `/hour`,
+  `per hour`, `an hour` and `over`/`above` work; N takes `1,000`, `1.5k`, `2m`.
+- `alerts <args>` reads as `alert <args>`; `alert list` as `alerts`; `snooze off` is 0.
+- `quiet 22:00-07:00` (also `22:00 to 07:00`, `10pm-7am`); `quiet off` clears them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Sequence
+from datetime import date, time, timedelta
+from decimal import Decimal
+from typing import NoReturn
+
+from bot.copy.usage import COMMAND, DESCRIPTIONS, EXAMPLES, SUBCOMMANDS, USAGE
+from bot.errors import UsageError
+from bot.slack.parse import commands as c
+from bot.slack.parse import values as v
+from bot.slack.parse.commands import Command
+from bot.slack.parse.values import fail, show
+
+__all__ = ["DESCRIPTIONS", "EXAMPLES", "USAGE", "WORD_ALIASES", "parse"]
+
+WORD_ALIASES = {"total": "totals", "leaderboard": "top", "account": "accounts", "?": "help"}
+MAX_TOP = 25
+MAX_RANGE_DAYS = 3650
+MAX_SNOOZE = timedelta(days=7)
+MAX_PER_HOUR = 10**9
+MAX_RULE_ID = 2**63 - 1  # SQLite's largest integer, where rule ids live
+
+_DATE_RANGE = re.compile(rf"({v.DATE.pattern})(?:\.\.|-|/)({v.DATE.pattern})", re.ASCII)
+_SPAN = re.compile(r"([0-9]{1,6})(h|hrs?|hours?|d|days?|w|wks?|weeks?)", re.ASCII)
+_SPAN_HOURS = {"h": 1, "d": 24, "w": 168}
+_PERIOD_WORDS = {"day": "24h", "today": "24h", "week": "7d", "month": "28d", "quarter": "90d"}
+_PERIODS = {24: "24h", 168: "7d", 672: "28d", 2160: "90d"}
+# A number glued to a unit-like word: in `top` it can only have meant a period.
+_LOOKS_LIKE_SPAN = re.compile(
+    r"[0-9]{1,9}(?:y|yrs?|years?|mo|mos|mths?|months?|m|mins?|minutes?|q|qtrs?|quarters?|s|secs?|seconds?)",
+    re.ASCII,
+)
+_TOP_FILLER = frozenset({"by", "posts", "post", "last", "past", "this", "in", "the", "over"})
+_RULE_ID = re.compile(r"#?([0-9]{1,19})", re.ASCII)
+# An alert threshold is lexed left to right so each error can name the part that is wrong.
+_A_METRIC = re.compile(r"\s*([A-Za-z][A-Za-z0-9_\-]*)", re.ASCII)
+_AN_OP = re.compile(r"\s*(>=|=>|>|(?:over|above|more\s+than)\b)", re.ASCII | re.IGNORECASE)
+# Any length of digits, so a huge number is refused as too large rather than as no number.
+_A_NUMBER = re.compile(
+    r"\s*([0-9]+(?:,[0-9]{3})*(?:\.[0-9]{1,6})?)(?:\s*([kKmM]))?(?![A-Za-z0-9])", re.ASCII
+)
+_A_UNIT = re.compile(r"\s*(?:/|(?:per|an?|each|every)\s+)\s*([A-Za-z]+)\b", re.ASCII | re.I)
+_HOUR_WORDS = frozenset({"h", "hr", "hrs", "hour", "hours"})
+
+
+def parse(text: str, *, today: date | None = None) -> Command:
+    """The Command `text` asks for; raises only UsageError, which says what was expected."""
+    tokens = v.tokens(text)
+    if tokens and tokens[0].lower() == COMMAND:  # pasted together with the command itself
+        tokens = tokens[1:]
+    if not tokens or tokens[0].lower() in ("-h", "--help"):
+        return c.Help()
+    head, args = tokens[0].lower(), tokens[1:]
+    word = WORD_ALIASES.get(head, head)
+    if word == "alert" or (word == "alerts" and args):
+        return _alert(args)  # its numbers may hold commas (1,000), so no comma splitting
+    if word == "daily":
+        return _daily(v.units_joined(v.commas_split(args)), today)
+    if word in _PARSERS:
+        return _PARSERS[word](v.commas_split(args))
+    if v.post(tokens[0]) is not None:
+        return _totals(v.commas_split(tokens))
+    _unknown(tokens[0])
+
+
+def _help(args: Sequence[str]) -> c.Help:
+    if not args:
+        return c.Help()
+    topic = WORD_ALIASES.get(args[0].lower(), args[0].lower())
+    if topic in SUBCOMMANDS:
+        return c.Help(topic)
+    close = difflib.get_close_matches(topic, SUBCOMMANDS, n=1)
+    hint = f" Did you mean `{close[0]}`?" if close else ""
+    fail("help", f"There is no subcommand {show(args[0])}.{hint}")
+
+
+def _totals(args: Sequence[str]) -> c.Totals:
+    posts, metrics = v.posts_and_metrics("totals", args)
+    if not posts:
+        fail("totals", "Which Posts? Give at least one Post ID or URL.")
+    return c.Totals(tuple(posts), metrics)
+
+
+def _hourly(args: Sequence[str]) -> c.Hourly:
+    posts, metrics = v.posts_and_metrics("hourly", args)
+    if len(posts) != 1:
+        fail("hourly", f"`hourly` takes exactly one Post (got {len(posts)}).")
+    return c.Hourly(posts[0], metrics)
+
+
+def _daily(args: Sequence[str], today: date | None) -> c.Daily:
+    bounds: dict[str, date] = {}
+    days: int | None = None
+    rest: list[str] = []
+    words = iter(args)
+    for token in words:
+        low = token.lower()
+        if low in ("from", "since", "to", "until", "through"):
+            value = next(words, None)
+            if value is None:
+                fail("daily", f"`{low}` needs a date (YYYY-MM-DD) after it.")
+            _bound(bounds, "start" if low in ("from", "since") else "end", value)
+        elif (match := _DATE_RANGE.fullmatch(token)) is not None:
+            _bound(bounds, "start", match.group(1))
+            _bound(bounds, "end", match.group(2))
+        elif v.DATE.fullmatch(token):
+            _bound(bounds, "end" if "start" in bounds else "start", token)
+        elif (span := _SPAN.fullmatch(low)) is not None:
+            if span.group(2)[0] == "h":
+                fail("daily", f"{show(token)}: `daily` counts days, e.g. 7d; see `hourly`.")
+            days = int(span.group(1)) * (7 if span.group(2)[0] == "w" else 1)
+        elif low not in ("last", "past"):
+            rest.append(token)
+    posts, metrics = v.posts_and_metrics("daily", rest)
+    if len(posts) != 1:
+        fail("daily", f"`daily` takes exactly one Post (got {len(posts)}).")
+    if days is not None:
+        bounds = _last_days(days, bounds, today)
+    start, end = bounds.get("start"), bounds.get("end")
+    if start and end and end < start:
+        fail("daily", f"The range ends ({end}) before it starts ({start}).")
+    for day in (start, end):
+        if today and day and day > today:
+            fail("daily", f"{day} is in the future (today is {today}).")
+    return c.Daily(posts[0], start, end, metrics)
+
+
+def _bound(bounds: dict[str, date], key: str, token: str) -> None:
+    value = v.a_date("daily", token)
+    if key in bounds:
+        name = "start (from)" if key == "start" else "end (to)"
+        fail("daily", f"Two {name} dates: {bounds[key]} and {value}.")
+    bounds[key] = value
+
+
+def _last_days(days: int, bounds: dict[str, date], today: date | None) -> dict[str, date]:
+    if bounds:
+        fail("daily", f"Give either `{days}d` or from/to dates, not both.")
+    if not 1 <= days <= MAX_RANGE_DAYS:
+        fail("daily", f"`{days}d` is out of range: 1 to {MAX_RANGE_DAYS} days.")
+    if today is None:  # the caller did not say what day it is
+        fail("daily", f"`{days}d` needs today's date here; give from/to dates instead.")
+    if today.toordinal() < days:
+        fail("daily", f"`{days}d` reaches back before the calendar starts.")
+    return {"start": today - timedelta(days=days - 1), "end": today}
+
+
+def _top(args: Sequence[str]) -> c.Top:
+    found: dict[str, str | int] = {}
+    # `top 5 week` is five Posts over a week, but `top 7 days` is the period 7d.
+    for token in v.units_joined(args, alone=_PERIOD_WORDS):
+        low = token.lower()
+        if low in _TOP_FILLER:
+            continue
+        if (period := _period(low)) is not None:
+            _once(found, "period", period, token)
+        elif _LOOKS_LIKE_SPAN.fullmatch(low):  # `1y`, `6mo`, `30min`: a period we don't have
+            fail("top", _not_a_period(token))
+        elif low.isascii() and low.isdigit():
+            if len(low) > 2 or not 1 <= int(low) <= MAX_TOP:
+                fail("top", f"{show(token)} is out of range: show 1 to {MAX_TOP} Posts.")
+            _once(found, "number", int(low), token)
+        else:
+            _once(found, "metric", v.metric("top", token), token)
+    return c.Top(
+        metric=str(found.get("metric", "engagements")),
+        limit=int(found.get("number", 10)),
+        period=str(found.get("period", "7d")),
+    )
+
+
+def _period(low: str) -> str | None:
+    if low in _PERIOD_WORDS:
+        return _PERIOD_WORDS[low]
+    if (span := _SPAN.fullmatch(low)) is None:
+        return None
+    hours = int(span.group(1)) * _SPAN_HOURS[span.group(2)[0]]
+    if hours not in _PERIODS:
+        fail("top", _not_a_period(low))
+    return _PERIODS[hours]
+
+
+def _not_a_period(token: str) -> str:
+    return (
+        f"{show(token)} is not a period. `top` ranks over the last 24h, 7d, 28d or 90d "
+        "(or say day, week, month, quarter); for other ranges use `daily <post> from … to …`."
+    )
+
+
+def _once(found: dict[str, str | int], key: str, value: str | int, token: str) -> None:
+    if key in found and found[key] != value:
+        fail("top", f"Two {key}s: `{found[key]}` and {show(token)}; give one.")
+    found[key] = value
+
+
+def _track(args: Sequence[str]) -> c.Track:
+    return c.Track(*v.targets("track", args))
+
+
+def _untrack(args: Sequence[str]) -> c.Untrack:
+    return c.Untrack(*v.targets("untrack", args))
+
+
+def _digest(args: Sequence[str]) -> Command:
+    mode = args[0].lower() if args else ""
+    if mode in ("off", "disable", "stop", "now", "send"):
+        if len(args) > 1:
+            fail("digest", f"`digest {mode}` takes nothing after it (got {show(args[1])}).")
+        return c.DigestOff() if mode in ("off", "disable", "stop") else c.DigestNow()
+    if mode not in ("on", "enable", "start"):
+        got = f" (got {show(args[0])})" if args else ""
+        fail("digest", f"`digest` needs `on`, `off` or `now`{got}.")
+    at: time | None = None
+    zone: str | None = None
+    rest = [t for t in v.units_joined(args[1:]) if t.lower() not in ("at", "in")]
+    while rest:
+        token = rest.pop(0)
+        if (clock := v.clock(token)) is not None:
+            if at is not None:
+                fail("digest", f"Two times: {at:%H:%M} and {show(token)}.")
+            at = clock
+        elif zone is None and (found := v.zone_from(token, rest)) is not None:
+            zone = found
+        else:
+            fail("digest", f"{show(token)} is neither a time (HH:MM, 9am) nor a time zone "
+                 "(Area/City, e.g. Europe/Paris).")  # fmt: skip
+    return c.DigestOn(at, zone)
+
+
+def _alert(args: Sequence[str]) -> Command:
+    first = args[0].lower() if args else ""
+    if first in ("spike", "spikes"):
+        level = args[1].lower() if len(args) > 1 else "medium"
+        level = {"med": "medium", "normal": "medium"}.get(level, level)
+        if level not in ("low", "medium", "high") or len(args) > 2:
+            fail("alert", f"Spike sensitivity is low, medium or high (got {show(args[-1])}).")
+        return c.AlertSpike(level)
+    if first in ("off", "remove", "delete", "rm"):
+        match = _RULE_ID.fullmatch(args[1]) if len(args) == 2 else None
+        if match is None or not 1 <= int(match.group(1)) <= MAX_RULE_ID:
+            fail("alert", f"`alert {first}` needs one rule id, e.g. `alert off 3`; "
+                 f"`{COMMAND} alerts` lists them.")  # fmt: skip
+        return c.AlertOff(int(match.group(1)))
+    if first in ("list", "show"):
+        if len(args) > 1:
+            fail("alerts", f"`alert {first}` takes nothing after it (got {show(args[1])}).")
+        return c.Alerts()
+    if not args:
+        fail("alert", "`alert` needs a metric and a threshold, `spike`, or `off <id>`.")
+    return _threshold(" ".join(args))
+
+
+def _threshold(text: str) -> c.AlertThreshold:
+    name = _A_METRIC.match(text)
+    if name is None:
+        fail("alert", f"`alert` starts with a metric name (got {show(text.split()[0])}).")
+    metric = v.metric("alert", name.group(1))
+    op = _AN_OP.match(text, name.end())
+    pos = op.end() if op else name.end()
+    number = _A_NUMBER.match(text, pos)
+    if number is None:
+        got = (text[pos:].split() or ["nothing"])[0]
+        fail("alert", f"Expected a number per hour after `{text[:pos].strip()}`, got {show(got)}.")
+    pos = number.end()
+    if (unit := _A_UNIT.match(text, pos)) is not None:
+        if unit.group(1).lower() not in _HOUR_WORDS:
+            fail("alert", f"Alerts count per hour (`/h`), not per {show(unit.group(1))}.")
+        pos = unit.end()
+    per_hour = _count(number.group(1), number.group(2))
+    if op and op.group(1) in (">=", "=>"):
+        per_hour -= 1  # counts are whole numbers: ≥ N is > N-1
+    if per_hour > MAX_PER_HOUR:
+        _too_large(f"{number.group(1)}{number.group(2) or ''}")
+    if per_hour < 0:
+        fail("alert", f"The threshold runs from `> 0` (any) to `> {MAX_PER_HOUR:,}` per hour.")
+    rest = text[pos:].split()
+    if len(rest) == 2 and rest[0].lower() in ("on", "for"):
+        rest = rest[1:]
+    if len(rest) > 1:
+        fail("alert", f"Unexpected {show(rest[1])}: one Post or @handle at most.")
+    post = v.post(rest[0]) if rest else None
+    handle = v.handle(rest[0]) if rest and post is None else None
+    if rest and post is None and handle is None:
+        fail("alert", f"{show(rest[0])} is neither a Post (ID or URL) nor an @handle.")
+    return c.AlertThreshold(metric, per_hour, post, handle)
+
+
+def _count(digits: str, suffix: str | None) -> int:
+    scale = {"k": 1000, "m": 1_000_000}.get((suffix or "").lower(), 1)
+    value = Decimal(digits.replace(",", "")) * scale
+    if value > MAX_PER_HOUR + 1:  # before int(): a thousand digits need not become an int
+        _too_large(f"{digits}{suffix or ''}")
+    if value != value.to_integral_value():
+        fail("alert", f"`{digits}{suffix or ''}` is not a whole number.")
+    return int(value)
+
+
+def _too_large(typed: str) -> NoReturn:
+    fail("alert", f"{show(typed)} is too large: the threshold goes up to `> {MAX_PER_HOUR:,}` "
+         "per hour.")  # fmt: skip
+
+
+def _snooze(args: Sequence[str]) -> c.Snooze:
+    words = [w.lower() for w in args if w.lower() != "for"]
+    if words in (["off"], ["cancel"], ["stop"]):
+        return c.Snooze(timedelta(0))
+    length = v.duration("".join(words))
+    if length is None:
+        got = f" (got {show(' '.join(args))})" if args else ""
+        fail("snooze", f"`snooze` needs a duration like 30m, 2h, 1d or 1h30m{got}.")
+    if length > MAX_SNOOZE:
+        fail("snooze", "Snooze for at most 7 days (7d).")
+    if length < timedelta(minutes=1):
+        fail("snooze", "Snooze for at least a minute; to stop snoozing use `snooze off`.")
+    return c.Snooze(length)
+
+
+def _quiet(args: Sequence[str]) -> c.Quiet:
+    words = [w.lower() for w in args]
+    if words in (["off"], ["none"], ["stop"]):
+        return c.Quiet(None, None)
+    text = re.sub(r"\s+to\s+", "-", " ".join(words))
+    parts = [part.replace(" ", "").replace(".", "") for part in text.split("-")]
+    if len(parts) == 1 and len(words) == 2:
+        parts = words
+    times = [_quiet_clock(part) for part in parts] if len(parts) == 2 else []
+    if len(times) != 2 or None in times:
+        got = f" (got {show(' '.join(args))})" if args else ""
+        fail("quiet", f"`quiet` needs a local time range like 22:00-07:00, or `off`{got}.")
+    start, end = times
+    if start is None or end is None or start == end:
+        fail("quiet", "Quiet hours must start and end at different times.")
+    return c.Quiet(start, end)
+
+
+def _quiet_clock(token: str) -> time | None:
+    try:
+        return v.clock(token) if token else None
+    except UsageError:
+        return None
+
+
+def _disconnect(args: Sequence[str]) -> c.Disconnect:
+    handle = v.handle(args[0]) if len(args) == 1 else None
+    if handle is None:
+        got = f" (got {show(' '.join(args))})" if args else ""
+        fail("disconnect", f"`disconnect` takes one @handle{got}.")
+    return c.Disconnect(handle)
+
+
+def _bare(word: str, make: Callable[[], Command]) -> Callable[[Sequence[str]], Command]:
+    """The parser of a subcommand that takes no arguments."""
+
+    def parse_bare(args: Sequence[str]) -> Command:
+        if args:
+            fail(word, f"`{word}` takes nothing after it (got {show(args[0])}).")
+        return make()
+
+    return parse_bare
+
+
+def _unknown(token: str) -> NoReturn:
+    if v.looks_like_post(token):
+        fail("totals", f"{show(token)} is not a Post ID or a Post URL.")
+    if token.startswith("@") and v.handle(token):
+        fail("track", f"Unknown subcommand {show(token)}; to follow an account, use `track`.")
+    close = difflib.get_close_matches(token.lower(), [*SUBCOMMANDS, *WORD_ALIASES], n=1)
+    if close:
+        word = WORD_ALIASES.get(close[0], close[0])
+        fail(word, f"Unknown subcommand {show(token)}. Did you mean `{word}`?")
+    raise UsageError(
+        f"Unknown subcommand {show(token)}. Try `{COMMAND} help`; subcommands: "
+        f"{', '.join(SUBCOMMANDS)}; or just paste Post URLs."
+    )
+
+
+_PARSERS: dict[str, Callable[[Sequence[str]], Command]] = {
+    "help": _help,
+    "totals": _totals,
+    "hourly": _hourly,
+    "top": _top,
+    "track": _track,
+    "untrack": _untrack,
+    "tracked": _bare("tracked", c.Tracked),
+    "digest": _digest,
+    "alerts": _bare("alerts", c.Alerts),
+    "snooze": _snooze,
+    "quiet": _quiet,
+    "connect": _bare("connect", c.Connect),
+    "accounts": _bare("accounts", c.Accounts),
+    "disconnect": _disconnect,
+    "usage": _bare("usage", c.Usage),
+}
