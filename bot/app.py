@@ -37,7 +37,7 @@ def open_store(settings: Settings) -> Store:
         keys = [key]
     store = Store.open(settings.db_path, cipher=TokenCipher.from_keys(keys))
     try:
-        if failed := store.unopenable():
+        if failed := store.sealed.unopenable():
             raise SecretKeyError(
                 messages.key_mismatch(
                     source, str(settings.db_path), messages.sealed_summary(failed)
@@ -54,7 +54,7 @@ def _open_with_new_key(settings: Settings) -> Store:
     was lost, and a new key would orphan that data and seal new data differently)."""
     store = Store.open(settings.db_path, cipher=TokenCipher.generate())
     try:
-        held = {noun: n for noun, n in store.sealed_counts().items() if n}
+        held = {noun: n for noun, n in store.sealed.counts().items() if n}
     finally:
         store.close()
     if held:
@@ -107,7 +107,7 @@ def build_service(
     def auth_for(owner: str | None) -> Auth:
         if owner is None:
             return APP_ONLY
-        auth = store.account_auth(owner)
+        auth = store.accounts.auth(owner)
         if auth is None:
             raise UserFacingError(f"account {owner} was disconnected while a query ran")
         return auth

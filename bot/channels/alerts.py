@@ -346,7 +346,7 @@ def evaluate(
     start = hour - BASELINE_HOURS * HOUR
     query = EngagementQuery(tuple(ids), owned_metrics, Granularity.HOUR, start, hour + HOUR)
     series = deps.service.report(query, now=now, workspace=settings.team_id, fresh=True).series
-    infos = deps.store.post_infos(ids)
+    infos = deps.store.posts.infos(ids)
     unowned = [p for p in ids if p not in series]
     deltas = _snapshot_deltas(settings, rules, targets, unowned, now=now, deps=deps)
     firings: list[Firing] = []
@@ -441,7 +441,7 @@ def _snapshot_deltas(
             points: list[int] = []
             for back in range(BASELINE_HOURS + 2):
                 mark = taken - back * HOUR
-                found = deps.store.totals_before(post_id, metric, mark)
+                found = deps.store.series.totals_before(post_id, metric, mark)
                 if found is None or mark - found[1] > SNAPSHOT_SLACK:
                     break
                 points.append(found[0])
@@ -456,5 +456,5 @@ def _authors(deps: Deps, firings: Sequence[Firing]) -> dict[str, str | None]:
     """Each firing's Post → its author's handle when known (a connected account's, or one a
     lookup or timeline named), so a competitor's Post is named too, not "Post <id>"."""
     ids = list(dict.fromkeys(f.post_id for f in firings))
-    known = deps.store.author_handles(ids)
+    known = deps.store.posts.author_handles(ids)
     return {post_id: known.get(post_id) for post_id in ids}

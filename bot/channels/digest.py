@@ -265,7 +265,7 @@ def digest_query(
     day_end = day_bounds(day, zone)[1]
     range_start = day_bounds(day - timedelta(days=CHART_DAYS - 1), zone)[0]
     found = channel_posts(settings, deps, since=range_start - POST_LOOKBACK)
-    infos = deps.store.post_infos(found.post_ids)
+    infos = deps.store.posts.infos(found.post_ids)
     ids = [i for i in found.post_ids if (c := infos[i].created_at) is None or c < day_end]
     if not ids:
         return DigestQuery(None, found.skipped)
@@ -295,7 +295,7 @@ def gather(
     asked = digest_query(settings, day, zone, deps=deps)
     query = asked.query
     ids = list(query.post_ids) if query is not None else []
-    infos = deps.store.post_infos(ids)
+    infos = deps.store.posts.infos(ids)
     series: Series = {}
     if query is not None:
         # the channel's workspace decides which accounts count as owners
@@ -374,10 +374,10 @@ def _top(lines: list[PostLine]) -> tuple[PostLine, ...]:
 
 
 def _authors(deps: Deps, post_ids: tuple[str, ...]) -> dict[str, str | None]:
-    infos = deps.store.post_infos(post_ids)
+    infos = deps.store.posts.infos(post_ids)
     out: dict[str, str | None] = {}
     for post_id in post_ids:
         author = infos[post_id].author_id
-        account = deps.store.find_account(author) if author else None
+        account = deps.store.accounts.find(author) if author else None
         out[post_id] = account.screen_name if account is not None else None
     return out

@@ -61,7 +61,7 @@ def console_deps(settings: Settings, *, now: datetime, out: TextIO) -> Iterator[
         try:
             with http_client(local) as client:
                 grant = _connect_in_simulator(client, "sim_brand")
-                store.save_account(
+                store.accounts.save(
                     user_id=grant.user_id,
                     screen_name=grant.screen_name,
                     auth=grant.auth,

@@ -196,7 +196,7 @@ def finish(
     except BotError as error:
         log.info("connect: X refused the access token exchange (%s)", type(error).__name__)
         return Outcome(400, "Authorization refused", REFUSED)
-    store.save_account(
+    store.accounts.save(
         user_id=grant.user_id,
         screen_name=grant.screen_name,
         auth=UserAuth(grant.access_token, grant.access_token_secret),

@@ -123,7 +123,7 @@ def run(invocation: Invocation, *, deps: Deps, now: datetime) -> Message:
 def _authors(deps: Deps, refs: tuple[PostRef, ...]) -> dict[str, str | None]:
     """Post ID → handle for links: the URL's, else the author's we have learned (a connected
     account's, or one a lookup or timeline named), else unknown."""
-    known = deps.store.author_handles([r.post_id for r in refs])
+    known = deps.store.posts.author_handles([r.post_id for r in refs])
     return {ref.post_id: ref.handle or known.get(ref.post_id) for ref in refs}
 
 
@@ -237,8 +237,8 @@ def _top(command: c.Top, inv: Invocation, deps: Deps, now: datetime) -> Message:
 def _refuse_private_ranking(command: c.Top, inv: Invocation, deps: Deps, ids: list[str]) -> None:
     """An empty board for a metric X serves only to the author's token, over Posts none of
     which a connected account wrote: the reason is the missing connection, not the Posts."""
-    owners = deps.store.connected_user_ids(inv.team_id)
-    infos = deps.store.post_infos(ids)
+    owners = deps.store.accounts.connected_ids(inv.team_id)
+    infos = deps.store.posts.infos(ids)
     if not any(infos[i].author_id in owners for i in ids):
         raise UserFacingError(
             messages.leaderboard_needs_connect(command.metric, command.period, len(ids))
@@ -397,7 +397,7 @@ def _covers_owned(deps: Deps, inv: Invocation, coverage: Coverage) -> bool:
     """Whether a channel-wide threshold rule (it counts only the workspace's connected accounts'
     Posts) can see any Post: a connected account among those covered, or tracked Posts that
     may be one's (their authors are learnt when the pass runs)."""
-    connected = {a.screen_name.lower() for a in deps.store.accounts(inv.team_id)}
+    connected = {a.screen_name.lower() for a in deps.store.accounts.listed(inv.team_id)}
     if not connected:
         return False
     return bool(coverage.posts) or any(h.lstrip("@").lower() in connected for h in coverage.handles)
@@ -416,11 +416,11 @@ def _refuse_unreadable(
     if command.metric in PUBLIC_METRICS:
         return
     public = [messages.metric_word(m) for m in ALL_METRICS if m in PUBLIC_METRICS]
-    owners = deps.store.connected_user_ids(inv.team_id)
+    owners = deps.store.accounts.connected_ids(inv.team_id)
     if not owners:
         raise UserFacingError(messages.alert_private_no_accounts(command.metric, public))
     if command.handle is not None:
-        account = deps.store.find_account(command.handle)
+        account = deps.store.accounts.find(command.handle)
         if account is None or account.user_id not in owners:
             whose = f"@{escape(command.handle)}"
             raise UserFacingError(messages.alert_private_metric(command.metric, whose, public))
@@ -428,7 +428,7 @@ def _refuse_unreadable(
         post_id = command.post.post_id
         handles = _handles((command.post,))
         deps.service.learn_authors([post_id], now=now, handles=handles)
-        author = deps.store.post_infos([post_id])[post_id].author_id
+        author = deps.store.posts.infos([post_id])[post_id].author_id
         if author is not None and author not in owners:  # unknown: X may yet say it's ours
             name = _authors(deps, (command.post,))[post_id]
             whose = f"its author @{escape(name.lstrip('@'))}" if name else "its author"
@@ -508,24 +508,24 @@ def _connect(command: c.Connect, inv: Invocation, deps: Deps, now: datetime) -> 
 
 
 def _accounts(command: c.Accounts, inv: Invocation, deps: Deps, now: datetime) -> Message:
-    return blocks.accounts_message(deps.store.accounts(inv.team_id))
+    return blocks.accounts_message(deps.store.accounts.listed(inv.team_id))
 
 
 def _disconnect(command: c.Disconnect, inv: Invocation, deps: Deps, now: datetime) -> Message:
-    account = deps.store.find_account(command.handle, inv.team_id)
+    account = deps.store.accounts.find(command.handle, inv.team_id)
     if account is None:
         raise UserFacingError(messages.not_connected_here(command.handle))
     if account.workspace is None:
         # Linked by the operator for every workspace: this one stops using it, the others
         # keep it (only the operator deletes its tokens).
-        deps.store.exclude_account(account.user_id, inv.team_id, now=now)
+        deps.store.accounts.exclude(account.user_id, inv.team_id, now=now)
         return blocks.confirmation(messages.disconnected_here(account.handle))
-    deps.store.remove_account(account.user_id)
+    deps.store.accounts.remove(account.user_id)
     return blocks.confirmation(messages.disconnected(account.handle))
 
 
 def _usage(command: c.Usage, inv: Invocation, deps: Deps, now: datetime) -> Message:
-    return blocks.usage_message(deps.store.usage(now.strftime("%Y-%m"), inv.team_id))
+    return blocks.usage_message(deps.store.usage.month(now.strftime("%Y-%m"), inv.team_id))
 
 
 def _help(command: c.Help, inv: Invocation, deps: Deps, now: datetime) -> Message:
