@@ -1,9 +1,15 @@
-"""Store: the engagement bot's one SQLite file, behind intention-named methods.
+"""Store: the engagement bot's one SQLite file, and the one way into it.
 
-Every write method runs in a transaction, and `transaction()` groups several into one: a crash
-or an exception part-way leaves the rows as they were before it began. One connection serves
-every thread; a re-entrant lock makes each method (and each whole transaction) exclusive, so
-one thread's half-done transaction is never seen or joined by another.
+The Store opens the file, holds its lock, its transactions and its cipher; everything else is
+a repository among its attributes (`store.accounts`, `store.posts`, `store.series`,
+`store.usage`, `store.sealed`, `store.channels`, `store.digests`, `store.alert_log`,
+`store.connect_links`, `store.slack_installations`), each with intention-named methods.
+
+Every write method runs in a transaction, and `transaction()` groups several, of any
+repositories, into one: a crash or an exception part-way leaves the rows as they were before it
+began. One connection serves every thread; a re-entrant lock makes each method (and each whole
+transaction) exclusive, so one thread's half-done transaction is never seen or joined by
+another.
 """
 
 from __future__ import annotations
@@ -106,7 +112,8 @@ class Store:
 
     @property
     def database(self) -> Database:
-        """The sqlite-utils Database, for tests and one-off inspection; writes go via methods."""
+        """The sqlite-utils Database, for tests and one-off inspection; the bot goes through the
+        repositories."""
         return self._db.database
 
     @contextmanager
