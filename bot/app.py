@@ -1,79 +1,71 @@
-"""The composition root: settings in, wired parts out. No logic worth a test of its own."""
+"""The composition root: settings in, wired parts out. Every entry point gets its parts here.
+
+What `engagement-bot run` starts (`run_bot`, then `serve`), in order:
+
+1. the settings check: every missing Slack or X setting at once, before any file is created;
+2. `engagement()`: the X client (OAuth 1.0a, bearer), the SQLite store sealed with its key, and
+   the engagement service on top (planner, executor with its rate limiter, v2 directory);
+3. the Slack side (`slack_side`): one Web API client, the installed workspaces when
+   SLACK_CLIENT_ID is set, and the hooks the use cases borrow from Slack (may a channel take a
+   chart? may this person change settings?);
+4. `digest_jobs`: the APScheduler jobs (daily digests and their prefetch, alert passes, the
+   daily tally) and the reconciler that searches channels for posts a dead run left unrecorded;
+5. the Bolt app, on two thread pools (commands that ask X, and the quick ones);
+6. the HTTP listener on PORT (/healthz, /x/connect, the Slack install, and /slack/events in HTTP
+   mode) and, with SLACK_APP_TOKEN, Socket Mode;
+
+then it waits for SIGTERM or Ctrl-C and stops them in reverse. The one-shot commands take
+what they need: `query`, `accounts`, `usage` and `rotate-key` (bot.ops) `engagement()`;
+`digest` and `alerts check` also `one_shot_slack()`; the console and the demo (bot.console)
+`engagement()` and `Engagement.deps()`.
+
+Slack and the scheduler are imported inside the functions that start them, so a one-shot
+command pays only for what it uses.
+"""
 
 from __future__ import annotations
 
+import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
+from bot.channels.deps import Deps
 from bot.config import Settings
-from bot.copy import messages
+from bot.copy.messages import NO_X_CREDENTIALS
 from bot.engagement.directory import PacedDirectory
 from bot.engagement.executor import Executor, RateWait
 from bot.engagement.health import CallHealth
 from bot.engagement.http_client import HttpEngagementClient
 from bot.engagement.models import APP_ONLY, Auth
 from bot.engagement.service import EngagementService
-from bot.errors import SecretKeyError, UserFacingError
+from bot.errors import ConfigError, UserFacingError
 from bot.store import Store
-from bot.store.cipher import TokenCipher, create_key, key_path_for, read_key, split_keys
+from bot.store.opening import open_store
+
+if TYPE_CHECKING:
+    from slack_bolt import App
+    from slack_sdk import WebClient
+
+    from bot.channels.outbox import FindPosted, Post
+    from bot.jobs.scheduler import DigestScheduler
+    from bot.slack.installations import Workspaces
+    from bot.slack.server import Jobs, SocketMode
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+LISTEN_HOST = "0.0.0.0"  # noqa: S104 - HTTP mode must be reachable by Slack
 
 
-def open_store(settings: Settings) -> Store:
-    """The SQLite store, sealed with ENGAGEMENT_SECRET_KEY or the key file beside it, checked
-    before anything uses it: SecretKeyError (one line, naming the setting or the file) when the
-    key does not open what the file holds sealed, or when the key file is gone but sealed data
-    remains. A key file is made only for a database with nothing sealed in it."""
-    keys = split_keys(settings.secret_key) if settings.secret_key else []
-    source = "ENGAGEMENT_SECRET_KEY"
-    if not keys:
-        source = f"the key file {key_path_for(settings.db_path)}"
-        settings.db_path.parent.mkdir(parents=True, exist_ok=True)
-        key = read_key(settings.db_path)
-        if key is None:
-            return _open_with_new_key(settings)
-        keys = [key]
-    store = Store.open(settings.db_path, cipher=TokenCipher.from_keys(keys))
-    try:
-        if failed := store.sealed.unopenable():
-            raise SecretKeyError(
-                messages.key_mismatch(
-                    source, str(settings.db_path), messages.sealed_summary(failed)
-                )
-            )
-    except BaseException:
-        store.close()
-        raise
-    return store
-
-
-def _open_with_new_key(settings: Settings) -> Store:
-    """No key file: make one, unless the database holds data sealed with a key (then the file
-    was lost, and a new key would orphan that data and seal new data differently)."""
-    store = Store.open(settings.db_path, cipher=TokenCipher.generate())
-    try:
-        held = {noun: n for noun, n in store.sealed.counts().items() if n}
-    finally:
-        store.close()
-    if held:
-        raise SecretKeyError(
-            messages.key_missing(
-                str(key_path_for(settings.db_path)),
-                str(settings.db_path),
-                messages.sealed_summary(held),
-            )
-        )
-    return Store.open(
-        settings.db_path, cipher=TokenCipher.from_keys([create_key(settings.db_path)])
-    )
-
-
-NO_X_CREDENTIALS = (
-    "no X credentials: set X_CONSUMER_KEY and X_CONSUMER_SECRET (to try it on the "
-    "simulator, run `engagement-bot simulator` and point X_API_URL and X_OAUTH_URL at it)"
-)
+# -- the engagement parts: X client, store, service ------------------------------------------
 
 
 def http_client(settings: Settings, *, health: CallHealth | None = None) -> HttpEngagementClient:
@@ -140,6 +132,12 @@ class Engagement:
     client: HttpEngagementClient
     health: CallHealth  # how the client's calls to X went, for /healthz
 
+    def deps(self, settings: Settings, **hooks: Any) -> Deps:
+        """The use cases' dependencies on these parts; `hooks` are Deps' optional fields."""
+        return Deps(
+            service=self.service, store=self.store, settings=settings, health=self.health, **hooks
+        )
+
 
 @contextmanager
 def engagement(
@@ -160,3 +158,201 @@ def engagement(
             yield Engagement(service, store, client, health)
         finally:
             store.close()
+
+
+# -- Slack for the one-shot commands (`digest`, `alerts check`) ------------------------------
+
+
+@dataclass(frozen=True)
+class OneShotSlack:
+    """Posting with SLACK_BOT_TOKEN from a command nobody else waits on."""
+
+    post: Post
+    find_posted: FindPosted
+    can_post: Callable[[str], bool]
+
+
+def one_shot_slack(settings: Settings, *, needed_for: str) -> OneShotSlack:
+    from bot.slack.outbox import slack_finder, slack_post
+    from bot.slack.reconcile import DEADLINE as SEARCH_DEADLINE
+    from bot.slack.web import build_web_client, channel_membership
+
+    if not settings.slack_bot_token:
+        raise ConfigError([f"SLACK_BOT_TOKEN is required to {needed_for} (xoxb-…)"])
+    client = build_web_client(settings, token=settings.slack_bot_token)
+    # Nobody else waits on a one-shot command: it may wait out Slack's history limit (a call
+    # a minute) as long as `run`'s paced queue would.
+    patience = SEARCH_DEADLINE.total_seconds()
+    return OneShotSlack(
+        slack_post(client), slack_finder(client, patience=patience), channel_membership(client)
+    )
+
+
+# -- `engagement-bot run` ---------------------------------------------------------------------
+
+
+def check_run_settings(settings: Settings) -> None:
+    """Everything `run` needs, reported at once (ConfigError), before any file is created."""
+    from bot.slack.server import check_settings
+
+    problems = [] if settings.has_x_credentials else [NO_X_CREDENTIALS]
+    try:
+        check_settings(settings)
+    except ConfigError as error:
+        problems = error.problems + problems
+    if problems:
+        raise ConfigError(problems)
+
+
+def run_bot(settings: Settings, *, clock: Clock) -> int:
+    """`run`: the Slack bot on the real X client and store, until SIGTERM or Ctrl-C."""
+    check_run_settings(settings)
+    with engagement(settings) as parts:
+        deps = parts.deps(settings, x_oauth=parts.client)
+        workspaces = None
+        if settings.slack_client_id:  # several workspaces: each posts with its own bot token
+            from bot.slack.installations import Workspaces
+
+            workspaces = Workspaces.open(settings, parts.store, clock=clock)
+        jobs = partial(digest_jobs, clock=clock, workspaces=workspaces)
+        return serve(settings, deps, clock=clock, jobs=jobs, workspaces=workspaces)
+
+
+def digest_jobs(
+    deps: Deps, web: WebClient, *, clock: Clock, workspaces: Workspaces | None = None
+) -> DigestScheduler:
+    """`run`'s scheduler: digests and alert passes posted with the bot's Web API client, or
+    with the bot token of each channel's workspace when `workspaces` (OAuth install) is given."""
+    from bot.channels.alerts import run_alert_pass
+    from bot.channels.digest import prefetch, run_digest
+    from bot.channels.tally import run_tally
+    from bot.jobs.scheduler import build_scheduler
+    from bot.slack.outbox import history_page, slack_post, without_rate_limit_retries
+    from bot.slack.reconcile import Reconciler
+
+    if workspaces is None:
+        post = slack_post(web)
+        pages = history_page(without_rate_limit_retries(web))
+        reconciler = Reconciler(pages, team_of=lambda _: None, clock=clock, sleep=time.sleep)
+    else:
+        post = workspaces.post
+        reconciler = Reconciler(
+            workspaces.history_page, team_of=workspaces.team_of, clock=clock, sleep=time.sleep
+        )
+    return build_scheduler(
+        store=deps.store,
+        deps=deps,
+        post=post,
+        clock=clock,
+        run_digest=partial(run_digest, find_posted=reconciler, clock=clock),
+        run_alerts=partial(run_alert_pass, find_posted=reconciler, clock=clock),
+        prefetch=prefetch,
+        run_tally=run_tally,
+        alert_interval=timedelta(minutes=deps.settings.alert_minutes),
+        reconciler=reconciler,
+    )
+
+
+def slack_side(
+    settings: Settings, deps: Deps, *, clock: Clock, workspaces: Workspaces | None
+) -> tuple[Deps, WebClient, Workspaces | None]:
+    """The Web API client (its calls noted in the deps' health), the installed workspaces
+    (SLACK_CLIENT_ID only) and the hooks Slack lends the use cases: `can_post` (may a channel
+    take a chart: conversations.info) and `may_change` (workspace admins and
+    ENGAGEMENT_ADMINS), each with the token of the workspace concerned. Hooks already set in
+    `deps` are kept."""
+    from bot.slack.installations import Workspaces
+    from bot.slack.permissions import workspace_admins
+    from bot.slack.web import build_web_client, channel_membership
+
+    calls = deps.health if deps.health is not None else CallHealth()
+    web = build_web_client(settings, health=calls)
+    if not settings.slack_client_id:
+        workspaces = None
+    elif workspaces is None:
+        workspaces = Workspaces.open(settings, deps.store, clock=clock)
+    can_post: Callable[[str], bool]
+    may_change: Callable[[str, str], bool]
+    if workspaces is not None:
+        can_post, may_change = workspaces.can_post, workspaces.may_change
+    else:
+        can_post = channel_membership(web)
+        may_change = workspace_admins(web, settings, monotonic=time.monotonic)
+    deps = replace(
+        deps,
+        health=calls,
+        can_post=deps.can_post or can_post,
+        may_change=deps.may_change or may_change,
+    )
+    return deps, web, workspaces
+
+
+def serve(
+    settings: Settings,
+    deps: Deps,
+    *,
+    clock: Clock,
+    stop: threading.Event | None = None,
+    host: str = LISTEN_HOST,
+    ready: Callable[[str], None] | None = None,
+    socket_mode_handler: Callable[[App, str], SocketMode] | None = None,
+    jobs: Callable[[Deps, WebClient], Jobs] | None = None,
+    workspaces: Workspaces | None = None,
+) -> int:
+    """Run the bot until `stop` is set (by default: SIGTERM or Ctrl-C, from the main thread):
+    steps 3 to 6 of the module docstring on `deps`. Socket Mode when SLACK_APP_TOKEN is set,
+    else HTTP mode on PORT. `ready` hears the HTTP server's URL once it listens; `jobs` builds
+    the scheduled jobs from the deps and the Web API client (they start and stop with the
+    server). Returns the exit status."""
+    from bot.slack import server
+
+    server.check_settings(settings)
+    stop = stop if stop is not None else server.stop_on_signals()
+    deps, web, workspaces = slack_side(settings, deps, clock=clock, workspaces=workspaces)
+    scheduled = jobs(deps, web) if jobs is not None else None
+    if scheduled is not None:
+        deps = replace(deps, on_settings_changed=scheduled.on_settings_changed)
+    with ExitStack() as running:
+        app = _bolt_app(settings, deps, web, running, clock=clock, workspaces=workspaces)
+        server.announce(app, settings, workspaces)
+        listening = server.listen(
+            settings,
+            app,
+            deps,
+            web,
+            clock=clock,
+            host=host,
+            workspaces=workspaces,
+            socket_mode_handler=socket_mode_handler or server.socket_mode_handler,
+        )
+        running.callback(listening.stop)
+        if ready is not None:
+            ready(listening.url)
+        if scheduled is not None:
+            running.callback(scheduled.shutdown)
+            scheduled.start()
+        stop.wait()
+        log.info("stopping")
+    return 0
+
+
+def _bolt_app(
+    settings: Settings,
+    deps: Deps,
+    web: WebClient,
+    running: ExitStack,
+    *,
+    clock: Clock,
+    workspaces: Workspaces | None,
+) -> App:
+    """The Bolt app with its two command pools, shut down (queued commands dropped) when
+    `running` closes."""
+    from bot.slack.app import COMMAND_THREADS, QUICK_THREADS, build_app
+
+    pool = ThreadPoolExecutor(max_workers=COMMAND_THREADS, thread_name_prefix="command")
+    quick = ThreadPoolExecutor(max_workers=QUICK_THREADS, thread_name_prefix="quick")
+    running.callback(quick.shutdown, wait=True, cancel_futures=True)
+    running.callback(pool.shutdown, wait=True, cancel_futures=True)
+    return build_app(
+        settings, deps, clock=clock, client=web, executor=pool, quick=quick, workspaces=workspaces
+    )

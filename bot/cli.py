@@ -1,87 +1,43 @@
-"""The `engagement-bot` command line: the only module that reads the environment and the clock
-on its own, configures logging and prints."""
+"""The `engagement-bot` command line: parse, then dispatch. The only module that reads the
+environment and the clock on its own, configures logging and prints; each command's body lives
+with what it drives (bot.ops, bot.console, bot.simulator.cli, bot.app for `run`)."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
-import signal
 import sys
-import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
-from functools import partial
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.config import Settings
 from bot.errors import BotError, EngagementAPIError
 from bot.ops.report_format import FORMATS
 
-if TYPE_CHECKING:
-    from slack_sdk import WebClient
-
-    from bot.channels.deps import Deps
-    from bot.jobs.scheduler import DigestScheduler
-    from bot.slack.installations import Workspaces
-
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
-
-# Simulator options (docs/simulator.md#options): flag → (help, type); env var XENG_SIM_<NAME>.
-SIMULATOR_OPTIONS: dict[str, tuple[str, type]] = {
-    "host": ("listen address (default 127.0.0.1)", str),
-    "port": ("listen port; 0 = any free port (default 8787)", int),
-    "seed": ("seed of the default universe (default 1)", int),
-    "mode": ("normal | test | demo (test and demo enable /_sim/)", str),
-    "universe": ("universe JSON file (docs/simulator.md#universe-files)", str),
-    "faults": ("fault injection config as JSON (docs/simulator.md#fault-injection)", str),
-    "clock": ("real | sim (default: real in normal mode, sim otherwise)", str),
-    "start_time": ("simulator clock start, e.g. 2026-11-26T12:00:00Z", str),
-    "frozen": ("freeze the sim clock: true | false (default: frozen in test mode)", str),
-    "public_base_url": ("base URL used in OAuth signature base strings", str),
-    "tls_cert": ("serve HTTPS with this certificate file", str),
-    "tls_key": ("the certificate's key file", str),
-    "admin_key": ("require X-Sim-Admin-Key on /_sim/", str),
-    "historical_floor": ("earliest /historical start: YYYY-MM-DD or 365d", str),
-    "forbidden_format": ("documented | per-author (403 message form)", str),
-    "impressions_age_limit_endpoints": ("endpoints applying the 90-day rule", str),
-    "rate_limit_totals": ("requests per minute per app on /totals (default 60)", int),
-    "rate_limit_28hr": ("requests per minute per app on /28hr (default 60)", int),
-    "rate_limit_historical": ("requests per minute per app on /historical (default 60)", int),
-    "oauth_timestamp_window_s": ("reject OAuth timestamps further off than this; 0 = off", int),
-    "oauth_nonce_check": ("reject reused OAuth nonces: true | false", str),
-}
-RUNTIME_OPTIONS = {
-    "historical_floor",
-    "forbidden_format",
-    "impressions_age_limit_endpoints",
-    "rate_limit_totals",
-    "rate_limit_28hr",
-    "rate_limit_historical",
-    "oauth_timestamp_window_s",
-    "oauth_nonce_check",
-}
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from bot.simulator import cli as simulator_cli
+
     parser = argparse.ArgumentParser(
         prog="engagement-bot", description="X Post engagement metrics in Slack."
     )
     parser.add_argument("--debug", action="store_true", help="log debug output and tracebacks")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
+    simulator_cli.add_parser(commands)
+    _add_query(commands)
+    _add_operator_commands(commands)
+    _add_console(commands)
+    _add_bot_commands(commands)
+    return parser
 
-    sim = commands.add_parser(
-        "simulator",
-        help="serve the simulated X API (docs/simulator.md)",
-        description="Serve the simulated X API on loopback. Every option can also be given as "
-        "an environment variable XENG_SIM_<OPTION>, e.g. XENG_SIM_PORT=0.",
-    )
-    for name, (text, kind) in SIMULATOR_OPTIONS.items():
-        sim.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, help=text)
 
+def _add_query(commands: Any) -> None:
     from bot.copy.messages import cli_query_exit_codes
 
     query = commands.add_parser(
@@ -128,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--from", dest="start", type=_day, help="first day, YYYY-MM-DD")
             sub.add_argument("--to", dest="end", type=_day, help="last day, YYYY-MM-DD")
 
+
+def _add_operator_commands(commands: Any) -> None:
     accounts = commands.add_parser(
         "accounts",
         help="link X accounts whose tokens you hold",
@@ -158,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
         "ENGAGEMENT_SECRET_KEY. Set it to NEW,OLD, run this, then drop OLD.",
     )
 
+
+def _add_console(commands: Any) -> None:
     console = commands.add_parser(
         "console",
         help="the bot in a terminal, no Slack needed",
@@ -171,6 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument("--channel", default="C0CONSOLE", help="channel ID to act in")
     console.add_argument("--user", default="U0CONSOLE", help="user ID typing the commands")
 
+
+def _add_bot_commands(commands: Any) -> None:
     commands.add_parser(
         "run",
         help="the Slack bot (Socket Mode when SLACK_APP_TOKEN is set, else HTTP mode on PORT)",
@@ -211,7 +173,6 @@ def build_parser() -> argparse.ArgumentParser:
             "fixed instant, so the tour is the same every time."
         ),
     )
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -225,52 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
     )
     try:
-        if args.command == "simulator":
-            return run_simulator(args, os.environ)
-        if args.command == "demo":
-            from bot.console.demo import DEMO_START, run_demo
-
-            return run_demo(sys.stdout, now=DEMO_START)
-        settings = Settings.from_env(with_dotenv(os.environ, Path(".env")))
-        if args.command == "console":
-            return run_console(settings, args)
-        if args.command == "query":
-            from bot.ops import commands as operator
-
-            query_args = operator.QueryArgs(
-                args.kind,
-                operator.read_posts(args.posts, sys.stdin),
-                args.metrics,
-                args.fmt,
-                args.explain,
-                getattr(args, "start", None),
-                getattr(args, "end", None),
-            )
-            return operator.run_query(
-                settings,
-                query_args,
-                now=datetime.now(UTC),
-                out=sys.stdout,
-                err=sys.stderr,
-                progress=args.progress or sys.stderr.isatty(),
-            )
-        if args.command == "rotate-key":
-            from bot.ops import commands as operator
-
-            return operator.rotate_key(settings, out=sys.stdout, now=datetime.now(UTC))
-        if args.command == "accounts":
-            return run_accounts(settings, args)
-        if args.command == "usage":
-            from bot.ops import commands as operator
-
-            month = args.month or datetime.now(UTC).strftime("%Y-%m")
-            return operator.usage(settings, month=month, out=sys.stdout)
-        if args.command == "run":
-            return run_bot(settings)
-        if args.command == "digest":
-            return run_digest_now(settings, args, now=datetime.now(UTC))
-        if args.command == "alerts":
-            return run_alerts_check(settings, args, now=datetime.now(UTC))
+        return _dispatch(args)
     except ValueError as error:
         print(f"engagement-bot {args.command}: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -284,11 +200,79 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"engagement-bot: {error}", file=sys.stderr)
         return EXIT_FAILURE
-    parser.error(f"unknown command {args.command}")
-    return EXIT_USAGE
 
 
-def run_console(settings: Settings, args: argparse.Namespace) -> int:
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "simulator":
+        from bot.simulator import cli as simulator_cli
+
+        return simulator_cli.run_simulator(args, os.environ, out=sys.stdout, err=sys.stderr)
+    if args.command == "demo":
+        from bot.console.demo import DEMO_START, run_demo
+
+        return run_demo(sys.stdout, now=DEMO_START)
+    settings = Settings.from_env(with_dotenv(os.environ, Path(".env")))
+    return COMMANDS[args.command](settings, args)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _query(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.ops import commands as operator
+
+    query_args = operator.QueryArgs(
+        args.kind,
+        operator.read_posts(args.posts, sys.stdin),
+        args.metrics,
+        args.fmt,
+        args.explain,
+        getattr(args, "start", None),  # `daily` only
+        getattr(args, "end", None),
+    )
+    return operator.run_query(
+        settings,
+        query_args,
+        now=_now(),
+        out=sys.stdout,
+        err=sys.stderr,
+        progress=args.progress or sys.stderr.isatty(),
+    )
+
+
+def _rotate_key(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.ops import commands as operator
+
+    return operator.rotate_key(settings, out=sys.stdout, now=_now())
+
+
+def _usage(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.ops import commands as operator
+
+    month = args.month or _now().strftime("%Y-%m")
+    return operator.usage(settings, month=month, out=sys.stdout)
+
+
+def _run(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import run_bot
+
+    return run_bot(settings, clock=_now)
+
+
+def _digest(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.ops.jobs import run_digest_now
+
+    return run_digest_now(settings, args, now=_now(), out=sys.stdout)
+
+
+def _alerts(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.ops.jobs import run_alerts_check
+
+    return run_alerts_check(settings, args, now=_now(), out=sys.stdout)
+
+
+def _console(settings: Settings, args: argparse.Namespace) -> int:
     from bot.console import console
 
     def clock() -> datetime:
@@ -311,168 +295,7 @@ def run_console(settings: Settings, args: argparse.Namespace) -> int:
         )
 
 
-def run_bot(settings: Settings) -> int:
-    """`run`: the Slack bot on the real X client and store, until SIGTERM or Ctrl-C."""
-    from bot.app import NO_X_CREDENTIALS, engagement
-    from bot.channels.deps import Deps
-    from bot.errors import ConfigError
-    from bot.slack.server import check_settings, serve
-
-    # The whole configuration, before any file (the database, its key) is created.
-    problems = [] if settings.has_x_credentials else [NO_X_CREDENTIALS]
-    try:
-        check_settings(settings)
-    except ConfigError as error:
-        problems = error.problems + problems
-    if problems:
-        raise ConfigError(problems)
-
-    def clock() -> datetime:
-        return datetime.now(UTC)
-
-    with engagement(settings) as parts:
-        deps = Deps(
-            service=parts.service,
-            store=parts.store,
-            settings=settings,
-            x_oauth=parts.client,
-            health=parts.health,
-        )
-        workspaces = None
-        if settings.slack_client_id:  # several workspaces: each posts with its own bot token
-            from bot.slack.installations import Workspaces
-
-            workspaces = Workspaces.open(settings, parts.store, clock=clock)
-        jobs = partial(digest_jobs, clock=clock, workspaces=workspaces)
-        return serve(settings, deps, clock=clock, jobs=jobs, workspaces=workspaces)
-
-
-def digest_jobs(
-    deps: Deps,
-    web: WebClient,
-    *,
-    clock: Callable[[], datetime],
-    workspaces: Workspaces | None = None,
-) -> DigestScheduler:
-    """`run`'s scheduler: digests and alert passes posted with the bot's Web API client, or
-    with the bot token of each channel's workspace when `workspaces` (OAuth install) is given."""
-    from bot.channels.alerts import run_alert_pass
-    from bot.channels.digest import prefetch, run_digest
-    from bot.channels.tally import run_tally
-    from bot.jobs.scheduler import build_scheduler
-    from bot.slack.outbox import history_page, slack_post, without_rate_limit_retries
-    from bot.slack.reconcile import Reconciler
-
-    if workspaces is None:
-        post = slack_post(web)
-        reconciler = Reconciler(
-            history_page(without_rate_limit_retries(web)),
-            team_of=lambda channel_id: None,
-            clock=clock,
-            sleep=time.sleep,
-        )
-    else:
-        post = workspaces.post
-        reconciler = Reconciler(
-            workspaces.history_page, team_of=workspaces.team_of, clock=clock, sleep=time.sleep
-        )
-    return build_scheduler(
-        store=deps.store,
-        deps=deps,
-        post=post,
-        clock=clock,
-        run_digest=partial(run_digest, find_posted=reconciler, clock=clock),
-        run_alerts=partial(run_alert_pass, find_posted=reconciler, clock=clock),
-        prefetch=prefetch,
-        run_tally=run_tally,
-        alert_interval=timedelta(minutes=deps.settings.alert_minutes),
-        reconciler=reconciler,
-    )
-
-
-def run_digest_now(settings: Settings, args: argparse.Namespace, *, now: datetime) -> int:
-    """`digest`: one channel's digest, posted now with the bot token; prints the outcome."""
-    from bot.app import engagement
-    from bot.channels.deps import Deps
-    from bot.channels.digest import Status, find_channel, run_digest
-    from bot.errors import ConfigError
-    from bot.slack.outbox import slack_finder, slack_post
-    from bot.slack.reconcile import DEADLINE as SEARCH_DEADLINE
-    from bot.slack.web import build_web_client, channel_membership
-
-    if not settings.slack_bot_token:
-        raise ConfigError(["SLACK_BOT_TOKEN is required to post a digest (xoxb-…)"])
-    client = build_web_client(settings, token=settings.slack_bot_token)
-    with engagement(settings) as parts:
-        channel = find_channel(parts.store, args.channel, team_id=args.team)
-        deps = Deps(
-            service=parts.service,
-            store=parts.store,
-            settings=settings,
-            can_post=channel_membership(client),
-        )
-        outcome = run_digest(
-            channel,
-            local_date=args.date,
-            now=now,
-            deps=deps,
-            post=slack_post(client),
-            # Nobody else waits on this one-shot command: it may wait out Slack's history
-            # limit (a call a minute) as long as `run`'s paced queue would.
-            find_posted=slack_finder(client, patience=SEARCH_DEADLINE.total_seconds()),
-        )
-    print(outcome.describe())
-    return (
-        EXIT_FAILURE if outcome.status in (Status.FAILED, Status.PAUSED, Status.BUSY) else EXIT_OK
-    )
-
-
-def run_alerts_check(settings: Settings, args: argparse.Namespace, *, now: datetime) -> int:
-    """`alerts check`: one alert pass now, as the scheduler runs it; prints each firing."""
-    from bot.app import engagement
-    from bot.channels.alerts import describe_firing, run_alert_pass
-    from bot.channels.deps import Deps
-    from bot.errors import ConfigError
-    from bot.slack.outbox import slack_finder, slack_post
-    from bot.slack.reconcile import DEADLINE as SEARCH_DEADLINE
-    from bot.slack.web import build_web_client, channel_membership
-
-    if not settings.slack_bot_token:
-        raise ConfigError(["SLACK_BOT_TOKEN is required to post alerts (xoxb-…)"])
-    client = build_web_client(settings, token=settings.slack_bot_token)
-    with engagement(settings) as parts:
-        channels = None
-        if args.channel:
-            every = parts.store.channels.alert_channels()
-            channels = [
-                (team, channel)
-                for team, channel in every
-                if channel == args.channel and args.team in (None, team)
-            ]
-            if not channels:
-                raise ValueError(f"no alert rules in {args.channel}")
-        deps = Deps(
-            service=parts.service,
-            store=parts.store,
-            settings=settings,
-            can_post=channel_membership(client),
-        )
-        fired = run_alert_pass(
-            now=now,
-            deps=deps,
-            post=slack_post(client),
-            channels=channels,
-            # Nobody else waits on this one-shot command: it may wait out Slack's history
-            # limit (a call a minute) as long as `run`'s paced queue would.
-            find_posted=slack_finder(client, patience=SEARCH_DEADLINE.total_seconds()),
-        )
-    for firing in fired:
-        print(describe_firing(firing))
-    print(f"alerts: {len(fired)} fired")
-    return EXIT_OK
-
-
-def run_accounts(settings: Settings, args: argparse.Namespace) -> int:
+def _accounts(settings: Settings, args: argparse.Namespace) -> int:
     from bot.ops import commands as operator
 
     if args.action == "add":
@@ -520,72 +343,13 @@ def with_dotenv(environ: Mapping[str, str], path: Path) -> dict[str, str]:
     return values
 
 
-def simulator_config_from(args: argparse.Namespace, environ: Mapping[str, str]) -> Any:
-    """Flags first, then XENG_SIM_* variables; raises ValueError naming a bad value."""
-    from bot.simulator.server import SimulatorConfig
-
-    values: dict[str, Any] = {}
-    for name, (_, kind) in SIMULATOR_OPTIONS.items():
-        value = getattr(args, name, None)
-        if value is None and f"XENG_SIM_{name.upper()}" in environ:
-            raw = environ[f"XENG_SIM_{name.upper()}"]
-            try:
-                value = kind(raw)
-            except ValueError:
-                raise ValueError(f"XENG_SIM_{name.upper()} must be a {kind.__name__}") from None
-        if value is not None:
-            values[name] = value
-    runtime = {k: values.pop(k) for k in list(values) if k in RUNTIME_OPTIONS}
-    if "faults" in values:
-        try:
-            values["faults"] = json.loads(values["faults"])
-        except ValueError:
-            raise ValueError("--faults must be a JSON object") from None
-    if "start_time" in values:
-        try:
-            values["start_time"] = datetime.fromisoformat(
-                values["start_time"].replace("Z", "+00:00")
-            )
-        except ValueError:
-            raise ValueError("--start-time must be an ISO 8601 instant") from None
-    if "frozen" in values:
-        values["frozen"] = str(values["frozen"]).lower() in ("1", "true", "yes", "on")
-    values.setdefault("port", 8787)
-    return SimulatorConfig(**values, options=runtime)
-
-
-def _stop_on_signal(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
-def run_simulator(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
-    from bot.simulator.server import make_server
-
-    try:
-        config = simulator_config_from(args, environ)
-        server = make_server(config)
-    except (ValueError, OSError) as error:
-        print(f"engagement-bot simulator: {error}", file=sys.stderr)
-        return EXIT_USAGE if isinstance(error, ValueError) else EXIT_FAILURE
-    host, port = str(server.server_address[0]), int(server.server_address[1])
-    scheme = "https" if server.tls else "http"
-    universe = server.state.universe
-    logging.getLogger("bot.simulator").info(
-        "mode %s, seed %s, %d accounts, %d Posts",
-        server.state.mode,
-        universe.seed,
-        len(universe.accounts),
-        len(universe.posts),
-    )
-    for account in universe.accounts:
-        ids = [str(p.id) for p in universe.posts.values() if p.author == account.user_id]
-        logging.getLogger("bot.simulator").info("@%s Posts: %s", account.screen_name, " ".join(ids))
-    print(f"listening on {scheme}://{host}:{port}", flush=True)
-    signal.signal(signal.SIGTERM, _stop_on_signal)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-    return EXIT_OK
+COMMANDS: Mapping[str, Callable[[Settings, argparse.Namespace], int]] = {
+    "console": _console,
+    "query": _query,
+    "rotate-key": _rotate_key,
+    "accounts": _accounts,
+    "usage": _usage,
+    "run": _run,
+    "digest": _digest,
+    "alerts": _alerts,
+}

@@ -31,7 +31,7 @@ from bot.config import Settings
 from bot.engagement.http_client import HttpEngagementClient
 from bot.simulator.server import RunningSimulator
 from bot.slack import connect
-from bot.slack.server import XConnect, make_wsgi_app, serve_in_background
+from bot.slack.wsgi import XConnect, make_wsgi_app, serve_in_background
 from bot.store import Store
 from bot.store.cipher import TokenCipher
 from bot.store.connect_links import ConnectLink

@@ -37,8 +37,8 @@ from bot.config import Settings
 from bot.engagement.http_client import HttpEngagementClient
 from bot.simulator.server import RunningSimulator
 from bot.slack.app import build_app
-from bot.slack.server import EVENTS_PATH, MAX_BODY_BYTES, make_wsgi_app, serve_in_background
 from bot.slack.web import build_web_client
+from bot.slack.wsgi import EVENTS_PATH, MAX_BODY_BYTES, make_wsgi_app, serve_in_background
 from bot.store import Store
 from bot.store.cipher import TokenCipher
 from tests.clocks import FakeClock

@@ -18,12 +18,11 @@ import requests
 import yaml
 from cryptography.fernet import Fernet
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from sqlite_utils import Database, Migrations
 
 from bot.app import build_service, open_store
 from bot.channels.deps import Deps
-from bot.channels.outbox import Action, Window
+from bot.channels.outbox import Action, Refused, Window
 from bot.config import Settings
 from bot.engagement.http_client import HttpEngagementClient
 from bot.engagement.models import UserAuth
@@ -38,15 +37,9 @@ from bot.slack.installations import (
     SlackOAuthStates,
     Workspaces,
 )
-from bot.slack.outbox import classify
-from bot.slack.server import (
-    OAUTH_NOT_SET_UP,
-    RunningServer,
-    check_settings,
-    make_wsgi_app,
-    serve_in_background,
-)
+from bot.slack.server import check_settings
 from bot.slack.web import SCOPES
+from bot.slack.wsgi import OAUTH_NOT_SET_UP, RunningServer, make_wsgi_app, serve_in_background
 from bot.store import Store
 from bot.store.cipher import TokenCipher
 from tests.conftest import SIM_START
@@ -413,7 +406,7 @@ def test_uninstalling_or_revoking_deletes_the_installation(deployment, fake):
     assert "no longer available" in answer["text"]
     with pytest.raises(NotInstalled) as raised:
         deployment.workspaces.post("CT1", Message("hello"))
-    assert classify(raised.value).action is Action.PAUSE
+    assert raised.value.failure.action is Action.PAUSE
 
 
 def test_jobs_post_find_and_check_with_the_token_of_the_channels_workspace(deployment, fake):
@@ -442,9 +435,9 @@ def test_jobs_post_find_and_check_with_the_token_of_the_channels_workspace(deplo
         workspaces.post("C404", Message("lost"))
     # A revoked token is Slack's own refusal, which pauses the channel too.
     fake.revoke("T2")
-    with pytest.raises(SlackApiError) as refused:
+    with pytest.raises(Refused) as refused:
         workspaces.post("C2", Message("three"))
-    assert classify(refused.value).action is Action.PAUSE
+    assert refused.value.failure.action is Action.PAUSE
 
 
 def test_admin_checks_ask_each_workspace_with_its_own_token(deployment, fake):
@@ -691,7 +684,7 @@ def test_the_oauth_variant_in_the_manifests_comments_is_valid_for_slack():
 
 
 def test_runs_scheduler_posts_with_each_workspaces_token(deployment, fake, monkeypatch):
-    from bot import cli
+    from bot import app
     from bot.channels.digest import prefetch
     from bot.jobs import scheduler
 
@@ -703,7 +696,7 @@ def test_runs_scheduler_posts_with_each_workspaces_token(deployment, fake, monke
         "T2", "C2", kind="spike", metric=None, threshold=None, post_id=None, handle=None,
         sensitivity="high", by="U2", now=SIM_START,
     )  # fmt: skip
-    cli.digest_jobs(deployment.deps, web, clock=deployment.clock, workspaces=deployment.workspaces)
+    app.digest_jobs(deployment.deps, web, clock=deployment.clock, workspaces=deployment.workspaces)
     assert built["post"] == deployment.workspaces.post
     # Searches for interrupted posts go through one paced queue, with the channel's team token.
     find_posted = built["run_digest"].keywords["find_posted"]
@@ -712,5 +705,5 @@ def test_runs_scheduler_posts_with_each_workspaces_token(deployment, fake, monke
     assert find_posted("C2", "no-such-marker", window) is None
     assert bearer_team(fake.api_calls("conversations.history")[-1]) == "T2"
     assert built["prefetch"] is prefetch  # each digest's numbers are fetched ahead of it
-    cli.digest_jobs(deployment.deps, web, clock=deployment.clock)  # one workspace: unchanged
+    app.digest_jobs(deployment.deps, web, clock=deployment.clock)  # one workspace: unchanged
     assert built["post"] != deployment.workspaces.post

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bot.cli import build_parser
 from bot.config import DEFAULT_PORT, ENVIRONMENT_VARIABLES
-from bot.slack.server import HEALTH_PATH
+from bot.slack.wsgi import HEALTH_PATH
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = (ROOT / "Dockerfile").read_text()

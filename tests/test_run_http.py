@@ -16,18 +16,13 @@ from typing import Any
 import pytest
 import requests
 
-from bot.app import engagement
+from bot.app import engagement, serve
 from bot.channels.deps import Deps
 from bot.cli import main
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.simulator.server import RunningSimulator
-from bot.slack.server import (
-    SOCKET_MODE_EVENTS,
-    X_CALLBACK_NOT_READY,
-    RunningServer,
-    serve,
-)
+from bot.slack.wsgi import SOCKET_MODE_EVENTS, X_CALLBACK_NOT_READY, RunningServer
 from tests.fake_slack import BOT_TOKEN, FakeSlack
 from tests.slack_requests import FORM, SIGNING_SECRET, command_body, signed_headers
 
@@ -60,7 +55,7 @@ class Running:
         urls: queue.Queue[str] = queue.Queue()
         self.result: list[int | BaseException] = []
 
-        def target() -> None:  # as bot.cli.run_bot does, with a stop event and a ready hook
+        def target() -> None:  # as bot.app.run_bot does, with a stop event and a ready hook
             try:
                 with engagement(settings) as parts:
                     deps = Deps(
@@ -228,7 +223,7 @@ def test_run_has_help(capsys):
 
 
 def test_the_running_server_type_reports_a_loopback_url():
-    from bot.slack.server import make_wsgi_app, serve_in_background
+    from bot.slack.wsgi import make_wsgi_app, serve_in_background
 
     server: RunningServer = serve_in_background(make_wsgi_app(None, health=lambda: {"ok": False}))
     try:
@@ -238,17 +233,17 @@ def test_the_running_server_type_reports_a_loopback_url():
         server.stop()
 
 
-def test_the_default_socket_mode_handler_uses_the_apps_client(fake, sim, tmp_path):
+def test_the_defaultsocket_mode_handler_uses_the_apps_client(fake, sim, tmp_path):
     """Bolt's real SocketModeHandler, built but not connected: it would open the WebSocket
     through app.client, so SLACK_API_URL and the retry handlers apply to it too."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     from bot.slack.app import build_app
-    from bot.slack.server import _socket_mode_handler
+    from bot.slack.server import socket_mode_handler
 
     settings = settings_for(fake, sim, tmp_path, slack_app_token="xapp-fake")
     app = build_app(settings, None, clock=sim.state.now, run=lambda *a, **k: None)  # type: ignore[arg-type]
-    handler = _socket_mode_handler(app, "xapp-fake")
+    handler = socket_mode_handler(app, "xapp-fake")
     try:
         assert isinstance(handler, SocketModeHandler)
         assert handler.client.web_client is app.client

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from urllib.error import HTTPError
 from urllib.parse import parse_qs, urlsplit
 
-from bot.app import build_service, http_client, open_store
+from bot.app import engagement
 from bot.channels.deps import Deps
 from bot.config import Settings
 from bot.copy import messages
@@ -35,12 +35,8 @@ WIDTH = 78
 def console_deps(settings: Settings, *, now: datetime, out: TextIO) -> Iterator[Deps]:
     """The real parts, or the embedded simulator and a throwaway store when X isn't set up."""
     if settings.has_x_credentials:
-        store = open_store(settings)
-        try:
-            with http_client(settings) as client:
-                yield Deps(build_service(client, store), store, settings)
-        finally:
-            store.close()
+        with engagement(settings) as parts:
+            yield parts.deps(settings)
         return
     from bot.simulator.server import start_simulator
 
@@ -57,36 +53,31 @@ def console_deps(settings: Settings, *, now: datetime, out: TextIO) -> Iterator[
             db_path=Path(folder) / "console.db",
             secret_key=None,
         )
-        store = open_store(local)
-        try:
-            with http_client(local) as client:
-                grant = _connect_in_simulator(client, "sim_brand")
-                store.accounts.save(
-                    user_id=grant.user_id,
-                    screen_name=grant.screen_name,
-                    auth=grant.auth,
-                    workspace=None,
-                    now=now,
-                )
-                out.write(
-                    f"(no X credentials: embedded simulator on {sim.url}; @{grant.screen_name} "
-                    "is connected and tracked in this console's channel)\n"
-                )
-                with sim.state.lock:
-                    tries = posts_to_try(sim.state.universe, grant.user_id, now=now)
-                out.write(messages.console_posts_to_try(tries) + "\n")
-                deps = Deps(build_service(client, store), store, local)
-                deps.store.channels.track(
-                    CONSOLE_TEAM,
-                    CONSOLE_CHANNEL,
-                    kind="account",
-                    refs=[grant.screen_name],
-                    by=CONSOLE_USER,
-                    now=now,
-                )
-                yield deps
-        finally:
-            store.close()
+        with engagement(local) as parts:
+            grant = _connect_in_simulator(parts.client, "sim_brand")
+            parts.store.accounts.save(
+                user_id=grant.user_id,
+                screen_name=grant.screen_name,
+                auth=grant.auth,
+                workspace=None,
+                now=now,
+            )
+            out.write(
+                f"(no X credentials: embedded simulator on {sim.url}; @{grant.screen_name} "
+                "is connected and tracked in this console's channel)\n"
+            )
+            with sim.state.lock:
+                tries = posts_to_try(sim.state.universe, grant.user_id, now=now)
+            out.write(messages.console_posts_to_try(tries) + "\n")
+            parts.store.channels.track(
+                CONSOLE_TEAM,
+                CONSOLE_CHANNEL,
+                kind="account",
+                refs=[grant.screen_name],
+                by=CONSOLE_USER,
+                now=now,
+            )
+            yield parts.deps(local)
 
 
 CONSOLE_TEAM, CONSOLE_CHANNEL, CONSOLE_USER = "T0CONSOLE", "C0CONSOLE", "U0CONSOLE"

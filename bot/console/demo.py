@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.error import HTTPError
 
-from bot.app import build_service, http_client, open_store
+from bot.app import engagement
 from bot.channels.alerts import run_alert_pass
 from bot.channels.deps import Deps
 from bot.channels.digest import run_digest
@@ -35,7 +35,7 @@ from bot.engagement.models import Post
 from bot.render.message import Message
 from bot.simulator.server import start_simulator
 from bot.slack.commands import Invocation, run
-from bot.slack.server import XConnect, make_wsgi_app, serve_in_background
+from bot.slack.wsgi import XConnect, make_wsgi_app, serve_in_background
 
 DEMO_START = datetime(2026, 11, 26, 12, 30, tzinfo=UTC)
 """Where the simulator's clock starts in `engagement-bot demo`: a fixed instant, a fixed tour."""
@@ -149,17 +149,18 @@ def open_tour(out: TextIO, now: datetime) -> Iterator[Tour]:
             secret_key=None,
             public_url=listener.url,
         )
-        store = open_store(settings)
-        stack.callback(store.close)
-        client = stack.enter_context(http_client(settings))
+        parts = stack.enter_context(engagement(settings))
+        client = parts.client
         # The bot is a member of the demo channel, so it may post charts there.
-        deps = Deps(
-            build_service(client, store), store, settings, can_post=lambda _: True, x_oauth=client
-        )
+        deps = parts.deps(settings, can_post=lambda _: True, x_oauth=client)
         tour = Tour(out, deps, client, sim.url, now)
         tour.masks[listener.url] = BOT_MASK
         x_connect = XConnect(
-            store, client, settings, lambda: tour.now, lambda _, text: tour.notices.append(text)
+            parts.store,
+            client,
+            settings,
+            lambda: tour.now,
+            lambda _, text: tour.notices.append(text),
         )
         routes.append(make_wsgi_app(None, health=lambda: {"ok": True}, x_connect=x_connect))
         yield tour

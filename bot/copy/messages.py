@@ -967,3 +967,9 @@ def x_error(error: EngagementAPIError, ref: str | None = None) -> str:
         "X's engagement API is not answering properly right now. Nothing was lost; try again "
         f"in a few minutes{tail}."
     )
+
+
+NO_X_CREDENTIALS = (
+    "no X credentials: set X_CONSUMER_KEY and X_CONSUMER_SECRET (to try it on the "
+    "simulator, run `engagement-bot simulator` and point X_API_URL and X_OAUTH_URL at it)"
+)

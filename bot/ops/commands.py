@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TextIO
 
-from bot.app import Engagement, engagement, http_client, open_store
+from bot.app import Engagement, engagement, http_client
 from bot.config import Settings
 from bot.copy import messages
 from bot.engagement.executor import RateWait
@@ -23,6 +23,7 @@ from bot.errors import SecretKeyError, UserFacingError
 from bot.ops.post_args import expand_post_args
 from bot.ops.report_format import render
 from bot.store.cipher import TokenCipher, split_keys
+from bot.store.opening import open_store
 from bot.store.rows import PostState
 
 EXIT_OK = 0

@@ -39,13 +39,12 @@ from slack_bolt.oauth.oauth_flow import OAuthFlow
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store import Bot, Installation, InstallationStore
 from slack_sdk.oauth.state_store import OAuthStateStore
-from slack_sdk.web import SlackResponse
 
-from bot.channels.outbox import Page, Window
+from bot.channels.outbox import Action, Page, Refused, SlackFailure, Window
 from bot.config import Settings
+from bot.copy.digest import pause_reason
 from bot.errors import SecretKeyError
 from bot.render.message import Message
 from bot.slack.outbox import history_page, slack_finder, slack_post, without_rate_limit_retries
@@ -323,22 +322,14 @@ def _digest(state: str) -> str:
     return hashlib.sha256(state.encode()).hexdigest()
 
 
-class NotInstalled(SlackApiError):
-    """The channel's workspace has no bot installed (uninstalled, or never): jobs pause it."""
+class NotInstalled(Refused):
+    """The channel's workspace has no bot installed (uninstalled, or never): jobs pause it,
+    as they do when Slack says its token was revoked."""
 
     def __init__(self, channel_id: str, team_id: str | None) -> None:
-        response = SlackResponse(
-            client=None,
-            http_verb="POST",
-            api_url="",
-            req_args={},
-            data={"ok": False, "error": NOT_INSTALLED},
-            headers={},
-            status_code=200,
-        )
+        super().__init__(SlackFailure(Action.PAUSE, NOT_INSTALLED, pause_reason(NOT_INSTALLED)))
         where = f"workspace {team_id}" if team_id else "no known workspace"
-        message = f"channel {channel_id}: the app is not installed in {where}"
-        super().__init__(message, response)  # type: ignore[no-untyped-call]
+        self.args = (f"channel {channel_id}: the app is not installed in {where}",)
 
 
 class Workspaces:
