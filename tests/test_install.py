@@ -31,14 +31,10 @@ from bot.ops.commands import rotate_key
 from bot.render.message import Message
 from bot.simulator.server import RunningSimulator
 from bot.slack.app import build_app
-from bot.slack.installations import (
-    NotInstalled,
-    SlackInstallations,
-    SlackOAuthStates,
-    Workspaces,
-)
+from bot.slack.installations import SlackInstallations, SlackOAuthStates
 from bot.slack.server import check_settings
 from bot.slack.web import SCOPES
+from bot.slack.workspaces import NotInstalled, Workspaces
 from bot.slack.wsgi import OAUTH_NOT_SET_UP, RunningServer, make_wsgi_app, serve_in_background
 from bot.store import Store
 from bot.store.cipher import TokenCipher
