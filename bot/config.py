@@ -58,91 +58,102 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
-        problems: list[str] = []
-
-        def get(name: str) -> str | None:
-            value = environ.get(name, "").strip()
-            return value or None
-
-        def url(name: str, default: str) -> str:
-            value = get(name) or default
-            if not value.startswith(("http://", "https://")):
-                problems.append(f"{name} must start with http:// or https:// (got {value!r})")
-            return value
-
-        port = DEFAULT_PORT
-        if (raw_port := get("PORT")) is not None:
-            if raw_port.isdigit() and 0 < int(raw_port) < 65536:
-                port = int(raw_port)
-            else:
-                problems.append(f"PORT must be a port number from 1 to 65535 (got {raw_port!r})")
-
-        alert_minutes = DEFAULT_ALERT_MINUTES
-        if (raw_minutes := get("ENGAGEMENT_ALERT_MINUTES")) is not None:
-            if raw_minutes.isdigit() and 1 <= int(raw_minutes) <= 60:
-                alert_minutes = int(raw_minutes)
-            else:
-                problems.append(
-                    f"ENGAGEMENT_ALERT_MINUTES must be minutes from 1 to 60 (got {raw_minutes!r})"
-                )
-
-        answer_seconds = DEFAULT_ANSWER_SECONDS
-        if (raw_seconds := get("ENGAGEMENT_ANSWER_SECONDS")) is not None:
-            if raw_seconds.isdigit() and 3 <= int(raw_seconds) <= 600:
-                answer_seconds = int(raw_seconds)
-            else:
-                problems.append(
-                    f"ENGAGEMENT_ANSWER_SECONDS must be seconds from 3 to 600 (got {raw_seconds!r})"
-                )
-
-        admins = frozenset(
-            part.strip() for part in (get("ENGAGEMENT_ADMINS") or "").split(",") if part.strip()
+        read = _Reader(environ)
+        port = read.whole_number("PORT", DEFAULT_PORT, 1, 65535, "a port number")
+        alert_minutes = read.whole_number(
+            "ENGAGEMENT_ALERT_MINUTES", DEFAULT_ALERT_MINUTES, 1, 60, "minutes"
         )
-        if bad := sorted(a for a in admins if not _SLACK_USER_ID.fullmatch(a)):
-            problems.append(
-                "ENGAGEMENT_ADMINS must be comma-separated Slack user IDs such as U012AB3CD "
-                f"(got {', '.join(map(repr, bad))})"
-            )
-
-        timezone = get("ENGAGEMENT_TZ") or "UTC"
-        try:
-            ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            problems.append(
-                f"ENGAGEMENT_TZ must be an IANA zone such as Europe/Paris (got {timezone!r})"
-            )
-
-        key, secret = get("X_CONSUMER_KEY"), get("X_CONSUMER_SECRET")
-        if (key is None) != (secret is None):
-            problems.append("X_CONSUMER_KEY and X_CONSUMER_SECRET must be set together")
-        client_id, client_secret = get("SLACK_CLIENT_ID"), get("SLACK_CLIENT_SECRET")
-        if (client_id is None) != (client_secret is None):
-            problems.append("SLACK_CLIENT_ID and SLACK_CLIENT_SECRET must be set together")
-
+        answer_seconds = read.whole_number(
+            "ENGAGEMENT_ANSWER_SECONDS", DEFAULT_ANSWER_SECONDS, 3, 600, "seconds"
+        )
+        admins = read.admins("ENGAGEMENT_ADMINS")
+        timezone = read.timezone("ENGAGEMENT_TZ")
+        key, secret = read.pair("X_CONSUMER_KEY", "X_CONSUMER_SECRET")
+        client_id, client_secret = read.pair("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
         settings = cls(
-            slack_bot_token=get("SLACK_BOT_TOKEN"),
-            slack_signing_secret=get("SLACK_SIGNING_SECRET"),
-            slack_app_token=get("SLACK_APP_TOKEN"),
+            slack_bot_token=read.text("SLACK_BOT_TOKEN"),
+            slack_signing_secret=read.text("SLACK_SIGNING_SECRET"),
+            slack_app_token=read.text("SLACK_APP_TOKEN"),
             slack_client_id=client_id,
             slack_client_secret=client_secret,
-            slack_api_url=url("SLACK_API_URL", DEFAULT_SLACK_API_URL),
-            x_api_url=url("X_API_URL", DEFAULT_X_API_URL),
-            x_oauth_url=url("X_OAUTH_URL", DEFAULT_X_OAUTH_URL),
+            slack_api_url=read.url("SLACK_API_URL", DEFAULT_SLACK_API_URL),
+            x_api_url=read.url("X_API_URL", DEFAULT_X_API_URL),
+            x_oauth_url=read.url("X_OAUTH_URL", DEFAULT_X_OAUTH_URL),
             x_consumer_key=key,
             x_consumer_secret=secret,
-            x_bearer_token=get("X_BEARER_TOKEN"),
-            db_path=Path(get("ENGAGEMENT_DB") or DEFAULT_DB),
-            secret_key=get("ENGAGEMENT_SECRET_KEY"),
+            x_bearer_token=read.text("X_BEARER_TOKEN"),
+            db_path=Path(read.text("ENGAGEMENT_DB") or DEFAULT_DB),
+            secret_key=read.text("ENGAGEMENT_SECRET_KEY"),
             timezone=timezone,
-            public_url=url("ENGAGEMENT_PUBLIC_URL", f"http://localhost:{port}"),
+            public_url=read.url("ENGAGEMENT_PUBLIC_URL", f"http://localhost:{port}"),
             port=port,
             alert_minutes=alert_minutes,
             answer_seconds=answer_seconds,
             admins=admins,
         )
-        if problems:
-            raise ConfigError(problems)
+        if read.problems:
+            raise ConfigError(read.problems)
         return settings
+
+
+class _Reader:
+    """Reads variables from one environment, noting every malformed one in `problems` (in the
+    order read) instead of stopping at the first, so one ConfigError can list them all."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        self.problems: list[str] = []
+
+    def text(self, name: str) -> str | None:
+        """The value without surrounding blanks; None when unset or blank."""
+        value = self._environ.get(name, "").strip()
+        return value or None
+
+    def url(self, name: str, default: str) -> str:
+        value = self.text(name) or default
+        if not value.startswith(("http://", "https://")):
+            self.problems.append(f"{name} must start with http:// or https:// (got {value!r})")
+        return value
+
+    def whole_number(self, name: str, default: int, low: int, high: int, unit: str) -> int:
+        """A whole number from `low` to `high`; `default` when unset or malformed."""
+        raw = self.text(name)
+        if raw is None:
+            return default
+        if raw.isdigit() and low <= int(raw) <= high:
+            return int(raw)
+        self.problems.append(f"{name} must be {unit} from {low} to {high} (got {raw!r})")
+        return default
+
+    def admins(self, name: str) -> frozenset[str]:
+        """Comma-separated Slack user IDs."""
+        admins = frozenset(
+            part.strip() for part in (self.text(name) or "").split(",") if part.strip()
+        )
+        if bad := sorted(a for a in admins if not _SLACK_USER_ID.fullmatch(a)):
+            self.problems.append(
+                f"{name} must be comma-separated Slack user IDs such as U012AB3CD "
+                f"(got {', '.join(map(repr, bad))})"
+            )
+        return admins
+
+    def timezone(self, name: str) -> str:
+        """An IANA zone name; UTC when unset."""
+        timezone = self.text(name) or "UTC"
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            self.problems.append(
+                f"{name} must be an IANA zone such as Europe/Paris (got {timezone!r})"
+            )
+        return timezone
+
+    def pair(self, first: str, second: str) -> tuple[str | None, str | None]:
+        """Two variables that mean something only together (a key and its secret)."""
+        one, other = self.text(first), self.text(second)
+        if (one is None) != (other is None):
+            self.problems.append(f"{first} and {second} must be set together")
+        return one, other
 
 
 # The variables Settings reads, for the README's table check.

@@ -18,7 +18,7 @@ from typing import Any
 
 import requests
 
-from bot.jobs.scheduler import RETRY_FIRST
+from bot.jobs.retries import RETRY_FIRST
 from bot.slack.app import COMMAND_THREADS, LISTENER_THREADS, QUICK_THREADS
 from reliability import store_check
 from reliability.procs import Bot, Simulator, bot_env, cli, connect_brand, free_port, wall_now

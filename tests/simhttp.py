@@ -27,8 +27,9 @@ CREATOR = ("1000000002-simtoken-sim_creator", "simsecret-sim_creator")
 @contextmanager
 def quiet_signing() -> Iterator[None]:
     """requests-oauthlib logs the keys it signs with at DEBUG; our client drops those records
-    (bot/engagement/http_client.py), and these raw calls do too, only while they sign, so a test
-    run alone passes the no-credential-in-logs check and the client's own filter is still tested."""
+    (bot/engagement/http_client/auth.py), and these raw calls do too, only while they sign, so a
+    test run alone passes the no-credential-in-logs check and the client's own filter is still
+    tested."""
     loggers = [logging.getLogger(n) for n in ("oauthlib.oauth1.rfc5849", "requests_oauthlib")]
     levels = [logger.level for logger in loggers]
     for logger in loggers:

@@ -15,16 +15,15 @@ import pytest
 import requests
 
 from bot.app import build_service
-from bot.channels.alerts import (
-    COOLDOWN,
+from bot.channels.alert_rules import (
     MIN_SPIKE_COUNT,
     cooled_down,
     in_quiet_hours,
     parse_clock,
-    run_alert_pass,
     spike,
     threshold_hit,
 )
+from bot.channels.alerts import COOLDOWN, run_alert_pass
 from bot.channels.deps import Deps
 from bot.config import Settings
 from bot.engagement.http_client import HttpEngagementClient

@@ -425,6 +425,26 @@ def test_cli_digest_posts_and_prints_the_outcome(
 # --- the pieces --------------------------------------------------------------------------------
 
 
+def test_a_digest_names_its_authors_with_one_store_query(bot: Bot) -> None:
+    channel = bot.store.channels.settings(TEAM_ID, CHANNEL)
+    zone = zone_of(channel, bot.deps)
+    gather(channel, DAY, zone, now=NOW, deps=bot.deps)  # the numbers and authors are learnt
+    statements: list[str] = []
+    bot.store.database.conn.set_trace_callback(statements.append)
+    try:
+        data = gather(channel, DAY, zone, now=NOW, deps=bot.deps)
+    finally:
+        bot.store.database.conn.set_trace_callback(None)
+
+    assert len(data.post_ids) >= 10
+    assert set(data.authors) == set(data.post_ids)
+    assert set(data.authors.values()) == {"sim_brand"}
+    # The handles of all the Posts' authors in one query, not an account lookup per Post.
+    per_post = [s for s in statements if "FROM accounts WHERE user_id =" in s]
+    handles = [s for s in statements if "COALESCE(a.screen_name, u.username)" in s]
+    assert (len(per_post), len(handles)) == (0, 1)
+
+
 def test_local_days_follow_the_zone_across_dst() -> None:
     zone = ZoneInfo(ZONE)
     start, end = day_bounds(date(2026, 11, 1), zone)  # clocks go back: a 25-hour day

@@ -28,8 +28,7 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from bot.app import build_service
-from bot.engagement import http_client
-from bot.engagement.http_client import HttpEngagementClient
+from bot.engagement.http_client import HttpEngagementClient, bodies
 from bot.engagement.models import (
     APP_ONLY,
     DAILY,
@@ -490,7 +489,7 @@ def refused_for_size(client: HttpEngagementClient) -> UnexpectedResponse:
     assert "larger than" in str(caught.value)
     assert not caught.value.retryable
     # Memory stays near the cap: the 50 MB are never all held, let alone twice.
-    assert peak < http_client.MAX_BODY_BYTES + (12 << 20), peak
+    assert peak < bodies.MAX_BODY_BYTES + (12 << 20), peak
     return caught.value
 
 
@@ -498,7 +497,7 @@ def refused_for_size(client: HttpEngagementClient) -> UnexpectedResponse:
 def test_a_50_mb_reply_is_refused_past_the_cap_not_read_to_the_end(
     stub: Stub, client: HttpEngagementClient, chunked: bool
 ):
-    assert http_client.MAX_BODY_BYTES < FIFTY_MB
+    assert bodies.MAX_BODY_BYTES < FIFTY_MB
     stub.action = streamed(HEAD, PAD, FIFTY_MB, chunked=chunked)
     refused_for_size(client)
     deadline = time.monotonic() + 10
@@ -520,7 +519,7 @@ def test_a_gzip_bomb_is_refused_past_the_cap(
 def test_a_reply_just_under_the_cap_is_still_read(
     stub: Stub, client: HttpEngagementClient, monkeypatch: pytest.MonkeyPatch
 ):
-    monkeypatch.setattr(http_client, "MAX_BODY_BYTES", 1 << 20)
+    monkeypatch.setattr(bodies, "MAX_BODY_BYTES", 1 << 20)
     body = HEAD + b" " * ((1 << 20) - len(HEAD) - 2) + b'"}'
     assert len(body) == 1 << 20
     stub.action = lambda handler: send(handler, Reply(200, body, chunked=True))

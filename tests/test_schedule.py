@@ -9,13 +9,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.channels.digest import day_bounds
 from bot.engagement.models import Endpoint
 from bot.engagement.planner import plan
 from bot.engagement.query import EngagementQuery, Granularity, PostInfo
 from bot.engagement.settled import settled_until
 from bot.engagement.windows import ceil_hour, floor_hour
 from bot.jobs.schedule import (
-    digest_window,
     due_digest,
     local_instant,
     missed_digest,
@@ -208,7 +208,7 @@ def test_due_once_in_the_autumn_overlap():
     assert due_digest(date(2026, 10, 31), second, NEW_YORK, time(1, 30), max_late=MAX_LATE) is None
 
 
-# -- digest_window --------------------------------------------------------------------------------
+# -- day_bounds (bot.channels.digest) -------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -222,8 +222,8 @@ def test_due_once_in_the_autumn_overlap():
         (NEW_YORK, date(2026, 7, 4), utc(2026, 7, 4, 4), 24),
     ],
 )
-def test_digest_window_is_the_local_day(zone: ZoneInfo, day: date, start: datetime, hours: int):
-    first, end = digest_window(day, zone)
+def test_day_bounds_are_the_local_day(zone: ZoneInfo, day: date, start: datetime, hours: int):
+    first, end = day_bounds(day, zone)
     assert (first, end - first) == (start, timedelta(hours=hours))
     assert first.tzinfo is UTC
     assert end.astimezone(zone).date() == day + timedelta(days=1)
@@ -238,7 +238,7 @@ OWNER = "2244994945"
 
 def digest_plan_endpoints(day: date, zone: ZoneInfo, now: datetime) -> set[Endpoint]:
     """What the planner picks for the hourly series of `day`'s local window at `now`."""
-    start, end = digest_window(day, zone)
+    start, end = day_bounds(day, zone)
     query = EngagementQuery(
         (POST_ID,), ("impressions", "engagements"), Granularity.HOUR, start, end
     )
@@ -249,7 +249,7 @@ def digest_plan_endpoints(day: date, zone: ZoneInfo, now: datetime) -> set[Endpo
 
 def by_28_hour_rule(day: date, zone: ZoneInfo, now: datetime) -> Endpoint:
     """/28hr serves [floor_hour(now − 28h), ceil_hour(now)); the window must lie inside it."""
-    start, end = digest_window(day, zone)
+    start, end = day_bounds(day, zone)
     inside = floor_hour(now - timedelta(hours=28)) <= start and end <= ceil_hour(now)
     return Endpoint.HOURLY_28HR if inside else Endpoint.HISTORICAL
 
@@ -304,5 +304,5 @@ def test_at_prefetch_time_the_whole_previous_day_is_settled(zone: str, at: time)
     assert fetch_at is not None
     for day in (date(2026, 3, 29), date(2026, 10, 25), date(2026, 11, 26)):
         when = local_instant(day, fetch_at, place)
-        yesterday_end = digest_window(day - timedelta(days=1), place)[1]
+        yesterday_end = day_bounds(day - timedelta(days=1), place)[1]
         assert ceil_hour(yesterday_end) <= settled_until(when)

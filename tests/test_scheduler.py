@@ -15,7 +15,7 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.channels.deps import Deps
-from bot.channels.digest import CLAIM_STALE_AFTER, Status
+from bot.channels.digest import CLAIM_STALE_AFTER, DigestOutcome, Status
 from bot.config import Settings
 from bot.jobs.schedule import next_digest_time
 from bot.jobs.scheduler import CATCH_UP_JOB, DigestScheduler, build_scheduler, job_id
@@ -67,11 +67,12 @@ class FakeDigests:
         deps: Deps,
         post: Any,
         late: bool = False,
-    ) -> str:
+    ) -> DigestOutcome:
         self.runs.append(Run(settings.channel_id, local_date, now, late))
         assert local_date is not None
         self.last[(settings.team_id, settings.channel_id)] = local_date
-        return str(post(settings.channel_id, Message(f"digest of {local_date}", ephemeral=False)))
+        ts = post(settings.channel_id, Message(f"digest of {local_date}", ephemeral=False))
+        return DigestOutcome(Status.POSTED, settings.channel_id, local_date, ts)
 
 
 @pytest.fixture
@@ -514,11 +515,6 @@ def test_a_failed_prefetch_is_logged_and_leaves_the_digest_to_fetch(
 
 
 @dataclass
-class Outcome:
-    status: Status
-
-
-@dataclass
 class Flaky:
     """run_digest that answers with `statuses` in turn, and the history that follows."""
 
@@ -538,12 +534,13 @@ class Flaky:
         deps: Deps,
         post: Any,
         late: bool = False,
-    ) -> Outcome:
+    ) -> DigestOutcome:
         self.runs.append(now)
         status = self.statuses[len(self.runs) - 1]
         if status is Status.POSTED:
             self.posted = local_date
-        return Outcome(status)
+        assert local_date is not None
+        return DigestOutcome(status, settings.channel_id, local_date)
 
 
 def flaky_first_run(

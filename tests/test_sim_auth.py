@@ -21,8 +21,9 @@ from requests_oauthlib import OAuth1
 from bot.simulator import auth
 from bot.simulator.clock import SimClock
 from bot.simulator.http import SimRequest
+from bot.simulator.seeded_universe import default_universe
 from bot.simulator.state import SimState
-from bot.simulator.universe import Token, default_universe
+from bot.simulator.universe import Token
 from tests.simhttp import quiet_signing
 
 START = datetime(2025, 3, 1, 12, tzinfo=UTC)

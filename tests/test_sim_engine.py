@@ -26,16 +26,9 @@ from bot.simulator.engine import (
     parse_request,
 )
 from bot.simulator.model import EngagementModel
+from bot.simulator.seeded_universe import default_universe
 from bot.simulator.state import RuntimeOptions
-from bot.simulator.universe import (
-    Post,
-    Universe,
-    ceil_hour,
-    default_universe,
-    floor_hour,
-    iso,
-    load_universe,
-)
+from bot.simulator.universe import Post, Universe, ceil_hour, floor_hour, iso, load_universe
 from bot.simulator.validation import MAX_BODY_BYTES
 
 START = datetime(2025, 3, 1, 12, 30, tzinfo=UTC)

@@ -16,15 +16,8 @@ from bot.engagement import snowflake
 from bot.engagement.models import ALL_METRICS
 from bot.simulator import model as model_module
 from bot.simulator.model import EngagementModel, base_rate, cumulative_decay, decay
-from bot.simulator.universe import (
-    Post,
-    Universe,
-    ceil_hour,
-    default_universe,
-    floor_hour,
-    load_universe,
-    uniform,
-)
+from bot.simulator.seeded_universe import default_universe
+from bot.simulator.universe import Post, Universe, ceil_hour, floor_hour, load_universe, uniform
 
 START = datetime(2025, 3, 1, 12, 30, tzinfo=UTC)
 HOUR = timedelta(hours=1)

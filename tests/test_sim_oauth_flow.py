@@ -19,8 +19,8 @@ from oauthlib.oauth1 import Client
 from bot.simulator import auth, oauth_flow
 from bot.simulator.clock import SimClock
 from bot.simulator.http import SimRequest, SimResponse
+from bot.simulator.seeded_universe import default_universe
 from bot.simulator.state import SimState
-from bot.simulator.universe import default_universe
 
 START = datetime(2025, 3, 1, 12, tzinfo=UTC)
 BASE = "http://127.0.0.1:8787"

@@ -17,8 +17,9 @@ from oauthlib.oauth1 import Client
 from bot.simulator import auth, v2
 from bot.simulator.clock import SimClock
 from bot.simulator.http import SimRequest, SimResponse
+from bot.simulator.seeded_universe import default_universe
 from bot.simulator.state import SimState
-from bot.simulator.universe import Post, default_universe, iso_ms
+from bot.simulator.universe import Post, iso_ms
 from bot.simulator.v2_query import TWEET_FIELDS
 
 START = datetime(2025, 3, 1, 12, tzinfo=UTC)

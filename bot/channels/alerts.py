@@ -8,18 +8,28 @@
                    ─ outside quiet hours: one message with every undelivered firing; inside
                      them the firings wait (delivered_at NULL) for the first pass after
 
-The pure parts (spike, threshold_hit, in_quiet_hours, cooled_down) do no I/O.
+The rules' verdicts (spike, thresholds, quiet hours, cooldown) are pure: bot.channels.alert_rules.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.channels.alert_rules import (
+    BASELINE_HOURS,
+    HOUR,
+    channel_quiet,
+    cooled_down,
+    hour_values,
+    judge,
+    rule_metric,
+)
+from bot.channels.authors import post_authors
 from bot.channels.coverage import account_posts, channel_coverage, collect_channel_posts
 from bot.channels.deps import Deps
 from bot.channels.digest import zone_of
@@ -44,90 +54,10 @@ log = logging.getLogger(__name__)
 
 Post = Callable[[str, Message], str]
 
-HOUR = timedelta(hours=1)
 INTERVAL = timedelta(minutes=15)  # the scheduler's default; ENGAGEMENT_ALERT_MINUTES overrides
 COOLDOWN = timedelta(hours=3)  # per rule and Post
-BASELINE_HOURS = 6  # a spike's baseline: the mean of up to this many complete hours before
-MIN_BASELINE_HOURS = 3  # fewer known hours before (a new Post): no spike verdict yet
-SPIKE_FACTOR: Mapping[str, float] = {"low": 5.0, "medium": 3.0, "high": 2.0}
-MIN_SPIKE_COUNT = 50  # a spike hour has at least this many events …
-MIN_SPIKE_RISE = 30  # … and at least this many above the baseline (2 → 8 is no spike)
-SPIKE_METRIC = "impressions"  # what a spike rule watches on owned Posts
-UNOWNED_SPIKE_METRIC = "favorites"  # … and on unowned ones (public metrics only)
 ACCOUNT_LOOKBACK = timedelta(days=30)  # a tracked account's Posts younger than this are watched
 SNAPSHOT_SLACK = timedelta(minutes=25)  # how far a snapshot may be from the hour mark it stands for
-
-
-# -- pure rules ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Spike:
-    value: int
-    baseline: float  # the mean of the hours before
-    factor: float  # the sensitivity's multiple of the baseline that was needed
-
-
-def spike(values: Sequence[int], sensitivity: str | None) -> Spike | None:
-    """Judge the last of `values` (complete hours, oldest first) against the mean of up to
-    BASELINE_HOURS before it. A spike needs the sensitivity's multiple of the baseline (low 5×,
-    medium 3×, high 2×) and volume: ≥ MIN_SPIKE_COUNT and ≥ baseline + MIN_SPIKE_RISE."""
-    if len(values) < MIN_BASELINE_HOURS + 1:
-        return None
-    current = values[-1]
-    history = values[-1 - BASELINE_HOURS : -1]
-    baseline = sum(history) / len(history)
-    factor = SPIKE_FACTOR.get(sensitivity or "medium", SPIKE_FACTOR["medium"])
-    if current < MIN_SPIKE_COUNT or current < baseline + MIN_SPIKE_RISE:
-        return None
-    if current < factor * baseline:
-        return None
-    return Spike(current, baseline, factor)
-
-
-def threshold_hit(value: int | None, threshold: int | None) -> bool:
-    """The rule means "more than N per hour"."""
-    return value is not None and threshold is not None and value > threshold
-
-
-def parse_clock(text: str) -> time:
-    """ "HH:MM" (24-hour) → time; ValueError otherwise."""
-    hours, _, minutes = text.partition(":")
-    if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2 and len(hours) <= 2):
-        raise ValueError(f"{text!r} is not HH:MM")
-    return time(int(hours), int(minutes))
-
-
-def in_quiet_hours(local: time, start: time | None, end: time | None) -> bool:
-    """[start, end) in local wall-clock time, across midnight when start > end; start == end
-    or either missing: no quiet hours."""
-    if start is None or end is None or start == end:
-        return False
-    if start < end:
-        return start <= local < end
-    return local >= start or local < end
-
-
-def channel_quiet(settings: ChannelSettings, now: datetime, zone: ZoneInfo) -> bool:
-    if not settings.quiet_start or not settings.quiet_end:
-        return False
-    try:
-        start, end = parse_clock(settings.quiet_start), parse_clock(settings.quiet_end)
-    except ValueError:
-        log.warning("ignoring bad quiet hours of %s", settings.channel_id)
-        return False
-    return in_quiet_hours(now.astimezone(zone).time(), start, end)
-
-
-def cooled_down(last_fired: datetime | None, now: datetime, cooldown: timedelta) -> bool:
-    """May the rule fire on the Post again?"""
-    return last_fired is None or now - last_fired >= cooldown
-
-
-def rule_metric(rule: AlertRule, *, owned: bool) -> str:
-    if rule.metric:
-        return rule.metric
-    return SPIKE_METRIC if owned else UNOWNED_SPIKE_METRIC
 
 
 # -- the pass -----------------------------------------------------------------------------------
@@ -210,16 +140,36 @@ def channel_pass(
             return new
     if not pending:
         return new
+    return _deliver(settings, rules, pending, new, zone, deps=deps, post=post, now=now, clock=clock)
+
+
+def _deliver(
+    settings: ChannelSettings,
+    rules: Sequence[AlertRule],
+    pending: list[Firing],
+    new: list[Firing],
+    zone: ZoneInfo,
+    *,
+    deps: Deps,
+    post: Post,
+    now: datetime,
+    clock: Callable[[], datetime] | None,
+) -> list[Firing]:
+    """Post every undelivered firing of the channel in one message; `new`, marked delivered
+    when it went out. Slack saying no leaves them all for the next pass (or pauses the channel
+    when no retry fixes it)."""
+    team, channel = settings.team_id, settings.channel_id
+    log_ = deps.store.alert_log
     by_id = {r.id: r for r in rules}
     lines = [AlertLine(f, by_id[f.rule_id]) for f in pending]
     held = any(f.key not in {n.key for n in new} for f in pending)
     token = uuid.uuid4().hex
     message = alert_message(
         lines,
-        authors=_authors(deps, pending),
+        authors=post_authors(deps.store, [f.post_id for f in pending]),
         zone=zone,
         held=held,
-        coverage=channel_coverage(store, team, channel),
+        coverage=channel_coverage(deps.store, team, channel),
         marker=alert_marker(channel, token),
     )
     log_.attempt(pending, token=token, now=clock() if clock else now)
@@ -229,7 +179,7 @@ def channel_pass(
         log.warning("alerts for %s not posted: %s", channel, error)
         failure = failure_of(error)
         if failure.action is Action.PAUSE and failure.reason:
-            pause_channel(deps.store, settings.team_id, channel, failure.reason, now)
+            pause_channel(deps.store, team, channel, failure.reason, now)
         return new
     log_.mark_delivered(pending, ts=ts, now=now)
     return [replace(f, delivered_at=now, message_ts=ts) for f in new]
@@ -310,7 +260,7 @@ def rule_targets(
     # Each account's timeline is read once per pass; one X refuses is watched no further
     # (logged), and the channel's other Posts are judged as usual.
     seen: dict[str, AccountPosts] = {}
-    channel_posts: list[str] | None = None
+    covered: list[str] | None = None
     targets = _Targets({}, {})
     for rule in rules:
         if rule.post_id:
@@ -319,12 +269,12 @@ def rule_targets(
             found = account_posts(deps.service, rule.handle, since=since, workspace=team, seen=seen)
             ids = list(found.post_ids)
         else:
-            if channel_posts is None:
+            if covered is None:
                 gathered = collect_channel_posts(
                     deps.store, deps.service, team, channel, since=since, seen=seen
                 )
-                channel_posts = list(gathered.post_ids)
-            ids = channel_posts
+                covered = list(gathered.post_ids)
+            ids = covered
         targets.posts[rule.id] = ids
         targets.unowned_ok[rule.id] = bool(rule.post_id or rule.handle or rule.kind == "spike")
     targets.skipped = tuple(found for found in seen.values() if found.problem is not None)
@@ -356,7 +306,7 @@ def evaluate(
                 metric = rule_metric(rule, owned=True)
                 buckets = series[post_id].get(metric, {})
                 created = infos[post_id].created_at if post_id in infos else None
-                values = _hour_values(buckets, hour, created)
+                values = hour_values(buckets, hour, created)
             elif targets.unowned_ok[rule.id]:
                 metric = rule_metric(rule, owned=False)
                 values = deltas.get((post_id, metric), [])
@@ -366,45 +316,6 @@ def evaluate(
             if firing is not None:
                 firings.append(firing)
     return firings
-
-
-def judge(
-    rule: AlertRule,
-    post_id: str,
-    metric: str,
-    hour: datetime,
-    values: Sequence[int],
-    *,
-    now: datetime,
-) -> Firing | None:
-    """`values`: complete hours oldest first, the last being `hour`."""
-    if not values:
-        return None
-    if rule.kind == "spike":
-        found = spike(values, rule.sensitivity)
-        if found is None:
-            return None
-        return Firing(rule.id, post_id, hour, metric, found.value, found.baseline, now)
-    if threshold_hit(values[-1], rule.threshold):
-        return Firing(rule.id, post_id, hour, metric, values[-1], None, now)
-    return None
-
-
-def _hour_values(
-    buckets: Mapping[datetime | date, int | None], hour: datetime, created: datetime | None
-) -> list[int]:
-    """The counts of the hours up to `hour` (oldest first), from the first complete hour after
-    the Post was created; stops at a missing hour so the judged hour is always `hour`."""
-    values: list[int] = []
-    first = floor_hour(created) + HOUR if created is not None else None
-    for back in range(BASELINE_HOURS, -1, -1):
-        bucket = hour - back * HOUR
-        count = buckets.get(bucket)
-        if (first is not None and bucket < first and back) or count is None:
-            values = []  # an unknown or partial hour: the baseline starts after it
-            continue
-        values.append(count)
-    return values
 
 
 def _snapshot_deltas(
@@ -450,11 +361,3 @@ def _snapshot_deltas(
             ]
             out[(post_id, metric)] = deltas[::-1]
     return out
-
-
-def _authors(deps: Deps, firings: Sequence[Firing]) -> dict[str, str | None]:
-    """Each firing's Post → its author's handle when known (a connected account's, or one a
-    lookup or timeline named), so a competitor's Post is named too, not "Post <id>"."""
-    ids = list(dict.fromkeys(f.post_id for f in firings))
-    known = deps.store.posts.author_handles(ids)
-    return {post_id: known.get(post_id) for post_id in ids}

@@ -21,7 +21,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from bot.channels.coverage import ChannelPosts, collect_channel_posts
+from bot.channels.authors import post_authors
+from bot.channels.coverage import collect_channel_posts
 from bot.channels.deps import Deps
 from bot.channels.outbox import (
     Action,
@@ -244,13 +245,6 @@ def find_channel(store: Store, channel_id: str, *, team_id: str | None) -> Chann
 # -- gathering ---------------------------------------------------------------------------------
 
 
-def channel_posts(settings: ChannelSettings, deps: Deps, *, since: datetime) -> ChannelPosts:
-    """The Posts the channel covers (bot.channels.coverage), accounts' ones since `since`."""
-    return collect_channel_posts(
-        deps.store, deps.service, settings.team_id, settings.channel_id, since=since
-    )
-
-
 @dataclass(frozen=True)
 class DigestQuery:
     query: EngagementQuery | None  # None: no Post of the channel existed before the day ended
@@ -264,7 +258,10 @@ def digest_query(
     accounts whose Posts it had to leave out."""
     day_end = day_bounds(day, zone)[1]
     range_start = day_bounds(day - timedelta(days=CHART_DAYS - 1), zone)[0]
-    found = channel_posts(settings, deps, since=range_start - POST_LOOKBACK)
+    since = range_start - POST_LOOKBACK
+    found = collect_channel_posts(
+        deps.store, deps.service, settings.team_id, settings.channel_id, since=since
+    )
     infos = deps.store.posts.infos(found.post_ids)
     ids = [i for i in found.post_ids if (c := infos[i].created_at) is None or c < day_end]
     if not ids:
@@ -323,7 +320,7 @@ def gather(
         new_posts=tuple(lines[p] for p in new[:NEW_POSTS]),
         top=_top(list(lines.values())),
         daily=daily,
-        authors=_authors(deps, owned),
+        authors=post_authors(deps.store, owned),
         skipped=tuple((s.handle, s.problem) for s in asked.skipped if s.problem is not None),
         unknown_authors=len(unknown),
     )
@@ -371,13 +368,3 @@ def _top(lines: list[PostLine]) -> tuple[PostLine, ...]:
         key=lambda p: (-p.values.get("engagements", 0), -p.values.get("impressions", 0), p.post_id)
     )
     return tuple(active[:TOP_POSTS])
-
-
-def _authors(deps: Deps, post_ids: tuple[str, ...]) -> dict[str, str | None]:
-    infos = deps.store.posts.infos(post_ids)
-    out: dict[str, str | None] = {}
-    for post_id in post_ids:
-        author = infos[post_id].author_id
-        account = deps.store.accounts.find(author) if author else None
-        out[post_id] = account.screen_name if account is not None else None
-    return out

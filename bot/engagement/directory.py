@@ -3,7 +3,7 @@
 `PacedDirectory` wraps a PostDirectory (the HTTP client moves bytes only). Every call waits for
 room in its endpoint's 15-minute window in the RateLimiter the executor uses, keyed by the v2
 endpoint; a 429 holds that endpoint until the reset its headers name and the call is sent
-again; 5xx and transport failures back off 1, 2, 4 … s (bot.engagement.executor's rule). A
+again; 5xx and transport failures back off 1, 2, 4 … s (bot.engagement.retry_rules). A
 window that opens more than `max_wait` seconds from now is not waited for: the call fails at
 once with RateLimited, and the caller says "try again" instead of holding a reply for minutes.
 Under a deadline (bot.engagement.deadline.current(), a command's answer), neither a window
@@ -19,9 +19,9 @@ from typing import Protocol, TypeVar
 
 from bot.engagement import deadline as deadlines
 from bot.engagement.client import PostDirectory
-from bot.engagement.executor import backoff, settle
 from bot.engagement.models import APP_ONLY, Auth, PostLookup, PostPage, RateLimitInfo, UserLookup
 from bot.engagement.ratelimiter import RateLimiter
+from bot.engagement.retry_rules import backoff, settle
 from bot.errors import EngagementAPIError, RateLimited, TimedOut
 
 log = logging.getLogger(__name__)

@@ -36,52 +36,25 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from bot.engagement import deadline as deadlines
+from bot.engagement.call_outcomes import CallOutcome, Execution, RateWait, RequestLog
 from bot.engagement.client import EngagementClient
 from bot.engagement.deadline import Deadline
 from bot.engagement.health import CallHealth, X
 from bot.engagement.models import Auth, Endpoint, EngagementRequest, EngagementResult
 from bot.engagement.query import PlannedCall
 from bot.engagement.ratelimiter import RateLimiter, Ticket
+from bot.engagement.retry_rules import backoff, out_of_time, settle
 from bot.errors import (
     EngagementAPIError,
     ForbiddenPosts,
     ProtectedPosts,
     RateLimited,
-    TimedOut,
-    TransportError,
 )
 
 log = logging.getLogger(__name__)
 
-BACKOFF_CAP_S = 60.0
-# Replies the server counts against the window: their headers describe it exactly.
-# Injected faults, 401s and 429s are not counted and may show other numbers.
-_COUNTED_STATUSES = frozenset({200, 400, 403})
-
-
-@dataclass(frozen=True)
-class RequestLog:
-    """One HTTP attempt, for the service's API-call log (no tokens: `owner` is a user ID)."""
-
-    endpoint: Endpoint
-    owner: str | None
-    ids: int
-    status: int  # 0 when no response arrived (connection error, timeout, truncated body)
-    elapsed: float  # seconds, on the executor's monotonic clock
-    retry: int  # 0 for the first send of a request, n for its n-th retry
-    error: str | None = None  # the exception's class name when the attempt failed
-
-
-@dataclass(frozen=True)
-class RateWait:
-    """A wait for an endpoint's rate-limit window to reset, told before it starts: which
-    endpoint, for how long (seconds, on the executor's clock), and how many of the run's calls
-    have not finished yet."""
-
-    endpoint: Endpoint
-    seconds: float
-    calls_left: int
-    calls: int
+# The run's results and events keep their import path here (bot.engagement.call_outcomes).
+__all__ = ["CallOutcome", "Execution", "Executor", "RateWait", "RequestLog"]
 
 
 class _Left:
@@ -99,50 +72,6 @@ class _Left:
     def now(self) -> int:
         with self._lock:
             return self.left
-
-
-@dataclass(frozen=True)
-class CallOutcome:
-    """What became of one PlannedCall. IDs are the call's own strings.
-
-    `sent_ids` are answered by `result`; `not_owned` were named by a 403; `protected` were
-    isolated by bisecting a 400; `unresolved` got no answer and failed with `error`.
-    """
-
-    call: PlannedCall
-    sent_ids: tuple[str, ...]
-    result: EngagementResult | None
-    error: EngagementAPIError | None
-    attempts: int
-    not_owned: tuple[str, ...] = ()
-    protected: tuple[str, ...] = ()
-    unresolved: tuple[str, ...] = ()
-
-    @property
-    def failed(self) -> bool:
-        return self.error is not None
-
-
-@dataclass(frozen=True)
-class Execution:
-    outcomes: tuple[CallOutcome, ...]  # in plan order
-    requests_sent: int
-
-    @property
-    def results(self) -> tuple[EngagementResult, ...]:
-        return tuple(o.result for o in self.outcomes if o.result is not None)
-
-    @property
-    def failed(self) -> tuple[CallOutcome, ...]:
-        return tuple(o for o in self.outcomes if o.failed)
-
-    @property
-    def not_owned(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(i for o in self.outcomes for i in o.not_owned))
-
-    @property
-    def protected(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(i for o in self.outcomes for i in o.protected))
 
 
 class _Probe(Enum):
@@ -383,7 +312,7 @@ class Executor:
                     # No request of its own went, but X kept it waiting (a probe it never
                     # answered, a window it keeps shut): the health record must see it.
                     self._health.record(X, "timeouts")
-                raise _out_of_time(call.endpoint, last, "no room in X's rate limit")
+                raise out_of_time(call.endpoint, last, "no room in X's rate limit")
             run.attempts += 1
             started = self._monotonic()
             try:
@@ -427,7 +356,7 @@ class Executor:
             return
         delay = backoff(retry, self._rng)
         if deadline is not None and not deadline.allows(delay):
-            raise _out_of_time(endpoint, error, "no time left to retry")
+            raise out_of_time(endpoint, error, "no time left to retry")
         log.info("X API %s: %s; retry %d in %.1f s", endpoint, type(error).__name__, retry, delay)
         self._sleep(delay)
 
@@ -446,35 +375,6 @@ class Executor:
             self._on_request(
                 RequestLog(call.endpoint, call.owner, ids, status, elapsed, retry, name)
             )
-
-
-def settle(
-    limiter: RateLimiter, ticket: Ticket, error: EngagementAPIError, rng: random.Random
-) -> None:
-    """Tell the limiter what a failed attempt says about its window (shared with the v2 calls
-    of bot.engagement.directory, so both pace and back off by one rule)."""
-    if isinstance(error, RateLimited):
-        wait = error.retry_after + rng.uniform(0.0, 1.0)
-        limiter.rate_limited(ticket, wait, error.rate_limit)
-    elif error.status in _COUNTED_STATUSES:
-        limiter.observe(ticket, error.rate_limit)
-    else:
-        limiter.release(ticket)
-
-
-def backoff(retry: int, rng: random.Random) -> float:
-    """Seconds before the `retry`-th retry of a 5xx or transport failure: 1, 2, 4, 8 … +0–20 %."""
-    return min(2.0 ** (retry - 1) * (1.0 + rng.uniform(0.0, 0.2)), BACKOFF_CAP_S)
-
-
-def _out_of_time(
-    endpoint: Endpoint, last: EngagementAPIError | None, why: str
-) -> EngagementAPIError:
-    """What a call that ran out of time failed with: X being slow (no answer, or a timeout)
-    is TimedOut; an answer X did give (a 429, a 5xx) says more and is kept."""
-    if last is None or isinstance(last, TransportError):
-        return TimedOut(f"{endpoint}: the answer was due ({why})", endpoint=str(endpoint))
-    return last
 
 
 def _canonical(post_id: str) -> str:

@@ -2,7 +2,6 @@
 
     next_digest_time(at, zone, after)  the first digest instant after `after`
     due_digest(last_posted, now, …)    which local day to post now, and whether that is late
-    digest_window(local_date, zone)    the UTC range [start, end) of a local day (23, 24 or 25 h)
 
 A local wall-clock time can be missing (the spring-forward gap) or happen twice (the autumn
 overlap). A missing time means the first valid instant after it (the end of the gap); a repeated
@@ -17,7 +16,6 @@ from zoneinfo import ZoneInfo
 
 __all__ = [
     "ON_TIME",
-    "digest_window",
     "due_digest",
     "local_instant",
     "missed_digest",
@@ -128,9 +126,3 @@ def due_digest(
     if delay > max_late:
         return None
     return covered, delay > on_time
-
-
-def digest_window(local_date: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """[start, end) in UTC of the local day `local_date`: 23 or 25 hours on a day when the clocks
-    change. Hour-aligned in every zone whose offset is whole hours."""
-    return local_instant(local_date, time(), zone), local_instant(local_date + _DAY, time(), zone)

@@ -6,7 +6,7 @@
                          with `prefetch`, also `prefetch:<team>:<channel>` at `prefetch_time`
         .catch_up(now)   at start: each channel's most recent missed digest, once, marked late;
                          a digest that did not go out (BUSY or FAILED) is run again by a one-off
-                         `digest-retry:` job, 6 minutes later and then less often
+                         `digest-retry:` job (bot.jobs.retries), 6 minutes later and then less often
         .start()         sync, start APScheduler, then catch up in its worker pool; with
                          `run_alerts`, also the interval job `alerts` (every `alert_interval`,
                          default 15 minutes) running one alert pass with `now=clock()`
@@ -16,37 +16,37 @@
                          runs again now (`start` also starts the reconciler's thread)
 
 Every run reads the channel's settings afresh, asks `due_digest` what to post given the last
-digest posted (the store's `DigestHistory` when it has one, and what this process posted), and
-hands `run_digest` `now=clock()`. A second run for the same day finds nothing due here, and
-`run_digest`'s claim in the store is the exactly-once guard across processes and restarts.
-Jobs post only through `post`.
+digest posted (the store's record, `DigestHistory`), and hands `run_digest` `now=clock()`. A
+second run for the same day finds nothing due here, and `run_digest`'s claim in the store is the
+exactly-once guard across processes and restarts. Jobs post only through `post`.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.channels.digest import CLAIM_STALE_AFTER, Status
 from bot.channels.digest import run_digest as post_digest
-from bot.jobs.schedule import (
-    due_digest,
-    missed_digest,
-    next_digest_time,
-    parse_digest_time,
-    prefetch_time,
+from bot.channels.digest import zone_of
+from bot.jobs.contracts import (
+    Clock,
+    DigestHistory,
+    Post,
+    Prefetch,
+    Reconciling,
+    RunAlerts,
+    RunDigest,
+    RunTally,
 )
-from bot.render.message import Message
+from bot.jobs.daily import CHANNEL_JOBS, DigestTrigger, job_id
+from bot.jobs.retries import RETRY_JOB, RETRY_STATUSES, DigestRetries
+from bot.jobs.schedule import due_digest, missed_digest, parse_digest_time, prefetch_time
 from bot.store.channels import ChannelSettings
 
 if TYPE_CHECKING:
@@ -58,13 +58,7 @@ __all__ = [
     "ALERT_INTERVAL",
     "CATCH_UP_JOB",
     "MAX_LATE",
-    "DigestHistory",
     "DigestScheduler",
-    "DigestTrigger",
-    "Prefetch",
-    "Reconciling",
-    "RunAlerts",
-    "RunDigest",
     "build_scheduler",
     "job_id",
 ]
@@ -77,97 +71,6 @@ ALERTS_JOB = "alerts"
 TALLY_JOB = "tally"
 ALERT_INTERVAL = timedelta(minutes=15)
 PREFETCH_GRACE = timedelta(minutes=20)  # a later prefetch would hold up the digest itself
-# A digest that did not go out (X failing, or the date held by a run that may have died) is
-# tried again: first once a dead run's claim counts as stale, then less and less often.
-RETRY_FIRST = CLAIM_STALE_AFTER + timedelta(minutes=1)
-RETRY_MAX = timedelta(hours=1)
-_RETRY_STATUSES = frozenset({Status.BUSY, Status.FAILED, Status.UNRECONCILED})
-_TICK = timedelta(microseconds=1)
-
-Post = Callable[[str, Message], str]
-Clock = Callable[[], datetime]
-
-
-class DigestHistory(Protocol):
-    """What the scheduler asks the store: the local day of the channel's last posted digest."""
-
-    def last_digest_date(self, team_id: str, channel_id: str) -> date | None: ...
-
-
-class RunDigest(Protocol):
-    """bot.channels.digest.run_digest's signature; the outcome is not inspected here."""
-
-    def __call__(
-        self,
-        settings: ChannelSettings,
-        *,
-        local_date: date | None,
-        now: datetime,
-        deps: Deps,
-        post: Post,
-        late: bool = False,
-    ) -> object: ...
-
-
-class TallyOutcomeLike(Protocol):
-    def describe(self) -> str: ...
-
-
-class RunTally(Protocol):
-    """bot.channels.tally.run_tally's shape."""
-
-    def __call__(self, *, now: datetime, deps: Deps) -> TallyOutcomeLike: ...
-
-
-class RunAlerts(Protocol):
-    """bot.channels.alerts.run_alert_pass's signature; what it returns is only counted in a log."""
-
-    def __call__(self, *, now: datetime, deps: Deps, post: Post) -> Sequence[object]: ...
-
-
-class Reconciling(Protocol):
-    """bot.slack.reconcile.Reconciler, as the scheduler runs it."""
-
-    on_answer: Callable[[str], None] | None
-
-    def serve(self, stop: threading.Event) -> None: ...
-
-    def wake(self) -> None: ...
-
-
-class Prefetch(Protocol):
-    """bot.channels.digest.prefetch's signature: fetch the coming digest's numbers; a count."""
-
-    def __call__(self, settings: ChannelSettings, *, now: datetime, deps: Deps) -> int: ...
-
-
-def job_id(team_id: str, channel_id: str, kind: str = "digest") -> str:
-    return f"{kind}:{team_id}:{channel_id}"
-
-
-_CHANNEL_JOBS = ("digest:", "prefetch:")
-
-
-class DigestTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3.x is untyped
-    """Fires daily at a local wall-clock time, by `next_digest_time`. (CronTrigger in 3.11 fires
-    twice in the autumn overlap and reads a time in the spring gap with the winter offset.)"""
-
-    __slots__ = ("at", "zone")
-
-    def __init__(self, at: time, zone: ZoneInfo) -> None:
-        self.at = at
-        self.zone = zone
-
-    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime:
-        # As CronTrigger: from just after the previous fire time, or from now on the first call.
-        start = now if previous_fire_time is None else min(now, previous_fire_time + _TICK)
-        return next_digest_time(self.at, self.zone, start - _TICK)
-
-    def __str__(self) -> str:
-        return f"daily at {self.at:%H:%M} {self.zone.key}"
-
-    def __repr__(self) -> str:
-        return f"<DigestTrigger ({self})>"
 
 
 class DigestScheduler:
@@ -181,7 +84,7 @@ class DigestScheduler:
         post: Post,
         clock: Clock,
         scheduler: Any,
-        history: DigestHistory | None,
+        history: DigestHistory,
         run_digest: RunDigest,
         max_late: timedelta = MAX_LATE,
         run_alerts: RunAlerts | None = None,
@@ -210,19 +113,15 @@ class DigestScheduler:
         self._sync_lock = threading.Lock()
         self._locks_lock = threading.Lock()
         self._run_locks: dict[tuple[str, str], threading.Lock] = {}
-        self._posted: dict[tuple[str, str], date] = {}
-        self._retries: dict[tuple[str, str], tuple[date, int]] = {}  # date, tries so far
+        self._retries = DigestRetries(scheduler, self._fire, max_late=max_late)
 
     @property
     def scheduler(self) -> Any:
         return self._scheduler
 
     @property
-    def history(self) -> DigestHistory | None:
+    def history(self) -> DigestHistory:
         return self._history
-
-    def zone_of(self, settings: ChannelSettings) -> ZoneInfo:
-        return ZoneInfo(settings.timezone or self._deps.settings.timezone)
 
     def sync(self) -> None:
         """Make the jobs match the store: add, reschedule and remove `digest:` jobs."""
@@ -233,10 +132,10 @@ class DigestScheduler:
                 for s in channels:
                     wanted[job_id(s.team_id, s.channel_id, "prefetch")] = s
             for job in self._scheduler.get_jobs():
-                if job.id.startswith("digest-retry:"):
+                if job.id.startswith(f"{RETRY_JOB}:"):
                     keep = job_id(*job.args) in wanted  # while the channel's digest is on
                 else:
-                    keep = not job.id.startswith(_CHANNEL_JOBS) or job.id in wanted
+                    keep = not job.id.startswith(CHANNEL_JOBS) or job.id in wanted
                 if not keep:
                     self._scheduler.remove_job(job.id)
             for ident, settings in wanted.items():
@@ -266,7 +165,7 @@ class DigestScheduler:
         settings = self._store.channels.settings(team_id, channel_id)
         if not settings.digest_enabled:
             return False
-        zone, at = self.zone_of(settings), parse_digest_time(settings.digest_time)
+        zone, at = zone_of(settings, self._deps), parse_digest_time(settings.digest_time)
         key = (team_id, channel_id)
         with self._run_lock(key):
             last = self._last_posted(key)
@@ -293,40 +192,12 @@ class DigestScheduler:
                 post=self._post,
                 late=late,
             )
-            describe = getattr(outcome, "describe", None)
-            log.info("%s", describe() if callable(describe) else outcome)
-            if getattr(outcome, "status", None) in _RETRY_STATUSES:
-                self._retry_later(team_id, channel_id, local_date, now)
+            log.info("%s", outcome.describe())
+            if outcome.status in RETRY_STATUSES:
+                self._retries.later(team_id, channel_id, local_date, now)
                 return True
-            self._retries.pop(key, None)
-            if self._history is None:  # else the store's record is the truth
-                self._posted[key] = local_date
+            self._retries.went_out(team_id, channel_id)
         return True
-
-    def _retry_later(self, team_id: str, channel_id: str, local_date: date, now: datetime) -> None:
-        """A one-off job that runs the channel's digest again; it stays due until posted (or
-        more than `max_late` late), so the retries end by themselves."""
-        key = (team_id, channel_id)
-        previous = self._retries.get(key)
-        tries = previous[1] + 1 if previous is not None and previous[0] == local_date else 1
-        self._retries[key] = (local_date, tries)
-        delay = min(RETRY_FIRST * 2 ** (tries - 1), RETRY_MAX)
-        log.info(
-            "the digest of %s for %s/%s did not go out: trying again in %s",
-            local_date,
-            team_id,
-            channel_id,
-            delay,
-        )
-        self._scheduler.add_job(
-            self._fire,
-            DateTrigger(run_date=now + delay, timezone=UTC),
-            args=(team_id, channel_id),
-            id=job_id(team_id, channel_id, "digest-retry"),
-            name=f"digest retry {team_id}/{channel_id} #{tries}",
-            replace_existing=True,
-            misfire_grace_time=int(self._max_late.total_seconds()),
-        )
 
     def reconciled(self, channel_id: str) -> None:
         """An interrupted run's digest in the channel can be settled now: run it again at once
@@ -334,19 +205,7 @@ class DigestScheduler:
         for settings in self._channels():
             if settings.channel_id != channel_id:
                 continue
-            team_id = settings.team_id
-            ident = job_id(team_id, channel_id, "digest-retry")
-            if self._scheduler.get_job(ident) is not None:  # (pending jobs are not replaced)
-                self._scheduler.remove_job(ident)
-            self._scheduler.add_job(
-                self._fire,
-                DateTrigger(run_date=self._clock(), timezone=UTC),
-                args=(team_id, channel_id),
-                id=ident,
-                name=f"digest retry {team_id}/{channel_id} (reconciled)",
-                replace_existing=True,
-                misfire_grace_time=int(self._max_late.total_seconds()),
-            )
+            self._retries.now(settings.team_id, channel_id, self._clock())
 
     def prefetch_channel(self, team_id: str, channel_id: str, *, now: datetime) -> int:
         """Fetch the numbers of the channel's coming digest into the store (the `prefetch:`
@@ -354,7 +213,7 @@ class DigestScheduler:
         settings = self._store.channels.settings(team_id, channel_id)
         if self._prefetch is None or not settings.digest_enabled or settings.paused_reason:
             return 0
-        zone = self.zone_of(settings)
+        zone = zone_of(settings, self._deps)
         last = self._last_posted((team_id, channel_id))
         if last is not None and last >= now.astimezone(zone).date() - timedelta(days=1):
             return 0
@@ -459,7 +318,7 @@ class DigestScheduler:
         time before the digest fits, see prefetch_time)."""
         try:
             at: time | None = parse_digest_time(settings.digest_time)
-            zone = self.zone_of(settings)
+            zone = zone_of(settings, self._deps)
         except (ValueError, KeyError) as error:  # a bad zone or time saved by an older version
             log.warning("no %s job for %s: %s", kind, ident, error)
             return
@@ -495,10 +354,7 @@ class DigestScheduler:
         self.catch_up(self._clock())
 
     def _last_posted(self, key: tuple[str, str]) -> date | None:
-        known = self._posted.get(key)
-        stored = self._history.last_digest_date(*key) if self._history is not None else None
-        dates = [d for d in (known, stored) if d is not None]
-        return max(dates) if dates else None
+        return self._history.last_digest_date(*key)
 
 
 def build_scheduler(
@@ -518,18 +374,15 @@ def build_scheduler(
     reconciler: Reconciling | None = None,
 ) -> DigestScheduler:
     """A DigestScheduler on `scheduler` (default: a BackgroundScheduler, not started). `history`
-    defaults to `store.digests` when the store has it; `run_digest` to bot.channels.digest's;
+    defaults to `store.digests`; `run_digest` to bot.channels.digest's;
     `run_alerts` (e.g. bot.channels.alerts.run_alert_pass) None: no alert job."""
-    if history is None:
-        digests = getattr(store, "digests", None)
-        history = digests if hasattr(digests, "last_digest_date") else None
     return DigestScheduler(
         store=store,
         deps=deps,
         post=post,
         clock=clock,
         scheduler=scheduler if scheduler is not None else BackgroundScheduler(timezone=UTC),
-        history=history,
+        history=history if history is not None else store.digests,
         run_digest=run_digest if run_digest is not None else post_digest,
         max_late=max_late,
         run_alerts=run_alerts,

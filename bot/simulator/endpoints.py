@@ -98,20 +98,12 @@ def _answer(
     now: datetime,
     outcome: _Outcome,
 ) -> SimResponse:
+    """The reply, step by step in the processing order of the module docstring."""
     now_s = now.timestamp()
-    default_limit = state.options.rate_limit(endpoint.value)
     uncounted = _uncounted_headers(state, request, endpoint, now_s)
-
-    if action == "reset":
-        return SimResponse(0, reset=True)
-    if action == "hang":
-        return SimResponse(0, hang=True)
-    if action.isdigit():
-        status = int(action)
-        if status == 429:
-            headers = {**uncounted, "x-per-minute-remaining": "0"}
-            return SimResponse.errors(429, "Exceeded rate limit", headers=headers, always_gzip=True)
-        return SimResponse.errors(status, FAULT_BODIES[status], headers=uncounted, always_gzip=True)
+    injected = _injected_fault(action, uncounted)
+    if injected is not None:
+        return injected
 
     if not accepts_gzip(request.header("accept-encoding")):
         return SimResponse.errors(406, GZIP_REQUIRED, headers=uncounted)
@@ -125,7 +117,7 @@ def _answer(
     outcome.auth_mode, outcome.app = identity.mode, identity.app.name
     outcome.user = identity.account.user_id if identity.account else None
 
-    limit = identity.app.rate_limit(endpoint.value, default_limit)
+    limit = identity.app.rate_limit(endpoint.value, state.options.rate_limit(endpoint.value))
     decision = state.limiter.hit(
         identity.app.name, endpoint.value, limit=limit, window_s=60, now_s=now_s
     )
@@ -133,31 +125,53 @@ def _answer(
     if not decision.allowed:
         return SimResponse.errors(429, "Exceeded rate limit", headers=headers, always_gzip=True)
 
-    def reply(status: int, payload: dict[str, object]) -> SimResponse:
-        return SimResponse.json(
-            status,
-            payload,
-            headers=headers,
-            always_gzip=True,
-            truncate=_truncate_mode(state) if action == "truncate" else None,
-            drip_s=_drip_s(state) if action == "drip" else None,
-        )
+    status, payload = _counted_answer(state, request, endpoint, now, outcome)
+    return SimResponse.json(
+        status,
+        payload,
+        headers=headers,
+        always_gzip=True,
+        truncate=_truncate_mode(state) if action == "truncate" else None,
+        drip_s=_drip_s(state) if action == "drip" else None,
+    )
 
+
+def _injected_fault(action: str, uncounted: dict[str, str]) -> SimResponse | None:
+    """The reply a fault injected before any processing stands for; None for the others
+    (no fault, or one that changes how the real reply is sent)."""
+    if action == "reset":
+        return SimResponse(0, reset=True)
+    if action == "hang":
+        return SimResponse(0, hang=True)
+    if not action.isdigit():
+        return None
+    status = int(action)
+    if status == 429:
+        headers = {**uncounted, "x-per-minute-remaining": "0"}
+        return SimResponse.errors(429, "Exceeded rate limit", headers=headers, always_gzip=True)
+    return SimResponse.errors(status, FAULT_BODIES[status], headers=uncounted, always_gzip=True)
+
+
+def _counted_answer(
+    state: SimState, request: SimRequest, endpoint: Endpoint, now: datetime, outcome: _Outcome
+) -> tuple[int, dict[str, object]]:
+    """Status and body of a request that passed authentication and the rate limit: the body
+    checked (400), the metrics permitted (403), the Posts classified and counted."""
     body = _request_body(request)
     if body is None:
-        return reply(400, {"errors": [BAD_BODY]})
+        return 400, {"errors": [BAD_BODY]}
     try:
         with state.lock:
             valid = engine.parse_request(endpoint, body, now=now, floor=state.historical_floor(now))
     except engine.ApiError as error:
-        return reply(error.status, {"errors": error.messages})
+        return error.status, {"errors": error.messages}
     outcome.tweet_ids = [str(i) for i in valid.post_ids]
     outcome.metrics = list(valid.metrics)
 
-    if identity.account is None:
+    if outcome.user is None:
         forbidden = engine.app_only_forbidden_metrics(valid)
         if forbidden:
-            return reply(403, {"errors": ["Forbidden to access metrics: " + ", ".join(forbidden)]})
+            return 403, {"errors": ["Forbidden to access metrics: " + ", ".join(forbidden)]}
 
     with state.lock:
         status, payload = engine.answer(
@@ -170,7 +184,7 @@ def _answer(
         )
         if status == 200 and outcome.user is not None:
             state.usage.setdefault(now.strftime("%Y-%m"), set()).add(outcome.user)
-    return reply(status, payload)
+    return status, payload
 
 
 def _uncounted_headers(

@@ -30,8 +30,9 @@ from bot.simulator import admin, endpoints, oauth_flow, v2
 from bot.simulator.clock import SimClock, real_now
 from bot.simulator.faults import FaultConfig
 from bot.simulator.http import SimRequest, SimResponse
+from bot.simulator.seeded_universe import default_universe
 from bot.simulator.state import MODES, RuntimeOptions, SimState
-from bot.simulator.universe import Universe, default_universe, load_universe
+from bot.simulator.universe import Universe, load_universe
 
 log = logging.getLogger(__name__)
 

@@ -63,24 +63,46 @@ def build_app(
     `run`, `executor` and `quick` are passed on to `register()`.
     """
     if settings.slack_client_id:
-        if workspaces is None:
-            raise ConfigError(
-                [
-                    "SLACK_CLIENT_ID/SLACK_CLIENT_SECRET are set: the OAuth install needs its "
-                    "installation store (build_app(workspaces=…), as `run` does)"
-                ]
-            )
-        return _build_oauth_app(
+        app = _build_oauth_app(
             settings,
             deps,
             clock=clock,
             client=client,
             process_before_response=process_before_response,
-            run=run,
-            executor=executor,
-            quick=quick,
-            workspaces=workspaces,
+            workspaces=_installation_store(workspaces),
         )
+    else:
+        app = _build_single_workspace_app(
+            settings, client=client, process_before_response=process_before_response
+        )
+    register(
+        app,
+        deps,
+        clock=clock,
+        run=run,
+        executor=executor,
+        quick=quick,
+        answer_seconds=settings.answer_seconds,
+    )
+    return app
+
+
+def _installation_store(workspaces: Workspaces | None) -> Workspaces:
+    """The OAuth install's store of installations, which the caller must hand in."""
+    if workspaces is None:
+        raise ConfigError(
+            [
+                "SLACK_CLIENT_ID/SLACK_CLIENT_SECRET are set: the OAuth install needs its "
+                "installation store (build_app(workspaces=…), as `run` does)"
+            ]
+        )
+    return workspaces
+
+
+def _build_single_workspace_app(
+    settings: Settings, *, client: WebClient | None, process_before_response: bool
+) -> App:
+    """One workspace: every request is authorized with SLACK_BOT_TOKEN, without asking Slack."""
     token = settings.slack_bot_token
     if not token:
         raise ConfigError(["SLACK_BOT_TOKEN is required to run the Slack bot (xoxb-…)"])
@@ -97,21 +119,10 @@ def build_app(
         authorize=authorize,
         signing_secret=settings.slack_signing_secret or "",
         process_before_response=process_before_response,
-        listener_executor=ThreadPoolExecutor(
-            max_workers=LISTENER_THREADS, thread_name_prefix="bolt-listener"
-        ),
+        listener_executor=_listener_pool(),
     )
     if web.token is None:
         web.token = token  # set after App(): a client token next to authorize= makes Bolt warn
-    register(
-        app,
-        deps,
-        clock=clock,
-        run=run,
-        executor=executor,
-        quick=quick,
-        answer_seconds=settings.answer_seconds,
-    )
     return app
 
 
@@ -122,9 +133,6 @@ def _build_oauth_app(
     clock: Clock,
     client: WebClient | None,
     process_before_response: bool,
-    run: RunCommand | None,
-    executor: Executor | None,
-    quick: Executor | None,
     workspaces: Workspaces,
 ) -> App:
     """Several workspaces: Bolt serves GET /slack/install and /slack/oauth_redirect (through
@@ -141,9 +149,7 @@ def _build_oauth_app(
         signing_secret=settings.slack_signing_secret or "",
         oauth_flow=oauth_flow(settings, workspaces, states),
         process_before_response=process_before_response,
-        listener_executor=ThreadPoolExecutor(
-            max_workers=LISTENER_THREADS, thread_name_prefix="bolt-listener"
-        ),
+        listener_executor=_listener_pool(),
     )
     app.enable_token_revocation_listeners()
 
@@ -153,16 +159,11 @@ def _build_oauth_app(
         return next_()
 
     app.use(remember_channel)
-    register(
-        app,
-        deps,
-        clock=clock,
-        run=run,
-        executor=executor,
-        quick=quick,
-        answer_seconds=settings.answer_seconds,
-    )
     return app
+
+
+def _listener_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="bolt-listener")
 
 
 def register(

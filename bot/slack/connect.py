@@ -165,18 +165,7 @@ def finish(
         return Outcome(400, "Not started", NOT_STARTED)
     denied = query.get("denied")
     if denied is not None:
-        if denied != link.request_token:
-            return Outcome(400, "Callback does not match", TAMPERED)
-        if not store.connect_links.claim(link_id, now=now):
-            return Outcome(410, "Link already used", USED)
-        log.info("connect: user %s cancelled on X", link.user_id)
-        return Outcome(
-            200,
-            "Connection cancelled",
-            CANCELLED,
-            link=link,
-            notify=messages.CONNECT_CANCELLED,
-        )
+        return _cancelled(link, denied, store=store, now=now)
     token = query.get("oauth_token", "")
     verifier = query.get("oauth_verifier", "")
     if not token or token != link.request_token or not verifier:
@@ -191,6 +180,38 @@ def finish(
     # must not both link the account.
     if not store.connect_links.claim(link_id, now=now):
         return Outcome(410, "Link already used", USED)
+    return _linked(link, token, secret, verifier, store=store, client=client, now=now)
+
+
+def _cancelled(link: ConnectLink, denied: str, *, store: Store, now: datetime) -> Outcome:
+    """The person said no on X (`denied` carries the request token): spend the link, store
+    nothing, and tell the requester."""
+    if denied != link.request_token:
+        return Outcome(400, "Callback does not match", TAMPERED)
+    if not store.connect_links.claim(link.link_id, now=now):
+        return Outcome(410, "Link already used", USED)
+    log.info("connect: user %s cancelled on X", link.user_id)
+    return Outcome(
+        200,
+        "Connection cancelled",
+        CANCELLED,
+        link=link,
+        notify=messages.CONNECT_CANCELLED,
+    )
+
+
+def _linked(
+    link: ConnectLink,
+    token: str,
+    secret: str,
+    verifier: str,
+    *,
+    store: Store,
+    client: OAuthClient,
+    now: datetime,
+) -> Outcome:
+    """Trade the claimed link's verifier for the access token and save the account for the
+    link's workspace."""
     try:
         grant = client.access_token(token, secret, verifier)
     except BotError as error:

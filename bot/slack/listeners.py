@@ -45,6 +45,7 @@ from bot.engagement.health import SLACK_REPLIES, CallHealth
 from bot.errors import EngagementAPIError, StoreError, UserFacingError
 from bot.render import blocks
 from bot.render.message import Chart, Message
+from bot.slack.commands.invocation import invocation_from
 from bot.slack.retries import problem_of, response_webhook
 
 if TYPE_CHECKING:
@@ -239,16 +240,39 @@ def upload_chart(
 # -- the /engagement listener ----------------------------------------------------------------------
 
 
-def invocation_from(command: dict[str, Any]) -> Invocation:
-    from bot.slack.commands import Invocation
+@dataclass(frozen=True)
+class _Answerer:
+    """How one command is answered: run it, then deliver its reply (and chart)."""
 
-    return Invocation(
-        team_id=str(command.get("team_id") or ""),
-        channel_id=str(command.get("channel_id") or ""),
-        user_id=str(command.get("user_id") or ""),
-        text=str(command.get("text") or ""),
-        response_url=str(command.get("response_url") or "") or None,
-    )
+    deps: Deps
+    run: RunCommand
+    clock: Clock
+
+    def answer(self, command: dict[str, Any], client: WebClient, replies: Replies) -> None:
+        invocation = invocation_from(command)
+        message = self.run(invocation, deps=self.deps, now=self.clock())
+        deliver(
+            message,
+            channel_id=invocation.channel_id,
+            replies=replies,
+            client=client,
+            can_post=self.deps.can_post,
+        )
+
+    def in_background(
+        self,
+        command: dict[str, Any],
+        respond: Respond,
+        client: WebClient,
+        replies: Replies,
+        deadline: Deadline,
+    ) -> None:
+        try:
+            with within(deadline):
+                self.answer(command, client, replies)
+        except Exception as error:
+            # Off Bolt's thread, so Bolt cannot route it: hand it to the same global handler.
+            handle_error(error, body=command, respond=respond, replies=replies)
 
 
 def engagement_listener(
@@ -266,32 +290,7 @@ def engagement_listener(
     command's answer is due `answer_seconds` after it arrives."""
     from bot.slack.commands import asks_x
 
-    def answer(
-        command: dict[str, Any], respond: Respond, client: WebClient, replies: Replies
-    ) -> None:
-        invocation = invocation_from(command)
-        message = run(invocation, deps=deps, now=clock())
-        deliver(
-            message,
-            channel_id=invocation.channel_id,
-            replies=replies,
-            client=client,
-            can_post=deps.can_post,
-        )
-
-    def answer_in_background(
-        command: dict[str, Any],
-        respond: Respond,
-        client: WebClient,
-        replies: Replies,
-        deadline: Deadline,
-    ) -> None:
-        try:
-            with within(deadline):
-                answer(command, respond, client, replies)
-        except Exception as error:
-            # Off Bolt's thread, so Bolt cannot route it: hand it to the same global handler.
-            handle_error(error, body=command, respond=respond, replies=replies)
+    answerer = _Answerer(deps, run, clock)
 
     def engagement(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()  # first, before anything that can be slow: Slack gives us 3 seconds
@@ -302,12 +301,12 @@ def engagement_listener(
         replies = Replies(respond, health=deps.health)
         if executor is None:
             with within(deadline):
-                answer(command, respond, client, replies)  # errors reach @app.error via Bolt
+                answerer.answer(command, client, replies)  # errors reach @app.error via Bolt
             return
         text = str(command.get("text") or "")
         slow = asks_x(text, today=clock().date())
         pool = executor if slow or quick is None else quick
-        future = pool.submit(answer_in_background, command, respond, client, replies, deadline)
+        future = pool.submit(answerer.in_background, command, respond, client, replies, deadline)
         if slow:
             _watch(future, due, seconds, replies, quick or executor)
 

@@ -1,0 +1,194 @@
+"""What X answers: a reply's rate-limit state, and an engagement endpoint's 200 parsed
+against its request (groupings, cells, and why a value is not available)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from functools import cached_property
+
+from bot.engagement.models.request import EngagementRequest
+from bot.engagement.models.vocabulary import IMPRESSIONS_METRICS, GroupBy
+
+
+@dataclass(frozen=True)
+class RateLimitInfo:
+    """A response's rate-limit headers (x-per-minute-* or v2's x-rate-limit-*) and its Date."""
+
+    limit: int | None = None
+    remaining: int | None = None
+    reset_at: int | None = None  # epoch seconds at which the window ends
+    date: datetime | None = None  # the server's clock (the simulator's may be simulated)
+    window_seconds: int = 60  # 60 for the Engagement API, 900 for v2
+
+    @property
+    def exhausted(self) -> bool:
+        return self.remaining is not None and self.remaining <= 0
+
+    def seconds_until_reset(self, now: datetime | None = None) -> float:
+        """Reset − Date (else − `now`), at least 1 s, at most the window + 5 s; 60 s when the reset
+        (or any clock to measure it against) is missing. No jitter here.
+        (docs/simulator.md#client-retries)"""
+        reference = self.date or now
+        if self.reset_at is None or reference is None:
+            return 60.0
+        wait = self.reset_at - reference.timestamp()
+        return min(max(wait, 1.0), float(self.window_seconds + 5))
+
+
+class MissingReason(StrEnum):
+    """Why a count is not available although the grouping shows a placeholder "0".
+
+    See docs/simulator.md#not-available-is-not-zero.
+    """
+
+    UNAVAILABLE = "unavailable"  # deleted or unknown Post (unavailable_tweet_ids)
+    IMPRESSIONS_TOO_OLD = "impressions_too_old"  # /totals, Post older than 90 days
+    VIDEO_VIEWS_TOO_OLD = "video_views_too_old"  # Post older than 1800 days
+    NOT_RECORDED = "not_recorded"  # /historical favorites/replies/retweets before 2015-09-15
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One innermost count of a grouping, with the path that led to it.
+
+    `post_id` None: summed over the request's Posts. `day` and `hour` None: summed over the
+    window (lifetime on /totals). `hour` without `day`: hour of day summed over the window.
+    `count` is None exactly when `missing` is set; `partial` marks a sum that leaves out
+    Posts or buckets whose values are not available.
+    """
+
+    metric: str
+    count: int | None
+    post_id: str | None = None
+    day: date | None = None
+    hour: int | None = None
+    missing: MissingReason | None = None
+    partial: bool = False
+
+    @property
+    def bucket(self) -> datetime | None:
+        """The start of the hour bucket, when the cell is one hour of one day."""
+        if self.day is None or self.hour is None:
+            return None
+        return datetime(self.day.year, self.day.month, self.day.day, self.hour, tzinfo=UTC)
+
+
+Tree = Mapping[str, "Tree | int"]
+
+
+@dataclass(frozen=True)
+class GroupingResult:
+    """A grouping's counts: `tree` nested as the API sent it (ints), `cells` flattened."""
+
+    name: str
+    group_by: tuple[GroupBy, ...]
+    tree: Tree
+    cells: tuple[Cell, ...]
+
+    def has(self, *dims: GroupBy) -> bool:
+        return all(d in self.group_by for d in dims)
+
+    def cells_for(self, post_id: str, metric: str) -> tuple[Cell, ...]:
+        return self._by_pair.get((post_id, metric), ())
+
+    @cached_property
+    def _by_pair(self) -> Mapping[tuple[str | None, str], tuple[Cell, ...]]:
+        # Built once: a 25-Post, 28-day hourly window has hundreds of thousands of cells, and
+        # readers ask Post by Post and metric by metric.
+        index: dict[tuple[str | None, str], list[Cell]] = {}
+        for cell in self.cells:
+            index.setdefault((cell.post_id, cell.metric), []).append(cell)
+        return {pair: tuple(cells) for pair, cells in index.items()}
+
+
+@dataclass(frozen=True)
+class EngagementResult:
+    """A 200 from an engagement endpoint, parsed against the request that produced it.
+
+    `request` is the request as sent (canonical IDs, endpoint's metrics). `start`/`end` are
+    the echoed window (/28hr, /historical); `end` may be off the hour (C7). `errors` are the
+    partial-result messages; the three ID lists mark values as not available.
+    """
+
+    request: EngagementRequest
+    groupings: tuple[GroupingResult, ...]
+    rate_limit: RateLimitInfo
+    start: datetime | None = None
+    end: datetime | None = None
+    errors: tuple[str, ...] = ()
+    unavailable_ids: tuple[str, ...] = ()
+    impressions_unsupported_ids: tuple[str, ...] = ()
+    video_views_unsupported_ids: tuple[str, ...] = ()
+
+    def grouping(self, name: str) -> GroupingResult:
+        for grouping in self.groupings:
+            if grouping.name == name:
+                return grouping
+        raise KeyError(name)
+
+    def missing_reason(self, post_id: str, metric: str) -> MissingReason | None:
+        """Why this Post's whole value of `metric` is not available, or None if it is."""
+        unavailable, impressions_old, video_old = self._id_sets
+        if post_id in unavailable:
+            return MissingReason.UNAVAILABLE
+        if metric in IMPRESSIONS_METRICS and post_id in impressions_old:
+            return MissingReason.IMPRESSIONS_TOO_OLD
+        if metric == "video_views" and post_id in video_old:
+            return MissingReason.VIDEO_VIEWS_TOO_OLD
+        return None
+
+    @cached_property
+    def _id_sets(self) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+        # Asked once per (Post, metric): sets, not 250-long tuple scans.
+        return (
+            frozenset(self.unavailable_ids),
+            frozenset(self.impressions_unsupported_ids),
+            frozenset(self.video_views_unsupported_ids),
+        )
+
+    @cached_property
+    def _per_post_groupings(self) -> tuple[GroupingResult, ...]:
+        """Groupings with a value per Post and metric, fewest levels first."""
+        candidates = [g for g in self.groupings if g.has(GroupBy.TWEET_ID, GroupBy.ENGAGEMENT_TYPE)]
+        return tuple(sorted(candidates, key=lambda g: len(g.group_by)))
+
+    def value(self, post_id: str, metric: str) -> int | None:
+        """The Post's count over the whole window (lifetime on /totals); None when missing.
+
+        Read from a per-Post grouping, preferring one without time levels; buckets that are not
+        available (before 2015-09-15) are left out of the sum.
+        """
+        for grouping in self._per_post_groupings:
+            counts = [c.count for c in grouping.cells_for(post_id, metric)]
+            known = [n for n in counts if n is not None]
+            if known:
+                return sum(known)
+            if counts:
+                return None
+        return None
+
+    def hourly(self, post_id: str, metric: str) -> dict[datetime, int | None]:
+        """Hour buckets from a [tweet.id, engagement.type, day, hour] grouping; {} if none."""
+        for grouping in self.groupings:
+            dims = (GroupBy.TWEET_ID, GroupBy.ENGAGEMENT_TYPE)
+            if grouping.has(*dims, GroupBy.ENGAGEMENT_DAY, GroupBy.ENGAGEMENT_HOUR):
+                cells = grouping.cells_for(post_id, metric)
+                return {c.bucket: c.count for c in cells if c.bucket is not None}
+        return {}
+
+    def daily(self, post_id: str, metric: str) -> dict[date, int | None]:
+        """Day totals from a day grouping, else summed from `hourly`; {} if neither exists."""
+        for grouping in self.groupings:
+            dims = (GroupBy.TWEET_ID, GroupBy.ENGAGEMENT_TYPE, GroupBy.ENGAGEMENT_DAY)
+            if grouping.has(*dims) and GroupBy.ENGAGEMENT_HOUR not in grouping.group_by:
+                cells = grouping.cells_for(post_id, metric)
+                return {c.day: c.count for c in cells if c.day is not None}
+        days: dict[date, int | None] = {}
+        for bucket, count in self.hourly(post_id, metric).items():
+            day = bucket.date()
+            previous = days.get(day)
+            days[day] = count if previous is None else previous + (count or 0)
+        return days

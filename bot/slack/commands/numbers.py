@@ -1,0 +1,135 @@
+"""`/engagement totals | hourly | daily | top`: the numbers X serves, as replies."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+from bot.channels.authors import post_authors
+from bot.channels.coverage import channel_coverage, collect_channel_posts
+from bot.channels.deps import Deps
+from bot.copy import messages
+from bot.engagement import snowflake
+from bot.engagement.models import DEFAULT_SERIES, DEFAULT_TOTALS, LIMITS, PUBLIC_METRICS
+from bot.engagement.post_refs import PostRef
+from bot.engagement.query import EngagementQuery, Granularity
+from bot.errors import UserFacingError
+from bot.render import blocks
+from bot.render.message import Message
+from bot.slack.commands.invocation import Invocation
+from bot.slack.commands.links import handles_in
+from bot.slack.outbox import with_pause_note
+from bot.slack.parse import commands as c
+
+
+def totals(command: c.Totals, inv: Invocation, deps: Deps, now: datetime) -> Message:
+    ids = tuple(dict.fromkeys(r.post_id for r in command.posts))
+    query = EngagementQuery(ids, command.metrics or DEFAULT_TOTALS)
+    report = deps.service.report(
+        query, now=now, handles=handles_in(command.posts), workspace=inv.team_id
+    )
+    return blocks.totals_message(report, authors=post_authors(deps.store, command.posts), now=now)
+
+
+def hourly(command: c.Hourly, inv: Invocation, deps: Deps, now: datetime) -> Message:
+    query = EngagementQuery(
+        (command.post.post_id,), command.metrics or DEFAULT_SERIES, Granularity.HOUR
+    )
+    report = deps.service.report(
+        query, now=now, handles=handles_in((command.post,)), workspace=inv.team_id
+    )
+    return blocks.hourly_message(
+        report,
+        authors=post_authors(deps.store, (command.post,)),
+        now=now,
+        with_chart=_can_upload(inv, deps),
+    )
+
+
+def daily(command: c.Daily, inv: Invocation, deps: Deps, now: datetime) -> Message:
+    start = datetime.combine(command.start, time(), UTC) if command.start else None
+    end = datetime.combine(command.end + timedelta(days=1), time(), UTC) if command.end else None
+    query = EngagementQuery(
+        (command.post.post_id,), command.metrics or DEFAULT_SERIES, Granularity.DAY, start, end
+    )
+    try:
+        report = deps.service.report(
+            query, now=now, handles=handles_in((command.post,)), workspace=inv.team_id
+        )
+    except ValueError as error:  # e.g. a range wholly before 2014-09-01 or in the future
+        raise UserFacingError(str(error)) from None
+    reply = blocks.daily_message(
+        report,
+        authors=post_authors(deps.store, (command.post,)),
+        now=now,
+        with_chart=_can_upload(inv, deps),
+    )
+    return with_pause_note(reply, _range_note(command))
+
+
+def _range_note(command: c.Daily) -> str | None:
+    """Say where the days shown start later than the days asked for: X's history begins on
+    2014-09-01, and a Post has no days before it was created (those are left out)."""
+    floor = LIMITS.historical_floor.date()
+    created = snowflake.created_at(int(command.post.post_id))
+    if command.start is not None and command.start < floor:
+        return messages.range_clipped(command.start, floor)
+    if command.start is not None and created is not None and command.start < created.date():
+        return messages.range_before_post(command.start, created.date())
+    return None
+
+
+def _can_upload(inv: Invocation, deps: Deps) -> bool:
+    """Whether a chart can go with the reply: files need the bot in the channel. (Drawn only
+    then, so the text never promises a chart that isn't coming.)"""
+    return bool(deps.can_post and deps.can_post(inv.channel_id))
+
+
+def top(command: c.Top, inv: Invocation, deps: Deps, now: datetime) -> Message:
+    from bot.engagement.service import PERIODS
+
+    found = collect_channel_posts(
+        deps.store,
+        deps.service,
+        inv.team_id,
+        inv.channel_id,
+        since=now - PERIODS[command.period],
+    )
+    ids = list(found.post_ids)
+    rows = (
+        deps.service.leaderboard(
+            ids,
+            command.metric,
+            period=command.period,
+            limit=command.limit,
+            now=now,
+            workspace=inv.team_id,
+        )
+        if ids
+        else []
+    )
+    unknown = deps.service.authors_unknown(ids, workspace=inv.team_id) if ids else []
+    if not rows and ids and command.metric not in PUBLIC_METRICS:
+        _refuse_private_ranking(command, inv, deps, ids)
+    refs = tuple(PostRef(r.post_id) for r in rows)
+    return blocks.leaderboard_message(
+        rows,
+        metric=command.metric,
+        period=command.period,
+        authors=post_authors(deps.store, refs),
+        now=now,
+        skipped=[(s.handle, s.problem) for s in found.skipped if s.problem is not None],
+        unknown_authors=len(unknown),
+        covered=len(ids),
+        coverage=channel_coverage(deps.store, inv.team_id, inv.channel_id),
+    )
+
+
+def _refuse_private_ranking(command: c.Top, inv: Invocation, deps: Deps, ids: list[str]) -> None:
+    """An empty board for a metric X serves only to the author's token, over Posts none of
+    which a connected account wrote: the reason is the missing connection, not the Posts."""
+    owners = deps.store.accounts.connected_ids(inv.team_id)
+    infos = deps.store.posts.infos(ids)
+    if not any(infos[i].author_id in owners for i in ids):
+        raise UserFacingError(
+            messages.leaderboard_needs_connect(command.metric, command.period, len(ids))
+        )

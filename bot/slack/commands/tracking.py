@@ -1,0 +1,68 @@
+"""`/engagement track | untrack | tracked`: the Posts and accounts a channel covers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.channels.coverage import channel_coverage
+from bot.channels.deps import Deps
+from bot.copy import messages
+from bot.errors import UserFacingError
+from bot.render import blocks
+from bot.render.message import Message
+from bot.slack.commands.invocation import Invocation
+from bot.slack.parse import commands as c
+
+
+def track(command: c.Track, inv: Invocation, deps: Deps, now: datetime) -> Message:
+    channels = deps.store.channels
+    for handle in command.handles:
+        # An account whose Posts this workspace cannot read would only ever be skipped.
+        problem = deps.service.account_problem(handle, workspace=inv.team_id)
+        if problem is not None:
+            raise UserFacingError(messages.track_refused(f"@{handle}", problem))
+    posts = channels.track(
+        inv.team_id,
+        inv.channel_id,
+        kind="post",
+        refs=[r.post_id for r in command.posts],
+        by=inv.user_id,
+        now=now,
+    )
+    handles = channels.track(
+        inv.team_id,
+        inv.channel_id,
+        kind="account",
+        refs=[h.lower() for h in command.handles],
+        by=inv.user_id,
+        now=now,
+    )
+    added = [*posts, *(f"@{h}" for h in handles)]
+    already = len(command.posts) + len(command.handles) - len(added)
+    text = f"Now tracking {', '.join(added)} in this channel." if added else ""
+    if already:
+        text += f" {already} already tracked."
+    return blocks.confirmation(text.strip())
+
+
+def untrack(command: c.Untrack, inv: Invocation, deps: Deps, now: datetime) -> Message:
+    channels = deps.store.channels
+    posts = channels.untrack(
+        inv.team_id, inv.channel_id, kind="post", refs=[r.post_id for r in command.posts]
+    )
+    handles = channels.untrack(
+        inv.team_id, inv.channel_id, kind="account", refs=[h.lower() for h in command.handles]
+    )
+    removed = [*posts, *(f"@{h}" for h in handles)]
+    if not removed:
+        raise UserFacingError("None of those were tracked here. `/engagement tracked` lists them.")
+    return blocks.confirmation(f"Stopped tracking {', '.join(removed)}.")
+
+
+def list_tracked(command: c.Tracked, inv: Invocation, deps: Deps, now: datetime) -> Message:
+    channels = deps.store.channels
+    return blocks.tracked_message(
+        channels.tracked(inv.team_id, inv.channel_id, "post"),
+        channels.tracked(inv.team_id, inv.channel_id, "account"),
+        coverage=channel_coverage(deps.store, inv.team_id, inv.channel_id),
+    )
