@@ -53,10 +53,10 @@ def setup(sim: SimulatorProcess, store: Store) -> datetime:
     ages = [1 + (i * 7.3) % (60 * 24) for i in range(POSTS)]
     posts = add_posts(sim, "sim_brand", ages)
     now = datetime.fromisoformat(admin(sim, "GET", "clock")["now"].replace("Z", "+00:00"))
-    store.save_account(
+    store.accounts.save(
         user_id="1000000001", screen_name="sim_brand", auth=BRAND, workspace=None, now=now
     )
-    store.save_posts(PostRecord(p["id"], p["author"], None) for p in posts)
+    store.posts.save(PostRecord(p["id"], p["author"], None) for p in posts)
     store.channels.save_settings(
         ChannelSettings(TEAM_ID, CHANNEL, digest_enabled=True, timezone="UTC"), now=now
     )

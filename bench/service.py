@@ -69,7 +69,7 @@ def open_store(folder: Path, name: str, *, connect: bool = True) -> Store:
             ("1000000001", "sim_brand", BRAND),
             ("1000000002", "sim_creator", CREATOR),
         ):
-            store.save_account(
+            store.accounts.save(
                 user_id=user_id, screen_name=handle, auth=auth, workspace=None, now=START
             )
     return store
@@ -101,7 +101,7 @@ def calls_vs_bound(folder: Path) -> None:
         store = open_store(folder, "calls.db")
         service = build_service(client_for(sim), store)
         everyone = brand + creator + others
-        store.save_posts(PostRecord(p["id"], p["author"], None) for p in everyone)
+        store.posts.save(PostRecord(p["id"], p["author"], None) for p in everyone)
 
         def created(p: dict[str, Any]) -> datetime:
             return datetime.fromisoformat(p["created_at"].replace("Z", "+00:00"))
@@ -196,7 +196,7 @@ def refresh_time(folder: Path) -> None:
         admin(sim, "PUT", "rate-limits", {"default": {"totals": 300, "28hr": 300}})
         admin(sim, "PUT", "faults", {"latency_ms": 100})
         store = open_store(folder, "refresh.db")
-        store.save_posts(PostRecord(p["id"], p["author"], None) for p in unowned + owned)
+        store.posts.save(PostRecord(p["id"], p["author"], None) for p in unowned + owned)
         workers = 8
         service = build_service(client_for(sim), store, max_workers=workers)
         now = datetime.fromisoformat(admin(sim, "GET", "clock")["now"].replace("Z", "+00:00"))
@@ -260,11 +260,11 @@ def leaderboard_time(folder: Path) -> None:
                 for i, post_id in enumerate(ids[chunk : chunk + 500])
                 for d in range(90)
             ]
-            store.save_daily(rows)
+            store.series.save_daily(rows)
     timings = []
     for _ in range(20):
         started = time.perf_counter()
-        top = store.leaderboard(
+        top = store.series.leaderboard(
             "favorites", since=date(2026, 10, 29), until=date(2026, 11, 27), limit=10
         )
         timings.append(time.perf_counter() - started)

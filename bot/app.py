@@ -57,8 +57,8 @@ if TYPE_CHECKING:
 
     from bot.channels.outbox import FindPosted, Post
     from bot.jobs.scheduler import DigestScheduler
-    from bot.slack.installations import Workspaces
     from bot.slack.server import Jobs, SocketMode
+    from bot.slack.workspaces import Workspaces
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ def build_service(
     def auth_for(owner: str | None) -> Auth:
         if owner is None:
             return APP_ONLY
-        auth = store.account_auth(owner)
+        auth = store.accounts.auth(owner)
         if auth is None:
             raise UserFacingError(disconnected_mid_query(owner))
         return auth
@@ -212,7 +212,7 @@ def run_bot(settings: Settings, *, clock: Clock) -> int:
         deps = parts.deps(settings, x_oauth=parts.client)
         workspaces = None
         if settings.slack_client_id:  # several workspaces: each posts with its own bot token
-            from bot.slack.installations import Workspaces
+            from bot.slack.workspaces import Workspaces
 
             workspaces = Workspaces.open(settings, parts.store, clock=clock)
         jobs = partial(digest_jobs, clock=clock, workspaces=workspaces)
@@ -262,9 +262,9 @@ def slack_side(
     take a chart: conversations.info) and `may_change` (workspace admins and
     ENGAGEMENT_ADMINS), each with the token of the workspace concerned. Hooks already set in
     `deps` are kept."""
-    from bot.slack.installations import Workspaces
     from bot.slack.permissions import workspace_admins
     from bot.slack.web import build_web_client, channel_membership
+    from bot.slack.workspaces import Workspaces
 
     calls = deps.health if deps.health is not None else CallHealth()
     web = build_web_client(settings, health=calls)

@@ -271,7 +271,7 @@ def brand_post(sim: RunningSimulator, *, older_than: timedelta) -> str:
 
 
 def set_up(store: Store, post_id: str, **quiet: str) -> None:
-    store.save_account(
+    store.accounts.save(
         user_id="1000000001", screen_name="sim_brand", auth=BRAND, workspace=None, now=SIM_START
     )
     store.channels.save_settings(
@@ -438,8 +438,8 @@ def test_unowned_posts_alert_on_hourly_deltas_of_totals_snapshots(
     advance(sim, HOUR)
     now = sim_now(sim)
     [firing] = bot.check()
-    before = bot.store.totals_before(post_id, "favorites", now - HOUR)
-    after = bot.store.totals_before(post_id, "favorites", now)
+    before = bot.store.series.totals_before(post_id, "favorites", now - HOUR)
+    after = bot.store.series.totals_before(post_id, "favorites", now)
     assert before is not None
     assert after is not None
     assert firing.rule_id == rule.id
@@ -483,7 +483,7 @@ def test_an_alert_pass_over_5000_owned_posts_stays_within_the_rate_limit(
     per_window = collections.Counter(r["time"][:16] for r in log)
     assert max(per_window.values()) <= 60
     assert ids[-1] in {f.post_id for f in fired}
-    stored = bot.store.hourly(ids, ["impressions"], hour, hour + HOUR)
+    stored = bot.store.series.hourly(ids, ["impressions"], hour, hour + HOUR)
     assert len(stored) == len(ids)  # every Post's hour was fetched and judged
     assert len(alert_posts(fake)) == 1
 

@@ -203,7 +203,7 @@ def test_rotate_key_round_trip_and_a_wrong_key_loses_nothing(
     db = str(tmp_path / "engagement.db")
     auth = UserAuth("1000000001-simtoken-sim_brand", "simsecret-sim_brand")
     store = open_store(Settings.from_env({"ENGAGEMENT_DB": db, "ENGAGEMENT_SECRET_KEY": old}))
-    store.save_account(
+    store.accounts.save(
         user_id="1000000001",
         screen_name="sim_brand",
         auth=auth,
@@ -221,7 +221,7 @@ def test_rotate_key_round_trip_and_a_wrong_key_loses_nothing(
     assert main(["rotate-key"]) == 0
     assert "Re-encrypted 1" in capsys.readouterr().out
     with open_store(Settings.from_env({"ENGAGEMENT_DB": db, "ENGAGEMENT_SECRET_KEY": new})) as s:
-        assert s.account_auth("1000000001") == auth  # the new key alone opens it now
+        assert s.accounts.auth("1000000001") == auth  # the new key alone opens it now
     monkeypatch.setenv("ENGAGEMENT_SECRET_KEY", new)
     assert main(["rotate-key"]) == 1  # one key only: says how to rotate
     assert "NEW,OLD" in capsys.readouterr().err

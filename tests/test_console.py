@@ -60,7 +60,7 @@ def test_a_session_answers_each_line_and_explains_typos():
 def test_a_series_where_no_chart_can_be_uploaded_does_not_promise_one():
     now = datetime(2026, 11, 26, 12, 30, tzinfo=UTC)
     with console_deps(Settings.from_env({}), now=now, out=io.StringIO()) as deps:
-        [brand] = [a for a in deps.store.accounts() if a.screen_name == "sim_brand"]
+        [brand] = [a for a in deps.store.accounts.listed() if a.screen_name == "sim_brand"]
         (owned,) = deps.service.recent_posts(brand.user_id, since=now.replace(day=20))[:1]
         reply = handle_line(f"hourly {owned}", deps, channel="C1", user="U1", now=now, as_json=True)
     payload = json.loads(reply)

@@ -45,7 +45,10 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("slack/server.py", "listen"): "the mode named in the start-up log line",
     ("store/sql.py", "*"): "ValueErrors of callers that pass the store malformed values",
     ("store/accounts.py", "save"): "a ValueError of a caller that mixed up two accounts",
-    ("channels/alert_rules.py", "parse_clock"): "a ValueError of a stored setting (checked on input)",
+    (
+        "channels/alert_rules.py",
+        "parse_clock",
+    ): "a ValueError of a stored setting (checked on input)",
     ("jobs/schedule.py", "*"): "ValueErrors of stored settings (checked on input)",
     ("render/numbers.py", "*"): "a ValueError of a caller asking for a zero-width table",
     ("slack/installations.py", "SlackInstallations"): "ValueErrors of a store built for reads",

@@ -119,7 +119,7 @@ def bots(
 
 
 def set_up_channel(store: Store) -> None:
-    store.save_account(
+    store.accounts.save(
         user_id="1000000001", screen_name="sim_brand", auth=BRAND, workspace=None, now=NOW
     )
     store.channels.save_settings(
@@ -272,7 +272,7 @@ def test_a_late_quiet_day_is_skipped_and_nothing_to_report_is_skipped(
     bot: Bot, fake: FakeSlack
 ) -> None:
     bot.store.channels.untrack(TEAM_ID, CHANNEL, kind="account", refs=["sim_brand"])
-    bot.store.remove_account("1000000001")  # nothing tracked, nothing connected
+    bot.store.accounts.remove("1000000001")  # nothing tracked, nothing connected
 
     outcome = bot.digest()
 

@@ -84,7 +84,7 @@ def world(sim: RunningSimulator, tmp_path: Path) -> Iterator[World]:
     ) as client:
         service = build_service(client, store, sleep=clock.sleep, monotonic=clock.monotonic)
         deps = Deps(service, store, Settings(), can_post=lambda channel: True)
-        store.save_account(
+        store.accounts.save(
             user_id=BRAND_ID,
             screen_name="sim_brand",
             auth=UserAuth("1000000001-simtoken-sim_brand", "simsecret-sim_brand"),

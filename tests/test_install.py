@@ -31,14 +31,10 @@ from bot.ops.commands import rotate_key
 from bot.render.message import Message
 from bot.simulator.server import RunningSimulator
 from bot.slack.app import build_app
-from bot.slack.installations import (
-    NotInstalled,
-    SlackInstallations,
-    SlackOAuthStates,
-    Workspaces,
-)
+from bot.slack.installations import SlackInstallations, SlackOAuthStates
 from bot.slack.server import check_settings
 from bot.slack.web import SCOPES
+from bot.slack.workspaces import NotInstalled, Workspaces
 from bot.slack.wsgi import OAUTH_NOT_SET_UP, RunningServer, make_wsgi_app, serve_in_background
 from bot.store import Store
 from bot.store.cipher import TokenCipher
@@ -453,7 +449,7 @@ def test_admin_checks_ask_each_workspace_with_its_own_token(deployment, fake):
 def test_one_deployment_keeps_two_workspaces_apart(deployment, fake, sim):
     install(deployment.url, "T1")
     install(deployment.url, "T2")
-    deployment.store.save_account(
+    deployment.store.accounts.save(
         user_id="1000000001", screen_name="sim_brand", auth=BRAND, workspace="T1", now=SIM_START
     )
     fake.admins.add("U0ALICE")
@@ -465,8 +461,8 @@ def test_one_deployment_keeps_two_workspaces_apart(deployment, fake, sim):
     post_command(deployment.url, fake, "disconnect @sim_brand", team="T2", channel="CT2")
     refused = " ".join(iter_texts(fake.wait_for_responses(3)[-1]))
     assert "No connected account" in refused
-    assert deployment.store.connected_user_ids("T1") == frozenset({"1000000001"})
-    assert deployment.store.connected_user_ids("T2") == frozenset()
+    assert deployment.store.accounts.connected_ids("T1") == frozenset({"1000000001"})
+    assert deployment.store.accounts.connected_ids("T2") == frozenset()
 
 
 def test_rotate_key_re_encrypts_the_installations_and_they_keep_working(fake, sim, tmp_path: Path):

@@ -31,7 +31,7 @@ CREATOR = UserAuth("1000000002-simtoken-sim_creator", "simsecret-sim_creator")
 @pytest.fixture
 def deps(sim: RunningSimulator, tmp_path: Path) -> Iterator[Deps]:
     store = Store.open(tmp_path / "e.db", cipher=TokenCipher.from_keys([KEY]))
-    store.save_account(
+    store.accounts.save(
         user_id="1000000001", screen_name="sim_brand", auth=BRAND, workspace="TA", now=SIM_START
     )
     with HttpEngagementClient(
@@ -73,7 +73,7 @@ def test_series_and_accounts_are_per_workspace(sim: RunningSimulator, deps: Deps
     assert "@sim_brand" in ask(deps, "TA", "accounts")
     assert "@sim_brand" not in ask(deps, "TB", "accounts")
     assert "No connected account" in ask(deps, "TB", "disconnect @sim_brand")
-    assert deps.store.connected_user_ids() == frozenset({"1000000001"})
+    assert deps.store.accounts.connected_ids() == frozenset({"1000000001"})
 
 
 def test_tracking_alerts_and_digests_are_per_workspace(deps: Deps):
@@ -110,7 +110,7 @@ def _totals(post: str) -> EngagementQuery:
 def shared(deps: Deps) -> Deps:
     """@sim_creator linked with `engagement-bot accounts add` (no --workspace): every
     workspace's."""
-    deps.store.save_account(
+    deps.store.accounts.save(
         user_id="1000000002", screen_name="sim_creator", auth=CREATOR, workspace=None, now=SIM_START
     )
     return deps
@@ -128,12 +128,12 @@ def test_disconnecting_a_shared_account_in_one_workspace_leaves_it_to_the_others
     assert "connect" in ask(shared, "TB", f"hourly {post}").lower()  # public numbers only in B
     # A still has it, tokens and all.
     assert "@sim_creator" in ask(shared, "TA", "accounts")
-    assert shared.store.account_auth("1000000002") == CREATOR
-    assert "1000000002" in shared.store.connected_user_ids("TA")
+    assert shared.store.accounts.auth("1000000002") == CREATOR
+    assert "1000000002" in shared.store.accounts.connected_ids("TA")
     a_totals = shared.service.report(_totals(post), now=SIM_START, workspace="TA").totals
     assert a_totals[post]["impressions"].count is not None
     # Connecting it again from B serves B again, and A keeps it.
-    shared.store.save_account(
+    shared.store.accounts.save(
         user_id="1000000002", screen_name="sim_creator", auth=CREATOR, workspace="TB", now=SIM_START
     )
     assert "@sim_creator" in ask(shared, "TB", "accounts")
@@ -157,11 +157,11 @@ def test_usage_in_a_workspace_shows_only_its_own_calls_and_accounts(
     in_a = ask(shared, "TA", "usage")
     assert "@sim_brand" in in_a
     assert "@sim_creator" not in in_a
-    everything = shared.store.usage(month)  # the operator's view
+    everything = shared.store.usage.month(month)  # the operator's view
     assert {o.handle for o in everything.owners} == {"@sim_brand", "@sim_creator"}
     assert sum(e.calls for e in everything.endpoints) == sum(
-        e.calls for e in shared.store.usage(month, "TA").endpoints
-    ) + sum(e.calls for e in shared.store.usage(month, "TB").endpoints)
+        e.calls for e in shared.store.usage.month(month, "TA").endpoints
+    ) + sum(e.calls for e in shared.store.usage.month(month, "TB").endpoints)
 
 
 def test_the_operators_cli_sees_every_workspaces_usage_and_exclusions(

@@ -98,7 +98,7 @@ def test_track_of_a_protected_account_is_refused_with_the_reason(
 def test_the_workspaces_own_protected_account_is_tracked_and_its_timeline_read_as_itself(
     bot: Any, fake: FakeSlack, sim: RunningSimulator, store: Store
 ) -> None:
-    store.save_account(
+    store.accounts.save(
         user_id="1000000003",
         screen_name="sim_private",
         auth=PRIVATE,
@@ -113,7 +113,7 @@ def test_the_workspaces_own_protected_account_is_tracked_and_its_timeline_read_a
     assert "did not answer as expected" not in text
     assert "Left out" not in text
     # Its timeline was read (with its own token: X refuses it to anyone else).
-    authors = {info.author_id for info in store.post_infos(private_posts(sim)).values()}
+    authors = {info.author_id for info in store.posts.infos(private_posts(sim)).values()}
     assert "1000000003" in authors
 
 
@@ -168,7 +168,7 @@ class SimClock:
 @pytest.fixture
 def x_store(tmp_path: Path) -> Iterator[Store]:
     with Store.open(tmp_path / "x.db", cipher=TokenCipher.generate()) as opened:
-        opened.save_account(
+        opened.accounts.save(
             user_id="1000000001",
             screen_name="sim_brand",
             auth=UserAuth("1000000001-simtoken-sim_brand", "simsecret-sim_brand"),
@@ -218,7 +218,8 @@ def test_owned_posts_are_never_reported_not_owned_when_the_lookup_is_rate_limite
     spend_the_lookup_window(sim)
     clock = SimClock(sim)
     for service in service_on(sim, x_store, clock):
-        report = service.totals(owned, ["impressions", "favorites"], now=sim_now(sim))
+        query = EngagementQuery(tuple(owned), ("impressions", "favorites"))
+        report = service.report(query, now=sim_now(sim))
 
     assert 30 <= sum(clock.slept) <= 32  # the rest of the window, once
     assert dict(report.missing) == {}
@@ -366,7 +367,7 @@ def test_no_post_of_a_connected_author_is_ever_reported_not_owned(
 
     path = tmp_path_factory.mktemp("mix") / "x.db"
     with Store.open(path, cipher=TokenCipher.generate()) as store:
-        store.save_account(
+        store.accounts.save(
             user_id="1000000001",
             screen_name="sim_brand",
             auth=UserAuth("1000000001-simtoken-sim_brand", "simsecret-sim_brand"),
@@ -374,7 +375,7 @@ def test_no_post_of_a_connected_author_is_ever_reported_not_owned(
             now=SIM_START,
         )
         if mix["private_connected"]:
-            store.save_account(
+            store.accounts.save(
                 user_id="1000000003",
                 screen_name="sim_private",
                 auth=PRIVATE,

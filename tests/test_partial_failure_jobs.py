@@ -80,7 +80,7 @@ def test_alert_pass_fires_for_the_other_accounts_when_one_is_protected(
 ) -> None:
     bot = make_bot()
     store = bot.store
-    store.save_account(
+    store.accounts.save(
         user_id="1000000001",
         screen_name="sim_brand",
         auth=UserAuth("1000000001-simtoken-sim_brand", "simsecret-sim_brand"),
@@ -109,7 +109,7 @@ def test_a_digest_whose_post_lookup_is_rate_limited_says_author_unknown_not_not_
 ) -> None:
     # sim_creator is connected too, but the channel tracks only one of its Posts, by ID: its
     # author is known from a lookup alone (no timeline of sim_creator is read).
-    bot.store.save_account(
+    bot.store.accounts.save(
         user_id="1000000002",
         screen_name="sim_creator",
         auth=UserAuth("1000000002-simtoken-sim_creator", "simsecret-sim_creator"),

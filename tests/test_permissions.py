@@ -115,7 +115,7 @@ def state(store: Store) -> tuple[Any, ...]:
     return (
         store.channels.settings(TEAM_ID, CHANNEL),
         [(r.id, r.kind) for r in store.channels.alerts(TEAM_ID, CHANNEL)],
-        store.connected_user_ids(TEAM_ID),  # what the workspace's admins change
+        store.accounts.connected_ids(TEAM_ID),  # what the workspace's admins change
     )
 
 

@@ -65,7 +65,7 @@ def make_bot(
 
 
 def digest_channel(bot: Bot, channel: str, at: str) -> None:
-    bot.store.save_account(
+    bot.store.accounts.save(
         user_id="1000000001", screen_name="sim_brand", auth=BRAND, workspace=None, now=SIM_START
     )
     bot.store.channels.save_settings(

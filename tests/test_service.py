@@ -66,7 +66,7 @@ def service(client: HttpEngagementClient, store: Store, clock: FakeClock) -> Eng
 
 
 def connect_brand(store: Store) -> None:
-    store.save_account(
+    store.accounts.save(
         user_id="1000000001", screen_name="sim_brand", auth=BRAND, workspace=None, now=NOW
     )
 
@@ -99,7 +99,7 @@ def test_unowned_posts_get_public_totals_in_one_call(sim, service, store):
         assert report.totals[post_id]["favorites"].count == expected
     # nobody is connected, so no author was looked up: one engagement call and nothing else
     assert len(engagement_log(sim)) == 1
-    assert store.latest_totals(ids, ["favorites"])[ids[0]]["favorites"][0] == (
+    assert store.series.latest_totals(ids, ["favorites"])[ids[0]]["favorites"][0] == (
         report.totals[ids[0]]["favorites"].count
     )
 
@@ -116,7 +116,7 @@ def test_owned_posts_get_private_metrics_after_one_author_lookup(sim, service, s
         )
     for post_id in theirs:
         assert report.totals[post_id]["impressions"].reason is Reason.NOT_OWNED
-    assert store.post_infos(young)[young[0]].author_id == "1000000001"
+    assert store.posts.infos(young)[young[0]].author_id == "1000000001"
 
 
 def test_a_url_naming_a_connected_account_skips_the_lookup(sim, service, store):
@@ -125,8 +125,8 @@ def test_a_url_naming_a_connected_account_skips_the_lookup(sim, service, store):
     service.report(
         EngagementQuery((post_id,), ("impressions",)), now=NOW, handles={post_id: "sim_brand"}
     )
-    assert store.post_infos([post_id])[post_id].author_id == "1000000001"
-    assert store.unknown_authors([post_id]) == []
+    assert store.posts.infos([post_id])[post_id].author_id == "1000000001"
+    assert store.posts.unknown_authors([post_id]) == []
 
 
 def test_a_wrong_author_is_corrected_by_the_403_and_nothing_is_lost(sim, service, store):
@@ -136,7 +136,7 @@ def test_a_wrong_author_is_corrected_by_the_403_and_nothing_is_lost(sim, service
     mine = [p["id"] for p in posts(sim, "sim_brand")[:2]]
     theirs = posts(sim, "sim_creator")[0]["id"]
     # the store wrongly believes sim_brand wrote sim_creator's Post
-    store.save_posts([PostRecord(theirs, "1000000001", None)])
+    store.posts.save([PostRecord(theirs, "1000000001", None)])
     report = service.report(EngagementQuery((*mine, theirs), ("impressions", "favorites")), now=NOW)
     assert report.totals[theirs]["impressions"].reason is Reason.NOT_OWNED
     assert (
@@ -145,7 +145,7 @@ def test_a_wrong_author_is_corrected_by_the_403_and_nothing_is_lost(sim, service
     )
     for post_id in mine:
         assert report.totals[post_id]["impressions"].count is not None
-    assert store.post_infos([theirs])[theirs].author_id is None
+    assert store.posts.infos([theirs])[theirs].author_id is None
 
 
 def test_repeated_question_is_answered_from_the_cache(sim, service, clock):
@@ -179,7 +179,9 @@ def test_hourly_and_daily_series_match_the_ground_truth_and_are_stored(sim, serv
     for day, count in days.items():
         expected = sum(v for k, v in ground.items() if k.startswith(day.isoformat()))
         assert count == expected
-    stored = store.daily([post_id], ["impressions"], min(days), max(days) + timedelta(days=1))
+    stored = store.series.daily(
+        [post_id], ["impressions"], min(days), max(days) + timedelta(days=1)
+    )
     assert stored[post_id]["impressions"] == {d: c for d, c in days.items() if c} | {
         d: 0 for d, c in days.items() if c == 0 and d in stored[post_id]["impressions"]
     }
@@ -293,7 +295,7 @@ def test_only_the_posts_not_settled_are_fetched(sim, service, store, clock):
 
 def test_stored_private_series_are_not_served_to_another_workspace(sim, client, store, clock):
     service = build_service(client, store, sleep=clock.sleep, monotonic=clock.monotonic)
-    store.save_account(
+    store.accounts.save(
         user_id="1000000001", screen_name="sim_brand", auth=BRAND, workspace="T_A", now=NOW
     )
     ids = tuple(p["id"] for p in posts(sim, "sim_brand")[:3])

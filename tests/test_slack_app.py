@@ -517,7 +517,7 @@ def x_requests(sim: RunningSimulator) -> list[Any]:
 
 
 def connect_brand(store: Store) -> None:
-    store.save_account(
+    store.accounts.save(
         user_id="1000000001",
         screen_name="sim_brand",
         auth=UserAuth("1000000001-simtoken-sim_brand", "simsecret-sim_brand"),

@@ -119,8 +119,8 @@ def test_accounts_usage_connect_and_disconnect(bot, fake, store, owned):
     _, text = say(bot, fake, "disconnect @sim_brand")
     assert "@sim_brand" in text
     # Linked by the operator for every workspace: this one stops using it, its tokens stay.
-    assert store.connected_user_ids("T0FAKE") == frozenset()
-    assert store.connected_user_ids() == frozenset({"1000000001"})
+    assert store.accounts.connected_ids("T0FAKE") == frozenset()
+    assert store.accounts.connected_ids() == frozenset({"1000000001"})
     _, text = say(bot, fake, "disconnect @sim_brand")
     assert "No connected account" in text
 

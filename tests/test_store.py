@@ -66,7 +66,7 @@ def db_path(tmp_path: Path) -> Path:
 
 
 def connect_alice(store: Store, workspace: str | None = None) -> None:
-    store.save_account(
+    store.accounts.save(
         user_id="4242", screen_name="Alice", auth=ALICE, workspace=workspace, now=NOW
     )
 
@@ -124,12 +124,12 @@ def test_a_database_made_by_migration_1_upgrades_and_keeps_its_rows(
 
     with Store.open(db_path, cipher=cipher) as store:
         assert applied(db_path) == [m.name for m in MIGRATIONS.pending(Database(memory=True))]
-        assert store.daily([P1], ["impressions"], date(2026, 11, 1), date(2026, 11, 4)) == {
+        assert store.series.daily([P1], ["impressions"], date(2026, 11, 1), date(2026, 11, 4)) == {
             P1: {"impressions": {date(2026, 11, 1): 5, date(2026, 11, 2): 7, date(2026, 11, 3): 11}}
         }
         running = store.database.execute("SELECT running_total FROM daily ORDER BY day")
         assert [r for (r,) in running] == [5, 12, 23]
-        assert store.leaderboard(
+        assert store.series.leaderboard(
             "impressions", since=date(2026, 11, 2), until=date(2026, 12, 1)
         ) == [(P1, 18)]
 
@@ -146,30 +146,30 @@ def test_file_databases_use_wal_and_foreign_keys(db_path: Path, cipher: TokenCip
 
 def test_instants_are_stored_as_iso_utc_text_and_naive_ones_refused(store: Store) -> None:
     paris = timezone(timedelta(hours=1))
-    store.save_totals(
+    store.series.save_totals(
         [TotalsRow(P1, "favorites", 3)], taken_at=datetime(2026, 11, 26, 13, tzinfo=paris)
     )
     (taken_at,) = store.database.execute("SELECT taken_at FROM totals").fetchone()
     assert taken_at == "2026-11-26T12:00:00.000000Z"
     with pytest.raises(ValueError, match="naive"):
-        store.save_totals([TotalsRow(P1, "favorites", 3)], taken_at=datetime(2026, 11, 26))  # noqa: DTZ001
+        store.series.save_totals([TotalsRow(P1, "favorites", 3)], taken_at=datetime(2026, 11, 26))  # noqa: DTZ001
 
 
 def test_counts_are_stored_as_integers(store: Store) -> None:
     with pytest.raises(sqlite3.IntegrityError):
-        store.save_daily([SeriesRow(P1, "impressions", date(2026, 11, 1), 1.5)])  # type: ignore[arg-type]
+        store.series.save_daily([SeriesRow(P1, "impressions", date(2026, 11, 1), 1.5)])  # type: ignore[arg-type]
     assert count(store, "daily") == 0
-    store.save_daily([SeriesRow(P1, "impressions", date(2026, 11, 1), "12")])  # type: ignore[arg-type]
+    store.series.save_daily([SeriesRow(P1, "impressions", date(2026, 11, 1), "12")])  # type: ignore[arg-type]
     assert store.database.execute("SELECT typeof(value) FROM daily").fetchone() == ("integer",)
 
 
 def test_malformed_post_ids_and_bare_strings_are_refused(store: Store) -> None:
     with pytest.raises(ValueError, match="not a canonical Post ID"):
-        store.post_infos(["12a"])
+        store.posts.infos(["12a"])
     with pytest.raises(ValueError, match="not a canonical Post ID"):
-        store.post_infos(["0123"])
+        store.posts.infos(["0123"])
     with pytest.raises(TypeError, match="not one string"):
-        store.post_infos(P1)
+        store.posts.infos(P1)
 
 
 # --- accounts ----------------------------------------------------------------------------------
@@ -178,53 +178,53 @@ def test_malformed_post_ids_and_bare_strings_are_refused(store: Store) -> None:
 def test_account_round_trip(store: Store) -> None:
     connect_alice(store, workspace="T1")
     alice = Account("4242", "Alice", "T1", NOW)
-    assert store.accounts() == [alice]
-    assert store.account_auth("4242") == ALICE
-    assert store.connected_user_ids() == frozenset({"4242"})
+    assert store.accounts.listed() == [alice]
+    assert store.accounts.auth("4242") == ALICE
+    assert store.accounts.connected_ids() == frozenset({"4242"})
     for query in ("4242", "@alice", "ALICE", " @Alice "):
-        assert store.find_account(query) == alice
-    assert store.find_account("@bob") is None
-    assert store.account_auth("1") is None
+        assert store.accounts.find(query) == alice
+    assert store.accounts.find("@bob") is None
+    assert store.accounts.auth("1") is None
 
 
 def test_saving_again_replaces_tokens_name_and_workspace(store: Store) -> None:
     connect_alice(store, workspace="T1")
     later = NOW + timedelta(days=1)
     fresh = UserAuth("4242-NewToken", "NewSecret")
-    store.save_account(
+    store.accounts.save(
         user_id="4242", screen_name="@alice_x", auth=fresh, workspace="T2", now=later
     )
-    assert store.accounts() == [Account("4242", "alice_x", "T2", later)]
-    assert store.account_auth("4242") == fresh
+    assert store.accounts.listed() == [Account("4242", "alice_x", "T2", later)]
+    assert store.accounts.auth("4242") == fresh
     assert count(store, "account_tokens") == 1
 
 
 def test_accounts_of_a_workspace_include_those_linked_without_one(store: Store) -> None:
     connect_alice(store, workspace=None)
-    store.save_account(user_id="77", screen_name="bob", auth=BOB, workspace="T1", now=NOW)
-    store.save_account(
+    store.accounts.save(user_id="77", screen_name="bob", auth=BOB, workspace="T1", now=NOW)
+    store.accounts.save(
         user_id="88", screen_name="carol", auth=UserAuth("88-c", "c"), workspace="T2", now=NOW
     )
-    assert [a.screen_name for a in store.accounts()] == ["Alice", "bob", "carol"]
-    assert [a.screen_name for a in store.accounts("T1")] == ["Alice", "bob"]
-    assert [a.handle for a in store.accounts("T3")] == ["@Alice"]
+    assert [a.screen_name for a in store.accounts.listed()] == ["Alice", "bob", "carol"]
+    assert [a.screen_name for a in store.accounts.listed("T1")] == ["Alice", "bob"]
+    assert [a.handle for a in store.accounts.listed("T3")] == ["@Alice"]
 
 
 def test_a_token_of_another_user_is_refused(store: Store) -> None:
     with pytest.raises(ValueError, match="belongs to user 77, not 4242") as caught:
-        store.save_account(user_id="4242", screen_name="a", auth=BOB, workspace=None, now=NOW)
+        store.accounts.save(user_id="4242", screen_name="a", auth=BOB, workspace=None, now=NOW)
     assert "BobTokenPlaintext" not in str(caught.value)
-    assert store.accounts() == []
+    assert store.accounts.listed() == []
 
 
 def test_remove_account_deletes_the_tokens(store: Store) -> None:
     connect_alice(store)
-    assert store.remove_account("4242") is True
-    assert store.remove_account("4242") is False
-    assert store.accounts() == []
-    assert store.account_auth("4242") is None
+    assert store.accounts.remove("4242") is True
+    assert store.accounts.remove("4242") is False
+    assert store.accounts.listed() == []
+    assert store.accounts.auth("4242") is None
     assert count(store, "account_tokens") == 0
-    assert store.connected_user_ids() == frozenset()
+    assert store.accounts.connected_ids() == frozenset()
 
 
 def test_no_secret_reaches_the_file_the_tracer_or_a_repr(
@@ -236,15 +236,15 @@ def test_no_secret_reaches_the_file_the_tracer_or_a_repr(
         path, cipher=cipher, tracer=lambda sql, params: traced.append(f"{sql} {params}")
     )
     connect_alice(store)
-    store.save_account(user_id="77", screen_name="bob", auth=BOB, workspace=None, now=NOW)
-    store.rotate_tokens()
+    store.accounts.save(user_id="77", screen_name="bob", auth=BOB, workspace=None, now=NOW)
+    store.accounts.rotate()
     secrets = [TOKEN, SECRET, "BobTokenPlaintext", "BobSecretPlaintext"]
 
     def raw_files() -> bytes:
         return b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
 
     assert any(p.name.endswith("-wal") for p in tmp_path.iterdir())  # checked while open too
-    for blob in (raw_files(), "\n".join(traced).encode(), repr(store.accounts()).encode()):
+    for blob in (raw_files(), "\n".join(traced).encode(), repr(store.accounts.listed()).encode()):
         for secret in secrets:
             assert secret.encode() not in blob
     store.close()
@@ -263,16 +263,16 @@ def test_a_different_key_is_a_clear_error_that_shows_no_token(db_path: Path) -> 
         with pytest.raises(
             SecretKeyError, match=r"account 4242: the secret key does not match"
         ) as caught:
-            store.account_auth("4242")
+            store.accounts.auth("4242")
         with pytest.raises(SecretKeyError, match=r"account\(s\) 4242") as verified:
-            store.verify_key()
+            store.accounts.verify_key()
         for error in (caught.value, verified.value):
             assert TOKEN not in str(error)
             assert SECRET not in str(error)
         # The way out works without the key: disconnect, then connect again.
-        assert store.accounts()[0].user_id == "4242"
-        assert store.remove_account("4242") is True
-        store.verify_key()
+        assert store.accounts.listed()[0].user_id == "4242"
+        assert store.accounts.remove("4242") is True
+        store.accounts.verify_key()
 
 
 def test_rotate_tokens_moves_every_token_to_the_new_key(db_path: Path) -> None:
@@ -280,11 +280,11 @@ def test_rotate_tokens_moves_every_token_to_the_new_key(db_path: Path) -> None:
     with Store.open(db_path, cipher=TokenCipher.from_keys([old])) as store:
         connect_alice(store)
     with Store.open(db_path, cipher=TokenCipher.from_keys([new, old])) as store:
-        assert store.account_auth("4242") == ALICE  # the old key still decrypts
-        assert store.rotate_tokens() == 1
+        assert store.accounts.auth("4242") == ALICE  # the old key still decrypts
+        assert store.accounts.rotate() == 1
     with Store.open(db_path, cipher=TokenCipher.from_keys([new])) as store:
-        store.verify_key()
-        assert store.account_auth("4242") == ALICE
+        store.accounts.verify_key()
+        assert store.accounts.auth("4242") == ALICE
 
 
 def test_rotation_carries_open_connect_links_and_drops_expired_ones(db_path: Path) -> None:
@@ -303,7 +303,7 @@ def test_rotation_carries_open_connect_links_and_drops_expired_ones(db_path: Pat
     raw = b"".join(p.read_bytes() for p in db_path.parent.glob(db_path.name + "*"))
     assert b"req-secret-" not in raw  # sealed at rest (the request token itself is public)
     with Store.open(db_path, cipher=TokenCipher.from_keys([new, old])) as store:
-        store.rotate_tokens(now=later)
+        store.connect_links.rotate(store.cipher, now=later)
     with Store.open(db_path, cipher=TokenCipher.from_keys([new])) as store:
         assert store.connect_links.request_secret(fresh.link_id) == "req-secret-2"
         assert store.connect_links.request_secret(stale.link_id) is None  # nobody can use it
@@ -313,20 +313,20 @@ def test_rotation_carries_open_connect_links_and_drops_expired_ones(db_path: Pat
 
 def test_tokens_moved_onto_another_account_are_refused(store: Store) -> None:
     connect_alice(store)
-    store.save_account(user_id="77", screen_name="bob", auth=BOB, workspace=None, now=NOW)
+    store.accounts.save(user_id="77", screen_name="bob", auth=BOB, workspace=None, now=NOW)
     store.database.execute(
         "UPDATE account_tokens SET ciphertext = (SELECT ciphertext FROM account_tokens "
         "WHERE user_id = '4242') WHERE user_id = '77'"
     )
     with pytest.raises(SecretKeyError, match="belong to another account"):
-        store.account_auth("77")
+        store.accounts.auth("77")
 
 
 # --- Posts -------------------------------------------------------------------------------------
 
 
 def test_post_infos_cover_every_id_with_the_snowflake_time_when_not_stored(store: Store) -> None:
-    infos = store.post_infos([P1, "20", P1])
+    infos = store.posts.infos([P1, "20", P1])
     assert infos == {
         P1: PostInfo(P1, None, datetime(2026, 11, 1, tzinfo=UTC)),
         "20": PostInfo("20", None, None),  # pre-snowflake: creation time unknown
@@ -335,9 +335,9 @@ def test_post_infos_cover_every_id_with_the_snowflake_time_when_not_stored(store
 
 def test_save_posts_upserts_and_keeps_known_fields(store: Store) -> None:
     stored_time = datetime(2026, 11, 1, 9, tzinfo=UTC)
-    store.save_posts([PostRecord(P1, "4242", stored_time, "hello", "Alice")])
-    store.save_posts([PostRecord(P1, None, None), PostRecord(P2, None, None, text="second")])
-    assert store.post_infos([P1, P2]) == {
+    store.posts.save([PostRecord(P1, "4242", stored_time, "hello", "Alice")])
+    store.posts.save([PostRecord(P1, None, None), PostRecord(P2, None, None, text="second")])
+    assert store.posts.infos([P1, P2]) == {
         P1: PostInfo(P1, "4242", stored_time),
         P2: PostInfo(P2, None, datetime(2026, 11, 2, tzinfo=UTC)),
     }
@@ -346,40 +346,40 @@ def test_save_posts_upserts_and_keeps_known_fields(store: Store) -> None:
 
 
 def test_unknown_authors_skip_known_and_deleted_posts(store: Store) -> None:
-    store.save_posts([PostRecord(P1, "4242", None)])
-    store.mark_posts([P2], state="deleted", now=NOW)
-    assert store.unknown_authors([P3, P1, P2, P3, "20"]) == [P3, "20"]
-    store.mark_posts([P3], state="protected", now=NOW)
-    assert store.unknown_authors([P3]) == [P3]
+    store.posts.save([PostRecord(P1, "4242", None)])
+    store.posts.mark([P2], state="deleted", now=NOW)
+    assert store.posts.unknown_authors([P3, P1, P2, P3, "20"]) == [P3, "20"]
+    store.posts.mark([P3], state="protected", now=NOW)
+    assert store.posts.unknown_authors([P3]) == [P3]
 
 
 def test_mark_posts_records_state_and_refuses_unknown_states(store: Store) -> None:
-    store.mark_posts([P1, P2], state="protected", now=NOW)
-    store.mark_posts([P2], state=PostState.OK, now=NOW)
-    assert store.post_states([P1, P2, P3]) == {
+    store.posts.mark([P1, P2], state="protected", now=NOW)
+    store.posts.mark([P2], state=PostState.OK, now=NOW)
+    assert store.posts.states([P1, P2, P3]) == {
         P1: PostState.PROTECTED,
         P2: PostState.OK,
         P3: PostState.OK,
     }
     with pytest.raises(ValueError, match="'gone'"):
-        store.mark_posts([P1], state="gone", now=NOW)
+        store.posts.mark([P1], state="gone", now=NOW)
 
 
 def test_a_refused_owner_is_forgotten_and_never_offered_again(store: Store) -> None:
-    store.save_posts([PostRecord(P1, "4242", None), PostRecord(P2, "77", None)])
-    store.mark_not_owned_by([P1, P2, P3], "4242")
-    infos = store.post_infos([P1, P2])
+    store.posts.save([PostRecord(P1, "4242", None), PostRecord(P2, "77", None)])
+    store.posts.mark_not_owned_by([P1, P2, P3], "4242")
+    infos = store.posts.infos([P1, P2])
     assert infos[P1].author_id is None
     assert infos[P2].author_id == "77"
-    assert store.unknown_authors([P1, P2, P3]) == [P1, P3]
+    assert store.posts.unknown_authors([P1, P2, P3]) == [P1, P3]
     refused = frozenset({"4242"})
-    assert store.refused_owners([P1, P2, P3, "20"]) == {P1: refused, P2: refused, P3: refused}
+    assert store.posts.refused_owners([P1, P2, P3, "20"]) == {P1: refused, P2: refused, P3: refused}
     # A lookup says 4242 wrote it after all: learned, but still not offered to the planner.
-    store.save_posts([PostRecord(P1, "4242", None)])
-    assert store.post_infos([P1])[P1].author_id is None
-    assert store.unknown_authors([P1]) == []
-    store.save_posts([PostRecord(P1, "99", None)])
-    assert store.post_infos([P1])[P1].author_id == "99"
+    store.posts.save([PostRecord(P1, "4242", None)])
+    assert store.posts.infos([P1])[P1].author_id is None
+    assert store.posts.unknown_authors([P1]) == []
+    store.posts.save([PostRecord(P1, "99", None)])
+    assert store.posts.infos([P1])[P1].author_id == "99"
 
 
 # --- totals, series and refresh times ----------------------------------------------------------
@@ -388,61 +388,68 @@ def test_a_refused_owner_is_forgotten_and_never_offered_again(store: Store) -> N
 def test_totals_snapshots_latest_and_before(store: Store) -> None:
     first, second = NOW - timedelta(hours=2), NOW
     assert (
-        store.save_totals(
+        store.series.save_totals(
             [TotalsRow(P1, "favorites", 3), TotalsRow(P1, "replies", 1)], taken_at=first
         )
         == 2
     )
-    assert store.save_totals([TotalsRow(P1, "favorites", 3)], taken_at=first) == 0
-    assert store.save_totals([TotalsRow(P1, "favorites", 5)], taken_at=second) == 1
-    assert store.latest_totals([P1, P2], ["favorites", "replies", "retweets"]) == {
+    assert store.series.save_totals([TotalsRow(P1, "favorites", 3)], taken_at=first) == 0
+    assert store.series.save_totals([TotalsRow(P1, "favorites", 5)], taken_at=second) == 1
+    assert store.series.latest_totals([P1, P2], ["favorites", "replies", "retweets"]) == {
         P1: {"favorites": (5, second), "replies": (1, first)}
     }
-    assert store.totals_before(P1, "favorites", NOW - timedelta(hours=1)) == (3, first)
-    assert store.totals_before(P1, "favorites", first) == (3, first)  # at or before
-    assert store.totals_before(P1, "favorites", first - timedelta(seconds=1)) is None
-    assert store.last_refreshed([P1, P2], "total") == {P1: second}
+    assert store.series.totals_before(P1, "favorites", NOW - timedelta(hours=1)) == (3, first)
+    assert store.series.totals_before(P1, "favorites", first) == (3, first)  # at or before
+    assert store.series.totals_before(P1, "favorites", first - timedelta(seconds=1)) is None
+    assert store.series.last_refreshed([P1, P2], "total") == {P1: second}
 
 
 def test_hourly_upserts_are_idempotent_and_read_by_range(store: Store) -> None:
     hour = datetime(2026, 11, 26, 10, tzinfo=UTC)
     rows = [SeriesRow(P1, "impressions", hour + timedelta(hours=i), 10 * i) for i in range(4)]
-    assert store.save_hourly(rows) == 4
-    assert store.save_hourly(rows) == 0
-    assert store.save_hourly([SeriesRow(P1, "impressions", hour, 7)], fetched_at=NOW) == 1
-    got = store.hourly([P1, P2], ["impressions", "likes"], hour, hour + timedelta(hours=2))
+    assert store.series.save_hourly(rows) == 4
+    assert store.series.save_hourly(rows) == 0
+    assert store.series.save_hourly([SeriesRow(P1, "impressions", hour, 7)], fetched_at=NOW) == 1
+    got = store.series.hourly([P1, P2], ["impressions", "likes"], hour, hour + timedelta(hours=2))
     assert got == {P1: {"impressions": {hour: 7, hour + timedelta(hours=1): 10}}}
-    assert store.last_refreshed([P1], "hour") == {P1: NOW}
-    assert store.last_refreshed([P1], "day") == {}
+    assert store.series.last_refreshed([P1], "hour") == {P1: NOW}
+    assert store.series.last_refreshed([P1], "day") == {}
 
 
 def test_series_buckets_are_checked(store: Store) -> None:
     with pytest.raises(ValueError, match="starts on the hour"):
-        store.save_hourly([SeriesRow(P1, "impressions", NOW, 1)])
+        store.series.save_hourly([SeriesRow(P1, "impressions", NOW, 1)])
     with pytest.raises(TypeError, match="hourly bucket is a datetime"):
-        store.save_hourly([SeriesRow(P1, "impressions", date(2026, 11, 26), 1)])
+        store.series.save_hourly([SeriesRow(P1, "impressions", date(2026, 11, 26), 1)])
     with pytest.raises(TypeError, match="daily bucket is a date"):
-        store.save_daily([SeriesRow(P1, "impressions", NOW, 1)])
+        store.series.save_daily([SeriesRow(P1, "impressions", NOW, 1)])
     assert count(store, "posts") == 0  # nothing half-written
 
 
 def test_daily_upserts_are_idempotent_and_read_by_range(store: Store) -> None:
     start = date(2026, 11, 1)
-    assert store.save_daily(days(start, [1, 2, 3]), fetched_at=NOW) == 3
-    assert store.save_daily(days(start, [1, 2, 3])) == 0
-    assert store.save_daily(days(start + timedelta(days=1), [20, 3, 4])) == 2
-    got = store.daily([P1], ["impressions"], start + timedelta(days=1), start + timedelta(days=3))
+    assert store.series.save_daily(days(start, [1, 2, 3]), fetched_at=NOW) == 3
+    assert store.series.save_daily(days(start, [1, 2, 3])) == 0
+    assert store.series.save_daily(days(start + timedelta(days=1), [20, 3, 4])) == 2
+    got = store.series.daily(
+        [P1], ["impressions"], start + timedelta(days=1), start + timedelta(days=3)
+    )
     assert got == {P1: {"impressions": {date(2026, 11, 2): 20, date(2026, 11, 3): 3}}}
-    assert store.last_refreshed([P1], "day") == {P1: NOW}
+    assert store.series.last_refreshed([P1], "day") == {P1: NOW}
 
 
 def test_refresh_times_only_move_forward(store: Store) -> None:
-    store.mark_refreshed([P1, P2], "day", at=NOW)
-    store.mark_refreshed([P1], "day", at=NOW - timedelta(hours=1))
-    store.save_daily(days(date(2026, 11, 1), [1], post=P2), fetched_at=NOW + timedelta(hours=1))
-    assert store.last_refreshed([P1, P2, P3], "day") == {P1: NOW, P2: NOW + timedelta(hours=1)}
+    store.series.mark_refreshed([P1, P2], "day", at=NOW)
+    store.series.mark_refreshed([P1], "day", at=NOW - timedelta(hours=1))
+    store.series.save_daily(
+        days(date(2026, 11, 1), [1], post=P2), fetched_at=NOW + timedelta(hours=1)
+    )
+    assert store.series.last_refreshed([P1, P2, P3], "day") == {
+        P1: NOW,
+        P2: NOW + timedelta(hours=1),
+    }
     with pytest.raises(ValueError, match="'weekly'"):
-        store.last_refreshed([P1], "weekly")
+        store.series.last_refreshed([P1], "weekly")
 
 
 # --- leaderboards ------------------------------------------------------------------------------
@@ -450,30 +457,34 @@ def test_refresh_times_only_move_forward(store: Store) -> None:
 
 def test_leaderboard_sums_days_in_the_range_highest_first(store: Store) -> None:
     start = date(2026, 11, 1)
-    store.save_daily(days(start, [5, 5, 5, 5], post=P1))
-    store.save_daily(days(start, [1, 9, 9, 1], post=P2))
-    store.save_daily(days(start, [100], post=P3))  # only before the range
-    store.save_daily(days(start, [50, 50, 50, 50], post=P3, metric="favorites"))
+    store.series.save_daily(days(start, [5, 5, 5, 5], post=P1))
+    store.series.save_daily(days(start, [1, 9, 9, 1], post=P2))
+    store.series.save_daily(days(start, [100], post=P3))  # only before the range
+    store.series.save_daily(days(start, [50, 50, 50, 50], post=P3, metric="favorites"))
     since, until = start + timedelta(days=1), start + timedelta(days=3)
-    assert store.leaderboard("impressions", since=since, until=until) == [(P2, 18), (P1, 10)]
-    assert store.leaderboard("impressions", since=since, until=until, limit=1) == [(P2, 18)]
-    assert store.leaderboard("impressions", since=since, until=until, post_ids=[P1, P3]) == [
+    assert store.series.leaderboard("impressions", since=since, until=until) == [(P2, 18), (P1, 10)]
+    assert store.series.leaderboard("impressions", since=since, until=until, limit=1) == [(P2, 18)]
+    assert store.series.leaderboard("impressions", since=since, until=until, post_ids=[P1, P3]) == [
         (P1, 10)
     ]
-    assert store.leaderboard("impressions", since=start, until=start + timedelta(days=30)) == [
+    assert store.series.leaderboard(
+        "impressions", since=start, until=start + timedelta(days=30)
+    ) == [
         (P3, 100),
         (P1, 20),
         (P2, 20),
     ]
-    assert store.leaderboard("impressions", since=until, until=since) == []
-    assert store.leaderboard("impressions", since=since, until=until, post_ids=[]) == []
-    assert store.leaderboard("impressions", since=since, until=until, limit=0) == []
+    assert store.series.leaderboard("impressions", since=until, until=since) == []
+    assert store.series.leaderboard("impressions", since=since, until=until, post_ids=[]) == []
+    assert store.series.leaderboard("impressions", since=since, until=until, limit=0) == []
 
 
 def test_leaderboard_breaks_ties_by_numeric_post_id(store: Store) -> None:
     for post in ("100", "99", "1000"):
-        store.save_daily(days(date(2026, 11, 1), [7], post=post))
-    board = store.leaderboard("impressions", since=date(2026, 11, 1), until=date(2026, 11, 2))
+        store.series.save_daily(days(date(2026, 11, 1), [7], post=post))
+    board = store.series.leaderboard(
+        "impressions", since=date(2026, 11, 1), until=date(2026, 11, 2)
+    )
     assert board == [("99", 7), ("100", 7), ("1000", 7)]
 
 
@@ -515,7 +526,7 @@ def test_leaderboard_equals_a_plain_sum_whatever_the_write_order(
     expected_rows: dict[tuple[str, str, int], int] = {}
     with Store.open(":memory:", cipher=TokenCipher.generate()) as store:
         for batch in batches:
-            store.save_daily(
+            store.series.save_daily(
                 [SeriesRow(p, m, start + timedelta(days=d), v) for p, m, d, v in batch]
             )
             expected_rows.update({(p, m, d): v for p, m, d, v in batch})
@@ -526,7 +537,7 @@ def test_leaderboard_equals_a_plain_sum_whatever_the_write_order(
                 if m == metric and window[0] <= d < window[1]:
                     sums[p] = sums.get(p, 0) + v
             expected = sorted(sums.items(), key=lambda item: (-item[1], int(item[0])))
-            assert store.leaderboard(metric, since=since, until=until, limit=99) == expected
+            assert store.series.leaderboard(metric, since=since, until=until, limit=99) == expected
 
 
 # --- the API call log --------------------------------------------------------------------------
@@ -534,8 +545,8 @@ def test_leaderboard_equals_a_plain_sum_whatever_the_write_order(
 
 def test_usage_counts_calls_per_endpoint_and_successful_owners(store: Store) -> None:
     connect_alice(store)
-    store.save_posts([PostRecord(P1, "77", None, author_username="bob")])
-    store.remove_account("4242")  # still billed for this month, still named
+    store.posts.save([PostRecord(P1, "77", None, author_username="bob")])
+    store.accounts.remove("4242")  # still billed for this month, still named
     november = datetime(2026, 11, 1, tzinfo=UTC)
     calls: list[dict[str, Any]] = [
         {"endpoint": "totals", "owner_id": "4242", "post_count": 3, "status": 200},
@@ -546,15 +557,15 @@ def test_usage_counts_calls_per_endpoint_and_successful_owners(store: Store) -> 
         {"endpoint": "28hr", "owner_id": "66", "post_count": 1, "status": 0},
     ]
     for i, call in enumerate(calls):
-        store.log_call(at=november + timedelta(hours=i), **call)
-    store.log_call(
+        store.usage.log_call(at=november + timedelta(hours=i), **call)
+    store.usage.log_call(
         at=november - timedelta(seconds=1),
         endpoint="totals",
         owner_id="9",
         post_count=1,
         status=200,
     )
-    store.log_call(
+    store.usage.log_call(
         at=datetime(2026, 12, 1, tzinfo=UTC),
         endpoint="totals",
         owner_id="9",
@@ -562,7 +573,7 @@ def test_usage_counts_calls_per_endpoint_and_successful_owners(store: Store) -> 
         status=200,
     )
 
-    usage = store.usage("2026-11")
+    usage = store.usage.month("2026-11")
     assert usage.endpoints == (
         EndpointUsage("28hr", calls=2, failed=1, attempts=2, posts=2),
         EndpointUsage("historical", calls=1, failed=0, attempts=1, posts=2),
@@ -571,11 +582,11 @@ def test_usage_counts_calls_per_endpoint_and_successful_owners(store: Store) -> 
     assert usage.owners == (OwnerUsage("4242", "@Alice", 2), OwnerUsage("55", None, 1))
     assert usage.calls == {"28hr": 2, "historical": 1, "totals": 3}
     assert (usage.total_calls, usage.unique_owners) == (6, 2)
-    assert store.usage("2026-10").owners == (OwnerUsage("9", None, 1),)
-    assert store.usage("2027-01").endpoints == ()
+    assert store.usage.month("2026-10").owners == (OwnerUsage("9", None, 1),)
+    assert store.usage.month("2027-01").endpoints == ()
     for month in ("2026-13", "2026-1", "November"):
         with pytest.raises(ValueError, match="not a month"):
-            store.usage(month)
+            store.usage.month(month)
 
 
 # --- transactions, crashes and threads ---------------------------------------------------------
@@ -595,15 +606,15 @@ def test_an_exception_mid_transaction_leaves_the_old_rows(
 ) -> None:
     start = date(2026, 11, 1)
     with Store.open(db_path, cipher=cipher) as store:
-        store.save_daily(days(start, [1, 1, 1]))
+        store.series.save_daily(days(start, [1, 1, 1]))
         before = peek(db_path, "SELECT day, value FROM daily ORDER BY day")
 
         def refresh_then_crash() -> None:
             with store.transaction():
-                store.save_daily(days(start, [9, 9, 9, 9]))
-                store.save_totals([TotalsRow(P2, "favorites", 4)], taken_at=NOW)
+                store.series.save_daily(days(start, [9, 9, 9, 9]))
+                store.series.save_totals([TotalsRow(P2, "favorites", 4)], taken_at=NOW)
                 # Inside: this connection sees the new rows, another sees only the old ones.
-                seen = store.daily([P1], ["impressions"], start, start + timedelta(days=9))
+                seen = store.series.daily([P1], ["impressions"], start, start + timedelta(days=9))
                 assert list(seen[P1]["impressions"].values()) == [9, 9, 9, 9]
                 assert peek(db_path, "SELECT day, value FROM daily ORDER BY day") == before
                 raise RuntimeError("crash")
@@ -613,12 +624,12 @@ def test_an_exception_mid_transaction_leaves_the_old_rows(
 
         assert peek(db_path, "SELECT day, value FROM daily ORDER BY day") == before
         assert peek(db_path, "SELECT COUNT(*) FROM totals") == [(0,)]
-        assert store.leaderboard("impressions", since=start, until=start + timedelta(days=9)) == [
-            (P1, 3)
-        ]
+        assert store.series.leaderboard(
+            "impressions", since=start, until=start + timedelta(days=9)
+        ) == [(P1, 3)]
 
         with store.transaction():
-            store.save_daily(days(start, [9, 9, 9, 9]))
+            store.series.save_daily(days(start, [9, 9, 9, 9]))
             assert peek(db_path, "SELECT day, value FROM daily ORDER BY day") == before
         assert [v for _, v in peek(db_path, "SELECT day, value FROM daily ORDER BY day")] == [
             9,
@@ -632,7 +643,7 @@ def test_a_process_killed_mid_transaction_leaves_the_old_rows(
     db_path: Path, cipher: TokenCipher
 ) -> None:
     with Store.open(db_path, cipher=cipher) as store:
-        store.save_daily(days(date(2026, 11, 1), [1, 1]))
+        store.series.save_daily(days(date(2026, 11, 1), [1, 1]))
     script = textwrap.dedent(
         f"""
         import os
@@ -642,10 +653,10 @@ def test_a_process_killed_mid_transaction_leaves_the_old_rows(
         store = Store.open({str(db_path)!r}, cipher=TokenCipher.generate())
         with store.transaction():
             day = date(2026, 11, 1)
-            store.save_daily(
+            store.series.save_daily(
                 [SeriesRow({P1!r}, "impressions", day + timedelta(days=i), 50) for i in range(5)]
             )
-            store.save_daily([SeriesRow({P2!r}, "impressions", date(2026, 11, 1), 50)])
+            store.series.save_daily([SeriesRow({P2!r}, "impressions", date(2026, 11, 1), 50)])
             os._exit(3)  # killed: no rollback, no close, the WAL holds uncommitted pages
         """
     )
@@ -654,22 +665,22 @@ def test_a_process_killed_mid_transaction_leaves_the_old_rows(
     )
     assert finished.returncode == 3
     with Store.open(db_path, cipher=cipher) as store:
-        got = store.daily([P1, P2], ["impressions"], date(2026, 11, 1), date(2026, 12, 1))
+        got = store.series.daily([P1, P2], ["impressions"], date(2026, 11, 1), date(2026, 12, 1))
         assert got == {P1: {"impressions": {date(2026, 11, 1): 1, date(2026, 11, 2): 1}}}
         assert store.database.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
 def test_a_nested_failure_undoes_only_the_inner_block(store: Store) -> None:
     with store.transaction():
-        store.save_totals([TotalsRow(P1, "favorites", 1)], taken_at=NOW)
+        store.series.save_totals([TotalsRow(P1, "favorites", 1)], taken_at=NOW)
         try:
             with store.transaction():
-                store.save_totals([TotalsRow(P2, "favorites", 2)], taken_at=NOW)
+                store.series.save_totals([TotalsRow(P2, "favorites", 2)], taken_at=NOW)
                 raise KeyError("inner")
         except KeyError:
             pass  # the caller handles the inner failure and carries on
-        store.save_totals([TotalsRow(P3, "favorites", 3)], taken_at=NOW)
-    assert set(store.latest_totals([P1, P2, P3], ["favorites"])) == {P1, P3}
+        store.series.save_totals([TotalsRow(P3, "favorites", 3)], taken_at=NOW)
+    assert set(store.series.latest_totals([P1, P2, P3], ["favorites"])) == {P1, P3}
 
 
 def test_threads_share_the_store_without_joining_each_others_transactions(
@@ -683,7 +694,7 @@ def test_threads_share_the_store_without_joining_each_others_transactions(
             started.set()
             try:
                 for i in range(20):
-                    store.save_totals(
+                    store.series.save_totals(
                         [TotalsRow(post, "favorites", i)], taken_at=NOW + timedelta(seconds=i)
                     )
             except BaseException as error:  # surfaced below: a thread's exception is otherwise lost
@@ -693,7 +704,7 @@ def test_threads_share_the_store_without_joining_each_others_transactions(
 
         def write_start_other_and_fail() -> None:
             with store.transaction():
-                store.save_totals([TotalsRow(P1, "favorites", 1)], taken_at=NOW)
+                store.series.save_totals([TotalsRow(P1, "favorites", 1)], taken_at=NOW)
                 other.start()  # its writes must wait for this transaction, not join it
                 started.wait()
                 raise RuntimeError("roll back only my rows")
@@ -706,9 +717,9 @@ def test_threads_share_the_store_without_joining_each_others_transactions(
         for thread in [other, *workers]:
             thread.join()
         assert errors == []
-        assert store.latest_totals([P1], ["favorites"]) == {}
+        assert store.series.latest_totals([P1], ["favorites"]) == {}
         for post in (P2, "5", "6", "7"):
-            assert store.latest_totals([post], ["favorites"])[post]["favorites"][0] == 19
+            assert store.series.latest_totals([post], ["favorites"])[post]["favorites"][0] == 19
 
 
 def test_repr_of_the_store_names_only_the_file(db_path: Path, cipher: TokenCipher) -> None:

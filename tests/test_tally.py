@@ -22,7 +22,6 @@ from bot.engagement.models import UserAuth
 from bot.simulator.server import RunningSimulator
 from bot.store import Store
 from bot.store.cipher import TokenCipher
-from bot.store.post_queries import post_ids_by_authors
 from bot.store.rows import PostRecord
 from tests.clocks import FakeClock
 from tests.conftest import SIM_START
@@ -56,11 +55,11 @@ def deps(sim: RunningSimulator, store: Store) -> Iterator[Deps]:
 
 
 def connect(store: Store, *, brand: str | None = None, creator: str | None = "absent") -> None:
-    store.save_account(
+    store.accounts.save(
         user_id="1000000001", screen_name="sim_brand", auth=BRAND, workspace=brand, now=NOW
     )
     if creator != "absent":
-        store.save_account(
+        store.accounts.save(
             user_id="1000000002",
             screen_name="sim_creator",
             auth=CREATOR,
@@ -143,7 +142,7 @@ def test_a_tally_stores_the_previous_utc_day_and_leaderboards_read_it(
     assert sum(expected["impressions"].values()) > 0
     calls_before = len(admin(sim, "GET", "requests")["requests"])
     for metric in METRICS:
-        board = store.leaderboard(
+        board = store.series.leaderboard(
             metric, since=DAY - timedelta(days=6), until=DAY + timedelta(days=1), limit=1000
         )
         assert dict(board) == expected[metric]
@@ -176,7 +175,7 @@ def test_a_week_of_tallies_is_what_a_7_day_leaderboard_sums(
         sim, "sim_brand", before=start + timedelta(days=1), since=start - TALLY_LOOKBACK
     )
     expected = sim_days(sim, ids, week[0], DAY)
-    board = store.leaderboard(
+    board = store.series.leaderboard(
         "impressions", since=week[0], until=DAY + timedelta(days=1), limit=1000
     )
     assert dict(board) == {p: v for p, v in expected["impressions"].items()}
@@ -245,7 +244,7 @@ def test_each_workspace_gets_one_query_for_its_own_accounts(
 def test_accounts_group_by_the_workspace_that_linked_them(store: Store) -> None:
     connect(store, brand=None, creator="T2")
 
-    groups = accounts_by_workspace(store.accounts())
+    groups = accounts_by_workspace(store.accounts.listed())
 
     assert {w: [a.screen_name for a in accs] for w, accs in groups.items()} == {
         None: ["sim_brand"],
@@ -255,7 +254,7 @@ def test_accounts_group_by_the_workspace_that_linked_them(store: Store) -> None:
 
 def test_known_posts_by_authors_skip_deleted_refused_and_out_of_range(store: Store) -> None:
     at = datetime(2026, 11, 20, tzinfo=UTC)
-    store.save_posts(
+    store.posts.save(
         [
             PostRecord("101", "1000000001", at),
             PostRecord("102", "1000000001", at),
@@ -265,11 +264,10 @@ def test_known_posts_by_authors_skip_deleted_refused_and_out_of_range(store: Sto
             PostRecord("106", "1000000001", at + timedelta(days=10)),
         ]
     )
-    store.mark_posts(["102"], state="deleted", now=at)
-    store.mark_not_owned_by(["103"], "1000000001")
+    store.posts.mark(["102"], state="deleted", now=at)
+    store.posts.mark_not_owned_by(["103"], "1000000001")
 
-    found = post_ids_by_authors(
-        store.database,
+    found = store.posts.by_authors(
         ["1000000001"],
         created_before=at + timedelta(days=1),
         created_after=at - timedelta(days=90),

@@ -296,7 +296,7 @@ def evaluate(
     start = hour - BASELINE_HOURS * HOUR
     query = EngagementQuery(tuple(ids), owned_metrics, Granularity.HOUR, start, hour + HOUR)
     series = deps.service.report(query, now=now, workspace=settings.team_id, fresh=True).series
-    infos = deps.store.post_infos(ids)
+    infos = deps.store.posts.infos(ids)
     unowned = [p for p in ids if p not in series]
     deltas = _snapshot_deltas(settings, rules, targets, unowned, now=now, deps=deps)
     firings: list[Firing] = []
@@ -352,7 +352,7 @@ def _snapshot_deltas(
             points: list[int] = []
             for back in range(BASELINE_HOURS + 2):
                 mark = taken - back * HOUR
-                found = deps.store.totals_before(post_id, metric, mark)
+                found = deps.store.series.totals_before(post_id, metric, mark)
                 if found is None or mark - found[1] > SNAPSHOT_SLACK:
                     break
                 points.append(found[0])

@@ -15,5 +15,5 @@ def post_authors(store: Store, posts: Iterable[PostRef | str]) -> dict[str, str 
     """Post ID → its author's handle: the one a pasted Post URL named, else the one we have
     learned (a connected account's, or one a lookup or timeline named), else None."""
     refs = [p if isinstance(p, PostRef) else PostRef(p) for p in posts]
-    known = store.author_handles([r.post_id for r in refs])
+    known = store.posts.author_handles([r.post_id for r in refs])
     return {r.post_id: r.handle or known.get(r.post_id) for r in refs}

@@ -36,7 +36,9 @@ def channel_coverage(store: Store, team_id: str, channel_id: str) -> Coverage:
     handles = store.channels.tracked(team_id, channel_id, "account")
     if posts or handles:
         return Coverage(tuple(posts), tuple(handles))
-    return Coverage((), tuple(a.screen_name for a in store.accounts(team_id)), connected=True)
+    return Coverage(
+        (), tuple(a.screen_name for a in store.accounts.listed(team_id)), connected=True
+    )
 
 
 def collect_channel_posts(

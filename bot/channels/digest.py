@@ -263,7 +263,7 @@ def digest_query(
     found = collect_channel_posts(
         deps.store, deps.service, settings.team_id, settings.channel_id, since=since
     )
-    infos = deps.store.post_infos(found.post_ids)
+    infos = deps.store.posts.infos(found.post_ids)
     ids = [i for i in found.post_ids if (c := infos[i].created_at) is None or c < day_end]
     if not ids:
         return DigestQuery(None, found.skipped)
@@ -293,7 +293,7 @@ def gather(
     asked = digest_query(settings, day, zone, deps=deps)
     query = asked.query
     ids = list(query.post_ids) if query is not None else []
-    infos = deps.store.post_infos(ids)
+    infos = deps.store.posts.infos(ids)
     series: Series = {}
     if query is not None:
         # the channel's workspace decides which accounts count as owners

@@ -20,7 +20,6 @@ from bot.copy.operator import tally_summary, utc_day_not_over
 from bot.engagement.models import DEFAULT_SERIES
 from bot.engagement.query import TRANSIENT, EngagementQuery, Granularity
 from bot.errors import EngagementAPIError
-from bot.store.post_queries import post_ids_by_authors
 from bot.store.rows import Account
 
 log = logging.getLogger(__name__)
@@ -86,7 +85,7 @@ def run_tally(*, now: datetime, deps: Deps, day: date | None = None) -> TallyOut
     start, end = utc_day_bounds(day)
     if end > now:
         raise ValueError(utc_day_not_over(day))
-    groups = accounts_by_workspace(deps.store.accounts())
+    groups = accounts_by_workspace(deps.store.accounts.listed())
     parts = tuple(
         _tally_workspace(workspace, accounts, start, end, now=now, deps=deps)
         for workspace, accounts in groups.items()
@@ -116,10 +115,8 @@ def tally_posts(
         except EngagementAPIError as error:  # the Posts already known still get tallied
             log.warning("timeline of %s not read: %s", account.handle, error)
     user_ids = [a.user_id for a in accounts]
-    ids.extend(
-        post_ids_by_authors(deps.store.database, user_ids, created_before=end, created_after=since)
-    )
-    infos = deps.store.post_infos(ids)
+    ids.extend(deps.store.posts.by_authors(user_ids, created_before=end, created_after=since))
+    infos = deps.store.posts.infos(ids)
     return [i for i in dict.fromkeys(ids) if (c := infos[i].created_at) is None or c < end]
 
 

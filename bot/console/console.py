@@ -55,7 +55,7 @@ def console_deps(settings: Settings, *, now: datetime, out: TextIO) -> Iterator[
         )
         with engagement(local) as parts:
             grant = _connect_in_simulator(parts.client, "sim_brand")
-            parts.store.save_account(
+            parts.store.accounts.save(
                 user_id=grant.user_id,
                 screen_name=grant.screen_name,
                 auth=grant.auth,

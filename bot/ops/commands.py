@@ -134,7 +134,7 @@ def authors_unresolved(parts: Engagement, post_ids: Iterable[str]) -> list[str]:
     """Posts whose author matters (an account is connected) but is still unknown because the
     lookup failed; a deleted or protected Post has no author to learn."""
     ids = list(post_ids)
-    states = parts.store.post_states(ids)
+    states = parts.store.posts.states(ids)
     return [
         post
         for post in parts.service.unknown_authors(ids)
@@ -181,7 +181,7 @@ def accounts_add(
     handle = next((p.author_username for p in page.posts if p.author_username), None)
     store = open_store(settings)
     try:
-        store.save_account(
+        store.accounts.save(
             user_id=user_id, screen_name=handle or user_id, auth=auth, workspace=workspace, now=now
         )
     finally:
@@ -193,8 +193,8 @@ def accounts_add(
 def accounts_list(settings: Settings, *, out: TextIO) -> int:
     store = open_store(settings)
     try:
-        accounts = store.accounts()
-        exclusions = store.account_exclusions()
+        accounts = store.accounts.listed()
+        exclusions = store.accounts.exclusions()
     finally:
         store.close()
     if not accounts:
@@ -213,10 +213,10 @@ def accounts_list(settings: Settings, *, out: TextIO) -> int:
 def accounts_remove(settings: Settings, *, handle: str, out: TextIO) -> int:
     store = open_store(settings)
     try:
-        account = store.find_account(handle)
+        account = store.accounts.find(handle)
         if account is None:
             raise UserFacingError(operator.no_linked_account(handle))
-        store.remove_account(account.user_id)
+        store.accounts.remove(account.user_id)
     finally:
         store.close()
     out.write(operator.account_removed(account.handle))
@@ -227,7 +227,7 @@ def usage(settings: Settings, *, month: str, out: TextIO) -> int:
     """`usage`: a month's X API calls and the owner accounts billed, for every workspace."""
     store = open_store(settings)
     try:
-        report = store.usage(month)
+        report = store.usage.month(month)
     finally:
         store.close()
     calls = sum(e.calls for e in report.endpoints)
@@ -266,11 +266,13 @@ def rotate_key(settings: Settings, *, out: TextIO, now: datetime | None = None) 
             cipher=TokenCipher.from_keys(keys),
             client_id=None,  # every app's rows
         )
-        store.verify_key()
+        store.accounts.verify_key()
         if failed := slack.undecryptable():
             raise SecretKeyError(operator.slack_tokens_mismatch(failed))
         with store.transaction():
-            rewritten = store.rotate_tokens(now=now)
+            rewritten = store.accounts.rotate()
+            if now is not None:
+                store.connect_links.rotate(store.cipher, now=now)
             installs = slack.rotate()
     finally:
         store.close()

@@ -30,7 +30,7 @@ from bot.slack.web import build_web_client
 
 if TYPE_CHECKING:
     from bot.channels.deps import Deps
-    from bot.slack.installations import Workspaces
+    from bot.slack.workspaces import Workspaces
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def build_app(
     workspaces: Workspaces | None = None,
 ) -> App:
     """The Bolt app with `/engagement` registered: one workspace, or (SLACK_CLIENT_ID set) the
-    OAuth install flow over `workspaces` (bot.slack.installations.Workspaces).
+    OAuth install flow over `workspaces` (bot.slack.workspaces.Workspaces).
 
     `clock` gives each command its `now` (bot/cli.py passes the real one). `client` defaults to
     `build_web_client(settings)`; with one workspace it gets the bot token for code that uses
@@ -134,7 +134,8 @@ def _build_oauth_app(
     """Several workspaces: Bolt serves GET /slack/install and /slack/oauth_redirect (through
     the server's WSGI app), saves each installation in our database, and authorizes every
     request with its workspace's bot token. app_uninstalled / tokens_revoked delete it."""
-    from bot.slack.installations import SlackOAuthStates, oauth_flow
+    from bot.slack.installations import SlackOAuthStates
+    from bot.slack.oauth import oauth_flow
 
     web = client if client is not None else build_web_client(settings)
     states = SlackOAuthStates(deps.store, clock=clock)

@@ -224,7 +224,7 @@ def _linked(
     except BotError as error:
         log.info("connect: X refused the access token exchange (%s)", type(error).__name__)
         return Outcome(400, REFUSED_TITLE, REFUSED)
-    store.save_account(
+    store.accounts.save(
         user_id=grant.user_id,
         screen_name=grant.screen_name,
         auth=UserAuth(grant.access_token, grant.access_token_secret),

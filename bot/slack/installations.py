@@ -1,17 +1,14 @@
-"""Multi-workspace install: Bolt's OAuth flow over our own SQLite file, and per-workspace clients.
+"""Multi-workspace install: where Bolt's OAuth flow keeps what it learns, in our own SQLite file.
 
 SLACK_CLIENT_ID / SLACK_CLIENT_SECRET switch `run` from one workspace (SLACK_BOT_TOKEN) to
-"Add to Slack": GET /slack/install redirects to Slack's authorize page with a one-time state,
-Slack sends the installer back to /slack/oauth_redirect, Bolt exchanges the code
-(oauth.v2.access) and saves the installation here. Every request then finds its workspace's bot
-token through `SlackInstallations` (Bolt's InstallationStoreAuthorize).
+"Add to Slack" (bot/slack/oauth.py). Every request then finds its workspace's bot token through
+`SlackInstallations` (Bolt's InstallationStoreAuthorize); jobs and commands reach a channel's
+workspace through bot/slack/workspaces.py.
 
-    SlackInstallations   slack_sdk InstallationStore: tables slack_installations, slack_bots
-    SlackOAuthStates     slack_sdk OAuthStateStore: table slack_oauth_states (one-time, expiring)
-    Workspaces           per-team WebClients, and the `post` / `find_posted` / `can_post` /
-                         `may_change` callables the jobs and commands take, routed to the team
-                         a channel belongs to
-    oauth_settings()     Bolt's OAuthSettings with the above and our own result pages
+    SlackInstallations   slack_sdk InstallationStore over store.slack_installations
+                         (tables slack_installations, slack_bots)
+    SlackOAuthStates     slack_sdk OAuthStateStore over store.slack_installations
+                         (table slack_oauth_states: one-time, expiring)
 
 Tokens (bot, user, refresh) and incoming-webhook URLs are secrets: they reach SQL only as one
 Fernet token per row (the store's TokenCipher), which also names the row it belongs to, so a
@@ -23,47 +20,27 @@ takes it away from every installation row too.
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import logging
-import re
 import secrets
-import threading
-import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, SuccessArgs
-from slack_bolt.oauth.oauth_flow import OAuthFlow
-from slack_bolt.oauth.oauth_settings import OAuthSettings
-from slack_bolt.response import BoltResponse
-from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store import Bot, Installation, InstallationStore
 from slack_sdk.oauth.state_store import OAuthStateStore
 
-from bot.channels.outbox import Action, Page, Refused, SlackFailure, Window
-from bot.config import Settings
-from bot.copy.digest import pause_reason
-from bot.copy.install import INSTALL_AGAIN, INSTALLED_HTML, install_failed, installed_title
-from bot.copy.operator import app_not_installed, slack_tokens_elsewhere
+from bot.copy.operator import slack_tokens_elsewhere
 from bot.errors import SecretKeyError
-from bot.render.message import Message
-from bot.slack.outbox import history_page, slack_finder, slack_post, without_rate_limit_retries
-from bot.slack.permissions import workspace_admins
-from bot.slack.web import SCOPES, build_web_client, channel_membership
 from bot.store import Store
 from bot.store.cipher import TokenCipher
-from bot.store.sql import instant
+from bot.store.slack_installations import SealedRow, SlackKey
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
-INSTALL_PATH = "/slack/install"
-REDIRECT_PATH = "/slack/oauth_redirect"
 STATE_TTL = timedelta(minutes=10)
-NOT_INSTALLED = "token_revoked"  # what a job hears for a workspace that uninstalled the app
 
 _INSTALLATION_SECRETS = ("user_token", "user_refresh_token", "incoming_webhook_url")
 _BOT_SECRETS = ("bot_token", "bot_refresh_token")
@@ -124,6 +101,7 @@ class SlackInstallations(InstallationStore):
         clock: Clock | None = None,
     ) -> None:
         self._store = store
+        self._rows = store.slack_installations
         self._cipher = cipher
         self._client_id = client_id
         self._clock = clock
@@ -140,29 +118,17 @@ class SlackInstallations(InstallationStore):
             installation.enterprise_id, installation.team_id, installation.is_enterprise_install
         )
         user = installation.user_id or ""
-        key = ["slack_installations", client_id, enterprise, team, user]
         values = installation.to_dict()
         details = {name: _plain(values.get(name)) for name in _INSTALLATION_FIELDS}
-        sealed = self._seal(key, {name: values.get(name) for name in _INSTALLATION_SECRETS})
+        tokens = {name: values.get(name) for name in _INSTALLATION_SECRETS}
+        key = SlackKey(client_id, enterprise, team)
+        sealed = self._seal(["slack_installations", client_id, enterprise, team, user], tokens)
         with self._store.transaction():
-            self._execute(
-                """INSERT INTO slack_installations (client_id, enterprise_id, team_id, user_id,
-                    is_enterprise_install, installed_at, details, secrets)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (client_id, enterprise_id, team_id, user_id) DO UPDATE SET
-                    is_enterprise_install = excluded.is_enterprise_install,
-                    installed_at = excluded.installed_at, details = excluded.details,
-                    secrets = excluded.secrets""",
-                (
-                    client_id,
-                    enterprise,
-                    team,
-                    user,
-                    int(bool(installation.is_enterprise_install)),
-                    instant(self._now()),
-                    json.dumps(details),
-                    sealed,
-                ),
+            self._rows.save_installation(
+                key,
+                SealedRow(user, json.dumps(details), sealed),
+                enterprise_install=bool(installation.is_enterprise_install),
+                at=self._now(),
             )
             if installation.bot_token is not None:
                 self.save_bot(installation.to_bot())
@@ -173,49 +139,27 @@ class SlackInstallations(InstallationStore):
             return
         client_id = self._writer()
         enterprise, team = _ids(bot.enterprise_id, bot.team_id, bot.is_enterprise_install)
-        key = ["slack_bots", client_id, enterprise, team]
         values = bot.to_dict()
         details = {name: _plain(values.get(name)) for name in _BOT_FIELDS}
-        sealed = self._seal(key, {name: values.get(name) for name in _BOT_SECRETS})
-        with self._store.transaction():
-            self._execute(
-                """INSERT INTO slack_bots (client_id, enterprise_id, team_id,
-                    is_enterprise_install, installed_at, details, secrets)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (client_id, enterprise_id, team_id) DO UPDATE SET
-                    is_enterprise_install = excluded.is_enterprise_install,
-                    installed_at = excluded.installed_at, details = excluded.details,
-                    secrets = excluded.secrets""",
-                (
-                    client_id,
-                    enterprise,
-                    team,
-                    int(bool(bot.is_enterprise_install)),
-                    instant(self._now()),
-                    json.dumps(details),
-                    sealed,
-                ),
-            )
+        tokens = {name: values.get(name) for name in _BOT_SECRETS}
+        sealed = self._seal(["slack_bots", client_id, enterprise, team], tokens)
+        self._rows.save_bot(
+            SlackKey(client_id, enterprise, team),
+            SealedRow("", json.dumps(details), sealed),
+            enterprise_install=bool(bot.is_enterprise_install),
+            at=self._now(),
+        )
 
     def delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
         enterprise, team = enterprise_id or "", team_id or ""
-        with self._store.transaction():
-            self._execute(
-                "DELETE FROM slack_bots WHERE client_id = ? AND enterprise_id = ? AND team_id = ?",
-                (self._writer(), enterprise, team),
-            )
+        self._rows.delete_bot(SlackKey(self._writer(), enterprise, team))
         log.info("Slack bot deleted for team %s (enterprise %s)", team or "-", enterprise or "-")
 
     def delete_installation(
         self, *, enterprise_id: str | None, team_id: str | None, user_id: str | None = None
     ) -> None:
         enterprise, team = enterprise_id or "", team_id or ""
-        with self._store.transaction():
-            self._execute(
-                """DELETE FROM slack_installations WHERE client_id = ? AND enterprise_id = ?
-                AND team_id = ? AND (? IS NULL OR user_id = ?)""",
-                (self._writer(), enterprise, team, user_id, user_id),
-            )
+        self._rows.delete_installations(SlackKey(self._writer(), enterprise, team), user_id)
         log.info("Slack installation deleted for team %s", team or "-")
 
     def delete_all(self, *, enterprise_id: str | None, team_id: str | None) -> None:
@@ -234,17 +178,11 @@ class SlackInstallations(InstallationStore):
     ) -> Bot | None:
         enterprise, team = _ids(enterprise_id, team_id, is_enterprise_install)
         client_id = self._writer()
-        with self._store.transaction():
-            rows = self._rows(
-                """SELECT details, secrets FROM slack_bots
-                WHERE client_id = ? AND enterprise_id = ? AND team_id = ?""",
-                (client_id, enterprise, team),
-            )
-        if not rows:
+        row = self._rows.bot(SlackKey(client_id, enterprise, team))
+        if row is None:
             return None
-        details, sealed = rows[0]
-        tokens = self._open(["slack_bots", client_id, enterprise, team], sealed)
-        return Bot(**json.loads(details), **tokens)
+        tokens = self._open(["slack_bots", client_id, enterprise, team], row.secrets)
+        return Bot(**json.loads(row.details), **tokens)
 
     def find_installation(
         self,
@@ -259,23 +197,16 @@ class SlackInstallations(InstallationStore):
         enterprise, team = _ids(enterprise_id, team_id, is_enterprise_install)
         client_id = self._writer()
         with self._store.transaction():
-            rows = self._rows(
-                """SELECT user_id, details, secrets FROM slack_installations
-                WHERE client_id = ? AND enterprise_id = ? AND team_id = ?
-                    AND (? IS NULL OR user_id = ?)
-                ORDER BY installed_at DESC, user_id LIMIT 1""",
-                (client_id, enterprise, team, user_id, user_id),
-            )
+            row = self._rows.installation(SlackKey(client_id, enterprise, team), user_id)
             bot = self.find_bot(
                 enterprise_id=enterprise_id,
                 team_id=team_id,
                 is_enterprise_install=is_enterprise_install,
             )
-        if not rows:
+        if row is None:
             return None
-        user, details, sealed = rows[0]
-        tokens = self._open(["slack_installations", client_id, enterprise, team, user], sealed)
-        values: dict[str, Any] = {**json.loads(details), **tokens}
+        key = ["slack_installations", client_id, enterprise, team, row.user_id]
+        values: dict[str, Any] = {**json.loads(row.details), **self._open(key, row.secrets)}
         if bot is not None:
             values.update(
                 bot_token=bot.bot_token,
@@ -289,20 +220,14 @@ class SlackInstallations(InstallationStore):
 
     def teams(self) -> list[str]:
         """Team IDs with a bot installed (org-wide installs have none)."""
-        with self._store.transaction():
-            rows = self._rows(
-                """SELECT team_id FROM slack_bots
-                WHERE (? IS NULL OR client_id = ?) AND team_id != '' ORDER BY team_id""",
-                (self._client_id, self._client_id),
-            )
-        return [team for (team,) in rows]
+        return self._rows.teams(self._client_id)
 
     # -- the key ----------------------------------------------------------------------------------
 
     def undecryptable(self) -> list[str]:
         """ "table team" of every row whose secrets the cipher cannot open."""
         failed = []
-        for table, team, sealed in self._all_secrets():
+        for table, team, sealed in self._rows.all_secrets():
             try:
                 self._cipher.decrypt(sealed)
             except SecretKeyError:
@@ -311,32 +236,7 @@ class SlackInstallations(InstallationStore):
 
     def rotate(self) -> int:
         """Re-encrypt every row's secrets under the cipher's first key; how many rows."""
-        count = 0
-        with self._store.transaction():
-            for table, key_sql in (
-                ("slack_installations", "client_id, enterprise_id, team_id, user_id"),
-                ("slack_bots", "client_id, enterprise_id, team_id"),
-            ):
-                rows = self._rows(f"SELECT {key_sql}, secrets FROM {table}")
-                columns = key_sql.split(", ")
-                where = " AND ".join(f"{c} = ?" for c in columns)
-                for *key, sealed in rows:
-                    self._execute(
-                        f"UPDATE {table} SET secrets = ? WHERE {where}",
-                        (self._cipher.rotate(sealed), *key),
-                    )
-                    count += 1
-        return count
-
-    def _all_secrets(self) -> list[tuple[str, str, str]]:
-        with self._store.transaction():
-            return [
-                ("slack_installations", team, sealed)
-                for team, sealed in self._rows("SELECT team_id, secrets FROM slack_installations")
-            ] + [
-                ("slack_bots", team, sealed)
-                for team, sealed in self._rows("SELECT team_id, secrets FROM slack_bots")
-            ]
+        return self._rows.reseal(self._cipher.rotate)
 
     # -- helpers ----------------------------------------------------------------------------------
 
@@ -360,12 +260,6 @@ class SlackInstallations(InstallationStore):
             raise SecretKeyError(slack_tokens_elsewhere(key[0], key[3]))
         tokens: dict[str, Any] = payload["tokens"]
         return tokens
-
-    def _execute(self, sql: str, params: tuple[Any, ...]) -> None:
-        self._store.database.execute(sql, params)
-
-    def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-        return self._store.database.execute(sql, params).fetchall()
 
 
 def _plain(value: Any) -> Any:
@@ -392,256 +286,16 @@ class SlackOAuthStates(OAuthStateStore):
     def issue(self, *args: Any, **kwargs: Any) -> str:
         state = secrets.token_urlsafe(32)
         now = self._clock()
-        with self._store.transaction():
-            db = self._store.database
-            db.execute("DELETE FROM slack_oauth_states WHERE expires_at <= ?", (instant(now),))
-            db.execute(
-                "INSERT INTO slack_oauth_states (state_hash, expires_at) VALUES (?, ?)",
-                (_digest(state), instant(now + self.ttl)),
-            )
+        rows = self._store.slack_installations
+        rows.issue_state(_digest(state), now=now, expires_at=now + self.ttl)
         return state
 
     def consume(self, state: str) -> bool:
         """True once for a state issued less than `ttl` ago; it is spent either way."""
         if not state:
             return False
-        with self._store.transaction():
-            db = self._store.database
-            rows = db.execute(
-                "DELETE FROM slack_oauth_states WHERE state_hash = ? RETURNING expires_at",
-                (_digest(state),),
-            ).fetchall()
-        return bool(rows) and rows[0][0] > instant(self._clock())
+        return self._store.slack_installations.consume_state(_digest(state), now=self._clock())
 
 
 def _digest(state: str) -> str:
     return hashlib.sha256(state.encode()).hexdigest()
-
-
-class NotInstalled(Refused):
-    """The channel's workspace has no bot installed (uninstalled, or never): jobs pause it,
-    as they do when Slack says its token was revoked."""
-
-    def __init__(self, channel_id: str, team_id: str | None) -> None:
-        super().__init__(SlackFailure(Action.PAUSE, NOT_INSTALLED, pause_reason(NOT_INSTALLED)))
-        self.args = (app_not_installed(channel_id, team_id),)
-
-
-class Workspaces:
-    """Per-workspace Slack clients for a multi-workspace deployment.
-
-    A channel's workspace is the one that last sent a request from it (`remember`, a Bolt
-    middleware), else the one whose settings, tracks or alert rules name it in the store. A
-    channel shared by two installed workspaces (Slack Connect) posts with the first one's bot.
-    """
-
-    def __init__(
-        self,
-        settings: Settings,
-        store: Store,
-        installations: SlackInstallations,
-        *,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.settings = settings
-        self.store = store
-        self.installations = installations
-        self._monotonic = monotonic
-        self._lock = threading.Lock()
-        self._seen: dict[str, str] = {}
-        self._admins: dict[tuple[str, str], Callable[[str, str], bool]] = {}
-
-    @classmethod
-    def open(cls, settings: Settings, store: Store, *, clock: Clock) -> Workspaces:
-        if not settings.slack_client_id:
-            raise ValueError("Workspaces needs SLACK_CLIENT_ID")
-        installations = SlackInstallations(
-            store, cipher=store.cipher, client_id=settings.slack_client_id, clock=clock
-        )
-        return cls(settings, store, installations)
-
-    # -- clients ----------------------------------------------------------------------------------
-
-    def bot_token(self, team_id: str) -> str | None:
-        bot = self.installations.find_bot(enterprise_id=None, team_id=team_id)
-        return bot.bot_token if bot is not None else None
-
-    def client(self, team_id: str) -> WebClient | None:
-        """A Web API client with the team's bot token; None when it has no bot installed."""
-        token = self.bot_token(team_id)
-        return build_web_client(self.settings, token=token) if token else None
-
-    def remember(self, team_id: str | None, channel_id: str | None) -> None:
-        if team_id and channel_id:
-            with self._lock:
-                self._seen[channel_id] = team_id
-
-    def team_of(self, channel_id: str) -> str | None:
-        """The channel's workspace; among several, an installed one first."""
-        with self._lock:
-            seen = self._seen.get(channel_id)
-        if seen is not None:
-            return seen
-        with self.store.transaction():
-            rows = self.store.database.execute(
-                """SELECT team_id FROM channel_settings WHERE channel_id = ?
-                UNION SELECT team_id FROM channel_tracks WHERE channel_id = ?
-                UNION SELECT team_id FROM alert_rules WHERE channel_id = ?
-                ORDER BY team_id""",
-                (channel_id, channel_id, channel_id),
-            ).fetchall()
-        teams = [team for (team,) in rows]
-        if len(teams) > 1:
-            installed = set(self.installations.teams())
-            teams.sort(key=lambda team: team not in installed)
-        return teams[0] if teams else None
-
-    def _channel_client(self, channel_id: str) -> WebClient:
-        team = self.team_of(channel_id)
-        client = self.client(team) if team is not None else None
-        if client is None:
-            raise NotInstalled(channel_id, team)
-        return client
-
-    # -- what jobs and commands take ---------------------------------------------------------------
-
-    def post(self, channel_id: str, message: Message) -> str:
-        """bot.channels.outbox.Post with the bot token of the channel's workspace."""
-        return slack_post(self._channel_client(channel_id))(channel_id, message)
-
-    def find_posted(self, channel_id: str, marker: str, window: Window | None = None) -> str | None:
-        """bot.channels.outbox.FindPosted with the bot token of the channel's workspace."""
-        return slack_finder(self._channel_client(channel_id))(channel_id, marker, window)
-
-    def history_page(
-        self, channel_id: str, marker: str, window: Window, cursor: str | None
-    ) -> Page:
-        """bot.channels.outbox.HistoryPage with the bot token of the channel's workspace (its
-        429s reach the caller, bot.slack.reconcile.Reconciler, which paces the workspace)."""
-        client = without_rate_limit_retries(self._channel_client(channel_id))
-        return history_page(client)(channel_id, marker, window, cursor)
-
-    def can_post(self, channel_id: str) -> bool:
-        """Deps.can_post: conversations.info with the channel's workspace's bot token."""
-        try:
-            client = self._channel_client(channel_id)
-        except NotInstalled:
-            return False
-        return channel_membership(client)(channel_id)
-
-    def may_change(self, team_id: str, user_id: str) -> bool:
-        """Deps.may_change: bot.slack.permissions.workspace_admins, asked with the team's own
-        bot token (no bot: only ENGAGEMENT_ADMINS)."""
-        if user_id in self.settings.admins:
-            return True
-        token = self.bot_token(team_id)
-        if token is None:
-            return False
-        with self._lock:
-            check = self._admins.get((team_id, token))
-            if check is None:
-                client = build_web_client(self.settings, token=token)
-                check = workspace_admins(client, self.settings, monotonic=self._monotonic)
-                self._admins[(team_id, token)] = check
-        return check(team_id, user_id)
-
-
-# -- Bolt's OAuth settings and the pages the installer sees ---------------------------------------
-
-
-class _NoCodes(logging.Filter):
-    """Bolt logs a failed code exchange with the code in it: keep the code out."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if "code" in message:
-            record.msg, record.args = _CODE.sub(r"\1…", message), ()
-        return True
-
-
-_CODE = re.compile(r"(\bcode'?\s*[=:]\s*'?)[^\s',&]+")
-# The OAuth flow's own logger and Web API client. slack_sdk logs every response body at DEBUG,
-# and oauth.v2.access answers with the tokens: this client never logs below INFO.
-_flow_log = logging.getLogger(__name__ + ".flow")
-_flow_log.addFilter(_NoCodes())
-_exchange_log = logging.getLogger(__name__ + ".exchange")
-_exchange_log.setLevel(logging.INFO)
-
-
-def oauth_flow(settings: Settings, workspaces: Workspaces, states: SlackOAuthStates) -> OAuthFlow:
-    """Bolt's OAuthFlow for App(oauth_flow=…): `oauth_settings()`, exchanging codes through a
-    client on `settings.slack_api_url` that never logs a token."""
-    base = build_web_client(settings)
-    client = WebClient(
-        base_url=base.base_url,
-        timeout=base.timeout,
-        retry_handlers=base.retry_handlers,
-        logger=_exchange_log,
-    )
-    flow_settings = oauth_settings(settings, workspaces, states)
-    return OAuthFlow(client=client, logger=_flow_log, settings=flow_settings)
-
-
-def oauth_settings(
-    settings: Settings, workspaces: Workspaces, states: SlackOAuthStates
-) -> OAuthSettings:
-    """Bolt's OAuthSettings: our scopes, stores and result pages; GET /slack/install
-    redirects straight to Slack (no intermediate "Add to Slack" page)."""
-    if not settings.slack_client_id or not settings.slack_client_secret:
-        raise ValueError("oauth_settings needs SLACK_CLIENT_ID and SLACK_CLIENT_SECRET")
-    return OAuthSettings(
-        client_id=settings.slack_client_id,
-        client_secret=settings.slack_client_secret,
-        scopes=list(SCOPES),
-        user_scopes=[],
-        redirect_uri=settings.public_url.rstrip("/") + REDIRECT_PATH,
-        install_path=INSTALL_PATH,
-        redirect_uri_path=REDIRECT_PATH,
-        install_page_rendering_enabled=False,
-        installation_store=workspaces.installations,
-        state_store=states,
-        state_expiration_seconds=int(states.ttl.total_seconds()),
-        callback_options=CallbackOptions(success=_installed, failure=_not_installed),
-        logger=_flow_log,
-    )
-
-
-def _installed(args: SuccessArgs) -> BoltResponse:
-    installation = args.installation
-    team = installation.team_name or installation.team_id or installation.enterprise_name or ""
-    return _page(
-        200,
-        installed_title(team),
-        INSTALLED_HTML,
-        cookie=args.settings.state_utils.build_set_cookie_for_deletion(),
-    )
-
-
-def _not_installed(args: FailureArgs) -> BoltResponse:
-    title, text = install_failed(args.reason)
-    log.info("Slack install not completed: %s", args.reason)
-    restart = html.escape(args.settings.install_path)
-    return _page(
-        args.suggested_status_code,
-        title,
-        f'{html.escape(text)} <a href="{restart}">{INSTALL_AGAIN}</a>.',
-        cookie=args.settings.state_utils.build_set_cookie_for_deletion(),
-    )
-
-
-def _page(status: int, title: str, body_html: str, *, cookie: str) -> BoltResponse:
-    body = (
-        '<!doctype html><html><head><meta charset="utf-8">'
-        f"<title>{html.escape(title)}</title></head>"
-        f"<body><h1>{html.escape(title)}</h1><p>{body_html}</p></body></html>"
-    )
-    return BoltResponse(
-        status=status,
-        body=body,
-        headers={
-            "Content-Type": "text/html; charset=utf-8",
-            "Cache-Control": "no-store",
-            "Referrer-Policy": "no-referrer",
-            "Set-Cookie": [cookie],
-        },
-    )

@@ -7,7 +7,7 @@ ENGAGEMENT_PUBLIC_URL must reach it.
 HTTP mode: the same server also takes Slack's signed requests at POST /slack/events (Bolt
 verifies the signature: a forged or stale one gets 401).
 Several workspaces (SLACK_CLIENT_ID set, either mode): GET /slack/install and
-/slack/oauth_redirect go to Bolt's OAuth flow (bot/slack/installations.py), so the install
+/slack/oauth_redirect go to Bolt's OAuth flow (bot/slack/oauth.py), so the install
 works in Socket Mode too as long as ENGAGEMENT_PUBLIC_URL reaches this server.
 
 bot.app.serve starts these parts in order; the routes themselves are bot/slack/wsgi.py.
@@ -36,9 +36,9 @@ from bot.copy.operator import (
 )
 from bot.engagement.health import CallHealth
 from bot.errors import BotError, ConfigError
-from bot.slack.installations import Workspaces
 from bot.slack.listeners import Clock
 from bot.slack.retries import response_webhook
+from bot.slack.workspaces import Workspaces
 from bot.store.connect_links import ConnectLink
 
 if TYPE_CHECKING:

@@ -38,8 +38,8 @@ from bot.copy.operator import (
 )
 from bot.engagement.client import OAuthClient
 from bot.slack import connect
-from bot.slack.installations import INSTALL_PATH, REDIRECT_PATH
 from bot.slack.listeners import Clock
+from bot.slack.oauth import INSTALL_PATH, REDIRECT_PATH
 from bot.slack.replays import SeenSignatures
 from bot.store import Store
 from bot.store.connect_links import ConnectLink

@@ -1,7 +1,8 @@
 """The bot's storage: one SQLite file through sqlite-utils, schema by registered Migrations.
 
-    Store.open(path, cipher=…)   accounts (tokens encrypted), Posts, totals snapshots,
-                                 hourly and daily series, leaderboards, the API call log
+    Store.open(path, cipher=…)   its repositories: store.accounts (tokens encrypted),
+                                 store.posts, store.series (snapshots, hourly and daily
+                                 series, leaderboards), store.usage (the API call log), ...
 
 Imports sqlite_utils, bot.store.cipher and the engagement core's models; nothing from Slack.
 """

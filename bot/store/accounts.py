@@ -8,14 +8,15 @@ copied onto another account is refused rather than used.
 from __future__ import annotations
 
 import json
+import threading
 from datetime import datetime
 
-from bot.copy.operator import tokens_of_another_account
+from bot.copy.operator import tokens_of_another_account, x_tokens_mismatch
 from bot.engagement.models import UserAuth
 from bot.errors import SecretKeyError
 from bot.store.cipher import TokenCipher
 from bot.store.rows import Account
-from bot.store.sql import Db, instant, parse_instant
+from bot.store.sql import Db, Repository, Transaction, instant, parse_instant
 
 _COLUMNS = "user_id, screen_name, workspace, connected_at"
 # The one rule of which accounts serve a workspace (:workspace NULL: the operator, who sees all):
@@ -168,3 +169,85 @@ def _payload(user_id: str, auth: UserAuth) -> bytes:
 def _account(row: tuple[str, str, str | None, str]) -> Account:
     user_id, screen_name, workspace, connected_at = row
     return Account(user_id, screen_name, workspace, parse_instant(connected_at))
+
+
+class Accounts(Repository):
+    """Connected X accounts: `store.accounts`."""
+
+    def __init__(
+        self, db: Db, lock: threading.RLock, transaction: Transaction, cipher: TokenCipher
+    ) -> None:
+        super().__init__(db, lock, transaction)
+        self._cipher = cipher
+
+    def save(
+        self,
+        *,
+        user_id: str,
+        screen_name: str,
+        auth: UserAuth,
+        workspace: str | None,
+        now: datetime,
+    ) -> None:
+        """Add or replace a connected account and its (encrypted) tokens."""
+        with self._transaction():
+            save(
+                self._db,
+                self._cipher,
+                user_id=user_id,
+                screen_name=screen_name,
+                auth=auth,
+                workspace=workspace,
+                now=now,
+            )
+
+    def listed(self, workspace: str | None = None) -> list[Account]:
+        """All accounts (None), or a workspace's plus those linked with no workspace."""
+        with self._lock:
+            return listed(self._db, workspace)
+
+    def auth(self, user_id: str) -> UserAuth | None:
+        """The decrypted tokens; SecretKeyError when the key does not match them."""
+        with self._lock:
+            return auth(self._db, self._cipher, user_id)
+
+    def find(self, user_id_or_handle: str, workspace: str | None = None) -> Account | None:
+        """By user ID, or by handle with or without "@", case-insensitive; with a workspace,
+        only an account serving it."""
+        with self._lock:
+            return find(self._db, user_id_or_handle, workspace)
+
+    def exclude(self, user_id: str, workspace: str, *, now: datetime) -> None:
+        """An account linked for every workspace stops serving `workspace`; its tokens stay
+        for the others (connecting it again from that workspace undoes this)."""
+        with self._transaction():
+            exclude(self._db, user_id, workspace, now)
+
+    def exclusions(self) -> dict[str, tuple[str, ...]]:
+        """user ID → the workspaces that disconnected an account linked for every workspace."""
+        with self._lock:
+            return exclusions(self._db)
+
+    def remove(self, user_id: str) -> bool:
+        """Forget the account and delete its tokens; False if it was not connected."""
+        with self._transaction():
+            return remove(self._db, user_id)
+
+    def connected_ids(self, workspace: str | None = None) -> frozenset[str]:
+        """Who counts as an owner: every connected account, or those one workspace may use
+        (its own and the ones linked for every workspace)."""
+        with self._lock:
+            return connected_ids(self._db, workspace)
+
+    def verify_key(self) -> None:
+        """Raise SecretKeyError, naming the accounts, unless the key opens every stored token."""
+        with self._lock:
+            failed = undecryptable(self._db, self._cipher)
+        if failed:
+            raise SecretKeyError(x_tokens_mismatch(failed))
+
+    def rotate(self) -> int:
+        """Re-encrypt every account token under the cipher's first key; how many were
+        rewritten."""
+        with self._transaction():
+            return rotate(self._db, self._cipher)

@@ -90,6 +90,18 @@ class Channels:
                     removed.append(ref)
         return removed
 
+    def teams_of(self, channel_id: str) -> list[str]:
+        """The workspaces whose settings, tracks or alert rules name this channel, in order."""
+        with self._lock:
+            rows = self._db.rows(
+                """SELECT team_id FROM channel_settings WHERE channel_id = ?
+                UNION SELECT team_id FROM channel_tracks WHERE channel_id = ?
+                UNION SELECT team_id FROM alert_rules WHERE channel_id = ?
+                ORDER BY team_id""",
+                (channel_id, channel_id, channel_id),
+            )
+        return [team for (team,) in rows]
+
     def tracked(self, team_id: str, channel_id: str, kind: str) -> list[str]:
         with self._lock:
             rows = self._db.rows(

@@ -6,7 +6,7 @@ kept in a 0600 file beside the database, `<db>.key`: `read_key` reads it and `cr
 it, which bot/app.py does only while the database holds nothing sealed (a lost key file must
 not be silently replaced by a new one). The first key encrypts and every key decrypts, so a key
 can be replaced without losing the stored tokens: put the new key first, re-encrypt
-(Store.rotate_tokens), then drop the old one.
+(`rotate-key`), then drop the old one.
 
 No key, token or plaintext ever appears in a repr, a log line or an exception message.
 """

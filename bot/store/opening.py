@@ -26,7 +26,7 @@ def open_store(settings: Settings) -> Store:
         keys = [key]
     store = Store.open(settings.db_path, cipher=TokenCipher.from_keys(keys))
     try:
-        if failed := store.unopenable():
+        if failed := store.sealed.unopenable():
             raise SecretKeyError(
                 messages.key_mismatch(
                     source, str(settings.db_path), messages.sealed_summary(failed)
@@ -43,7 +43,7 @@ def _open_with_new_key(settings: Settings) -> Store:
     was lost, and a new key would orphan that data and seal new data differently)."""
     store = Store.open(settings.db_path, cipher=TokenCipher.generate())
     try:
-        held = {noun: n for noun, n in store.sealed_counts().items() if n}
+        held = {noun: n for noun, n in store.sealed.counts().items() if n}
     finally:
         store.close()
     if held:

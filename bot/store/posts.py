@@ -9,7 +9,7 @@ from bot.engagement import snowflake
 from bot.engagement.query import PostInfo
 from bot.store.accounts import remember_user
 from bot.store.rows import PostRecord, PostState
-from bot.store.sql import Db, instant, json_list, parse_instant, post_ids
+from bot.store.sql import Db, Repository, instant, json_list, parse_instant, post_ids
 
 _IN_IDS = "post_id IN (SELECT value FROM json_each(?))"
 
@@ -128,3 +128,84 @@ def refused_owners(db: Db, ids: Iterable[str]) -> dict[str, frozenset[str]]:
     for post_id, owner_id in rows:
         found.setdefault(post_id, set()).add(owner_id)
     return {post_id: frozenset(owners) for post_id, owners in found.items()}
+
+
+_BY_AUTHORS = """
+    SELECT post_id, created_at FROM posts
+    WHERE author_id IN (SELECT value FROM json_each(?)) AND state != 'deleted'
+        AND NOT EXISTS (SELECT 1 FROM post_refusals AS r
+                        WHERE r.post_id = posts.post_id AND r.owner_id = posts.author_id)
+    ORDER BY length(post_id), post_id"""
+
+
+def by_authors(
+    db: Db, user_ids: Iterable[str], created_before: datetime, created_after: datetime | None
+) -> list[str]:
+    rows = db.rows(_BY_AUTHORS, (json_list(dict.fromkeys(user_ids)),))
+    found = []
+    for post_id, created in rows:
+        at = parse_instant(created) if created else snowflake.created_at(int(post_id))
+        if at is None:  # pre-snowflake and undated: older than any lower bound
+            if created_after is None:
+                found.append(str(post_id))
+        elif at < created_before and (created_after is None or at >= created_after):
+            found.append(str(post_id))
+    return found
+
+
+class Posts(Repository):
+    """Posts and what is known of them: `store.posts`."""
+
+    def infos(self, post_ids: Iterable[str]) -> dict[str, PostInfo]:
+        """Every ID: its author (None if unknown, or if X refused that author's token for it)
+        and its creation time (stored, else from the snowflake)."""
+        with self._lock:
+            return infos(self._db, post_ids)
+
+    def author_handles(self, post_ids: Iterable[str]) -> dict[str, str]:
+        """Post ID → its author's handle (without "@"), for those whose handle we know."""
+        with self._lock:
+            return author_handles(self._db, post_ids)
+
+    def unknown_authors(self, post_ids: Iterable[str]) -> list[str]:
+        """IDs, in the order given, whose author we never learned and that aren't deleted."""
+        with self._lock:
+            return unknown_authors(self._db, post_ids)
+
+    def by_authors(
+        self,
+        user_ids: Iterable[str],
+        *,
+        created_before: datetime,
+        created_after: datetime | None = None,
+    ) -> list[str]:
+        """The Posts the store knows these accounts wrote, created in [created_after,
+        created_before), oldest ID first; deleted ones and ones X refused the author's token
+        for are left out. A Post with no stored creation time is dated by its snowflake ID
+        (one before snowflakes counts as older than any `created_after`)."""
+        with self._lock:
+            return by_authors(self._db, user_ids, created_before, created_after)
+
+    def save(self, records: Iterable[PostRecord]) -> None:
+        """Upsert; a None field keeps what is stored. Also remembers authors' usernames."""
+        with self._transaction():
+            save(self._db, records)
+
+    def mark(self, post_ids: Iterable[str], *, state: str, now: datetime) -> None:
+        """State "deleted" | "protected" | "ok" (ValueError for anything else)."""
+        with self._transaction():
+            mark(self._db, post_ids, state, now)
+
+    def states(self, post_ids: Iterable[str]) -> dict[str, PostState]:
+        with self._lock:
+            return states(self._db, post_ids)
+
+    def mark_not_owned_by(self, post_ids: Iterable[str], owner_id: str) -> None:
+        """A 403 said these aren't `owner_id`'s: forget that authorship and remember the
+        refusal, so infos() never offers that owner for them again."""
+        with self._transaction():
+            mark_not_owned_by(self._db, post_ids, owner_id)
+
+    def refused_owners(self, post_ids: Iterable[str]) -> dict[str, frozenset[str]]:
+        with self._lock:
+            return refused_owners(self._db, post_ids)

@@ -4,9 +4,11 @@ opened to check at start that the key is the right one."""
 
 from __future__ import annotations
 
+import threading
+
 from bot.errors import SecretKeyError
 from bot.store.cipher import TokenCipher
-from bot.store.sql import Db
+from bot.store.sql import Db, Repository, Transaction
 
 # noun → the query of its sealed values
 _SEALED = {
@@ -35,3 +37,23 @@ def unopenable(db: Db, cipher: TokenCipher) -> dict[str, int]:
             except SecretKeyError:
                 failed[noun] = failed.get(noun, 0) + 1
     return failed
+
+
+class Sealed(Repository):
+    """Everything sealed with the store's key, whatever its table: `store.sealed`."""
+
+    def __init__(
+        self, db: Db, lock: threading.RLock, transaction: Transaction, cipher: TokenCipher
+    ) -> None:
+        super().__init__(db, lock, transaction)
+        self._cipher = cipher
+
+    def counts(self) -> dict[str, int]:
+        """noun → how many (X tokens, Slack installations, connect links' secrets)."""
+        with self._lock:
+            return counts(self._db)
+
+    def unopenable(self) -> dict[str, int]:
+        """The sealed values this store's key cannot open: noun → how many (empty: all open)."""
+        with self._lock:
+            return unopenable(self._db, self._cipher)

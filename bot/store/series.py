@@ -11,6 +11,7 @@ from bot.store import posts
 from bot.store.rows import SeriesRow, TotalsRow
 from bot.store.sql import (
     Db,
+    Repository,
     day,
     hour,
     instant,
@@ -20,6 +21,7 @@ from bot.store.sql import (
     parse_instant,
     post_ids,
 )
+from bot.store.sql import post_ids as checked_post_ids
 
 K = TypeVar("K")
 
@@ -271,3 +273,91 @@ def hourly_spans(
     for post_id, metric, first, last in rows:
         found.setdefault(post_id, {})[metric] = (parse_instant(first), parse_instant(last))
     return found
+
+
+class Series(Repository):
+    """Measurements and when they were last fetched: `store.series`."""
+
+    def save_totals(self, rows: Iterable[TotalsRow], *, taken_at: datetime) -> int:
+        """One snapshot per (Post, metric, taken_at); rows new or changed. Also marks the
+        Posts refreshed ("total") at `taken_at`."""
+        with self._transaction():
+            return save_totals(self._db, rows, taken_at)
+
+    def save_hourly(self, rows: Iterable[SeriesRow], *, fetched_at: datetime | None = None) -> int:
+        """Idempotent upsert; rows new or changed. `fetched_at` marks the Posts refreshed."""
+        with self._transaction():
+            return save_hourly(self._db, rows, fetched_at)
+
+    def save_daily(self, rows: Iterable[SeriesRow], *, fetched_at: datetime | None = None) -> int:
+        """Idempotent upsert; rows new or changed. `fetched_at` marks the Posts refreshed."""
+        with self._transaction():
+            return save_daily(self._db, rows, fetched_at)
+
+    def mark_refreshed(self, post_ids: Iterable[str], granularity: str, *, at: datetime) -> None:
+        """Record a fetch that wrote no rows (granularity "total" | "hour" | "day")."""
+        with self._transaction():
+            ids = checked_post_ids(post_ids)
+            posts.ensure(self._db, ids)
+            note_refreshed(self._db, ids, granularity, at)
+
+    def last_refreshed(self, post_ids: Iterable[str], granularity: str) -> dict[str, datetime]:
+        """Posts fetched at that granularity, and when last; absent = never."""
+        with self._lock:
+            return last_refreshed(self._db, post_ids, granularity)
+
+    def latest_totals(
+        self, post_ids: Iterable[str], metrics: Iterable[str]
+    ) -> dict[str, dict[str, tuple[int, datetime]]]:
+        """post → metric → (value, taken_at) of the newest snapshot; absent = none stored."""
+        with self._lock:
+            return latest_totals(self._db, post_ids, metrics)
+
+    def totals_before(
+        self, post_id: str, metric: str, when: datetime
+    ) -> tuple[int, datetime] | None:
+        """The newest snapshot taken at or before `when`, for deltas."""
+        with self._lock:
+            return totals_before(self._db, post_id, metric, when)
+
+    def hourly(
+        self, post_ids: Iterable[str], metrics: Iterable[str], start: datetime, end: datetime
+    ) -> dict[str, dict[str, dict[datetime, int]]]:
+        """Stored hour buckets in [start, end); absent = not stored."""
+        with self._lock:
+            return read_hourly(self._db, post_ids, metrics, start, end)
+
+    def note_hourly_spans(
+        self, keys: Iterable[tuple[str, str]], *, start: datetime, end: datetime
+    ) -> None:
+        """The hour buckets in [start, end) of these (Post, metric)s are stored and settled."""
+        with self._transaction():
+            note_hourly_spans(self._db, keys, start, end)
+
+    def hourly_spans(
+        self, post_ids: Iterable[str], metrics: Iterable[str]
+    ) -> dict[str, dict[str, tuple[datetime, datetime]]]:
+        """post → metric → [start, end) of the settled hours stored (Posts in state ok)."""
+        with self._lock:
+            return hourly_spans(self._db, post_ids, metrics)
+
+    def daily(
+        self, post_ids: Iterable[str], metrics: Iterable[str], start: date, end: date
+    ) -> dict[str, dict[str, dict[date, int]]]:
+        """Stored days in [start, end); absent = not stored."""
+        with self._lock:
+            return read_daily(self._db, post_ids, metrics, start, end)
+
+    def leaderboard(
+        self,
+        metric: str,
+        *,
+        since: date,
+        until: date,
+        post_ids: Iterable[str] | None = None,
+        limit: int = 10,
+    ) -> list[tuple[str, int]]:
+        """The sum of daily rows per Post over [since, until), highest first, ties by Post ID;
+        only Posts with a row in the range. `post_ids` None: every Post."""
+        with self._lock:
+            return leaderboard(self._db, metric, since, until, post_ids, limit)

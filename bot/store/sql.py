@@ -10,7 +10,9 @@ import functools
 import json
 import re
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -23,6 +25,9 @@ Params = Sequence[Any] | dict[str, Any]
 
 _INSTANT_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
+
+
+Transaction = Callable[[], AbstractContextManager[None]]
 
 
 class Db:
@@ -117,3 +122,13 @@ def month_range(month: str) -> tuple[str, str]:
     start = datetime(year, number, 1, tzinfo=UTC)
     end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=UTC)
     return instant(start), instant(end)
+
+
+class Repository:
+    """One part of the store: its statements run on the store's connection, under the store's
+    lock (reads) and transactions (writes: all or nothing, nested ones as savepoints)."""
+
+    def __init__(self, db: Db, lock: threading.RLock, transaction: Transaction) -> None:
+        self._db = db
+        self._lock = lock
+        self._transaction = transaction

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.store.rows import EndpointUsage, OwnerUsage, Usage
-from bot.store.sql import Db, instant, month_range
+from bot.store.sql import Db, Repository, instant, month_range
 
 
 def log_call(
@@ -53,3 +53,38 @@ def usage(db: Db, month: str, workspace: str | None) -> Usage:
             for owner_id, name, calls in owners
         ),
     )
+
+
+class CallLog(Repository):
+    """The API call log: `store.usage`."""
+
+    def log_call(
+        self,
+        *,
+        at: datetime,
+        endpoint: str,
+        owner_id: str | None,
+        post_count: int,
+        status: int,
+        attempts: int = 1,
+        workspace: str | None = None,
+    ) -> None:
+        """One API call; `owner_id` None for app-only auth, `status` 0 when nothing came back,
+        `workspace` the Slack team it was made for (None: the operator's, or no one's)."""
+        with self._transaction():
+            log_call(
+                self._db,
+                at=at,
+                endpoint=endpoint,
+                owner_id=owner_id,
+                post_count=post_count,
+                status=status,
+                attempts=attempts,
+                workspace=workspace,
+            )
+
+    def month(self, month: str, workspace: str | None = None) -> Usage:
+        """Calls per endpoint in a UTC month ("YYYY-MM"), and the owners billed for it: every
+        call (None), or the calls made for one workspace."""
+        with self._lock:
+            return usage(self._db, month, workspace)

@@ -35,21 +35,21 @@ def connect(command: c.Connect, inv: Invocation, deps: Deps, now: datetime) -> M
 
 
 def list_accounts(command: c.Accounts, inv: Invocation, deps: Deps, now: datetime) -> Message:
-    return blocks.accounts_message(deps.store.accounts(inv.team_id))
+    return blocks.accounts_message(deps.store.accounts.listed(inv.team_id))
 
 
 def disconnect(command: c.Disconnect, inv: Invocation, deps: Deps, now: datetime) -> Message:
-    account = deps.store.find_account(command.handle, inv.team_id)
+    account = deps.store.accounts.find(command.handle, inv.team_id)
     if account is None:
         raise UserFacingError(messages.not_connected_here(command.handle))
     if account.workspace is None:
         # Linked by the operator for every workspace: this one stops using it, the others
         # keep it (only the operator deletes its tokens).
-        deps.store.exclude_account(account.user_id, inv.team_id, now=now)
+        deps.store.accounts.exclude(account.user_id, inv.team_id, now=now)
         return blocks.confirmation(messages.disconnected_here(account.handle))
-    deps.store.remove_account(account.user_id)
+    deps.store.accounts.remove(account.user_id)
     return blocks.confirmation(messages.disconnected(account.handle))
 
 
 def usage(command: c.Usage, inv: Invocation, deps: Deps, now: datetime) -> Message:
-    return blocks.usage_message(deps.store.usage(now.strftime("%Y-%m"), inv.team_id))
+    return blocks.usage_message(deps.store.usage.month(now.strftime("%Y-%m"), inv.team_id))

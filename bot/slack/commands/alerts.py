@@ -77,7 +77,7 @@ def _covers_owned(deps: Deps, inv: Invocation, coverage: Coverage) -> bool:
     """Whether a channel-wide threshold rule (it counts only the workspace's connected accounts'
     Posts) can see any Post: a connected account among those covered, or tracked Posts that
     may be one's (their authors are learnt when the pass runs)."""
-    connected = {a.screen_name.lower() for a in deps.store.accounts(inv.team_id)}
+    connected = {a.screen_name.lower() for a in deps.store.accounts.listed(inv.team_id)}
     if not connected:
         return False
     return bool(coverage.posts) or any(h.lstrip("@").lower() in connected for h in coverage.handles)
@@ -92,11 +92,11 @@ def _refuse_unreadable(
     if command.metric in PUBLIC_METRICS:
         return
     public = [messages.metric_word(m) for m in ALL_METRICS if m in PUBLIC_METRICS]
-    owners = deps.store.connected_user_ids(inv.team_id)
+    owners = deps.store.accounts.connected_ids(inv.team_id)
     if not owners:
         raise UserFacingError(messages.alert_private_no_accounts(command.metric, public))
     if command.handle is not None:
-        account = deps.store.find_account(command.handle)
+        account = deps.store.accounts.find(command.handle)
         if account is None or account.user_id not in owners:
             whose = f"@{escape(command.handle)}"
             raise UserFacingError(messages.alert_private_metric(command.metric, whose, public))
@@ -104,7 +104,7 @@ def _refuse_unreadable(
         post_id = command.post.post_id
         handles = handles_in((command.post,))
         deps.service.learn_authors([post_id], now=now, handles=handles)
-        author = deps.store.post_infos([post_id])[post_id].author_id
+        author = deps.store.posts.infos([post_id])[post_id].author_id
         if author is not None and author not in owners:  # unknown: X may yet say it's ours
             name = post_authors(deps.store, (command.post,))[post_id]
             whose = f"its author @{escape(name.lstrip('@'))}" if name else "its author"

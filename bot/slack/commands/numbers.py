@@ -127,8 +127,8 @@ def top(command: c.Top, inv: Invocation, deps: Deps, now: datetime) -> Message:
 def _refuse_private_ranking(command: c.Top, inv: Invocation, deps: Deps, ids: list[str]) -> None:
     """An empty board for a metric X serves only to the author's token, over Posts none of
     which a connected account wrote: the reason is the missing connection, not the Posts."""
-    owners = deps.store.connected_user_ids(inv.team_id)
-    infos = deps.store.post_infos(ids)
+    owners = deps.store.accounts.connected_ids(inv.team_id)
+    infos = deps.store.posts.infos(ids)
     if not any(infos[i].author_id in owners for i in ids):
         raise UserFacingError(
             messages.leaderboard_needs_connect(command.metric, command.period, len(ids))

@@ -1,0 +1,170 @@
+"""Who wrote each Post, and which Posts an account wrote: the store first, then X (one v2
+lookup per 100 unknown IDs, a user lookup per handle, up to 3 timeline pages per account)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
+from datetime import datetime
+
+from bot.engagement.client import PostDirectory
+from bot.engagement.executor import Execution
+from bot.engagement.knowledge import KnowledgeStore
+from bot.engagement.models import APP_ONLY
+from bot.engagement.query import AccountPosts, AccountProblem, PostInfo
+from bot.engagement.records import PostRecord
+from bot.errors import AuthError, EngagementAPIError, Forbidden
+
+log = logging.getLogger(__name__)
+
+LOOKUP_BATCH = 100
+
+
+class Authors:
+    """Learns and answers authorship for the service; see the module docstring."""
+
+    def __init__(self, *, store: KnowledgeStore, directory: PostDirectory) -> None:
+        self._store = store
+        self._directory = directory
+
+    def learn(self, post_ids: Iterable[str], *, now: datetime, handles: Mapping[str, str]) -> int:
+        """Make sure the store knows who wrote each Post, when it can matter; returns how many
+        v2 lookup calls that took.
+
+        Ownership only matters when some account is connected, so with none nobody is looked
+        up. A URL's handle that is a connected account settles it without a call.
+        """
+        ids = list(post_ids)
+        if not self._store.accounts.connected_ids():
+            return 0
+        unknown = self._store.posts.unknown_authors(ids)
+        named: list[PostRecord] = []
+        for post_id in list(unknown):
+            handle = handles.get(post_id)
+            account = self._store.accounts.find(handle) if handle else None
+            if account is not None:
+                named.append(PostRecord(post_id, account.user_id, None))
+                unknown.remove(post_id)
+        if named:
+            self._store.posts.save(named)
+        for start in range(0, len(unknown), LOOKUP_BATCH):
+            self._lookup(unknown[start : start + LOOKUP_BATCH], now)
+        return -(-len(unknown) // LOOKUP_BATCH)
+
+    def unknown(self, post_ids: Iterable[str], *, workspace: str | None) -> list[str]:
+        """The Posts whose author X would not name when last asked (its lookup was rate
+        limited or failed), while this workspace has connected accounts: whether they are
+        owned is unknown, so they are neither ranked nor called "not owned" until asked again."""
+        ids = list(dict.fromkeys(post_ids))
+        infos = self._store.posts.infos(ids)
+        unknown = self.unknown_among(infos, self._store.accounts.connected_ids(workspace))
+        return [i for i in ids if i in unknown]
+
+    def unknown_among(
+        self, infos: Mapping[str, PostInfo], owners: AbstractSet[str]
+    ) -> frozenset[str]:
+        """Of these Posts, those whose ownership is unknown (see `unknown`)."""
+        if not owners:
+            return frozenset()  # nobody connected here: no Post can be owned, whoever wrote it
+        nameless = [p for p, info in infos.items() if info.author_id is None]
+        if not nameless:
+            return frozenset()
+        # A lookup that found a Post deleted or protected did answer, and a 403 proved a Post
+        # not its connected author's: those are known, with their own reasons.
+        states = self._store.posts.states(nameless)
+        refused = self._store.posts.refused_owners(nameless)
+        return frozenset(p for p in nameless if states.get(p) == "ok" and p not in refused)
+
+    def to_look_up(self, post_ids: Iterable[str]) -> list[str]:
+        """Posts whose author a query would look up first (none when nobody is connected)."""
+        if not self._store.accounts.connected_ids():
+            return []
+        return self._store.posts.unknown_authors(post_ids)
+
+    def forget_owners(self, execution: Execution) -> None:
+        """A 403 proved our idea of these Posts' authorship wrong: forget it."""
+        for outcome in execution.outcomes:
+            if outcome.not_owned and outcome.call.owner is not None:
+                self._store.posts.mark_not_owned_by(outcome.not_owned, outcome.call.owner)
+
+    def account_problem(self, handle: str, *, workspace: str | None) -> AccountProblem | None:
+        """Why this workspace could not read the account's Posts (None: it can). Raises
+        EngagementAPIError when X does not answer."""
+        return self._account(handle, workspace)[2]
+
+    def account_posts(self, handle: str, *, since: datetime, workspace: str | None) -> AccountPosts:
+        """The account's Posts created since `since`, or why there are none to show: one
+        protected, suspended or vanished account (or X failing on it) must not stop a
+        channel's leaderboard, digest or alert pass, so nothing is raised for it."""
+        try:
+            user_id, as_owner, problem = self._account(handle, workspace)
+            if problem is not None or user_id is None:
+                return AccountPosts(handle, problem=problem or AccountProblem.NOT_FOUND)
+            ids = self.recent_posts(user_id, since=since, as_owner=as_owner)
+        except (Forbidden, AuthError) as error:
+            # X refused its timeline: it turned protected (or its owner's token is gone).
+            log.info("timeline of @%s refused: %s", handle, error)
+            refused = AccountProblem.PROTECTED if isinstance(error, Forbidden) else None
+            return AccountPosts(handle, problem=refused or AccountProblem.X_FAILING)
+        except EngagementAPIError as error:
+            log.warning("timeline of @%s not read: %s", handle, error)
+            return AccountPosts(handle, problem=AccountProblem.X_FAILING)
+        return AccountPosts(handle, tuple(ids))
+
+    def _account(
+        self, handle: str, workspace: str | None
+    ) -> tuple[str | None, bool, AccountProblem | None]:
+        """(user ID, whether this workspace reads it with the account's own token, problem).
+        A workspace's own connected account is read as itself, protected or not; any other
+        account only as far as X shows it to everyone."""
+        account = self._store.accounts.find(handle)
+        if account is not None and account.user_id in self._store.accounts.connected_ids(workspace):
+            return account.user_id, True, None
+        found = self._directory.user_by_username(handle.lstrip("@"))
+        if found.user is None:
+            missing = AccountProblem.SUSPENDED if found.suspended else AccountProblem.NOT_FOUND
+            return None, False, missing
+        if found.user.protected:
+            return found.user.id, False, AccountProblem.PROTECTED
+        return found.user.id, False, None
+
+    def recent_posts(self, user_id: str, *, since: datetime, as_owner: bool = False) -> list[str]:
+        """An account's Posts created since `since`, newest first, learnt from its timeline
+        (at most 3 pages of 100) and remembered with their author. `as_owner` reads it with
+        the connected account's own token (a protected account's Posts need it)."""
+        ids: list[str] = []
+        token: str | None = None
+        auth = (self._store.accounts.auth(user_id) if as_owner else None) or APP_ONLY
+        for _ in range(3):
+            page = self._directory.user_posts(
+                user_id, max_results=100, pagination_token=token, auth=auth
+            )
+            records = [
+                PostRecord(p.id, p.author_id or user_id, p.created_at, p.text, p.author_username)
+                for p in page.posts
+            ]
+            self._store.posts.save(records)
+            fresh = [p.id for p in page.posts if p.created_at is None or p.created_at >= since]
+            ids.extend(fresh)
+            if len(fresh) < len(page.posts) or page.next_token is None:
+                break
+            token = page.next_token
+        return ids
+
+    def _lookup(self, post_ids: list[str], now: datetime) -> None:
+        try:
+            found = self._directory.lookup_posts(post_ids)
+        except EngagementAPIError as error:
+            # Their authors stay unknown: public totals still come back, what needs the owner
+            # says "author unknown" (never "not owned"), and the next query looks them up again.
+            log.warning("Post lookup failed for %d Posts: %s", len(post_ids), error)
+            return
+        self._store.posts.save(
+            PostRecord(p.id, p.author_id, p.created_at, p.text, p.author_username)
+            for p in found.posts
+        )
+        for state, title in (("deleted", "Not Found Error"), ("protected", "Authorization Error")):
+            ids = [i for i, why in found.unavailable.items() if why == title]
+            if ids:
+                self._store.posts.mark(ids, state=state, now=now)

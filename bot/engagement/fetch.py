@@ -1,0 +1,128 @@
+"""One question asked of X: plan the fewest calls for what the store knows (planner), run
+them (executor), merge the answers (aggregate), replan the Posts a 403 said are not owned,
+and save what was learned (persist)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
+
+from bot.engagement.aggregate import aggregate
+from bot.engagement.answers import XClock
+from bot.engagement.authors import Authors
+from bot.engagement.executor import Execution, Executor
+from bot.engagement.knowledge import KnowledgeStore
+from bot.engagement.persist import remember
+from bot.engagement.planner import plan
+from bot.engagement.query import EngagementQuery, Plan, Reason, Report
+from bot.errors import EngagementAPIError, TimedOut
+
+
+class Fetcher:
+    """Plans and fetches for the service; see the module docstring."""
+
+    def __init__(
+        self, *, executor: Executor, store: KnowledgeStore, authors: Authors, clock: XClock
+    ) -> None:
+        self._executor = executor
+        self._store = store
+        self._authors = authors
+        self._clock = clock
+
+    def plan(self, query: EngagementQuery, *, now: datetime, workspace: str | None = None) -> Plan:
+        """The calls a query needs given what the store knows now; makes no call."""
+        infos = self._store.posts.infos(query.post_ids)
+        owners = self._store.accounts.connected_ids(workspace)
+        unknown = self._authors.unknown_among(infos, owners)
+        return plan(query, posts=infos, owners=owners, now=now, unknown_authors=unknown)
+
+    def fetch(self, query: EngagementQuery, *, now: datetime, workspace: str | None) -> Report:
+        """Plan, call X, merge, replan what a 403 said is not owned, and remember it all."""
+        first_plan = self.plan(query, now=now, workspace=workspace)
+        execution = self._executor.run(first_plan.calls)
+        if self._clock.learn(execution, now):
+            # X's clock is behind ours and refused a window ending "in the future": plan
+            # again on X's clock (once; the offset is now known for every later query).
+            now = self._clock.now(self._clock.ours(now))
+            first_plan = self.plan(query, now=now, workspace=workspace)
+            execution = self._executor.run(first_plan.calls)
+        report = _aggregate(first_plan, execution, now)
+        if execution.not_owned:
+            # A 403 proved our idea of authorship wrong: forget it and ask again as unowned.
+            self._authors.forget_owners(execution)
+            retry_query = replace(query, post_ids=execution.not_owned)
+            retry_plan = self.plan(retry_query, now=now, workspace=workspace)
+            retry = self._executor.run(retry_plan.calls)
+            report = merge(report, _aggregate(retry_plan, retry, now))
+            execution = Execution(execution.outcomes + retry.outcomes, execution.requests_sent)
+        remember(self._store, query, report, execution, now=now, workspace=workspace)
+        return report
+
+    def explain_states(self, report: Report) -> Report:
+        """A Post X said is deleted or protected was never shown its author: "not owned" would
+        send the user to `/engagement connect` for nothing (X serves no numbers of a protected
+        Post, even to its author), so its gaps say it is gone or protected."""
+        known = {
+            post: _STATE_REASONS[state]
+            for post, state in self._store.posts.states(report.query.post_ids).items()
+            if state in _STATE_REASONS
+        }
+        if not known:
+            return report
+
+        def reread(post: str, reason: Reason | None) -> Reason | None:
+            return known.get(post, reason) if reason is Reason.NOT_OWNED else reason
+
+        missing = {key: reread(key[0], reason) or reason for key, reason in report.missing.items()}
+        totals = {
+            post: {m: replace(v, reason=reread(post, v.reason)) for m, v in values.items()}
+            for post, values in report.totals.items()
+        }
+        return replace(report, missing=missing, totals=totals)
+
+
+_STATE_REASONS: Mapping[str, Reason] = {
+    "deleted": Reason.UNAVAILABLE,
+    "protected": Reason.PROTECTED,
+}
+
+
+def _aggregate(plan_: Plan, execution: Execution, now: datetime) -> Report:
+    answered = [(o.call, o.result) for o in execution.outcomes if o.result is not None]
+    unresolved = [o for o in execution.outcomes if o.unresolved]
+    slow = [replace(o.call, post_ids=o.unresolved) for o in unresolved if _slow(o.error)]
+    failed = [replace(o.call, post_ids=o.unresolved) for o in unresolved if not _slow(o.error)]
+    return aggregate(
+        plan_,
+        answered,
+        failed=failed,
+        timed_out=slow,
+        not_owned=frozenset(execution.not_owned),
+        protected=frozenset(execution.protected),
+        now=now,
+    )
+
+
+def _slow(error: EngagementAPIError | None) -> bool:
+    return isinstance(error, TimedOut)
+
+
+def merge(first: Report, second: Report) -> Report:
+    """`second` (a replan of some Posts) fills in what `first` had to leave missing."""
+    totals = {p: dict(v) for p, v in first.totals.items()}
+    for post, values in second.totals.items():
+        totals.setdefault(post, {}).update(values)
+    series = {p: dict(v) for p, v in first.series.items()}
+    for post, metrics in second.series.items():
+        series.setdefault(post, {}).update(metrics)
+    redone = {post for post, _ in second.missing} | set(second.totals) | set(second.series)
+    missing = {k: r for k, r in first.missing.items() if k[0] not in redone}
+    missing.update(second.missing)
+    return replace(
+        first,
+        totals=totals,
+        series=series,
+        missing=missing,
+        calls_made=first.calls_made + second.calls_made,
+    )
