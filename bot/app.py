@@ -33,11 +33,12 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from bot.channels.deps import Deps
+from bot.channels.outbox import Clock
 from bot.config import Settings
 from bot.copy import terminal
 from bot.copy.operator import NO_X_CREDENTIALS, disconnected_mid_query
@@ -55,14 +56,13 @@ if TYPE_CHECKING:
     from slack_bolt import App
     from slack_sdk import WebClient
 
-    from bot.channels.outbox import FindPosted, Post
+    from bot.channels.outbox import FindPosted, PostMessage
     from bot.jobs.scheduler import DigestScheduler
     from bot.slack.server import Jobs, SocketMode
     from bot.slack.workspaces import Workspaces
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 LISTEN_HOST = "0.0.0.0"  # noqa: S104 - HTTP mode must be reachable by Slack
 
 
@@ -168,7 +168,7 @@ def engagement(
 class OneShotSlack:
     """Posting with SLACK_BOT_TOKEN from a command nobody else waits on."""
 
-    post: Post
+    post: PostMessage
     find_posted: FindPosted
     can_post: Callable[[str], bool]
 

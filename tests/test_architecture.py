@@ -24,3 +24,13 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
 
 def test_no_module_of_bot_imports_itself_back_through_others() -> None:
     assert house.cycles(house.import_graph()) == []
+
+
+def test_no_module_of_bot_is_over_400_lines() -> None:
+    lengths = house.module_lines()
+    assert {m: n for m, n in lengths.items() if n > house.MAX_MODULE_LINES} == {}
+
+
+def test_no_function_of_bot_is_over_60_lines() -> None:
+    lengths = house.function_lines()
+    assert {f: n for f, n in lengths.items() if n > house.MAX_FUNCTION_LINES} == {}

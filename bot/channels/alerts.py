@@ -36,6 +36,7 @@ from bot.channels.digest import zone_of
 from bot.channels.outbox import (
     Action,
     FindPosted,
+    PostMessage,
     Refused,
     Unanswered,
     attempt_window,
@@ -46,13 +47,11 @@ from bot.engagement.models import PUBLIC_METRICS
 from bot.engagement.query import AccountPosts, EngagementQuery, Granularity
 from bot.engagement.windows import floor_hour
 from bot.render.alerts import AlertLine, alert_marker, alert_message
-from bot.render.message import Message
 from bot.store.alert_log import Firing
 from bot.store.channels import AlertRule, ChannelSettings
 
 log = logging.getLogger(__name__)
 
-Post = Callable[[str, Message], str]
 
 INTERVAL = timedelta(minutes=15)  # the scheduler's default; ENGAGEMENT_ALERT_MINUTES overrides
 COOLDOWN = timedelta(hours=3)  # per rule and Post
@@ -67,7 +66,7 @@ def run_alert_pass(
     *,
     now: datetime,
     deps: Deps,
-    post: Post,
+    post: PostMessage,
     channels: Iterable[tuple[str, str]] | None = None,
     cooldown: timedelta = COOLDOWN,
     find_posted: FindPosted | None = None,
@@ -106,7 +105,7 @@ def channel_pass(
     *,
     now: datetime,
     deps: Deps,
-    post: Post,
+    post: PostMessage,
     cooldown: timedelta,
     find_posted: FindPosted | None = None,
     clock: Callable[[], datetime] | None = None,
@@ -151,7 +150,7 @@ def _deliver(
     zone: ZoneInfo,
     *,
     deps: Deps,
-    post: Post,
+    post: PostMessage,
     now: datetime,
     clock: Callable[[], datetime] | None,
 ) -> list[Firing]:

@@ -27,7 +27,7 @@ from bot.channels.deps import Deps
 from bot.channels.outbox import (
     Action,
     FindPosted,
-    Post,
+    PostMessage,
     Unanswered,
     attempt_window,
     failure_of,
@@ -106,7 +106,7 @@ def run_digest(
     local_date: date | None,
     now: datetime,
     deps: Deps,
-    post: Post,
+    post: PostMessage,
     late: bool = False,
     find_posted: FindPosted | None = None,
     stale_after: timedelta = CLAIM_STALE_AFTER,
@@ -195,7 +195,7 @@ def _build_and_post(
     *,
     now: datetime,
     deps: Deps,
-    post: Post,
+    post: PostMessage,
     late: bool,
     clock: Callable[[], datetime] | None,
 ) -> DigestOutcome:

@@ -27,7 +27,8 @@ from bot.store.channels import ChannelSettings
 
 log = logging.getLogger(__name__)
 
-Post = Callable[[str, Message], str]  # (channel, message) → ts; raises when not posted
+Clock = Callable[[], datetime]  # now, as the caller's clock tells it
+PostMessage = Callable[[str, Message], str]  # (channel, message) → ts; raises when not posted
 
 # An attempt's message has a ts from SLACK_CLOCK_SKEW before the attempt (Slack's clock against
 # ours) to POST_SPAN after it: chat.postMessage's 30 s timeout, tried 3 times, plus the

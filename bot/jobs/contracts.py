@@ -1,5 +1,5 @@
 """What the scheduler runs, as it calls it: the use cases of bot.channels and the Slack-side
-reconciler, by signature, so a test can hand in its own and bot/cli.py wires the real ones."""
+reconciler, by signature, so a test can hand in its own and bot/app.py wires the real ones."""
 
 from __future__ import annotations
 
@@ -9,15 +9,12 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
 
 from bot.channels.digest import DigestOutcome
+from bot.channels.outbox import PostMessage
 from bot.channels.tally import TallyOutcome
-from bot.render.message import Message
 from bot.store.channels import ChannelSettings
 
 if TYPE_CHECKING:
     from bot.channels.deps import Deps
-
-Post = Callable[[str, Message], str]
-Clock = Callable[[], datetime]
 
 
 class DigestHistory(Protocol):
@@ -36,7 +33,7 @@ class RunDigest(Protocol):
         local_date: date | None,
         now: datetime,
         deps: Deps,
-        post: Post,
+        post: PostMessage,
         late: bool = False,
     ) -> DigestOutcome: ...
 
@@ -50,7 +47,7 @@ class RunTally(Protocol):
 class RunAlerts(Protocol):
     """bot.channels.alerts.run_alert_pass's signature; what it returns is only counted in a log."""
 
-    def __call__(self, *, now: datetime, deps: Deps, post: Post) -> Sequence[object]: ...
+    def __call__(self, *, now: datetime, deps: Deps, post: PostMessage) -> Sequence[object]: ...
 
 
 class Reconciling(Protocol):

@@ -34,10 +34,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.channels.digest import run_digest as post_digest
 from bot.channels.digest import zone_of
+from bot.channels.outbox import Clock, PostMessage
 from bot.jobs.contracts import (
-    Clock,
     DigestHistory,
-    Post,
     Prefetch,
     Reconciling,
     RunAlerts,
@@ -81,7 +80,7 @@ class DigestScheduler:
         *,
         store: Store,
         deps: Deps,
-        post: Post,
+        post: PostMessage,
         clock: Clock,
         scheduler: Any,
         history: DigestHistory,
@@ -361,7 +360,7 @@ def build_scheduler(
     *,
     store: Store,
     deps: Deps,
-    post: Post,
+    post: PostMessage,
     clock: Clock,
     scheduler: Any | None = None,
     history: DigestHistory | None = None,

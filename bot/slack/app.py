@@ -21,11 +21,12 @@ from slack_bolt import App, BoltContext, BoltResponse
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
+from bot.channels.outbox import Clock
 from bot.config import DEFAULT_ANSWER_SECONDS, Settings
 from bot.copy.operator import NO_SLACK_BOT_TOKEN, OAUTH_NEEDS_STORE
 from bot.errors import ConfigError
 from bot.slack import listeners
-from bot.slack.listeners import Clock, RunCommand
+from bot.slack.listeners import RunCommand
 from bot.slack.web import build_web_client
 
 if TYPE_CHECKING:

@@ -23,13 +23,14 @@ import hashlib
 import json
 import logging
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk.oauth.installation_store import Bot, Installation, InstallationStore
 from slack_sdk.oauth.state_store import OAuthStateStore
 
+from bot.channels.outbox import Clock
 from bot.copy.operator import slack_tokens_elsewhere
 from bot.errors import SecretKeyError
 from bot.store import Store
@@ -38,7 +39,6 @@ from bot.store.slack_installations import SealedRow, SlackKey
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 
 STATE_TTL = timedelta(minutes=10)
 

@@ -39,6 +39,7 @@ from slack_bolt import Ack, BoltResponse, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.channels.outbox import Clock
 from bot.copy import messages
 from bot.copy.errors import chart_failed, chart_needs_invite, something_went_wrong
 from bot.engagement.deadline import ALARM, Deadline, within
@@ -54,8 +55,6 @@ if TYPE_CHECKING:
     from bot.slack.commands import Invocation
 
 log = logging.getLogger(__name__)
-
-Clock = Callable[[], datetime]
 
 
 class RunCommand(Protocol):

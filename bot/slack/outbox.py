@@ -23,7 +23,7 @@ from bot.channels.outbox import (
     FindPosted,
     HistoryPage,
     Page,
-    Post,
+    PostMessage,
     Refused,
     SlackFailure,
     Throttled,
@@ -74,7 +74,7 @@ def with_pause_note(message: Message, note: str | None) -> Message:
     return replace(message, text=text, blocks=(context(line), *message.blocks))
 
 
-def slack_post(client: WebClient) -> Post:
+def slack_post(client: WebClient) -> PostMessage:
     """chat.postMessage (with the message's metadata), then its chart via files_upload_v2 in
     the message's thread. Raises only when the message itself was not posted: a chart that
     fails after the message is in the channel is logged, so the ts still gets recorded."""

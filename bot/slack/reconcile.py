@@ -29,7 +29,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.channels.outbox import Action, HistoryPage, Page, Throttled, Unanswered, Window, failure_of
+from bot.channels.outbox import (
+    Action,
+    Clock,
+    HistoryPage,
+    Page,
+    Throttled,
+    Unanswered,
+    Window,
+    failure_of,
+)
 from bot.copy.digest import search_waits
 
 log = logging.getLogger(__name__)
@@ -38,7 +47,6 @@ DEADLINE = timedelta(minutes=10)  # one search throttled this long goes back to 
 IDLE_CHECK_S = 60.0  # serve(): how often an idle worker looks at its stop flag
 _ANY = ""  # the workspace of a channel whose team is not known (one-workspace deployments)
 
-Clock = Callable[[], datetime]
 Key = tuple[str, str, Window]
 
 

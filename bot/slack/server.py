@@ -26,6 +26,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.channels.outbox import Clock
 from bot.config import Settings
 from bot.copy.operator import (
     HTTP_NEEDS_SIGNING_SECRET,
@@ -36,7 +37,6 @@ from bot.copy.operator import (
 )
 from bot.engagement.health import CallHealth
 from bot.errors import BotError, ConfigError
-from bot.slack.listeners import Clock
 from bot.slack.retries import response_webhook
 from bot.slack.workspaces import Workspaces
 from bot.store.connect_links import ConnectLink

@@ -7,11 +7,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
 
 from slack_sdk import WebClient
 
-from bot.channels.outbox import Action, Page, Refused, SlackFailure, Window
+from bot.channels.outbox import Action, Clock, Page, Refused, SlackFailure, Window
 from bot.config import Settings
 from bot.copy.digest import pause_reason
 from bot.copy.operator import app_not_installed
@@ -21,8 +20,6 @@ from bot.slack.outbox import history_page, slack_finder, slack_post, without_rat
 from bot.slack.permissions import workspace_admins
 from bot.slack.web import build_web_client, channel_membership
 from bot.store import Store
-
-Clock = Callable[[], datetime]
 
 NOT_INSTALLED = "token_revoked"  # what a job hears for a workspace that uninstalled the app
 

@@ -26,6 +26,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.request.internals import extract_content_type, parse_body
 from slack_sdk.signature import SignatureVerifier
 
+from bot.channels.outbox import Clock
 from bot.config import Settings
 from bot.copy.operator import (
     BAD_SIGNATURE,
@@ -38,7 +39,6 @@ from bot.copy.operator import (
 )
 from bot.engagement.client import OAuthClient
 from bot.slack import connect
-from bot.slack.listeners import Clock
 from bot.slack.oauth import INSTALL_PATH, REDIRECT_PATH
 from bot.slack.replays import SeenSignatures
 from bot.store import Store
