@@ -19,8 +19,8 @@ from typing import Any
 
 import requests
 
-from tests.fake_slack import BOT_TOKEN, SLACK_ENVIRONMENT, FakeSlack
-from tests.slack_requests import SIGNING_SECRET
+from tests.support.fake_slack import BOT_TOKEN, SLACK_ENVIRONMENT, FakeSlack
+from tests.support.slack_requests import SIGNING_SECRET
 
 ADMIN_USER = "U0ALICE"  # tests/slack_requests.command_body's user; may change settings
 BRAND_TOKEN = ("1000000001-simtoken-sim_brand", "simsecret-sim_brand")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.simulator.server import RunningSimulator, start_simulator
-from tests.fake_slack import FakeSlack, clear_slack_env
+from tests.support.fake_slack import FakeSlack, clear_slack_env
 
 # Every test universe starts here, so simulated numbers depend only on the seed.
 SIM_START = datetime(2026, 11, 26, 12, 30, tzinfo=UTC)

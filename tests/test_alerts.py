@@ -41,10 +41,10 @@ from bot.slack.message import Message
 from bot.store import Store
 from bot.store.alert_log import Firing
 from bot.store.channels import AlertRule, ChannelSettings
-from tests.clocks import WallClock
 from tests.conftest import SIM_START, point_env_at
-from tests.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack
-from tests.slack_limits import assert_valid_message
+from tests.support.clocks import WallClock
+from tests.support.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack
+from tests.support.slack_limits import assert_valid_message
 
 BRAND = UserAuth("1000000001-simtoken-sim_brand", "simsecret-sim_brand")
 CHANNEL = "C0ALERTS"

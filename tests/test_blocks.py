@@ -6,7 +6,7 @@ refresh them and review the diff by eye before committing:
 
     UPDATE_SNAPSHOTS=1 python -m pytest tests/test_blocks.py
 
-Every message built here also goes through tests/slack_limits.py's `assert_valid_message`.
+Every message built here also goes through tests/support/slack_limits.py's `assert_valid_message`.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from bot.slack.message import Message
 from bot.slack.usage_text import DESCRIPTIONS, EXAMPLES, USAGE
 from bot.store.channels import AlertRule
 from bot.store.rows import Account, EndpointUsage, OwnerUsage, Usage
-from tests.slack_limits import assert_valid_message, visible_text
+from tests.support.slack_limits import assert_valid_message, visible_text
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 UPDATE = os.environ.get("UPDATE_SNAPSHOTS") == "1"  # noqa: TID251 - a test switch, not a setting

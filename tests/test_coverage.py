@@ -15,7 +15,7 @@ from bot.jobs.alerts import run_alert_pass
 from bot.jobs.slack_io import slack_post
 from bot.slack.app import build_web_client
 from tests.conftest import SIM_START
-from tests.fake_slack import BOT_TOKEN, FakeSlack
+from tests.support.fake_slack import BOT_TOKEN, FakeSlack
 from tests.test_alerts import HOUR, add_spike, brand_post, sim_now
 from tests.test_slack_app import (  # noqa: F401 - fixtures are used by name
     ask,
@@ -28,7 +28,7 @@ from tests.test_slack_app import (  # noqa: F401 - fixtures are used by name
     texts,
 )
 
-CHANNEL = "C0GENERAL"  # where tests.slack_requests types its commands
+CHANNEL = "C0GENERAL"  # where tests.support.slack_requests types its commands
 TEAM = "T0FAKE"
 # The coverage sentence a user reads, in each of the channel's three states.
 CONNECTED = (

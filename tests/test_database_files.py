@@ -26,10 +26,10 @@ from bot.simulator.server import RunningSimulator
 from bot.slack.app import build_app
 from bot.slack.commands import Deps
 from bot.store import Store
-from tests.clocks import FakeClock
 from tests.conftest import SIM_START, point_env_at
-from tests.fake_slack import FakeSlack
-from tests.slack_requests import slash
+from tests.support.clocks import FakeClock
+from tests.support.fake_slack import FakeSlack
+from tests.support.slack_requests import slash
 from tests.test_slack_app import settings_for
 
 CREATOR = ["--token", "1000000002-simtoken-sim_creator", "--secret", "simsecret-sim_creator"]

@@ -1,7 +1,7 @@
 """A slow, hung or rate-limiting X (and a rate-limiting Slack) never leaves a person unanswered.
 
 `serve()` runs as `engagement-bot run` does, on real HTTP, with ENGAGEMENT_ANSWER_SECONDS=3.
-X's Engagement API is a hostile stand-in on loopback (tests/hostile_x.py) in front of the
+X's Engagement API is a hostile stand-in on loopback (tests/support/hostile_x.py) in front of the
 simulator; Slack is the loopback fake. Each test waits on real hanging sockets, bounded by the
 short deadline.
 """
@@ -25,9 +25,9 @@ from bot.errors import TransportError
 from bot.simulator.server import RunningSimulator
 from bot.slack.app import build_app
 from bot.slack.message import Message
-from tests.fake_slack import FakeSlack, iter_texts
-from tests.hostile_x import HostileX
-from tests.slack_requests import command_body, signed_headers, slash
+from tests.support.fake_slack import FakeSlack, iter_texts
+from tests.support.hostile_x import HostileX
+from tests.support.slack_requests import command_body, signed_headers, slash
 from tests.test_run_http import Running, settings_for
 from tests.test_slack_app import StandIn, sim_posts
 from tests.test_slack_app import settings_for as app_settings

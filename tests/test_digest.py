@@ -43,10 +43,10 @@ from bot.slack.message import Message
 from bot.slack.numbers import exact
 from bot.store import Store
 from bot.store.channels import ChannelSettings
-from tests.clocks import FakeClock, WallClock
 from tests.conftest import SIM_START, point_env_at
-from tests.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack
-from tests.slack_limits import assert_valid_message
+from tests.support.clocks import FakeClock, WallClock
+from tests.support.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack
+from tests.support.slack_limits import assert_valid_message
 
 BRAND = UserAuth("1000000001-simtoken-sim_brand", "simsecret-sim_brand")
 NOW = SIM_START  # 07:30 in New York: the digest covers Wed 25 Nov 2026, local

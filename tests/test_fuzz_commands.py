@@ -36,9 +36,9 @@ from bot.slack.commands import GUARDED, Deps, Invocation, run
 from bot.slack.message import Message
 from bot.slack.parsing import EXAMPLES, parse
 from bot.store import Store
-from tests.clocks import FakeClock
 from tests.conftest import SIM_START
-from tests.slack_limits import assert_valid_message
+from tests.support.clocks import FakeClock
+from tests.support.slack_limits import assert_valid_message
 
 TEAM, CHANNEL, USER = "T0FUZZ", "C0FUZZ", "U0FUZZ"
 BRAND_ID = "1000000001"

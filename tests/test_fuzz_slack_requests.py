@@ -40,9 +40,9 @@ from bot.slack.app import build_app, build_web_client
 from bot.slack.commands import Deps
 from bot.slack.server import EVENTS_PATH, MAX_BODY_BYTES, make_wsgi_app, serve_in_background
 from bot.store import Store
-from tests.clocks import FakeClock
-from tests.fake_slack import BOT_TOKEN, FakeSlack
-from tests.slack_requests import FORM, SIGNING_SECRET, command_body, signature
+from tests.support.clocks import FakeClock
+from tests.support.fake_slack import BOT_TOKEN, FakeSlack
+from tests.support.slack_requests import FORM, SIGNING_SECRET, command_body, signature
 
 FUZZ = settings(
     max_examples=120,

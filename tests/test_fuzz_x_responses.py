@@ -45,7 +45,7 @@ from bot.engagement.models import (
 from bot.errors import EngagementAPIError, UnexpectedResponse
 from bot.secrets import TokenCipher
 from bot.store import Store
-from tests.clocks import FakeClock
+from tests.support.clocks import FakeClock
 
 CONSUMER_SECRET = "fuzz-consumer-secret-9f3a"
 TOKEN_SECRET = "fuzz-token-secret-77c1"

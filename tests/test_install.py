@@ -48,16 +48,16 @@ from bot.slack.server import (
 )
 from bot.store import Store
 from tests.conftest import SIM_START
-from tests.fake_slack import (
+from tests.support.fake_slack import iter_texts
+from tests.support.slack_oauth import (
     OAUTH_CLIENT_ID,
     OAUTH_CLIENT_SECRET,
     OAuthFakeSlack,
     bearer_team,
-    iter_texts,
     team_token,
     user_token,
 )
-from tests.slack_requests import SIGNING_SECRET, command_body, signed_headers
+from tests.support.slack_requests import SIGNING_SECRET, command_body, signed_headers
 from tests.test_run_http import Running, StandInSocketMode
 
 PUBLIC_URL = "https://bot.example.test"

@@ -20,7 +20,7 @@ from bot.simulator.server import RunningSimulator
 from bot.slack.commands import Deps, Invocation, run
 from bot.store import Store
 from tests.conftest import SIM_START
-from tests.simhttp import posts_of
+from tests.support.simhttp import posts_of
 
 BRAND = UserAuth("1000000001-simtoken-sim_brand", "simsecret-sim_brand")
 KEY = Fernet.generate_key().decode()

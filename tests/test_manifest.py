@@ -20,7 +20,7 @@ from bot.slack.app import SCOPES, register
 from bot.slack.command_types import SUBCOMMANDS
 from bot.slack.message import Message
 from bot.slack.usage_text import USAGE_HINT, help_text
-from tests.fake_slack import clear_slack_env
+from tests.support.fake_slack import clear_slack_env
 
 REPO = Path(__file__).resolve().parents[1]
 MANIFEST = REPO / "app_manifest.yaml"

@@ -35,7 +35,7 @@ from bot.secrets import TokenCipher
 from bot.simulator.server import RunningSimulator
 from bot.store import Store
 from tests.conftest import SIM_START, point_env_at
-from tests.fake_slack import TEAM_ID, FakeSlack
+from tests.support.fake_slack import TEAM_ID, FakeSlack
 from tests.test_slack_app import (  # noqa: F401 - fixtures are used by name
     ask,
     bot,

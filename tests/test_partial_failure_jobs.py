@@ -18,7 +18,7 @@ from bot.jobs.scheduler import build_scheduler, job_id
 from bot.simulator.server import RunningSimulator
 from bot.store.channels import ChannelSettings
 from tests.conftest import SIM_START
-from tests.fake_slack import TEAM_ID, FakeSlack
+from tests.support.fake_slack import TEAM_ID, FakeSlack
 from tests.test_alerts import CHANNEL as ALERT_CHANNEL
 from tests.test_alerts import (  # noqa: F401 - fixtures are used by name
     add_spike,

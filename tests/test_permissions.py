@@ -21,9 +21,9 @@ from bot.slack.commands import GUARDED, Deps
 from bot.slack.parsing import parse
 from bot.slack.permissions import CACHE_SECONDS, workspace_admins
 from bot.store import Store
-from tests.clocks import FakeClock
 from tests.conftest import SIM_START
-from tests.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack
+from tests.support.clocks import FakeClock
+from tests.support.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack
 from tests.test_slack_app import (  # noqa: F401 - fixtures are used by name
     ask,
     connect_brand,
@@ -230,7 +230,7 @@ def test_serve_guards_settings_changes(fake, sim, tmp_path):
     """`run` (serve()) wires the permissions itself: U0ALICE is listed, Bob is nobody."""
     import requests
 
-    from tests.slack_requests import command_body, signed_headers
+    from tests.support.slack_requests import command_body, signed_headers
     from tests.test_run_http import Running
     from tests.test_run_http import settings_for as run_settings
 

@@ -28,9 +28,9 @@ from bot.secrets import TokenCipher
 from bot.simulator.server import RunningSimulator
 from bot.slack.message import Message
 from bot.store.channels import ChannelSettings
-from tests.clocks import WallClock
 from tests.conftest import SIM_START
-from tests.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack
+from tests.support.clocks import WallClock
+from tests.support.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack
 from tests.test_digest import BRAND, Bot, Killed
 
 CRASHED = [f"C0CRASH{n:02d}" for n in range(30)]  # digest at 12:30, killed after posting

@@ -28,8 +28,8 @@ from bot.slack.server import (
     RunningServer,
     serve,
 )
-from tests.fake_slack import BOT_TOKEN, FakeSlack
-from tests.slack_requests import FORM, SIGNING_SECRET, command_body, signed_headers
+from tests.support.fake_slack import BOT_TOKEN, FakeSlack
+from tests.support.slack_requests import FORM, SIGNING_SECRET, command_body, signed_headers
 
 
 def settings_for(fake: FakeSlack, sim: RunningSimulator, tmp_path: Path, **more: Any) -> Settings:

@@ -389,7 +389,7 @@ class StandInJobs:
 def test_serve_starts_the_jobs_hooks_digest_commands_and_stops_them(
     sim: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    from tests.fake_slack import FakeSlack, clear_slack_env
+    from tests.support.fake_slack import FakeSlack, clear_slack_env
     from tests.test_run_http import Running, post_command, settings_for
 
     clear_slack_env(monkeypatch)

@@ -21,8 +21,8 @@ from bot.engagement.windows import unborn
 from bot.secrets import TokenCipher
 from bot.simulator.server import RunningSimulator
 from bot.store import Store
-from tests.clocks import FakeClock
 from tests.conftest import SIM_START
+from tests.support.clocks import FakeClock
 
 BRAND = UserAuth("1000000001-simtoken-sim_brand", "simsecret-sim_brand")
 NOW = SIM_START

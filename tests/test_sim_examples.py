@@ -14,7 +14,7 @@ import pytest
 
 from bot.simulator.server import RunningSimulator
 from tests.conftest import SIM_START
-from tests.simhttp import admin, bearer, call, oauth
+from tests.support.simhttp import admin, bearer, call, oauth
 
 EXAMPLES = Path(__file__).resolve().parent / "fixtures" / "x_api"
 

@@ -41,10 +41,10 @@ from bot.slack.message import Chart, Message
 from bot.slack.parsing import parse
 from bot.slack.retries import CappedRateLimitRetryHandler
 from bot.store import Store
-from tests.clocks import FakeClock
 from tests.conftest import SIM_START
-from tests.fake_slack import BOT_TOKEN, FakeSlack, iter_texts
-from tests.slack_requests import (
+from tests.support.clocks import FakeClock
+from tests.support.fake_slack import BOT_TOKEN, FakeSlack, iter_texts
+from tests.support.slack_requests import (
     SIGNING_SECRET,
     command_body,
     dispatch,

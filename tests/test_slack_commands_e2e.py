@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bot.slack.message import Message
-from tests.slack_limits import assert_valid_message
+from tests.support.slack_limits import assert_valid_message
 from tests.test_slack_app import (  # noqa: F401 - fixtures are used by name
     ask,
     bot,

@@ -31,8 +31,8 @@ from bot.slack import retries
 from bot.slack.blocks_digest import digest_message
 from bot.slack.blocks_replies import error_message
 from bot.store.channels import ChannelSettings
-from tests.fake_slack import TEAM_ID, FakeSlack
-from tests.slack_limits import assert_valid_message
+from tests.support.fake_slack import TEAM_ID, FakeSlack
+from tests.support.slack_limits import assert_valid_message
 from tests.test_digest import CHANNEL, DAY, NOW, Bot, quiet_data, set_up_channel
 
 

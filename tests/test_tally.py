@@ -24,8 +24,8 @@ from bot.slack.commands import Deps
 from bot.store import Store
 from bot.store.post_queries import post_ids_by_authors
 from bot.store.rows import PostRecord
-from tests.clocks import FakeClock
 from tests.conftest import SIM_START
+from tests.support.clocks import FakeClock
 
 BRAND = UserAuth("1000000001-simtoken-sim_brand", "simsecret-sim_brand")
 CREATOR = UserAuth("1000000002-simtoken-sim_creator", "simsecret-sim_creator")
