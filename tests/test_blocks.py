@@ -15,7 +15,6 @@ import json
 import os
 import re
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,8 +32,8 @@ from bot.slack.usage_text import DESCRIPTIONS, EXAMPLES, USAGE
 from bot.store.channels import AlertRule
 from bot.store.rows import Account, EndpointUsage, OwnerUsage, Usage
 from tests.support.slack_limits import assert_valid_message, visible_text
+from tests.support.snapshots import SNAPSHOTS
 
-SNAPSHOTS = Path(__file__).parent / "snapshots"
 UPDATE = os.environ.get("UPDATE_SNAPSHOTS") == "1"  # noqa: TID251 - a test switch, not a setting
 
 NOW = datetime(2026, 11, 26, 12, 30, tzinfo=UTC)

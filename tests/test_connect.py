@@ -20,10 +20,9 @@ from bot.app import open_store
 from bot.simulator.server import RunningSimulator
 from bot.slack import connect
 from tests.support.fake_slack import FakeSlack, iter_texts
-from tests.support.simhttp import admin
+from tests.support.running import Running, StandInSocketMode, settings_for
+from tests.support.simhttp import admin, live_posts
 from tests.support.slack_requests import command_body, signed_headers
-from tests.test_http_client import live_posts
-from tests.test_run_http import Running, StandInSocketMode, settings_for
 
 TEAM = "T0FAKE"
 NEWCOMER_ID = "1000000004"

@@ -14,19 +14,10 @@ from bot.engagement.windows import floor_hour
 from bot.jobs.alerts import run_alert_pass
 from bot.jobs.slack_io import slack_post
 from bot.slack.app import build_web_client
-from tests.conftest import SIM_START
+from tests.support.alert_bot import HOUR, add_spike, brand_post, sim_now
 from tests.support.fake_slack import BOT_TOKEN, FakeSlack
-from tests.test_alerts import HOUR, add_spike, brand_post, sim_now
-from tests.test_slack_app import (  # noqa: F401 - fixtures are used by name
-    ask,
-    bot,
-    connect_brand,
-    deps,
-    settings_for,
-    sim_posts,
-    store,
-    texts,
-)
+from tests.support.slack_app import ask, connect_brand, settings_for, sim_posts, texts
+from tests.support.universe import SIM_START
 
 CHANNEL = "C0GENERAL"  # where tests.support.slack_requests types its commands
 TEAM = "T0FAKE"

@@ -33,7 +33,6 @@ from hypothesis import strategies as st
 
 from bot.app import build_service
 from bot.config import Settings
-from bot.engagement.http_client import HttpEngagementClient
 from bot.secrets import TokenCipher
 from bot.simulator.server import RunningSimulator
 from bot.slack.app import build_app, build_web_client
@@ -42,6 +41,7 @@ from bot.slack.server import EVENTS_PATH, MAX_BODY_BYTES, make_wsgi_app, serve_i
 from bot.store import Store
 from tests.support.clocks import FakeClock
 from tests.support.fake_slack import BOT_TOKEN, FakeSlack
+from tests.support.simhttp import x_client
 from tests.support.slack_requests import FORM, SIGNING_SECRET, command_body, signature
 
 FUZZ = settings(
@@ -107,12 +107,7 @@ def bot(sim: RunningSimulator, fake: FakeSlack, tmp_path: Path) -> Iterator[Bot]
         slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET, slack_api_url=fake.api_url
     )
     clock = FakeClock()
-    with HttpEngagementClient(
-        consumer_key="sim-consumer-key",
-        consumer_secret="sim-consumer-secret",
-        engagement_base_url=sim.url,
-        oauth_base_url=sim.url,
-    ) as client:
+    with x_client(sim) as client:
         service = build_service(client, store, sleep=clock.sleep, monotonic=clock.monotonic)
         deps = Deps(service, store, settings, can_post=lambda channel: False)
         app = build_app(

@@ -18,7 +18,6 @@ from bot.config import Settings
 from bot.jobs.digest import CLAIM_STALE_AFTER, Status
 from bot.jobs.schedule import next_digest_time
 from bot.jobs.scheduler import CATCH_UP_JOB, DigestScheduler, build_scheduler, job_id
-from bot.secrets import TokenCipher
 from bot.slack import commands
 from bot.slack.commands import Deps, Invocation
 from bot.slack.message import Message
@@ -71,12 +70,6 @@ class FakeDigests:
         assert local_date is not None
         self.last[(settings.team_id, settings.channel_id)] = local_date
         return str(post(settings.channel_id, Message(f"digest of {local_date}", ephemeral=False)))
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store.open(tmp_path / "e.db", cipher=TokenCipher.generate()) as opened:
-        yield opened
 
 
 @pytest.fixture
@@ -390,7 +383,7 @@ def test_serve_starts_the_jobs_hooks_digest_commands_and_stops_them(
     sim: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     from tests.support.fake_slack import FakeSlack, clear_slack_env
-    from tests.test_run_http import Running, post_command, settings_for
+    from tests.support.running import Running, post_command, settings_for
 
     clear_slack_env(monkeypatch)
     stand_in = StandInJobs()
