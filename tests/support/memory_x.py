@@ -10,8 +10,10 @@ HttpEngagementClient uses. So a unit test of the service gets the simulator's nu
 that both clients give the same observable results.
 
 What only a socket can show is not here: timeouts, deadlines, slow or dripping bodies, gzip on
-the wire and the health record. Faults that need a socket (reset, hang, truncate, drip) become
-the TransportError the HTTP client raises for them. Keep end-to-end tests on real HTTP.
+the wire and the health record; nor are the checks HttpEngagementClient makes on a handle or a
+user ID before sending (the simulator answers those instead); nor the OAuth connect steps.
+Faults that need a socket (reset, hang, truncate, drip) become the TransportError the HTTP client
+raises for them. Keep end-to-end tests on real HTTP.
 """
 
 from __future__ import annotations
