@@ -24,8 +24,8 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.fake_slack import BOT_TOKEN, FakeSlack  # noqa: E402 - a loopback fake, as in the tests
-from tests.slack_requests import SIGNING_SECRET, command_body, signed_headers  # noqa: E402
+from tests.support.fake_slack import BOT_TOKEN, FakeSlack  # noqa: E402 - a loopback fake, as in the tests
+from tests.support.slack_requests import SIGNING_SECRET, command_body, signed_headers  # noqa: E402
 
 COMMANDS = 200
 CONCURRENCY = 20

@@ -6,10 +6,10 @@ The simulator runs in its own process (bench/service.py's SimulatorProcess) with
 latency on every request; 2,000 Posts by sim_brand are added in one bulk call. A throwaway
 SQLite store has sim_brand connected and the channel tracking the 2,000 Posts (their authors
 known, as the timeline or a tally would have left them); the Slack side is the loopback fake
-of tests/fake_slack.py. First the scheduler's prefetch runs as it does PREFETCH_LEAD before the
-digest (80 /historical calls; at X's default 60 per minute they wait for a second window), then
-`run_digest` is timed (one HOUR query over 28 days answered from the settled hours in the
-store, render, post, chart upload) with the deployment's service (build_service defaults).
+of tests/support/fake_slack.py. First the scheduler's prefetch runs as it does PREFETCH_LEAD
+before the digest (80 /historical calls; at X's default 60 per minute they wait for a second
+window), then `run_digest` is timed (one HOUR query over 28 days answered from the settled hours
+in the store, render, post, chart upload) with the deployment's service (build_service defaults).
 Aim: the digest under 5 s. Prints both wall times and the API calls each made; `--no-prefetch`
 times a digest that fetches its own numbers; `--limit N` sets the simulator's per-minute limit
 of every engagement endpoint to N; `--profile` adds the top of a cProfile listing.
@@ -40,7 +40,7 @@ from bot.store import Store  # noqa: E402
 from bot.store.channels import ChannelSettings  # noqa: E402
 from bot.store.cipher import TokenCipher  # noqa: E402
 from bot.store.rows import PostRecord  # noqa: E402
-from tests.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack  # noqa: E402 - as in the tests
+from tests.support.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack  # noqa: E402 - as in the tests
 
 POSTS = 2_000
 CHANNEL = "C0BENCH"

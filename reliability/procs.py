@@ -19,10 +19,10 @@ from typing import Any
 
 import requests
 
-from tests.fake_slack import BOT_TOKEN, SLACK_ENVIRONMENT, FakeSlack
-from tests.slack_requests import SIGNING_SECRET
+from tests.support.fake_slack import BOT_TOKEN, SLACK_ENVIRONMENT, FakeSlack
+from tests.support.slack_requests import SIGNING_SECRET
 
-ADMIN_USER = "U0ALICE"  # tests/slack_requests.command_body's user; may change settings
+ADMIN_USER = "U0ALICE"  # tests/support/slack_requests.command_body's user; may change settings
 BRAND_TOKEN = ("1000000001-simtoken-sim_brand", "simsecret-sim_brand")
 # A frozen simulator clock at second :59 makes X's rate-limit reset (the next minute) 1 s away,
 # so a 429 costs the bot ~1-2 s instead of up to a minute.

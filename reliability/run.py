@@ -3,8 +3,8 @@
     .venv/bin/python -m reliability        (make reliability)
 
 Starts `engagement-bot simulator --mode test` processes (frozen clock, so every run sees the same
-numbers), a loopback fake Slack in this process (tests/fake_slack.py) and `engagement-bot run`
-processes in HTTP mode, each on a scratch SQLite file, then:
+numbers), a loopback fake Slack in this process (tests/support/fake_slack.py) and
+`engagement-bot run` processes in HTTP mode, each on a scratch SQLite file, then:
 
 1. X faults: the same slash commands fault-free and under the simulator's fault injection;
    the two stores must hold the same rows.

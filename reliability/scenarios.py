@@ -32,7 +32,7 @@ from reliability.slack import (
     texts,
     wait_answered,
 )
-from tests.fake_slack import BOT_USER_ID, FakeSlack
+from tests.support.fake_slack import BOT_USER_ID, FakeSlack
 
 ANSWER_TIMEOUT_S = 90.0
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import requests
 
-from tests.fake_slack import Call, FakeSlack
-from tests.slack_requests import command_body, signed_headers
+from tests.support.fake_slack import Call, FakeSlack
+from tests.support.slack_requests import command_body, signed_headers
 
 ACK_LIMIT_S = 3.0  # Slack gives a command 3 seconds
 
@@ -102,6 +102,6 @@ def tally(found: dict[str, list[str]]) -> tuple[int, int, int]:
 
 def texts(fake: FakeSlack, rid: str) -> str:
     """Every string the bot sent to response_url `rid`, joined (for loose checks)."""
-    from tests.fake_slack import iter_texts
+    from tests.support.fake_slack import iter_texts
 
     return " ".join(t for c in fake.calls(rid, kind="response") for t in iter_texts(c.body))

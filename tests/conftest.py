@@ -1,19 +1,34 @@
-"""Shared fixtures: a simulator on a loopback port, and raw signed HTTP calls to it."""
+"""The shared fixtures: the X simulator on loopback and the fake Slack (the far sides of the
+wires), a store on a SQLite file, our X client on the simulator over HTTP (`client`) or in process
+(`memory_client`, tests/support/memory_x.py), the real Bolt app on both (`deps`, `bot`), and the
+digest and alert jobs' bots. Helpers that are not fixtures live in tests/support/."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot.app import build_service
+from bot.channels.deps import Deps
+from bot.config import Settings
+from bot.engagement.http_client import HttpEngagementClient
 from bot.simulator.server import RunningSimulator, start_simulator
-from tests.fake_slack import FakeSlack, clear_slack_env
-
-# Every test universe starts here, so simulated numbers depend only on the seed.
-SIM_START = datetime(2026, 11, 26, 12, 30, tzinfo=UTC)
+from bot.slack.app import build_app
+from bot.slack.web import build_web_client, channel_membership
+from bot.store import Store
+from bot.store.cipher import TokenCipher
+from tests.support.alert_bot import AlertBot, SimPacedClock
+from tests.support.clocks import FakeClock
+from tests.support.digest_bot import DigestBot, set_up_channel
+from tests.support.fake_slack import BOT_TOKEN, FakeSlack, clear_slack_env
+from tests.support.memory_x import MemoryX
+from tests.support.simhttp import x_client
+from tests.support.slack_app import settings_for
+from tests.support.universe import SIM_START
 
 
 @pytest.fixture(scope="session")
@@ -27,33 +42,6 @@ def sim(_shared_simulator: RunningSimulator) -> RunningSimulator:
     """A running test-mode simulator (frozen clock at SIM_START), reset before each test."""
     _shared_simulator.state.reset()
     return _shared_simulator
-
-
-def point_env_at(
-    monkeypatch: pytest.MonkeyPatch,
-    folder: Path,
-    x_url: str,
-    *,
-    slack_api_url: str | None = None,
-    slack_token: str | None = None,
-) -> dict[str, str]:
-    """The environment an operator sets to run the bot against a simulator (and a fake
-    Slack), with the database in `folder` and `folder` as the working directory."""
-    monkeypatch.chdir(folder)
-    values = {
-        "X_API_URL": x_url,
-        "X_OAUTH_URL": x_url,
-        "X_CONSUMER_KEY": "sim-consumer-key",
-        "X_CONSUMER_SECRET": "sim-consumer-secret",
-        "ENGAGEMENT_DB": str(folder / "engagement.db"),
-    }
-    if slack_api_url is not None:
-        values["SLACK_API_URL"] = slack_api_url
-    if slack_token is not None:
-        values["SLACK_BOT_TOKEN"] = slack_token
-    for name, value in values.items():
-        monkeypatch.setenv(name, value)
-    return values
 
 
 # Every credential the test universe, the fake Slack and the tests use has one of these in it.
@@ -96,3 +84,106 @@ def fake() -> Iterator[FakeSlack]:
     """A loopback fake of the Slack Web API (and response_url target) for one test."""
     with FakeSlack() as running:
         yield running
+
+
+# == the store and the X client ==================================================================
+
+
+@pytest.fixture
+def cipher() -> TokenCipher:
+    return TokenCipher.generate()
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "engagement.db"
+
+
+@pytest.fixture
+def store(request: pytest.FixtureRequest, db_path: Path, cipher: TokenCipher) -> Iterator[Store]:
+    """A new store on the SQLite file `db_path`; a module may parametrise it indirectly with
+    "memory" for a ':memory:' database too (tests/test_store.py does)."""
+    where = getattr(request, "param", "file")
+    with Store.open(":memory:" if where == "memory" else db_path, cipher=cipher) as opened:
+        yield opened
+
+
+@pytest.fixture
+def client(sim: RunningSimulator) -> Iterator[HttpEngagementClient]:
+    """Our HTTP client on the loopback simulator, as the simulator's test app."""
+    with x_client(sim) as made:
+        yield made
+
+
+@pytest.fixture
+def memory_client(sim: RunningSimulator) -> MemoryX:
+    """The same simulator answering in process: for tests of our code above the wire."""
+    return MemoryX(sim.state)
+
+
+# == the real Bolt app on the fake Slack ==========================================================
+
+
+@pytest.fixture
+def deps(fake: FakeSlack, store: Store, client: HttpEngagementClient) -> Deps:
+    settings = settings_for(fake)
+    clock = FakeClock()
+    service = build_service(client, store, sleep=clock.sleep, monotonic=clock.monotonic)
+    can_post = channel_membership(build_web_client(settings, token=BOT_TOKEN))
+    return Deps(service, store, settings, can_post=can_post)
+
+
+@pytest.fixture
+def bot(fake: FakeSlack, deps: Deps, sim: RunningSimulator) -> Any:
+    """The real app, dispatch returning after the reply (process_before_response)."""
+    return build_app(settings_for(fake), deps, clock=sim.state.now, process_before_response=True)
+
+
+# == the digest and alert jobs ====================================================================
+
+
+@pytest.fixture
+def settings(fake: FakeSlack) -> Settings:
+    """The jobs' settings: Slack is the fake, the default time zone UTC."""
+    return Settings(slack_bot_token=BOT_TOKEN, slack_api_url=fake.api_url, timezone="UTC")
+
+
+@pytest.fixture
+def digest_bots(sim: RunningSimulator) -> Iterator[list[DigestBot]]:
+    """Every digest bot a test starts, closed after it (a test may add more processes)."""
+    made: list[DigestBot] = []
+    yield made
+    for each in made:
+        each.close()
+
+
+@pytest.fixture
+def digest_bot(
+    digest_bots: list[DigestBot],
+    sim: RunningSimulator,
+    db_path: Path,
+    cipher: TokenCipher,
+    settings: Settings,
+) -> DigestBot:
+    """A digest bot whose channel digests sim_brand's Posts (set_up_channel)."""
+    made = DigestBot(sim, db_path, cipher, settings)
+    digest_bots.append(made)
+    set_up_channel(made.store)
+    return made
+
+
+@pytest.fixture
+def make_alert_bot(
+    sim: RunningSimulator, db_path: Path, cipher: TokenCipher, settings: Settings
+) -> Iterator[Callable[..., AlertBot]]:
+    """Start an alert bot (a process) on the test's database; all are closed after the test."""
+    made: list[AlertBot] = []
+
+    def make(clock: SimPacedClock | None = None) -> AlertBot:
+        started = AlertBot(sim, db_path, cipher, settings, clock=clock)
+        made.append(started)
+        return started
+
+    yield make
+    for each in made:
+        each.close()

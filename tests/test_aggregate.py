@@ -15,12 +15,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.engagement.aggregate import aggregate
-from bot.engagement.http_client import HttpEngagementClient
 from bot.engagement.models import (
     ALL_METRICS,
     APP_ONLY,
@@ -45,7 +43,8 @@ from bot.engagement.query import (
 from bot.engagement.snowflake import epoch_ms, make_id
 from bot.engagement.wire import parse_response
 from bot.simulator.server import RunningSimulator
-from tests.conftest import SIM_START
+from tests.support.memory_x import MemoryX, admin
+from tests.support.universe import SIM_START
 
 NOW = datetime(2026, 11, 26, 12, 30, tzinfo=UTC)
 H, D = timedelta(hours=1), timedelta(days=1)
@@ -468,37 +467,27 @@ SIM_BRAND = UserAuth("1000000001-simtoken-sim_brand", "simsecret-sim_brand")
 
 
 def sim_posts(sim: RunningSimulator) -> dict[str, dict[str, Any]]:
-    reply = requests.get(f"{sim.url}/_sim/state", timeout=10)
-    reply.raise_for_status()
-    return {p["id"]: p for p in reply.json()["posts"]}
+    return {p["id"]: p for p in admin(sim.state, "GET", "state")["posts"]}
 
 
 def ground_truth(sim: RunningSimulator, post_id: str, metric: str, **window: str) -> Any:
     query = "".join(f"&{k}={v}" for k, v in window.items())
-    reply = requests.get(
-        f"{sim.url}/_sim/series?tweet_id={post_id}&metrics={metric}{query}", timeout=10
-    )
-    reply.raise_for_status()
-    return reply.json()
+    return admin(sim.state, "GET", f"series?tweet_id={post_id}&metrics={metric}{query}")
 
 
 def execute(sim: RunningSimulator, p: Plan) -> Any:
-    """The calls one by one, as an executor without retries would make them."""
-    with HttpEngagementClient(
-        consumer_key="sim-consumer-key",
-        consumer_secret="sim-consumer-secret",
-        engagement_base_url=sim.url,
-        oauth_base_url=sim.url,
-    ) as client:
-        results = []
-        for call in p.calls:
-            request = request_for(call)
-            if call.owner is not None:
-                request = EngagementRequest(
-                    request.endpoint, request.post_ids, request.metrics, SIM_BRAND,
-                    request.groupings, request.start, request.end,
-                )  # fmt: skip
-            results.append((call, client.fetch(request)))
+    """The calls one by one, as an executor without retries would make them, to the simulator
+    in process (tests/support/memory_x.py)."""
+    client = MemoryX(sim.state)
+    results = []
+    for call in p.calls:
+        request = request_for(call)
+        if call.owner is not None:
+            request = EngagementRequest(
+                request.endpoint, request.post_ids, request.metrics, SIM_BRAND,
+                request.groupings, request.start, request.end,
+            )  # fmt: skip
+        results.append((call, client.fetch(request)))
     return aggregate(p, results, now=SIM_START)
 
 

@@ -4,7 +4,6 @@ loopback fake Slack; only the clocks are injected (the simulator's via /_sim/clo
 from __future__ import annotations
 
 import collections
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -14,7 +13,6 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from bot.app import build_service
 from bot.channels.alert_rules import (
     MIN_SPIKE_COUNT,
     cooled_down,
@@ -26,28 +24,36 @@ from bot.channels.alert_rules import (
 from bot.channels.alerts import COOLDOWN, run_alert_pass
 from bot.channels.deps import Deps
 from bot.config import Settings
-from bot.engagement.http_client import HttpEngagementClient
 from bot.engagement.models import UserAuth
 from bot.engagement.windows import floor_hour
 from bot.render.alerts import AlertLine, alert_message
 from bot.render.message import Message
 from bot.simulator.server import RunningSimulator
-from bot.slack.outbox import history_page, slack_finder, slack_post, without_rate_limit_retries
+from bot.slack.outbox import history_page, slack_finder, without_rate_limit_retries
 from bot.slack.reconcile import Reconciler
-from bot.slack.web import build_web_client, channel_membership
+from bot.slack.web import build_web_client
 from bot.store import Store
 from bot.store.alert_log import Firing
 from bot.store.channels import AlertRule, ChannelSettings, Coverage
 from bot.store.cipher import TokenCipher
-from tests.clocks import WallClock
-from tests.conftest import SIM_START, point_env_at
-from tests.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack
-from tests.slack_limits import assert_valid_message
+from tests.support.alert_bot import (
+    CHANNEL,
+    HOUR,
+    AlertBot,
+    SimPacedClock,
+    add_spike,
+    advance,
+    alert_posts,
+    brand_post,
+    sim_now,
+)
+from tests.support.clocks import WallClock
+from tests.support.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack
+from tests.support.slack_limits import assert_valid_message
+from tests.support.universe import SIM_START, point_env_at
 
 BRAND = UserAuth("1000000001-simtoken-sim_brand", "simsecret-sim_brand")
-CHANNEL = "C0ALERTS"
 ZONE = "America/New_York"
-HOUR = timedelta(hours=1)
 
 # --- pure rules --------------------------------------------------------------------------------
 
@@ -146,107 +152,10 @@ def test_alert_messages_fit_slacks_limits() -> None:
 # --- end to end --------------------------------------------------------------------------------
 
 
-class FakeClock:
-    def __init__(self, sim: RunningSimulator | None = None) -> None:
-        self.t = 0.0
-        self.sim = sim
-
-    def monotonic(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        """Waiting moves the simulator's clock too (and with it its rate-limit windows).
-        The simulator first: a thread that sees our clock past a reset must find X there too."""
-        if self.sim is not None and seconds > 0:
-            advance(self.sim, timedelta(seconds=seconds))
-        self.t += seconds
-
-
-@pytest.fixture
-def cipher() -> TokenCipher:
-    return TokenCipher.generate()
-
-
-@pytest.fixture
-def settings(fake: FakeSlack) -> Settings:
-    return Settings(slack_bot_token=BOT_TOKEN, slack_api_url=fake.api_url, timezone="UTC")
-
-
-class Bot:
-    """One process: its own store connection, X client and service."""
-
-    def __init__(
-        self,
-        sim: RunningSimulator,
-        path: Path,
-        cipher: TokenCipher,
-        settings: Settings,
-        *,
-        clock: FakeClock | None = None,
-    ) -> None:
-        self.sim = sim
-        self.store = Store.open(path, cipher=cipher)
-        self.client = HttpEngagementClient(
-            consumer_key="sim-consumer-key",
-            consumer_secret="sim-consumer-secret",
-            engagement_base_url=sim.url,
-            oauth_base_url=sim.url,
-        )
-        clock = clock or FakeClock()
-        service = build_service(
-            self.client, self.store, sleep=clock.sleep, monotonic=clock.monotonic
-        )
-        web = build_web_client(settings, token=BOT_TOKEN)
-        self.deps = Deps(service, self.store, settings, can_post=channel_membership(web))
-        self.post = slack_post(web)
-
-    def check(self) -> list[Firing]:
-        return run_alert_pass(now=sim_now(self.sim), deps=self.deps, post=self.post)
-
-    def close(self) -> None:
-        self.client.close()
-        self.store.close()
-
-
-@pytest.fixture
-def make_bot(
-    sim: RunningSimulator, tmp_path: Path, cipher: TokenCipher, settings: Settings
-) -> Iterator[Any]:
-    made: list[Bot] = []
-
-    def make(clock: FakeClock | None = None) -> Bot:
-        bot = Bot(sim, tmp_path / "engagement.db", cipher, settings, clock=clock)
-        made.append(bot)
-        return bot
-
-    yield make
-    for bot in made:
-        bot.close()
-
-
-def sim_now(sim: RunningSimulator) -> datetime:
-    reply = requests.get(f"{sim.url}/_sim/clock", timeout=30)
-    reply.raise_for_status()
-    return datetime.fromisoformat(reply.json()["now"].replace("Z", "+00:00")).astimezone(UTC)
-
-
-def advance(sim: RunningSimulator, delta: timedelta) -> None:
-    reply = requests.post(
-        f"{sim.url}/_sim/clock", json={"advance_seconds": delta.total_seconds()}, timeout=30
-    )
-    reply.raise_for_status()
-
-
 def set_clock(sim: RunningSimulator, when: datetime) -> None:
     reply = requests.post(
         f"{sim.url}/_sim/clock", json={"now": f"{when:%Y-%m-%dT%H:%M:%SZ}"}, timeout=30
     )
-    reply.raise_for_status()
-
-
-def add_spike(sim: RunningSimulator, post_id: str, hour: datetime, multiplier: int = 20) -> None:
-    doc = {"post_id": post_id, "hour": f"{hour:%Y-%m-%dT%H:00:00Z}", "multiplier": multiplier}
-    reply = requests.post(f"{sim.url}/_sim/spikes", json={**doc, "hours": 1}, timeout=30)
     reply.raise_for_status()
 
 
@@ -261,15 +170,6 @@ def sim_hours(sim: RunningSimulator, post_id: str, metric: str, end: datetime) -
     return dict(reply.json()["buckets"][metric])
 
 
-def brand_post(sim: RunningSimulator, *, older_than: timedelta) -> str:
-    reply = requests.get(f"{sim.url}/_sim/posts?author=sim_brand", timeout=30)
-    reply.raise_for_status()
-    limit = f"{SIM_START - older_than:%Y-%m-%dT%H:%M:%S}"
-    posts = [p for p in reply.json()["posts"] if not p["deleted"] and p["created_at"] < limit]
-    posts.sort(key=lambda p: p["created_at"], reverse=True)
-    return str(posts[0]["id"])
-
-
 def set_up(store: Store, post_id: str, **quiet: str) -> None:
     store.accounts.save(
         user_id="1000000001", screen_name="sim_brand", auth=BRAND, workspace=None, now=SIM_START
@@ -281,14 +181,10 @@ def set_up(store: Store, post_id: str, **quiet: str) -> None:
     store.channels.track(TEAM_ID, CHANNEL, kind="post", refs=[post_id], by="U1", now=SIM_START)
 
 
-def alert_posts(fake: FakeSlack) -> list[dict[str, Any]]:
-    return [c.body for c in fake.api_calls("chat.postMessage") if c.body.get("channel") == CHANNEL]
-
-
 def test_an_injected_spike_alerts_once_and_not_again_in_the_cooldown_or_after_a_restart(
-    make_bot: Any, sim: RunningSimulator, fake: FakeSlack
+    make_alert_bot: Any, sim: RunningSimulator, fake: FakeSlack
 ) -> None:
-    bot = make_bot()
+    bot = make_alert_bot()
     post_id = brand_post(sim, older_than=timedelta(hours=12))
     set_up(bot.store, post_id)
     bot.store.channels.add_alert(
@@ -327,15 +223,15 @@ def test_an_injected_spike_alerts_once_and_not_again_in_the_cooldown_or_after_a_
     assert len(alert_posts(fake)) == 1
 
     bot.close()
-    restarted = make_bot()
+    restarted = make_alert_bot()
     assert restarted.check() == []
     assert len(alert_posts(fake)) == 1
 
 
 def test_a_threshold_rule_fires_for_the_hour_that_crossed_it(
-    make_bot: Any, sim: RunningSimulator, fake: FakeSlack
+    make_alert_bot: Any, sim: RunningSimulator, fake: FakeSlack
 ) -> None:
-    bot = make_bot()
+    bot = make_alert_bot()
     post_id = brand_post(sim, older_than=timedelta(hours=12))
     set_up(bot.store, post_id)
     hour = floor_hour(SIM_START) - HOUR
@@ -363,9 +259,9 @@ def test_a_threshold_rule_fires_for_the_hour_that_crossed_it(
 
 
 def test_quiet_hours_hold_alerts_and_deliver_them_when_they_end(
-    make_bot: Any, sim: RunningSimulator, fake: FakeSlack
+    make_alert_bot: Any, sim: RunningSimulator, fake: FakeSlack
 ) -> None:
-    bot = make_bot()
+    bot = make_alert_bot()
     post_id = brand_post(sim, older_than=timedelta(hours=12))
     now = SIM_START  # 07:30 in New York
     set_up(bot.store, post_id, quiet_start="07:00", quiet_end="08:45")
@@ -398,9 +294,9 @@ def test_quiet_hours_hold_alerts_and_deliver_them_when_they_end(
 
 
 def test_a_snoozed_channel_is_not_evaluated(
-    make_bot: Any, sim: RunningSimulator, fake: FakeSlack
+    make_alert_bot: Any, sim: RunningSimulator, fake: FakeSlack
 ) -> None:
-    bot = make_bot()
+    bot = make_alert_bot()
     post_id = brand_post(sim, older_than=timedelta(hours=12))
     set_up(bot.store, post_id)
     add_spike(sim, post_id, floor_hour(SIM_START) - HOUR)
@@ -422,9 +318,9 @@ def sim_admin(sim: RunningSimulator, method: str, path: str, body: Any = None) -
 
 
 def test_unowned_posts_alert_on_hourly_deltas_of_totals_snapshots(
-    make_bot: Any, sim: RunningSimulator, fake: FakeSlack
+    make_alert_bot: Any, sim: RunningSimulator, fake: FakeSlack
 ) -> None:
-    bot = make_bot()
+    bot = make_alert_bot()
     creator = [
         p for p in sim_admin(sim, "GET", "posts?author=sim_creator")["posts"] if not p["deleted"]
     ]
@@ -451,7 +347,7 @@ def test_unowned_posts_alert_on_hourly_deltas_of_totals_snapshots(
 
 
 def test_an_alert_pass_over_5000_owned_posts_stays_within_the_rate_limit(
-    make_bot: Any, sim: RunningSimulator, fake: FakeSlack
+    make_alert_bot: Any, sim: RunningSimulator, fake: FakeSlack
 ) -> None:
     many = [{"author": "sim_brand", "age_hours": 8 + i % 500} for i in range(5000)]
     sim_admin(sim, "POST", "posts", {"posts": many})
@@ -461,7 +357,7 @@ def test_an_alert_pass_over_5000_owned_posts_stays_within_the_rate_limit(
         if not p["deleted"]
     ]
     assert len(ids) >= 5000
-    bot = make_bot(FakeClock(sim))
+    bot = make_alert_bot(SimPacedClock(sim))
     set_up(bot.store, ids[0])
     bot.store.channels.track(TEAM_ID, CHANNEL, kind="post", refs=ids, by="U1", now=SIM_START)
     bot.store.channels.add_alert(
@@ -579,9 +475,9 @@ class Killed(BaseException):
     """The process dying: nothing after it runs, no `except Exception` catches it."""
 
 
-def spiked_channel(make_bot: Any, sim: RunningSimulator) -> tuple[Bot, str]:
+def spiked_channel(make_alert_bot: Any, sim: RunningSimulator) -> tuple[AlertBot, str]:
     """A channel with a spike rule on a Post whose last complete hour spiked."""
-    bot = make_bot()
+    bot = make_alert_bot()
     post_id = brand_post(sim, older_than=timedelta(hours=12))
     set_up(bot.store, post_id)
     bot.store.channels.add_alert(
@@ -592,9 +488,9 @@ def spiked_channel(make_bot: Any, sim: RunningSimulator) -> tuple[Bot, str]:
 
 
 def test_a_pass_killed_after_posting_is_reconciled_not_reposted(
-    make_bot: Any, sim: RunningSimulator, fake: FakeSlack, settings: Settings
+    make_alert_bot: Any, sim: RunningSimulator, fake: FakeSlack, settings: Settings
 ) -> None:
-    bot, post_id = spiked_channel(make_bot, sim)
+    bot, post_id = spiked_channel(make_alert_bot, sim)
 
     accepted: list[str] = []
 
@@ -607,7 +503,7 @@ def test_a_pass_killed_after_posting_is_reconciled_not_reposted(
     assert len(alert_posts(fake)) == 1
     bot.close()
 
-    restarted = make_bot()
+    restarted = make_alert_bot()
     web = build_web_client(settings, token=BOT_TOKEN)
     fired = run_alert_pass(
         now=sim_now(sim), deps=restarted.deps, post=restarted.post, find_posted=slack_finder(web)
@@ -622,9 +518,9 @@ def test_a_pass_killed_after_posting_is_reconciled_not_reposted(
 
 
 def test_an_attempt_slack_never_received_is_posted_by_the_next_pass(
-    make_bot: Any, sim: RunningSimulator, fake: FakeSlack, settings: Settings
+    make_alert_bot: Any, sim: RunningSimulator, fake: FakeSlack, settings: Settings
 ) -> None:
-    bot, post_id = spiked_channel(make_bot, sim)
+    bot, post_id = spiked_channel(make_alert_bot, sim)
 
     def die_before_posting(channel: str, message: Message) -> str:
         raise Killed
@@ -647,10 +543,10 @@ def test_under_tier1_limits_a_killed_pass_in_a_busy_channel_is_reconciled_not_re
     wall = WallClock(sim_now(sim))
     with FakeSlack(non_marketplace=True, clock=wall.epoch) as strict:
         settings = Settings(slack_bot_token=BOT_TOKEN, slack_api_url=strict.api_url, timezone="UTC")
-        bots: list[Bot] = []
+        bots: list[AlertBot] = []
 
-        def make() -> Bot:
-            bots.append(Bot(sim, tmp_path / "engagement.db", cipher, settings))
+        def make() -> AlertBot:
+            bots.append(AlertBot(sim, tmp_path / "engagement.db", cipher, settings))
             return bots[-1]
 
         try:

@@ -6,7 +6,7 @@ refresh them and review the diff by eye before committing:
 
     UPDATE_SNAPSHOTS=1 python -m pytest tests/test_blocks.py
 
-Every message built here also goes through tests/slack_limits.py's `assert_valid_message`.
+Every message built here also goes through tests/support/slack_limits.py's `assert_valid_message`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import json
 import os
 import re
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,9 +30,9 @@ from bot.render import blocks
 from bot.render.message import Message
 from bot.store.channels import AlertRule, Coverage
 from bot.store.rows import Account, EndpointUsage, OwnerUsage, Usage
-from tests.slack_limits import assert_valid_message, visible_text
+from tests.support.slack_limits import assert_valid_message, visible_text
+from tests.support.snapshots import SNAPSHOTS
 
-SNAPSHOTS = Path(__file__).parent / "snapshots"
 UPDATE = os.environ.get("UPDATE_SNAPSHOTS") == "1"  # noqa: TID251 - a test switch, not a setting
 
 NOW = datetime(2026, 11, 26, 12, 30, tzinfo=UTC)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,12 +12,6 @@ from bot.store import Store
 from bot.store.cipher import TokenCipher
 
 NOW = datetime(2026, 11, 26, 12, 30, tzinfo=UTC)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store.open(tmp_path / "e.db", cipher=TokenCipher.generate()) as opened:
-        yield opened
 
 
 def test_tracking_is_per_channel_and_idempotent(store: Store):

@@ -16,9 +16,9 @@ import requests
 
 from bot.cli import main
 from bot.console.demo import run_demo
-from bot.engagement.http_client import HttpEngagementClient
 from bot.engagement.models import DAILY, HOURLY, Endpoint, EngagementRequest, UserAuth
-from tests.conftest import point_env_at
+from tests.support.simhttp import http_client
+from tests.support.universe import point_env_at
 
 BRAND = UserAuth("1000000001-simtoken-sim_brand", "simsecret-sim_brand")
 
@@ -56,12 +56,7 @@ def simulator_process() -> Iterator[str]:
 
 def test_client_fetches_every_endpoint_from_a_running_simulator(simulator_process: str):
     url = simulator_process
-    client = HttpEngagementClient(
-        consumer_key="sim-consumer-key",
-        consumer_secret="sim-consumer-secret",
-        engagement_base_url=url,
-        oauth_base_url=url,
-    )
+    client = http_client(url)
     user = client.user_by_username("sim_brand").user
     assert user is not None
     posts = [p.id for p in client.user_posts(user.id, max_results=25).posts]

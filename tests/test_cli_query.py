@@ -23,7 +23,7 @@ from bot.cli import main
 from bot.config import Settings
 from bot.ops.commands import QueryArgs, run_query
 from bot.simulator.server import RunningSimulator
-from tests.conftest import SIM_START, point_env_at
+from tests.support.universe import SIM_START, point_env_at
 
 BRAND_TOKEN = ["--token", "1000000001-simtoken-sim_brand", "--secret", "simsecret-sim_brand"]
 

@@ -16,14 +16,13 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pytest
 import requests
 
-from bot.app import open_store
 from bot.simulator.server import RunningSimulator
 from bot.slack import connect
-from tests.fake_slack import FakeSlack, iter_texts
-from tests.simhttp import admin
-from tests.slack_requests import command_body, signed_headers
-from tests.test_http_client import live_posts
-from tests.test_run_http import Running, StandInSocketMode, settings_for
+from bot.store.opening import open_store
+from tests.support.fake_slack import FakeSlack, iter_texts
+from tests.support.running import Running, StandInSocketMode, settings_for
+from tests.support.simhttp import admin, live_posts
+from tests.support.slack_requests import command_body, signed_headers
 
 TEAM = "T0FAKE"
 NEWCOMER_ID = "1000000004"

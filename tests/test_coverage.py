@@ -14,21 +14,12 @@ from bot.channels.alerts import run_alert_pass
 from bot.engagement.windows import floor_hour
 from bot.slack.outbox import slack_post
 from bot.slack.web import build_web_client
-from tests.conftest import SIM_START
-from tests.fake_slack import BOT_TOKEN, FakeSlack
-from tests.test_alerts import HOUR, add_spike, brand_post, sim_now
-from tests.test_slack_app import (  # noqa: F401 - fixtures are used by name
-    ask,
-    bot,
-    connect_brand,
-    deps,
-    settings_for,
-    sim_posts,
-    store,
-    texts,
-)
+from tests.support.alert_bot import HOUR, add_spike, brand_post, sim_now
+from tests.support.fake_slack import BOT_TOKEN, FakeSlack
+from tests.support.slack_app import ask, connect_brand, settings_for, sim_posts, texts
+from tests.support.universe import SIM_START
 
-CHANNEL = "C0GENERAL"  # where tests.slack_requests types its commands
+CHANNEL = "C0GENERAL"  # where tests.support.slack_requests types its commands
 TEAM = "T0FAKE"
 # The coverage sentence a user reads, in each of the channel's three states.
 CONNECTED = (

@@ -20,17 +20,17 @@ from cryptography.fernet import Fernet
 from bot.app import build_service
 from bot.channels.deps import Deps
 from bot.cli import main
-from bot.engagement.http_client import HttpEngagementClient
 from bot.errors import DatabaseFull
 from bot.simulator.server import RunningSimulator
 from bot.slack.app import build_app
 from bot.store import Store
 from bot.store.cipher import TokenCipher
-from tests.clocks import FakeClock
-from tests.conftest import SIM_START, point_env_at
-from tests.fake_slack import FakeSlack
-from tests.slack_requests import slash
-from tests.test_slack_app import settings_for
+from tests.support.clocks import FakeClock
+from tests.support.fake_slack import FakeSlack
+from tests.support.simhttp import x_client
+from tests.support.slack_app import settings_for
+from tests.support.slack_requests import slash
+from tests.support.universe import SIM_START, point_env_at
 
 CREATOR = ["--token", "1000000002-simtoken-sim_creator", "--secret", "simsecret-sim_creator"]
 SLACK = {"SLACK_BOT_TOKEN": "xoxb-fake-token", "SLACK_SIGNING_SECRET": "fake-signing-secret"}
@@ -264,15 +264,10 @@ def slack_bot(
     """The real Bolt app and commands on a SQLite file whose busy timeout is short."""
     store = Store.open(tmp_path / "engagement.db", cipher=TokenCipher.generate(), busy_timeout=0.2)
     settings = settings_for(fake)
-    with HttpEngagementClient(
-        consumer_key="sim-consumer-key",
-        consumer_secret="sim-consumer-secret",
-        engagement_base_url=sim.url,
-        oauth_base_url=sim.url,
-    ) as x_client:
+    with x_client(sim) as x:
         clock = FakeClock()
-        service = build_service(x_client, store, sleep=clock.sleep, monotonic=clock.monotonic)
-        deps = Deps(service, store, settings, x_oauth=x_client)
+        service = build_service(x, store, sleep=clock.sleep, monotonic=clock.monotonic)
+        deps = Deps(service, store, settings, x_oauth=x)
         yield build_app(settings, deps, clock=sim.state.now, process_before_response=True), store
     store.close()
 

@@ -1,7 +1,7 @@
 """A slow, hung or rate-limiting X (and a rate-limiting Slack) never leaves a person unanswered.
 
 `serve()` runs as `engagement-bot run` does, on real HTTP, with ENGAGEMENT_ANSWER_SECONDS=3.
-X's Engagement API is a hostile stand-in on loopback (tests/hostile_x.py) in front of the
+X's Engagement API is a hostile stand-in on loopback (tests/support/hostile_x.py) in front of the
 simulator; Slack is the loopback fake. Each test waits on real hanging sockets, bounded by the
 short deadline.
 """
@@ -19,18 +19,18 @@ from typing import Any
 import pytest
 import requests
 
-from bot.engagement.http_client import HttpEngagementClient
 from bot.engagement.models import APP_ONLY, Endpoint, EngagementRequest
 from bot.errors import TransportError
 from bot.render.message import Message
 from bot.simulator.server import RunningSimulator
 from bot.slack.app import build_app
-from tests.fake_slack import FakeSlack, iter_texts
-from tests.hostile_x import HostileX
-from tests.slack_requests import command_body, signed_headers, slash
-from tests.test_run_http import Running, settings_for
-from tests.test_slack_app import StandIn, sim_posts
-from tests.test_slack_app import settings_for as app_settings
+from tests.support.fake_slack import FakeSlack, iter_texts
+from tests.support.hostile_x import HostileX
+from tests.support.running import Running, settings_for
+from tests.support.simhttp import x_client
+from tests.support.slack_app import StandIn, sim_posts
+from tests.support.slack_app import settings_for as app_settings
+from tests.support.slack_requests import command_body, signed_headers, slash
 
 ANSWER_S = 3
 # What a reply may take beyond its deadline on a loaded test machine (posting it, scheduling).
@@ -197,13 +197,7 @@ def test_a_dripping_reply_is_cut_at_the_read_timeout_even_without_a_deadline(
     post = sim_posts(sim, "sim_brand")[0]
     hostile.mode = "drip"
     request = EngagementRequest(Endpoint.TOTALS, (post,), ("favorites",), APP_ONLY)
-    with HttpEngagementClient(
-        consumer_key="sim-consumer-key",
-        consumer_secret="sim-consumer-secret",
-        engagement_base_url=hostile.url,
-        oauth_base_url=sim.url,
-        read_timeout=2.0,
-    ) as client:
+    with x_client(hostile.url, oauth_base_url=sim.url, read_timeout=2.0) as client:
         started = time.monotonic()
         with pytest.raises(TransportError, match="still arriving after 2 s"):
             client.fetch(request)

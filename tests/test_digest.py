@@ -5,7 +5,6 @@ hourly buckets (/_sim/series), computed independently of the bot's code."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -16,8 +15,6 @@ import pytest
 import requests
 from slack_sdk import WebClient
 
-from bot.app import build_service
-from bot.channels.deps import Deps
 from bot.channels.digest import (
     CHART_DAYS,
     POST_LOOKBACK,
@@ -26,116 +23,34 @@ from bot.channels.digest import (
     day_bounds,
     gather,
     prefetch,
-    run_digest,
     zone_of,
 )
 from bot.cli import main
 from bot.config import Settings
-from bot.engagement.http_client import HttpEngagementClient
-from bot.engagement.models import UserAuth
-from bot.render.digest import DigestData, digest_message, marker
+from bot.render.digest import digest_message, marker
 from bot.render.message import Message
 from bot.render.numbers import exact
 from bot.simulator.server import RunningSimulator
-from bot.slack.outbox import history_page, slack_finder, slack_post, without_rate_limit_retries
+from bot.slack.outbox import history_page, slack_finder, without_rate_limit_retries
 from bot.slack.reconcile import Reconciler
-from bot.slack.web import build_web_client, channel_membership
 from bot.store import Store
-from bot.store.channels import ChannelSettings
 from bot.store.cipher import TokenCipher
-from tests.clocks import FakeClock, WallClock
-from tests.conftest import SIM_START, point_env_at
-from tests.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack
-from tests.slack_limits import assert_valid_message
-
-BRAND = UserAuth("1000000001-simtoken-sim_brand", "simsecret-sim_brand")
-NOW = SIM_START  # 07:30 in New York: the digest covers Wed 25 Nov 2026, local
-ZONE = "America/New_York"
-CHANNEL = "C0DIGEST"
-DAY = date(2026, 11, 25)
-METRICS = ("impressions", "engagements", "favorites", "retweets", "replies")
-
-
-class Killed(BaseException):
-    """The process dying: nothing after it runs, no `except Exception` catches it."""
-
-
-@pytest.fixture
-def cipher() -> TokenCipher:
-    return TokenCipher.generate()
-
-
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "engagement.db"
-
-
-@pytest.fixture
-def settings(fake: FakeSlack) -> Settings:
-    return Settings(slack_bot_token=BOT_TOKEN, slack_api_url=fake.api_url, timezone="UTC")
-
-
-class Bot:
-    """One process's view: its own store connection, X client and service."""
-
-    def __init__(
-        self, sim: RunningSimulator, path: Path, cipher: TokenCipher, settings: Settings
-    ) -> None:
-        self.store = Store.open(path, cipher=cipher)
-        self.client = HttpEngagementClient(
-            consumer_key="sim-consumer-key",
-            consumer_secret="sim-consumer-secret",
-            engagement_base_url=sim.url,
-            oauth_base_url=sim.url,
-        )
-        self.clock = clock = FakeClock()
-        service = build_service(
-            self.client, self.store, sleep=clock.sleep, monotonic=clock.monotonic
-        )
-        self.web = build_web_client(settings, token=BOT_TOKEN)
-        self.deps = Deps(service, self.store, settings, can_post=channel_membership(self.web))
-        self.post = slack_post(self.web)
-        self.find_posted = slack_finder(self.web)
-
-    def digest(self, *, now: datetime = NOW, **options: Any) -> DigestOutcome:
-        channel = self.store.channels.settings(TEAM_ID, CHANNEL)
-        options.setdefault("post", self.post)
-        options.setdefault("find_posted", self.find_posted)
-        return run_digest(channel, local_date=None, now=now, deps=self.deps, **options)
-
-    def close(self) -> None:
-        self.client.close()
-        self.store.close()
-
-
-@pytest.fixture
-def bots(
-    sim: RunningSimulator, db_path: Path, cipher: TokenCipher, settings: Settings
-) -> Iterator[list[Bot]]:
-    made: list[Bot] = []
-    yield made
-    for bot in made:
-        bot.close()
-
-
-def set_up_channel(store: Store) -> None:
-    store.accounts.save(
-        user_id="1000000001", screen_name="sim_brand", auth=BRAND, workspace=None, now=NOW
-    )
-    store.channels.save_settings(
-        ChannelSettings(TEAM_ID, CHANNEL, digest_enabled=True, timezone=ZONE), now=NOW
-    )
-    store.channels.track(TEAM_ID, CHANNEL, kind="account", refs=["sim_brand"], by="U1", now=NOW)
-
-
-@pytest.fixture
-def bot(
-    bots: list[Bot], sim: RunningSimulator, db_path: Path, cipher: TokenCipher, settings: Settings
-) -> Bot:
-    made = Bot(sim, db_path, cipher, settings)
-    bots.append(made)
-    set_up_channel(made.store)
-    return made
+from tests.support.clocks import WallClock
+from tests.support.digest_bot import (
+    CHANNEL,
+    DAY,
+    METRICS,
+    NOW,
+    ZONE,
+    DigestBot,
+    Killed,
+    posted,
+    quiet_data,
+    set_up_channel,
+)
+from tests.support.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack
+from tests.support.slack_limits import assert_valid_message
+from tests.support.universe import point_env_at
 
 
 def admin(sim: RunningSimulator, path: str) -> Any:
@@ -159,22 +74,18 @@ def sim_sum(sim: RunningSimulator, post_ids: tuple[str, ...], day: date) -> dict
     return sums
 
 
-def posted(fake: FakeSlack) -> list[dict[str, Any]]:
-    return [c.body for c in fake.api_calls("chat.postMessage")]
-
-
 # --- the numbers -------------------------------------------------------------------------------
 
 
 def test_digest_numbers_are_the_simulators_hourly_buckets_over_the_local_day(
-    bot: Bot, sim: RunningSimulator, fake: FakeSlack
+    digest_bot: DigestBot, sim: RunningSimulator, fake: FakeSlack
 ) -> None:
-    channel = bot.store.channels.settings(TEAM_ID, CHANNEL)
-    data = gather(channel, DAY, zone_of(channel, bot.deps), now=NOW, deps=bot.deps)
+    channel = digest_bot.store.channels.settings(TEAM_ID, CHANNEL)
+    data = gather(channel, DAY, zone_of(channel, digest_bot.deps), now=NOW, deps=digest_bot.deps)
 
     # The Posts: sim_brand's live Posts written before the local day ended and at most
     # POST_LOOKBACK before the chart's first day.
-    zone = zone_of(channel, bot.deps)
+    zone = zone_of(channel, digest_bot.deps)
     _, day_end = day_bounds(DAY, zone)
     since = day_bounds(DAY - timedelta(days=CHART_DAYS - 1), zone)[0] - POST_LOOKBACK
     live = {
@@ -194,7 +105,7 @@ def test_digest_numbers_are_the_simulators_hourly_buckets_over_the_local_day(
     for metric in METRICS:
         assert data.week_average[metric] == pytest.approx(sum(w[metric] for w in week) / 7)
 
-    day_start, _ = day_bounds(DAY, zone_of(channel, bot.deps))
+    day_start, _ = day_bounds(DAY, zone_of(channel, digest_bot.deps))
     new = {
         p["id"]
         for p in admin(sim, "posts?author=sim_brand")["posts"]
@@ -205,15 +116,17 @@ def test_digest_numbers_are_the_simulators_hourly_buckets_over_the_local_day(
     assert data.totals["impressions"] > 0
 
 
-def test_digest_posts_totals_comparisons_new_posts_and_a_chart(bot: Bot, fake: FakeSlack) -> None:
-    outcome = bot.digest()
+def test_digest_posts_totals_comparisons_new_posts_and_a_chart(
+    digest_bot: DigestBot, fake: FakeSlack
+) -> None:
+    outcome = digest_bot.digest()
 
     assert outcome.status is Status.POSTED
     assert outcome.local_date == DAY
     assert outcome.ts == "1790000000.000100"
     [body] = posted(fake)
-    channel = bot.store.channels.settings(TEAM_ID, CHANNEL)
-    data = gather(channel, DAY, zone_of(channel, bot.deps), now=NOW, deps=bot.deps)
+    channel = digest_bot.store.channels.settings(TEAM_ID, CHANNEL)
+    data = gather(channel, DAY, zone_of(channel, digest_bot.deps), now=NOW, deps=digest_bot.deps)
     blocks_text = str(body["blocks"])
     assert "Daily digest · Wed 25 Nov 2026" in blocks_text
     assert exact(data.totals["impressions"]) in blocks_text
@@ -223,40 +136,23 @@ def test_digest_posts_totals_comparisons_new_posts_and_a_chart(bot: Bot, fake: F
     assert "Top Posts of the day" in blocks_text
     assert body["metadata"]["event_payload"]["marker"] == marker(CHANNEL, DAY)
     assert fake.api_calls("files.completeUploadExternal")
-    assert bot.store.digests.get(TEAM_ID, CHANNEL, DAY).posted_ts == outcome.ts  # type: ignore[union-attr]
+    assert digest_bot.store.digests.get(TEAM_ID, CHANNEL, DAY).posted_ts == outcome.ts  # type: ignore[union-attr]
 
-    assert bot.store.digests.last_digest_date(TEAM_ID, CHANNEL) == DAY
-    again = bot.digest(now=NOW + timedelta(hours=3))
+    assert digest_bot.store.digests.last_digest_date(TEAM_ID, CHANNEL) == DAY
+    again = digest_bot.digest(now=NOW + timedelta(hours=3))
     assert again.status is Status.ALREADY_POSTED
     assert len(posted(fake)) == 1
 
 
-def test_every_digest_message_fits_slacks_limits(bot: Bot) -> None:
-    channel = bot.store.channels.settings(TEAM_ID, CHANNEL)
-    data = gather(channel, DAY, zone_of(channel, bot.deps), now=NOW, deps=bot.deps)
+def test_every_digest_message_fits_slacks_limits(digest_bot: DigestBot) -> None:
+    channel = digest_bot.store.channels.settings(TEAM_ID, CHANNEL)
+    data = gather(channel, DAY, zone_of(channel, digest_bot.deps), now=NOW, deps=digest_bot.deps)
     for message in (
         digest_message(data),
         digest_message(data, late=True, chart=True),
         digest_message(quiet_data()),
     ):
         assert_valid_message(message)
-
-
-def quiet_data() -> DigestData:
-    zero = dict.fromkeys(METRICS, 0)
-    return DigestData(
-        channel_id=CHANNEL,
-        local_date=DAY,
-        zone=ZONE,
-        post_ids=("1790000000000000001",),
-        left_out=0,
-        totals=zero,
-        day_before=zero,
-        week_average=dict.fromkeys(METRICS, 0.0),
-        hourly=(0,) * 24,
-        new_posts=(),
-        top=(),
-    )
 
 
 def test_a_quiet_day_is_one_short_line() -> None:
@@ -269,27 +165,31 @@ def test_a_quiet_day_is_one_short_line() -> None:
 
 
 def test_a_late_quiet_day_is_skipped_and_nothing_to_report_is_skipped(
-    bot: Bot, fake: FakeSlack
+    digest_bot: DigestBot, fake: FakeSlack
 ) -> None:
-    bot.store.channels.untrack(TEAM_ID, CHANNEL, kind="account", refs=["sim_brand"])
-    bot.store.accounts.remove("1000000001")  # nothing tracked, nothing connected
+    digest_bot.store.channels.untrack(TEAM_ID, CHANNEL, kind="account", refs=["sim_brand"])
+    digest_bot.store.accounts.remove("1000000001")  # nothing tracked, nothing connected
 
-    outcome = bot.digest()
+    outcome = digest_bot.digest()
 
     assert outcome.status is Status.QUIET_SKIPPED
     assert posted(fake) == []
-    assert bot.store.digests.get(TEAM_ID, CHANNEL, DAY) is None  # a later run may still post
+    assert digest_bot.store.digests.get(TEAM_ID, CHANNEL, DAY) is None  # a later run may still post
 
 
 def test_a_channel_tracking_no_account_digests_the_workspaces_connected_ones(
-    bot: Bot, sim: RunningSimulator, fake: FakeSlack
+    digest_bot: DigestBot, sim: RunningSimulator, fake: FakeSlack
 ) -> None:
     tracked = gather(
-        bot.store.channels.settings(TEAM_ID, CHANNEL), DAY, ZoneInfo(ZONE), now=NOW, deps=bot.deps
+        digest_bot.store.channels.settings(TEAM_ID, CHANNEL),
+        DAY,
+        ZoneInfo(ZONE),
+        now=NOW,
+        deps=digest_bot.deps,
     )
-    bot.store.channels.untrack(TEAM_ID, CHANNEL, kind="account", refs=["sim_brand"])
-    channel = bot.store.channels.settings(TEAM_ID, CHANNEL)
-    connected = gather(channel, DAY, ZoneInfo(ZONE), now=NOW, deps=bot.deps)
+    digest_bot.store.channels.untrack(TEAM_ID, CHANNEL, kind="account", refs=["sim_brand"])
+    channel = digest_bot.store.channels.settings(TEAM_ID, CHANNEL)
+    connected = gather(channel, DAY, ZoneInfo(ZONE), now=NOW, deps=digest_bot.deps)
     assert tracked.post_ids
     assert connected.post_ids == tracked.post_ids  # sim_brand is the connected account
     assert connected.totals == tracked.totals
@@ -301,24 +201,24 @@ def test_a_channel_tracking_no_account_digests_the_workspaces_connected_ones(
 
 
 def test_two_concurrent_runs_post_once(
-    bots: list[Bot],
-    bot: Bot,
+    digest_bots: list[DigestBot],
+    digest_bot: DigestBot,
     sim: RunningSimulator,
     db_path: Path,
     cipher: TokenCipher,
     settings: Settings,
     fake: FakeSlack,
 ) -> None:
-    other = Bot(sim, db_path, cipher, settings)  # a second process on the same file
-    bots.append(other)
+    other = DigestBot(sim, db_path, cipher, settings)  # a second process on the same file
+    digest_bots.append(other)
     start = threading.Barrier(2)
     outcomes: list[DigestOutcome] = []
 
-    def run(which: Bot) -> None:
+    def run(which: DigestBot) -> None:
         start.wait(timeout=10)
         outcomes.append(which.digest())
 
-    threads = [threading.Thread(target=run, args=(b,)) for b in (bot, other)]
+    threads = [threading.Thread(target=run, args=(b,)) for b in (digest_bot, other)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -331,8 +231,8 @@ def test_two_concurrent_runs_post_once(
 
 
 def test_a_run_killed_between_posting_and_recording_is_reconciled_not_reposted(
-    bots: list[Bot],
-    bot: Bot,
+    digest_bots: list[DigestBot],
+    digest_bot: DigestBot,
     sim: RunningSimulator,
     db_path: Path,
     cipher: TokenCipher,
@@ -340,17 +240,17 @@ def test_a_run_killed_between_posting_and_recording_is_reconciled_not_reposted(
     fake: FakeSlack,
 ) -> None:
     def post_then_die(channel_id: str, message: Message) -> str:
-        bot.post(channel_id, message)  # Slack has the message…
+        digest_bot.post(channel_id, message)  # Slack has the message…
         raise Killed  # …and the process dies before the ts is recorded
 
     with pytest.raises(Killed):
-        bot.digest(post=post_then_die)
-    bot.close()
-    bots.remove(bot)
+        digest_bot.digest(post=post_then_die)
+    digest_bot.close()
+    digest_bots.remove(digest_bot)
     assert len(posted(fake)) == 1
 
-    restarted = Bot(sim, db_path, cipher, settings)  # a fresh Store on the same file
-    bots.append(restarted)
+    restarted = DigestBot(sim, db_path, cipher, settings)  # a fresh Store on the same file
+    digest_bots.append(restarted)
     claim = restarted.store.digests.get(TEAM_ID, CHANNEL, DAY)
     assert claim is not None
     assert claim.posted_ts is None
@@ -372,27 +272,29 @@ def test_a_run_killed_between_posting_and_recording_is_reconciled_not_reposted(
 
 
 def test_a_stale_claim_whose_message_is_not_in_the_channel_is_posted(
-    bot: Bot, fake: FakeSlack
+    digest_bot: DigestBot, fake: FakeSlack
 ) -> None:
-    bot.store.digests.claim(
+    digest_bot.store.digests.claim(
         TEAM_ID, CHANNEL, DAY, token="dead", now=NOW, stale_after=timedelta(minutes=5)
     )
 
-    outcome = bot.digest(now=NOW + timedelta(minutes=10))
+    outcome = digest_bot.digest(now=NOW + timedelta(minutes=10))
 
     assert outcome.status is Status.POSTED
     assert len(posted(fake)) == 1
 
 
-def test_a_failed_post_releases_the_claim_for_a_later_run(bot: Bot, fake: FakeSlack) -> None:
+def test_a_failed_post_releases_the_claim_for_a_later_run(
+    digest_bot: DigestBot, fake: FakeSlack
+) -> None:
     fake.fail_next("chat.postMessage", error="internal_error")  # Slack had a bad moment
 
-    failed = bot.digest()
+    failed = digest_bot.digest()
 
     assert failed.status is Status.FAILED
     assert "internal_error" in (failed.reason or "")
-    assert bot.store.digests.get(TEAM_ID, CHANNEL, DAY) is None
-    assert bot.digest().status is Status.POSTED
+    assert digest_bot.store.digests.get(TEAM_ID, CHANNEL, DAY) is None
+    assert digest_bot.digest().status is Status.POSTED
 
 
 # --- the command line --------------------------------------------------------------------------
@@ -425,16 +327,16 @@ def test_cli_digest_posts_and_prints_the_outcome(
 # --- the pieces --------------------------------------------------------------------------------
 
 
-def test_a_digest_names_its_authors_with_one_store_query(bot: Bot) -> None:
-    channel = bot.store.channels.settings(TEAM_ID, CHANNEL)
-    zone = zone_of(channel, bot.deps)
-    gather(channel, DAY, zone, now=NOW, deps=bot.deps)  # the numbers and authors are learnt
+def test_a_digest_names_its_authors_with_one_store_query(digest_bot: DigestBot) -> None:
+    channel = digest_bot.store.channels.settings(TEAM_ID, CHANNEL)
+    zone = zone_of(channel, digest_bot.deps)
+    gather(channel, DAY, zone, now=NOW, deps=digest_bot.deps)  # the numbers and authors are learnt
     statements: list[str] = []
-    bot.store.database.conn.set_trace_callback(statements.append)
+    digest_bot.store.database.conn.set_trace_callback(statements.append)
     try:
-        data = gather(channel, DAY, zone, now=NOW, deps=bot.deps)
+        data = gather(channel, DAY, zone, now=NOW, deps=digest_bot.deps)
     finally:
-        bot.store.database.conn.set_trace_callback(None)
+        digest_bot.store.database.conn.set_trace_callback(None)
 
     assert len(data.post_ids) >= 10
     assert set(data.authors) == set(data.post_ids)
@@ -493,20 +395,20 @@ def engagement_calls(sim: RunningSimulator) -> list[dict[str, Any]]:
 
 
 def test_a_prefetched_digest_is_built_without_calling_x_and_has_the_same_numbers(
-    bot: Bot, sim: RunningSimulator, fake: FakeSlack
+    digest_bot: DigestBot, sim: RunningSimulator, fake: FakeSlack
 ) -> None:
-    channel = bot.store.channels.settings(TEAM_ID, CHANNEL)
-    asked = prefetch(channel, now=NOW - timedelta(hours=1), deps=bot.deps)
+    channel = digest_bot.store.channels.settings(TEAM_ID, CHANNEL)
+    asked = prefetch(channel, now=NOW - timedelta(hours=1), deps=digest_bot.deps)
     fetched = len(engagement_calls(sim))
     assert asked >= 10
     assert fetched >= 1
-    bot.clock.t += 3600  # long past the service's short cache: only the store can answer
+    digest_bot.clock.t += 3600  # long past the service's short cache: only the store can answer
 
-    outcome = bot.digest()
+    outcome = digest_bot.digest()
 
     assert outcome.status is Status.POSTED
     assert len(engagement_calls(sim)) == fetched  # not one more engagement call
-    data = gather(channel, DAY, zone_of(channel, bot.deps), now=NOW, deps=bot.deps)
+    data = gather(channel, DAY, zone_of(channel, digest_bot.deps), now=NOW, deps=digest_bot.deps)
     assert dict(data.totals) == sim_sum(sim, data.post_ids, DAY)
     assert len(engagement_calls(sim)) == fetched
 
@@ -529,22 +431,22 @@ def test_under_tier1_limits_a_one_shot_digest_waits_its_turn_and_reconciles(
     wall = WallClock(NOW)
     with FakeSlack(non_marketplace=True, clock=wall.epoch) as strict:
         settings = Settings(slack_bot_token=BOT_TOKEN, slack_api_url=strict.api_url, timezone="UTC")
-        bot = Bot(sim, db_path, cipher, settings)
-        set_up_channel(bot.store)
+        digest_bot = DigestBot(sim, db_path, cipher, settings)
+        set_up_channel(digest_bot.store)
         accepted: list[str] = []
 
         def post_then_die(channel_id: str, message: Message) -> str:
-            accepted.append(bot.post(channel_id, message))
+            accepted.append(digest_bot.post(channel_id, message))
             raise Killed
 
         with pytest.raises(Killed):
-            bot.digest(post=post_then_die)
-        bot.close()
+            digest_bot.digest(post=post_then_die)
+        digest_bot.close()
         wall.advance(timedelta(seconds=30))
         strict.others_post(CHANNEL, 40, every=15)
         wall.advance(timedelta(minutes=15))
 
-        restarted = Bot(sim, db_path, cipher, settings)
+        restarted = DigestBot(sim, db_path, cipher, settings)
         try:
             one_shot = slack_finder(restarted.web, patience=600, sleep=wall.sleep)
             outcome = restarted.digest(now=wall(), find_posted=one_shot)
@@ -564,24 +466,24 @@ def test_under_tier1_limits_a_killed_run_in_a_busy_channel_is_reconciled_not_rep
     wall = WallClock(NOW)
     with FakeSlack(non_marketplace=True, clock=wall.epoch) as strict:
         settings = Settings(slack_bot_token=BOT_TOKEN, slack_api_url=strict.api_url, timezone="UTC")
-        bot = Bot(sim, db_path, cipher, settings)
-        set_up_channel(bot.store)
+        digest_bot = DigestBot(sim, db_path, cipher, settings)
+        set_up_channel(digest_bot.store)
         accepted: list[str] = []
 
         def post_then_die(channel_id: str, message: Message) -> str:
-            accepted.append(bot.post(channel_id, message))  # Slack has the message…
+            accepted.append(digest_bot.post(channel_id, message))  # Slack has the message…
             raise Killed  # …and the process dies before the ts is recorded
 
         with pytest.raises(Killed):
-            bot.digest(post=post_then_die)
-        bot.close()
+            digest_bot.digest(post=post_then_die)
+        digest_bot.close()
         # The channel goes on: 40 messages, one every 15 s from 30 s after the digest; 19 of
         # them share the digest's window, 15 newer ones fill the newest page on their own.
         wall.advance(timedelta(seconds=30))
         strict.others_post(CHANNEL, 40, every=15)
         wall.advance(timedelta(minutes=15))
 
-        restarted = Bot(sim, db_path, cipher, settings)
+        restarted = DigestBot(sim, db_path, cipher, settings)
         try:
             find_posted = paced(restarted.web, wall)
             first = restarted.digest(now=wall(), find_posted=find_posted)

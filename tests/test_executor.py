@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import random
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -42,7 +42,7 @@ from bot.errors import (
     TimedOut,
 )
 from bot.simulator.server import RunningSimulator
-from tests.conftest import SIM_START
+from tests.support.universe import SIM_START
 
 BRAND_ID, CREATOR_ID = "1000000001", "1000000002"
 TOKENS: dict[str | None, Auth] = {
@@ -106,17 +106,6 @@ def posts_of(sim: RunningSimulator, screen_name: str) -> list[str]:
 
 def statuses(sim: RunningSimulator) -> list[int]:
     return [entry["status"] for entry in admin(sim, "GET", "requests")["requests"]]
-
-
-@pytest.fixture
-def client(sim: RunningSimulator) -> Iterator[HttpEngagementClient]:
-    with HttpEngagementClient(
-        consumer_key="sim-consumer-key",
-        consumer_secret="sim-consumer-secret",
-        engagement_base_url=sim.url,
-        oauth_base_url=sim.url,
-    ) as http:
-        yield http
 
 
 def make_executor(

@@ -1,10 +1,10 @@
 """Fuzzing `/engagement <text>`: whatever a stranger types reaches `commands.run`.
 
 The real dispatcher, a real Store on a SQLite file (with accounts, tracking, a digest, alerts
-and quiet hours already set), X simulated. Random and mutated-valid texts (unicode, control
-characters, huge lengths, Slack's escaped mentions and links) must each get a reply, never an
-exception: a short, specific one within Slack's limits. A text that does not parse changes no
-row of the store and makes no call to X.
+and quiet hours already set), X simulated in process (tests/support/memory_x.py). Random and
+mutated-valid texts (unicode, control characters, huge lengths, Slack's escaped mentions and
+links) must each get a reply, never an exception: a short, specific one within Slack's limits.
+A text that does not parse changes no row of the store and makes no call to X.
 
 test_parsing.py fuzzes the parser alone and test_slack_app.py sends short texts through Bolt;
 this file goes through the whole command path with long and hostile texts and checks the store.
@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
@@ -27,7 +26,6 @@ from bot.app import build_service
 from bot.channels.deps import Deps
 from bot.config import Settings
 from bot.copy.usage import SUBCOMMANDS
-from bot.engagement.http_client import HttpEngagementClient
 from bot.engagement.models import UserAuth
 from bot.errors import UsageError
 from bot.render import blocks
@@ -37,9 +35,10 @@ from bot.slack.commands import GUARDED, Invocation, run
 from bot.slack.parse.grammar import EXAMPLES, parse
 from bot.store import Store
 from bot.store.cipher import TokenCipher
-from tests.clocks import FakeClock
-from tests.conftest import SIM_START
-from tests.slack_limits import assert_valid_message
+from tests.support.clocks import FakeClock
+from tests.support.memory_x import MemoryX, admin
+from tests.support.slack_limits import assert_valid_message
+from tests.support.universe import SIM_START
 
 TEAM, CHANNEL, USER = "T0FUZZ", "C0FUZZ", "U0FUZZ"
 BRAND_ID = "1000000001"
@@ -54,9 +53,7 @@ FUZZ = settings(
 
 
 def sim_get(sim: RunningSimulator, path: str) -> Any:
-    reply = requests.get(f"{sim.url}/_sim/{path}", timeout=30)
-    reply.raise_for_status()
-    return reply.json()
+    return admin(sim.state, "GET", path)
 
 
 class World:
@@ -76,12 +73,7 @@ def world(sim: RunningSimulator, tmp_path: Path) -> Iterator[World]:
     path = tmp_path / "engagement.db"
     store = Store.open(path, cipher=TokenCipher.generate())
     clock = FakeClock()
-    with HttpEngagementClient(
-        consumer_key="sim-consumer-key",
-        consumer_secret="sim-consumer-secret",
-        engagement_base_url=sim.url,
-        oauth_base_url=sim.url,
-    ) as client:
+    with MemoryX(sim.state) as client:
         service = build_service(client, store, sleep=clock.sleep, monotonic=clock.monotonic)
         deps = Deps(service, store, Settings(), can_post=lambda channel: True)
         store.accounts.save(

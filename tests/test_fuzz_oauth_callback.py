@@ -28,14 +28,14 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.config import Settings
-from bot.engagement.http_client import HttpEngagementClient
 from bot.simulator.server import RunningSimulator
 from bot.slack import connect
 from bot.slack.wsgi import XConnect, make_wsgi_app, serve_in_background
 from bot.store import Store
 from bot.store.cipher import TokenCipher
 from bot.store.connect_links import ConnectLink
-from tests.conftest import SIM_START
+from tests.support.simhttp import x_client
+from tests.support.universe import SIM_START
 
 NOW = SIM_START
 FUZZ = settings(
@@ -128,12 +128,7 @@ class Site:
 def site(sim: RunningSimulator, tmp_path: Path) -> Iterator[Site]:
     db = tmp_path / "engagement.db"
     store = Store.open(db, cipher=TokenCipher.generate())
-    with HttpEngagementClient(
-        consumer_key="sim-consumer-key",
-        consumer_secret="sim-consumer-secret",
-        engagement_base_url=sim.url,
-        oauth_base_url=sim.url,
-    ) as client:
+    with x_client(sim) as client:
         holder: list[Site] = []
         # The page's own URL is only known once it listens; the callback URL X gets is only
         # compared, never followed, here.

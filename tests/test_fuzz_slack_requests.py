@@ -34,16 +34,16 @@ from hypothesis import strategies as st
 from bot.app import build_service
 from bot.channels.deps import Deps
 from bot.config import Settings
-from bot.engagement.http_client import HttpEngagementClient
 from bot.simulator.server import RunningSimulator
 from bot.slack.app import build_app
 from bot.slack.web import build_web_client
 from bot.slack.wsgi import EVENTS_PATH, MAX_BODY_BYTES, make_wsgi_app, serve_in_background
 from bot.store import Store
 from bot.store.cipher import TokenCipher
-from tests.clocks import FakeClock
-from tests.fake_slack import BOT_TOKEN, FakeSlack
-from tests.slack_requests import FORM, SIGNING_SECRET, command_body, signature
+from tests.support.clocks import FakeClock
+from tests.support.fake_slack import BOT_TOKEN, FakeSlack
+from tests.support.simhttp import x_client
+from tests.support.slack_requests import FORM, SIGNING_SECRET, command_body, signature
 
 FUZZ = settings(
     max_examples=120,
@@ -108,12 +108,7 @@ def bot(sim: RunningSimulator, fake: FakeSlack, tmp_path: Path) -> Iterator[Bot]
         slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET, slack_api_url=fake.api_url
     )
     clock = FakeClock()
-    with HttpEngagementClient(
-        consumer_key="sim-consumer-key",
-        consumer_secret="sim-consumer-secret",
-        engagement_base_url=sim.url,
-        oauth_base_url=sim.url,
-    ) as client:
+    with x_client(sim) as client:
         service = build_service(client, store, sleep=clock.sleep, monotonic=clock.monotonic)
         deps = Deps(service, store, settings, can_post=lambda channel: False)
         app = build_app(

@@ -44,7 +44,7 @@ from bot.engagement.models import (
 from bot.errors import EngagementAPIError, UnexpectedResponse
 from bot.store import Store
 from bot.store.cipher import TokenCipher
-from tests.clocks import FakeClock
+from tests.support.clocks import FakeClock
 
 CONSUMER_SECRET = "fuzz-consumer-secret-9f3a"
 TOKEN_SECRET = "fuzz-token-secret-77c1"

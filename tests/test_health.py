@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.engagement.health import SLACK, CallHealth, X
-from tests.clocks import FakeClock
+from tests.support.clocks import FakeClock
 
 START = datetime(2026, 12, 3, 10, 2, tzinfo=UTC)
 

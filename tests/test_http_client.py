@@ -51,7 +51,8 @@ from bot.errors import (
     UnexpectedResponse,
 )
 from bot.simulator.server import RunningSimulator
-from tests.conftest import SIM_START
+from tests.support.simhttp import lifetime, live_posts, posts_of
+from tests.support.universe import SIM_START
 
 CONSUMER_KEY, CONSUMER_SECRET = "sim-consumer-key", "sim-consumer-secret"
 BRAND = UserAuth("1000000001-simtoken-sim_brand", "simsecret-sim_brand")
@@ -470,23 +471,6 @@ def sim_send(sim: RunningSimulator, method: str, path: str, body: Any) -> Any:
     response = requests.request(method, f"{sim.url}/_sim/{path}", json=body, timeout=10)
     response.raise_for_status()
     return response.json()
-
-
-def posts_of(sim: RunningSimulator, screen_name: str) -> list[dict[str, Any]]:
-    posts = sim_get(sim, "state")["posts"]
-    return [p for p in posts if p["author_screen_name"] == screen_name]
-
-
-def live_posts(sim: RunningSimulator, screen_name: str, count: int) -> tuple[str, ...]:
-    """The account's newest non-deleted Posts (all well inside 28 hours and 90 days)."""
-    posts = sorted(posts_of(sim, screen_name), key=lambda p: p["created_at"], reverse=True)
-    return tuple(p["id"] for p in posts if not p["deleted"])[:count]
-
-
-def lifetime(sim: RunningSimulator, post_id: str, metric: str) -> int:
-    truth = sim_get(sim, f"series?tweet_id={post_id}&metrics={metric}")
-    value: int = truth["lifetime"][metric]
-    return value
 
 
 def test_totals_for_owned_posts_match_the_simulators_ground_truth(

@@ -24,7 +24,6 @@ from bot.app import build_service, open_store
 from bot.channels.deps import Deps
 from bot.channels.outbox import Action, Refused, Window
 from bot.config import Settings
-from bot.engagement.http_client import HttpEngagementClient
 from bot.engagement.models import UserAuth
 from bot.errors import ConfigError
 from bot.ops.commands import rotate_key
@@ -38,18 +37,19 @@ from bot.slack.workspaces import NotInstalled, Workspaces
 from bot.slack.wsgi import OAUTH_NOT_SET_UP, RunningServer, make_wsgi_app, serve_in_background
 from bot.store import Store
 from bot.store.cipher import TokenCipher
-from tests.conftest import SIM_START
-from tests.fake_slack import (
+from tests.support.fake_slack import iter_texts
+from tests.support.running import Running, StandInSocketMode
+from tests.support.simhttp import x_client
+from tests.support.slack_oauth import (
     OAUTH_CLIENT_ID,
     OAUTH_CLIENT_SECRET,
     OAuthFakeSlack,
     bearer_team,
-    iter_texts,
     team_token,
     user_token,
 )
-from tests.slack_requests import SIGNING_SECRET, command_body, signed_headers
-from tests.test_run_http import Running, StandInSocketMode
+from tests.support.slack_requests import SIGNING_SECRET, command_body, signed_headers
+from tests.support.universe import SIM_START
 
 PUBLIC_URL = "https://bot.example.test"
 BRAND = UserAuth("1000000001-simtoken-sim_brand", "simsecret-sim_brand")
@@ -130,12 +130,7 @@ def deployment(fake: OAuthFakeSlack, sim: RunningSimulator, tmp_path: Path) -> I
     store = Store.open(settings.db_path, cipher=cipher)
     installations = SlackInstallations(store, cipher=cipher, client_id=OAUTH_CLIENT_ID, clock=clock)
     workspaces = Workspaces(settings, store, installations)
-    with HttpEngagementClient(
-        consumer_key="sim-consumer-key",
-        consumer_secret="sim-consumer-secret",
-        engagement_base_url=sim.url,
-        oauth_base_url=sim.url,
-    ) as client:
+    with x_client(sim) as client:
         ticks = iter(range(10**6))
         service = build_service(
             client, store, sleep=lambda s: None, monotonic=lambda: float(next(ticks)) * 1000
@@ -473,9 +468,7 @@ def test_rotate_key_re_encrypts_the_installations_and_they_keep_working(fake, si
     installations = SlackInstallations(
         store, cipher=TokenCipher.from_keys([old]), client_id=OAUTH_CLIENT_ID, clock=clock
     )
-    with HttpEngagementClient(
-        consumer_key="k", consumer_secret="s", engagement_base_url=sim.url, oauth_base_url=sim.url
-    ) as client:
+    with x_client(sim, consumer_key="k", consumer_secret="s") as client:
         deps = Deps(build_service(client, store), store, settings)
         app = build_app(
             settings,
@@ -650,7 +643,7 @@ def test_the_oauth_variant_in_the_manifests_comments_is_valid_for_slack():
     from jsonschema import Draft7Validator
     from referencing import Registry, Resource
 
-    from tests.test_manifest import MANIFEST, RAW, VERSIONS, load_schema, schema_errors
+    from tests.support.manifest import MANIFEST, RAW, VERSIONS, load_schema, schema_errors
 
     registry: Registry[Any] = Registry().with_resources(
         (RAW + name, Resource.from_contents(load_schema("schemas/" + name))) for name in VERSIONS

@@ -13,15 +13,14 @@ from bot.app import build_service
 from bot.channels.deps import Deps
 from bot.cli import main
 from bot.config import Settings
-from bot.engagement.http_client import HttpEngagementClient
 from bot.engagement.models import UserAuth
 from bot.engagement.query import EngagementQuery
 from bot.simulator.server import RunningSimulator
 from bot.slack.commands import Invocation, run
 from bot.store import Store
 from bot.store.cipher import TokenCipher
-from tests.conftest import SIM_START
-from tests.simhttp import posts_of
+from tests.support.memory_x import MemoryX, posts_of
+from tests.support.universe import SIM_START
 
 BRAND = UserAuth("1000000001-simtoken-sim_brand", "simsecret-sim_brand")
 KEY = Fernet.generate_key().decode()
@@ -29,22 +28,16 @@ CREATOR = UserAuth("1000000002-simtoken-sim_creator", "simsecret-sim_creator")
 
 
 @pytest.fixture
-def deps(sim: RunningSimulator, tmp_path: Path) -> Iterator[Deps]:
+def deps(memory_client: MemoryX, tmp_path: Path) -> Iterator[Deps]:
     store = Store.open(tmp_path / "e.db", cipher=TokenCipher.from_keys([KEY]))
     store.accounts.save(
         user_id="1000000001", screen_name="sim_brand", auth=BRAND, workspace="TA", now=SIM_START
     )
-    with HttpEngagementClient(
-        consumer_key="sim-consumer-key",
-        consumer_secret="sim-consumer-secret",
-        engagement_base_url=sim.url,
-        oauth_base_url=sim.url,
-    ) as client:
-        ticks = iter(range(10**6))
-        service = build_service(
-            client, store, sleep=lambda s: None, monotonic=lambda: float(next(ticks)) * 1000
-        )
-        yield Deps(service, store, Settings())
+    ticks = iter(range(10**6))
+    service = build_service(
+        memory_client, store, sleep=lambda s: None, monotonic=lambda: float(next(ticks)) * 1000
+    )
+    yield Deps(service, store, Settings())
     store.close()
 
 
@@ -54,7 +47,7 @@ def ask(deps: Deps, team: str, text: str) -> str:
 
 
 def test_owned_metrics_only_in_the_connecting_workspace(sim: RunningSimulator, deps: Deps):
-    post = next(p["id"] for p in posts_of(sim, "sim_brand") if not p["deleted"])
+    post = next(p["id"] for p in posts_of(sim.state, "sim_brand") if not p["deleted"])
     in_a = deps.service.report(_totals(post), now=SIM_START, workspace="TA").totals[post][
         "impressions"
     ]
@@ -68,7 +61,7 @@ def test_owned_metrics_only_in_the_connecting_workspace(sim: RunningSimulator, d
 
 
 def test_series_and_accounts_are_per_workspace(sim: RunningSimulator, deps: Deps):
-    post = next(p["id"] for p in posts_of(sim, "sim_brand") if not p["deleted"])
+    post = next(p["id"] for p in posts_of(sim.state, "sim_brand") if not p["deleted"])
     assert "connect" in ask(deps, "TB", f"hourly {post}").lower()
     assert "@sim_brand" in ask(deps, "TA", "accounts")
     assert "@sim_brand" not in ask(deps, "TB", "accounts")
@@ -89,7 +82,7 @@ def test_tracking_alerts_and_digests_are_per_workspace(deps: Deps):
 def test_a_leaderboard_never_shows_another_workspaces_private_numbers(
     sim: RunningSimulator, deps: Deps
 ):
-    posts = [p["id"] for p in posts_of(sim, "sim_brand") if not p["deleted"]][:3]
+    posts = [p["id"] for p in posts_of(sim.state, "sim_brand") if not p["deleted"]][:3]
     for post in posts:
         ask(deps, "TA", f"totals {post}")  # A's snapshots now hold impressions
         ask(deps, "TB", f"track {post}")
@@ -119,7 +112,7 @@ def shared(deps: Deps) -> Deps:
 def test_disconnecting_a_shared_account_in_one_workspace_leaves_it_to_the_others(
     sim: RunningSimulator, shared: Deps
 ):
-    post = next(p["id"] for p in posts_of(sim, "sim_creator") if not p["deleted"])
+    post = next(p["id"] for p in posts_of(sim.state, "sim_creator") if not p["deleted"])
     reply = ask(shared, "TB", "disconnect @sim_creator")
     assert "from this workspace" in reply
     assert "keeps serving the others" in reply
@@ -143,8 +136,8 @@ def test_disconnecting_a_shared_account_in_one_workspace_leaves_it_to_the_others
 def test_usage_in_a_workspace_shows_only_its_own_calls_and_accounts(
     sim: RunningSimulator, shared: Deps
 ):
-    brand_post = next(p["id"] for p in posts_of(sim, "sim_brand") if not p["deleted"])
-    creator_post = next(p["id"] for p in posts_of(sim, "sim_creator") if not p["deleted"])
+    brand_post = next(p["id"] for p in posts_of(sim.state, "sim_brand") if not p["deleted"])
+    creator_post = next(p["id"] for p in posts_of(sim.state, "sim_creator") if not p["deleted"])
     ask(shared, "TA", f"totals {brand_post}")  # @sim_brand's token, for A
     month = SIM_START.strftime("%Y-%m")
     in_b = ask(shared, "TB", "usage")
@@ -167,8 +160,8 @@ def test_usage_in_a_workspace_shows_only_its_own_calls_and_accounts(
 def test_the_operators_cli_sees_every_workspaces_usage_and_exclusions(
     sim: RunningSimulator, shared: Deps, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ):
-    brand_post = next(p["id"] for p in posts_of(sim, "sim_brand") if not p["deleted"])
-    creator_post = next(p["id"] for p in posts_of(sim, "sim_creator") if not p["deleted"])
+    brand_post = next(p["id"] for p in posts_of(sim.state, "sim_brand") if not p["deleted"])
+    creator_post = next(p["id"] for p in posts_of(sim.state, "sim_creator") if not p["deleted"])
     ask(shared, "TA", f"totals {brand_post}")
     ask(shared, "TB", f"totals {creator_post}")
     ask(shared, "TB", "disconnect @sim_creator")

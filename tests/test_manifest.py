@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 import socket
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -20,17 +19,15 @@ from bot.copy.usage import SUBCOMMANDS, USAGE_HINT, help_text
 from bot.render.message import Message
 from bot.slack.app import register
 from bot.slack.web import SCOPES
-from tests.fake_slack import clear_slack_env
-
-REPO = Path(__file__).resolve().parents[1]
-MANIFEST = REPO / "app_manifest.yaml"
-SCHEMA_DIR = REPO / "tests" / "fixtures" / "slack_manifest_schema"
-RAW = "https://raw.githubusercontent.com/slackapi/manifest-schema/v0.5.0/schemas/"
-VERSIONS = ("manifest.schema.1.0.0.json", "manifest.schema.2.0.0.json")
-
-
-def load_schema(relative: str) -> Any:
-    return json.loads((SCHEMA_DIR / relative).read_text(encoding="utf-8"))
+from tests.support.fake_slack import clear_slack_env
+from tests.support.manifest import (
+    MANIFEST,
+    RAW,
+    SCHEMA_DIR,
+    VERSIONS,
+    load_schema,
+    schema_errors,
+)
 
 
 @pytest.fixture(scope="module")
@@ -59,15 +56,6 @@ def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
 def manifest() -> dict[str, Any]:
     loaded: dict[str, Any] = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
     return loaded
-
-
-def schema_errors(validators: tuple[Draft7Validator, Draft7Validator], doc: Any) -> list[str]:
-    router, v1 = validators
-    errors = sorted(v1.iter_errors(doc), key=lambda e: list(e.absolute_path))
-    described = [f"/{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors]
-    if not described and not router.is_valid(doc):
-        described.append("rejected by the router schema")
-    return described
 
 
 def test_the_manifest_is_valid_for_slack(validators, manifest):

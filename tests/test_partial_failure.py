@@ -24,7 +24,6 @@ from bot.cli import main
 from bot.copy import messages
 from bot.engagement.deadline import Deadline, within
 from bot.engagement.directory import PacedDirectory
-from bot.engagement.http_client import HttpEngagementClient
 from bot.engagement.models import RateLimitInfo, UserAuth
 from bot.engagement.query import AccountProblem, EngagementQuery, Granularity, Reason
 from bot.engagement.ratelimiter import RateLimiter
@@ -34,28 +33,22 @@ from bot.errors import TimedOut, TransportError
 from bot.simulator.server import RunningSimulator
 from bot.store import Store
 from bot.store.cipher import TokenCipher
-from tests.conftest import SIM_START, point_env_at
-from tests.fake_slack import TEAM_ID, FakeSlack
-from tests.test_slack_app import (  # noqa: F401 - fixtures are used by name
+from tests.support.fake_slack import TEAM_ID, FakeSlack
+from tests.support.simhttp import x_client
+from tests.support.slack_app import (
     ask,
-    bot,
     connect_brand,
-    deps,
     sim_admin,
     sim_posts,
-    store,
     texts,
+    track_before_it_went_protected,
 )
+from tests.support.universe import SIM_START, point_env_at
 
 PRIVATE = UserAuth("1000000003-simtoken-sim_private", "simsecret-sim_private")
 GENERAL = "C0GENERAL"
 NOT_OWNED_WORDS = "only for your connected accounts"  # the Slack phrase of Reason.NOT_OWNED
 UNKNOWN_WORDS = "didn't say who wrote it"  # … and of Reason.AUTHOR_UNKNOWN
-
-
-def track_before_it_went_protected(store: Store, channel: str, handle: str) -> None:
-    """`track` refuses a protected account; one tracked while it was public stays tracked."""
-    store.channels.track(TEAM_ID, channel, kind="account", refs=[handle], by="U1", now=SIM_START)
 
 
 def private_posts(sim: RunningSimulator) -> list[str]:
@@ -179,12 +172,7 @@ def x_store(tmp_path: Path) -> Iterator[Store]:
 
 
 def service_on(sim: RunningSimulator, store: Store, clock: SimClock) -> Iterator[EngagementService]:
-    with HttpEngagementClient(
-        consumer_key="sim-consumer-key",
-        consumer_secret="sim-consumer-secret",
-        engagement_base_url=sim.url,
-        oauth_base_url=sim.url,
-    ) as client:
+    with x_client(sim) as client:
         yield build_service(client, store, sleep=clock.sleep, monotonic=clock.monotonic)
 
 
@@ -411,12 +399,7 @@ def test_a_v2_call_that_cannot_connect_is_retried_with_backoff_then_fails(
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     clock = SimClock(sim)
-    with HttpEngagementClient(
-        consumer_key="sim-consumer-key",
-        consumer_secret="sim-consumer-secret",
-        oauth_base_url=f"http://127.0.0.1:{port}",
-        bearer_token="preset",
-    ) as client:
+    with x_client(f"http://127.0.0.1:{port}", bearer_token="preset") as client:
         directory = PacedDirectory(
             client,
             limiter=RateLimiter(monotonic=clock.monotonic, sleep=clock.sleep),
@@ -439,12 +422,7 @@ def test_a_v2_call_under_a_command_deadline_stops_retrying_when_the_answer_is_du
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     clock = SimClock(sim)
-    with HttpEngagementClient(
-        consumer_key="sim-consumer-key",
-        consumer_secret="sim-consumer-secret",
-        oauth_base_url=f"http://127.0.0.1:{port}",
-        bearer_token="preset",
-    ) as client:
+    with x_client(f"http://127.0.0.1:{port}", bearer_token="preset") as client:
         directory = PacedDirectory(
             client,
             limiter=RateLimiter(monotonic=clock.monotonic, sleep=clock.sleep),

@@ -17,36 +17,21 @@ from bot.engagement.windows import floor_hour
 from bot.jobs.scheduler import build_scheduler, job_id
 from bot.simulator.server import RunningSimulator
 from bot.store.channels import ChannelSettings
-from tests.conftest import SIM_START
-from tests.fake_slack import TEAM_ID, FakeSlack
-from tests.test_alerts import CHANNEL as ALERT_CHANNEL
-from tests.test_alerts import (  # noqa: F401 - fixtures are used by name
-    add_spike,
-    alert_posts,
-    brand_post,
-    make_bot,
-)
-from tests.test_digest import CHANNEL as DIGEST_CHANNEL
-from tests.test_digest import (  # noqa: F401 - fixtures are used by name
-    DAY,
-    Bot,
-    bot,
-    bots,
-    cipher,
-    db_path,
-    posted,
-    settings,
-)
-from tests.test_partial_failure import track_before_it_went_protected
-from tests.test_slack_app import sim_admin
+from tests.support.alert_bot import CHANNEL as ALERT_CHANNEL
+from tests.support.alert_bot import add_spike, alert_posts, brand_post
+from tests.support.digest_bot import CHANNEL as DIGEST_CHANNEL
+from tests.support.digest_bot import DAY, DigestBot, posted
+from tests.support.fake_slack import TEAM_ID, FakeSlack
+from tests.support.slack_app import sim_admin, track_before_it_went_protected
+from tests.support.universe import SIM_START
 
 
 def test_digest_of_a_channel_tracking_a_protected_account_posts_on_time_with_the_other_posts(
-    bot: Bot, fake: FakeSlack
+    digest_bot: DigestBot, fake: FakeSlack
 ) -> None:
     """The scheduled job, fired at its time by the injected clock: the digest goes out at once
     (no retry is queued), covering sim_brand's Posts and naming sim_private as left out."""
-    store = bot.store
+    store = digest_bot.store
     track_before_it_went_protected(store, DIGEST_CHANNEL, "sim_private")
     settings = store.channels.settings(TEAM_ID, DIGEST_CHANNEL)
     # 07:30 in New York is SIM_START: the digest of Wed 25 Nov is due exactly now.
@@ -54,8 +39,8 @@ def test_digest_of_a_channel_tracking_a_protected_account_posts_on_time_with_the
     aps = BackgroundScheduler(timezone=UTC)
     scheduler = build_scheduler(
         store=store,
-        deps=bot.deps,
-        post=bot.post,
+        deps=digest_bot.deps,
+        post=digest_bot.post,
         clock=lambda: SIM_START,
         scheduler=aps,
     )
@@ -76,10 +61,10 @@ def test_digest_of_a_channel_tracking_a_protected_account_posts_on_time_with_the
 
 
 def test_alert_pass_fires_for_the_other_accounts_when_one_is_protected(
-    make_bot: Any, sim: RunningSimulator, fake: FakeSlack
+    make_alert_bot: Any, sim: RunningSimulator, fake: FakeSlack
 ) -> None:
-    bot = make_bot()
-    store = bot.store
+    alert_bot = make_alert_bot()
+    store = alert_bot.store
     store.accounts.save(
         user_id="1000000001",
         screen_name="sim_brand",
@@ -98,18 +83,18 @@ def test_alert_pass_fires_for_the_other_accounts_when_one_is_protected(
     post_id = brand_post(sim, older_than=timedelta(hours=12))
     add_spike(sim, post_id, floor_hour(SIM_START) - timedelta(hours=1))
 
-    fired = bot.check()
+    fired = alert_bot.check()
 
     assert [f.post_id for f in fired] == [post_id]
     assert len(alert_posts(fake)) == 1
 
 
 def test_a_digest_whose_post_lookup_is_rate_limited_says_author_unknown_not_not_owned(
-    bot: Bot, sim: RunningSimulator, fake: FakeSlack
+    digest_bot: DigestBot, sim: RunningSimulator, fake: FakeSlack
 ) -> None:
     # sim_creator is connected too, but the channel tracks only one of its Posts, by ID: its
     # author is known from a lookup alone (no timeline of sim_creator is read).
-    bot.store.accounts.save(
+    digest_bot.store.accounts.save(
         user_id="1000000002",
         screen_name="sim_creator",
         auth=UserAuth("1000000002-simtoken-sim_creator", "simsecret-sim_creator"),
@@ -117,12 +102,12 @@ def test_a_digest_whose_post_lookup_is_rate_limited_says_author_unknown_not_not_
         now=SIM_START,
     )
     theirs = sim_admin(sim, "GET", "posts?author=sim_creator")["posts"][8]["id"]  # ~30 h old
-    bot.store.channels.track(
+    digest_bot.store.channels.track(
         TEAM_ID, DIGEST_CHANNEL, kind="post", refs=[theirs], by="U1", now=SIM_START
     )
     sim_admin(sim, "PUT", "options", {"rate_limit_v2_lookup": 0})
 
-    assert bot.digest().status.value == "posted"
+    assert digest_bot.digest().status.value == "posted"
 
     [digest] = posted(fake)
     text = str(digest["blocks"])

@@ -14,7 +14,6 @@ import pytest
 from bot.app import build_service
 from bot.channels.deps import Deps
 from bot.config import Settings
-from bot.engagement.http_client import HttpEngagementClient
 from bot.errors import ConfigError
 from bot.simulator.server import RunningSimulator
 from bot.slack.app import build_app
@@ -23,17 +22,11 @@ from bot.slack.parse.grammar import parse
 from bot.slack.permissions import CACHE_SECONDS, workspace_admins
 from bot.slack.web import build_web_client
 from bot.store import Store
-from tests.clocks import FakeClock
-from tests.conftest import SIM_START
-from tests.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack
-from tests.test_slack_app import (  # noqa: F401 - fixtures are used by name
-    ask,
-    connect_brand,
-    settings_for,
-    sim_posts,
-    store,
-    texts,
-)
+from tests.support.clocks import FakeClock
+from tests.support.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack
+from tests.support.simhttp import x_client
+from tests.support.slack_app import ask, connect_brand, settings_for, sim_posts, texts
+from tests.support.universe import SIM_START
 
 CHANNEL = "C0GENERAL"
 ADMIN, LISTED, MEMBER = "U0ADMIN", "U0LISTED", "U0BOB"
@@ -84,14 +77,9 @@ def clock() -> Clock:
 def guarded(sim: RunningSimulator, fake: FakeSlack, store: Store, clock: Clock) -> Iterator[Any]:
     """The real app whose Deps.may_change is the real permissions module on the fake Slack."""
     settings = settings_for(fake, admins=frozenset({LISTED}))
-    with HttpEngagementClient(
-        consumer_key="sim-consumer-key",
-        consumer_secret="sim-consumer-secret",
-        engagement_base_url=sim.url,
-        oauth_base_url=sim.url,
-    ) as x_client:
+    with x_client(sim) as x:
         x_clock = FakeClock()
-        service = build_service(x_client, store, sleep=x_clock.sleep, monotonic=x_clock.monotonic)
+        service = build_service(x, store, sleep=x_clock.sleep, monotonic=x_clock.monotonic)
         web = build_web_client(settings, token=BOT_TOKEN)
         deps = Deps(
             service, store, settings, may_change=workspace_admins(web, settings, monotonic=clock)
@@ -232,9 +220,9 @@ def test_serve_guards_settings_changes(fake, sim, tmp_path):
     """`run` (serve()) wires the permissions itself: U0ALICE is listed, Bob is nobody."""
     import requests
 
-    from tests.slack_requests import command_body, signed_headers
-    from tests.test_run_http import Running
-    from tests.test_run_http import settings_for as run_settings
+    from tests.support.running import Running
+    from tests.support.running import settings_for as run_settings
+    from tests.support.slack_requests import command_body, signed_headers
 
     running = Running(run_settings(fake, sim, tmp_path), sim)
     try:

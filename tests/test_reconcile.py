@@ -25,10 +25,10 @@ from bot.slack.outbox import history_page, without_rate_limit_retries
 from bot.slack.reconcile import DEADLINE, Reconciler
 from bot.store.channels import ChannelSettings
 from bot.store.cipher import TokenCipher
-from tests.clocks import WallClock
-from tests.conftest import SIM_START
-from tests.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack
-from tests.test_digest import BRAND, Bot, Killed
+from tests.support.clocks import WallClock
+from tests.support.digest_bot import BRAND, DigestBot, Killed
+from tests.support.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack
+from tests.support.universe import SIM_START
 
 CRASHED = [f"C0CRASH{n:02d}" for n in range(30)]  # digest at 12:30, killed after posting
 DUE_AT_RESTART = ["C0DUE1", "C0DUE2"]  # digest at 12:40, when the bot comes back
@@ -50,13 +50,13 @@ def strict(wall: WallClock) -> Iterator[FakeSlack]:
 @pytest.fixture
 def make_bot(
     sim: RunningSimulator, tmp_path: Path, strict: FakeSlack
-) -> Iterator[Callable[[], Bot]]:
+) -> Iterator[Callable[[], DigestBot]]:
     settings = Settings(slack_bot_token=BOT_TOKEN, slack_api_url=strict.api_url, timezone="UTC")
     cipher = TokenCipher.generate()
-    made: list[Bot] = []
+    made: list[DigestBot] = []
 
-    def make() -> Bot:
-        made.append(Bot(sim, tmp_path / "engagement.db", cipher, settings))
+    def make() -> DigestBot:
+        made.append(DigestBot(sim, tmp_path / "engagement.db", cipher, settings))
         return made[-1]
 
     yield make
@@ -64,7 +64,7 @@ def make_bot(
         bot.close()
 
 
-def digest_channel(bot: Bot, channel: str, at: str) -> None:
+def digest_channel(bot: DigestBot, channel: str, at: str) -> None:
     bot.store.accounts.save(
         user_id="1000000001", screen_name="sim_brand", auth=BRAND, workspace=None, now=SIM_START
     )
@@ -85,13 +85,13 @@ def messages_in(fake: FakeSlack, channel: str) -> list[dict[str, Any]]:
     ]
 
 
-def paced(bot: Bot, wall: WallClock, sleep: Callable[[float], None]) -> Reconciler:
+def paced(bot: DigestBot, wall: WallClock, sleep: Callable[[float], None]) -> Reconciler:
     pages = history_page(without_rate_limit_retries(bot.web))
     return Reconciler(pages, team_of=lambda channel: None, clock=wall, sleep=sleep)
 
 
-def restarted_scheduler(bot: Bot, wall: WallClock, reconciler: Reconciler) -> DigestScheduler:
-    """`run`'s scheduler (bot/app.py digest_jobs), with a scheduler that is never started."""
+def restarted_scheduler(bot: DigestBot, wall: WallClock, reconciler: Reconciler) -> DigestScheduler:
+    """`run`'s scheduler (bot/cli.py digest_jobs), with a scheduler that is never started."""
     return build_scheduler(
         store=bot.store,
         deps=bot.deps,
@@ -103,7 +103,7 @@ def restarted_scheduler(bot: Bot, wall: WallClock, reconciler: Reconciler) -> Di
     )
 
 
-def crash_after_posting(bot: Bot, wall: WallClock, channels: list[str]) -> dict[str, str]:
+def crash_after_posting(bot: DigestBot, wall: WallClock, channels: list[str]) -> dict[str, str]:
     """Each channel's digest run dies once Slack has its message; channel → the ts Slack gave."""
     accepted: dict[str, str] = {}
 
@@ -131,7 +131,7 @@ def fire_retries(sched: DigestScheduler) -> None:
 
 
 def test_thirty_channels_to_reconcile_after_a_restart_are_settled_at_slacks_pace(
-    make_bot: Callable[[], Bot], wall: WallClock, strict: FakeSlack
+    make_bot: Callable[[], DigestBot], wall: WallClock, strict: FakeSlack
 ) -> None:
     bot = make_bot()
     for channel in CRASHED:
@@ -188,7 +188,7 @@ def test_thirty_channels_to_reconcile_after_a_restart_are_settled_at_slacks_pace
 
 
 def test_a_search_throttled_past_its_deadline_is_reported_and_retried_never_reposted(
-    make_bot: Callable[[], Bot],
+    make_bot: Callable[[], DigestBot],
     wall: WallClock,
     strict: FakeSlack,
     caplog: pytest.LogCaptureFixture,
@@ -250,7 +250,7 @@ def test_a_search_throttled_past_its_deadline_is_reported_and_retried_never_repo
 
 
 def test_a_channel_that_refuses_the_search_is_paused_not_posted_over(
-    make_bot: Callable[[], Bot], wall: WallClock, strict: FakeSlack
+    make_bot: Callable[[], DigestBot], wall: WallClock, strict: FakeSlack
 ) -> None:
     bot = make_bot()
     channel = CRASHED[0]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.slack.replays import WINDOW_S, SeenSignatures
-from tests.clocks import FakeClock
+from tests.support.clocks import FakeClock
 
 
 def test_a_signature_is_new_once_then_a_replay_until_its_window_ends() -> None:

@@ -28,18 +28,9 @@ from bot.errors import (
 )
 from bot.ops.report_format import as_csv
 from bot.render.kit import escape
-from tests.conftest import SIM_START
-from tests.test_blocks import SNAPSHOTS
-from tests.test_slack_app import (  # noqa: F401 - fixtures are used by name
-    ask,
-    bot,
-    connect_brand,
-    deps,
-    sim_admin,
-    sim_posts,
-    store,
-    texts,
-)
+from tests.support.slack_app import ask, connect_brand, sim_admin, sim_posts, texts
+from tests.support.snapshots import SNAPSHOTS
+from tests.support.universe import SIM_START
 
 TEAM, CHANNEL = "T0FAKE", "C0GENERAL"
 

@@ -4,92 +4,24 @@ the WebSocket handler, the one part that would need the real Slack)."""
 
 from __future__ import annotations
 
-import queue
 import sqlite3
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import requests
 
-from bot.app import engagement, serve
+from bot.app import serve
 from bot.channels.deps import Deps
 from bot.cli import main
 from bot.config import Settings
 from bot.errors import ConfigError
-from bot.simulator.server import RunningSimulator
 from bot.slack.wsgi import SOCKET_MODE_EVENTS, X_CALLBACK_NOT_READY, RunningServer
-from tests.fake_slack import BOT_TOKEN, FakeSlack
-from tests.slack_requests import FORM, SIGNING_SECRET, command_body, signed_headers
-
-
-def settings_for(fake: FakeSlack, sim: RunningSimulator, tmp_path: Path, **more: Any) -> Settings:
-    values: dict[str, Any] = {
-        "slack_bot_token": BOT_TOKEN,
-        "slack_signing_secret": SIGNING_SECRET,
-        "slack_api_url": fake.api_url,
-        "x_api_url": sim.url,
-        "x_oauth_url": sim.url,
-        "x_consumer_key": "sim-consumer-key",
-        "x_consumer_secret": "sim-consumer-secret",
-        "db_path": tmp_path / "engagement.db",
-        "port": 0,
-        # serve() guards settings changes; the signed commands come from U0ALICE.
-        "admins": frozenset({"U0ALICE"}),
-    }
-    values.update(more)
-    return Settings(**values)
-
-
-class Running:
-    """`serve()` in a thread until the test ends; `url` is its HTTP server."""
-
-    def __init__(
-        self, settings: Settings, sim: RunningSimulator, *, x_oauth: bool = False, **kwargs: Any
-    ) -> None:
-        self.stop = threading.Event()
-        urls: queue.Queue[str] = queue.Queue()
-        self.result: list[int | BaseException] = []
-
-        def target() -> None:  # as bot.app.run_bot does, with a stop event and a ready hook
-            try:
-                with engagement(settings) as parts:
-                    deps = Deps(
-                        service=parts.service,
-                        store=parts.store,
-                        settings=settings,
-                        x_oauth=parts.client if x_oauth else None,
-                        health=parts.health,
-                    )
-                    self.result.append(
-                        serve(
-                            settings,
-                            deps,
-                            clock=sim.state.now,
-                            stop=self.stop,
-                            host="127.0.0.1",
-                            ready=urls.put,
-                            **kwargs,
-                        )
-                    )
-            except BaseException as error:
-                self.result.append(error)
-                urls.put("")
-
-        self.thread = threading.Thread(target=target, name="serve", daemon=True)
-        self.thread.start()
-        self.url = urls.get(timeout=20)
-        assert self.url, self.result
-
-    def close(self) -> int | BaseException:
-        self.stop.set()
-        self.thread.join(timeout=20)
-        assert not self.thread.is_alive()
-        return self.result[0]
+from tests.support.running import Running, StandInSocketMode, post_command, settings_for
+from tests.support.slack_requests import FORM, command_body, signed_headers
 
 
 @pytest.fixture
@@ -97,12 +29,6 @@ def http_bot(fake, sim, tmp_path) -> Iterator[Running]:
     running = Running(settings_for(fake, sim, tmp_path), sim)
     yield running
     assert running.close() == 0
-
-
-def post_command(url: str, text: str, fake: FakeSlack, **sign: Any) -> requests.Response:
-    body = command_body(text, response_url=fake.response_url())
-    headers = signed_headers(body, **sign)
-    return requests.post(f"{url}/slack/events", data=body.encode(), headers=headers, timeout=10)
 
 
 def test_a_signed_command_is_acked_quickly_and_answered(http_bot, fake):
@@ -140,26 +66,6 @@ def test_healthz_and_the_other_paths(http_bot):
     assert requests.get(f"{http_bot.url}/slack/events", timeout=10).status_code == 405
     assert requests.get(f"{http_bot.url}/nowhere", timeout=10).status_code == 404
     assert requests.post(f"{http_bot.url}/healthz", timeout=10).status_code == 405
-
-
-class StandInSocketMode:
-    """Bolt's SocketModeHandler as `serve()` uses it: connect, close, client.is_connected()."""
-
-    def __init__(self) -> None:
-        self.events: list[str] = []
-        self.connected = False
-        self.client = self
-
-    def is_connected(self) -> bool:
-        return self.connected
-
-    def connect(self) -> None:
-        self.events.append("connect")
-        self.connected = True
-
-    def close(self) -> None:
-        self.events.append("close")
-        self.connected = False
 
 
 def test_socket_mode_connects_and_keeps_only_health_and_callback_on_http(fake, sim, tmp_path):

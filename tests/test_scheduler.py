@@ -24,7 +24,6 @@ from bot.slack import commands
 from bot.slack.commands import Invocation
 from bot.store import Store
 from bot.store.channels import ChannelSettings
-from bot.store.cipher import TokenCipher
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -73,12 +72,6 @@ class FakeDigests:
         self.last[(settings.team_id, settings.channel_id)] = local_date
         ts = post(settings.channel_id, Message(f"digest of {local_date}", ephemeral=False))
         return DigestOutcome(Status.POSTED, settings.channel_id, local_date, ts)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store.open(tmp_path / "e.db", cipher=TokenCipher.generate()) as opened:
-        yield opened
 
 
 @pytest.fixture
@@ -391,8 +384,8 @@ class StandInJobs:
 def test_serve_starts_the_jobs_hooks_digest_commands_and_stops_them(
     sim: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    from tests.fake_slack import FakeSlack, clear_slack_env
-    from tests.test_run_http import Running, post_command, settings_for
+    from tests.support.fake_slack import FakeSlack, clear_slack_env
+    from tests.support.running import Running, post_command, settings_for
 
     clear_slack_env(monkeypatch)
     stand_in = StandInJobs()

@@ -1,19 +1,17 @@
-"""The engagement service end to end: real HTTP to the simulator, a real SQLite file, real
-encryption; only the clocks are injected so that no test waits for time to pass."""
+"""The engagement service on the simulator answering in process (tests/support/memory_x.py: the
+same answers, errors and 429s as over HTTP, tests/test_client_contract.py), a real SQLite file,
+real encryption; only the clocks are injected so that no test waits for time to pass."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from bot.app import build_service
-from bot.engagement.http_client import HttpEngagementClient
 from bot.engagement.models import UserAuth
 from bot.engagement.query import EngagementQuery, Granularity, Reason
 from bot.engagement.service import EngagementService
@@ -21,8 +19,10 @@ from bot.engagement.windows import unborn
 from bot.simulator.server import RunningSimulator
 from bot.store import Store
 from bot.store.cipher import TokenCipher
-from tests.clocks import FakeClock
-from tests.conftest import SIM_START
+from tests.support.clocks import FakeClock
+from tests.support.memory_x import MemoryX
+from tests.support.memory_x import admin as memory_admin
+from tests.support.universe import SIM_START
 
 BRAND = UserAuth("1000000001-simtoken-sim_brand", "simsecret-sim_brand")
 NOW = SIM_START
@@ -38,31 +38,13 @@ TOTALS = (
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(tmp_path / "engagement.db", cipher=TokenCipher.generate())
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def client(sim: RunningSimulator) -> Iterator[HttpEngagementClient]:
-    with HttpEngagementClient(
-        consumer_key="sim-consumer-key",
-        consumer_secret="sim-consumer-secret",
-        engagement_base_url=sim.url,
-        oauth_base_url=sim.url,
-    ) as made:
-        yield made
-
-
-@pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
 
 
 @pytest.fixture
-def service(client: HttpEngagementClient, store: Store, clock: FakeClock) -> EngagementService:
-    return build_service(client, store, sleep=clock.sleep, monotonic=clock.monotonic)
+def service(memory_client: MemoryX, store: Store, clock: FakeClock) -> EngagementService:
+    return build_service(memory_client, store, sleep=clock.sleep, monotonic=clock.monotonic)
 
 
 def connect_brand(store: Store) -> None:
@@ -72,9 +54,7 @@ def connect_brand(store: Store) -> None:
 
 
 def admin(sim: RunningSimulator, method: str, path: str, body: Any = None) -> Any:
-    reply = requests.request(method, f"{sim.url}/_sim/{path}", json=body, timeout=30)
-    reply.raise_for_status()
-    return reply.json()
+    return memory_admin(sim.state, method, path, body)
 
 
 def posts(sim: RunningSimulator, who: str) -> list[dict[str, Any]]:
@@ -187,7 +167,7 @@ def test_hourly_and_daily_series_match_the_ground_truth_and_are_stored(sim, serv
     }
 
 
-def test_refresh_of_5000_posts_under_20_percent_faults_loses_nothing(sim, client, tmp_path):
+def test_refresh_of_5000_posts_under_20_percent_faults_loses_nothing(sim, memory_client, tmp_path):
     admin(
         sim,
         "POST",
@@ -202,7 +182,9 @@ def test_refresh_of_5000_posts_under_20_percent_faults_loses_nothing(sim, client
         store = Store.open(path, cipher=TokenCipher.generate())
         try:
             clock = FakeClock()
-            service = build_service(client, store, sleep=clock.sleep, monotonic=clock.monotonic)
+            service = build_service(
+                memory_client, store, sleep=clock.sleep, monotonic=clock.monotonic
+            )
             report = service.refresh(ids, now=NOW)
             return {
                 p: {m: (v.count, v.reason) for m, v in values.items()}
@@ -293,8 +275,10 @@ def test_only_the_posts_not_settled_are_fetched(sim, service, store, clock):
     assert list(both.series) == list(ids)  # the query's order, stored and fetched alike
 
 
-def test_stored_private_series_are_not_served_to_another_workspace(sim, client, store, clock):
-    service = build_service(client, store, sleep=clock.sleep, monotonic=clock.monotonic)
+def test_stored_private_series_are_not_served_to_another_workspace(
+    sim, memory_client, store, clock
+):
+    service = build_service(memory_client, store, sleep=clock.sleep, monotonic=clock.monotonic)
     store.accounts.save(
         user_id="1000000001", screen_name="sim_brand", auth=BRAND, workspace="T_A", now=NOW
     )

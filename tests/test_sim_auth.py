@@ -24,7 +24,7 @@ from bot.simulator.http import SimRequest
 from bot.simulator.seeded_universe import default_universe
 from bot.simulator.state import SimState
 from bot.simulator.universe import Token
-from tests.simhttp import quiet_signing
+from tests.support.simhttp import quiet_signing
 
 START = datetime(2025, 3, 1, 12, tzinfo=UTC)
 BASE = "http://127.0.0.1:8787"

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from bot.simulator.server import RunningSimulator
-from tests.conftest import SIM_START
-from tests.simhttp import admin, bearer, call, oauth
+from tests.support.simhttp import admin, bearer, call, oauth
+from tests.support.universe import SIM_START
 
 EXAMPLES = Path(__file__).resolve().parent / "fixtures" / "x_api"
 

@@ -14,8 +14,17 @@ import pytest
 import requests
 
 from bot.simulator.server import RunningSimulator
-from tests.conftest import SIM_START
-from tests.simhttp import BRAND, CREATOR, admin, bearer, call, oauth, posts_of, quiet_signing
+from tests.support.simhttp import (
+    BRAND,
+    CREATOR,
+    admin,
+    bearer,
+    call,
+    oauth,
+    posts_of,
+    quiet_signing,
+)
+from tests.support.universe import SIM_START
 
 PUBLIC = ["favorites", "retweets", "quote_tweets", "replies", "video_views"]
 BY_POST = {"g": {"group_by": ["tweet.id", "engagement.type"]}}

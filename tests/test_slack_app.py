@@ -13,12 +13,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from slack_sdk.http_retry.builtin_handlers import (
@@ -27,25 +25,25 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.signature import SignatureVerifier
 
-from bot.app import build_service
-from bot.channels.deps import Deps
-from bot.config import Settings
 from bot.copy.usage import SUBCOMMANDS
-from bot.engagement.http_client import HttpEngagementClient
-from bot.engagement.models import UserAuth
 from bot.errors import ConfigError, RateLimited, ServerError, UsageError, UserFacingError
 from bot.render.message import Chart, Message
-from bot.simulator.server import RunningSimulator
 from bot.slack.app import COMMAND, build_app
 from bot.slack.parse.grammar import parse
 from bot.slack.retries import CappedRateLimitRetryHandler
-from bot.slack.web import build_web_client, channel_membership
-from bot.store import Store
-from bot.store.cipher import TokenCipher
-from tests.clocks import FakeClock
-from tests.conftest import SIM_START
-from tests.fake_slack import BOT_TOKEN, FakeSlack, iter_texts
-from tests.slack_requests import (
+from bot.slack.web import channel_membership
+from tests.support.fake_slack import BOT_TOKEN, FakeSlack
+from tests.support.slack_app import (
+    StandIn,
+    ask,
+    connect_brand,
+    settings_for,
+    sim_admin,
+    sim_posts,
+    texts,
+    x_requests,
+)
+from tests.support.slack_requests import (
     SIGNING_SECRET,
     command_body,
     dispatch,
@@ -53,37 +51,10 @@ from tests.slack_requests import (
     signed_headers,
     slash,
 )
+from tests.support.universe import SIM_START
 
 NOW = datetime(2026, 11, 26, 12, 30, tzinfo=UTC)
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
-
-
-def settings_for(fake: FakeSlack, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "slack_bot_token": BOT_TOKEN,
-        "slack_signing_secret": SIGNING_SECRET,
-        "slack_api_url": fake.api_url,
-    }
-    values.update(overrides)
-    return Settings(**values)
-
-
-class StandIn:
-    """A stand-in for commands.run: records invocations, answers what a test scripted."""
-
-    def __init__(self, reply: Message | Callable[[Any], Message] | Exception) -> None:
-        self.reply = reply
-        self.invocations: list[Any] = []
-        self.nows: list[datetime] = []
-
-    def __call__(self, invocation: Any, *, deps: Any, now: datetime) -> Message:
-        self.invocations.append(invocation)
-        self.nows.append(now)
-        if isinstance(self.reply, Exception):
-            raise self.reply
-        if callable(self.reply):
-            return self.reply(invocation)
-        return self.reply
 
 
 def make_app(
@@ -103,10 +74,6 @@ def make_app(
         run=run,
         **kwargs,
     )
-
-
-def texts(payload: dict[str, Any]) -> str:
-    return "\n".join(iter_texts(payload))
 
 
 def ref_in(text: str) -> str:
@@ -472,68 +439,6 @@ def test_a_5xx_is_retried(fake):
 
 
 # == end to end: the real commands.run, the X simulator, a SQLite file ==========================
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(tmp_path / "engagement.db", cipher=TokenCipher.generate())
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def deps(sim: RunningSimulator, fake: FakeSlack, store: Store) -> Iterator[Deps]:
-    settings = settings_for(fake)
-    with HttpEngagementClient(
-        consumer_key="sim-consumer-key",
-        consumer_secret="sim-consumer-secret",
-        engagement_base_url=sim.url,
-        oauth_base_url=sim.url,
-    ) as x_client:
-        clock = FakeClock()
-        service = build_service(x_client, store, sleep=clock.sleep, monotonic=clock.monotonic)
-        can_post = channel_membership(build_web_client(settings, token=BOT_TOKEN))
-        yield Deps(service, store, settings, can_post=can_post)
-
-
-@pytest.fixture
-def bot(fake: FakeSlack, deps: Deps, sim: RunningSimulator) -> Any:
-    """The real app, dispatch returning after the reply (process_before_response)."""
-    return build_app(settings_for(fake), deps, clock=sim.state.now, process_before_response=True)
-
-
-def sim_admin(sim: RunningSimulator, method: str, path: str, body: Any = None) -> Any:
-    reply = requests.request(method, f"{sim.url}/_sim/{path}", json=body, timeout=30)
-    reply.raise_for_status()
-    return reply.json()
-
-
-def sim_posts(sim: RunningSimulator, author: str) -> list[str]:
-    return [p["id"] for p in sim_admin(sim, "GET", f"posts?author={author}")["posts"]]
-
-
-def x_requests(sim: RunningSimulator) -> list[Any]:
-    return list(sim_admin(sim, "GET", "requests")["requests"])
-
-
-def connect_brand(store: Store) -> None:
-    store.accounts.save(
-        user_id="1000000001",
-        screen_name="sim_brand",
-        auth=UserAuth("1000000001-simtoken-sim_brand", "simsecret-sim_brand"),
-        workspace=None,
-        now=SIM_START,
-    )
-
-
-def ask(app: Any, fake: FakeSlack, text: str, **fields: str) -> dict[str, Any]:
-    """One `/engagement text`: acked with an empty 200, exactly one reply; returns it."""
-    before = len(fake.responses())
-    response = slash(app, text, response_url=fake.response_url(), **fields)
-    assert (response.status, response.body) == (200, "")
-    replies = fake.responses()[before:]
-    assert len(replies) >= 1, replies
-    return replies[0]
 
 
 def test_e2e_help_is_ephemeral_and_covers_every_subcommand(bot, fake):

@@ -10,16 +10,8 @@ from typing import Any
 import pytest
 
 from bot.render.message import Message
-from tests.slack_limits import assert_valid_message
-from tests.test_slack_app import (  # noqa: F401 - fixtures are used by name
-    ask,
-    bot,
-    connect_brand,
-    deps,
-    sim_posts,
-    store,
-    texts,
-)
+from tests.support.slack_app import ask, connect_brand, sim_posts, texts
+from tests.support.slack_limits import assert_valid_message
 
 
 def valid(reply: dict[str, Any]) -> dict[str, Any]:

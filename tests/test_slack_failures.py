@@ -5,7 +5,6 @@ file and the loopback fake Slack, as in test_digest."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -25,22 +24,9 @@ from bot.slack import retries
 from bot.slack.outbox import classify, with_pause_note
 from bot.store.channels import ChannelSettings
 from bot.store.cipher import TokenCipher
-from tests.fake_slack import TEAM_ID, FakeSlack
-from tests.slack_limits import assert_valid_message
-from tests.test_digest import CHANNEL, DAY, NOW, Bot, quiet_data, set_up_channel
-
-
-@pytest.fixture
-def settings(fake: FakeSlack) -> Settings:
-    return Settings(slack_bot_token=fake.token, slack_api_url=fake.api_url, timezone="UTC")
-
-
-@pytest.fixture
-def bot(sim: RunningSimulator, tmp_path: Path, settings: Settings) -> Iterator[Bot]:
-    made = Bot(sim, tmp_path / "engagement.db", TokenCipher.generate(), settings)
-    set_up_channel(made.store)
-    yield made
-    made.close()
+from tests.support.digest_bot import CHANNEL, DAY, NOW, DigestBot, quiet_data, set_up_channel
+from tests.support.fake_slack import TEAM_ID, FakeSlack
+from tests.support.slack_limits import assert_valid_message
 
 
 @pytest.fixture
@@ -57,8 +43,8 @@ def delivered(fake: FakeSlack) -> int:
     return sum(c.status == 200 for c in fake.api_calls("chat.postMessage"))
 
 
-def channel(bot: Bot) -> ChannelSettings:
-    return bot.store.channels.settings(TEAM_ID, CHANNEL)
+def channel(digest_bot: DigestBot) -> ChannelSettings:
+    return digest_bot.store.channels.settings(TEAM_ID, CHANNEL)
 
 
 # --- pausing -----------------------------------------------------------------------------------
@@ -77,20 +63,20 @@ def channel(bot: Bot) -> ChannelSettings:
     ],
 )
 def test_a_refusal_no_retry_fixes_pauses_the_channel_and_says_why(
-    bot: Bot, fake: FakeSlack, code: str, words: str
+    digest_bot: DigestBot, fake: FakeSlack, code: str, words: str
 ) -> None:
     fake.fail_next("chat.postMessage", error=code)
 
-    outcome = bot.digest()
+    outcome = digest_bot.digest()
 
     assert outcome.status is Status.PAUSED
     assert words in (outcome.reason or "")
-    paused = channel(bot)
+    paused = channel(digest_bot)
     assert paused.paused_at == NOW
     assert paused.paused_reason == outcome.reason
     assert code in paused.paused_reason
     assert paused.digest_enabled  # resuming brings the digest back as it was
-    assert bot.store.digests.get(TEAM_ID, CHANNEL, DAY) is None  # the claim was released
+    assert digest_bot.store.digests.get(TEAM_ID, CHANNEL, DAY) is None  # the claim was released
     note = pause_note(paused)
     assert note == (
         f"Digests and alerts are paused here since Thu 26 Nov 2026: {paused.paused_reason}. "
@@ -98,30 +84,30 @@ def test_a_refusal_no_retry_fixes_pauses_the_channel_and_says_why(
     )
 
 
-def test_a_paused_channel_is_skipped_until_resumed(bot: Bot, fake: FakeSlack) -> None:
+def test_a_paused_channel_is_skipped_until_resumed(digest_bot: DigestBot, fake: FakeSlack) -> None:
     fake.not_member.add(CHANNEL)  # the bot was removed: Slack's own answer, not a script
-    assert bot.digest().status is Status.PAUSED
+    assert digest_bot.digest().status is Status.PAUSED
     calls = len(fake.api_calls("chat.postMessage"))
 
-    later = bot.digest(now=NOW + timedelta(hours=1))
+    later = digest_bot.digest(now=NOW + timedelta(hours=1))
 
     assert later.status is Status.PAUSED
     assert "removed from this channel" in (later.reason or "")
     assert len(fake.api_calls("chat.postMessage")) == calls  # not even tried
-    assert bot.store.digests.get(TEAM_ID, CHANNEL, DAY) is None
+    assert digest_bot.store.digests.get(TEAM_ID, CHANNEL, DAY) is None
 
     fake.not_member.clear()  # someone invited the bot back and typed /engagement digest on
-    assert resume(bot.store, TEAM_ID, CHANNEL, now=NOW + timedelta(hours=2))
-    assert pause_note(channel(bot)) is None
-    assert not resume(bot.store, TEAM_ID, CHANNEL, now=NOW + timedelta(hours=2))
-    assert bot.digest(now=NOW + timedelta(hours=2)).status is Status.POSTED
+    assert resume(digest_bot.store, TEAM_ID, CHANNEL, now=NOW + timedelta(hours=2))
+    assert pause_note(channel(digest_bot)) is None
+    assert not resume(digest_bot.store, TEAM_ID, CHANNEL, now=NOW + timedelta(hours=2))
+    assert digest_bot.digest(now=NOW + timedelta(hours=2)).status is Status.POSTED
     assert [c.status for c in fake.api_calls("chat.postMessage")] == [200, 200]
 
 
 def test_a_revoked_token_pauses_the_channel(
     sim: RunningSimulator, tmp_path: Path, fake: FakeSlack, settings: Settings
 ) -> None:
-    made = Bot(sim, tmp_path / "engagement.db", TokenCipher.generate(), settings)
+    made = DigestBot(sim, tmp_path / "engagement.db", TokenCipher.generate(), settings)
     try:
         set_up_channel(made.store)
         fake.token = "xoxb-the-new-one"  # the app was reinstalled: our token no longer works
@@ -134,69 +120,69 @@ def test_a_revoked_token_pauses_the_channel(
         made.close()
 
 
-def test_a_second_pause_keeps_the_first_reason_and_time(bot: Bot) -> None:
-    pause_channel(bot.store, TEAM_ID, CHANNEL, "first", NOW)
-    again = pause_channel(bot.store, TEAM_ID, CHANNEL, "second", NOW + timedelta(days=1))
+def test_a_second_pause_keeps_the_first_reason_and_time(digest_bot: DigestBot) -> None:
+    pause_channel(digest_bot.store, TEAM_ID, CHANNEL, "first", NOW)
+    again = pause_channel(digest_bot.store, TEAM_ID, CHANNEL, "second", NOW + timedelta(days=1))
 
     assert (again.paused_reason, again.paused_at) == ("first", NOW)
-    assert channel(bot).paused_reason == "first"
-    assert channel(bot).digest_enabled
+    assert channel(digest_bot).paused_reason == "first"
+    assert channel(digest_bot).digest_enabled
 
 
 # --- not pausing -------------------------------------------------------------------------------
 
 
-def test_a_passing_failure_fails_this_run_only(bot: Bot, fake: FakeSlack) -> None:
+def test_a_passing_failure_fails_this_run_only(digest_bot: DigestBot, fake: FakeSlack) -> None:
     fake.fail_next("chat.postMessage", error="internal_error")
 
-    failed = bot.digest()
+    failed = digest_bot.digest()
 
     assert failed.status is Status.FAILED
-    assert channel(bot).paused_reason is None
-    assert bot.digest().status is Status.POSTED
+    assert channel(digest_bot).paused_reason is None
+    assert digest_bot.digest().status is Status.POSTED
 
 
 def test_a_429_is_retried_after_retry_after_and_posted_once(
-    bot: Bot, fake: FakeSlack, slept: list[float]
+    digest_bot: DigestBot, fake: FakeSlack, slept: list[float]
 ) -> None:
     fake.fail_next("chat.postMessage", status=429, retry_after=1)
 
-    outcome = bot.digest()
+    outcome = digest_bot.digest()
 
     assert outcome.status is Status.POSTED
     assert [c.status for c in fake.api_calls("chat.postMessage")] == [429, 200]
     assert delivered(fake) == 1
     assert len(slept) == 1
     assert 1 <= slept[0] < 2
-    assert channel(bot).paused_reason is None
+    assert channel(digest_bot).paused_reason is None
 
 
 def test_429s_past_the_clients_retries_fail_the_run_without_pausing(
-    bot: Bot, fake: FakeSlack, slept: list[float]
+    digest_bot: DigestBot, fake: FakeSlack, slept: list[float]
 ) -> None:
     fake.fail_next("chat.postMessage", status=429, retry_after=4, times=3)
 
-    outcome = bot.digest()
+    outcome = digest_bot.digest()
 
     assert outcome.status is Status.FAILED
     assert len(slept) == 2  # CappedRateLimitRetryHandler(max_retry_count=2)
-    assert channel(bot).paused_reason is None
-    assert bot.store.digests.get(TEAM_ID, CHANNEL, DAY) is None
+    assert channel(digest_bot).paused_reason is None
+    assert digest_bot.store.digests.get(TEAM_ID, CHANNEL, DAY) is None
 
 
 def test_a_429_asking_for_longer_than_the_cap_is_not_slept_on(
-    bot: Bot, fake: FakeSlack, slept: list[float]
+    digest_bot: DigestBot, fake: FakeSlack, slept: list[float]
 ) -> None:
     # Sleeping 20 s would hold the thread (and whatever queues behind it) for nothing: the run
     # fails now and the scheduler tries again later.
     fake.fail_next("chat.postMessage", status=429, retry_after=20)
 
-    outcome = bot.digest()
+    outcome = digest_bot.digest()
 
     assert outcome.status is Status.FAILED
     assert slept == []
     assert [c.status for c in fake.api_calls("chat.postMessage")] == [429]
-    assert channel(bot).paused_reason is None
+    assert channel(digest_bot).paused_reason is None
 
 
 # --- the pieces --------------------------------------------------------------------------------

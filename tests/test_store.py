@@ -8,7 +8,6 @@ import subprocess
 import sys
 import textwrap
 import threading
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -48,21 +47,10 @@ ALICE = UserAuth(TOKEN, SECRET)
 BOB = UserAuth("77-BobTokenPlaintext", "BobSecretPlaintext")
 
 
-@pytest.fixture
-def cipher() -> TokenCipher:
-    return TokenCipher.generate()
-
-
-@pytest.fixture(params=["memory", "file"])
-def store(request: pytest.FixtureRequest, tmp_path: Path, cipher: TokenCipher) -> Iterator[Store]:
-    path = ":memory:" if request.param == "memory" else tmp_path / "engagement.db"
-    with Store.open(path, cipher=cipher) as opened:
-        yield opened
-
-
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "engagement.db"
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test of the shared `store` fixture runs on a ':memory:' database and on a file."""
+    if "store" in metafunc.fixturenames:
+        metafunc.parametrize("store", ["memory", "file"], indirect=True)
 
 
 def connect_alice(store: Store, workspace: str | None = None) -> None:

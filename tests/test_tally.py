@@ -1,30 +1,28 @@
-"""The daily tally end to end: the simulator over HTTP, a SQLite file; only clocks injected.
+"""The daily tally on the simulator answering in process (tests/support/memory_x.py), a SQLite
+file; only clocks injected.
 Expected numbers come from the simulator's own hourly buckets (/_sim/series) summed per UTC
 day, independently of the bot's code."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from bot.app import build_service
 from bot.channels.deps import Deps
 from bot.channels.tally import TALLY_LOOKBACK, accounts_by_workspace, run_tally
 from bot.config import Settings
-from bot.engagement.http_client import HttpEngagementClient
 from bot.engagement.models import UserAuth
 from bot.simulator.server import RunningSimulator
 from bot.store import Store
-from bot.store.cipher import TokenCipher
 from bot.store.rows import PostRecord
-from tests.clocks import FakeClock
-from tests.conftest import SIM_START
+from tests.support.clocks import FakeClock
+from tests.support.memory_x import MemoryX
+from tests.support.memory_x import admin as memory_admin
+from tests.support.universe import SIM_START
 
 BRAND = UserAuth("1000000001-simtoken-sim_brand", "simsecret-sim_brand")
 CREATOR = UserAuth("1000000002-simtoken-sim_creator", "simsecret-sim_creator")
@@ -35,23 +33,10 @@ SERIES_ENDPOINTS = ("28hr", "historical")
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(tmp_path / "engagement.db", cipher=TokenCipher.generate())
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def deps(sim: RunningSimulator, store: Store) -> Iterator[Deps]:
-    with HttpEngagementClient(
-        consumer_key="sim-consumer-key",
-        consumer_secret="sim-consumer-secret",
-        engagement_base_url=sim.url,
-        oauth_base_url=sim.url,
-    ) as client:
-        clock = FakeClock()
-        service = build_service(client, store, sleep=clock.sleep, monotonic=clock.monotonic)
-        yield Deps(service, store, Settings())
+def deps(memory_client: MemoryX, store: Store) -> Deps:
+    clock = FakeClock()
+    service = build_service(memory_client, store, sleep=clock.sleep, monotonic=clock.monotonic)
+    return Deps(service, store, Settings())
 
 
 def connect(store: Store, *, brand: str | None = None, creator: str | None = "absent") -> None:
@@ -69,9 +54,7 @@ def connect(store: Store, *, brand: str | None = None, creator: str | None = "ab
 
 
 def admin(sim: RunningSimulator, method: str, path: str, body: Any = None) -> Any:
-    reply = requests.request(method, f"{sim.url}/_sim/{path}", json=body, timeout=30)
-    reply.raise_for_status()
-    return reply.json()
+    return memory_admin(sim.state, method, path, body)
 
 
 def stamp(when: datetime) -> str:

@@ -9,7 +9,7 @@ Block Kit built with `slack_sdk.models.blocks`). The sentences come from bot.cop
     help_reply, help_message, error_message, failure_message, confirmation, ack_text
 
 Anything too big for one Slack message comes back as a first message plus `continuation`
-messages, each within Slack's limits (tests/slack_limits.py checks them all).
+messages, each within Slack's limits (tests/support/slack_limits.py checks them all).
 """
 
 from bot.render.lists import (

@@ -1,7 +1,7 @@
 """Raw HTTP calls to the simulator, signed by requests-oauthlib: the far side's view of a client.
 
 Tests of the simulator use these instead of our client so that every validation error can be
-sent on purpose; tests of the client use the client.
+sent on purpose; tests of the client use the client (`x_client`, the one way tests build it).
 """
 
 from __future__ import annotations
@@ -12,11 +12,12 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import requests
 from requests_oauthlib import OAuth1
 
+from bot.engagement.http_client import HttpEngagementClient
 from bot.simulator.server import RunningSimulator
 
 CONSUMER = ("sim-consumer-key", "sim-consumer-secret")
@@ -114,3 +115,41 @@ def admin(sim: RunningSimulator, method: str, path: str, body: Any = None) -> An
 def posts_of(sim: RunningSimulator, screen_name: str) -> list[dict[str, Any]]:
     posts: list[dict[str, Any]] = admin(sim, "GET", f"posts?author={screen_name}")["posts"]
     return posts
+
+
+def live_posts(sim: RunningSimulator, screen_name: str, count: int) -> tuple[str, ...]:
+    """The account's newest non-deleted Posts (all well inside 28 hours and 90 days)."""
+    posts = sorted(posts_of(sim, screen_name), key=lambda p: p["created_at"], reverse=True)
+    return tuple(p["id"] for p in posts if not p["deleted"])[:count]
+
+
+def lifetime(sim: RunningSimulator, post_id: str, metric: str) -> int:
+    """The simulator's ground truth: a Post's lifetime count of one metric."""
+    truth = admin(sim, "GET", f"series?tweet_id={post_id}&metrics={metric}")
+    value: int = truth["lifetime"][metric]
+    return value
+
+
+class Served(Protocol):
+    url: str
+
+
+def http_client(url: str | Served, **options: Any) -> HttpEngagementClient:
+    """Our real HTTP client on the simulator's test app, at `url` or at a server's `.url` (a
+    RunningSimulator, a stand-in in front of one): the one way tests build it; `options`
+    override any constructor argument (credentials, base URLs, timeouts)."""
+    base = url if isinstance(url, str) else url.url
+    arguments: dict[str, Any] = {
+        "consumer_key": CONSUMER[0],
+        "consumer_secret": CONSUMER[1],
+        "engagement_base_url": base,
+        "oauth_base_url": base,
+    }
+    return HttpEngagementClient(**(arguments | options))
+
+
+@contextmanager
+def x_client(url: str | Served, **options: Any) -> Iterator[HttpEngagementClient]:
+    """`http_client(...)`, closed after the block."""
+    with http_client(url, **options) as client:
+        yield client

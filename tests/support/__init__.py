@@ -1,0 +1,1 @@
+"""Fakes of the far side of each wire (X, Slack), clocks and request helpers shared by tests."""
