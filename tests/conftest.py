@@ -102,7 +102,7 @@ def db_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def store(request: pytest.FixtureRequest, db_path: Path, cipher: TokenCipher) -> Iterator[Store]:
     """A new store on the SQLite file `db_path`; a module may parametrise it indirectly with
-    "memory" for a ':memory:' database too (tests/test_store.py does)."""
+    "memory" for a ':memory:' database too (tests/store/test_store.py does)."""
     where = getattr(request, "param", "file")
     with Store.open(":memory:" if where == "memory" else db_path, cipher=cipher) as opened:
         yield opened

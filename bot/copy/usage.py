@@ -1,7 +1,7 @@
 """Every usage line, meaning, example and need of `/engagement`, in one table (TABLE).
 
 `help`, the parser's error messages and the app manifest's usage hint are all generated from
-it, so a subcommand cannot be parsed without being documented (tests/test_parsing.py checks
+it, so a subcommand cannot be parsed without being documented (tests/slack/test_parsing.py checks
 that every word the parser accepts has a row here and that every example parses).
 """
 

@@ -1,6 +1,6 @@
 """The fake Slack of tests/support/fake_slack.py plus a multi-workspace "Add to Slack" install.
 
-`OAuthFakeSlack` adds what an OAuth install needs (tests/test_install.py):
+`OAuthFakeSlack` adds what an OAuth install needs (tests/slack/test_install.py):
 - oauth.v2.access (HTTP Basic client_id:client_secret, as slack_sdk sends it): a code
   "code-<TEAM>" installs into team <TEAM> and gets the bot token `team_token(TEAM)`; a code
   "code-<TEAM>-user" also gets the installer's user token `user_token(TEAM)`. A code works

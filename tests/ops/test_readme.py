@@ -16,8 +16,9 @@ import pytest
 
 from bot.cli import main
 from bot.console.demo import DEMO_START, run_demo
+from tests.support.paths import REPO
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = REPO / "README.md"
 ELIDED = "…"  # a transcript line of its own: lines were cut here
 
 

@@ -35,6 +35,7 @@ from bot.store import (
 )
 from bot.store.cipher import TokenCipher
 from bot.store.series import leaderboard_query
+from tests.support.paths import REPO
 
 NOW = datetime(2026, 11, 26, 12, 30, tzinfo=UTC)
 P1 = str(snowflake.make_id(snowflake.epoch_ms(datetime(2026, 11, 1, tzinfo=UTC))))
@@ -648,9 +649,7 @@ def test_a_process_killed_mid_transaction_leaves_the_old_rows(
             os._exit(3)  # killed: no rollback, no close, the WAL holds uncommitted pages
         """
     )
-    finished = subprocess.run(
-        [sys.executable, "-c", script], cwd=Path(__file__).parents[1], check=False
-    )
+    finished = subprocess.run([sys.executable, "-c", script], cwd=REPO, check=False)
     assert finished.returncode == 3
     with Store.open(db_path, cipher=cipher) as store:
         got = store.series.daily([P1, P2], ["impressions"], date(2026, 11, 1), date(2026, 12, 1))

@@ -7,7 +7,6 @@ import json
 import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -44,8 +43,9 @@ from bot.errors import (
     ServerError,
     UnexpectedResponse,
 )
+from tests.support.paths import X_API_FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures" / "x_api"
+FIXTURES = X_API_FIXTURES
 NO_LIMITS = RateLimitInfo()
 T, E, D, H = (
     GroupBy.TWEET_ID,

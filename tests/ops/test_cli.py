@@ -106,7 +106,7 @@ def test_demo_prints_the_tour_from_its_fixed_start(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path
 ):
     """`engagement-bot demo` on a clean machine: no settings, the fixed start, exit 0.
-    tests/test_demo.py checks what the tour shows."""
+    tests/ops/test_demo.py checks what the tour shows."""
     from bot.console.demo import DEMO_START
 
     monkeypatch.chdir(tmp_path)

@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.simulator.server import RunningSimulator
+from tests.support.paths import X_API_FIXTURES
 from tests.support.simhttp import admin, bearer, call, oauth
 from tests.support.universe import SIM_START
 
-EXAMPLES = Path(__file__).resolve().parent / "fixtures" / "x_api"
+EXAMPLES = X_API_FIXTURES
 
 
 def example(name: str) -> Any:

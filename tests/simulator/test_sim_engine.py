@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,13 +29,14 @@ from bot.simulator.seeded_universe import default_universe
 from bot.simulator.state import RuntimeOptions
 from bot.simulator.universe import Post, Universe, ceil_hour, floor_hour, iso, load_universe
 from bot.simulator.validation import MAX_BODY_BYTES
+from tests.support.paths import X_API_FIXTURES
 
 START = datetime(2025, 3, 1, 12, 30, tzinfo=UTC)
 FLOOR = datetime(2014, 9, 1, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 BRAND, CREATOR, PRIVATE, NEWCOMER = "1000000001", "1000000002", "1000000003", "1000000004"
-EXAMPLES = Path(__file__).resolve().parent / "fixtures" / "x_api"
+EXAMPLES = X_API_FIXTURES
 TOTALS, HOURLY, HISTORICAL = Endpoint.TOTALS, Endpoint.HOURLY_28HR, Endpoint.HISTORICAL
 BY_POST = {"g": {"group_by": ["tweet.id", "engagement.type"]}}
 FULL = {"g": {"group_by": ["tweet.id", "engagement.type", "engagement.day", "engagement.hour"]}}

@@ -4,7 +4,7 @@ Golden payloads live in tests/snapshots/<name>.json ({text, ephemeral, blocks, c
 continuation}; the chart as filename and title only). After changing a renderer on purpose,
 refresh them and review the diff by eye before committing:
 
-    UPDATE_SNAPSHOTS=1 python -m pytest tests/test_blocks.py
+    UPDATE_SNAPSHOTS=1 python -m pytest tests/slack/test_blocks.py
 
 Every message built here also goes through tests/support/slack_limits.py's `assert_valid_message`.
 """
@@ -223,7 +223,7 @@ def test_snapshot_lists_and_replies() -> None:
     )
     assert_snapshot("alerts", alerts)
     assert_snapshot("usage", blocks.usage_message(USAGE_ROW))
-    # What `/engagement help` and `help top` answer (tests/test_replies.py checks that the
+    # What `/engagement help` and `help top` answer (tests/slack/test_replies.py checks that the
     # command's reply in Slack is this payload).
     assert_snapshot("help", blocks.help_reply())
     assert_snapshot("help_top", blocks.help_reply("top"))

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import re
 import shlex
-from pathlib import Path
 
 from bot.cli import build_parser
 from bot.config import DEFAULT_PORT, ENVIRONMENT_VARIABLES
 from bot.slack.wsgi import HEALTH_PATH
+from tests.support.paths import REPO
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.support.paths import REPO
+
+REPO = REPO
 DOC = REPO / "docs" / "simulator.md"
 CITING = ("bot", "tests", "reliability", "bench")
 # `docs/simulator.md#a`, optionally followed by `, #b` continuations (possibly on the next line).
