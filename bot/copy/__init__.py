@@ -18,7 +18,6 @@ One module per surface; each sentence is defined once and imported where it is u
                   `accounts`, `rotate-key`, the daily tally
     terminal      the command line (`query` and the others' usage errors) and the console
     demo          `engagement-bot demo`'s narration
-    messages      re-exports words … terminal for the modules that import it (no sentences)
 
 Texts are Slack mrkdwn unless a name or docstring says plain; values from outside (handles,
 metric names typed by people) arrive already escaped. Lines stay short: they are read on phones.

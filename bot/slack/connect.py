@@ -24,7 +24,7 @@ from datetime import datetime
 from urllib.parse import quote
 
 from bot.config import Settings
-from bot.copy import messages
+from bot.copy import connect
 from bot.copy.connect import (
     CANCELLED,
     CANCELLED_TITLE,
@@ -126,9 +126,9 @@ def preview(link_id: str, *, store: Store, now: datetime) -> Outcome:
         return Outcome(410, USED_TITLE, USED)
     return Outcome(
         200,
-        messages.CONNECT_PAGE_TITLE,
-        messages.CONNECT_PAGE_TEXT,
-        button=messages.CONNECT_PAGE_BUTTON,
+        connect.CONNECT_PAGE_TITLE,
+        connect.CONNECT_PAGE_TEXT,
+        button=connect.CONNECT_PAGE_BUTTON,
     )
 
 
@@ -203,7 +203,7 @@ def _cancelled(link: ConnectLink, denied: str, *, store: Store, now: datetime) -
         CANCELLED_TITLE,
         CANCELLED,
         link=link,
-        notify=messages.CONNECT_CANCELLED,
+        notify=connect.CONNECT_CANCELLED,
     )
 
 
@@ -238,7 +238,7 @@ def _linked(
         connected_title(handle),
         connected_page(handle),
         link=link,
-        notify=messages.x_connected(grant.screen_name),
+        notify=connect.x_connected(grant.screen_name),
         screen_name=grant.screen_name,
     )
 

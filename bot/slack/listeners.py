@@ -40,7 +40,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.channels.outbox import Clock
-from bot.copy import messages
+from bot.copy import errors, operator
 from bot.copy.errors import chart_failed, chart_needs_invite, something_went_wrong
 from bot.engagement.deadline import ALARM, Deadline, within
 from bot.engagement.health import SLACK_REPLIES, CallHealth
@@ -78,7 +78,7 @@ BOT_MENTION = "@engagement-bot"  # features.bot_user.display_name in app_manifes
 
 
 def x_unavailable(error: EngagementAPIError, ref: str) -> str:
-    return messages.x_error(error, ref)
+    return errors.x_error(error, ref)
 
 
 def new_ref() -> str:
@@ -310,7 +310,7 @@ def _watch(
             "a command missed its %.0f s deadline (%s)", seconds, "running" if started else "queued"
         )
         # Sent from a pool, not the alarm's thread: posting is a network call.
-        pool.submit(replies.note, messages.x_slow(seconds, still_trying=started))
+        pool.submit(replies.note, errors.x_slow(seconds, still_trying=started))
 
     ident = ALARM.at(deadline.at, due)
     future.add_done_callback(lambda _: ALARM.cancel(ident))
@@ -344,7 +344,7 @@ def handle_error(
         reply = _rendered(lambda: blocks.error_message(text), fallback=text)
     elif isinstance(error, StoreError):
         log.error("ref %s: database error (%s)", ref, where, exc_info=error)
-        text = messages.database_trouble(error.state, ref, transient=error.transient)
+        text = operator.database_trouble(error.state, ref, transient=error.transient)
         reply = _rendered(lambda: blocks.error_message(text), fallback=text)
     else:
         log.error("ref %s: unhandled error (%s)", ref, where, exc_info=error)

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from bot.copy import messages
+from bot.copy import operator
 from bot.errors import (
     DatabaseCorrupt,
     DatabaseFull,
@@ -37,15 +37,15 @@ def classify(error: sqlite3.Error, path: str, *, busy_seconds: float) -> StoreEr
     primary = code & 0xFF
     detail = str(error)
     if primary in (_CORRUPT, _NOTADB):
-        return DatabaseCorrupt(messages.database_corrupt(path, detail))
+        return DatabaseCorrupt(operator.database_corrupt(path, detail))
     if primary in (_READONLY, _PERM) or (primary == _CANTOPEN and not _writable(path)):
-        return DatabaseReadOnly(messages.database_read_only(path))
+        return DatabaseReadOnly(operator.database_read_only(path))
     if primary in (_BUSY, _LOCKED):
-        return DatabaseLocked(messages.database_locked(path, busy_seconds))
+        return DatabaseLocked(operator.database_locked(path, busy_seconds))
     if primary == _FULL:
-        return DatabaseFull(messages.database_full(path))
+        return DatabaseFull(operator.database_full(path))
     if primary in (_CANTOPEN, _IOERR):
-        return DatabaseUnavailable(messages.database_unavailable(path, detail))
+        return DatabaseUnavailable(operator.database_unavailable(path, detail))
     return None
 
 

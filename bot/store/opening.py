@@ -4,7 +4,7 @@ checked against what the file holds sealed before anything uses it."""
 from __future__ import annotations
 
 from bot.config import Settings
-from bot.copy import messages
+from bot.copy import operator
 from bot.errors import SecretKeyError
 from bot.store.cipher import TokenCipher, create_key, key_path_for, read_key, split_keys
 from bot.store.store import Store
@@ -28,8 +28,8 @@ def open_store(settings: Settings) -> Store:
     try:
         if failed := store.sealed.unopenable():
             raise SecretKeyError(
-                messages.key_mismatch(
-                    source, str(settings.db_path), messages.sealed_summary(failed)
+                operator.key_mismatch(
+                    source, str(settings.db_path), operator.sealed_summary(failed)
                 )
             )
     except BaseException:
@@ -48,10 +48,10 @@ def _open_with_new_key(settings: Settings) -> Store:
         store.close()
     if held:
         raise SecretKeyError(
-            messages.key_missing(
+            operator.key_missing(
                 str(key_path_for(settings.db_path)),
                 str(settings.db_path),
-                messages.sealed_summary(held),
+                operator.sealed_summary(held),
             )
         )
     return Store.open(

@@ -251,7 +251,8 @@ def m007_hourly_spans(db: Database) -> None:
 
 
 # sqlite-utils applies migrations by name, in the order they are registered: a gap in the numbers,
-# or a migration registered after a later one was applied, is harmless (tests/slack/test_install.py).
+# or a migration registered after a later one was applied, is harmless
+# (tests/slack/test_install.py).
 @MIGRATIONS()
 def m008_slack_installations(db: Database) -> None:
     """Multi-workspace install (bot/slack/installations.py): one row per workspace (or org) and

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from bot.app import build_service
 from bot.cli import main
-from bot.copy import messages
+from bot.copy import channel
 from bot.engagement.deadline import Deadline, within
 from bot.engagement.directory import PacedDirectory
 from bot.engagement.models import RateLimitInfo, UserAuth
@@ -457,4 +457,4 @@ def test_a_suspended_account_is_told_apart_from_an_unknown_handle() -> None:
     }
     assert parse_user_lookup(suspended, RateLimitInfo()).suspended
     assert not parse_user_lookup(unknown, RateLimitInfo()).suspended
-    assert "suspended" in messages.track_refused("@gone", AccountProblem.SUSPENDED)
+    assert "suspended" in channel.track_refused("@gone", AccountProblem.SUSPENDED)

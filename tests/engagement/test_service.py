@@ -1,6 +1,7 @@
 """The engagement service on the simulator answering in process (tests/support/memory_x.py: the
-same answers, errors and 429s as over HTTP, tests/engagement/test_client_contract.py), a real SQLite file,
-real encryption; only the clocks are injected so that no test waits for time to pass."""
+same answers, errors and 429s as over HTTP, tests/engagement/test_client_contract.py), a real
+SQLite file, real encryption; only the clocks are injected so that no test waits for time to
+pass."""
 
 from __future__ import annotations
 

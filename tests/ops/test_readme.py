@@ -174,7 +174,7 @@ def test_the_console_transcripts_are_what_it_prints(
 
 
 def test_the_query_exit_statuses_are_the_ones_help_documents():
-    from bot.copy.messages import cli_query_exit_codes
+    from bot.copy.terminal import cli_query_exit_codes
 
     rows = re.findall(
         r"^  \| (\d) \| ", section("Asking for numbers: `engagement-bot query`"), re.MULTILINE

@@ -21,7 +21,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.copy import messages
+from bot.copy import reports as reports_copy
+from bot.copy import words
 from bot.copy.usage import DESCRIPTIONS, EXAMPLES, USAGE
 from bot.engagement.models import ALL_METRICS
 from bot.engagement.query import EngagementQuery, Granularity, Reason, Report, Value, explain
@@ -390,7 +391,7 @@ def test_partial_sums_are_marked() -> None:
     report = Report(EngagementQuery((P1,), ("favorites",)), totals=totals, fetched_at=NOW)
     text = everything(blocks.totals_message(report, authors=AUTHORS, now=NOW))
     assert "≥12,345" in text
-    assert messages.PARTIAL_NOTE in text
+    assert reports_copy.PARTIAL_NOTE in text
 
 
 def test_an_empty_report_still_says_something() -> None:
@@ -400,16 +401,16 @@ def test_an_empty_report_still_says_something() -> None:
         blocks.hourly_message(report, authors={}, now=NOW),
     ):
         assert_valid_message(message)
-        assert messages.NO_NUMBERS in everything(message)
+        assert reports_copy.NO_NUMBERS in everything(message)
         assert message.chart is None
 
 
 def test_every_reason_has_a_marketer_phrase() -> None:
     for reason in Reason:
-        phrase = messages.reason_phrase(reason)
+        phrase = words.reason_phrase(reason)
         assert phrase
         assert phrase != explain(reason)
-    assert "/engagement connect" in messages.reason_phrase(Reason.NOT_OWNED)
+    assert "/engagement connect" in words.reason_phrase(Reason.NOT_OWNED)
 
 
 # --- Hourly and daily --------------------------------------------------------------------------
@@ -438,7 +439,7 @@ def test_series_without_chart_and_without_activity() -> None:
     message = blocks.hourly_message(quiet, authors=AUTHORS, now=NOW, with_chart=False)
     assert_valid_message(message)
     assert message.chart is None
-    assert messages.quiet_range(True) in everything(message)
+    assert reports_copy.quiet_range(True) in everything(message)
     assert "Peak hour" not in everything(message)
 
 

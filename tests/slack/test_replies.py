@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bot.copy import messages
+from bot.copy import errors
 from bot.copy.usage import BY_NAME, TABLE
 from bot.engagement import snowflake
 from bot.engagement.query import EngagementQuery, Granularity
@@ -184,7 +184,7 @@ def test_a_protected_account_is_a_permanent_refusal_with_its_fix_not_try_again(b
     ],
 )
 def test_refusals_retrying_cant_fix_are_worded_as_permanent(error, says):
-    text = messages.x_error(error, "abcd1234")
+    text = errors.x_error(error, "abcd1234")
     assert says in text
     assert "try again" not in text.lower()
     assert "HTTP 403:" not in text  # never the raw error
@@ -192,9 +192,9 @@ def test_refusals_retrying_cant_fix_are_worded_as_permanent(error, says):
 
 
 def test_failures_that_may_pass_say_try_again():
-    assert "try again in a few minutes" in messages.x_error(ServerError("totals: HTTP 503"))
+    assert "try again in a few minutes" in errors.x_error(ServerError("totals: HTTP 503"))
     limited = RateLimited("429", reset_at=None, retry_after=42.0)
-    assert "Try again in about 42 s" in messages.x_error(limited)
+    assert "Try again in about 42 s" in errors.x_error(limited)
 
 
 # --- honest series ------------------------------------------------------------------------------

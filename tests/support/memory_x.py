@@ -6,8 +6,8 @@ OAuth 1.0a signature or Bearer token, the same query parameters), hands it to th
 router (bot.simulator.server.route: authentication, the per-minute and 15-minute windows, the
 request log, the engine), and reads the reply with the same bot.engagement.wire functions
 HttpEngagementClient uses. So a unit test of the service gets the simulator's numbers, errors and
-429s (with their reset) without paying for loopback HTTP; tests/engagement/test_client_contract.py checks
-that both clients give the same observable results.
+429s (with their reset) without paying for loopback HTTP;
+tests/engagement/test_client_contract.py checks that both clients give the same observable results.
 
 What only a socket can show is not here: timeouts, deadlines, slow or dripping bodies, gzip on
 the wire and the health record; nor are the checks HttpEngagementClient makes on a handle or a

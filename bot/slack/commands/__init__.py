@@ -19,7 +19,7 @@ from datetime import date, datetime
 
 from bot.channels.deps import Deps
 from bot.channels.outbox import pause_note
-from bot.copy import messages
+from bot.copy import errors
 from bot.errors import EngagementAPIError, SlackUnavailable, TimedOut, UsageError, UserFacingError
 from bot.render import blocks
 from bot.render.message import Message
@@ -86,21 +86,21 @@ def run(invocation: Invocation, *, deps: Deps, now: datetime) -> Message:
         try:
             allowed = deps.may_change(invocation.team_id, invocation.user_id)
         except SlackUnavailable as error:
-            return blocks.error_message(messages.slack_busy(what, error.retry_after))
+            return blocks.error_message(errors.slack_busy(what, error.retry_after))
         if not allowed:
-            return blocks.error_message(messages.not_allowed(what))
+            return blocks.error_message(errors.not_allowed(what))
     try:
         reply = _HANDLERS[type(command)](command, invocation, deps, now)
     except UserFacingError as error:
         return blocks.error_message(str(error))
     except TimedOut:
-        return blocks.error_message(messages.x_timed_out())
+        return blocks.error_message(errors.x_timed_out())
     except EngagementAPIError as error:
         # X refused or failed outright (not a per-Post gap): say so plainly, permanent or not;
         # nothing was lost. The raw error goes to the log under the ref, not to the person.
         ref = uuid.uuid4().hex[:8]
         log.warning("ref %s: X refused or failed: %s", ref, error)
-        return blocks.error_message(messages.x_error(error, ref))
+        return blocks.error_message(errors.x_error(error, ref))
     # A channel whose digests and alerts Slack refused hears why at its next interaction.
     settings = deps.store.channels.settings(invocation.team_id, invocation.channel_id)
     return with_pause_note(reply, pause_note(settings))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.channels.deps import Deps
-from bot.copy import messages
+from bot.copy import channel
 from bot.copy.connect import CONNECT_NOT_SET_UP, connect_link
 from bot.errors import UserFacingError
 from bot.render import blocks
@@ -41,14 +41,14 @@ def list_accounts(command: c.Accounts, inv: Invocation, deps: Deps, now: datetim
 def disconnect(command: c.Disconnect, inv: Invocation, deps: Deps, now: datetime) -> Message:
     account = deps.store.accounts.find(command.handle, inv.team_id)
     if account is None:
-        raise UserFacingError(messages.not_connected_here(command.handle))
+        raise UserFacingError(channel.not_connected_here(command.handle))
     if account.workspace is None:
         # Linked by the operator for every workspace: this one stops using it, the others
         # keep it (only the operator deletes its tokens).
         deps.store.accounts.exclude(account.user_id, inv.team_id, now=now)
-        return blocks.confirmation(messages.disconnected_here(account.handle))
+        return blocks.confirmation(channel.disconnected_here(account.handle))
     deps.store.accounts.remove(account.user_id)
-    return blocks.confirmation(messages.disconnected(account.handle))
+    return blocks.confirmation(channel.disconnected(account.handle))
 
 
 def usage(command: c.Usage, inv: Invocation, deps: Deps, now: datetime) -> Message:

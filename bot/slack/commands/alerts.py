@@ -10,7 +10,7 @@ from bot.channels.authors import post_authors
 from bot.channels.coverage import channel_coverage
 from bot.channels.deps import Deps
 from bot.channels.digest import zone_of
-from bot.copy import messages
+from bot.copy import alerts, channel, words
 from bot.copy.commands import (
     ALERTS_RESUMED,
     QUIET_OFF,
@@ -58,18 +58,18 @@ def _add_alert(inv: Invocation, deps: Deps, now: datetime, rule: dict[str, Any])
     coverage = channel_coverage(deps.store, inv.team_id, inv.channel_id)
     channel_wide = not rule.get("post_id") and not rule.get("handle")
     if coverage.empty and channel_wide:
-        raise UserFacingError(messages.alert_covers_nothing(coverage_text(coverage)))
+        raise UserFacingError(channel.alert_covers_nothing(coverage_text(coverage)))
     if channel_wide and rule["kind"] == "threshold" and not _covers_owned(deps, inv, coverage):
-        raise UserFacingError(messages.alert_threshold_owns_nothing(coverage_text(coverage)))
+        raise UserFacingError(channel.alert_threshold_owns_nothing(coverage_text(coverage)))
     authors = post_authors(deps.store, [rule["post_id"]] if rule.get("post_id") else [])
     same = channels.same_alert(inv.team_id, inv.channel_id, **rule)
     if same is not None:
         raise UserFacingError(
-            messages.alert_duplicate(same.id, rule_text(same, authors, coverage, linked=False))
+            alerts.alert_duplicate(same.id, rule_text(same, authors, coverage, linked=False))
         )
     added = channels.add_alert(inv.team_id, inv.channel_id, **rule, by=inv.user_id, now=now)
     return blocks.confirmation(
-        messages.alert_added(added.id, rule_text(added, authors, coverage, linked=False))
+        alerts.alert_added(added.id, rule_text(added, authors, coverage, linked=False))
     )
 
 
@@ -91,15 +91,15 @@ def _refuse_unreadable(
     to this workspace: refuse it now rather than accept a rule that stays silent."""
     if command.metric in PUBLIC_METRICS:
         return
-    public = [messages.metric_word(m) for m in ALL_METRICS if m in PUBLIC_METRICS]
+    public = [words.metric_word(m) for m in ALL_METRICS if m in PUBLIC_METRICS]
     owners = deps.store.accounts.connected_ids(inv.team_id)
     if not owners:
-        raise UserFacingError(messages.alert_private_no_accounts(command.metric, public))
+        raise UserFacingError(alerts.alert_private_no_accounts(command.metric, public))
     if command.handle is not None:
         account = deps.store.accounts.find(command.handle)
         if account is None or account.user_id not in owners:
             whose = f"@{escape(command.handle)}"
-            raise UserFacingError(messages.alert_private_metric(command.metric, whose, public))
+            raise UserFacingError(alerts.alert_private_metric(command.metric, whose, public))
     elif command.post is not None:
         post_id = command.post.post_id
         handles = handles_in((command.post,))
@@ -108,7 +108,7 @@ def _refuse_unreadable(
         if author is not None and author not in owners:  # unknown: X may yet say it's ours
             name = post_authors(deps.store, (command.post,))[post_id]
             whose = f"its author @{escape(name.lstrip('@'))}" if name else "its author"
-            raise UserFacingError(messages.alert_private_metric(command.metric, whose, public))
+            raise UserFacingError(alerts.alert_private_metric(command.metric, whose, public))
 
 
 def list_alerts(command: c.Alerts, inv: Invocation, deps: Deps, now: datetime) -> Message:

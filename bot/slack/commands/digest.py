@@ -8,7 +8,7 @@ from datetime import datetime
 from bot.channels.coverage import channel_coverage
 from bot.channels.deps import Deps
 from bot.channels.digest import zone_of
-from bot.copy import messages
+from bot.copy import channel
 from bot.copy.commands import DIGEST_OFF
 from bot.copy.commands import digest_on as digest_on_text
 from bot.render import blocks
@@ -39,7 +39,7 @@ def digest_on(command: c.DigestOn, inv: Invocation, deps: Deps, now: datetime) -
 def _digest_coverage(inv: Invocation, deps: Deps) -> str:
     """What the channel's digest will report on, so an empty one is no surprise."""
     coverage = channel_coverage(deps.store, inv.team_id, inv.channel_id)
-    return messages.digest_covers(coverage_text(coverage))
+    return channel.digest_covers(coverage_text(coverage))
 
 
 def digest_off(command: c.DigestOff, inv: Invocation, deps: Deps, now: datetime) -> Message:

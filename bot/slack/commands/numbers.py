@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 from bot.channels.authors import post_authors
 from bot.channels.coverage import channel_coverage, collect_channel_posts
 from bot.channels.deps import Deps
-from bot.copy import messages
+from bot.copy import reports
 from bot.engagement import snowflake
 from bot.engagement.models import DEFAULT_SERIES, DEFAULT_TOTALS, LIMITS, PUBLIC_METRICS
 from bot.engagement.post_refs import PostRef
@@ -72,9 +72,9 @@ def _range_note(command: c.Daily) -> str | None:
     floor = LIMITS.historical_floor.date()
     created = snowflake.created_at(int(command.post.post_id))
     if command.start is not None and command.start < floor:
-        return messages.range_clipped(command.start, floor)
+        return reports.range_clipped(command.start, floor)
     if command.start is not None and created is not None and command.start < created.date():
-        return messages.range_before_post(command.start, created.date())
+        return reports.range_before_post(command.start, created.date())
     return None
 
 
@@ -131,5 +131,5 @@ def _refuse_private_ranking(command: c.Top, inv: Invocation, deps: Deps, ids: li
     infos = deps.store.posts.infos(ids)
     if not any(infos[i].author_id in owners for i in ids):
         raise UserFacingError(
-            messages.leaderboard_needs_connect(command.metric, command.period, len(ids))
+            reports.leaderboard_needs_connect(command.metric, command.period, len(ids))
         )

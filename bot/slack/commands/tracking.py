@@ -6,7 +6,7 @@ from datetime import datetime
 
 from bot.channels.coverage import channel_coverage
 from bot.channels.deps import Deps
-from bot.copy import messages
+from bot.copy import channel
 from bot.copy.commands import NONE_UNTRACKED, now_tracking, stopped_tracking
 from bot.errors import UserFacingError
 from bot.render import blocks
@@ -21,7 +21,7 @@ def track(command: c.Track, inv: Invocation, deps: Deps, now: datetime) -> Messa
         # An account whose Posts this workspace cannot read would only ever be skipped.
         problem = deps.service.account_problem(handle, workspace=inv.team_id)
         if problem is not None:
-            raise UserFacingError(messages.track_refused(f"@{handle}", problem))
+            raise UserFacingError(channel.track_refused(f"@{handle}", problem))
     posts = channels.track(
         inv.team_id,
         inv.channel_id,
