@@ -91,7 +91,7 @@ def paced(bot: DigestBot, wall: WallClock, sleep: Callable[[float], None]) -> Re
 
 
 def restarted_scheduler(bot: DigestBot, wall: WallClock, reconciler: Reconciler) -> DigestScheduler:
-    """`run`'s scheduler (bot/cli.py digest_jobs), with a scheduler that is never started."""
+    """`run`'s scheduler (bot/app.py digest_jobs), with a scheduler that is never started."""
     return build_scheduler(
         store=bot.store,
         deps=bot.deps,

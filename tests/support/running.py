@@ -11,7 +11,6 @@ from typing import Any
 import requests
 
 from bot.app import engagement, serve
-from bot.channels.deps import Deps
 from bot.config import Settings
 from bot.simulator.server import RunningSimulator
 from tests.support.fake_slack import BOT_TOKEN, FakeSlack
@@ -46,16 +45,10 @@ class Running:
         urls: queue.Queue[str] = queue.Queue()
         self.result: list[int | BaseException] = []
 
-        def target() -> None:  # as bot.cli.run_bot does, with a stop event and a ready hook
+        def target() -> None:  # as bot.app.run_bot does, with a stop event and a ready hook
             try:
                 with engagement(settings) as parts:
-                    deps = Deps(
-                        service=parts.service,
-                        store=parts.store,
-                        settings=settings,
-                        x_oauth=parts.client if x_oauth else None,
-                        health=parts.health,
-                    )
+                    deps = parts.deps(settings, x_oauth=parts.client if x_oauth else None)
                     self.result.append(
                         serve(
                             settings,
