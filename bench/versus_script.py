@@ -5,11 +5,12 @@ as its own process, start-up included, on the same simulator and the same Posts.
 
 Starts the simulator in this process (test mode: its clock frozen, set to the real time at the
 start of each job so both clients read the same numbers; rate limits out of the way) with 5,000
-Posts of the connected account @sim_brand, all younger than 90 days. For each job, runs the
-script and `python -m bot query ... --format csv` (a fresh copy of a prepared database in a
-temporary directory each time) `--reps` times each, interleaved, and prints per client the
-median wall time (process start to exit), the median peak RSS (GNU time's %M: /usr/bin/time must
-exist) and the engagement calls the simulator saw; then ours/script.
+Posts of the connected account @sim_brand, all younger than 90 days. Its time to answer is part
+of both clients' wall time. For each job, runs the script and `python -m bot query ... --format
+csv` (a fresh copy of a prepared database in a temporary directory each time) `--reps` times
+each, interleaved, after one untimed run of each, and prints per client the median wall time
+(process start to exit), the median peak RSS (GNU time's %M: /usr/bin/time must exist) and the
+engagement calls the simulator saw; then ours/script.
 
     a. query totals, 5,000 Posts, authors already known (a copy of the database after a first run)
     b. the same on a fresh database (accounts add only): authors are looked up first
@@ -206,17 +207,28 @@ def jobs(sim: RunningSimulator, root: Path, ids: list[str]) -> list[Job]:
 
 
 def run_job(sim: RunningSimulator, job: Job, root: Path, reps: int) -> None:
-    """Both clients `reps` times, interleaved, the order swapped every repetition."""
+    """Both clients `reps` times, interleaved, the order swapped every repetition, after one
+    untimed run of each: the simulator caches the engagement values it computes, and the first
+    client to ask for them would otherwise pay for both."""
     admin(sim, "POST", "clock", {"now": datetime.now(UTC).isoformat(), "mode": "frozen"})
+    run_once(sim, job, "script", root)
+    run_once(sim, job, "ours", root)
     for rep in range(reps):
         order = ("script", "ours") if rep % 2 == 0 else ("ours", "script")
         for client in order:
-            folder = Path(tempfile.mkdtemp(dir=root))
-            if client == "ours":
-                job.prepare(folder)
-            argv = job.script if client == "script" else job.ours
-            job.runs[client].append(measure(sim, argv, folder))
-            shutil.rmtree(folder)
+            job.runs[client].append(run_once(sim, job, client, root))
+
+
+def run_once(sim: RunningSimulator, job: Job, client: str, root: Path) -> Run:
+    """One run of a client in a new folder (for ours, a fresh copy of the job's database)."""
+    folder = Path(tempfile.mkdtemp(dir=root))
+    if client == "ours":
+        job.prepare(folder)
+    argv = job.script if client == "script" else job.ours
+    try:
+        return measure(sim, argv, folder)
+    finally:
+        shutil.rmtree(folder)
 
 
 def median(runs: list[Run], value: Callable[[Run], float]) -> float:
@@ -258,7 +270,8 @@ def main() -> None:
         todo = jobs(sim, root, ids)
         print(
             f"simulator {sim.url} in this process; {args.reps} runs per client per job, "
-            f"interleaved; {os.cpu_count()} cores; Python {sys.version.split()[0]}"
+            f"interleaved, after one untimed run of each; {os.cpu_count()} cores; "
+            f"Python {sys.version.split()[0]}"
         )
         print(
             "wall: process start to exit, median; peak RSS: /usr/bin/time -f %M of that "
