@@ -15,10 +15,8 @@ from typing import Any
 
 from bot.config import Settings
 from bot.copy import terminal
-from bot.errors import BotError, EngagementAPIError
+from bot.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, BotError, EngagementAPIError
 from bot.ops.report_format import FORMATS
-
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 
 def build_parser() -> argparse.ArgumentParser:

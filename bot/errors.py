@@ -41,6 +41,11 @@ if TYPE_CHECKING:
     from bot.engagement.models import RateLimitInfo
 
 
+# Exit statuses of every command, so scripts can tell them apart: done; failed; the command line
+# was wrong; `query` answered but some numbers are missing for a reason that may pass.
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+
+
 class BotError(Exception):
     """Base of every error this project raises on purpose."""
 

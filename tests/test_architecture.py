@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-_spec = importlib.util.spec_from_file_location("house", ROOT / "scripts" / "house.py")
+from tests.support.paths import REPO
+
+_spec = importlib.util.spec_from_file_location("house", REPO / "scripts" / "house.py")
 assert _spec is not None
 assert _spec.loader is not None
 house = importlib.util.module_from_spec(_spec)

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
-BOT = Path(__file__).resolve().parents[1] / "bot"
+from tests.support.paths import REPO
+
+BOT = REPO / "bot"
 
 # Packages the scan skips. bot/copy is the home; the rest cannot import it:
 # - bot/simulator stands in for X: its texts are X's words, not ours;

@@ -96,8 +96,8 @@ class Refused(Exception):  # noqa: N818 - Slack's answer, already classified
     """Slack refused a call about a channel; the Slack edge (bot.slack.outbox) says what to do
     about it before it reaches a use case."""
 
-    def __init__(self, failure: SlackFailure) -> None:
-        super().__init__(failure.code)
+    def __init__(self, failure: SlackFailure, message: str | None = None) -> None:
+        super().__init__(message or failure.code)
         self.failure = failure
 
 

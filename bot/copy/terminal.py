@@ -11,10 +11,9 @@ from datetime import timedelta
 from bot.copy.words import (
     posts_count,
 )
+from bot.errors import EXIT_INCOMPLETE
 
 # --- The command line: `engagement-bot query` (plain text, for terminals and scripts) --------
-
-EXIT_INCOMPLETE = 3  # `query`: some numbers are missing for a reason that may pass
 
 
 def cli_query_exit_codes() -> str:

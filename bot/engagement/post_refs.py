@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.engagement.snowflake import MAX_POST_ID
+from bot.engagement.snowflake import MAX_POST_ID, is_decimal_id
 
 _URL = re.compile(
     r"""^(?:https?://)?(?:www\.|mobile\.|m\.)?(?:x|twitter)\.com/
@@ -31,7 +31,7 @@ def parse_post_ref(text: str) -> PostRef:
     raw = text.strip()
     if match := _SLACK_LINK.match(raw):
         raw = match.group(1)
-    if raw.isascii() and raw.isdigit():  # not "₁₂₃" or other scripts' digits
+    if is_decimal_id(raw):
         return PostRef(_checked_id(raw, text))
     match = _URL.match(raw)
     if match is None:

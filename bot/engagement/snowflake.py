@@ -11,6 +11,12 @@ MAX_POST_ID = 2**63 - 1
 UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+def is_decimal_id(text: str) -> bool:
+    """Whether `text` is written as a Post ID is: ASCII digits only (str.isdigit alone also
+    takes "²" and other scripts' digits, which int() then refuses or misreads)."""
+    return text.isascii() and text.isdigit()
+
+
 def is_snowflake(post_id: int) -> bool:
     return post_id >= PRE_SNOWFLAKE_LIMIT
 

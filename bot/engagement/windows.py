@@ -128,9 +128,7 @@ def unborn(post_id: str, bucket: datetime | date) -> bool:
     """Whether `bucket` (an hour's start, or a UTC day) ended before the Post was created, as
     its snowflake ID says: it had no count then, not a count of zero. False for a pre-snowflake
     ID, whose creation time is unknown."""
-    created = (
-        snowflake.created_at(int(post_id)) if post_id.isascii() and post_id.isdigit() else None
-    )
+    created = snowflake.created_at(int(post_id)) if snowflake.is_decimal_id(post_id) else None
     if created is None:
         return False
     end = bucket + HOUR if isinstance(bucket, datetime) else midnight(bucket) + DAY

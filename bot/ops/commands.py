@@ -19,15 +19,12 @@ from bot.engagement.models import DEFAULT_SERIES, DEFAULT_TOTALS, UserAuth
 from bot.engagement.planner import describe
 from bot.engagement.query import EngagementQuery, Granularity, Reason, Report
 from bot.engagement.service import parse_posts
-from bot.errors import SecretKeyError, UserFacingError
+from bot.errors import EXIT_INCOMPLETE, EXIT_OK, SecretKeyError, UserFacingError
 from bot.ops.post_args import expand_post_args
 from bot.ops.report_format import render
 from bot.store.cipher import TokenCipher, split_keys
 from bot.store.opening import open_store
 from bot.store.rows import PostState
-
-EXIT_OK = 0
-EXIT_INCOMPLETE = terminal.EXIT_INCOMPLETE
 
 DEFAULT_METRICS = {
     Granularity.TOTAL: DEFAULT_TOTALS,

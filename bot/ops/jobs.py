@@ -10,8 +10,7 @@ from typing import TextIO
 from bot.app import engagement, one_shot_slack
 from bot.config import Settings
 from bot.copy import terminal
-
-EXIT_OK, EXIT_FAILURE = 0, 1
+from bot.errors import EXIT_FAILURE, EXIT_OK
 
 
 def run_digest_now(

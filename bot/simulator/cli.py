@@ -12,8 +12,7 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from bot.copy import terminal
-
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+from bot.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 
 # Simulator options (docs/simulator.md#options): flag → (help, type); env var XENG_SIM_<NAME>.
 SIMULATOR_OPTIONS: dict[str, tuple[str, type]] = {

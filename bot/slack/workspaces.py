@@ -29,8 +29,8 @@ class NotInstalled(Refused):
     as they do when Slack says its token was revoked."""
 
     def __init__(self, channel_id: str, team_id: str | None) -> None:
-        super().__init__(SlackFailure(Action.PAUSE, NOT_INSTALLED, pause_reason(NOT_INSTALLED)))
-        self.args = (app_not_installed(channel_id, team_id),)
+        failure = SlackFailure(Action.PAUSE, NOT_INSTALLED, pause_reason(NOT_INSTALLED))
+        super().__init__(failure, app_not_installed(channel_id, team_id))
 
 
 class Workspaces:
