@@ -13,6 +13,7 @@ from urllib.parse import quote
 import pytest
 
 from bot.app import build_service
+from bot.engagement.deadline import Deadline, within
 from bot.engagement.models import UserAuth
 from bot.engagement.query import AccountProblem
 from bot.engagement.service import EngagementService
@@ -175,6 +176,16 @@ def test_a_429_with_a_far_reset_gives_what_was_found_and_says_rate_limited(sim, 
     assert result.post_ids == tuple(expected[:200])  # the two pages answered, nothing lost
     assert result.newest_id == expected[0]
     assert service.unknown_authors(result.post_ids) == []  # and their authors were kept
+
+
+def test_a_search_out_of_time_says_x_is_slow(sim, service, clock):
+    """Under a command's deadline that has come, no page is asked for: nothing found, and
+    the reason says so rather than pretending the hashtag has no Posts."""
+    with within(Deadline.after(0, clock.monotonic)):
+        result = service.search_recent("#springlaunch", now=sim_now(sim))
+    assert not result.complete
+    assert result.problem == "X is slow"
+    assert result.post_ids == ()
 
 
 def test_an_operator_x_refuses_is_named_in_the_problem(sim, service):
