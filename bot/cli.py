@@ -26,11 +26,13 @@ def build_parser() -> argparse.ArgumentParser:
         prog="engagement-bot", description="X Post engagement metrics in Slack."
     )
     parser.add_argument("--debug", action="store_true", help="log debug output and tracebacks")
+    parser.add_argument("--version", action=_Version, help="print the release and exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
     simulator_cli.add_parser(commands)
     _add_query(commands)
     _add_operator_commands(commands)
+    _add_maintenance(commands)
     _add_console(commands)
     _add_bot_commands(commands)
     return parser
@@ -116,6 +118,25 @@ def _add_operator_commands(commands: Any) -> None:
     )
 
 
+def _add_maintenance(commands: Any) -> None:
+    backup = commands.add_parser(
+        "backup",
+        help="copy the database to a new file, consistent while the bot runs",
+        description="Copy the database (ENGAGEMENT_DB) to PATH with SQLite's online backup "
+        "API, safe while `run` is writing, then check the copy. The key is not copied: keep "
+        "the key file (or ENGAGEMENT_SECRET_KEY) safe separately.",
+    )
+    backup.add_argument("path", type=Path, metavar="PATH", help="a new file for the copy")
+    restore = commands.add_parser(
+        "restore",
+        help="replace the database with a backup (stop `run` first)",
+        description="Replace the database's contents with the backup at PATH, after checking "
+        "its integrity, upgrading a trial copy and checking the current key opens it. Refused "
+        "while `run` holds the database.",
+    )
+    restore.add_argument("path", type=Path, metavar="PATH", help="a file made by `backup`")
+
+
 def _add_console(commands: Any) -> None:
     console = commands.add_parser(
         "console",
@@ -172,6 +193,20 @@ def _add_bot_commands(commands: Any) -> None:
             "fixed instant, so the tour is the same every time."
         ),
     )
+
+
+class _Version(argparse.Action):
+    """`--version`: the installed release, looked up only when asked (start-up stays light)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from bot import version
+        from bot.copy import maintenance
+
+        sys.stdout.write(maintenance.version(version()) + "\n")
+        parser.exit()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -251,6 +286,18 @@ def _usage(settings: Settings, args: argparse.Namespace) -> int:
 
     month = args.month or _now().strftime("%Y-%m")
     return operator.usage(settings, month=month, out=sys.stdout)
+
+
+def _backup(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.ops import maintenance
+
+    return maintenance.backup(settings, target=args.path, out=sys.stdout)
+
+
+def _restore(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.ops import maintenance
+
+    return maintenance.restore(settings, source=args.path, out=sys.stdout)
 
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:
@@ -351,4 +398,6 @@ COMMANDS: Mapping[str, Callable[[Settings, argparse.Namespace], int]] = {
     "run": _run,
     "digest": _digest,
     "alerts": _alerts,
+    "backup": _backup,
+    "restore": _restore,
 }

@@ -30,6 +30,7 @@ from bot.store.cipher import TokenCipher
 from bot.store.connect_links import ConnectLinks
 from bot.store.digests import Digests
 from bot.store.failures import classified
+from bot.store.holders import hold_shared, release
 from bot.store.posts import Posts
 from bot.store.schema import MIGRATIONS
 from bot.store.sealed import Sealed
@@ -52,7 +53,9 @@ class Store:
         tracer: Tracer | None,
         name: str,
         busy_timeout: float = BUSY_TIMEOUT_SECONDS,
+        hold: int | None = None,
     ):
+        self._hold = hold
         self._db = Db(db, tracer, name=name, busy_seconds=busy_timeout)
         self._cipher = cipher
         self._name = name
@@ -82,10 +85,16 @@ class Store:
         ":memory:", and migrate it. StoreError says why a file can't be used."""
         name = str(path)
         with classified(name, busy_seconds=busy_timeout):
+            hold = None
             if name != MEMORY:
                 _create_private(Path(name))
-            # One connection shared by threads under our lock; sqlite3's own check would refuse.
-            conn = sqlite3.connect(name, timeout=busy_timeout, check_same_thread=False)
+                hold = hold_shared(Path(name))  # `restore` waits for every holder to close
+            try:
+                # One connection shared by threads under our lock; sqlite3's check would refuse.
+                conn = sqlite3.connect(name, timeout=busy_timeout, check_same_thread=False)
+            except BaseException:
+                release(hold)
+                raise
             db = Database(conn, tracer=tracer)
             try:
                 if name != MEMORY:
@@ -94,12 +103,17 @@ class Store:
                 MIGRATIONS.apply(db)
             except BaseException:
                 db.close()
+                release(hold)
                 raise
-        return cls(db, cipher=cipher, tracer=tracer, name=name, busy_timeout=busy_timeout)
+        return cls(
+            db, cipher=cipher, tracer=tracer, name=name, busy_timeout=busy_timeout, hold=hold
+        )
 
     def close(self) -> None:
         with self._lock:
             self._db.database.close()
+            release(self._hold)
+            self._hold = None
 
     def __enter__(self) -> Store:
         return self
