@@ -23,6 +23,8 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from bot.copy import maintenance
+from bot.errors import DatabaseTooNew
 from bot.store.accounts import Accounts
 from bot.store.alert_log import AlertLog
 from bot.store.channels import Channels
@@ -32,7 +34,7 @@ from bot.store.digests import Digests
 from bot.store.failures import classified
 from bot.store.holders import hold_shared, release
 from bot.store.posts import Posts
-from bot.store.schema import MIGRATIONS
+from bot.store.schema import MIGRATIONS, from_a_newer_release
 from bot.store.sealed import Sealed
 from bot.store.series import Series
 from bot.store.slack_installations import SlackInstallationRows
@@ -97,6 +99,8 @@ class Store:
                 raise
             db = Database(conn, tracer=tracer)
             try:
+                if unknown := from_a_newer_release(db):  # before anything writes to the file
+                    raise DatabaseTooNew(maintenance.database_too_new(name, unknown))
                 if name != MEMORY:
                     db.enable_wal()  # readers in other processes keep reading while we write
                 db.execute("PRAGMA foreign_keys = ON")

@@ -11,6 +11,7 @@ rows of its own to prove its meaning adds a step to STEPS.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from collections.abc import Callable
@@ -22,6 +23,7 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlite_utils import Database
 
+from bot.cli import main
 from bot.store import Store
 from bot.store.cipher import TokenCipher
 from bot.store.schema import MIGRATIONS
@@ -270,3 +272,29 @@ def test_a_database_of_every_earlier_version_upgrades_without_losing_anything(
         t: n for t, n in before.items() if t != "_sqlite_migrations"
     }
     assert after["_sqlite_migrations"] == len(NAMES)
+
+
+def test_a_database_from_a_newer_release_is_refused_and_left_untouched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "engagement.db"
+    build_at(path, len(NAMES))
+    conn = sqlite3.connect(path)
+    with conn:  # what a later release would have added
+        conn.execute("CREATE TABLE campaigns_v2 (id INTEGER PRIMARY KEY)")
+        conn.execute(
+            "INSERT INTO _sqlite_migrations (migration_set, name, applied_at)"
+            " VALUES ('engagement-bot', 'm099_from_the_future', '2027-01-01 00:00:00+00:00')"
+        )
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ENGAGEMENT_DB", str(path))
+    monkeypatch.setenv("ENGAGEMENT_SECRET_KEY", KEY)
+    assert main(["accounts", "list"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "newer engagement-bot release" in err
+    assert "m099_from_the_future" in err
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
