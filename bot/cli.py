@@ -135,6 +135,15 @@ def _add_maintenance(commands: Any) -> None:
         "while `run` holds the database.",
     )
     restore.add_argument("path", type=Path, metavar="PATH", help="a file made by `backup`")
+    forget = commands.add_parser(
+        "forget",
+        help="delete everything stored for a Slack workspace",
+        description="Delete a workspace's settings, tracked lists, alert rules, digest records, "
+        "connect links, Slack installation, the X accounts connected in it and the numbers of "
+        "Posts no other workspace uses, as an uninstall does. Its API calls stay counted, "
+        "anonymised.",
+    )
+    forget.add_argument("--team", required=True, help="Slack team ID, e.g. T0123")
 
 
 def _add_console(commands: Any) -> None:
@@ -300,6 +309,12 @@ def _restore(settings: Settings, args: argparse.Namespace) -> int:
     return maintenance.restore(settings, source=args.path, out=sys.stdout)
 
 
+def _forget(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.ops import maintenance
+
+    return maintenance.forget(settings, team=args.team, out=sys.stdout)
+
+
 def _run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import run_bot
 
@@ -400,4 +415,5 @@ COMMANDS: Mapping[str, Callable[[Settings, argparse.Namespace], int]] = {
     "alerts": _alerts,
     "backup": _backup,
     "restore": _restore,
+    "forget": _forget,
 }

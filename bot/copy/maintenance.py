@@ -76,3 +76,10 @@ def restore_needs_key(source: str, sealed: str) -> str:
         f"the backup holds {sealed} sealed with a key, and there is no key here: set {source} "
         "to the key it was made with (nothing was replaced)"
     )
+
+
+def workspace_forgotten(team: str, total: int, rows: Mapping[str, int]) -> str:
+    detail = ", ".join(f"{table} {n}" for table, n in sorted(rows.items()))
+    return f"forgot workspace {team}: {total:,} rows deleted or anonymised" + (
+        f" ({detail})" if detail else ""
+    )

@@ -18,7 +18,7 @@ from bot.errors import EXIT_OK, SecretKeyError, StoreError
 from bot.store.backup import back_up, checked, copy_into
 from bot.store.cipher import TokenCipher, key_path_for
 from bot.store.holders import held_exclusively
-from bot.store.opening import current_keys
+from bot.store.opening import current_keys, open_store
 from bot.store.store import Store
 
 
@@ -41,6 +41,13 @@ def restore(settings: Settings, *, source: Path, out: TextIO) -> int:
         copy_into(trial, db_path)
     rows = checked(db_path).rows
     out.write(maintenance.restored(str(db_path), str(source), rows) + "\n")
+    return EXIT_OK
+
+
+def forget(settings: Settings, *, team: str, out: TextIO) -> int:
+    with open_store(settings) as store:
+        forgotten = store.forgetting.workspace(team)
+    out.write(maintenance.workspace_forgotten(team, forgotten.total, forgotten.rows) + "\n")
     return EXIT_OK
 
 

@@ -3,7 +3,8 @@
 The Store opens the file, holds its lock, its transactions and its cipher; everything else is
 a repository among its attributes (`store.accounts`, `store.posts`, `store.series`,
 `store.usage`, `store.sealed`, `store.channels`, `store.digests`, `store.alert_log`,
-`store.connect_links`, `store.slack_installations`), each with intention-named methods.
+`store.connect_links`, `store.slack_installations`, `store.forgetting`), each with
+intention-named methods.
 
 Every write method runs in a transaction, and `transaction()` groups several, of any
 repositories, into one: a crash or an exception part-way leaves the rows as they were before it
@@ -32,6 +33,7 @@ from bot.store.cipher import TokenCipher
 from bot.store.connect_links import ConnectLinks
 from bot.store.digests import Digests
 from bot.store.failures import classified
+from bot.store.forgetting import Forgetting
 from bot.store.holders import hold_shared, release
 from bot.store.posts import Posts
 from bot.store.schema import MIGRATIONS, from_a_newer_release
@@ -73,6 +75,7 @@ class Store:
         self.alert_log = AlertLog(self._db, self._lock, self.transaction)
         self.connect_links = ConnectLinks(self._db, self._lock, self.transaction, cipher)
         self.slack_installations = SlackInstallationRows(self._db, self._lock, self.transaction)
+        self.forgetting = Forgetting(self._db, self._lock, self.transaction)
 
     @classmethod
     def open(
