@@ -18,6 +18,8 @@ from bot.copy import terminal
 from bot.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, BotError, EngagementAPIError
 from bot.ops.report_format import FORMATS
 
+TEXT_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
 
 def build_parser() -> argparse.ArgumentParser:
     from bot.simulator import cli as simulator_cli
@@ -27,6 +29,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--debug", action="store_true", help="log debug output and tracebacks")
     parser.add_argument("--version", action=_Version, help="print the release and exit")
+    parser.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="log lines as text (default) or one JSON object each, for log aggregation",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
     simulator_cli.add_parser(commands)
@@ -223,10 +231,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # Servers log what they do; the other commands' output is their answer, not a call log.
     quiet = args.command not in ("simulator", "run")
+    handler = logging.StreamHandler(sys.stderr)
+    if args.log_format == "json":
+        from bot.ops.log_format import JsonFormatter
+
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter(TEXT_LOG_FORMAT))
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.WARNING if quiet else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
+        handlers=[handler],
     )
     try:
         return _dispatch(args)

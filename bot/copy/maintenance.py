@@ -5,6 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+SOCKET_NOT_CONNECTED = "not ready: the Socket Mode connection to Slack is down"
+
+
+def database_not_ready(reason: str) -> str:
+    return f"not ready: the database cannot be read ({reason})"
+
 
 def version(number: str) -> str:
     return f"engagement-bot {number}"

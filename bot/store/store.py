@@ -25,7 +25,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from bot.copy import maintenance
-from bot.errors import DatabaseTooNew
+from bot.errors import DatabaseTooNew, StoreError
 from bot.store.accounts import Accounts
 from bot.store.alert_log import AlertLog
 from bot.store.channels import Channels
@@ -158,6 +158,16 @@ class Store:
             except BaseException:
                 self._undo(undo)
                 raise
+
+    def unready(self) -> str | None:
+        """None when the database answers a read (GET /readyz); else why not, in one line. A
+        busy writer makes it wait at most the busy timeout."""
+        try:
+            with self._lock:
+                self._db.rows("SELECT count(*) FROM _sqlite_migrations")
+        except (StoreError, sqlite3.Error) as error:
+            return maintenance.database_not_ready(str(error))
+        return None
 
     @property
     def cipher(self) -> TokenCipher:
