@@ -38,12 +38,13 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from bot.channels.deps import Deps
+from bot.channels.meter import NO_METER, Meter
 from bot.channels.outbox import Clock
 from bot.config import Settings
 from bot.copy import terminal
 from bot.copy.operator import NO_X_CREDENTIALS, disconnected_mid_query
 from bot.engagement.directory import PacedDirectory
-from bot.engagement.executor import Executor, RateWait
+from bot.engagement.executor import Executor, RateWait, RequestLog
 from bot.engagement.health import CallHealth
 from bot.engagement.http_client import HttpEngagementClient
 from bot.engagement.models import APP_ONLY, Auth
@@ -92,10 +93,11 @@ def build_service(
     monotonic: Callable[[], float] = time.monotonic,
     health: CallHealth | None = None,
     on_wait: Callable[[RateWait], None] | None = None,
+    on_request: Callable[[RequestLog], None] | None = None,
 ) -> EngagementService:
     """The engagement service on a real client and a real store; the clocks are the real
     ones unless a test passes its own. `health` notes the calls X kept waiting; `on_wait`
-    hears of each wait for a rate-limit window."""
+    hears of each wait for a rate-limit window, `on_request` of each request answered."""
 
     def auth_for(owner: str | None) -> Auth:
         if owner is None:
@@ -114,6 +116,7 @@ def build_service(
         rng=random.Random(),
         health=health,
         on_wait=on_wait,
+        on_request=on_request,
     )
     # v2 calls pace against the same limiter, under their own endpoint keys.
     directory = PacedDirectory(
@@ -132,11 +135,17 @@ class Engagement:
     store: Store
     client: HttpEngagementClient
     health: CallHealth  # how the client's calls to X went, for /healthz
+    meter: Meter = NO_METER  # what `run` counts for /metrics
 
     def deps(self, settings: Settings, **hooks: Any) -> Deps:
         """The use cases' dependencies on these parts; `hooks` are Deps' optional fields."""
         return Deps(
-            service=self.service, store=self.store, settings=settings, health=self.health, **hooks
+            service=self.service,
+            store=self.store,
+            settings=settings,
+            health=self.health,
+            meter=self.meter,
+            **hooks,
         )
 
 
@@ -147,18 +156,50 @@ def engagement(
     sleep: Callable[[float], None] = time.sleep,
     monotonic: Callable[[], float] = time.monotonic,
     on_wait: Callable[[RateWait], None] | None = None,
+    metered: bool = False,
 ) -> Iterator[Engagement]:
+    """The X client, the store and the service on them; `metered` (run) counts their calls
+    for /metrics."""
     # The client first: missing X credentials are reported before any file is created.
     health = CallHealth()
     with http_client(settings, health=health) as client:
         store = open_store(settings)
         try:
+            meter = _prometheus(settings) if metered else NO_METER
             service = build_service(
-                client, store, sleep=sleep, monotonic=monotonic, health=health, on_wait=on_wait
+                client,
+                store,
+                sleep=sleep,
+                monotonic=monotonic,
+                health=health,
+                on_wait=_told(meter, on_wait),
+                on_request=_counted(meter) if metered else None,
             )
-            yield Engagement(service, store, client, health)
+            yield Engagement(service, store, client, health, meter)
         finally:
             store.close()
+
+
+def _prometheus(settings: Settings) -> Meter:
+    from bot.slack.metrics import PrometheusMeter  # prometheus_client: for `run` only
+
+    return PrometheusMeter(settings.db_path)
+
+
+def _told(meter: Meter, on_wait: Callable[[RateWait], None] | None) -> Callable[[RateWait], None]:
+    def told(wait: RateWait) -> None:
+        meter.x_rate_wait(str(wait.endpoint), wait.seconds)
+        if on_wait is not None:
+            on_wait(wait)
+
+    return told
+
+
+def _counted(meter: Meter) -> Callable[[RequestLog], None]:
+    def counted(request: RequestLog) -> None:
+        meter.x_request(str(request.endpoint), request.status, request.retry, request.elapsed)
+
+    return counted
 
 
 # -- Slack for the one-shot commands (`digest`, `alerts check`) ------------------------------
@@ -208,7 +249,7 @@ def check_run_settings(settings: Settings) -> None:
 def run_bot(settings: Settings, *, clock: Clock) -> int:
     """`run`: the Slack bot on the real X client and store, until SIGTERM or Ctrl-C."""
     check_run_settings(settings)
-    with engagement(settings) as parts:
+    with engagement(settings, metered=True) as parts:
         deps = parts.deps(settings, x_oauth=parts.client)
         workspaces = None
         if settings.slack_client_id:  # several workspaces: each posts with its own bot token

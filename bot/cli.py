@@ -18,6 +18,8 @@ from bot.copy import terminal
 from bot.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, BotError, EngagementAPIError
 from bot.ops.report_format import FORMATS
 
+TEXT_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
 
 def build_parser() -> argparse.ArgumentParser:
     from bot.simulator import cli as simulator_cli
@@ -26,11 +28,19 @@ def build_parser() -> argparse.ArgumentParser:
         prog="engagement-bot", description="X Post engagement metrics in Slack."
     )
     parser.add_argument("--debug", action="store_true", help="log debug output and tracebacks")
+    parser.add_argument("--version", action=_Version, help="print the release and exit")
+    parser.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="log lines as text (default) or one JSON object each, for log aggregation",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
     simulator_cli.add_parser(commands)
     _add_query(commands)
     _add_operator_commands(commands)
+    _add_maintenance(commands)
     _add_console(commands)
     _add_bot_commands(commands)
     return parser
@@ -116,6 +126,34 @@ def _add_operator_commands(commands: Any) -> None:
     )
 
 
+def _add_maintenance(commands: Any) -> None:
+    backup = commands.add_parser(
+        "backup",
+        help="copy the database to a new file, consistent while the bot runs",
+        description="Copy the database (ENGAGEMENT_DB) to PATH with SQLite's online backup "
+        "API, safe while `run` is writing, then check the copy. The key is not copied: keep "
+        "the key file (or ENGAGEMENT_SECRET_KEY) safe separately.",
+    )
+    backup.add_argument("path", type=Path, metavar="PATH", help="a new file for the copy")
+    restore = commands.add_parser(
+        "restore",
+        help="replace the database with a backup (stop `run` first)",
+        description="Replace the database's contents with the backup at PATH, after checking "
+        "its integrity, upgrading a trial copy and checking the current key opens it. Refused "
+        "while `run` holds the database.",
+    )
+    restore.add_argument("path", type=Path, metavar="PATH", help="a file made by `backup`")
+    forget = commands.add_parser(
+        "forget",
+        help="delete everything stored for a Slack workspace",
+        description="Delete a workspace's settings, tracked lists, alert rules, digest records, "
+        "connect links, Slack installation, the X accounts connected in it and the numbers of "
+        "Posts no other workspace uses, as an uninstall does. Its API calls stay counted, "
+        "anonymised.",
+    )
+    forget.add_argument("--team", required=True, help="Slack team ID, e.g. T0123")
+
+
 def _add_console(commands: Any) -> None:
     console = commands.add_parser(
         "console",
@@ -174,15 +212,35 @@ def _add_bot_commands(commands: Any) -> None:
     )
 
 
+class _Version(argparse.Action):
+    """`--version`: the installed release, looked up only when asked (start-up stays light)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from bot import version
+        from bot.copy import maintenance
+
+        sys.stdout.write(maintenance.version(version()) + "\n")
+        parser.exit()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     # Servers log what they do; the other commands' output is their answer, not a call log.
     quiet = args.command not in ("simulator", "run")
+    handler = logging.StreamHandler(sys.stderr)
+    if args.log_format == "json":
+        from bot.ops.log_format import JsonFormatter
+
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter(TEXT_LOG_FORMAT))
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.WARNING if quiet else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
+        handlers=[handler],
     )
     try:
         return _dispatch(args)
@@ -251,6 +309,24 @@ def _usage(settings: Settings, args: argparse.Namespace) -> int:
 
     month = args.month or _now().strftime("%Y-%m")
     return operator.usage(settings, month=month, out=sys.stdout)
+
+
+def _backup(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.ops import maintenance
+
+    return maintenance.backup(settings, target=args.path, out=sys.stdout)
+
+
+def _restore(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.ops import maintenance
+
+    return maintenance.restore(settings, source=args.path, out=sys.stdout)
+
+
+def _forget(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.ops import maintenance
+
+    return maintenance.forget(settings, team=args.team, out=sys.stdout)
 
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:
@@ -351,4 +427,7 @@ COMMANDS: Mapping[str, Callable[[Settings, argparse.Namespace], int]] = {
     "run": _run,
     "digest": _digest,
     "alerts": _alerts,
+    "backup": _backup,
+    "restore": _restore,
+    "forget": _forget,
 }

@@ -113,6 +113,19 @@ class DatabaseUnavailable(StoreError):
     pass
 
 
+class DatabaseInUse(StoreError):
+    """A running bot holds the database (`restore` refuses to pull it from under it)."""
+
+    state = "in use"
+    transient = True
+
+
+class DatabaseTooNew(StoreError):
+    """The database was upgraded by a newer release than this one: it is left untouched."""
+
+    state = "from a newer release"
+
+
 class ErrorDetails(TypedDict, total=False):
     """What every EngagementAPIError may carry besides its message."""
 

@@ -7,7 +7,8 @@ numbers), a loopback fake Slack in this process (tests/support/fake_slack.py) an
 `engagement-bot run` processes in HTTP mode, each on a scratch SQLite file, then:
 
 1. X faults: the same slash commands fault-free and under the simulator's fault injection;
-   the two stores must hold the same rows.
+   the two stores must hold the same rows; the faulty `run`'s GET /metrics counts the
+   requests, 429s and retries the simulator's request log shows.
 2. Slack faults: response_url, chat.postMessage and files upload answering 5xx/429, and a
    channel that is gone (channel_not_found): answered, posted once, or paused.
 3. kill -9 of `run` mid-refresh, restart, the commands again: integrity and equal rows.

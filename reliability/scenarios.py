@@ -201,6 +201,7 @@ def refresh_under_x_faults(ctx: Context) -> list[Verdict]:
         (clean_sent, clean_answers), (sent, got) = clean.result(), faulty.result()
     elapsed = time.monotonic() - started
     x_log = faulty_sim.request_log()  # both phases
+    metered = metrics_of(faulty_bot)
     faulty_sim.faults(None)
     clean_bot.stop(), faulty_bot.stop()
     ctx.clean_db = db_of(clean_bot)
@@ -236,6 +237,7 @@ def refresh_under_x_faults(ctx: Context) -> list[Verdict]:
     )
     verdict = Verdict("1 X faults", tried, ok, result)
     verdict.notes.append(f"the faulty simulator answered {x_seen(x_log)}")
+    verdict_m = metrics_verdict(x_log, metered)
     unanswered_c, answered_c, _ = tally({r: got[r] for r in last})
     verdict_c = Verdict(
         "1b truncated 400",
@@ -251,7 +253,52 @@ def refresh_under_x_faults(ctx: Context) -> list[Verdict]:
             "bisection, every Post of the batch reported as failed"
         ),
     )
-    return [verdict, verdict_c]
+    return [verdict, verdict_c, verdict_m]
+
+
+def metrics_of(bot: Bot) -> dict[str, dict[tuple[tuple[str, str], ...], float]]:
+    """The bot's GET /metrics, as {sample name: {sorted labels: value}}."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = requests.get(f"{bot.url}/metrics", timeout=10).text
+    found: dict[str, dict[tuple[tuple[str, str], ...], float]] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            found.setdefault(sample.name, {})[tuple(sorted(sample.labels.items()))] = sample.value
+    return found
+
+
+def metrics_verdict(
+    x_log: list[dict[str, Any]], metered: dict[str, dict[tuple[tuple[str, str], ...], float]]
+) -> Verdict:
+    """/metrics against the simulator's request log: the same requests, the same 429s."""
+    engagement = [r for r in x_log if r.get("endpoint") in ("totals", "28hr", "historical")]
+    # A 429 whose body arrives cut short is, to the client, a broken reply (status 0).
+    logged_429 = sum(1 for r in engagement if r["status"] == 429 and r["fault"] != "truncate")
+    requests_ = metered.get("engagement_x_requests_total", {})
+    counted = sum(requests_.values())
+    counted_429 = sum(v for labels, v in requests_.items() if ("status", "429") in labels)
+    retries = sum(metered.get("engagement_x_retries_total", {}).values())
+    waits = sum(metered.get("engagement_x_rate_limit_waits_total", {}).values())
+    waited = sum(metered.get("engagement_x_rate_limit_wait_seconds_total", {}).values())
+    # Every answer X gave that a retry can help (429, 5xx, reset, cut short) was retried.
+    retryable = sum(
+        1
+        for r in engagement
+        if r["status"] in (0, 429) or r["status"] >= 500 or r["fault"] == "truncate"
+    )
+    ok = counted == len(engagement) and counted_429 == logged_429 and retries == retryable
+    ok = ok and (waits > 0) == (logged_429 > 0)
+    return Verdict(
+        "1c /metrics",
+        "GET /metrics of the faulty run's `run`, scraped after its commands, against the "
+        "faulty simulator's request log",
+        ok,
+        f"engagement requests {counted:.0f} counted / {len(engagement)} logged; 429s "
+        f"{counted_429:.0f} / {logged_429}; retries {retries:.0f} / {retryable} retryable "
+        f"answers logged; rate-limit waits "
+        f"{waits:.0f} ({waited:.1f} s)",
+    )
 
 
 # -- 2. Slack faults ------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.channels.meter import NO_METER, Meter
 from bot.config import Settings
 from bot.engagement.client import OAuthClient
 from bot.engagement.health import CallHealth
@@ -34,3 +35,6 @@ class Deps:
     # (bot.engagement.health); None: not noted. `run` shares one with the X client
     # (bot.app.engagement).
     health: CallHealth | None = None
+    # What the running bot counts for GET /metrics (bot/channels/meter.py); `run` lends the
+    # Prometheus one.
+    meter: Meter = NO_METER

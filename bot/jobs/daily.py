@@ -18,6 +18,11 @@ def job_id(team_id: str, channel_id: str, kind: str = "digest") -> str:
     return f"{kind}:{team_id}:{channel_id}"
 
 
+def job_kind(ident: str) -> str:
+    """`digest:T1:C1` → `digest`; a job of its own (`alerts`, `tally`) is its kind."""
+    return ident.split(":", 1)[0]
+
+
 class DigestTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3.x is untyped
     """Fires daily at a local wall-clock time, by `next_digest_time`. (CronTrigger in 3.11 fires
     twice in the autumn overlap and reads a time in the spring gap with the winter offset.)"""

@@ -28,6 +28,7 @@ import threading
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
+from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -43,7 +44,7 @@ from bot.jobs.contracts import (
     RunDigest,
     RunTally,
 )
-from bot.jobs.daily import CHANNEL_JOBS, DigestTrigger, job_id
+from bot.jobs.daily import CHANNEL_JOBS, DigestTrigger, job_id, job_kind
 from bot.jobs.retries import RETRY_JOB, RETRY_STATUSES, DigestRetries
 from bot.jobs.schedule import due_digest, missed_digest, parse_digest_time, prefetch_time
 from bot.store.channels import ChannelSettings
@@ -192,6 +193,7 @@ class DigestScheduler:
                 late=late,
             )
             log.info("%s", outcome.describe())
+            self._deps.meter.posted("digest", outcome.status not in RETRY_STATUSES)
             if outcome.status in RETRY_STATUSES:
                 self._retries.later(team_id, channel_id, local_date, now)
                 return True
@@ -227,6 +229,7 @@ class DigestScheduler:
     def start(self) -> None:
         """Jobs from the store, the scheduler's thread, then the catch-up in its pool."""
         self.sync()
+        self._scheduler.add_listener(self._submitted, EVENT_JOB_SUBMITTED)
         self._scheduler.start()
         if self._reconciler is not None:
             threading.Thread(
@@ -285,9 +288,11 @@ class DigestScheduler:
             fired = self._run_alerts(now=self._clock(), deps=self._deps, post=self._post)
         except Exception:  # the next interval tries again
             log.exception("alert pass failed")
+            self._deps.meter.posted("alerts", False)
             return 0
         finally:
             self._alerts_lock.release()
+        self._deps.meter.posted("alerts", True)
         log.info("alert pass: %d fired", len(fired))
         return len(fired)
 
@@ -342,6 +347,12 @@ class DigestScheduler:
             max_instances=1,
             misfire_grace_time=int(grace.total_seconds()),
         )
+
+    def _submitted(self, event: JobSubmissionEvent) -> None:
+        """How late a job starts (the metric names its kind, never its channel)."""
+        if event.scheduled_run_times:
+            late = self._clock() - max(event.scheduled_run_times)
+            self._deps.meter.job_lag(job_kind(event.job_id), late.total_seconds())
 
     def _fire_prefetch(self, team_id: str, channel_id: str) -> None:
         self.prefetch_channel(team_id, channel_id, now=self._clock())

@@ -25,7 +25,7 @@ from bot.channels.outbox import Clock
 from bot.config import DEFAULT_ANSWER_SECONDS, Settings
 from bot.copy.operator import NO_SLACK_BOT_TOKEN, OAUTH_NEEDS_STORE
 from bot.errors import ConfigError
-from bot.slack import listeners
+from bot.slack import listeners, uninstall
 from bot.slack.listeners import RunCommand
 from bot.slack.web import build_web_client
 
@@ -148,7 +148,8 @@ def _build_oauth_app(
         process_before_response=process_before_response,
         listener_executor=_listener_pool(),
     )
-    app.enable_token_revocation_listeners()
+    # app_uninstalled / tokens_revoked: bot/slack/uninstall.py (registered with the commands)
+    # deletes the installation together with the rest of the workspace's data.
 
     def remember_channel(context: BoltContext, next_: Callable[[], BoltResponse]) -> BoltResponse:
         # Which workspace a channel belongs to, for can_post and the scheduled posts.
@@ -201,4 +202,5 @@ def register(
             answer_seconds=answer_seconds,
         )
     )
+    uninstall.register(app, deps)
     app.error(listeners.global_error_handler)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
@@ -39,6 +40,7 @@ from slack_bolt import Ack, BoltResponse, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.channels.meter import NO_METER, Meter
 from bot.channels.outbox import Clock
 from bot.copy import errors, operator
 from bot.copy.errors import chart_failed, chart_needs_invite, something_went_wrong
@@ -97,6 +99,8 @@ class Replies:
     respond: Respond
     sent: int = field(default=0)
     health: CallHealth | None = None
+    meter: Meter = NO_METER  # hears how long the first reply took
+    started: float = field(default_factory=time.monotonic)
 
     def send(self, message: Message) -> bool:
         if self.sent >= MAX_RESPONSES:
@@ -119,6 +123,8 @@ class Replies:
         if reply.status_code != 200:
             log.warning("response_url answered %s: %.200s", reply.status_code, reply.body)
             return False
+        if self.sent == 1:
+            self.meter.answered(time.monotonic() - self.started)
         return True
 
     def note(self, text: str) -> bool:
@@ -279,7 +285,7 @@ def engagement_listener(
         due = Deadline.after(seconds)
         # The work stops a little earlier, so what it has still reaches the person by `due`.
         deadline = Deadline(due.at - min(WRAP_UP_S, seconds / 4))
-        replies = Replies(respond, health=deps.health)
+        replies = Replies(respond, health=deps.health, meter=deps.meter)
         if executor is None:
             with within(deadline):
                 answerer.answer(command, client, replies)  # errors reach @app.error via Bolt

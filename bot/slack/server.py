@@ -28,6 +28,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.channels.outbox import Clock
 from bot.config import Settings
+from bot.copy import maintenance
 from bot.copy.operator import (
     HTTP_NEEDS_SIGNING_SECRET,
     INSTALL_NEEDS_HTTPS,
@@ -200,6 +201,8 @@ def listen(
             health=lambda: calls.report(_socket_health(connected)),
             x_connect=x_connect,
             install=app if workspaces is not None else None,
+            meter=deps.meter,
+            ready=lambda: deps.store.unready() or _socket_unready(connected),
         )
     else:
         wsgi = make_wsgi_app(
@@ -207,6 +210,8 @@ def listen(
             health=lambda: calls.report({"ok": True, "mode": "http"}),
             x_connect=x_connect,
             signing_secret=settings.slack_signing_secret,
+            meter=deps.meter,
+            ready=deps.store.unready,
         )
     http = serve_in_background(wsgi, host=host, port=settings.port)
     mode = "Socket Mode" if handler is not None else f"HTTP mode ({EVENTS_PATH})"
@@ -223,6 +228,10 @@ def stop_on_signals() -> threading.Event:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
     return stop
+
+
+def _socket_unready(handler: SocketMode) -> str | None:
+    return None if _socket_health(handler)["connected"] else maintenance.SOCKET_NOT_CONNECTED
 
 
 def _socket_health(handler: SocketMode) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import json
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from socketserver import ThreadingMixIn
@@ -26,6 +27,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.request.internals import extract_content_type, parse_body
 from slack_sdk.signature import SignatureVerifier
 
+from bot.channels.meter import NO_METER, Meter
 from bot.channels.outbox import Clock
 from bot.config import Settings
 from bot.copy.operator import (
@@ -53,12 +55,16 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 INSTALL_PATHS = (INSTALL_PATH, REDIRECT_PATH)
 HEALTH_PATH = "/healthz"
+READY_PATH = "/readyz"
+METRICS_PATH = "/metrics"
+PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
 X_CALLBACK_PATH = connect.CALLBACK_PATH
 X_CONNECT_PREFIX = connect.CONNECT_PATH
 MAX_BODY_BYTES = 1 << 20  # Slack's payloads are a few KB
 REQUEST_TIMEOUT_S = 30
 
 Health = Callable[[], dict[str, Any]]
+Ready = Callable[[], str | None]  # None: ready; else why not
 Notify = Callable[[ConnectLink, str], None]
 
 
@@ -83,8 +89,12 @@ def make_wsgi_app(
     x_connect: XConnect | None = None,
     install: App | None = None,
     signing_secret: str | None = None,
+    meter: Meter = NO_METER,
+    ready: Ready | None = None,
 ) -> WSGIApplication:
-    """Routes: POST /slack/events to Bolt (None: Socket Mode, so 404), GET /healthz,
+    """Routes: POST /slack/events to Bolt (None: Socket Mode, so 404), GET /healthz (are X and
+    Slack answering?), GET /readyz (can this process serve: `ready`), GET /metrics (`meter`'s,
+    404 when it counts nothing),
     GET/HEAD/POST /x/connect/<link id> and GET /x/oauth/callback (404 without `x_connect`), GET
     /slack/install and /slack/oauth_redirect to the OAuth flow of `install` (default: `app`;
     404 when it has none), anything else 404.
@@ -105,7 +115,7 @@ def make_wsgi_app(
         if oauth_app is not None and oauth_app.oauth_flow is not None
         else None
     )
-    events_route = _events_route(events, verifier, SeenSignatures())
+    events_route = _timed(_events_route(events, verifier, SeenSignatures()), meter)
 
     def wsgi(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = str(environ.get("PATH_INFO") or "/")
@@ -120,6 +130,15 @@ def make_wsgi_app(
             return oauth(environ, start_response)
         if path == HEALTH_PATH:
             return _health_route(health, method, start_response)
+        if path == READY_PATH:
+            why = ready() if ready is not None else None
+            return _text(start_response, 200 if why is None else 503, why or "ready")
+        if path == METRICS_PATH:
+            exposition = meter.exposition()
+            if exposition is None:
+                return _text(start_response, 404, "Not Found")
+            start_response("200 OK", [("Content-Type", PROMETHEUS_TEXT)])
+            return [exposition]
         if path == X_CALLBACK_PATH or path.startswith(X_CONNECT_PREFIX):
             if x_connect is None:
                 return _text(start_response, 404, X_CALLBACK_NOT_READY)
@@ -135,6 +154,20 @@ def make_wsgi_app(
         return _text(start_response, 404, "Not Found")
 
     return wsgi
+
+
+def _timed(route: WSGIApplication, meter: Meter) -> WSGIApplication:
+    """`route`, its answers' time told to `meter` (the ack latency Slack sees, give or take the
+    network)."""
+
+    def timed(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        started = time.monotonic()
+        try:
+            return route(environ, start_response)
+        finally:
+            meter.acked(time.monotonic() - started)
+
+    return timed
 
 
 def _events_route(

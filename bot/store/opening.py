@@ -10,6 +10,17 @@ from bot.store.cipher import TokenCipher, create_key, key_path_for, read_key, sp
 from bot.store.store import Store
 
 
+def current_keys(settings: Settings) -> tuple[list[str], str] | None:
+    """The keys the database is sealed with and where they come from (the setting, else the
+    key file beside the database); None when neither exists yet."""
+    if settings.secret_key:
+        return split_keys(settings.secret_key), "ENGAGEMENT_SECRET_KEY"
+    key = read_key(settings.db_path)
+    if key is None:
+        return None
+    return [key], f"the key file {key_path_for(settings.db_path)}"
+
+
 def open_store(settings: Settings) -> Store:
     """The SQLite store, sealed with ENGAGEMENT_SECRET_KEY or the key file beside it, checked
     before anything uses it: SecretKeyError (one line, naming the setting or the file) when the

@@ -11,6 +11,8 @@ finds a Post's latest snapshot or the running total just before a day.
 
 from __future__ import annotations
 
+import functools
+
 from sqlite_utils import Database, Migrations
 
 MIGRATIONS = Migrations("engagement-bot")
@@ -329,3 +331,15 @@ def m011_digest_attempts(db: Database) -> None:
     upgrade could have posted any time after its claim: it starts from the claim."""
     db.execute("ALTER TABLE digests ADD COLUMN attempted_at TEXT")
     db.execute("UPDATE digests SET attempted_at = claimed_at WHERE posted_ts IS NULL")
+
+
+@functools.cache
+def _known() -> frozenset[str]:
+    # Every migration of this release: the ones pending on an empty database.
+    return frozenset(m.name for m in MIGRATIONS.pending(Database(memory=True)))
+
+
+def from_a_newer_release(db: Database) -> list[str]:
+    """The migrations `db` has applied that this release does not know, in the order they were
+    applied: a newer release upgraded it, and this one must not touch it."""
+    return [m.name for m in MIGRATIONS.applied(db) if m.name not in _known()]

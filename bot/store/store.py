@@ -3,7 +3,8 @@
 The Store opens the file, holds its lock, its transactions and its cipher; everything else is
 a repository among its attributes (`store.accounts`, `store.posts`, `store.series`,
 `store.usage`, `store.sealed`, `store.channels`, `store.digests`, `store.alert_log`,
-`store.connect_links`, `store.slack_installations`), each with intention-named methods.
+`store.connect_links`, `store.slack_installations`, `store.forgetting`), each with
+intention-named methods.
 
 Every write method runs in a transaction, and `transaction()` groups several, of any
 repositories, into one: a crash or an exception part-way leaves the rows as they were before it
@@ -23,6 +24,8 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from bot.copy import maintenance
+from bot.errors import DatabaseTooNew, StoreError
 from bot.store.accounts import Accounts
 from bot.store.alert_log import AlertLog
 from bot.store.channels import Channels
@@ -30,8 +33,10 @@ from bot.store.cipher import TokenCipher
 from bot.store.connect_links import ConnectLinks
 from bot.store.digests import Digests
 from bot.store.failures import classified
+from bot.store.forgetting import Forgetting
+from bot.store.holders import hold_shared, release
 from bot.store.posts import Posts
-from bot.store.schema import MIGRATIONS
+from bot.store.schema import MIGRATIONS, from_a_newer_release
 from bot.store.sealed import Sealed
 from bot.store.series import Series
 from bot.store.slack_installations import SlackInstallationRows
@@ -52,7 +57,9 @@ class Store:
         tracer: Tracer | None,
         name: str,
         busy_timeout: float = BUSY_TIMEOUT_SECONDS,
+        hold: int | None = None,
     ):
+        self._hold = hold
         self._db = Db(db, tracer, name=name, busy_seconds=busy_timeout)
         self._cipher = cipher
         self._name = name
@@ -68,6 +75,7 @@ class Store:
         self.alert_log = AlertLog(self._db, self._lock, self.transaction)
         self.connect_links = ConnectLinks(self._db, self._lock, self.transaction, cipher)
         self.slack_installations = SlackInstallationRows(self._db, self._lock, self.transaction)
+        self.forgetting = Forgetting(self._db, self._lock, self.transaction)
 
     @classmethod
     def open(
@@ -82,24 +90,37 @@ class Store:
         ":memory:", and migrate it. StoreError says why a file can't be used."""
         name = str(path)
         with classified(name, busy_seconds=busy_timeout):
+            hold = None
             if name != MEMORY:
                 _create_private(Path(name))
-            # One connection shared by threads under our lock; sqlite3's own check would refuse.
-            conn = sqlite3.connect(name, timeout=busy_timeout, check_same_thread=False)
+                hold = hold_shared(Path(name))  # `restore` waits for every holder to close
+            try:
+                # One connection shared by threads under our lock; sqlite3's check would refuse.
+                conn = sqlite3.connect(name, timeout=busy_timeout, check_same_thread=False)
+            except BaseException:
+                release(hold)
+                raise
             db = Database(conn, tracer=tracer)
             try:
+                if unknown := from_a_newer_release(db):  # before anything writes to the file
+                    raise DatabaseTooNew(maintenance.database_too_new(name, unknown))
                 if name != MEMORY:
                     db.enable_wal()  # readers in other processes keep reading while we write
                 db.execute("PRAGMA foreign_keys = ON")
                 MIGRATIONS.apply(db)
             except BaseException:
                 db.close()
+                release(hold)
                 raise
-        return cls(db, cipher=cipher, tracer=tracer, name=name, busy_timeout=busy_timeout)
+        return cls(
+            db, cipher=cipher, tracer=tracer, name=name, busy_timeout=busy_timeout, hold=hold
+        )
 
     def close(self) -> None:
         with self._lock:
             self._db.database.close()
+            release(self._hold)
+            self._hold = None
 
     def __enter__(self) -> Store:
         return self
@@ -137,6 +158,16 @@ class Store:
             except BaseException:
                 self._undo(undo)
                 raise
+
+    def unready(self) -> str | None:
+        """None when the database answers a read (GET /readyz); else why not, in one line. A
+        busy writer makes it wait at most the busy timeout."""
+        try:
+            with self._lock:
+                self._db.rows("SELECT count(*) FROM _sqlite_migrations")
+        except (StoreError, sqlite3.Error) as error:
+            return maintenance.database_not_ready(str(error))
+        return None
 
     @property
     def cipher(self) -> TokenCipher:

@@ -1,11 +1,13 @@
 """Several workspaces: the OAuth install ("Add to Slack") end to end over loopback with real
 Bolt, the installations encrypted in our SQLite file, each workspace served with its own bot
-token, uninstalls, key rotation, and workspaces kept apart."""
+token, uninstalls (which forget the workspace: nothing of it left in the file or its WAL, and
+`engagement-bot forget --team` by hand), key rotation, and workspaces kept apart."""
 
 from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,6 +25,7 @@ from sqlite_utils import Database, Migrations
 from bot.app import build_service, open_store
 from bot.channels.deps import Deps
 from bot.channels.outbox import Action, Refused, Window
+from bot.cli import main
 from bot.config import Settings
 from bot.engagement.models import UserAuth
 from bot.errors import ConfigError
@@ -696,3 +699,122 @@ def test_runs_scheduler_posts_with_each_workspaces_token(deployment, fake, monke
     assert built["prefetch"] is prefetch  # each digest's numbers are fetched ahead of it
     app.digest_jobs(deployment.deps, web, clock=deployment.clock)  # one workspace: unchanged
     assert built["post"] != deployment.workspaces.post
+
+
+# -- uninstalling forgets -------------------------------------------------------------------------
+
+GONE, STAYS = "T0FORGETME", "T0STAYS"
+GONE_CHANNEL, STAYS_CHANNEL = "C0FORGETME", "C0STAYS"
+GONE_USER, STAYS_USER = "U0FORGETME", "U0STAYS"
+
+
+def posts_of(sim: RunningSimulator, handle: str) -> list[str]:
+    reply = requests.get(f"{sim.url}/_sim/posts?author={handle}", timeout=10)
+    return [p["id"] for p in reply.json()["posts"]]
+
+
+def file_bytes(path: Path) -> bytes:
+    wal = path.with_name(path.name + "-wal")
+    return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+
+
+def rows_of(path: Path, table: str, where: str = "1") -> list[tuple[object, ...]]:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(f"SELECT * FROM {table} WHERE {where} ORDER BY 1, 2").fetchall()
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def two_workspaces(
+    deployment: Deployment, fake: OAuthFakeSlack, sim: RunningSimulator
+) -> tuple[Deployment, dict[str, str]]:
+    """GONE connected @sim_brand, tracks two of its Posts and @sim_brand, has a digest and an
+    alert rule, and asked for numbers; STAYS tracks @sim_creator, one creator Post and one of
+    the brand Posts GONE tracks."""
+    install(deployment.url, GONE)
+    install(deployment.url, STAYS)
+    store = deployment.store
+    store.accounts.save(
+        user_id="1000000001", screen_name="sim_brand", auth=BRAND, workspace=GONE, now=SIM_START
+    )
+    brand = posts_of(sim, "sim_brand")
+    creator = posts_of(sim, "sim_creator")
+    only_gone, shared, theirs = brand[0], brand[1], creator[0]
+    fake.admins.update({GONE_USER, STAYS_USER})
+    commands = [
+        (GONE, GONE_CHANNEL, GONE_USER, f"track {only_gone} {shared} @sim_brand"),
+        (GONE, GONE_CHANNEL, GONE_USER, "digest on 08:00"),
+        (GONE, GONE_CHANNEL, GONE_USER, "alert likes > 5"),
+        (GONE, GONE_CHANNEL, GONE_USER, f"totals {only_gone} {shared}"),
+        (STAYS, STAYS_CHANNEL, STAYS_USER, f"track {theirs} {shared} @sim_creator"),
+        (STAYS, STAYS_CHANNEL, STAYS_USER, f"totals {theirs} {shared}"),
+    ]
+    for number, (team, channel, user, text) in enumerate(commands, start=1):
+        reply = post_command(deployment.url, fake, text, team=team, channel=channel, user=user)
+        assert reply.status_code == 200
+        fake.wait_for_responses(number)
+    return deployment, {"only_gone": only_gone, "shared": shared, "theirs": theirs}
+
+
+def test_an_uninstall_leaves_no_trace_of_the_workspace_and_spares_the_other(
+    two_workspaces: tuple[Deployment, dict[str, str]],
+) -> None:
+    deployment, posts = two_workspaces
+    path = deployment.settings.db_path
+    before = file_bytes(path)
+    for trace in (GONE, GONE_CHANNEL, GONE_USER, b"sim_brand", posts["only_gone"]):
+        assert (trace if isinstance(trace, bytes) else trace.encode()) in before
+    (token_row,) = rows_of(path, "account_tokens")
+    bot_secrets = rows_of(path, "slack_bots", f"team_id = '{GONE}'")[0][-1]
+    stays_before = {
+        table: rows_of(path, table, where)
+        for table, where in (
+            ("channel_tracks", f"team_id = '{STAYS}'"),
+            ("slack_bots", f"team_id = '{STAYS}'"),
+            ("totals", f"post_id IN ('{posts['theirs']}', '{posts['shared']}')"),
+        )
+    }
+    assert all(stays_before.values())
+
+    body = event_body(GONE, {"type": "app_uninstalled"})
+    assert post_event(deployment.url, body).status_code == 200
+
+    after = file_bytes(path)
+    for trace in (GONE, GONE_CHANNEL, GONE_USER, "sim_brand", posts["only_gone"]):
+        assert trace.encode() not in after, trace
+    for sealed in (str(token_row[1]), str(bot_secrets)):
+        assert sealed.encode() not in after
+    for table, where in (
+        ("channel_tracks", f"team_id = '{STAYS}'"),
+        ("slack_bots", f"team_id = '{STAYS}'"),
+        ("totals", f"post_id IN ('{posts['theirs']}', '{posts['shared']}')"),
+    ):
+        assert rows_of(path, table, where) == stays_before[table]
+    assert deployment.store.accounts.listed() == []
+    assert deployment.workspaces.installations.teams() == [STAYS]
+
+
+def test_forget_by_hand_does_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, key = tmp_path / "engagement.db", Fernet.generate_key().decode()
+    with Store.open(path, cipher=TokenCipher.from_keys([key])) as store:
+        store.accounts.save(
+            user_id="1000000001", screen_name="sim_brand", auth=BRAND, workspace=GONE, now=SIM_START
+        )
+        for team, channel, ref in ((GONE, GONE_CHANNEL, "sim_brand"), (STAYS, STAYS_CHANNEL, "x")):
+            store.channels.track(team, channel, kind="account", refs=[ref], by="U1", now=SIM_START)
+    ((_, sealed),) = rows_of(path, "account_tokens")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ENGAGEMENT_DB", str(path))
+    monkeypatch.setenv("ENGAGEMENT_SECRET_KEY", key)
+    assert main(["forget", "--team", GONE]) == 0
+    assert capsys.readouterr().out.startswith(f"forgot workspace {GONE}: ")
+    after = file_bytes(path)
+    for trace in (GONE, GONE_CHANNEL, "sim_brand", str(sealed)):
+        assert trace.encode() not in after, trace
+    assert rows_of(path, "channel_tracks") == [
+        (STAYS, STAYS_CHANNEL, "account", "x", "U1", rows_of(path, "channel_tracks")[0][-1])
+    ]

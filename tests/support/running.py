@@ -47,7 +47,7 @@ class Running:
 
         def target() -> None:  # as bot.app.run_bot does, with a stop event and a ready hook
             try:
-                with engagement(settings) as parts:
+                with engagement(settings, metered=True) as parts:
                     deps = parts.deps(settings, x_oauth=parts.client if x_oauth else None)
                     self.result.append(
                         serve(

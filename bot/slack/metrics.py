@@ -1,0 +1,115 @@
+"""The Prometheus Meter of `engagement-bot run` (the official prometheus_client), served at
+GET /metrics on the HTTP listener. Names follow Prometheus' conventions: a unit suffix, `_total`
+on counters; labels are endpoints, statuses and kinds, never a workspace, channel or Post (their
+number is unbounded, and they are the users' data)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from bot.channels.meter import Meter
+
+# Slack gives an ack 3 s; the answer of a command that asks X takes seconds.
+_ACK_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0)
+_ANSWER_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0)
+
+
+class PrometheusMeter(Meter):
+    def __init__(self, db_path: Path) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self._requests = Counter(
+            "engagement_x_requests",
+            "Requests to X's engagement API, by endpoint and HTTP status (0: no answer).",
+            ["endpoint", "status"],
+            registry=r,
+        )
+        self._retries = Counter(
+            "engagement_x_retries",
+            "Requests to X that retried an earlier one.",
+            ["endpoint"],
+            registry=r,
+        )
+        self._request_seconds = Histogram(
+            "engagement_x_request_seconds",
+            "Time for X to answer a request.",
+            ["endpoint"],
+            registry=r,
+        )
+        self._waits = Counter(
+            "engagement_x_rate_limit_waits",
+            "Waits for an endpoint's rate-limit window to reset.",
+            ["endpoint"],
+            registry=r,
+        )
+        self._waited = Counter(
+            "engagement_x_rate_limit_wait_seconds",
+            "Time spent waiting for rate-limit windows to reset.",
+            ["endpoint"],
+            registry=r,
+        )
+        self._acks = Histogram(
+            "engagement_slack_ack_seconds",
+            "Time to answer Slack's signed requests.",
+            buckets=_ACK_BUCKETS,
+            registry=r,
+        )
+        self._answers = Histogram(
+            "engagement_command_answer_seconds",
+            "Time from a slash command to its reply.",
+            buckets=_ANSWER_BUCKETS,
+            registry=r,
+        )
+        self._posts = Counter(
+            "engagement_scheduled_posts",
+            "Scheduled digests and alert passes, by outcome.",
+            ["kind", "outcome"],
+            registry=r,
+        )
+        self._lag = Gauge(
+            "engagement_job_lag_seconds",
+            "How late the latest run of each scheduled job started.",
+            ["job"],
+            registry=r,
+        )
+        size = Gauge(
+            "engagement_database_bytes", "Size of the database file and its WAL.", registry=r
+        )
+        size.set_function(lambda: _size(db_path))
+
+    def x_request(self, endpoint: str, status: int, retry: int, seconds: float) -> None:
+        self._requests.labels(endpoint, str(status)).inc()
+        self._request_seconds.labels(endpoint).observe(seconds)
+        if retry:
+            self._retries.labels(endpoint).inc()
+
+    def x_rate_wait(self, endpoint: str, seconds: float) -> None:
+        self._waits.labels(endpoint).inc()
+        self._waited.labels(endpoint).inc(max(seconds, 0.0))
+
+    def acked(self, seconds: float) -> None:
+        self._acks.observe(seconds)
+
+    def answered(self, seconds: float) -> None:
+        self._answers.observe(seconds)
+
+    def posted(self, kind: str, ok: bool) -> None:
+        self._posts.labels(kind, "ok" if ok else "failed").inc()
+
+    def job_lag(self, job: str, seconds: float) -> None:
+        self._lag.labels(job).set(max(seconds, 0.0))
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+def _size(db_path: Path) -> float:
+    total = 0
+    for path in (db_path, db_path.with_name(db_path.name + "-wal")):
+        with contextlib.suppress(OSError):  # no WAL (yet): nothing to add
+            total += os.stat(path).st_size
+    return float(total)
