@@ -287,8 +287,8 @@ class DigestScheduler:
         try:
             fired = self._run_alerts(now=self._clock(), deps=self._deps, post=self._post)
         except Exception:  # the next interval tries again
-            log.exception("alert pass failed")
             self._deps.meter.posted("alerts", False)
+            log.exception("alert pass failed")
             return 0
         finally:
             self._alerts_lock.release()
@@ -350,9 +350,8 @@ class DigestScheduler:
 
     def _submitted(self, event: JobSubmissionEvent) -> None:
         """How late a job starts (the metric names its kind, never its channel)."""
-        if event.scheduled_run_times:
-            late = self._clock() - max(event.scheduled_run_times)
-            self._deps.meter.job_lag(job_kind(event.job_id), late.total_seconds())
+        late = self._clock() - max(event.scheduled_run_times, default=self._clock())
+        self._deps.meter.job_lag(job_kind(event.job_id), late.total_seconds())
 
     def _fire_prefetch(self, team_id: str, channel_id: str) -> None:
         self.prefetch_channel(team_id, channel_id, now=self._clock())

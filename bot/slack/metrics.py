@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -20,37 +21,22 @@ _ANSWER_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0)
 
 class PrometheusMeter(Meter):
     def __init__(self, db_path: Path) -> None:
-        self.registry = CollectorRegistry()
-        r = self.registry
+        self.registry = r = CollectorRegistry()
         self._requests = Counter(
             "engagement_x_requests",
             "Requests to X's engagement API, by endpoint and HTTP status (0: no answer).",
             ["endpoint", "status"],
             registry=r,
         )
-        self._retries = Counter(
-            "engagement_x_retries",
-            "Requests to X that retried an earlier one.",
-            ["endpoint"],
-            registry=r,
+        self._retries = _by_endpoint(Counter, "x_retries", "Requests to X that retried one.", r)
+        self._request_seconds = _by_endpoint(
+            Histogram, "x_request_seconds", "Time for X to answer a request.", r
         )
-        self._request_seconds = Histogram(
-            "engagement_x_request_seconds",
-            "Time for X to answer a request.",
-            ["endpoint"],
-            registry=r,
+        self._waits = _by_endpoint(
+            Counter, "x_rate_limit_waits", "Waits for a rate-limit window to reset.", r
         )
-        self._waits = Counter(
-            "engagement_x_rate_limit_waits",
-            "Waits for an endpoint's rate-limit window to reset.",
-            ["endpoint"],
-            registry=r,
-        )
-        self._waited = Counter(
-            "engagement_x_rate_limit_wait_seconds",
-            "Time spent waiting for rate-limit windows to reset.",
-            ["endpoint"],
-            registry=r,
+        self._waited = _by_endpoint(
+            Counter, "x_rate_limit_wait_seconds", "Time spent waiting for rate limits.", r
         )
         self._acks = Histogram(
             "engagement_slack_ack_seconds",
@@ -76,9 +62,7 @@ class PrometheusMeter(Meter):
             ["job"],
             registry=r,
         )
-        size = Gauge(
-            "engagement_database_bytes", "Size of the database file and its WAL.", registry=r
-        )
+        size = Gauge("engagement_database_bytes", "The database file and its WAL.", registry=r)
         size.set_function(lambda: _size(db_path))
 
     def x_request(self, endpoint: str, status: int, retry: int, seconds: float) -> None:
@@ -105,6 +89,12 @@ class PrometheusMeter(Meter):
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
+
+
+def _by_endpoint(
+    kind: type[Counter] | type[Histogram], name: str, text: str, registry: CollectorRegistry
+) -> Any:
+    return kind(f"engagement_{name}", text, ["endpoint"], registry=registry)
 
 
 def _size(db_path: Path) -> float:

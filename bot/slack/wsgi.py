@@ -10,7 +10,6 @@ so requests stay short.
 from __future__ import annotations
 
 import io
-import json
 import logging
 import re
 import threading
@@ -42,6 +41,14 @@ from bot.copy.operator import (
 from bot.engagement.client import OAuthClient
 from bot.slack import connect
 from bot.slack.oauth import INSTALL_PATH, REDIRECT_PATH
+from bot.slack.operator_routes import (
+    OPERATOR_PATHS,
+    REASONS,
+    Health,
+    Ready,
+    operator_route,
+    text_reply,
+)
 from bot.slack.replays import SeenSignatures
 from bot.store import Store
 from bot.store.connect_links import ConnectLink
@@ -54,17 +61,11 @@ log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 INSTALL_PATHS = (INSTALL_PATH, REDIRECT_PATH)
-HEALTH_PATH = "/healthz"
-READY_PATH = "/readyz"
-METRICS_PATH = "/metrics"
-PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
 X_CALLBACK_PATH = connect.CALLBACK_PATH
 X_CONNECT_PREFIX = connect.CONNECT_PATH
 MAX_BODY_BYTES = 1 << 20  # Slack's payloads are a few KB
 REQUEST_TIMEOUT_S = 30
 
-Health = Callable[[], dict[str, Any]]
-Ready = Callable[[], str | None]  # None: ready; else why not
 Notify = Callable[[ConnectLink, str], None]
 
 
@@ -123,37 +124,37 @@ def make_wsgi_app(
         if path == EVENTS_PATH:
             return events_route(environ, start_response)
         if path in INSTALL_PATHS:
-            if oauth is None:
-                return _text(start_response, 404, OAUTH_NOT_SET_UP)
-            if method != "GET":
-                return _text(start_response, 405, "Method Not Allowed", [("Allow", "GET")])
-            return oauth(environ, start_response)
-        if path == HEALTH_PATH:
-            return _health_route(health, method, start_response)
-        if path == READY_PATH:
-            why = ready() if ready is not None else None
-            return _text(start_response, 200 if why is None else 503, why or "ready")
-        if path == METRICS_PATH:
-            exposition = meter.exposition()
-            if exposition is None:
-                return _text(start_response, 404, "Not Found")
-            start_response("200 OK", [("Content-Type", PROMETHEUS_TEXT)])
-            return [exposition]
+            return _install_route(oauth, method, environ, start_response)
+        if path in OPERATOR_PATHS:
+            return operator_route(path, method, health, ready, meter, start_response)
         if path == X_CALLBACK_PATH or path.startswith(X_CONNECT_PREFIX):
             if x_connect is None:
-                return _text(start_response, 404, X_CALLBACK_NOT_READY)
+                return text_reply(start_response, 404, X_CALLBACK_NOT_READY)
             # Only GET acts at the callback; the link acts on its button's POST. A HEAD, like
             # a GET of the link, is what a link-preview bot or mail scanner sends: it spends
             # nothing.
             allowed = ("GET",) if path == X_CALLBACK_PATH else ("GET", "HEAD", "POST")
             if method not in allowed:
-                return _text(
+                return text_reply(
                     start_response, 405, "Method Not Allowed", [("Allow", ", ".join(allowed))]
                 )
             return _x_connect(x_connect, path, method, environ, start_response)
-        return _text(start_response, 404, "Not Found")
+        return text_reply(start_response, 404, "Not Found")
 
     return wsgi
+
+
+def _install_route(
+    oauth: SlackRequestHandler | None,
+    method: str,
+    environ: WSGIEnvironment,
+    start_response: StartResponse,
+) -> Iterable[bytes]:
+    if oauth is None:
+        return text_reply(start_response, 404, OAUTH_NOT_SET_UP)
+    if method != "GET":
+        return text_reply(start_response, 405, "Method Not Allowed", [("Allow", "GET")])
+    return oauth(environ, start_response)
 
 
 def _timed(route: WSGIApplication, meter: Meter) -> WSGIApplication:
@@ -177,45 +178,32 @@ def _events_route(
 
     def route(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if events is None:
-            return _text(start_response, 404, SOCKET_MODE_EVENTS)
+            return text_reply(start_response, 404, SOCKET_MODE_EVENTS)
         if str(environ.get("REQUEST_METHOD") or "GET") != "POST":
-            return _text(start_response, 405, "Method Not Allowed", [("Allow", "POST")])
+            return text_reply(start_response, 405, "Method Not Allowed", [("Allow", "POST")])
         length = _content_length(environ)
         if length is None:
-            return _text(start_response, 400, "Bad Request: Content-Length")
+            return text_reply(start_response, 400, "Bad Request: Content-Length")
         if length > MAX_BODY_BYTES:
-            return _text(start_response, 413, "Payload Too Large")
+            return text_reply(start_response, 413, "Payload Too Large")
         body = environ["wsgi.input"].read(length) if length else b""
         if verifier is None or not _signed(verifier, environ, body):
             if _ssl_check(body):  # Slack's certificate probe: an empty 200, nothing else
-                return _text(start_response, 200, "")
-            return _text(start_response, 401, BAD_SIGNATURE)
+                return text_reply(start_response, 200, "")
+            return text_reply(start_response, 401, BAD_SIGNATURE)
         unreadable = _unreadable(environ, body)
         if unreadable is not None:
-            return _text(start_response, 400, bad_request(unreadable))
+            return text_reply(start_response, 400, bad_request(unreadable))
         if not seen.first_time(
             str(environ["HTTP_X_SLACK_SIGNATURE"]),
             str(environ["HTTP_X_SLACK_REQUEST_TIMESTAMP"]),
         ):
             log.info("a signed Slack request was delivered again: answered, not run again")
-            return _text(start_response, 200, "")
+            return text_reply(start_response, 200, "")
         environ["wsgi.input"] = io.BytesIO(body)
         return events(environ, start_response)
 
     return route
-
-
-def _health_route(health: Health, method: str, start_response: StartResponse) -> list[bytes]:
-    """GET /healthz: 200 with the state while all is well, 503 with the reason when not."""
-    if method not in ("GET", "HEAD"):
-        return _text(start_response, 405, "Method Not Allowed", [("Allow", "GET, HEAD")])
-    state = health()
-    body = json.dumps(state).encode()
-    start_response(
-        "200 OK" if state.get("ok") else "503 Service Unavailable",
-        [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
-    )
-    return [b"" if method == "HEAD" else body]
 
 
 def _x_connect(
@@ -247,7 +235,7 @@ def _x_connect(
         return [b""]
     body = connect.page(outcome)
     start_response(
-        f"{outcome.status} {_REASONS.get(outcome.status, 'Error')}",
+        f"{outcome.status} {REASONS.get(outcome.status, 'Error')}",
         [
             ("Content-Type", "text/html; charset=utf-8"),
             ("Content-Length", str(len(body))),
@@ -255,35 +243,6 @@ def _x_connect(
         ],
     )
     return [b"" if method == "HEAD" else body]
-
-
-_REASONS = {
-    200: "OK",
-    400: "Bad Request",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    410: "Gone",
-    413: "Payload Too Large",
-    502: "Bad Gateway",
-}
-
-
-def _text(
-    start_response: StartResponse,
-    status: int,
-    text: str,
-    headers: list[tuple[str, str]] | None = None,
-) -> list[bytes]:
-    body = (text + "\n").encode()
-    start_response(
-        f"{status} {_REASONS.get(status, 'Error')}",
-        [
-            ("Content-Type", "text/plain; charset=utf-8"),
-            ("Content-Length", str(len(body))),
-            *(headers or []),
-        ],
-    )
-    return [body]
 
 
 def _content_length(environ: WSGIEnvironment) -> int | None:

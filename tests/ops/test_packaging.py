@@ -9,7 +9,7 @@ import shlex
 
 from bot.cli import build_parser
 from bot.config import DEFAULT_PORT, ENVIRONMENT_VARIABLES
-from bot.slack.wsgi import HEALTH_PATH
+from bot.slack.operator_routes import HEALTH_PATH
 from tests.support.paths import REPO
 
 ROOT = REPO

@@ -16,6 +16,7 @@ import requests
 
 from bot.app import serve
 from bot.channels.deps import Deps
+from bot.channels.meter import NO_METER
 from bot.cli import main
 from bot.config import Settings
 from bot.errors import ConfigError
@@ -172,7 +173,7 @@ def test_socket_mode_requests_need_no_signature(fake, sim, tmp_path):
     )
     app = build_app(
         settings,
-        SimpleNamespace(can_post=None, health=None),  # type: ignore[arg-type]
+        SimpleNamespace(can_post=None, health=None, meter=NO_METER),  # type: ignore[arg-type]
         clock=sim.state.now,
         process_before_response=True,
         run=lambda invocation, **k: Message(f"you said {invocation.text}"),
