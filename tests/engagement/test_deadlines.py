@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import requests
 
+from bot.channels.meter import NO_METER
 from bot.engagement.models import APP_ONLY, Endpoint, EngagementRequest
 from bot.errors import TransportError
 from bot.render.message import Message
@@ -169,7 +170,7 @@ def test_an_answer_still_stuck_at_its_deadline_is_announced_then_posted_when_it_
     with ThreadPoolExecutor(1) as pool:
         app = build_app(
             app_settings(fake, answer_seconds=1),
-            SimpleNamespace(can_post=None, health=None),  # type: ignore[arg-type]
+            SimpleNamespace(can_post=None, health=None, meter=NO_METER),  # type: ignore[arg-type]
             clock=lambda: datetime(2026, 11, 26, 12, 30, tzinfo=UTC),
             run=run,
             executor=pool,

@@ -15,6 +15,7 @@ from jsonschema import Draft7Validator
 from referencing import Registry, Resource
 from slack_bolt import App
 
+from bot.channels.meter import NO_METER
 from bot.copy.usage import SUBCOMMANDS, USAGE_HINT, help_text
 from bot.render.message import Message
 from bot.slack.app import register
@@ -121,7 +122,7 @@ def registered_commands() -> list[str]:
     app.command = spy  # type: ignore[method-assign]
     register(
         app,
-        SimpleNamespace(can_post=None, health=None),  # type: ignore[arg-type]
+        SimpleNamespace(can_post=None, health=None, meter=NO_METER),  # type: ignore[arg-type]
         clock=lambda: None,
         run=lambda *a, **k: Message("x"),
     )

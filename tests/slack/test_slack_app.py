@@ -25,6 +25,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.signature import SignatureVerifier
 
+from bot.channels.meter import NO_METER
 from bot.copy.usage import SUBCOMMANDS
 from bot.errors import ConfigError, RateLimited, ServerError, UsageError, UserFacingError
 from bot.render.message import Chart, Message
@@ -68,7 +69,7 @@ def make_app(
     settings = settings_for(fake)
     return build_app(
         settings,
-        SimpleNamespace(can_post=can_post, health=None),  # type: ignore[arg-type]
+        SimpleNamespace(can_post=can_post, health=None, meter=NO_METER),  # type: ignore[arg-type]
         clock=lambda: NOW,
         process_before_response=not background,
         run=run,
