@@ -1,4 +1,5 @@
-"""The database schema, as sqlite-utils Migrations applied in order on every open.
+"""The database schema, as Migrations (bot/store/migrations.py: sqlite-utils', registered without
+importing it) applied in order on every open that finds the file behind.
 
 A migration, once released, never changes: a new need gets a new function at the end. Each runs
 in a transaction together with its record in `_sqlite_migrations`, so it applies exactly once.
@@ -11,7 +12,12 @@ finds a Post's latest snapshot or the running total just before a day.
 
 from __future__ import annotations
 
-from sqlite_utils import Database, Migrations
+from typing import TYPE_CHECKING
+
+from bot.store.migrations import Migrations
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 MIGRATIONS = Migrations("engagement-bot")
 

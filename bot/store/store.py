@@ -20,8 +20,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from bot.store.accounts import Accounts
 from bot.store.alert_log import AlertLog
@@ -38,6 +37,9 @@ from bot.store.slack_installations import SlackInstallationRows
 from bot.store.sql import Db, Tracer
 from bot.store.usage import CallLog
 
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
 MEMORY = ":memory:"
 BUSY_TIMEOUT_SECONDS = 10.0  # how long to wait for another process's write (the CLI's, say)
 _PRIVATE_MODE = 0o600
@@ -46,14 +48,14 @@ _PRIVATE_MODE = 0o600
 class Store:
     def __init__(
         self,
-        db: Database,
+        conn: sqlite3.Connection,
         *,
         cipher: TokenCipher,
         tracer: Tracer | None,
         name: str,
         busy_timeout: float = BUSY_TIMEOUT_SECONDS,
     ):
-        self._db = Db(db, tracer, name=name, busy_seconds=busy_timeout)
+        self._db = Db(conn, tracer, name=name, busy_seconds=busy_timeout)
         self._cipher = cipher
         self._name = name
         self._lock = threading.RLock()
@@ -86,20 +88,26 @@ class Store:
                 _create_private(Path(name))
             # One connection shared by threads under our lock; sqlite3's own check would refuse.
             conn = sqlite3.connect(name, timeout=busy_timeout, check_same_thread=False)
-            db = Database(conn, tracer=tracer)
+            store = cls(conn, cipher=cipher, tracer=tracer, name=name, busy_timeout=busy_timeout)
             try:
-                if name != MEMORY:
-                    db.enable_wal()  # readers in other processes keep reading while we write
-                db.execute("PRAGMA foreign_keys = ON")
-                MIGRATIONS.apply(db)
+                store._prepare(memory=name == MEMORY)
             except BaseException:
-                db.close()
+                store._db.close()
                 raise
-        return cls(db, cipher=cipher, tracer=tracer, name=name, busy_timeout=busy_timeout)
+        return store
+
+    def _prepare(self, *, memory: bool) -> None:
+        # As sqlite-utils' Database(conn) sets it, which opened the store until the raw
+        # connection took over.
+        self._db.execute("PRAGMA recursive_triggers=on;")
+        if not memory:
+            self._db.enable_wal()  # readers in other processes keep reading while we write
+        self._db.execute("PRAGMA foreign_keys = ON")
+        MIGRATIONS.migrate(self._db)
 
     def close(self) -> None:
         with self._lock:
-            self._db.database.close()
+            self._db.close()
 
     def __enter__(self) -> Store:
         return self
@@ -112,8 +120,8 @@ class Store:
 
     @property
     def database(self) -> Database:
-        """The sqlite-utils Database, for tests and one-off inspection; the bot goes through the
-        repositories."""
+        """The sqlite-utils Database (made on first use), for tests and one-off inspection; the
+        bot goes through the repositories."""
         return self._db.database
 
     @contextmanager
@@ -145,7 +153,7 @@ class Store:
 
     def _undo(self, statements: tuple[str, ...]) -> None:
         # An error such as SQLITE_FULL may already have rolled the transaction back.
-        if self._db.database.conn.in_transaction:
+        if self._db.conn.in_transaction:
             for statement in statements:
                 self._db.execute(statement)
 
