@@ -14,6 +14,7 @@ another.
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 import threading
@@ -23,22 +24,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.store.accounts import Accounts
-from bot.store.alert_log import AlertLog
-from bot.store.channels import Channels
 from bot.store.cipher import TokenCipher
-from bot.store.connect_links import ConnectLinks
-from bot.store.digests import Digests
 from bot.store.failures import classified
 from bot.store.posts import Posts
 from bot.store.schema import MIGRATIONS
 from bot.store.sealed import Sealed
 from bot.store.series import Series
-from bot.store.slack_installations import SlackInstallationRows
 from bot.store.sql import Db, Tracer
 from bot.store.usage import CallLog
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
+
+    from bot.store.alert_log import AlertLog
+    from bot.store.channels import Channels
+    from bot.store.connect_links import ConnectLinks
+    from bot.store.digests import Digests
+    from bot.store.slack_installations import SlackInstallationRows
 
 MEMORY = ":memory:"
 BUSY_TIMEOUT_SECONDS = 10.0  # how long to wait for another process's write (the CLI's, say)
@@ -65,11 +67,39 @@ class Store:
         self.series = Series(self._db, self._lock, self.transaction)
         self.usage = CallLog(self._db, self._lock, self.transaction)
         self.sealed = Sealed(self._db, self._lock, self.transaction, cipher)
-        self.channels = Channels(self._db, self._lock, self.transaction)
-        self.digests = Digests(self._db, self._lock, self.transaction)
-        self.alert_log = AlertLog(self._db, self._lock, self.transaction)
-        self.connect_links = ConnectLinks(self._db, self._lock, self.transaction, cipher)
-        self.slack_installations = SlackInstallationRows(self._db, self._lock, self.transaction)
+
+    # The repositories of Slack's side are made (and their modules imported) on first use: a
+    # one-shot command such as `query` never touches them.
+
+    @functools.cached_property
+    def channels(self) -> Channels:
+        from bot.store.channels import Channels
+
+        return Channels(self._db, self._lock, self.transaction)
+
+    @functools.cached_property
+    def digests(self) -> Digests:
+        from bot.store.digests import Digests
+
+        return Digests(self._db, self._lock, self.transaction)
+
+    @functools.cached_property
+    def alert_log(self) -> AlertLog:
+        from bot.store.alert_log import AlertLog
+
+        return AlertLog(self._db, self._lock, self.transaction)
+
+    @functools.cached_property
+    def connect_links(self) -> ConnectLinks:
+        from bot.store.connect_links import ConnectLinks
+
+        return ConnectLinks(self._db, self._lock, self.transaction, self._cipher)
+
+    @functools.cached_property
+    def slack_installations(self) -> SlackInstallationRows:
+        from bot.store.slack_installations import SlackInstallationRows
+
+        return SlackInstallationRows(self._db, self._lock, self.transaction)
 
     @classmethod
     def open(
