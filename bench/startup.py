@@ -1,0 +1,151 @@
+"""Start-up of a one-shot command: a one-Post `engagement-bot query totals` against a bare
+`python -c pass`, each its own process, on one simulator in this process.
+
+    .venv/bin/python bench/startup.py [--reps 21] [--importtime]
+
+Connects @sim_brand once (a template database), then runs, interleaved, `--reps` times each:
+`python -c pass` and `python -m bot query totals --format csv <one Post>` (on a fresh copy of the
+template each time: one /totals call), plus `python -m bot --help`, `accounts list` and `usage` (no
+call). Prints the median wall time (process start to exit) of each, what the command costs beyond
+the bare interpreter, and the ratio; and the median CPU time of each (less sensitive than wall
+time to other work on the machine). `--importtime` also prints the slowest imports of one
+`query totals` run (`python -X importtime`, cumulative microseconds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bot.simulator.server import RunningSimulator, start_simulator
+
+REPO = Path(__file__).resolve().parent.parent
+TOKEN, SECRET = "1000000001-simtoken-sim_brand", "simsecret-sim_brand"
+
+
+def environment(sim: RunningSimulator, folder: Path) -> dict[str, str]:
+    """The children's environment: bytecode cached (as an installed package has it) in a
+    scratch folder, whatever PYTHONDONTWRITEBYTECODE says here: compiling every module of the
+    bot from source on each run is no part of a user's start-up."""
+    inherited = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return inherited | {
+        "PYTHONPYCACHEPREFIX": str(folder.parent / "pycache"),
+        "PYTHONPATH": str(REPO),
+        "X_API_URL": sim.url,
+        "X_OAUTH_URL": sim.url,
+        "X_CONSUMER_KEY": "sim-consumer-key",
+        "X_CONSUMER_SECRET": "sim-consumer-secret",
+        "ENGAGEMENT_DB": str(folder / "engagement.db"),
+    }
+
+
+def one_post(sim: RunningSimulator) -> str:
+    state = sim.state
+    with state.lock:
+        made = state.universe.add_post({"author": "sim_brand", "age_hours": 5}, now=state.now())
+        state.universe_changed()
+    return str(made.id)
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run(sim: RunningSimulator, template: Path, root: Path, argv: list[str]) -> tuple[float, float]:
+    """Seconds from process start to exit, and the CPU seconds (user + system) the process
+    used, on a fresh copy of the template database."""
+    folder = Path(tempfile.mkdtemp(dir=root))
+    shutil.copytree(template, folder, dirs_exist_ok=True)
+    env = environment(sim, folder)
+    try:
+        cpu, started = children_cpu(), time.perf_counter()
+        subprocess.run(
+            [sys.executable, *argv], cwd=folder, env=env, stdout=subprocess.DEVNULL, check=True
+        )
+        return time.perf_counter() - started, children_cpu() - cpu
+    finally:
+        shutil.rmtree(folder)
+
+
+def slowest_imports(sim: RunningSimulator, template: Path, argv: list[str], top: int) -> str:
+    env = environment(sim, template)
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", *argv],
+        cwd=template,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=True,
+    )
+    rows = []
+    for line in done.stderr.splitlines():
+        if not line.startswith("import time:") or "cumulative" in line:
+            continue
+        own, cumulative, name = line.removeprefix("import time:").split("|")
+        rows.append((int(cumulative), int(own), name.rstrip()))
+    rows.sort(reverse=True)
+    return "\n".join(f"  {c:>9,} {o:>9,}  {n}" for c, o, n in rows[:top])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=21, help="runs of each command")
+    parser.add_argument("--importtime", action="store_true", help="the slowest imports too")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch, start_simulator(mode="test") as sim:
+        root = Path(scratch)
+        template = root / "template"
+        template.mkdir()
+        post = one_post(sim)
+        subprocess.run(
+            [sys.executable, "-m", "bot", "accounts", "add", "--token", TOKEN, "--secret", SECRET],
+            cwd=template,
+            env=environment(sim, template),
+            stdout=subprocess.DEVNULL,
+            check=True,
+        )
+        commands = {
+            "python -c pass": ["-c", "pass"],
+            "query totals, 1 Post": ["-m", "bot", "query", "totals", "--format", "csv", post],
+            "--help": ["-m", "bot", "--help"],
+            "accounts list": ["-m", "bot", "accounts", "list"],
+            "usage": ["-m", "bot", "usage"],
+        }
+        for argv in commands.values():  # untimed: warm the page cache and the simulator
+            run(sim, template, root, argv)
+        runs: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+        for _ in range(args.reps):
+            for name, argv in commands.items():
+                runs[name].append(run(sim, template, root, argv))
+        print(
+            f"{args.reps} runs each, interleaved; median wall time (process start to exit) and "
+            f"median CPU time (user + system); {os.cpu_count()} cores; "
+            f"Python {sys.version.split()[0]}"
+        )
+        bare_wall = statistics.median(wall for wall, _ in runs["python -c pass"])
+        bare_cpu = statistics.median(cpu for _, cpu in runs["python -c pass"])
+        print(f"  {'':<22} {'wall':>8} {'beyond bare':>12} {'ratio':>6}   {'CPU':>8} {'beyond':>8}")
+        for name, measured in runs.items():
+            wall = statistics.median(w for w, _ in measured)
+            cpu = statistics.median(c for _, c in measured)
+            print(
+                f"  {name:<22} {wall:6.3f} s {wall - bare_wall:+10.3f} s {wall / bare_wall:5.1f}x"
+                f"   {cpu:6.3f} s {cpu - bare_cpu:+6.3f} s"
+            )
+        if args.importtime:
+            print("slowest imports of one `query totals` (cumulative us, own us, module):")
+            print(slowest_imports(sim, template, commands["query totals, 1 Post"], 25))
+
+
+if __name__ == "__main__":
+    main()
