@@ -4,14 +4,17 @@
     .venv/bin/python bench/startup.py [--reps 21] [--importtime] [--before DIR]
 
 Connects @sim_brand once (a template database), then runs, interleaved, `--reps` times each:
-`python -c pass` and `python -m bot query totals --format csv <one Post>` (on a fresh copy of the
-template each time: one /totals call), plus `python -m bot --help`, `accounts list` and `usage` (no
-call). Prints the median wall time (process start to exit) of each, what the command costs beyond
-the bare interpreter, and the ratio; and the median CPU time of each (less sensitive than wall
-time to other work on the machine). The children run as bench/versus_script.py runs them: this
-checkout's bot, bytecode cached. `--importtime` also prints the slowest imports of one
-`query totals` run (`python -X importtime`, cumulative microseconds). `--before DIR` measures the
-same commands of another checkout too (`git worktree add DIR <commit>`), in the same run.
+`python -c pass`; `python -c "import requests, requests_oauthlib"` (what bench/baseline_script.py
+imports: the floor of any client on requests); `python -m bot query totals --format csv <one
+Post>` (on a fresh copy of the template each time: one /totals call); and `python -m bot --help`,
+`accounts list` and `usage` (no call). Prints the median wall time (process start to exit) of
+each, what it costs beyond the bare interpreter, and the ratio; and the median CPU time of each
+(less sensitive than wall time to other work on the machine). The children run as
+bench/versus_script.py runs them: this checkout's bot, bytecode cached.
+
+`--importtime` also prints the slowest imports of one `query totals` run (`python -X importtime`,
+cumulative microseconds). `--before DIR` measures the same commands of another checkout too
+(`git worktree add DIR <commit>`), in the same run.
 """
 
 from __future__ import annotations
@@ -80,7 +83,11 @@ def commands(post: str, before: Path | None) -> list[Command]:
         "accounts list": ["-m", "bot", "accounts", "list"],
         "usage": ["-m", "bot", "usage"],
     }
-    made = [Command("python -c pass", ["-c", "pass"])]
+    made = [
+        Command("python -c pass", ["-c", "pass"]),
+        # What bench/baseline_script.py imports: the floor for any client built on requests.
+        Command("script's imports", ["-c", "import requests, requests_oauthlib"]),
+    ]
     made += [Command(name, argv) for name, argv in bot.items()]
     if before is not None:
         made += [Command(f"{name} (before)", argv, before) for name, argv in bot.items()]
@@ -156,7 +163,7 @@ def main() -> None:
         report(runs)
         if args.importtime:
             print("slowest imports of one `query totals` (cumulative us, own us, module):")
-            print(slowest_imports(sim, template, todo[1].argv, 25))
+            print(slowest_imports(sim, template, todo[2].argv, 25))
 
 
 if __name__ == "__main__":
