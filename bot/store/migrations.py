@@ -25,7 +25,9 @@ TABLE = "_sqlite_migrations"  # sqlite-utils' Migrations.migrations_table
 
 class Migrations:
     """A named, ordered set of migration functions, as sqlite_utils.Migrations registers them
-    (`@MIGRATIONS()` on a function; its name is the migration's name), without the import."""
+    (`@MIGRATIONS()` on a function; its name is the migration's name), without the import.
+    A name registered twice is refused by sqlite-utils when it loads them (`loaded()`: every
+    open of a new file, and the store's tests)."""
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -35,10 +37,7 @@ class Migrations:
         self, *, name: str | None = None, transactional: bool = True
     ) -> Callable[[StepT], StepT]:
         def register(step: StepT) -> StepT:
-            step_name = name or step.__name__
-            if step_name in self.names:
-                raise ValueError(f"Migration {step_name!r} is already registered in {self.name!r}")
-            self._steps.append((step_name, step, transactional))
+            self._steps.append((name or step.__name__, step, transactional))
             return step
 
         return register
