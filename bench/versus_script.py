@@ -1,7 +1,7 @@
 """`engagement-bot query` against the simplest correct client (bench/baseline_script.py), each run
 as its own process, start-up included, on the same simulator and the same Posts.
 
-    .venv/bin/python bench/versus_script.py [--reps 5]
+    .venv/bin/python bench/versus_script.py [--reps 5] [--jobs abcde]
 
 Starts the simulator in this process (test mode: its clock frozen, set to the real time at the
 start of each job so both clients read the same numbers; rate limits out of the way) with 5,000
@@ -95,7 +95,12 @@ def add_posts(sim: RunningSimulator) -> list[str]:
 
 
 def environment(sim: RunningSimulator, folder: Path) -> dict[str, str]:
-    return os.environ | {
+    """A child's environment. Bytecode is cached (as an installed package has it), in a folder
+    beside the run's, whatever PYTHONDONTWRITEBYTECODE says here: compiling every module of the
+    bot from source on each run is no part of a user's start-up."""
+    inherited = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return inherited | {
+        "PYTHONPYCACHEPREFIX": str(folder.parent / "pycache"),
         "PYTHONPATH": str(REPO),
         "X_API_URL": sim.url,
         "X_OAUTH_URL": sim.url,
@@ -258,6 +263,7 @@ def impressions(text: str) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=5, help="runs of each client per job")
+    parser.add_argument("--jobs", default="abcde", help="the jobs to run, by letter (default: all)")
     args = parser.parse_args()
     if not Path(TIME).exists():
         raise SystemExit(f"{TIME} (GNU time) is needed to measure each run's peak RSS")
@@ -267,7 +273,7 @@ def main() -> None:
     ):
         root = Path(scratch)
         ids = add_posts(sim)
-        todo = jobs(sim, root, ids)
+        todo = [job for job in jobs(sim, root, ids) if job.title[0] in args.jobs]
         print(
             f"simulator {sim.url} in this process; {args.reps} runs per client per job, "
             f"interleaved, after one untimed run of each; {os.cpu_count()} cores; "
@@ -281,6 +287,8 @@ def main() -> None:
         for job in todo:
             run_job(sim, job, root, args.reps)
             print(summary(job), flush=True)
+    if not todo or not todo[0].title.startswith("a."):
+        return
     sums = [impressions(r.stdout) for client in ("script", "ours") for r in todo[0].runs[client]]
     verdict = "equal in every run" if len(set(sums)) == 1 else f"DIFFER: {sorted(set(sums))}"
     print(f"a. sum of impressions over {POSTS:,} Posts: script {sums[0]:,}, ours {sums[-1]:,}")

@@ -37,9 +37,7 @@ from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from bot.channels.deps import Deps
-from bot.channels.meter import NO_METER, Meter
-from bot.channels.outbox import Clock
+from bot.channels.meter import NO_METER, Meter  # a Protocol and a no-op: nothing heavy
 from bot.config import Settings
 from bot.copy import terminal
 from bot.copy.operator import NO_X_CREDENTIALS, disconnected_mid_query
@@ -57,7 +55,8 @@ if TYPE_CHECKING:
     from slack_bolt import App
     from slack_sdk import WebClient
 
-    from bot.channels.outbox import FindPosted, PostMessage
+    from bot.channels.deps import Deps
+    from bot.channels.outbox import Clock, FindPosted, PostMessage
     from bot.jobs.scheduler import DigestScheduler
     from bot.slack.server import Jobs, SocketMode
     from bot.slack.workspaces import Workspaces
@@ -139,6 +138,8 @@ class Engagement:
 
     def deps(self, settings: Settings, **hooks: Any) -> Deps:
         """The use cases' dependencies on these parts; `hooks` are Deps' optional fields."""
+        from bot.channels.deps import Deps  # the use cases: not for `query` and the like
+
         return Deps(
             service=self.service,
             store=self.store,

@@ -1,5 +1,8 @@
 """The operator's commands: `query` (numbers through the engagement service) and `accounts`
-(link X accounts from tokens already held). Each returns an exit status and writes to `out`."""
+(link X accounts from tokens already held). Each returns an exit status and writes to `out`.
+
+The X client and the engagement service (bot.app: requests, the planner, the executor) are
+imported by the commands that call X: `accounts list` and `usage` read the store only."""
 
 from __future__ import annotations
 
@@ -8,23 +11,23 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from bot.app import Engagement, engagement, http_client
 from bot.config import Settings
 from bot.copy import channel, operator, terminal, usage_report
-from bot.engagement.executor import RateWait
 from bot.engagement.metric_names import resolve_metrics
 from bot.engagement.models import DEFAULT_SERIES, DEFAULT_TOTALS, UserAuth
-from bot.engagement.planner import describe
 from bot.engagement.query import EngagementQuery, Granularity, Reason, Report
-from bot.engagement.service import parse_posts
 from bot.errors import EXIT_INCOMPLETE, EXIT_OK, SecretKeyError, UserFacingError
 from bot.ops.post_args import expand_post_args
 from bot.ops.report_format import render
 from bot.store.cipher import TokenCipher, split_keys
 from bot.store.opening import open_store
 from bot.store.rows import PostState
+
+if TYPE_CHECKING:
+    from bot.app import Engagement
+    from bot.engagement.executor import RateWait
 
 DEFAULT_METRICS = {
     Granularity.TOTAL: DEFAULT_TOTALS,
@@ -47,6 +50,8 @@ class QueryArgs:
 
 def build_query(args: QueryArgs) -> tuple[EngagementQuery, dict[str, str]]:
     """The EngagementQuery a command line asks for; ValueError says what is wrong."""
+    from bot.engagement.service import parse_posts
+
     granularity = KINDS[args.kind]
     ids, handles = parse_posts(args.posts)
     metrics = resolve_metrics(args.metrics.split(",")) if args.metrics else ()
@@ -85,6 +90,8 @@ def run_query(
     """`query`: the numbers on `out`; why some are missing, and waits when `progress`, on
     `err`. Returns EXIT_OK, or EXIT_INCOMPLETE when a number is missing for a reason that may
     pass (scripts retry on it); usage errors raise ValueError, failures BotError."""
+    from bot.app import engagement
+
     query, handles = build_query(args)
 
     def waiting(wait: RateWait) -> None:
@@ -118,6 +125,8 @@ def _explain(
 ) -> int:
     """The plan the run would make: authors are looked up first (as the run does), so the
     calls shown are the calls made."""
+    from bot.engagement.planner import describe
+
     lookups = parts.service.learn_authors(query.post_ids, now=now, handles=handles)
     out.write(terminal.cli_lookups(lookups) + "\n")
     for line in describe(parts.service.plan(query, now=now)):
@@ -169,6 +178,8 @@ def accounts_add(
     out: TextIO,
 ) -> int:
     """Link an account whose token and secret the operator holds, after one signed call."""
+    from bot.app import http_client
+
     auth = UserAuth(token, secret)
     user_id = auth.user_id
     if user_id is None:

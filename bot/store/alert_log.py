@@ -109,7 +109,7 @@ class AlertLog:
     def attempt(self, firings: Iterable[Firing], *, token: str, now: datetime) -> None:
         """Note, before posting, that a message carrying `token` is about to deliver these."""
         with self._transaction():
-            self._db.database.conn.executemany(
+            self._db.conn.executemany(
                 """UPDATE alert_firings SET attempt_token = ?, attempted_at = ?
                 WHERE rule_id = ? AND post_id = ? AND hour = ? AND delivered_at IS NULL""",
                 [(token, instant(now), f.rule_id, f.post_id, instant(f.hour)) for f in firings],

@@ -1,4 +1,5 @@
-"""The database schema, as sqlite-utils Migrations applied in order on every open.
+"""The database schema, as Migrations (bot/store/migrations.py: sqlite-utils', registered without
+importing it) applied in order on every open that finds the file behind.
 
 A migration, once released, never changes: a new need gets a new function at the end. Each runs
 in a transaction together with its record in `_sqlite_migrations`, so it applies exactly once.
@@ -11,9 +12,12 @@ finds a Post's latest snapshot or the running total just before a day.
 
 from __future__ import annotations
 
-import functools
+from typing import TYPE_CHECKING
 
-from sqlite_utils import Database, Migrations
+from bot.store.migrations import Migrations
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 MIGRATIONS = Migrations("engagement-bot")
 
@@ -331,15 +335,3 @@ def m011_digest_attempts(db: Database) -> None:
     upgrade could have posted any time after its claim: it starts from the claim."""
     db.execute("ALTER TABLE digests ADD COLUMN attempted_at TEXT")
     db.execute("UPDATE digests SET attempted_at = claimed_at WHERE posted_ts IS NULL")
-
-
-@functools.cache
-def _known() -> frozenset[str]:
-    # Every migration of this release: the ones pending on an empty database.
-    return frozenset(m.name for m in MIGRATIONS.pending(Database(memory=True)))
-
-
-def from_a_newer_release(db: Database) -> list[str]:
-    """The migrations `db` has applied that this release does not know, in the order they were
-    applied: a newer release upgraded it, and this one must not touch it."""
-    return [m.name for m in MIGRATIONS.applied(db) if m.name not in _known()]

@@ -14,11 +14,12 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from bot.store.failures import classified
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 Tracer = Callable[[str, Any], None]
 Params = Sequence[Any] | dict[str, Any]
@@ -30,25 +31,47 @@ _MONTH = re.compile(r"(\d{4})-(\d{2})")
 Transaction = Callable[[], AbstractContextManager[None]]
 
 
+# Statements that open or close a transaction themselves: never committed behind their back.
+_TRANSACTION_CONTROL = frozenset({"BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"})
+_FIRST_WORD = re.compile(r"\s*(\w*)")
+
+
 class Db:
-    """A sqlite-utils Database plus executemany, which it lacks, routed through the same tracer;
-    sqlite3's errors about the file come out as StoreErrors (bot/store/failures.py)."""
+    """The store's one sqlite3 connection, its statements routed through the tracer; sqlite3's
+    errors about the file come out as StoreErrors (bot/store/failures.py).
+
+    Statements run on the raw connection, as sqlite-utils' Database.execute would run them (a
+    write outside a transaction is committed at once; a failed one leaves no transaction open):
+    importing sqlite-utils costs a one-shot command more than its whole run (it imports numpy
+    when installed, and its plugin machinery). `database`, the sqlite-utils Database on the same
+    connection, is made on first use: for its table API and Migrations (bot/store/schema.py)."""
 
     def __init__(
-        self, database: Database, tracer: Tracer | None, *, name: str, busy_seconds: float
+        self,
+        conn: sqlite3.Connection,
+        tracer: Tracer | None,
+        *,
+        name: str,
+        busy_seconds: float,
     ) -> None:
-        self.database = database
+        self.conn = conn
         self._tracer = tracer
         self.name = name
         self.busy_seconds = busy_seconds
 
+    @functools.cached_property
+    def database(self) -> Database:
+        from sqlite_utils import Database
+
+        return Database(self.conn, tracer=self._tracer)
+
     def execute(self, sql: str, params: Params = ()) -> sqlite3.Cursor:
         with classified(self.name, busy_seconds=self.busy_seconds):
-            return self.database.execute(sql, params)
+            return self._run(sql, params)
 
     def rows(self, sql: str, params: Params = ()) -> list[Any]:
         with classified(self.name, busy_seconds=self.busy_seconds):
-            return self.database.execute(sql, params).fetchall()
+            return self._run(sql, params).fetchall()
 
     def many(self, sql: str, params: Sequence[Params]) -> int:
         """Run `sql` once per parameter set; the number of rows it changed."""
@@ -57,7 +80,44 @@ class Db:
         if self._tracer is not None:
             self._tracer(sql, params)
         with classified(self.name, busy_seconds=self.busy_seconds):
-            return self.database.conn.executemany(sql, params).rowcount
+            return self.conn.executemany(sql, params).rowcount
+
+    def enable_wal(self) -> None:
+        """Write-ahead logging, so readers in other processes keep reading while we write."""
+        if self.execute("PRAGMA journal_mode;").fetchone()[0] != "wal":
+            level = self.conn.isolation_level
+            self.conn.isolation_level = None  # the journal mode changes outside a transaction
+            try:
+                self.execute("PRAGMA journal_mode=wal;")
+            finally:
+                self.conn.isolation_level = level
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def _run(self, sql: str, params: Params) -> sqlite3.Cursor:
+        if self._tracer is not None:
+            self._tracer(sql, params)
+        was_in_transaction = self.conn.in_transaction
+        try:
+            cursor = self.conn.execute(sql, params)
+        except Exception:
+            if not was_in_transaction and self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")  # else it would capture every later write
+            raise
+        if (
+            not was_in_transaction
+            and self.conn.in_transaction
+            and cursor.description is None
+            and _first_word(sql) not in _TRANSACTION_CONTROL
+        ):
+            self.conn.execute("COMMIT")  # an implicit transaction the statement opened
+        return cursor
+
+
+def _first_word(sql: str) -> str:
+    match = _FIRST_WORD.match(sql)
+    return match[1].upper() if match else ""
 
 
 @functools.lru_cache(maxsize=4096)  # series repeat the same few dozen hours row after row

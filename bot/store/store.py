@@ -15,33 +15,37 @@ another.
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from bot.copy import maintenance
 from bot.errors import DatabaseTooNew, StoreError
 from bot.store.accounts import Accounts
-from bot.store.alert_log import AlertLog
-from bot.store.channels import Channels
 from bot.store.cipher import TokenCipher
-from bot.store.connect_links import ConnectLinks
-from bot.store.digests import Digests
 from bot.store.failures import classified
-from bot.store.forgetting import Forgetting
 from bot.store.holders import hold_shared, release
 from bot.store.posts import Posts
-from bot.store.schema import MIGRATIONS, from_a_newer_release
+from bot.store.schema import MIGRATIONS
 from bot.store.sealed import Sealed
 from bot.store.series import Series
-from bot.store.slack_installations import SlackInstallationRows
 from bot.store.sql import Db, Tracer
 from bot.store.usage import CallLog
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from bot.store.alert_log import AlertLog
+    from bot.store.channels import Channels
+    from bot.store.connect_links import ConnectLinks
+    from bot.store.digests import Digests
+    from bot.store.forgetting import Forgetting
+    from bot.store.slack_installations import SlackInstallationRows
 
 MEMORY = ":memory:"
 BUSY_TIMEOUT_SECONDS = 10.0  # how long to wait for another process's write (the CLI's, say)
@@ -51,7 +55,7 @@ _PRIVATE_MODE = 0o600
 class Store:
     def __init__(
         self,
-        db: Database,
+        conn: sqlite3.Connection,
         *,
         cipher: TokenCipher,
         tracer: Tracer | None,
@@ -59,8 +63,8 @@ class Store:
         busy_timeout: float = BUSY_TIMEOUT_SECONDS,
         hold: int | None = None,
     ):
-        self._hold = hold
-        self._db = Db(db, tracer, name=name, busy_seconds=busy_timeout)
+        self._hold = hold  # the shared lock that keeps `restore` away (bot/store/holders.py)
+        self._db = Db(conn, tracer, name=name, busy_seconds=busy_timeout)
         self._cipher = cipher
         self._name = name
         self._lock = threading.RLock()
@@ -70,12 +74,45 @@ class Store:
         self.series = Series(self._db, self._lock, self.transaction)
         self.usage = CallLog(self._db, self._lock, self.transaction)
         self.sealed = Sealed(self._db, self._lock, self.transaction, cipher)
-        self.channels = Channels(self._db, self._lock, self.transaction)
-        self.digests = Digests(self._db, self._lock, self.transaction)
-        self.alert_log = AlertLog(self._db, self._lock, self.transaction)
-        self.connect_links = ConnectLinks(self._db, self._lock, self.transaction, cipher)
-        self.slack_installations = SlackInstallationRows(self._db, self._lock, self.transaction)
-        self.forgetting = Forgetting(self._db, self._lock, self.transaction)
+
+    # The repositories of Slack's side are made (and their modules imported) on first use: a
+    # one-shot command such as `query` never touches them.
+
+    @functools.cached_property
+    def channels(self) -> Channels:
+        from bot.store.channels import Channels
+
+        return Channels(self._db, self._lock, self.transaction)
+
+    @functools.cached_property
+    def digests(self) -> Digests:
+        from bot.store.digests import Digests
+
+        return Digests(self._db, self._lock, self.transaction)
+
+    @functools.cached_property
+    def alert_log(self) -> AlertLog:
+        from bot.store.alert_log import AlertLog
+
+        return AlertLog(self._db, self._lock, self.transaction)
+
+    @functools.cached_property
+    def connect_links(self) -> ConnectLinks:
+        from bot.store.connect_links import ConnectLinks
+
+        return ConnectLinks(self._db, self._lock, self.transaction, self._cipher)
+
+    @functools.cached_property
+    def slack_installations(self) -> SlackInstallationRows:
+        from bot.store.slack_installations import SlackInstallationRows
+
+        return SlackInstallationRows(self._db, self._lock, self.transaction)
+
+    @functools.cached_property
+    def forgetting(self) -> Forgetting:
+        from bot.store.forgetting import Forgetting
+
+        return Forgetting(self._db, self._lock, self.transaction)
 
     @classmethod
     def open(
@@ -100,25 +137,30 @@ class Store:
             except BaseException:
                 release(hold)
                 raise
-            db = Database(conn, tracer=tracer)
+            store = cls(
+                conn, cipher=cipher, tracer=tracer, name=name, busy_timeout=busy_timeout, hold=hold
+            )
             try:
-                if unknown := from_a_newer_release(db):  # before anything writes to the file
-                    raise DatabaseTooNew(maintenance.database_too_new(name, unknown))
-                if name != MEMORY:
-                    db.enable_wal()  # readers in other processes keep reading while we write
-                db.execute("PRAGMA foreign_keys = ON")
-                MIGRATIONS.apply(db)
+                store._prepare(memory=name == MEMORY)
             except BaseException:
-                db.close()
-                release(hold)
+                store.close()
                 raise
-        return cls(
-            db, cipher=cipher, tracer=tracer, name=name, busy_timeout=busy_timeout, hold=hold
-        )
+        return store
+
+    def _prepare(self, *, memory: bool) -> None:
+        if unknown := MIGRATIONS.unknown(self._db):  # before anything writes to the file
+            raise DatabaseTooNew(maintenance.database_too_new(self._name, unknown))
+        # As sqlite-utils' Database(conn) sets it, which opened the store until the raw
+        # connection took over.
+        self._db.execute("PRAGMA recursive_triggers=on;")
+        if not memory:
+            self._db.enable_wal()  # readers in other processes keep reading while we write
+        self._db.execute("PRAGMA foreign_keys = ON")
+        MIGRATIONS.migrate(self._db)
 
     def close(self) -> None:
         with self._lock:
-            self._db.database.close()
+            self._db.close()
             release(self._hold)
             self._hold = None
 
@@ -133,8 +175,8 @@ class Store:
 
     @property
     def database(self) -> Database:
-        """The sqlite-utils Database, for tests and one-off inspection; the bot goes through the
-        repositories."""
+        """The sqlite-utils Database (made on first use), for tests and one-off inspection; the
+        bot goes through the repositories."""
         return self._db.database
 
     @contextmanager
@@ -164,7 +206,7 @@ class Store:
         busy writer makes it wait at most the busy timeout."""
         try:
             with self._lock:
-                self._db.rows("SELECT count(*) FROM _sqlite_migrations")
+                self._db.rows("SELECT count(*) FROM sqlite_master")
         except (StoreError, sqlite3.Error) as error:
             return maintenance.database_not_ready(str(error))
         return None
@@ -176,7 +218,7 @@ class Store:
 
     def _undo(self, statements: tuple[str, ...]) -> None:
         # An error such as SQLITE_FULL may already have rolled the transaction back.
-        if self._db.database.conn.in_transaction:
+        if self._db.conn.in_transaction:
             for statement in statements:
                 self._db.execute(statement)
 

@@ -1,6 +1,8 @@
-"""`engagement-bot query` stays a light command: a whole run, in a fresh interpreter, against the
-simulator, imports none of the bot's heavy optional parts (Slack, the scheduler, charts); they
-are imported only by the commands that use them."""
+"""The one-shot commands stay light: a whole run, in a fresh interpreter, against the simulator,
+imports none of the bot's heavy optional parts (Slack, the scheduler, charts) nor what its
+libraries would drag in unasked: sqlite-utils (numpy when installed, its plugin and CLI
+machinery: pluggy, click) and requests-oauthlib with oauthlib's OAuth 2 half. Each is imported
+only by the command that uses it (bench/startup.py measures what that saves)."""
 
 from __future__ import annotations
 
@@ -8,42 +10,82 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from bot.cli import main
 from bot.simulator.server import RunningSimulator
 from tests.support.paths import REPO
 from tests.support.simhttp import BRAND, live_posts
 from tests.support.universe import point_env_at
 
-HEAVY = ("slack_sdk", "slack_bolt", "apscheduler", "matplotlib")
+HEAVY = (
+    "slack_sdk",
+    "slack_bolt",
+    "apscheduler",
+    "matplotlib",
+    "numpy",
+    "sqlite_utils",
+    "pluggy",
+    "click",
+    "requests_oauthlib",
+    "oauthlib.oauth2",
+)
 
-# The query as `engagement-bot query` runs it, then which heavy packages it left imported.
-QUERY_THEN_LIST_HEAVY = f"""
+# The command as `engagement-bot` runs it, then which heavy packages it left imported.
+RUN_THEN_LIST_HEAVY = f"""
 import json, sys
 from bot.cli import main
-code = main(sys.argv[1:])
+try:
+    code = main(sys.argv[1:])
+except SystemExit as exit:  # --help
+    code = exit.code
 print(json.dumps({{"code": code, "heavy": [m for m in {HEAVY!r} if m in sys.modules]}}),
       file=sys.stderr)
 """
 
 
-def test_query_totals_imports_no_slack_scheduler_or_charts(
-    sim: RunningSimulator, tmp_path, monkeypatch
-):
+@pytest.fixture
+def connected(sim: RunningSimulator, tmp_path, monkeypatch) -> str:
+    """@sim_brand connected in a database in tmp_path (the working directory); one of its
+    Posts."""
     point_env_at(monkeypatch, tmp_path, sim.url)  # the child inherits this environment
     monkeypatch.setenv("PYTHONPATH", str(REPO))  # this checkout's bot, whatever is installed
     assert main(["accounts", "add", "--token", BRAND[0], "--secret", BRAND[1]]) == 0
-    post = live_posts(sim, "sim_brand", 1)[0]
+    return live_posts(sim, "sim_brand", 1)[0]
 
+
+def run_in_fresh_interpreter(*argv: str) -> tuple[dict[str, object], str]:
+    """The command's verdict (exit status, heavy modules imported) and its standard output."""
     done = subprocess.run(
-        [sys.executable, "-c", QUERY_THEN_LIST_HEAVY, "query", "totals", "--format", "csv", post],
-        cwd=tmp_path,
+        [sys.executable, "-c", RUN_THEN_LIST_HEAVY, *argv],
         capture_output=True,
         text=True,
         timeout=120,
         check=True,
     )
+    verdict: dict[str, object] = json.loads(done.stderr.strip().splitlines()[-1])
+    return verdict, done.stdout
 
-    verdict = json.loads(done.stderr.strip().splitlines()[-1])
+
+def test_query_totals_imports_nothing_heavy(connected: str):
+    verdict, out = run_in_fresh_interpreter("query", "totals", "--format", "csv", connected)
+
     assert verdict["code"] == 0
-    assert f"{post},impressions," in done.stdout  # the run reached X and printed the numbers
+    assert f"{connected},impressions," in out  # the run reached X and printed the numbers
+    assert verdict["heavy"] == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "shows"),
+    [
+        (["--help"], "query"),
+        (["accounts", "list"], "@sim_brand"),
+        (["usage"], "API calls"),
+    ],
+)
+def test_help_accounts_and_usage_import_nothing_heavy(connected: str, argv: list[str], shows):
+    verdict, out = run_in_fresh_interpreter(*argv)
+
+    assert verdict["code"] == 0
+    assert shows in out
     assert verdict["heavy"] == []

@@ -218,7 +218,7 @@ STEPS = (
     Step("m005_alerting", rows_v5, read_v5),
     Step("m010_workspace_boundaries", rows_v10, read_v10),
 )
-NAMES = [m.name for m in MIGRATIONS.pending(Database(memory=True))]
+NAMES = MIGRATIONS.names
 
 
 def build_at(path: Path, version: int) -> list[Step]:

@@ -3,6 +3,10 @@ app-only calls (preset, or fetched once from /oauth2/token and again when X stop
 
 No secret reaches a repr or a log line: the header auth hides its value, and oauthlib's and
 requests-oauthlib's debug logs (signed headers, base strings, tokens) are silenced.
+
+OAuth 1.0a is signed by oauthlib's own Client, as requests-oauthlib's OAuth1 does it, without
+importing requests_oauthlib: its package imports the OAuth 2 half of oauthlib too, which a
+one-shot command would pay for at start-up and never use.
 """
 
 from __future__ import annotations
@@ -11,11 +15,11 @@ import base64
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 from urllib.parse import quote
 
 import requests
-from oauthlib.oauth1 import SIGNATURE_HMAC, SIGNATURE_TYPE_AUTH_HEADER
-from requests_oauthlib import OAuth1
+from oauthlib.oauth1 import SIGNATURE_HMAC, SIGNATURE_TYPE_AUTH_HEADER, Client
 
 from bot.engagement import wire
 from bot.engagement.http_client.transport import FORM_HEADERS, Transport
@@ -60,15 +64,15 @@ class Signer:
 
     def sign(self, auth: Auth) -> requests.auth.AuthBase:
         if isinstance(auth, UserAuth):
-            # The JSON body is not form-encoded, so OAuth1 leaves it out of the signature
-            # as long as Content-Type says application/json.
-            return OAuth1(
-                self._app.consumer_key,
-                client_secret=self._app.consumer_secret,
-                resource_owner_key=auth.access_token,
-                resource_owner_secret=auth.access_token_secret,
-                signature_method=SIGNATURE_HMAC,
-                signature_type=SIGNATURE_TYPE_AUTH_HEADER,
+            return OAuth1Header(
+                Client(
+                    self._app.consumer_key,
+                    client_secret=self._app.consumer_secret,
+                    resource_owner_key=auth.access_token,
+                    resource_owner_secret=auth.access_token_secret,
+                    signature_method=SIGNATURE_HMAC,
+                    signature_type=SIGNATURE_TYPE_AUTH_HEADER,
+                )
             )
         return HeaderAuth(f"Bearer {self.bearer_token()}")
 
@@ -110,6 +114,27 @@ class Signer:
             headers=FORM_HEADERS,
         )
         return self._transport.handle(reply, label, lambda body, _: wire.parse_bearer_token(body))
+
+
+class OAuth1Header(requests.auth.AuthBase):
+    """The OAuth 1.0a Authorization header for a prepared request, signed by oauthlib's Client
+    as requests-oauthlib's OAuth1 signs a request whose body is not a form: the calls made in a
+    user's context send JSON or nothing, and such a body is no part of the signature (RFC 5849
+    3.4.1.3). (The one form we send, to oauth2/token, carries Basic auth.)"""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        # requests types the method as any str; oauthlib's stubs as one of the HTTP verbs.
+        method: Any = request.method
+        url, headers, _ = self._client.sign(str(request.url), method, None, request.headers)
+        request.url = url
+        request.prepare_headers(headers)
+        return request
+
+    def __repr__(self) -> str:
+        return "OAuth1Header(<redacted>)"
 
 
 class HeaderAuth(requests.auth.AuthBase):

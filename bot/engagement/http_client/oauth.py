@@ -2,22 +2,25 @@
 page where the user approves the app, and the access token that names who they are.
 
 requests-oauthlib signs and parses; this module caps what it reads and keeps the tokens out of
-every message: its errors quote the reply body, which may hold one.
+every message: its errors quote the reply body, which may hold one. It is imported when a step
+runs: its package brings oauthlib's OAuth 2 half, which only connecting an account pays for.
 """
 
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import requests
-from requests_oauthlib import OAuth1Session
-from requests_oauthlib.oauth1_session import TokenRequestDenied
 
 from bot.engagement.http_client.bodies import preload
 from bot.engagement.http_client.transport import Transport, log_call
 from bot.engagement.models import AccessGrant, AppCredentials, RequestToken
 from bot.errors import TransportError, UnexpectedResponse
+
+if TYPE_CHECKING:
+    from requests_oauthlib import OAuth1Session
 
 
 class ThreeLegged:
@@ -30,6 +33,8 @@ class ThreeLegged:
 
     def request_token(self, callback: str) -> RequestToken:
         """Step 1: a request token for `callback` (a URL, or 'oob' for PIN mode)."""
+        from requests_oauthlib import OAuth1Session
+
         session = OAuth1Session(
             self._app.consumer_key, client_secret=self._app.consumer_secret, callback_uri=callback
         )
@@ -43,6 +48,8 @@ class ThreeLegged:
 
     def access_token(self, request_token: str, request_secret: str, verifier: str) -> AccessGrant:
         """Step 3: the user's access token and who they are."""
+        from requests_oauthlib import OAuth1Session
+
         session = OAuth1Session(
             self._app.consumer_key,
             client_secret=self._app.consumer_secret,
@@ -63,6 +70,8 @@ class ThreeLegged:
         self, label: str, session: OAuth1Session, url: str, *, access: bool
     ) -> dict[str, str]:
         """The token X hands out at `url`, as strings, with oauth_token and its secret set."""
+        from requests_oauthlib.oauth1_session import TokenRequestDenied
+
         started, status = time.monotonic(), 0
         not_a_token = UnexpectedResponse(f"{label}: the reply is not a token", endpoint=label)
         # Read the body here, before requests-oauthlib does, so it too stops at the cap.
