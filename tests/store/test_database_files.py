@@ -144,7 +144,13 @@ def test_the_wal_and_shm_files_are_as_private_as_the_database(tmp_path: Path) ->
                 team_id="T1", channel_id="C1", user_id="U1", response_url=None, now=SIM_START
             )
             files = sorted(p.name for p in tmp_path.iterdir())
-            assert files == ["engagement.db", "engagement.db-shm", "engagement.db-wal"]
+            # The .lock is held shared while the store is open: `restore` waits for it.
+            assert files == [
+                "engagement.db",
+                "engagement.db-shm",
+                "engagement.db-wal",
+                "engagement.db.lock",
+            ]
             assert {name: mode_of(tmp_path / name) for name in files} == dict.fromkeys(files, 0o600)
         finally:
             store.close()
