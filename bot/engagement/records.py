@@ -35,3 +35,22 @@ class SeriesRow:
     metric: str
     bucket: datetime | date
     value: int
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """One leaderboard row: `value` over the period; `source` says where it came from."""
+
+    post_id: str
+    value: int
+    source: str  # "daily" (owned: X's daily series) or "snapshots" (difference of totals)
+
+
+@dataclass(frozen=True)
+class Board:
+    """One read of a leaderboard from the store: the top rows, and the Posts whose stored
+    numbers were too old to rank on (to refresh, then read again)."""
+
+    rows: tuple[Ranked, ...]
+    stale_daily: tuple[str, ...] = ()  # owned Posts: their daily series
+    stale_snapshots: tuple[str, ...] = ()  # others: their totals snapshot of the metric
