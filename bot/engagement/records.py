@@ -48,8 +48,8 @@ class Ranked:
 
 @dataclass(frozen=True)
 class Board:
-    """One read of a leaderboard from the store: the top rows, and the Posts whose stored
-    numbers were too old to rank on (to refresh, then read again)."""
+    """One read of a leaderboard from the store: the top rows, or, when some Posts' stored
+    numbers were too old to rank on, those Posts (to refresh, then read again) and no rows."""
 
     rows: tuple[Ranked, ...]
     stale_daily: tuple[str, ...] = ()  # owned Posts: their daily series

@@ -17,65 +17,77 @@ from typing import Any
 
 from bot.engagement.records import Board, Ranked
 from bot.engagement.snowflake import PRE_SNOWFLAKE_LIMIT, TWITTER_EPOCH_MS, UNIX_EPOCH
-from bot.store.posts import CANDIDATES, SIDE
+from bot.store.posts import SIDE, SIDED
 from bot.store.sql import Db, day, instant, json_list, post_ids
 
-_NEWEST = """(SELECT t.{column} FROM totals AS t
-    WHERE t.post_id = o.post_id AND t.metric = :metric {bound}
+_NEWEST = """(SELECT {column} FROM totals AS t
+    WHERE t.post_id = s.post_id AND t.metric = :metric {bound}
     ORDER BY t.taken_at DESC LIMIT 1)"""
+
+_RUNNING_BEFORE = """(SELECT {column} FROM daily AS d
+    WHERE d.post_id = s.post_id AND d.metric = :metric AND d.day < {bound}
+    ORDER BY d.day DESC LIMIT 1)"""
 
 # Created before the period's start: its snapshot at the start is subtracted (else it counts
 # from 0). No stored time: the snowflake's; a pre-snowflake ID is older than any period.
 _BORN_BEFORE = f"""CASE
-    WHEN o.created_at IS NOT NULL THEN o.created_at < :since
-    WHEN CAST(o.post_id AS INTEGER) < {PRE_SNOWFLAKE_LIMIT} THEN 1
-    ELSE ((CAST(o.post_id AS INTEGER) >> 22) + {TWITTER_EPOCH_MS}) * 1000 < :since_us END"""
+    WHEN s.created_at IS NOT NULL THEN s.created_at < :since
+    WHEN CAST(s.post_id AS INTEGER) < {PRE_SNOWFLAKE_LIMIT} THEN 1
+    ELSE ((CAST(s.post_id AS INTEGER) >> 22) + {TWITTER_EPOCH_MS}) * 1000 < :since_us END"""
 
-BOARD_SQL = f"""
-WITH c AS MATERIALIZED {CANDIDATES},
-side AS MATERIALIZED (
-    SELECT c.k AS k, c.post_id AS post_id, {SIDE} AS side,
-        NULLIF(p.created_at, '') AS created_at
-    FROM c LEFT JOIN posts AS p ON p.post_id = c.post_id
-),
-owned AS MATERIALIZED (
-    -- The newest day before the end, if it lies in the period (else: no day to rank on).
-    SELECT o.k AS k, o.post_id AS post_id,
-        (SELECT CASE WHEN d.day >= :since_day THEN d.running_total END FROM daily AS d
-         WHERE d.post_id = o.post_id AND d.metric = :metric AND d.day < :until_day
-         ORDER BY d.day DESC LIMIT 1) AS upto
-    FROM side AS o WHERE o.side = 'owned'
-),
-others AS MATERIALIZED (
-    SELECT o.k AS k, o.post_id AS post_id, o.created_at AS created_at,
-        {_NEWEST.format(column="value", bound="")} AS latest,
-        {_NEWEST.format(column="taken_at", bound="")} AS taken_at
-    FROM side AS o WHERE o.side = 'other' AND :public
-)
-SELECT post_id, value, source, NULL FROM (SELECT * FROM (
-    SELECT o.post_id AS post_id, o.upto - COALESCE(
-            (SELECT d.running_total FROM daily AS d
-             WHERE d.post_id = o.post_id AND d.metric = :metric AND d.day < :since_day
-             ORDER BY d.day DESC LIMIT 1), 0) AS value, 'daily' AS source
-    FROM owned AS o WHERE o.upto IS NOT NULL
-    UNION ALL
-    SELECT post_id, MAX(latest - base, 0), 'snapshots' FROM (
-        SELECT o.post_id AS post_id, o.latest AS latest,
-            CASE WHEN {_BORN_BEFORE}
-                THEN {_NEWEST.format(column="value", bound="AND t.taken_at <= :since")}
-                ELSE 0 END AS base
-        FROM others AS o WHERE o.latest IS NOT NULL
-    ) WHERE base IS NOT NULL)
-    ORDER BY value DESC, length(post_id), post_id
-    LIMIT :limit
-)
-UNION ALL
-SELECT o.post_id, NULL, 'daily', o.k FROM owned AS o
-WHERE :check AND COALESCE((SELECT f.refreshed_at FROM refreshes AS f
-    WHERE f.post_id = o.post_id AND f.granularity = 'day'), '') < :stale_before
-UNION ALL
-SELECT o.post_id, NULL, 'snapshots', o.k FROM others AS o
-WHERE :check AND COALESCE(o.taken_at, '') < :stale_before"""
+# Instants are fixed-width text (bot/store/sql.py): the newest snapshot's time and value travel
+# as one string, one seek, cut apart one level up.
+_WIDTH = len("2026-11-26T12:30:00.000000Z")
+
+# Each level is a co-routine producing one row per Post, each expression (and seek) evaluated
+# once: "LIMIT -1 OFFSET 0" keeps SQLite from flattening a level into the one above, which
+# would evaluate its expressions again wherever a column is named.
+STREAM = f"""SELECT k, post_id, side,
+    CASE side
+        WHEN 'owned' THEN upto - COALESCE(before, 0)
+        ELSE MAX(CAST(substr(newest, {_WIDTH + 1}) AS INTEGER) - base, 0) END AS value,
+    :check AND COALESCE(CASE side WHEN 'owned' THEN as_of ELSE substr(newest, 1, {_WIDTH})
+        END, '') < :stale_before AS stale
+FROM (
+    SELECT s.k AS k, s.post_id AS post_id, s.side AS side, s.as_of AS as_of,
+        -- Owned: the running total on the newest day before the end, if that day is in the
+        -- period (else there is no day to rank on), minus the one before the start.
+        CASE s.side WHEN 'owned' THEN {
+    _RUNNING_BEFORE.format(
+        column="CASE WHEN d.day >= :since_day THEN d.running_total END", bound=":until_day"
+    )
+} END AS upto,
+        CASE s.side WHEN 'owned' THEN {
+    _RUNNING_BEFORE.format(column="d.running_total", bound=":since_day")
+} END AS before,
+        -- Others: the newest snapshot minus the newest at or before the start (none: unknown,
+        -- not ranked).
+        CASE s.side WHEN 'other' THEN {
+    _NEWEST.format(column="t.taken_at || t.value", bound="")
+} END AS newest,
+        CASE WHEN s.side = 'other' AND {_BORN_BEFORE} THEN {
+    _NEWEST.format(column="t.value", bound="AND t.taken_at <= :since")
+} ELSE 0 END AS base
+    FROM (
+        SELECT c.k AS k, c.post_id AS post_id, NULLIF(p.created_at, '') AS created_at,
+            {SIDE} AS side, f.refreshed_at AS as_of
+        FROM {SIDED}
+            LEFT JOIN refreshes AS f ON f.post_id = c.post_id AND f.granularity = 'day'
+        LIMIT -1 OFFSET 0
+    ) AS s WHERE s.side = 'owned' OR (s.side = 'other' AND :public)
+    LIMIT -1 OFFSET 0
+)"""
+
+# The top rows; stale Posts sort first, so one is the first row if any is stale.
+BOARD_SQL = f"""SELECT post_id, value, side, stale FROM ({STREAM})
+    WHERE stale OR value IS NOT NULL
+    ORDER BY stale DESC, value DESC, length(post_id), post_id
+    LIMIT :limit"""
+
+# Every stale Post, in the order given.
+STALE_SQL = f"""SELECT post_id, side FROM ({STREAM}) WHERE stale ORDER BY k"""
+
+_SOURCES = {"owned": "daily", "other": "snapshots"}
 
 
 def board_query(
@@ -127,15 +139,12 @@ def board(
         public=public,
         stale_before=stale_before,
     )
-    rows: list[Ranked] = []
-    stale: dict[str, list[tuple[int, str]]] = {"daily": [], "snapshots": []}
-    for post_id, value, source, k in db.rows(sql, params):
-        if k is None:
-            rows.append(Ranked(post_id, value, source))
-        else:
-            stale[source].append((k, post_id))
+    first = db.rows(sql, params)
+    if not first or not first[0][3]:
+        return Board(tuple(Ranked(p, value, _SOURCES[side]) for p, value, side, _ in first))
+    stale = db.rows(STALE_SQL, params)
     return Board(
-        tuple(rows),
-        tuple(p for _, p in sorted(stale["daily"])),
-        tuple(p for _, p in sorted(stale["snapshots"])),
+        (),
+        tuple(p for p, side in stale if side == "owned"),
+        tuple(p for p, side in stale if side == "other"),
     )

@@ -17,19 +17,23 @@ _IN_IDS = "post_id IN (SELECT value FROM json_each(?))"
 # set-based statements, whatever their number, instead of a statement per Post.
 CANDIDATES = "(SELECT key AS k, value AS post_id FROM json_each(:ids))"
 
-# Whose Post `c.post_id` (`p`: its row in posts, if any) is, for the connected accounts in
-# :owners (a JSON list): 'owned' when one of them wrote it and X never refused that author's
-# token for it; 'unknown' while any account is connected and X would not name its author when
-# last asked (neither deleted nor protected, no token refused for it), so it is neither ranked
-# nor called "not owned" until asked again; else 'other'. The one definition of the rule.
+# The Posts in CANDIDATES (`c`) with their row in posts (`p`) and, when X refused their stored
+# author's token for them, that refusal (`r`): what SIDE reads.
+SIDED = f"""{CANDIDATES} AS c
+    LEFT JOIN posts AS p ON p.post_id = c.post_id
+    LEFT JOIN post_refusals AS r ON r.post_id = c.post_id AND r.owner_id = p.author_id"""
+
+# Whose Post each of SIDED is, for the connected accounts in :owners (a JSON list): 'owned'
+# when one of them wrote it and X never refused that author's token for it; 'unknown' while
+# any account is connected and X would not name its author when last asked (neither deleted
+# nor protected, no token refused for it), so it is neither ranked nor called "not owned" until
+# asked again; else 'other'. The one definition of the rule.
 SIDE = """CASE
-    WHEN p.author_id IN (SELECT value FROM json_each(:owners))
-        AND NOT EXISTS (SELECT 1 FROM post_refusals AS r
-                        WHERE r.post_id = c.post_id AND r.owner_id = p.author_id)
+    WHEN r.owner_id IS NULL AND p.author_id IN (SELECT value FROM json_each(:owners))
         THEN 'owned'
-    WHEN json_array_length(:owners) > 0 AND p.author_id IS NULL
+    WHEN p.author_id IS NULL AND json_array_length(:owners) > 0
         AND COALESCE(p.state, 'ok') = 'ok'
-        AND NOT EXISTS (SELECT 1 FROM post_refusals AS r WHERE r.post_id = c.post_id)
+        AND NOT EXISTS (SELECT 1 FROM post_refusals AS any_r WHERE any_r.post_id = c.post_id)
         THEN 'unknown'
     ELSE 'other' END"""
 
@@ -86,8 +90,7 @@ def unknown_authors(db: Db, ids: Iterable[str]) -> list[str]:
 
 def unknown_ownership(db: Db, ids: Iterable[str], owners: Iterable[str]) -> list[str]:
     rows = db.rows(
-        f"""SELECT c.post_id FROM {CANDIDATES} AS c LEFT JOIN posts AS p ON p.post_id = c.post_id
-        WHERE {SIDE} = 'unknown' ORDER BY c.k""",
+        f"SELECT c.post_id FROM {SIDED} WHERE {SIDE} = 'unknown' ORDER BY c.k",
         {"ids": json_list(post_ids(ids)), "owners": json_list(sorted(owners))},
     )
     return [post_id for (post_id,) in rows]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 from bot.channels.authors import post_authors
-from bot.channels.coverage import channel_coverage, collect_channel_posts
+from bot.channels.coverage import collect_channel_posts
 from bot.channels.deps import Deps
 from bot.copy import reports
 from bot.engagement import snowflake
@@ -120,7 +120,7 @@ def top(command: c.Top, inv: Invocation, deps: Deps, now: datetime) -> Message:
         skipped=[(s.handle, s.problem) for s in found.skipped if s.problem is not None],
         unknown_authors=len(unknown),
         covered=len(ids),
-        coverage=channel_coverage(deps.store, inv.team_id, inv.channel_id),
+        coverage=found.coverage,
     )
 
 
