@@ -17,10 +17,14 @@ _IN_IDS = "post_id IN (SELECT value FROM json_each(?))"
 # set-based statements, whatever their number, instead of a statement per Post.
 CANDIDATES = "(SELECT key AS k, value AS post_id FROM json_each(:ids))"
 
+# posts as `p`, read through the covering index (schema m012): one seek per Post. Named, since
+# SQLite would pick the unique key's own index, then read the table row too.
+POSTS = "posts AS p INDEXED BY posts_sides"
+
 # The Posts in CANDIDATES (`c`) with their row in posts (`p`) and, when X refused their stored
 # author's token for them, that refusal (`r`): what SIDE reads.
 SIDED = f"""{CANDIDATES} AS c
-    LEFT JOIN posts AS p ON p.post_id = c.post_id
+    LEFT JOIN {POSTS} ON p.post_id = c.post_id
     LEFT JOIN post_refusals AS r ON r.post_id = c.post_id AND r.owner_id = p.author_id"""
 
 # Whose Post each of SIDED is, for the connected accounts in :owners (a JSON list): 'owned'
@@ -81,7 +85,7 @@ def author_handles(db: Db, ids: Iterable[str]) -> dict[str, str]:
 
 def unknown_authors(db: Db, ids: Iterable[str]) -> list[str]:
     rows = db.rows(
-        f"""SELECT c.post_id FROM {CANDIDATES} AS c LEFT JOIN posts AS p ON p.post_id = c.post_id
+        f"""SELECT c.post_id FROM {CANDIDATES} AS c LEFT JOIN {POSTS} ON p.post_id = c.post_id
         WHERE p.author_id IS NULL AND COALESCE(p.state, 'ok') != 'deleted' ORDER BY c.k""",
         {"ids": json_list(post_ids(ids))},
     )
