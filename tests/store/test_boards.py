@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -87,7 +86,8 @@ def test_every_table_is_read_by_seeking_its_key_never_scanned() -> None:
             for alias in ("d", "t"):
                 seeks = [s for s in plan if s.startswith(f"SEARCH {alias} ")]
                 key = f"SEARCH {alias} USING PRIMARY KEY (post_id=? AND metric=?"
-                assert seeks and all(s.startswith(key) for s in seeks), plan
+                assert seeks, plan
+                assert all(s.startswith(key) for s in seeks), plan
 
 
 # -- the same answer as the plain definition ------------------------------------------------------
