@@ -41,7 +41,8 @@ _WIDTH = len("2026-11-26T12:30:00.000000Z")
 
 # Each level is a co-routine producing one row per Post, each expression (and seek) evaluated
 # once: "LIMIT -1 OFFSET 0" keeps SQLite from flattening a level into the one above, which
-# would evaluate its expressions again wherever a column is named.
+# would evaluate its expressions again wherever a column is named (the final WHERE, ORDER BY
+# and result each naming `value` ran every seek three times: 2.8x the time at 10,000 Posts).
 STREAM = f"""SELECT k, post_id, side,
     CASE side
         WHEN 'owned' THEN upto - COALESCE(before, 0)
@@ -76,7 +77,8 @@ FROM (
         LIMIT -1 OFFSET 0
     ) AS s WHERE s.side = 'owned' OR (s.side = 'other' AND :public)
     LIMIT -1 OFFSET 0
-)"""
+)
+LIMIT -1 OFFSET 0"""
 
 # The top rows; stale Posts sort first, so one is the first row if any is stale.
 BOARD_SQL = f"""SELECT post_id, value, side, stale FROM ({STREAM})
