@@ -28,7 +28,7 @@ Ask = Callable[[EngagementQuery, datetime, str | None], Report]
 """How a leaderboard refreshes stale numbers: the service's report(query, now, workspace)."""
 
 
-__all__ = ["PERIODS", "Ask", "Leaderboards", "Ranked"]
+__all__ = ["PERIODS", "Ask", "Board", "Leaderboards", "Ranked"]
 
 
 class Leaderboards:
@@ -51,22 +51,24 @@ class Leaderboards:
         limit: int,
         now: datetime,
         workspace: str | None = None,
-    ) -> list[Ranked]:
-        """The top `limit` Posts by `metric` over `period` (one of PERIODS)."""
+    ) -> Board:
+        """The top `limit` Posts by `metric` over `period` (one of PERIODS), and those of
+        unknown ownership left out."""
         if period not in PERIODS:
             raise ValueError(f"period must be one of {', '.join(PERIODS)}")
         ids = list(dict.fromkeys(post_ids))
         since = now - PERIODS[period]
         self._authors.learn(ids, now=now, handles={})
         first = self._read(ids, metric, since, now, limit, workspace, check=True)
-        if not (first.stale_daily or first.stale_snapshots):
-            return list(first.rows)
+        if not (first.stale_daily or first.stale_snapshots or first.unknown):
+            return first
         if first.stale_daily:
             query = EngagementQuery(first.stale_daily, (metric,), Granularity.DAY, since, now)
             self._ask(query, now, workspace)
         if first.stale_snapshots:
             self._ask(EngagementQuery(first.stale_snapshots, (metric,)), now, workspace)
-        return list(self._read(ids, metric, since, now, limit, workspace, check=False).rows)
+        again = self._read(ids, metric, since, now, limit, workspace, check=False)
+        return Board(again.rows, unknown=first.unknown)
 
     def _read(
         self,
@@ -81,6 +83,7 @@ class Leaderboards:
     ) -> Board:
         # Ranking a Post of unknown authorship by public snapshots would pass it off as
         # someone else's: it sits this board out (the caller says so) and is asked again next.
+        # (The first read names those Posts, with the stale ones.)
         return self._store.series.board(
             ids,
             metric,

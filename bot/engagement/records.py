@@ -48,9 +48,11 @@ class Ranked:
 
 @dataclass(frozen=True)
 class Board:
-    """One read of a leaderboard from the store: the top rows, or, when some Posts' stored
-    numbers were too old to rank on, those Posts (to refresh, then read again) and no rows."""
+    """A leaderboard: the top rows, and the Posts of unknown ownership left out. As one read
+    from the store that checks staleness: when some Posts' stored numbers were too old to rank
+    on, or some Posts' ownership is unknown, those Posts and no rows (refresh, read again)."""
 
     rows: tuple[Ranked, ...]
     stale_daily: tuple[str, ...] = ()  # owned Posts: their daily series
     stale_snapshots: tuple[str, ...] = ()  # others: their totals snapshot of the metric
+    unknown: tuple[str, ...] = ()  # X would not name their author when last asked

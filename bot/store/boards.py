@@ -41,8 +41,9 @@ _WIDTH = len("2026-11-26T12:30:00.000000Z")
 
 # Each level is a co-routine producing one row per Post, each expression (and seek) evaluated
 # once: "LIMIT -1 OFFSET 0" keeps SQLite from flattening a level into the one above, which
-# would evaluate its expressions again wherever a column is named (the final WHERE, ORDER BY
-# and result each naming `value` ran every seek three times: 2.8x the time at 10,000 Posts).
+# could evaluate its expressions again wherever a column is named (the final WHERE, ORDER BY
+# and result all name `value`). With :check, Posts of unknown ownership come out too, flagged
+# like stale ones (no value, nothing to rank them on): the caller says they were left out.
 STREAM = f"""SELECT k, post_id, side,
     CASE side
         WHEN 'owned' THEN upto - COALESCE(before, 0)
@@ -76,17 +77,19 @@ FROM (
             LEFT JOIN refreshes AS f ON f.post_id = c.post_id AND f.granularity = 'day'
         LIMIT -1 OFFSET 0
     ) AS s WHERE s.side = 'owned' OR (s.side = 'other' AND :public)
+        OR (s.side = 'unknown' AND :check)
     LIMIT -1 OFFSET 0
 )
 LIMIT -1 OFFSET 0"""
 
-# The top rows; stale Posts sort first, so one is the first row if any is stale.
+# The top rows; flagged Posts (stale, or of unknown ownership) sort first, so one is the first
+# row if there are any.
 BOARD_SQL = f"""SELECT post_id, value, side, stale FROM ({STREAM})
     WHERE stale OR value IS NOT NULL
     ORDER BY stale DESC, value DESC, length(post_id), post_id
     LIMIT :limit"""
 
-# Every stale Post, in the order given.
+# Every flagged Post, in the order given.
 STALE_SQL = f"""SELECT post_id, side FROM ({STREAM}) WHERE stale ORDER BY k"""
 
 _SOURCES = {"owned": "daily", "other": "snapshots"}
@@ -144,9 +147,10 @@ def board(
     first = db.rows(sql, params)
     if not first or not first[0][3]:
         return Board(tuple(Ranked(p, value, _SOURCES[side]) for p, value, side, _ in first))
-    stale = db.rows(STALE_SQL, params)
+    flagged = db.rows(STALE_SQL, params)
     return Board(
         (),
-        tuple(p for p, side in stale if side == "owned"),
-        tuple(p for p, side in stale if side == "other"),
+        tuple(p for p, side in flagged if side == "owned"),
+        tuple(p for p, side in flagged if side == "other"),
+        tuple(p for p, side in flagged if side == "unknown"),
     )

@@ -205,7 +205,7 @@ def test_private_metrics_rank_owned_posts_only_and_nobody_connected_means_none_o
 # -- stale Posts ----------------------------------------------------------------------------------
 
 
-def test_stale_posts_are_named_in_the_order_given_and_no_rows_come_with_them() -> None:
+def test_stale_and_unknown_posts_are_named_in_the_order_given_and_no_rows_come_with_them() -> None:
     with open_store() as store:
         fresh_owned, old_owned, never_owned, fresh_other, old_other, never_other = (
             born(30, n) for n in range(6)
@@ -227,9 +227,14 @@ def test_stale_posts_are_named_in_the_order_given_and_no_rows_come_with_them() -
         )
         # A snapshot of another metric is no reading of this one.
         store.series.save_totals([TotalsRow(never_other, "impressions", 1)], taken_at=NOW)
-        order = [never_other, old_other, fresh_other, never_owned, old_owned, fresh_owned]
+        nameless, gone = born(30, 7), born(30, 8)  # X named no author; the second is deleted
+        store.posts.mark([gone], state="deleted", now=NOW)
+        order = [never_other, nameless, old_other, fresh_other, never_owned, gone, old_owned]
+        order.append(fresh_owned)
         stale = read(store, order)
         store.series.save_daily([SeriesRow(old_owned, "favorites", yesterday, 4)], fetched_at=NOW)
         still = read(store, order)
-    assert stale == Board((), (never_owned, old_owned), (never_other, old_other))
+    # A deleted Post is no unknown: it is someone else's, with no reading (X says why).
+    others = (never_other, old_other, gone)
+    assert stale == Board((), (never_owned, old_owned), others, (nameless,))
     assert still.stale_daily == (never_owned,)

@@ -95,8 +95,8 @@ def top(command: c.Top, inv: Invocation, deps: Deps, now: datetime) -> Message:
         since=now - PERIODS[command.period],
     )
     ids = list(found.post_ids)
-    rows = (
-        deps.service.leaderboard(
+    board = (
+        deps.service.standings(
             ids,
             command.metric,
             period=command.period,
@@ -105,9 +105,10 @@ def top(command: c.Top, inv: Invocation, deps: Deps, now: datetime) -> Message:
             workspace=inv.team_id,
         )
         if ids
-        else []
+        else None
     )
-    unknown = deps.service.authors_unknown(ids, workspace=inv.team_id) if ids else []
+    rows = list(board.rows) if board else []
+    unknown = board.unknown if board else ()
     if not rows and ids and command.metric not in PUBLIC_METRICS:
         _refuse_private_ranking(command, inv, deps, ids)
     refs = tuple(PostRef(r.post_id) for r in rows)
