@@ -28,6 +28,7 @@ from bot.store.channels import Coverage
 class ChannelPosts:
     post_ids: tuple[str, ...]  # distinct, tracked Posts first
     skipped: tuple[AccountPosts, ...] = ()  # accounts left out, each with its problem
+    coverage: Coverage | None = None  # what they were gathered from (read once per pass)
 
 
 def channel_coverage(store: Store, team_id: str, channel_id: str) -> Coverage:
@@ -61,7 +62,7 @@ def collect_channel_posts(
         ids.extend(found.post_ids)
         if found.problem is not None:
             skipped.append(found)
-    return ChannelPosts(tuple(dict.fromkeys(ids)), tuple(skipped))
+    return ChannelPosts(tuple(dict.fromkeys(ids)), tuple(skipped), coverage)
 
 
 def account_posts(

@@ -57,26 +57,21 @@ class Authors:
     def unknown(self, post_ids: Iterable[str], *, workspace: str | None) -> list[str]:
         """The Posts whose author X would not name when last asked (its lookup was rate
         limited or failed), while this workspace has connected accounts: whether they are
-        owned is unknown, so they are neither ranked nor called "not owned" until asked again."""
-        ids = list(dict.fromkeys(post_ids))
-        infos = self._store.posts.infos(ids)
-        unknown = self.unknown_among(infos, self._store.accounts.connected_ids(workspace))
-        return [i for i in ids if i in unknown]
+        owned is unknown, so they are neither ranked nor called "not owned" until asked again.
+        One store query, whatever the number of Posts."""
+        owners = self._store.accounts.connected_ids(workspace)
+        if not owners:
+            return []  # nobody connected here: no Post can be owned, whoever wrote it
+        return self._store.posts.unknown_ownership(post_ids, owners)
 
     def unknown_among(
         self, infos: Mapping[str, PostInfo], owners: AbstractSet[str]
     ) -> frozenset[str]:
         """Of these Posts, those whose ownership is unknown (see `unknown`)."""
         if not owners:
-            return frozenset()  # nobody connected here: no Post can be owned, whoever wrote it
-        nameless = [p for p, info in infos.items() if info.author_id is None]
-        if not nameless:
             return frozenset()
-        # A lookup that found a Post deleted or protected did answer, and a 403 proved a Post
-        # not its connected author's: those are known, with their own reasons.
-        states = self._store.posts.states(nameless)
-        refused = self._store.posts.refused_owners(nameless)
-        return frozenset(p for p in nameless if states.get(p) == "ok" and p not in refused)
+        # The rule is the store's (bot/store/posts.py SIDE), the one leaderboards read too.
+        return frozenset(self._store.posts.unknown_ownership(infos, owners))
 
     def to_look_up(self, post_ids: Iterable[str]) -> list[str]:
         """Posts whose author a query would look up first (none when nobody is connected)."""

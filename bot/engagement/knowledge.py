@@ -10,7 +10,7 @@ from typing import Protocol
 
 from bot.engagement.models import UserAuth
 from bot.engagement.query import PostInfo
-from bot.engagement.records import PostRecord, SeriesRow, TotalsRow
+from bot.engagement.records import Board, PostRecord, SeriesRow, TotalsRow
 
 
 class Connected(Protocol):
@@ -33,6 +33,7 @@ class KnownPosts(Protocol):
 
     def infos(self, post_ids: Iterable[str]) -> Mapping[str, PostInfo]: ...
     def unknown_authors(self, post_ids: Iterable[str]) -> list[str]: ...
+    def unknown_ownership(self, post_ids: Iterable[str], owners: Iterable[str]) -> list[str]: ...
     def save(self, records: Iterable[PostRecord]) -> None: ...
     def mark(self, post_ids: Iterable[str], *, state: str, now: datetime) -> None: ...
     def states(self, post_ids: Iterable[str]) -> Mapping[str, str]: ...
@@ -77,6 +78,18 @@ class KnownSeries(Protocol):
     def totals_before(
         self, post_id: str, metric: str, when: datetime
     ) -> tuple[int, datetime] | None: ...
+    def board(
+        self,
+        post_ids: Iterable[str],
+        metric: str,
+        *,
+        owners: Iterable[str],
+        since: datetime,
+        until: date,
+        limit: int,
+        public: bool,
+        stale_before: datetime | None = None,
+    ) -> Board: ...
 
 
 class CallLog(Protocol):

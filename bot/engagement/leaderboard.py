@@ -1,19 +1,21 @@
 """Leaderboards: the top Posts by one metric over the last 24h/7d/28d/90d.
 
 Owned Posts rank by X's daily series, kept in the store and refreshed first when stale; others
-by the difference of their totals snapshots across the period.
+by the difference of their totals snapshots across the period. The store ranks them and names
+the stale ones in one statement (bot/store/boards.py), so a board over 100,000 Posts costs a
+few statements and no work per Post here; only stale Posts go back to X.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.engagement.authors import Authors
 from bot.engagement.knowledge import KnowledgeStore
 from bot.engagement.models import PUBLIC_METRICS
 from bot.engagement.query import EngagementQuery, Granularity, Report
+from bot.engagement.records import Board, Ranked
 
 PERIODS: Mapping[str, timedelta] = {
     "24h": timedelta(hours=24),
@@ -26,13 +28,7 @@ Ask = Callable[[EngagementQuery, datetime, str | None], Report]
 """How a leaderboard refreshes stale numbers: the service's report(query, now, workspace)."""
 
 
-@dataclass(frozen=True)
-class Ranked:
-    """One leaderboard row: `value` over the period; `source` says where it came from."""
-
-    post_id: str
-    value: int
-    source: str  # "daily" (owned: X's daily series) or "snapshots" (difference of totals)
+__all__ = ["PERIODS", "Ask", "Board", "Leaderboards", "Ranked"]
 
 
 class Leaderboards:
@@ -55,73 +51,47 @@ class Leaderboards:
         limit: int,
         now: datetime,
         workspace: str | None = None,
-    ) -> list[Ranked]:
-        """The top `limit` Posts by `metric` over `period` (one of PERIODS)."""
+    ) -> Board:
+        """The top `limit` Posts by `metric` over `period` (one of PERIODS), and those of
+        unknown ownership left out."""
         if period not in PERIODS:
             raise ValueError(f"period must be one of {', '.join(PERIODS)}")
         ids = list(dict.fromkeys(post_ids))
         since = now - PERIODS[period]
         self._authors.learn(ids, now=now, handles={})
-        infos = self._store.posts.infos(ids)
-        owners = self._store.accounts.connected_ids(workspace)
-        owned = [i for i in ids if infos[i].author_id in owners]
+        first = self._read(ids, metric, since, now, limit, workspace, check=True)
+        if not (first.stale_daily or first.stale_snapshots or first.unknown):
+            return first
+        if first.stale_daily:
+            query = EngagementQuery(first.stale_daily, (metric,), Granularity.DAY, since, now)
+            self._ask(query, now, workspace)
+        if first.stale_snapshots:
+            self._ask(EngagementQuery(first.stale_snapshots, (metric,)), now, workspace)
+        again = self._read(ids, metric, since, now, limit, workspace, check=False)
+        return Board(again.rows, unknown=first.unknown)
+
+    def _read(
+        self,
+        ids: list[str],
+        metric: str,
+        since: datetime,
+        now: datetime,
+        limit: int,
+        workspace: str | None,
+        *,
+        check: bool,
+    ) -> Board:
         # Ranking a Post of unknown authorship by public snapshots would pass it off as
         # someone else's: it sits this board out (the caller says so) and is asked again next.
-        left_out = self._authors.unknown_among(infos, owners) | frozenset(owned)
-        others = [i for i in ids if i not in left_out]
-        ranked = self._rank_owned(owned, metric, since, now, workspace) + self._rank_others(
-            others, metric, since, now, workspace
-        )
-        ranked.sort(key=lambda r: (-r.value, int(r.post_id)))
-        return ranked[:limit]
-
-    def _rank_owned(
-        self, ids: list[str], metric: str, since: datetime, now: datetime, workspace: str | None
-    ) -> list[Ranked]:
-        if not ids:
-            return []
-        refreshed = self._store.series.last_refreshed(ids, Granularity.DAY.value)
-        stale = [
-            i for i in ids if now - refreshed.get(i, since - timedelta(days=1)) > self._stale_after
-        ]
-        if stale:
-            query = EngagementQuery(tuple(stale), (metric,), Granularity.DAY, since, now)
-            self._ask(query, now, workspace)
-        rows = self._store.series.leaderboard(
+        # (The first read names those Posts, with the stale ones.)
+        return self._store.series.board(
+            ids,
             metric,
-            since=since.date(),
+            owners=self._store.accounts.connected_ids(workspace),
+            since=since,
             until=now.date() + timedelta(days=1),
-            post_ids=ids,
-            limit=len(ids),
+            limit=limit,
+            # Snapshots are shared by every workspace: only public numbers may be read across.
+            public=metric in PUBLIC_METRICS,
+            stale_before=now - self._stale_after if check else None,
         )
-        return [Ranked(post_id, value, "daily") for post_id, value in rows]
-
-    def _rank_others(
-        self, ids: list[str], metric: str, since: datetime, now: datetime, workspace: str | None
-    ) -> list[Ranked]:
-        # Snapshots are shared by every workspace: only public numbers may be read across.
-        if not ids or metric not in PUBLIC_METRICS:
-            return []
-        latest = self._store.series.latest_totals(ids, [metric])
-        stale = [
-            i
-            for i in ids
-            if metric not in latest.get(i, {}) or now - latest[i][metric][1] > self._stale_after
-        ]
-        if stale:
-            self._ask(EngagementQuery(tuple(stale), (metric,)), now, workspace)
-            latest = self._store.series.latest_totals(ids, [metric])
-        infos = self._store.posts.infos(ids)
-        ranked = []
-        for post_id in ids:
-            if metric not in latest.get(post_id, {}):
-                continue
-            value = latest[post_id][metric][0]
-            created = infos[post_id].created_at
-            if created is None or created < since:
-                before = self._store.series.totals_before(post_id, metric, since)
-                if before is None:
-                    continue  # no reading from the period's start: the difference is unknown
-                value -= before[0]
-            ranked.append(Ranked(post_id, max(value, 0), "snapshots"))
-        return ranked

@@ -35,3 +35,24 @@ class SeriesRow:
     metric: str
     bucket: datetime | date
     value: int
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """One leaderboard row: `value` over the period; `source` says where it came from."""
+
+    post_id: str
+    value: int
+    source: str  # "daily" (owned: X's daily series) or "snapshots" (difference of totals)
+
+
+@dataclass(frozen=True)
+class Board:
+    """A leaderboard: the top rows, and the Posts of unknown ownership left out. As one read
+    from the store that checks staleness: when some Posts' stored numbers were too old to rank
+    on, or some Posts' ownership is unknown, those Posts and no rows (refresh, read again)."""
+
+    rows: tuple[Ranked, ...]
+    stale_daily: tuple[str, ...] = ()  # owned Posts: their daily series
+    stale_snapshots: tuple[str, ...] = ()  # others: their totals snapshot of the metric
+    unknown: tuple[str, ...] = ()  # X would not name their author when last asked

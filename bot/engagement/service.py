@@ -23,7 +23,7 @@ from bot.engagement.executor import Executor
 from bot.engagement.fetch import Fetcher
 from bot.engagement.hourly import Hourly
 from bot.engagement.knowledge import KnowledgeStore
-from bot.engagement.leaderboard import PERIODS, Leaderboards, Ranked
+from bot.engagement.leaderboard import PERIODS, Board, Leaderboards, Ranked
 from bot.engagement.models import DEFAULT_TOTALS, SearchResult
 from bot.engagement.post_refs import parse_post_ref
 from bot.engagement.query import (
@@ -119,6 +119,24 @@ class EngagementService:
         workspace: str | None = None,
     ) -> list[Ranked]:
         """The top `limit` Posts by `metric` over the last 24h/7d/28d/90d (leaderboard.py)."""
+        return list(
+            self.standings(
+                post_ids, metric, period=period, limit=limit, now=now, workspace=workspace
+            ).rows
+        )
+
+    def standings(
+        self,
+        post_ids: Iterable[str],
+        metric: str,
+        *,
+        period: str,
+        limit: int,
+        now: datetime,
+        workspace: str | None = None,
+    ) -> Board:
+        """`leaderboard`, and the Posts of unknown ownership it left out (`authors_unknown`
+        of the same Posts, without a second pass over them)."""
         return self._boards.rank(
             post_ids, metric, period=period, limit=limit, now=now, workspace=workspace
         )

@@ -335,3 +335,19 @@ def m011_digest_attempts(db: Database) -> None:
     upgrade could have posted any time after its claim: it starts from the claim."""
     db.execute("ALTER TABLE digests ADD COLUMN attempted_at TEXT")
     db.execute("UPDATE digests SET attempted_at = claimed_at WHERE posted_ts IS NULL")
+
+
+@MIGRATIONS()
+def m012_leaderboard_indexes(db: Database) -> None:
+    """Indexes for set-based reads over a channel's Posts (bot/store/boards.py).
+
+    posts_sides covers what a leaderboard reads of each Post (author, state, creation time):
+    one seek per Post in the index instead of two (the key's index, then the table row).
+    channel_tracks_in_order hands a channel's tracked Posts over in the order they were added
+    without sorting them on every `top`, digest or alert pass.
+    """
+    db.execute("CREATE INDEX posts_sides ON posts (post_id, author_id, state, created_at)")
+    db.execute(
+        """CREATE INDEX channel_tracks_in_order
+        ON channel_tracks (team_id, channel_id, kind, added_at, ref)"""
+    )

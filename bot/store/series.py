@@ -7,7 +7,8 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 from bot.engagement.query import Granularity
-from bot.store import posts
+from bot.engagement.records import Board
+from bot.store import boards, posts
 from bot.store.rows import SeriesRow, TotalsRow
 from bot.store.sql import (
     Db,
@@ -361,3 +362,32 @@ class Series(Repository):
         only Posts with a row in the range. `post_ids` None: every Post."""
         with self._lock:
             return leaderboard(self._db, metric, since, until, post_ids, limit)
+
+    def board(
+        self,
+        post_ids: Iterable[str],
+        metric: str,
+        *,
+        owners: Iterable[str],
+        since: datetime,
+        until: date,
+        limit: int,
+        public: bool,
+        stale_before: datetime | None = None,
+    ) -> Board:
+        """The top `limit` of these Posts by `metric` since `since` (bot/store/boards.py):
+        those `owners` wrote by their daily rows in [since's day, until), the others (when
+        `public`) by the difference of their totals snapshots; Posts of unknown ownership sit
+        out. With `stale_before`, also the Posts whose numbers were fetched before it."""
+        with self._lock:
+            return boards.board(
+                self._db,
+                post_ids,
+                metric,
+                owners=owners,
+                since=since,
+                until=until,
+                limit=limit,
+                public=public,
+                stale_before=stale_before,
+            )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 from bot.channels.authors import post_authors
-from bot.channels.coverage import channel_coverage, collect_channel_posts
+from bot.channels.coverage import collect_channel_posts
 from bot.channels.deps import Deps
 from bot.copy import reports
 from bot.engagement import snowflake
@@ -95,8 +95,8 @@ def top(command: c.Top, inv: Invocation, deps: Deps, now: datetime) -> Message:
         since=now - PERIODS[command.period],
     )
     ids = list(found.post_ids)
-    rows = (
-        deps.service.leaderboard(
+    board = (
+        deps.service.standings(
             ids,
             command.metric,
             period=command.period,
@@ -105,9 +105,10 @@ def top(command: c.Top, inv: Invocation, deps: Deps, now: datetime) -> Message:
             workspace=inv.team_id,
         )
         if ids
-        else []
+        else None
     )
-    unknown = deps.service.authors_unknown(ids, workspace=inv.team_id) if ids else []
+    rows = list(board.rows) if board else []
+    unknown = board.unknown if board else ()
     if not rows and ids and command.metric not in PUBLIC_METRICS:
         _refuse_private_ranking(command, inv, deps, ids)
     refs = tuple(PostRef(r.post_id) for r in rows)
@@ -120,7 +121,7 @@ def top(command: c.Top, inv: Invocation, deps: Deps, now: datetime) -> Message:
         skipped=[(s.handle, s.problem) for s in found.skipped if s.problem is not None],
         unknown_authors=len(unknown),
         covered=len(ids),
-        coverage=channel_coverage(deps.store, inv.team_id, inv.channel_id),
+        coverage=found.coverage,
     )
 
 

@@ -1,0 +1,214 @@
+"""`/engagement top` over a channel's tracked Posts, its numbers already fresh in the store.
+
+    .venv/bin/python bench/top.py [SIZES...]        (default: 10000 100000)
+
+For each size, a throwaway SQLite file holds a channel tracking that many Posts: half written by
+the two connected accounts (ranked by X's daily series: 10 days of daily rows, refreshed a
+minute ago), half by others (ranked by totals snapshots: 10 days ago, 3 days ago and 5 minutes
+ago), two metrics each. No call to X is needed: the client points at a closed port, and the
+script checks that no call was logged.
+
+Timed, median of several runs each, in the same run:
+- `top`: the whole command (bot.slack.commands.numbers.top: the channel's coverage, the
+  service's ranking, who wrote the winners, the Block Kit reply);
+- of which the board statement alone (bot/store/boards.py, run bare on the same file);
+- baseline: the plainest correct script over the same SQLite file: read the channel's Posts,
+  the connected accounts, the Posts' authors and every row of the metric with five SELECTs,
+  and rank in Python.
+The ratio is top / baseline; the script also checks both name the same top 10, and the growth
+from the first size to the last against the growth in Posts (1.00: linear).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.app import build_service
+from bot.channels.deps import Deps
+from bot.config import Settings
+from bot.engagement.http_client import HttpEngagementClient
+from bot.engagement.models import UserAuth
+from bot.engagement.records import PostRecord, SeriesRow, TotalsRow
+from bot.slack.commands.invocation import Invocation
+from bot.slack.commands.numbers import top
+from bot.slack.parse.commands import Top
+from bot.store import Store
+from bot.store.boards import board_query
+from bot.store.cipher import TokenCipher
+
+NOW = datetime(2026, 11, 26, 12, 30, tzinfo=UTC)
+CREATED = NOW - timedelta(days=30)
+TEAM, CHANNEL = "T0BENCH", "C0BENCH"
+OWNERS = ("1000000001", "1000000002")
+METRICS = ("favorites", "impressions")
+COMMAND = Top("favorites", 10, "7d")
+RUNS = 7
+CLOSED = "http://127.0.0.1:9"  # the discard port: any call to X would fail loudly
+
+
+def post_id(i: int) -> str:
+    return str(1_900_000_000_000_000_000 + i)
+
+
+def value(i: int, k: int) -> int:
+    """A deterministic, spread-out count for Post i at step k."""
+    return (i * 7919 + k * 104_729) % 10_007 + k * 50
+
+
+def build(path: Path, n: int) -> Store:
+    store = Store.open(path, cipher=TokenCipher.generate())
+    for number, user_id in enumerate(OWNERS):
+        auth = UserAuth(f"{user_id}-token", f"secret-{user_id}")
+        store.accounts.save(
+            user_id=user_id, screen_name=f"brand{number}", auth=auth, workspace=TEAM, now=NOW
+        )
+    ids = [post_id(i) for i in range(n)]
+    owned = ids[0::2]
+    others = ids[1::2]
+    with store.transaction():
+        store.posts.save(
+            PostRecord(p, OWNERS[i % 4 // 2] if i % 2 == 0 else f"2{i % 5000:09d}", CREATED)
+            for i, p in enumerate(ids)
+        )
+    first_day = NOW.date() - timedelta(days=9)
+    for start in range(0, len(owned), 5000):
+        batch = owned[start : start + 5000]
+        store.series.save_daily(
+            (
+                SeriesRow(p, m, first_day + timedelta(days=d), value(i, d) % 997)
+                for i, p in enumerate(batch, start)
+                for m in METRICS
+                for d in range(10)
+            ),
+            fetched_at=NOW - timedelta(minutes=1),
+        )
+    for k, ago in enumerate((timedelta(days=10), timedelta(days=3), timedelta(minutes=5))):
+        store.series.save_totals(
+            (TotalsRow(p, m, value(i, k)) for i, p in enumerate(others) for m in METRICS),
+            taken_at=NOW - ago,
+        )
+    with store.transaction():
+        store.database.conn.executemany(
+            """INSERT INTO channel_tracks (team_id, channel_id, kind, ref, added_by, added_at)
+            VALUES (?, ?, 'post', ?, 'U0BENCH', ?)""",
+            [
+                (TEAM, CHANNEL, p, f"2026-11-01T00:00:{i % 60:02d}.000000Z")
+                for i, p in enumerate(ids)
+            ],
+        )
+    return store
+
+
+def baseline(path: Path, since: datetime) -> list[tuple[str, int]]:
+    """The plainest correct ranking: five SELECTs, then Python."""
+    conn = sqlite3.connect(path)
+    try:
+        tracked = [
+            r[0]
+            for r in conn.execute(
+                "SELECT ref FROM channel_tracks WHERE team_id = ? AND channel_id = ?"
+                " AND kind = 'post'",
+                (TEAM, CHANNEL),
+            )
+        ]
+        owners = {r[0] for r in conn.execute("SELECT user_id FROM account_tokens")}
+        authors = dict(conn.execute("SELECT post_id, author_id FROM posts"))
+        owned = {p for p in tracked if authors.get(p) in owners}
+        sums: dict[str, int] = {}
+        for p, v in conn.execute(
+            "SELECT post_id, value FROM daily WHERE metric = ? AND day >= ?",
+            (COMMAND.metric, since.date().isoformat()),
+        ):
+            if p in owned:
+                sums[p] = sums.get(p, 0) + v
+        cut = since.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        first: dict[str, tuple[str, int]] = {}  # the newest snapshot at or before `cut`
+        last: dict[str, tuple[str, int]] = {}  # the newest
+        for p, at, v in conn.execute(
+            "SELECT post_id, taken_at, value FROM totals WHERE metric = ?", (COMMAND.metric,)
+        ):
+            if at <= cut and at > first.get(p, ("", 0))[0]:
+                first[p] = (at, v)
+            if at > last.get(p, ("", 0))[0]:
+                last[p] = (at, v)
+        for p in set(tracked) - owned:
+            if p in first and p in last:
+                sums[p] = max(last[p][1] - first[p][1], 0)
+    finally:
+        conn.close()
+    return sorted(sums.items(), key=lambda kv: (-kv[1], int(kv[0])))[: COMMAND.limit]
+
+
+def timed(run: object) -> tuple[float, object]:
+    times = []
+    result = None
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        result = run()  # type: ignore[operator]
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), result
+
+
+def measure(folder: Path, n: int) -> tuple[float, float]:
+    path = folder / f"top-{n}.db"
+    started = time.perf_counter()
+    store = build(path, n)
+    built = time.perf_counter() - started
+    client = HttpEngagementClient(
+        consumer_key="bench",
+        consumer_secret="bench",
+        engagement_base_url=CLOSED,
+        oauth_base_url=CLOSED,
+    )
+    deps = Deps(service=build_service(client, store), store=store, settings=Settings())
+    inv = Invocation(TEAM, CHANNEL, "U0BENCH", "top favorites 10 7d")
+    since = NOW - timedelta(days=7)
+    ours, message = timed(lambda: top(COMMAND, inv, deps, NOW))
+    sql, params = board_query(
+        [post_id(i) for i in range(n)],
+        COMMAND.metric,
+        owners=OWNERS,
+        since=since,
+        until=NOW.date() + timedelta(days=1),
+        limit=COMMAND.limit,
+        public=True,
+        stale_before=NOW - timedelta(minutes=15),
+    )
+    bare, _ = timed(lambda: store.database.execute(sql, params).fetchall())
+    plain, expected = timed(lambda: baseline(path, since))
+    calls = store.database.execute("SELECT COUNT(*) FROM api_calls").fetchone()[0]
+    text = str(message)
+    missing = [p for p, _ in expected if p not in text]  # type: ignore[union-attr]
+    print(
+        f"top over {n:>7,} tracked Posts ({n // 2:,} owned): {ours * 1000:7.1f} ms"
+        f" ({ours / n * 1e6:.1f} us/Post; the board statement {bare * 1000:.1f} ms);"
+        f" baseline script {plain * 1000:7.1f} ms; ratio {ours / plain:.2f}"
+        f" (calls to X: {calls}; same top 10: {not missing}; built in {built:.0f} s)"
+    )
+    store.close()
+    return ours, plain
+
+
+def main(argv: list[str]) -> int:
+    sizes = [int(a) for a in argv] or [10_000, 100_000]
+    with tempfile.TemporaryDirectory() as tmp:
+        times = [measure(Path(tmp), n) for n in sizes]
+    if len(sizes) > 1:
+        grew = sizes[-1] / sizes[0]
+        print(
+            f"{sizes[0]:,} -> {sizes[-1]:,} Posts (x{grew:.0f}):"
+            f" top x{times[-1][0] / times[0][0]:.1f}"
+            f" ({times[-1][0] / times[0][0] / grew:.2f} of linear),"
+            f" baseline x{times[-1][1] / times[0][1]:.1f}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

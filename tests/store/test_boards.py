@@ -1,0 +1,240 @@
+"""store.series.board: a leaderboard over any number of Posts read in one statement through
+indexes, equal to the plain definition (owned Posts: the sum of their daily rows in the period;
+others: newest snapshot minus the one at the period's start), naming the stale Posts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.engagement import snowflake
+from bot.engagement.models import UserAuth
+from bot.engagement.records import Board, Ranked
+from bot.store import PostRecord, SeriesRow, Store, TotalsRow
+from bot.store.boards import STALE_SQL, board_query
+from bot.store.cipher import TokenCipher
+
+NOW = datetime(2026, 11, 26, 12, 30, tzinfo=UTC)
+SINCE = NOW - timedelta(days=7)
+UNTIL = NOW.date() + timedelta(days=1)
+OWNER = "4242"
+TABLES = ("posts", "post_refusals", "daily", "totals", "refreshes")
+
+
+def born(days_ago: float, n: int = 0) -> str:
+    """A snowflake Post ID minted `days_ago` before NOW."""
+    at = NOW - timedelta(days=days_ago)
+    return str(snowflake.make_id(snowflake.epoch_ms(at), sequence=n))
+
+
+def open_store() -> Store:
+    store = Store.open(":memory:", cipher=TokenCipher.generate())
+    store.accounts.save(
+        user_id=OWNER,
+        screen_name="alice",
+        auth=UserAuth(f"{OWNER}-t", "s"),
+        workspace=None,
+        now=NOW,
+    )
+    return store
+
+
+def read(store: Store, ids: list[str], *, limit: int = 10, metric: str = "favorites") -> Board:
+    return store.series.board(
+        ids,
+        metric,
+        owners={OWNER},
+        since=SINCE,
+        until=UNTIL,
+        limit=limit,
+        public=True,
+        stale_before=NOW - timedelta(minutes=15),
+    )
+
+
+# -- the query plan -----------------------------------------------------------------------------
+
+
+def plan_of(store: Store, sql: str, params: dict[str, object]) -> list[str]:
+    return [row[3] for row in store.database.execute("EXPLAIN QUERY PLAN " + sql, params)]
+
+
+def test_every_table_is_read_by_seeking_its_key_never_scanned() -> None:
+    with open_store() as store:
+        sql, params = board_query(
+            [born(3), born(30)],
+            "favorites",
+            owners={OWNER},
+            since=SINCE,
+            until=UNTIL,
+            limit=10,
+            public=True,
+            stale_before=NOW,
+        )
+        for statement in (sql, STALE_SQL):
+            plan = plan_of(store, statement, params)
+            # The only scans: the IDs handed over and the levels of the stream.
+            scans = [s for s in plan if s.startswith("SCAN")]
+            assert all(s.startswith(("SCAN json_each", "SCAN s", "SCAN (subquery")) for s in scans)
+            # Each Post: one seek in the covering index of posts, then primary keys only.
+            assert "SEARCH p USING COVERING INDEX posts_sides (post_id=?) LEFT-JOIN" in plan
+            for alias in ("r", "f", "any_r"):
+                assert [s for s in plan if s.startswith(f"SEARCH {alias} USING PRIMARY KEY")]
+            for alias in ("d", "t"):
+                seeks = [s for s in plan if s.startswith(f"SEARCH {alias} ")]
+                key = f"SEARCH {alias} USING PRIMARY KEY (post_id=? AND metric=?"
+                assert seeks, plan
+                assert all(s.startswith(key) for s in seeks), plan
+
+
+# -- the same answer as the plain definition ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One Post of a generated store."""
+
+    age_days: int  # created this many days before NOW
+    side: str  # owned | other | unknown | refused (X refused OWNER's token for it)
+    days: tuple[int, ...]  # owned: daily values for the days ending yesterday..., newest last
+    snapshots: tuple[tuple[int, int], ...]  # (hours ago, value)
+
+
+specs = st.lists(
+    st.builds(
+        Spec,
+        age_days=st.integers(0, 20),
+        side=st.sampled_from(["owned", "other", "unknown", "refused"]),
+        days=st.lists(st.integers(0, 50), max_size=12).map(tuple),
+        snapshots=st.lists(
+            st.tuples(st.integers(0, 400), st.integers(0, 500)),
+            max_size=4,
+            unique_by=lambda s: s[0],
+        ).map(tuple),
+    ),
+    max_size=12,
+)
+
+
+def expected(ids: list[str], given: list[Spec], limit: int) -> list[Ranked]:
+    """The plain definition, from the generated data alone."""
+    rows = []
+    for post_id, spec in zip(ids, given, strict=True):
+        if spec.side == "owned":
+            in_period = [
+                v
+                for i, v in enumerate(spec.days)
+                if (UNTIL - timedelta(days=len(spec.days) - i)) >= SINCE.date()
+            ]
+            if in_period:
+                rows.append(Ranked(post_id, sum(in_period), "daily"))
+        elif spec.side in ("other", "refused") and spec.snapshots:
+            by_time = sorted((NOW - timedelta(hours=h), v) for h, v in spec.snapshots)
+            value = by_time[-1][1]
+            if NOW - timedelta(days=spec.age_days) < SINCE:
+                before = [v for at, v in by_time if at <= SINCE]
+                if not before:
+                    continue
+                value -= before[-1]
+            rows.append(Ranked(post_id, max(value, 0), "snapshots"))
+    rows.sort(key=lambda r: (-r.value, int(r.post_id)))
+    return rows[:limit]
+
+
+def store_of(store: Store, given: list[Spec]) -> list[str]:
+    ids = [born(spec.age_days, n) for n, spec in enumerate(given)]
+    authors = {"owned": OWNER, "other": "777", "unknown": None, "refused": OWNER}
+    store.posts.save(
+        PostRecord(p, authors[s.side], NOW - timedelta(days=s.age_days))
+        for p, s in zip(ids, given, strict=True)
+    )
+    store.posts.mark_not_owned_by(
+        [p for p, s in zip(ids, given, strict=True) if s.side == "refused"], OWNER
+    )
+    for post_id, spec in zip(ids, given, strict=True):
+        if spec.side == "owned":
+            first = UNTIL - timedelta(days=len(spec.days))
+            store.series.save_daily(
+                [
+                    SeriesRow(post_id, "favorites", first + timedelta(days=i), v)
+                    for i, v in enumerate(spec.days)
+                ],
+                fetched_at=NOW,
+            )
+        for hours, value in spec.snapshots:
+            store.series.save_totals(
+                [TotalsRow(post_id, "favorites", value)], taken_at=NOW - timedelta(hours=hours)
+            )
+    return ids
+
+
+@settings(max_examples=80, deadline=None)
+@given(given=specs, limit=st.integers(1, 12))
+def test_the_board_equals_the_plain_definition(given: list[Spec], limit: int) -> None:
+    with open_store() as store:
+        ids = store_of(store, given)
+        board = store.series.board(
+            ids, "favorites", owners={OWNER}, since=SINCE, until=UNTIL, limit=limit, public=True
+        )
+        assert list(board.rows) == expected(ids, given, limit)
+
+
+def test_private_metrics_rank_owned_posts_only_and_nobody_connected_means_none_owned() -> None:
+    with open_store() as store:
+        ids = store_of(
+            store,
+            [Spec(30, "owned", (5,), ()), Spec(30, "other", (), ((300, 1), (1, 9)))],
+        )
+        public = store.series.board(
+            ids, "favorites", owners={OWNER}, since=SINCE, until=UNTIL, limit=5, public=True
+        )
+        private = store.series.board(
+            ids, "favorites", owners={OWNER}, since=SINCE, until=UNTIL, limit=5, public=False
+        )
+        nobody = store.series.board(
+            ids, "favorites", owners=(), since=SINCE, until=UNTIL, limit=5, public=True
+        )
+    assert public.rows == (Ranked(ids[1], 8, "snapshots"), Ranked(ids[0], 5, "daily"))
+    assert private.rows == (Ranked(ids[0], 5, "daily"),)
+    assert nobody.rows == (Ranked(ids[1], 8, "snapshots"),)  # the owned one has no snapshots
+
+
+# -- stale Posts ----------------------------------------------------------------------------------
+
+
+def test_stale_and_unknown_posts_are_named_in_the_order_given_and_no_rows_come_with_them() -> None:
+    with open_store() as store:
+        fresh_owned, old_owned, never_owned, fresh_other, old_other, never_other = (
+            born(30, n) for n in range(6)
+        )
+        store.posts.save(
+            PostRecord(p, OWNER if n < 3 else "777", None)
+            for n, p in enumerate(
+                (fresh_owned, old_owned, never_owned, fresh_other, old_other, never_other)
+            )
+        )
+        yesterday = NOW.date() - timedelta(days=1)
+        store.series.save_daily([SeriesRow(fresh_owned, "favorites", yesterday, 3)], fetched_at=NOW)
+        store.series.save_daily(
+            [SeriesRow(old_owned, "favorites", yesterday, 4)], fetched_at=NOW - timedelta(hours=1)
+        )
+        store.series.save_totals([TotalsRow(fresh_other, "favorites", 1)], taken_at=NOW)
+        store.series.save_totals(
+            [TotalsRow(old_other, "favorites", 1)], taken_at=NOW - timedelta(hours=1)
+        )
+        # A snapshot of another metric is no reading of this one.
+        store.series.save_totals([TotalsRow(never_other, "impressions", 1)], taken_at=NOW)
+        nameless, gone = born(30, 7), born(30, 8)  # X named no author; the second is deleted
+        store.posts.mark([gone], state="deleted", now=NOW)
+        order = [never_other, nameless, old_other, fresh_other, never_owned, gone, old_owned]
+        order.append(fresh_owned)
+        stale = read(store, order)
+        store.series.save_daily([SeriesRow(old_owned, "favorites", yesterday, 4)], fetched_at=NOW)
+        still = read(store, order)
+    # A deleted Post is no unknown: it is someone else's, with no reading (X says why).
+    others = (never_other, old_other, gone)
+    assert stale == Board((), (never_owned, old_owned), others, (nameless,))
+    assert still.stale_daily == (never_owned,)
