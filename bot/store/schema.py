@@ -329,3 +329,36 @@ def m011_digest_attempts(db: Database) -> None:
     upgrade could have posted any time after its claim: it starts from the claim."""
     db.execute("ALTER TABLE digests ADD COLUMN attempted_at TEXT")
     db.execute("UPDATE digests SET attempted_at = claimed_at WHERE posted_ts IS NULL")
+
+
+@MIGRATIONS()
+def m012_campaigns(db: Database) -> None:
+    """Campaigns (bot/store/campaigns.py): a workspace's named sets of Posts. `name_key` is the
+    name case-folded, so "Spring launch" and "spring LAUNCH" are one campaign. A campaign that
+    follows a hashtag keeps the newest Post ID its searches have seen (`newest_id`), so the daily
+    tally asks X only for newer matches. `channel_id` is where it was created: that channel's
+    digest reports it. A Post is in a campaign once, however often it is added."""
+    db.execute(
+        """CREATE TABLE campaigns (
+            campaign_id INTEGER PRIMARY KEY,
+            team_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            name_key TEXT NOT NULL,
+            hashtag TEXT,
+            from_handle TEXT,
+            channel_id TEXT,
+            created_by TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            newest_id TEXT,
+            UNIQUE (team_id, name_key)
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE campaign_posts (
+            campaign_id INTEGER NOT NULL REFERENCES campaigns (campaign_id) ON DELETE CASCADE,
+            post_id TEXT NOT NULL,
+            source TEXT NOT NULL,
+            added_at TEXT NOT NULL,
+            PRIMARY KEY (campaign_id, post_id)
+        ) WITHOUT ROWID"""
+    )

@@ -3,7 +3,8 @@
 The Store opens the file, holds its lock, its transactions and its cipher; everything else is
 a repository among its attributes (`store.accounts`, `store.posts`, `store.series`,
 `store.usage`, `store.sealed`, `store.channels`, `store.digests`, `store.alert_log`,
-`store.connect_links`, `store.slack_installations`), each with intention-named methods.
+`store.connect_links`, `store.slack_installations`, `store.campaigns`), each with
+intention-named methods.
 
 Every write method runs in a transaction, and `transaction()` groups several, of any
 repositories, into one: a crash or an exception part-way leaves the rows as they were before it
@@ -25,6 +26,7 @@ from sqlite_utils import Database
 
 from bot.store.accounts import Accounts
 from bot.store.alert_log import AlertLog
+from bot.store.campaigns import Campaigns
 from bot.store.channels import Channels
 from bot.store.cipher import TokenCipher
 from bot.store.connect_links import ConnectLinks
@@ -68,6 +70,7 @@ class Store:
         self.alert_log = AlertLog(self._db, self._lock, self.transaction)
         self.connect_links = ConnectLinks(self._db, self._lock, self.transaction, cipher)
         self.slack_installations = SlackInstallationRows(self._db, self._lock, self.transaction)
+        self.campaigns = Campaigns(self._db, self._lock, self.transaction)
 
     @classmethod
     def open(
