@@ -40,15 +40,34 @@ COLUMN = 14  # characters of a side's name in the comparison table
 
 
 class Measured(Protocol):
-    label: str
-    post_ids: tuple[str, ...]
-    owned: int
-    metrics: tuple[str, ...]
-    totals: Mapping[str, int | None]
-    counted: Mapping[str, int]
-    series: Mapping[str, Mapping[date, int]]
-    top: tuple[tuple[str, int], ...]
-    top_metric: str | None
+    """What a measured set of Posts offers (bot.channels.measure.Numbers)."""
+
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def post_ids(self) -> tuple[str, ...]: ...
+
+    @property
+    def owned(self) -> int: ...
+
+    @property
+    def metrics(self) -> tuple[str, ...]: ...
+
+    @property
+    def totals(self) -> Mapping[str, int | None]: ...
+
+    @property
+    def counted(self) -> Mapping[str, int]: ...
+
+    @property
+    def series(self) -> Mapping[str, Mapping[date, int]]: ...
+
+    @property
+    def top(self) -> tuple[tuple[str, int], ...]: ...
+
+    @property
+    def top_metric(self) -> str | None: ...
 
     @property
     def posts(self) -> int: ...
