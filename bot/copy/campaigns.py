@@ -103,6 +103,10 @@ def owned_only(metric: str, counted: int, of: int) -> str:
     return f"{metric_label(metric)}: connected accounts' Posts only ({counted:,} of {of:,})"
 
 
+def of_posts(counted: int, of: int) -> str:
+    return f"{counted:,} of {of:,} Posts"
+
+
 def empty_campaign(name: str) -> str:
     return f'"{name}" has no Posts yet. Add some with `/engagement campaign add "{name}" …`.'
 

@@ -121,7 +121,8 @@ def campaign_message(
 
 
 def _figure(metric: str, numbers: Measured) -> str:
-    marker = " ⁽ᵖᵃʳᵗ⁾" if numbers.partial(metric) else ""
+    counted = numbers.counted.get(metric, 0)
+    marker = f" _({say.of_posts(counted, numbers.posts)})_" if numbers.partial(metric) else ""
     return f"*{words.metric_label(metric)}*\n{exact(numbers.totals.get(metric))}{marker}"
 
 
@@ -206,7 +207,7 @@ def compare_message(
         one, two = a.totals.get(metric), b.totals.get(metric)
         diff = None if one is None or two is None else one - two
         rows.append(
-            (words.metric_column(metric), human(one), human(two), _signed(diff), _times(one, two))
+            (words.metric_column(metric), exact(one), exact(two), _signed(diff), _times(one, two))
         )
     if rate:
         r_a, r_b = _rate(a), _rate(b)
@@ -238,7 +239,7 @@ def _rate(numbers: Measured) -> float | None:
 def _signed(value: int | None) -> str:
     if value is None:
         return NA
-    return ("+" if value > 0 else "") + human(value)
+    return ("+" if value > 0 else "") + exact(value)
 
 
 def _times(one: float | None, two: float | None) -> str:
