@@ -152,6 +152,19 @@ def report(
     return CampaignReport(campaign, numbers, period, first)
 
 
+def period_problem(start: date, end: date, today: date | None) -> str | None:
+    """Why days [start, end] can't be a period (the one rule for Slack and the command line):
+    before X's history, backwards, or in the future."""
+    floor = LIMITS.historical_floor.date()
+    if start < floor:
+        return say.period_before_floor(floor)
+    if end < start:
+        return say.period_backwards(start, end)
+    if today is not None and end > today:
+        return say.period_in_future(end, today)
+    return None
+
+
 def first_day(post_ids: Sequence[str]) -> date | None:
     """The oldest Post's creation day (IDs are snowflakes; pre-snowflake ones are skipped)."""
     days = [c.date() for i in post_ids if (c := snowflake.created_at(int(i))) is not None]

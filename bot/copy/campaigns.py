@@ -150,6 +150,14 @@ def period_before_floor(floor: date) -> str:
     return f"X's history starts on {day_label(floor)}; pick a period after it."
 
 
+def period_backwards(start: date, end: date) -> str:
+    return f"The period ends ({end}) before it starts ({start})."
+
+
+def period_in_future(day: date, today: date) -> str:
+    return f"{day} is in the future (today is {today})."
+
+
 def digest_line(name: str, figures: str) -> str:
     return f"• *{name}*: {figures}"
 

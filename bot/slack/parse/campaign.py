@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from bot.channels.campaigns import period_problem
 from bot.copy import campaigns as words
 from bot.copy import parse as say
 from bot.engagement.metric_names import UnknownMetric, resolve_metric
-from bot.engagement.models import LIMITS
 from bot.slack.parse import commands as c
 from bot.slack.parse import values as v
 from bot.slack.parse.values import fail, show
@@ -236,13 +236,8 @@ def _resolve(
         fail(word, say.needs_date("from"))
     if start is None or end is None:
         return None, None
-    floor = LIMITS.historical_floor.date()
-    if start < floor:
-        fail(word, words.period_before_floor(floor))
-    if end < start:
-        fail(word, say.range_backwards(start, end))
-    if today is not None and end > today:
-        fail(word, say.in_the_future(end, today))
+    if (problem := period_problem(start, end, today)) is not None:
+        fail(word, problem)
     return start, end
 
 
