@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 
 import pytest
 
@@ -26,9 +25,9 @@ def env(sim: RunningSimulator, tmp_path, monkeypatch: pytest.MonkeyPatch) -> dic
     return point_env_at(monkeypatch, tmp_path, sim.url)
 
 
-def campaign(name: str, posts: list[str], team: str = TEAM) -> None:
+def campaign(env: dict[str, str], name: str, posts: list[str], team: str = TEAM) -> None:
     """A campaign made as Slack would make it (the store the command line then reads)."""
-    with open_store(Settings.from_env(dict(os.environ))) as store:
+    with open_store(Settings.from_env(env)) as store:
         made = store.campaigns.create(
             team, name, hashtag=None, from_handle=None, channel_id="C1", by="U1", now=SIM_START
         )
@@ -40,7 +39,7 @@ def test_query_campaign_json_totals_are_the_simulators(sim, env, capsys):
     assert main(["accounts", "add", *BRAND_TOKEN]) == 0
     ours = list(live_posts(sim, "sim_brand", 2))
     theirs = list(live_posts(sim, "sim_creator", 2))
-    campaign("Spring launch", [*ours, *theirs])
+    campaign(env, "Spring launch", [*ours, *theirs])
     capsys.readouterr()
     code = main(["query", "campaign", "spring launch", "--format", "json", "--from", "2026-11-20"])
     assert code == 0
@@ -58,8 +57,8 @@ def test_query_campaign_json_totals_are_the_simulators(sim, env, capsys):
 def test_query_compare_csv_has_both_sides_difference_and_ratio(sim, env, capsys):
     assert main(["accounts", "add", *BRAND_TOKEN]) == 0
     ours = list(live_posts(sim, "sim_brand", 3))
-    campaign("A", ours[:2])
-    campaign("B", ours[2:])
+    campaign(env, "A", ours[:2])
+    campaign(env, "B", ours[2:])
     capsys.readouterr()
     assert main(["query", "compare", "A", "B", "--format", "csv"]) == 0
     rows = {r["metric"]: r for r in csv.DictReader(io.StringIO(capsys.readouterr().out))}
@@ -74,8 +73,8 @@ def test_query_compare_csv_has_both_sides_difference_and_ratio(sim, env, capsys)
 
 def test_usage_errors_exit_2_and_say_why(sim, env, capsys):
     assert main(["accounts", "add", *BRAND_TOKEN]) == 0
-    campaign("Spring launch", list(live_posts(sim, "sim_brand", 1)))
-    campaign("Spring launch", list(live_posts(sim, "sim_brand", 1)), team="T0OTHER")
+    campaign(env, "Spring launch", list(live_posts(sim, "sim_brand", 1)))
+    campaign(env, "Spring launch", list(live_posts(sim, "sim_brand", 1)), team="T0OTHER")
     capsys.readouterr()
     assert main(["query", "campaign", "Nothing"]) == 2
     assert 'No campaign called "Nothing"' in capsys.readouterr().err
