@@ -9,22 +9,35 @@ bot.copy.campaigns, and nothing is stored for it.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from bot.channels.deps import Deps
-from bot.channels.measure import Numbers, Period, measure
+from bot.channels.measure import Numbers, Period, daily_sums, measure
 from bot.copy import campaigns as say
 from bot.copy.channel import track_refused
 from bot.engagement import snowflake
 from bot.engagement.models import DEFAULT_TOTALS, LIMITS
 from bot.engagement.post_refs import PostRef
+from bot.engagement.query import EngagementQuery, Granularity
 from bot.errors import UserFacingError
 from bot.store.campaigns import Campaign, name_key
 
 # A report with no period draws the campaign's life, at most this many days back.
 LIFE_DAYS = 90
+# The digest's Campaigns section: at most this many campaigns, these metrics.
+DIGEST_CAMPAIGNS = 5
+DIGEST_METRICS = ("impressions", "engagements", "favorites")
+
+
+@dataclass(frozen=True)
+class CampaignDay:
+    """A campaign's numbers on one UTC day and the day before (its owned Posts' series)."""
+
+    name: str
+    day: Mapping[str, int | None]
+    before: Mapping[str, int | None]
 
 
 @dataclass(frozen=True)
@@ -190,3 +203,36 @@ def yesterday(now: datetime) -> Period:
 
 def day_start(day: date) -> datetime:
     return datetime.combine(day, time(), UTC)
+
+
+def campaign_days(
+    deps: Deps, team_id: str, channel_id: str, day: date, *, now: datetime
+) -> tuple[tuple[CampaignDay, ...], int]:
+    """The digest's Campaigns section: the channel's campaigns (the first DIGEST_CAMPAIGNS)
+    on `day` (UTC) and the day before, from one DAY query each over their owned Posts (X's
+    day-by-day numbers are the author's alone; None: no owned Post); and how many campaigns
+    were left out."""
+    found = deps.store.campaigns.of_channel(team_id, channel_id)
+    owners = deps.store.accounts.connected_ids(team_id)
+    period = Period(day - timedelta(days=1), day)
+    rows = []
+    for campaign in found[:DIGEST_CAMPAIGNS]:
+        ids = deps.store.campaigns.post_ids(campaign.id)
+        infos = deps.store.posts.infos(ids)
+        owned = tuple(i for i in ids if infos[i].author_id in owners)
+        if not owned:
+            empty = dict.fromkeys(DIGEST_METRICS)
+            rows.append(CampaignDay(campaign.name, empty, empty))
+            continue
+        query = EngagementQuery(owned, DIGEST_METRICS, Granularity.DAY, *period.bounds)
+        sums = daily_sums(
+            deps.service.report(query, now=now, workspace=team_id), DIGEST_METRICS, period
+        )
+        rows.append(
+            CampaignDay(
+                campaign.name,
+                {m: sums[m][period.end] for m in DIGEST_METRICS},
+                {m: sums[m][period.start] for m in DIGEST_METRICS},
+            )
+        )
+    return tuple(rows), max(len(found) - DIGEST_CAMPAIGNS, 0)

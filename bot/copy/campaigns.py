@@ -22,6 +22,7 @@ NO_SERIES = (
     f"by an account connected here ({CONNECT})."
 )
 TOP_TITLE = "Top Posts"
+PUBLIC_ONLY_DIGEST = "no day-by-day numbers (no Post by a connected account)"
 COMPARE_NEEDS_BOTH = (
     "Compare what with what? Give both sides around `vs`, e.g. "
     "`/engagement compare @ours vs @theirs 28d likes` or "

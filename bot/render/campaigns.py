@@ -14,8 +14,10 @@ from bot.copy import words
 from bot.render import chart as charts
 from bot.render.kit import (
     Authors,
+    Block,
     code,
     context,
+    divider,
     fields,
     group_lines,
     header,
@@ -273,18 +275,31 @@ def _compare_chart(title: str, a: Measured, b: Measured, metrics: Sequence[str])
 # --- The digest's section ----------------------------------------------------------------------
 
 
-def digest_lines(
-    rows: Sequence[tuple[str, Mapping[str, int | None], Mapping[str, int | None]]],
-) -> list[str]:
-    """One line per campaign: yesterday's figure per metric and its change on the day before
-    (`rows`: name, yesterday's sums, the day before's)."""
-    lines = []
-    for name, day, before in rows:
+class CampaignDayRow(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def day(self) -> Mapping[str, int | None]: ...
+
+    @property
+    def before(self) -> Mapping[str, int | None]: ...
+
+
+def digest_section(rows: Sequence[CampaignDayRow], more: int) -> list[Block]:
+    """The digest's short Campaigns section: one line per campaign, yesterday's figure per
+    metric and its change on the day before; none when the channel has no campaigns."""
+    if not rows:
+        return []
+    lines = [say.DIGEST_TITLE]
+    for row in rows:
         figures = ", ".join(
             f"{human(value)} {words.metric_noun(metric, value)}"
-            f" ({delta(value, before.get(metric))})"
-            for metric, value in day.items()
+            f" ({delta(value, row.before.get(metric))})"
+            for metric, value in row.day.items()
             if value is not None
         )
-        lines.append(say.digest_line(words.escape(name), figures or "—"))
-    return lines
+        lines.append(say.digest_line(words.escape(row.name), figures or say.PUBLIC_ONLY_DIGEST))
+    if more:
+        lines.append(say.digest_more(more))
+    return [divider(), section("\n".join(lines))]
