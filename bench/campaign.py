@@ -14,8 +14,8 @@ The lower bound is computed here from the Posts alone, without the planner:
   series      ceil(owned / 25) per 28-day window of the period (the campaign's life: 1 window)
 and the ratio calls made / bound must be 1.00: no call per Post anywhere. Wall time is the
 report's (lookups, totals, daily series, storing them), with this process's CPU time
-beside it (the rest is the simulator computing its answers on the same cores); peak memory is this process's Python
-allocations during the report (tracemalloc) and its peak RSS.
+beside it (the rest is the simulator computing its answers on the same cores); peak memory is
+this process's Python allocations during the report (tracemalloc) and its peak RSS.
 """
 
 from __future__ import annotations
