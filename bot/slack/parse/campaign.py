@@ -20,6 +20,7 @@ from bot.channels.campaigns import period_problem
 from bot.copy import campaigns as words
 from bot.copy import parse as say
 from bot.engagement.metric_names import UnknownMetric, resolve_metric
+from bot.engagement.post_refs import PostRef
 from bot.slack.parse import commands as c
 from bot.slack.parse import values as v
 from bot.slack.parse.values import fail, show
@@ -127,12 +128,12 @@ def _add(args: Sequence[Word], today: date | None) -> c.CampaignAdd:
         if metrics or start is None or end is None:
             fail("campaign", words.NOTHING_TO_ADD)
         return c.CampaignAdd(name, (), handle, start, end)
-    posts = []
+    posts: dict[str, PostRef] = {}
     for w in rest:
         if (ref := v.post(w.text)) is None:
             fail("campaign", say.not_a_post(show(w.text)))
-        posts.append(ref)
-    return c.CampaignAdd(name, tuple(dict((p.post_id, p) for p in posts).values()))
+        posts.setdefault(ref.post_id, ref)
+    return c.CampaignAdd(name, tuple(posts.values()))
 
 
 def _name(word: str, args: Sequence[Word], *, metrics: bool) -> tuple[str, list[Word]]:
