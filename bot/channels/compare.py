@@ -60,11 +60,7 @@ def compare(
     ids_b, label_b = side_posts(deps, team_id, b, period)
     # Ask for every metric either table could show; which ones are shown is decided after,
     # from what the sides turned out to be (the planner asks each Post only what it may read).
-    asked = (
-        tuple(dict.fromkeys([*metrics, *OWNED_METRICS, *PUBLIC_DEFAULT]))
-        if not metrics
-        else tuple(metrics)
-    )
+    asked = tuple(metrics) or tuple(dict.fromkeys([*OWNED_METRICS, *PUBLIC_DEFAULT]))
     one = measure(deps, label_a, ids_a, metrics=asked, period=period, now=now, workspace=team_id)
     two = measure(deps, label_b, ids_b, metrics=asked, period=period, now=now, workspace=team_id)
     owned = one.all_owned and two.all_owned
@@ -72,11 +68,12 @@ def compare(
     notes = [say.side_empty(n.label) for n in (one, two) if not n.posts]
     if not owned:
         notes += [
-            say.why_no_impressions(n.label)
-            for n in (one, two)
+            say.why_no_impressions(n.label, account=side.kind == "account")
+            for n, side in ((one, a), (two, b))
             if n.posts and not n.all_owned and (not metrics or set(metrics) - PUBLIC_METRICS)
         ]
-    return Comparison(one, two, shown, period, owned and not metrics, tuple(notes))
+    rate = owned and {"impressions", "engagements"} <= set(shown)
+    return Comparison(one, two, shown, period, rate, tuple(notes))
 
 
 def side_posts(deps: Deps, team_id: str, side: Side, period: Period) -> tuple[list[str], str]:

@@ -128,10 +128,22 @@ def compare_period(start: date, end: date) -> str:
     return f"Posts and days {day_label(start)} – {day_label(end)} (UTC)"
 
 
-def why_no_impressions(side: str) -> str:
+def why_no_impressions(side: str, *, account: bool) -> str:
+    whose = (
+        f"{side} is not connected here"
+        if account
+        else f"not every Post of {side} is by an account connected here"
+    )
+    return (
+        "Public metrics only: X serves impressions and engagements only to a Post's author, and "
+        f"{whose} ({CONNECT})."
+    )
+
+
+def campaign_public_only(name: str) -> str:
     return (
         f"Public metrics only: X serves impressions and engagements only to a Post's author, and "
-        f"{side} is not connected here ({CONNECT})."
+        f'none of "{name}"\'s Posts is by an account connected here ({CONNECT}).'
     )
 
 

@@ -110,7 +110,7 @@ def campaign_message(
         say.owned_only(m, numbers.counted[m], numbers.posts) for m in shown if numbers.partial(m)
     ]
     if numbers.public_only:
-        notes.append(say.why_no_impressions(f'"{campaign.name}"'))
+        notes.append(say.campaign_public_only(campaign.name))
     if notes:
         blocks.append(context(*notes))
     if numbers.top and numbers.top_metric:
