@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.engagement.post_refs import PostRef
 from bot.errors import UsageError
@@ -15,6 +17,7 @@ from bot.slack.parse.commands import (
     CampaignList,
     CampaignNew,
     CampaignShow,
+    Command,
     Compare,
     CompareSide,
 )
@@ -117,3 +120,45 @@ def test_bad_campaign_input_says_what_is_wrong(text: str, says: str) -> None:
         parse(text, today=TODAY)
     assert says in str(caught.value)
     assert "Usage:" in str(caught.value) or "Did you mean" in str(caught.value)
+
+
+WORDS = st.sampled_from(
+    [
+        "campaign",
+        "campaigns",
+        "compare",
+        "new",
+        "add",
+        "delete",
+        "vs",
+        "from",
+        "to",
+        "7d",
+        "#",
+        "#tag",
+        "@sim_brand",
+        '"',
+        "'",
+        "“",
+        "2026-11-01",
+        "2013-01-01",
+        "likes",
+        ID,
+        "x" * 600,
+        "from:@a",
+        "",
+    ]
+)
+
+
+@given(
+    st.lists(WORDS | st.text(max_size=20), max_size=8),
+    st.sampled_from(["campaign", "compare", "campaigns"]),
+)
+def test_any_text_parses_or_says_why(words: list[str], head: str) -> None:
+    outcome: object
+    try:
+        outcome = parse(" ".join([head, *words]), today=TODAY)
+    except UsageError as error:  # anything else propagates and fails the test
+        outcome = error
+    assert isinstance(outcome, Command) or str(outcome).strip()
