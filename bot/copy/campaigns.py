@@ -49,17 +49,26 @@ def unknown(name: str, close: str | None) -> str:
     return f'No campaign called "{name}".{hint}'
 
 
-def created(name: str, hashtag: str | None, found: int | None) -> str:
+def created(name: str, hashtag: str | None, found: int | None, problem: str | None = None) -> str:
     if hashtag is None:
         return f'Campaign "{name}" created. Add Posts with `/engagement campaign add "{name}" …`.'
     if found is None:
         return (
             f'Campaign "{name}" created, following {hashtag}: the daily tally adds its new Posts.'
         )
-    return (
+    text = (
         f'Campaign "{name}" created, following {hashtag}: {posts_count(found)} from the last 7 '
         "days, and the daily tally adds new ones."
     )
+    if problem is not None:
+        text += f" X's search stopped early ({problem}); the daily tally searches again."
+    return text
+
+
+def tally_hashtags(searched: int, added: int, stopped: int) -> str:
+    """The daily tally's line about hashtag campaigns (operator log)."""
+    early = f", {stopped} stopped early (asked again next time)" if stopped else ""
+    return f"hashtag campaigns: {searched} searched, {added} new Posts{early}"
 
 
 def added(name: str, new: int, already: int) -> str:
