@@ -40,6 +40,10 @@ def name_too_long(length: int) -> str:
     return f"That name is {length:,} characters long; keep it to {MAX_NAME}."
 
 
+def not_a_hashtag(shown: str) -> str:
+    return f"{shown} is not a hashtag: letters, digits and _ after `#`."
+
+
 def duplicate(name: str) -> str:
     return f'There is already a campaign called "{name}". Pick another name, or add to it.'
 

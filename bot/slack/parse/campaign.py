@@ -94,7 +94,10 @@ def _new(args: Sequence[Word]) -> c.CampaignNew:
         low = w.text.lower()
         if w.text.startswith("#") and hashtag is None:
             if not w.text[1:] or not re.fullmatch(r"\w{1,100}", w.text[1:]):
-                fail("campaign", words.EMPTY_HASHTAG if not w.text[1:] else _bad_tag(w.text))
+                fail(
+                    "campaign",
+                    words.EMPTY_HASHTAG if not w.text[1:] else words.not_a_hashtag(show(w.text)),
+                )
             hashtag = w.text[1:]
         elif low.startswith("from:") and handle is None and (found := v.handle(w.text[5:])):
             handle = found
@@ -112,10 +115,6 @@ def _new(args: Sequence[Word]) -> c.CampaignNew:
 def _tag_or_account(w: Word) -> bool:
     low = w.text.lower()
     return not w.quoted and (w.text[:1] in ("#", "@") or low == "from" or low.startswith("from:"))
-
-
-def _bad_tag(text: str) -> str:
-    return f"{show(text)} is not a hashtag: letters, digits and _ after `#`."
 
 
 def _add(args: Sequence[Word], today: date | None) -> c.CampaignAdd:
