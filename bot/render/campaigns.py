@@ -15,12 +15,14 @@ from bot.render import chart as charts
 from bot.render.kit import (
     Authors,
     Block,
+    Page,
+    Part,
     code,
     context,
     divider,
     fields,
-    group_lines,
     header,
+    paginate,
     post_link,
     section,
     simple,
@@ -168,6 +170,7 @@ def _slug(name: str) -> str:
 
 
 def campaigns_message(found: Sequence[Campaign]) -> Message:
+    """The workspace's campaigns, one line each, paged within Slack's limits."""
     if not found:
         return simple(say.NO_CAMPAIGNS, [section(say.NO_CAMPAIGNS)])
     lines = [
@@ -179,12 +182,14 @@ def campaigns_message(found: Sequence[Campaign]) -> Message:
         )
         for c in found
     ]
-    blocks = [header(say.CAMPAIGNS_TITLE), *[section(t) for t in _chunks(lines)]]
-    return simple(f"{say.CAMPAIGNS_TITLE}: {len(found)}", blocks[:45])
-
-
-def _chunks(lines: Sequence[str]) -> list[str]:
-    return group_lines(lines)
+    page = Page(
+        title=say.CAMPAIGNS_TITLE,
+        text=f"{say.CAMPAIGNS_TITLE}: {len(found)}",
+        head=(header(say.CAMPAIGNS_TITLE),),
+        parts=tuple(Part((section(line),), 1) for line in lines),
+        nouns=("campaign", "campaigns"),
+    )
+    return paginate(page)
 
 
 # --- A comparison ------------------------------------------------------------------------------

@@ -15,12 +15,13 @@ from tests.support.fake_slack import TEAM_ID
 from tests.support.simhttp import lifetime, live_posts, posts_of
 from tests.support.slack_app import ask, connect_brand, texts, x_requests
 from tests.support.slack_limits import assert_valid_message
+from tests.support.universe import SIM_START
 
 SLACK_FILE_LIMIT = 1024**3  # files.getUploadURLExternal: 1 GB
 
 
-def say(bot: Any, fake: Any, text: str, **fields: str) -> str:
-    reply = ask(bot, fake, text, **fields)
+def valid(reply: dict[str, Any]) -> str:
+    """The reply's text, once it passed slack_sdk's block validation and our message limits."""
     message = Message(
         text=reply["text"],
         blocks=tuple(reply.get("blocks", ())),
@@ -28,6 +29,10 @@ def say(bot: Any, fake: Any, text: str, **fields: str) -> str:
     )
     assert_valid_message(message)
     return texts(reply)
+
+
+def say(bot: Any, fake: Any, text: str, **fields: str) -> str:
+    return valid(ask(bot, fake, text, **fields))
 
 
 def figure(text: str, label: str) -> int:
@@ -158,3 +163,22 @@ def test_an_account_period_adds_exactly_its_posts_of_those_days(bot, fake, sim, 
     assert f"Added {len(expected)} Post" in text
     campaign = store.campaigns.named(TEAM_ID, "november")
     assert set(store.campaigns.post_ids(campaign.id)) == expected
+
+
+def test_a_long_campaign_list_is_paged_within_slacks_limits(bot, fake, store):
+    for n in range(120):
+        store.campaigns.create(
+            TEAM_ID,
+            f"Campaign {n:03} " + "x" * 60,
+            hashtag=None,
+            from_handle=None,
+            channel_id="C1",
+            by="U1",
+            now=SIM_START,
+        )
+    before = len(fake.responses())
+    say(bot, fake, "campaigns")
+    pages = fake.responses()[before:]
+    assert len(pages) > 1
+    everything = "\n".join(valid(p) for p in pages)
+    assert all(f"Campaign {n:03}" in everything for n in range(120))
