@@ -108,7 +108,10 @@ def measure(
         daily = deps.service.report(query, now=now, workspace=workspace)
         series = daily_sums(daily, drawn, period)
         calls += daily.calls_made
-    top_metric = next((m for m in metrics if counted.get(m)), None)
+    # Rank by a metric every Post has (likes, say, when some are not owned), else the first one
+    # some have: the top list must not leave out whole Posts for want of their impressions.
+    everyone = (m for m in metrics if counted.get(m) == len(ids))
+    top_metric = next(everyone, next((m for m in metrics if counted.get(m)), None))
     return Numbers(
         label,
         ids,

@@ -69,7 +69,13 @@ def test_a_campaign_reports_the_simulators_own_totals(bot, fake, sim, owned):
     assert figure(text, "Impressions") == sum(lifetime(sim, p, "impressions") for p in owned)
     assert "connected accounts' Posts only (3 of 5)" in text
     assert "5 Posts" in text
-    assert "Top Posts" in text
+    # Top Posts rank by a metric every Post has (likes), the unowned ones included.
+    likes = {p: lifetime(sim, p, "favorites") for p in every}
+    most = max(likes.values())
+    first = re.search(r"\*Top Posts\* \(likes\)\n1\. (.*)", text)
+    assert first
+    assert any(p in first.group(1) for p in every if likes[p] == most)
+    assert first.group(1).endswith(f"— {most:,}")
 
 
 def test_the_report_chart_is_uploaded_within_slacks_limits(bot, fake, sim, owned):
