@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from datetime import datetime
 
+from bot.engagement import snowflake
 from bot.engagement.client import PostDirectory
 from bot.engagement.executor import Execution
 from bot.engagement.knowledge import KnowledgeStore
@@ -19,6 +20,7 @@ from bot.errors import AuthError, EngagementAPIError, Forbidden
 log = logging.getLogger(__name__)
 
 LOOKUP_BATCH = 100
+TIMELINE_PAGE_CAP = 32  # pages of 100: the 3,200 Posts X keeps reachable in a timeline
 
 
 class Authors:
@@ -112,6 +114,59 @@ class Authors:
             return AccountPosts(handle, problem=AccountProblem.X_FAILING)
         return AccountPosts(handle, tuple(ids))
 
+    def account_posts_between(
+        self, handle: str, *, since: datetime, until: datetime, workspace: str | None
+    ) -> AccountPosts:
+        """The account's Posts created in [since, until), newest first, or why there are none
+        (as `account_posts`). The window is asked of X as Post ID bounds (IDs encode their
+        creation time), so an old window costs its own pages, not every newer Post's."""
+        try:
+            user_id, as_owner, problem = self._account(handle, workspace)
+            if problem is not None or user_id is None:
+                return AccountPosts(handle, problem=problem or AccountProblem.NOT_FOUND)
+            ids = self.posts_between(user_id, since=since, until=until, as_owner=as_owner)
+        except (Forbidden, AuthError) as error:
+            log.info("timeline of @%s refused: %s", handle, error)
+            refused = AccountProblem.PROTECTED if isinstance(error, Forbidden) else None
+            return AccountPosts(handle, problem=refused or AccountProblem.X_FAILING)
+        except EngagementAPIError as error:
+            log.warning("timeline of @%s not read: %s", handle, error)
+            return AccountPosts(handle, problem=AccountProblem.X_FAILING)
+        return AccountPosts(handle, tuple(ids))
+
+    def posts_between(
+        self, user_id: str, *, since: datetime, until: datetime, as_owner: bool = False
+    ) -> list[str]:
+        """An account's Posts created in [since, until), newest first, every timeline page
+        followed (X keeps its newest 3,200 reachable), remembered with their author."""
+        ids: list[str] = []
+        if until <= since or until <= snowflake.UNIX_EPOCH:
+            return ids
+        token: str | None = None
+        auth = (self._store.accounts.auth(user_id) if as_owner else None) or APP_ONLY
+        # since_id and until_id are exclusive: the smallest ID of `since`'s millisecond, less
+        # one, admits a Post made at `since`; the smallest of `until`'s excludes `until`.
+        since_id = str(max(snowflake.smallest_id_at(since) - 1, 0))
+        until_id = str(max(snowflake.smallest_id_at(until), 1))
+        for _ in range(TIMELINE_PAGE_CAP):
+            page = self._directory.user_posts(
+                user_id,
+                since_id=since_id,
+                until_id=until_id,
+                max_results=100,
+                pagination_token=token,
+                auth=auth,
+            )
+            self._store.posts.save(
+                PostRecord(p.id, p.author_id or user_id, p.created_at, p.text, p.author_username)
+                for p in page.posts
+            )
+            ids.extend(p.id for p in page.posts if _within(p.created_at, since, until))
+            if page.next_token is None:
+                break
+            token = page.next_token
+        return ids
+
     def _account(
         self, handle: str, workspace: str | None
     ) -> tuple[str | None, bool, AccountProblem | None]:
@@ -168,3 +223,8 @@ class Authors:
             ids = [i for i, why in found.unavailable.items() if why == title]
             if ids:
                 self._store.posts.mark(ids, state=state, now=now)
+
+
+def _within(created: datetime | None, since: datetime, until: datetime) -> bool:
+    """Whether a Post made at `created` is in [since, until) (unknown: the ID bounds decided)."""
+    return created is None or since <= created < until

@@ -54,6 +54,19 @@ class PostDirectory(Protocol):
         """The account behind a handle (with or without '@'); `user` None if there is none."""
         ...
 
+    def search_recent(
+        self,
+        query: str,
+        *,
+        since_id: str | None = None,
+        max_results: int = 100,
+        next_token: str | None = None,
+        auth: Auth = APP_ONLY,
+    ) -> PostPage:
+        """One page of the last 7 days' Posts matching `query`, newest first; follow
+        `next_token` for more."""
+        ...
+
 
 class OAuthClient(Protocol):
     """The 3-legged steps of bot.engagement.http_client.HttpEngagementClient."""

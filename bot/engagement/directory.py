@@ -1,4 +1,5 @@
-"""X API v2 calls (Post lookups, timelines, handles), paced and retried like engagement calls.
+"""X API v2 calls (Post lookups, timelines, handles, recent search), paced and retried like
+engagement calls.
 
 `PacedDirectory` wraps a PostDirectory (the HTTP client moves bytes only). Every call waits for
 room in its endpoint's 15-minute window in the RateLimiter the executor uses, keyed by the v2
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 LOOKUP = "2/tweets"
 USER_POSTS = "2/users/:id/tweets"
 USERNAME = "2/users/by/username"
+SEARCH = "2/tweets/search/recent"
 # Longer than an Engagement API window (65 s at most), far shorter than a v2 one (15 minutes).
 DEFAULT_MAX_WAIT_S = 65.0
 
@@ -91,6 +93,22 @@ class PacedDirectory:
 
     def user_by_username(self, username: str, *, auth: Auth = APP_ONLY) -> UserLookup:
         return self._call(USERNAME, lambda: self._directory.user_by_username(username, auth=auth))
+
+    def search_recent(
+        self,
+        query: str,
+        *,
+        since_id: str | None = None,
+        max_results: int = 100,
+        next_token: str | None = None,
+        auth: Auth = APP_ONLY,
+    ) -> PostPage:
+        return self._call(
+            SEARCH,
+            lambda: self._directory.search_recent(
+                query, since_id=since_id, max_results=max_results, next_token=next_token, auth=auth
+            ),
+        )
 
     def _call(self, key: str, send: Callable[[], A]) -> A:
         retry = 0

@@ -5,7 +5,8 @@ A façade over the parts that do the work: for a query it learns who wrote each 
 calls, runs them, merges the answers and replans the Posts a 403 said are not owned
 (fetch.py), saves what it learned and measured in one transaction (persist.py), answers hourly
 questions from the settled hours already stored (hourly.py), ranks Posts (leaderboard.py),
-and keeps a short cache so the same question asked twice costs nothing (answers.py).
+keeps a short cache so the same question asked twice costs nothing (answers.py), and finds
+the Posts a recent search matches (search.py).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from bot.engagement.fetch import Fetcher
 from bot.engagement.hourly import Hourly
 from bot.engagement.knowledge import KnowledgeStore
 from bot.engagement.leaderboard import PERIODS, Leaderboards, Ranked
-from bot.engagement.models import DEFAULT_TOTALS
+from bot.engagement.models import DEFAULT_TOTALS, SearchResult
 from bot.engagement.post_refs import parse_post_ref
 from bot.engagement.query import (
     TRANSIENT,
@@ -34,8 +35,9 @@ from bot.engagement.query import (
     Plan,
     Report,
 )
+from bot.engagement.search import Searcher
 
-__all__ = ["PERIODS", "EngagementService", "Ranked", "parse_posts"]
+__all__ = ["PERIODS", "EngagementService", "Ranked", "SearchResult", "parse_posts"]
 
 
 class EngagementService:
@@ -58,6 +60,7 @@ class EngagementService:
         self._fetcher = Fetcher(
             executor=executor, store=store, authors=self._authors, clock=self._clock
         )
+        self._searcher = Searcher(store=store, directory=directory)
         self._hourly = Hourly(store=store, fetcher=self._fetcher)
         self._boards = Leaderboards(
             store=store, authors=self._authors, ask=self._ask, stale_after=stale_after
@@ -150,6 +153,24 @@ class EngagementService:
     def recent_posts(self, user_id: str, *, since: datetime, as_owner: bool = False) -> list[str]:
         """An account's Posts created since `since`, newest first, learnt from its timeline."""
         return self._authors.recent_posts(user_id, since=since, as_owner=as_owner)
+
+    def account_posts_between(
+        self, handle: str, *, since: datetime, until: datetime, workspace: str | None
+    ) -> AccountPosts:
+        """The account's Posts created in [since, until), newest first, or why there are none."""
+        return self._authors.account_posts_between(
+            handle, since=since, until=until, workspace=workspace
+        )
+
+    # -- recent search (search.py) -------------------------------------------------------------
+
+    def search_recent(
+        self, query: str, *, since_id: str | None = None, now: datetime
+    ) -> SearchResult:
+        """The last 7 days' Posts matching `query` (X's search operators), newer than
+        `since_id`, every page followed, their authors remembered; never raises for X's
+        answer: a failed page gives `complete` False and a short `problem`."""
+        return self._searcher.search(query, since_id=since_id, now=now)
 
 
 def parse_posts(refs: Iterable[str]) -> tuple[list[str], dict[str, str]]:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.engagement.models import Endpoint
-from bot.simulator import admin, endpoints, oauth_flow, v2
+from bot.simulator import admin, endpoints, oauth_flow, v2, v2_search
 from bot.simulator.clock import SimClock, real_now
 from bot.simulator.faults import FaultConfig
 from bot.simulator.http import SimRequest, SimResponse
@@ -120,6 +120,8 @@ def route(state: SimState, request: SimRequest) -> SimResponse:
             return oauth_flow.authorize(state, request)
         if path == "/2/tweets":
             return v2.lookup_posts(state, request)
+        if path == "/2/tweets/search/recent":
+            return v2_search.search_recent(state, request)
         parts = path.split("/")
         if len(parts) == 5 and parts[:3] == ["", "2", "users"] and parts[4] == "tweets":
             return v2.user_posts(state, request, parts[3])

@@ -43,6 +43,8 @@ class RuntimeOptions:
     rate_limit_v2_lookup: int = 300
     rate_limit_v2_user_posts: int = 1500
     rate_limit_v2_username: int = 300
+    rate_limit_v2_search: int = 450  # recent search, app-only
+    rate_limit_v2_search_user: int = 180  # recent search, per user in user context
 
     def updated(self, changes: dict[str, Any]) -> RuntimeOptions:
         """A copy with `changes` applied; raises OptionError naming the first bad one."""

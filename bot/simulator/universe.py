@@ -111,6 +111,7 @@ class Post:
     has_app_card: bool = False
     reach: int = 1000
     half_life_hours: float = 8.0
+    hashtags: tuple[str, ...] | None = None  # None: drawn from the seed (bot.simulator.texts)
 
 
 @dataclass
@@ -316,7 +317,19 @@ def _post_from(doc: Mapping[str, Any], universe: Universe, *, now: datetime | No
             doc, "half_life_hours", 3 + 21 * uniform(seed, key, "half_life"), what
         )
         or 1.0,
+        hashtags=_hashtags(doc, what),
     )
+
+
+def _hashtags(doc: Mapping[str, Any], what: str) -> tuple[str, ...] | None:
+    value = doc.get("hashtags")
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(
+        isinstance(t, str) and t.lstrip("#").replace("_", "a").isalnum() for t in value
+    ):
+        raise UniverseError(f"{what}.hashtags must be a list of hashtags, got {value!r}")
+    return tuple(t.lstrip("#") for t in value)
 
 
 def _spike_from(doc: Mapping[str, Any]) -> Spike:

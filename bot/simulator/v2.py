@@ -16,7 +16,8 @@ from bot.simulator import auth
 from bot.simulator.http import SimRequest, SimResponse
 from bot.simulator.ratelimit import RateDecision
 from bot.simulator.state import SimState
-from bot.simulator.universe import Account, Post, iso_ms, uniform
+from bot.simulator.texts import post_text
+from bot.simulator.universe import Account, Post, iso_ms
 from bot.simulator.v2_query import (
     ID_PATTERN,
     LOOKUP_PARAMS,
@@ -52,22 +53,6 @@ TOO_MANY: Payload = {
     "status": 429,
 }
 
-_OPENERS = ("Big news:", "Quick update:", "Heads up:", "Fun fact:", "Today", "Reminder:")
-_SUBJECTS = ("our team", "the new release", "this week's demo", "the launch", "the roadmap")
-_PREDICATES = ("is live", "got faster", "needs your feedback", "hit a milestone", "starts soon")
-_ENDINGS = (".", "!", " - more soon.", " #sim")
-
-
-def post_text(seed: int, post_id: int) -> str:
-    """A short sentence that depends only on the seed and the Post ID."""
-    words = [
-        options[int(uniform(seed, post_id, "text", i) * len(options))]
-        for i, options in enumerate((_OPENERS, _SUBJECTS, _PREDICATES))
-    ]
-    ending = _ENDINGS[int(uniform(seed, post_id, "text", "end") * len(_ENDINGS))]
-    return " ".join(words) + ending
-
-
 # -- objects ------------------------------------------------------------------------------------
 
 
@@ -79,7 +64,7 @@ def _user_object(account: Account, fields: Fields) -> Payload:
 
 
 def _post_object(state: SimState, post: Post, fields: Fields, now: datetime) -> Payload:
-    obj: Payload = {"id": str(post.id), "text": post_text(state.universe.seed, post.id)}
+    obj: Payload = {"id": str(post.id), "text": post_text(state.universe.seed, post)}
     if "author_id" in fields.tweet:
         obj["author_id"] = post.author
     if "created_at" in fields.tweet:
@@ -97,7 +82,7 @@ def _post_object(state: SimState, post: Post, fields: Fields, now: datetime) -> 
     return obj
 
 
-def _posts_payload(state: SimState, posts: list[Post], fields: Fields, now: datetime) -> Payload:
+def posts_payload(state: SimState, posts: list[Post], fields: Fields, now: datetime) -> Payload:
     """`data` (absent when empty) and, for expansions=author_id, `includes.users`."""
     payload: Payload = {}
     if posts:
@@ -110,12 +95,12 @@ def _posts_payload(state: SimState, posts: list[Post], fields: Fields, now: date
     return payload
 
 
-def _exists(post: Post, now: datetime) -> bool:
+def exists(post: Post, now: datetime) -> bool:
     """Deleted Posts and Posts from the simulator clock's future are never shown."""
     return not post.deleted and post.created_at <= now
 
 
-def _visible(state: SimState, identity: auth.Identity, post: Post) -> bool:
+def visible(state: SimState, identity: auth.Identity, post: Post) -> bool:
     """Protected Posts show only to their author's own user context."""
     own = identity.account is not None and identity.account.user_id == post.author
     return own or not state.universe.is_protected(post)
@@ -135,11 +120,19 @@ def _rate_headers(decision: RateDecision) -> dict[str, str]:
 Handler = Callable[[auth.Identity], tuple[int, Payload]]
 
 
-def _serve(state: SimState, request: SimRequest, bucket: str, handler: Handler) -> SimResponse:
+def serve(
+    state: SimState,
+    request: SimRequest,
+    bucket: str,
+    handler: Handler,
+    *,
+    user_bucket: str | None = None,
+) -> SimResponse:
     """Authenticate, count against the app's 15-minute bucket, then answer with its headers.
 
     As on the engagement endpoints, requests that fail authentication or are refused
-    with 429 are not counted; everything else is, 400s included.
+    with 429 are not counted; everything else is, 400s included. With a `user_bucket`, a
+    caller in user context counts against that user's own window of that bucket instead.
     """
     now_s = state.now().timestamp()
     default_limit = state.options.rate_limit(bucket)
@@ -154,10 +147,12 @@ def _serve(state: SimState, request: SimRequest, bucket: str, handler: Handler) 
                 failure.app.name, bucket, limit=limit, window_s=WINDOW_S, now_s=now_s
             )
         return SimResponse.json(401, UNAUTHORIZED, headers=_rate_headers(decision))
+    counter = identity.app.name
+    if user_bucket is not None and identity.account is not None:
+        bucket, counter = user_bucket, f"{counter}/{identity.account.user_id}"
+        default_limit = state.options.rate_limit(bucket)
     limit = identity.app.rate_limit(bucket, default_limit)
-    decision = state.limiter.hit(
-        identity.app.name, bucket, limit=limit, window_s=WINDOW_S, now_s=now_s
-    )
+    decision = state.limiter.hit(counter, bucket, limit=limit, window_s=WINDOW_S, now_s=now_s)
     headers = _rate_headers(decision)
     if not decision.allowed:
         return SimResponse.json(429, TOO_MANY, headers=headers)
@@ -195,13 +190,13 @@ def _lookup(state: SimState, request: SimRequest, identity: auth.Identity) -> tu
     errors: list[Payload] = []
     for value in ids:
         post = state.universe.posts.get(int(value))
-        if post is None or not _exists(post, now):
+        if post is None or not exists(post, now):
             errors.append(resource_error("tweet", "ids", value, found=False))
-        elif not _visible(state, identity, post):
+        elif not visible(state, identity, post):
             errors.append(resource_error("tweet", "ids", value, found=True))
         else:
             found.append(post)
-    payload = _posts_payload(state, found, fields, now)
+    payload = posts_payload(state, found, fields, now)
     if errors:
         payload["errors"] = errors
     return 200, payload
@@ -209,7 +204,7 @@ def _lookup(state: SimState, request: SimRequest, identity: auth.Identity) -> tu
 
 def lookup_posts(state: SimState, request: SimRequest) -> SimResponse:
     """GET /2/tweets?ids=…: up to 100 Posts; missing or hidden ones listed in `errors`."""
-    return _serve(state, request, "v2_lookup", lambda who: _lookup(state, request, who))
+    return serve(state, request, "v2_lookup", lambda who: _lookup(state, request, who))
 
 
 # -- GET /2/users/<id>/tweets -------------------------------------------------------------------
@@ -222,13 +217,13 @@ def _reachable(
     posts = [
         p
         for p in state.universe.posts.values()
-        if p.author == account.user_id and _exists(p, now) and _visible(state, identity, p)
+        if p.author == account.user_id and exists(p, now) and visible(state, identity, p)
     ]
     # Snowflake IDs grow with time, so ID order is newest-first order and cursors stay stable.
     return sorted(posts, key=lambda p: p.id, reverse=True)[:TIMELINE_DEPTH]
 
 
-def _page_meta(page: list[Post], more: bool) -> Payload:
+def page_meta(page: list[Post], more: bool) -> Payload:
     meta: Payload = {"result_count": len(page)}
     if page:
         meta["newest_id"], meta["oldest_id"] = str(page[0].id), str(page[-1].id)
@@ -268,14 +263,14 @@ def _timeline(
     now = state.now()
     matching = [p for p in _reachable(state, identity, account, now) if bounds.admits(p)]
     page = matching[:max_results]
-    payload = _posts_payload(state, page, fields, now)
-    payload["meta"] = _page_meta(page, more=len(matching) > max_results)
+    payload = posts_payload(state, page, fields, now)
+    payload["meta"] = page_meta(page, more=len(matching) > max_results)
     return 200, payload
 
 
 def user_posts(state: SimState, request: SimRequest, user_id: str) -> SimResponse:
     """GET /2/users/<id>/tweets: an account's Posts, newest first, paginated."""
-    return _serve(
+    return serve(
         state, request, "v2_user_posts", lambda who: _timeline(state, request, who, user_id)
     )
 
@@ -300,6 +295,4 @@ def _by_username(state: SimState, request: SimRequest, username: str) -> tuple[i
 
 def user_by_username(state: SimState, request: SimRequest, username: str) -> SimResponse:
     """GET /2/users/by/username/<name>: a handle's user id, or a Not Found error object."""
-    return _serve(
-        state, request, "v2_username", lambda _who: _by_username(state, request, username)
-    )
+    return serve(state, request, "v2_username", lambda _who: _by_username(state, request, username))

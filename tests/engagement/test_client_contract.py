@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
@@ -203,6 +204,20 @@ def test_post_lookups_find_authors_handles_and_timelines(x: Any, sim: RunningSim
     page = x.user_posts(user.id, since_id=ids[1], max_results=5, auth=BRAND)
     assert [p.id for p in page.posts] == [ids[0]]
     assert page.next_token is None
+
+
+def test_recent_search_pages_and_refusals(x: Any, sim: RunningSimulator):
+    query = "from:sim_brand OR from:sim_creator"
+    truth = admin(sim, "GET", "search?" + urlencode({"query": query}))["post_ids"]
+    first = x.search_recent(query, max_results=10)
+    assert [p.id for p in first.posts] == truth[:10]
+    assert all(p.author_username for p in first.posts)
+    assert (first.rate_limit.window_seconds, first.rate_limit.remaining) == (900, 449)
+    assert len(truth) > 10  # both accounts' Posts of the last 7 days: more than a page
+    rest = x.search_recent(query, max_results=10, next_token=first.next_token)
+    assert [p.id for p in rest.posts] == truth[10:20]
+    with pytest.raises(BadRequest, match="invalid operator 'lang'"):
+        x.search_recent("#springlaunch lang:en")
 
 
 def test_both_clients_give_equal_results(sim: RunningSimulator):

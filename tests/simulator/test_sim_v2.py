@@ -19,6 +19,7 @@ from bot.simulator.clock import SimClock
 from bot.simulator.http import SimRequest, SimResponse
 from bot.simulator.seeded_universe import default_universe
 from bot.simulator.state import SimState
+from bot.simulator.texts import sentence
 from bot.simulator.universe import Post, iso_ms
 from bot.simulator.v2_query import TWEET_FIELDS
 
@@ -97,7 +98,7 @@ def test_lookup_default_fields() -> None:
         "data": [
             {
                 "id": str(post.id),
-                "text": v2.post_text(1, post.id),
+                "text": v2.post_text(1, post),
                 "edit_history_tweet_ids": [str(post.id)],
             }
         ]
@@ -234,9 +235,9 @@ def test_lookup_accepts_exactly_100_ids() -> None:
 
 
 def test_text_is_a_deterministic_sentence() -> None:
-    texts = {v2.post_text(1, n) for n in range(50)}
+    texts = {sentence(1, n) for n in range(50)}
     assert len(texts) > 10
-    assert v2.post_text(1, 7) == v2.post_text(1, 7)
+    assert sentence(1, 7) == sentence(1, 7)
     assert all(0 < len(t) < 80 for t in texts)
 
 

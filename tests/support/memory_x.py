@@ -31,6 +31,7 @@ from urllib.parse import quote, urlencode
 from oauthlib.oauth1 import SIGNATURE_HMAC, SIGNATURE_TYPE_AUTH_HEADER, Client
 
 from bot.engagement import wire
+from bot.engagement.http_client import v2 as v2_calls
 from bot.engagement.log_filters import drop_debug_records
 from bot.engagement.models import (
     APP_ONLY,
@@ -150,6 +151,20 @@ class MemoryX:
         path = f"/2/users/by/username/{username.removeprefix('@')}"
         params = {"user.fields": "protected"}
         return self._v2("2/users/by/username", path, params, auth, wire.parse_user_lookup)
+
+    def search_recent(
+        self,
+        query: str,
+        *,
+        since_id: str | None = None,
+        max_results: int = 100,
+        next_token: str | None = None,
+        auth: Auth = APP_ONLY,
+    ) -> PostPage:
+        call = v2_calls.recent_search(
+            query, since_id=since_id, max_results=max_results, next_token=next_token
+        )
+        return self._v2(call.label, call.path, call.params, auth, wire.parse_search_page)
 
     # --- the exchange ------------------------------------------------------------------------
 

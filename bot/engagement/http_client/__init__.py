@@ -142,6 +142,20 @@ class HttpEngagementClient:
     def user_by_username(self, username: str, *, auth: Auth = APP_ONLY) -> UserLookup:
         return self._v2(v2.user_by_username(username), auth, wire.parse_user_lookup)
 
+    def search_recent(
+        self,
+        query: str,
+        *,
+        since_id: str | None = None,
+        max_results: int = 100,
+        next_token: str | None = None,
+        auth: Auth = APP_ONLY,
+    ) -> PostPage:
+        call = v2.recent_search(
+            query, since_id=since_id, max_results=max_results, next_token=next_token
+        )
+        return self._v2(call, auth, wire.parse_search_page)
+
     def _v2(self, call: v2.V2Call, auth: Auth, parse: Callable[[object, RateLimitInfo], T]) -> T:
         with self._signer.forgetting_bearer_on_auth_error(auth):
             reply = self._transport.call(

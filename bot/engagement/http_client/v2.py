@@ -68,3 +68,29 @@ def user_by_username(username: str) -> V2Call:
     # Whether it is protected decides, at `track` time, if its Posts can be read at all.
     params = {"user.fields": "protected"}
     return V2Call("2/users/by/username", f"/2/users/by/username/{name}", params, 0)
+
+
+MAX_QUERY_CHARS = 512  # a recent search query's limit (self-serve access)
+
+
+def recent_search(
+    query: str, *, since_id: str | None, max_results: int, next_token: str | None
+) -> V2Call:
+    """GET /2/tweets/search/recent: one page of the last 7 days' matches, newest first."""
+    if not query.strip() or len(query) > MAX_QUERY_CHARS:
+        raise ValueError(f"a search query has 1 to {MAX_QUERY_CHARS} characters")
+    if not 10 <= max_results <= 100:
+        raise ValueError("max_results must be between 10 and 100")
+    # The author expansion names each Post's account: planning needs no lookup for them.
+    params = {
+        "query": query,
+        "max_results": str(max_results),
+        "tweet.fields": wire.v2.POST_FIELDS,
+        "expansions": "author_id",
+        "user.fields": "username",
+    }
+    if since_id is not None:
+        params["since_id"] = wire.canonical_post_id(since_id)
+    if next_token is not None:
+        params["next_token"] = next_token
+    return V2Call("2/tweets/search/recent", "/2/tweets/search/recent", params, 0)

@@ -40,6 +40,7 @@ from bot.engagement.models.v2 import (
     Post,
     PostLookup,
     PostPage,
+    SearchResult,
     User,
     UserLookup,
 )
@@ -94,6 +95,7 @@ __all__ = [
     "Post",
     "PostLookup",
     "PostPage",
+    "SearchResult",
     "RateLimitInfo",
     "RequestToken",
     "SERIES_METRICS",

@@ -57,3 +57,18 @@ class UserLookup:
     user: User | None
     rate_limit: RateLimitInfo
     suspended: bool = False  # `user` None because X suspended the account, not "no such handle"
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """What a recent search found (GET /2/tweets/search/recent, every page followed).
+
+    `post_ids` are newest first and distinct; `newest_id` is the highest Post ID seen, the
+    `since_id` of the next search (None when nothing was found). `complete` is False when a
+    page failed or the deadline came first: `post_ids` then holds what the pages before it
+    found, and `problem` says why in a short sentence (bot.copy.search)."""
+
+    post_ids: tuple[str, ...]
+    newest_id: str | None
+    complete: bool
+    problem: str | None

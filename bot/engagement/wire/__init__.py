@@ -23,6 +23,7 @@ from bot.engagement.wire.v2 import (
     parse_bearer_token,
     parse_post_lookup,
     parse_post_page,
+    parse_search_page,
     parse_user_lookup,
 )
 
@@ -39,6 +40,7 @@ __all__ = [
     "parse_instant",
     "parse_post_lookup",
     "parse_post_page",
+    "parse_search_page",
     "parse_rate_limit",
     "parse_response",
     "parse_user_lookup",

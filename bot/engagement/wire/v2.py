@@ -50,7 +50,16 @@ def parse_post_lookup(body: object, rate_limit: RateLimitInfo) -> PostLookup:
 
 
 def parse_post_page(body: object, rate_limit: RateLimitInfo) -> PostPage:
-    doc = _object(body, "2/users/:id/tweets")
+    return _page(body, rate_limit, "2/users/:id/tweets")
+
+
+def parse_search_page(body: object, rate_limit: RateLimitInfo) -> PostPage:
+    """One page of GET /2/tweets/search/recent: the same shape as a timeline page."""
+    return _page(body, rate_limit, "2/tweets/search/recent")
+
+
+def _page(body: object, rate_limit: RateLimitInfo, endpoint: str) -> PostPage:
+    doc = _object(body, endpoint)
     meta = doc.get("meta")
     if not isinstance(meta, dict):
         meta = {}

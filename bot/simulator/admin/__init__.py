@@ -6,7 +6,7 @@ Enabled only in `test` and `demo` modes; plain JSON, never rate-limited or fault
     routing   the handler signature, AdminError, the JSON body
     views     objects as JSON
     world     state, reset, clock; accounts, Posts and spikes
-    truth     a Post's series from the model
+    truth     a Post's series from the model; the Posts a recent search matches
     controls  faults, rate limits, revocation, options, request log, usage
 """
 
@@ -59,6 +59,7 @@ _ROUTES: dict[tuple[str, str, int], Handler] = {
     ("GET", "spikes", 1): world.list_spikes,
     ("DELETE", "spikes", 1): world.clear_spikes,
     ("GET", "series", 1): truth.series,
+    ("GET", "search", 1): truth.search,
     ("GET", "faults", 1): controls.get_faults,
     ("PUT", "faults", 1): controls.put_faults,
     ("DELETE", "faults", 1): controls.clear_faults,

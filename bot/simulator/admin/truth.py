@@ -1,5 +1,5 @@
 """The ground truth: a Post's hourly buckets and lifetime counts straight from the engagement
-model, for tests to check the API's answers against."""
+model, and the Posts a recent search matches, for tests to check the API's answers against."""
 
 from __future__ import annotations
 
@@ -9,8 +9,11 @@ from typing import Any
 from bot.engagement.models import ALL_METRICS
 from bot.simulator.admin.routing import AdminError
 from bot.simulator.http import SimRequest
+from bot.simulator.search_query import QueryError, parse
 from bot.simulator.state import SimState
 from bot.simulator.universe import ceil_hour, floor_hour, iso, parse_time
+from bot.simulator.v2_query import Bounds
+from bot.simulator.v2_search import matching
 
 # The most bucket values one request may ask for (hours × metrics).
 MAX_SERIES_VALUES = 500_000
@@ -51,3 +54,20 @@ def _time_arg(request: SimRequest, name: str, default: datetime) -> datetime:
     if not value:
         return default
     return parse_time(value if "T" in value else value + "T00:00:00Z", name)
+
+
+def search(state: SimState, request: SimRequest, _: list[str]) -> Any:
+    """The Posts recent search would show an app-only caller for `query` (optionally after
+    `since_id`), newest first, straight from the universe: the list tests compare a client's
+    search with."""
+    text = request.query_value("query") or ""
+    try:
+        tree = parse(text)
+    except QueryError as error:
+        raise AdminError(400, str(error)) from None
+    since = request.query_value("since_id") or ""
+    if since and not since.isdigit():
+        raise AdminError(400, f"since_id must be digits, got {since!r}")
+    bounds = Bounds(since_id=int(since) if since else None)
+    posts = matching(state, tree, bounds, state.now(), None)
+    return {"query": text, "post_ids": [str(p.id) for p in posts]}
