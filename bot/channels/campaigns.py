@@ -121,15 +121,10 @@ def add_account(
 def account_posts(deps: Deps, team_id: str, handle: str, period: Period) -> list[str]:
     """An account's Posts created in the period; UserFacingError when X won't show them."""
     start, end = period.bounds
-    found = deps.service.account_posts(handle, since=start, workspace=team_id)
+    found = deps.service.account_posts_between(handle, since=start, until=end, workspace=team_id)
     if found.problem is not None:
         raise UserFacingError(track_refused(f"@{handle}", found.problem))
-    return [i for i in found.post_ids if _created_before(i, end)]
-
-
-def _created_before(post_id: str, end: datetime) -> bool:
-    created = snowflake.created_at(int(post_id))
-    return created is None or created < end
+    return list(found.post_ids)
 
 
 def delete(deps: Deps, team_id: str, name: str) -> str:

@@ -12,6 +12,7 @@ from datetime import datetime
 from bot.channels import campaigns
 from bot.channels.compare import Side, compare
 from bot.channels.deps import Deps
+from bot.channels.hashtags import follow
 from bot.channels.measure import Period
 from bot.copy import campaigns as say
 from bot.engagement.post_refs import PostRef
@@ -35,9 +36,11 @@ def campaign_new(command: c.CampaignNew, inv: Invocation, deps: Deps, now: datet
         by=inv.user_id,
         now=now,
     )
-    found = None
-    tag = f"#{made.hashtag}" if made.hashtag else None
-    return blocks.confirmation(say.created(made.name, tag, found))
+    if made.hashtag is None:
+        return blocks.confirmation(say.created(made.name, None, None))
+    found = follow(deps, made, now=now)
+    text = say.created(made.name, f"#{made.hashtag}", found.found, found.problem)
+    return blocks.confirmation(text)
 
 
 def campaign_add(command: c.CampaignAdd, inv: Invocation, deps: Deps, now: datetime) -> Message:
