@@ -139,7 +139,8 @@ class Campaigns(Repository):
     def add_posts(
         self, campaign_id: int, post_ids: Iterable[str], *, source: str, now: datetime
     ) -> list[str]:
-        """Add Posts (each once); returns the ones that were not in the campaign yet."""
+        """Add Posts (each once); returns the ones that were not in the campaign yet. A
+        campaign deleted meanwhile (by someone in Slack while the tally searched) takes none."""
         if source not in SOURCES:
             raise ValueError(f"unknown source {source!r}")
         added: list[str] = []
@@ -147,8 +148,9 @@ class Campaigns(Repository):
             for post_id in dict.fromkeys(post_ids):
                 cursor = self._db.execute(
                     """INSERT OR IGNORE INTO campaign_posts (campaign_id, post_id, source, added_at)
-                    VALUES (?, ?, ?, ?)""",
-                    (campaign_id, post_id, source, instant(now)),
+                    SELECT ?, ?, ?, ? WHERE EXISTS
+                        (SELECT 1 FROM campaigns WHERE campaign_id = ?)""",
+                    (campaign_id, post_id, source, instant(now), campaign_id),
                 )
                 if cursor.rowcount:
                     added.append(post_id)

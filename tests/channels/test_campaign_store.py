@@ -53,3 +53,10 @@ def test_the_newest_post_seen_never_moves_back(store: Store) -> None:
     assert store.campaigns.following()[0].newest_id == "1790000000000000005"
     store.campaigns.saw_newest(cid, "1790000000000000010")
     assert store.campaigns.following()[0].newest_id == "1790000000000000010"
+
+
+def test_a_campaign_deleted_meanwhile_takes_no_posts(store: Store) -> None:
+    cid = new(store, "Gone", tag="springlaunch")
+    assert cid is not None
+    assert store.campaigns.delete("T1", "gone")
+    assert store.campaigns.add_posts(cid, ["1", "2"], source="hashtag", now=NOW) == []
