@@ -92,6 +92,30 @@ def _add_query(commands: Any) -> None:
         if kind_name == "daily":
             sub.add_argument("--from", dest="start", type=_day, help="first day, YYYY-MM-DD")
             sub.add_argument("--to", dest="end", type=_day, help="last day, YYYY-MM-DD")
+    _add_campaign_queries(kinds)
+
+
+def _add_campaign_queries(kinds: Any) -> None:
+    campaign = kinds.add_parser(
+        "campaign",
+        help="a campaign's lifetime totals, daily series and top Posts",
+        description="A campaign's report: lifetime totals (each Post once), the owned Posts' "
+        "daily series over --from/--to (default: its life, at most 90 days) and top Posts.",
+    )
+    campaign.add_argument("names", nargs=1, metavar="NAME", help="the campaign's name")
+    compare = kinds.add_parser(
+        "compare",
+        help="two campaigns, @handles or Posts side by side",
+        description="A vs B per metric: both values, the difference and the ratio (an @handle "
+        "is its Posts created in the period; default: the last 28 days).",
+    )
+    compare.add_argument("names", nargs=2, metavar="SIDE", help="campaign name, @handle or Post")
+    for sub in (campaign, compare):
+        sub.add_argument("--from", dest="start", type=_day, help="first day, YYYY-MM-DD")
+        sub.add_argument("--to", dest="end", type=_day, help="last day, YYYY-MM-DD")
+        sub.add_argument("--metrics", help="comma-separated metric names, e.g. likes,impressions")
+        sub.add_argument("--workspace", help="Slack workspace (team) ID holding the campaign")
+        sub.add_argument("--format", dest="fmt", choices=FORMATS, default="table")
 
 
 def _add_operator_commands(commands: Any) -> None:
@@ -278,6 +302,14 @@ def _now() -> datetime:
 
 def _query(settings: Settings, args: argparse.Namespace) -> int:
     from bot.ops import commands as operator
+
+    if args.kind in ("campaign", "compare"):
+        from bot.ops.campaigns import CampaignArgs, run_campaign_query
+
+        wanted = CampaignArgs(
+            tuple(args.names), args.workspace, args.start, args.end, args.metrics, args.fmt
+        )
+        return run_campaign_query(settings, args.kind, wanted, now=_now(), out=sys.stdout)
 
     query_args = operator.QueryArgs(
         args.kind,

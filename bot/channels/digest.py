@@ -22,6 +22,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from bot.channels.authors import post_authors
+from bot.channels.campaigns import campaign_days
 from bot.channels.coverage import collect_channel_posts
 from bot.channels.deps import Deps
 from bot.channels.outbox import (
@@ -308,6 +309,8 @@ def gather(
     week = [day - timedelta(days=n) for n in range(1, WEEK + 1)]
     new = [p for p in owned if (c := infos[p].created_at) is not None and day_start <= c]
     lines = {p: PostLine(p, {m: per_post[p][m].get(day, 0) for m in METRICS}) for p in owned}
+    team, channel = settings.team_id, settings.channel_id
+    campaign_rows, more_campaigns = campaign_days(deps, team, channel, day, now=now)
     return DigestData(
         channel_id=settings.channel_id,
         local_date=day,
@@ -324,6 +327,8 @@ def gather(
         authors=post_authors(deps.store, owned),
         skipped=tuple((s.handle, s.problem) for s in asked.skipped if s.problem is not None),
         unknown_authors=len(unknown),
+        campaigns=campaign_rows,
+        more_campaigns=more_campaigns,
     )
 
 

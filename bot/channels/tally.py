@@ -1,4 +1,5 @@
-"""The daily tally: the previous UTC day's series of every connected account's Posts, stored.
+"""The daily tally: the previous UTC day's series of every connected account's Posts, stored;
+and each hashtag campaign's new matches (bot.channels.hashtags).
 
     run_tally ─ group connected accounts by workspace
               ─ per workspace: the accounts' timelines (X) + the Posts the store knows they wrote
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from bot.channels.deps import Deps
+from bot.channels.hashtags import Followed, follow_all
+from bot.copy.campaigns import tally_hashtags
 from bot.copy.operator import tally_summary, utc_day_not_over
 from bot.engagement.models import DEFAULT_SERIES
 from bot.engagement.query import TRANSIENT, EngagementQuery, Granularity
@@ -45,6 +48,8 @@ class WorkspaceTally:
 class TallyOutcome:
     day: date
     workspaces: tuple[WorkspaceTally, ...]
+    # Each hashtag campaign's search for new Posts (bot.channels.hashtags.follow_all).
+    hashtags: tuple[Followed, ...] = ()
 
     @property
     def posts(self) -> int:
@@ -64,9 +69,14 @@ class TallyOutcome:
 
     def describe(self) -> str:
         errors = [f"{w.workspace or 'all'}: {w.error}" for w in self.workspaces if w.error]
-        return tally_summary(
+        summary = tally_summary(
             self.day, len(self.workspaces), self.posts, self.calls, self.failed, errors
         )
+        if not self.hashtags:
+            return summary
+        added = sum(f.added for f in self.hashtags)
+        stopped = sum(1 for f in self.hashtags if f.problem is not None)
+        return f"{summary}; {tally_hashtags(len(self.hashtags), added, stopped)}"
 
 
 def previous_utc_day(now: datetime) -> date:
@@ -90,7 +100,8 @@ def run_tally(*, now: datetime, deps: Deps, day: date | None = None) -> TallyOut
         _tally_workspace(workspace, accounts, start, end, now=now, deps=deps)
         for workspace, accounts in groups.items()
     )
-    return TallyOutcome(day, parts)
+    # Hashtag campaigns grow by the matches X's recent search found since the last tally.
+    return TallyOutcome(day, parts, tuple(follow_all(deps, now=now)))
 
 
 def accounts_by_workspace(accounts: Iterable[Account]) -> dict[str | None, list[Account]]:

@@ -32,6 +32,9 @@ SUBCOMMANDS = (
     "accounts",
     "disconnect",
     "usage",
+    "campaign",
+    "campaigns",
+    "compare",
 )
 
 # What "admin" means in `needs` (bot.slack.commands.GUARDED decides; a test keeps them agreeing).
@@ -179,6 +182,37 @@ TABLE: tuple[Subcommand, ...] = (
         "API calls and unique owner accounts this month",
         f"{COMMAND} usage",
         "nothing from X: counted by the bot",
+    ),
+    Subcommand(
+        "campaign",
+        f'{COMMAND} campaign new "name" [#tag [from:@handle]] | campaign add "name" '
+        '<post>...|@handle from YYYY-MM-DD to YYYY-MM-DD | campaign "name" [7d | 28d | 90d | '
+        'from YYYY-MM-DD to YYYY-MM-DD] [metric...] | campaign delete "name"',
+        "a launch or hashtag tracked as one thing: start one (a #tag adds its Posts of the last "
+        "7 days, then new ones daily), add Posts or an account's period, see its totals, "
+        "top Posts and day-by-day chart, or delete it",
+        f'{COMMAND} campaign "Spring launch" 28d likes',
+        "X's recent search for a #tag, the user timeline for an @handle, /totals for every "
+        "Post (impressions only for connected accounts' Posts), /historical for connected "
+        "accounts' Posts day by day; anyone in the workspace may change campaigns",
+    ),
+    Subcommand(
+        "campaigns",
+        f"{COMMAND} campaigns",
+        "this workspace's campaigns",
+        f"{COMMAND} campaigns",
+        "nothing from X",
+    ),
+    Subcommand(
+        "compare",
+        f"{COMMAND} compare <campaign>|@handle|<post> vs <campaign>|@handle|<post> "
+        "[7d | 28d | 90d | from YYYY-MM-DD to YYYY-MM-DD] [metric...]",
+        "two campaigns, accounts (their Posts of the period) or Posts side by side, with "
+        "the difference, the ratio and one chart (default: the last 28 days)",
+        f"{COMMAND} compare @XDevelopers vs @X 28d likes",
+        "X's /totals (public metrics for a side not connected here; impressions and the "
+        "engagement rate when both are), the user timeline for an @handle, /historical for "
+        "connected accounts' Posts",
     ),
 )
 

@@ -16,6 +16,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from bot.copy import reports
@@ -103,3 +104,47 @@ def _safe(text: str) -> str:
         for c in " ".join(text.split())
     )
     return "".join(kept).replace("$", r"\$")[:120]
+
+
+def paired_chart(
+    title: str,
+    names: tuple[str, str],
+    panels: Mapping[str, tuple[Mapping[Bucket, int | None], Mapping[Bucket, int | None]]],
+) -> bytes:
+    """A PNG of WIDTH_PX × HEIGHT_PX comparing two things: one panel per metric (the first
+    MAX_PANELS), each with both lines, named in one legend. An empty side draws no line."""
+    figure = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(figure)
+    shown = list(panels.items())[:MAX_PANELS] or [("", ({}, {}))]
+    grid = figure.subplots(len(shown), 1, sharex=True, squeeze=False)
+    figure.suptitle(_safe(title), fontsize=TITLE_SIZE, fontweight="bold")
+    for index, (name, pair) in enumerate(shown):
+        axes = grid[index][0]
+        drawn = [
+            (label, points, colour)
+            for label, points, colour in zip(names, pair, COLOURS[:2], strict=True)
+            if any(v is not None for v in points.values())
+        ]
+        if not drawn:
+            _panel(axes, name, {}, COLOURS[0])
+            continue
+        _panel(axes, name, drawn[0][1], drawn[0][2])
+        top = max((v or 0) for _, points, _ in drawn for v in points.values())
+        for _label, points, colour in drawn[1:]:
+            xs = sorted(_at(bucket) for bucket in points)
+            by_time = {_at(bucket): value for bucket, value in points.items()}
+            _plot(
+                axes,
+                xs,
+                [math.nan if by_time[x] is None else float(by_time[x] or 0) for x in xs],
+                colour,
+            )
+        axes.set_ylim(bottom=0.0, top=max(top * 1.1, 1.0))
+        if index == 0:
+            handles = [Line2D([], [], color=c, linewidth=3) for c in COLOURS[:2]]
+            axes.legend(
+                handles, [_safe(n)[:40] for n in names], fontsize=TICK_SIZE, loc="upper left"
+            )
+    out = io.BytesIO()
+    figure.savefig(out, format="png", dpi=DPI, metadata={"Software": None})
+    return out.getvalue()

@@ -18,6 +18,7 @@ from bot.copy import digest as digest_copy
 from bot.copy.channel import left_out
 from bot.copy.words import metric_label
 from bot.engagement.query import AccountProblem
+from bot.render.campaigns import CampaignDayRow, digest_section
 from bot.render.chart import series_chart
 from bot.render.kit import (
     Authors,
@@ -68,6 +69,10 @@ class DigestData:
     # Tracked accounts whose Posts could not be listed (handle, why): named in one line.
     skipped: tuple[tuple[str, AccountProblem], ...] = ()
     unknown_authors: int = 0  # Posts left out because X would not say who wrote them just now
+    # The channel's campaigns on the day (bot.channels.campaigns.campaign_days) and how many
+    # more there are: the Campaigns section (bot.render.campaigns.digest_section).
+    campaigns: tuple[CampaignDayRow, ...] = ()
+    more_campaigns: int = 0
 
     @property
     def quiet(self) -> bool:
@@ -100,6 +105,7 @@ def digest_message(data: DigestData, *, late: bool = False, chart: bool = False)
         blocks += [divider(), section(_post_lines(digest_copy.NEW_TITLE, data.new_posts, data))]
     if data.top:
         blocks += [divider(), section(_post_lines(digest_copy.TOP_TITLE, data.top, data))]
+    blocks += digest_section(data.campaigns, data.more_campaigns)
     if data.left_out:
         blocks.append(context(digest_copy.no_series(data.left_out)))
     if data.skipped or data.unknown_authors:

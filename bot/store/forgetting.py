@@ -2,10 +2,11 @@
 (when Slack says the app was uninstalled, or by hand: `engagement-bot forget --team T…`).
 
 What goes: the workspace's channel settings, tracked lists, alert rules and their firings,
-digest records, connect links, Slack installation and bot token, the X accounts connected in it
-(with their tokens), and the Posts and numbers that only it used: Posts its channels tracked, and
-Posts by the accounts it tracked or connected, unless another workspace tracks them or their
-author, or the operator linked their author for every workspace. Its X API calls stay counted
+digest records, campaigns, connect links, Slack installation and bot token, the X accounts
+connected in it (with their tokens), and the Posts and numbers that only it used: Posts its
+channels tracked or its campaigns hold, and Posts by the accounts it tracked or connected, unless
+another workspace tracks them (or holds them in a campaign) or their author, or the operator
+linked their author for every workspace. Its X API calls stay counted
 (X bills them) but no longer say for whom.
 
 The file keeps nothing of it: deleted content is overwritten (secure_delete), and the WAL, which
@@ -21,6 +22,7 @@ from bot.store.sql import Db, Repository, json_list
 
 # Tables that belong to one workspace, and the column that names it.
 WORKSPACE_TABLES = (
+    ("campaigns", "team_id"),
     ("channel_tracks", "team_id"),
     ("channel_settings", "team_id"),
     ("digests", "team_id"),
@@ -52,6 +54,7 @@ def forget_workspace(db: Db, team_id: str) -> Forgotten:
     authors = set(accounts) | set(_tracked_authors(db, team_id, same=True))
     authors -= _authors_used_elsewhere(db, team_id)
     posts = set(_column(db, _TRACKED_POSTS.format(op="="), team_id))
+    posts |= set(_column(db, _CAMPAIGN_POSTS.format(op="="), team_id))
     posts |= set(_column(db, f"SELECT post_id FROM posts WHERE author_id {_IN}", _json(authors)))
     posts -= _posts_used_elsewhere(db, team_id)
     rules = _column(db, "SELECT CAST(id AS TEXT) FROM alert_rules WHERE team_id = ?", team_id)
@@ -59,6 +62,11 @@ def forget_workspace(db: Db, team_id: str) -> Forgotten:
         db, f"alert_firings WHERE CAST(rule_id AS TEXT) {_IN}", _json(rules)
     )
     rows["alert_rules"] = _delete(db, "alert_rules WHERE team_id = ?", team_id)
+    rows["campaign_posts"] = _delete(
+        db,
+        "campaign_posts WHERE campaign_id IN (SELECT campaign_id FROM campaigns WHERE team_id = ?)",
+        team_id,
+    )
     for table, column in WORKSPACE_TABLES:
         rows[table] = _delete(db, f"{table} WHERE {column} = ?", team_id)
     rows["account_tokens"] = _delete(db, f"account_tokens WHERE user_id {_IN}", _json(accounts))
@@ -77,6 +85,8 @@ def forget_workspace(db: Db, team_id: str) -> Forgotten:
 
 
 _TRACKED_POSTS = "SELECT ref FROM channel_tracks WHERE kind = 'post' AND team_id {op} ?"
+_CAMPAIGN_POSTS = """SELECT post_id FROM campaign_posts JOIN campaigns USING (campaign_id)
+    WHERE campaigns.team_id {op} ?"""
 _TRACKED_HANDLES = "SELECT ref FROM channel_tracks WHERE kind = 'account' AND team_id {op} ?"
 
 
@@ -99,6 +109,7 @@ def _authors_used_elsewhere(db: Db, team_id: str) -> set[str]:
 
 def _posts_used_elsewhere(db: Db, team_id: str) -> set[str]:
     tracked = _column(db, _TRACKED_POSTS.format(op="!="), team_id)
+    tracked += _column(db, _CAMPAIGN_POSTS.format(op="!="), team_id)
     authors = _authors_used_elsewhere(db, team_id)
     by_them = _column(db, f"SELECT post_id FROM posts WHERE author_id {_IN}", _json(authors))
     return set(tracked) | set(by_them)

@@ -351,3 +351,36 @@ def m012_leaderboard_indexes(db: Database) -> None:
         """CREATE INDEX channel_tracks_in_order
         ON channel_tracks (team_id, channel_id, kind, added_at, ref)"""
     )
+
+
+@MIGRATIONS()
+def m013_campaigns(db: Database) -> None:
+    """Campaigns (bot/store/campaigns.py): a workspace's named sets of Posts. `name_key` is the
+    name case-folded, so "Spring launch" and "spring LAUNCH" are one campaign. A campaign that
+    follows a hashtag keeps the newest Post ID its searches have seen (`newest_id`), so the daily
+    tally asks X only for newer matches. `channel_id` is where it was created: that channel's
+    digest reports it. A Post is in a campaign once, however often it is added."""
+    db.execute(
+        """CREATE TABLE campaigns (
+            campaign_id INTEGER PRIMARY KEY,
+            team_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            name_key TEXT NOT NULL,
+            hashtag TEXT,
+            from_handle TEXT,
+            channel_id TEXT,
+            created_by TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            newest_id TEXT,
+            UNIQUE (team_id, name_key)
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE campaign_posts (
+            campaign_id INTEGER NOT NULL REFERENCES campaigns (campaign_id) ON DELETE CASCADE,
+            post_id TEXT NOT NULL,
+            source TEXT NOT NULL,
+            added_at TEXT NOT NULL,
+            PRIMARY KEY (campaign_id, post_id)
+        ) WITHOUT ROWID"""
+    )

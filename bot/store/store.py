@@ -3,8 +3,8 @@
 The Store opens the file, holds its lock, its transactions and its cipher; everything else is
 a repository among its attributes (`store.accounts`, `store.posts`, `store.series`,
 `store.usage`, `store.sealed`, `store.channels`, `store.digests`, `store.alert_log`,
-`store.connect_links`, `store.slack_installations`, `store.forgetting`), each with
-intention-named methods.
+`store.connect_links`, `store.slack_installations`, `store.forgetting`, `store.campaigns`),
+each with intention-named methods.
 
 Every write method runs in a transaction, and `transaction()` groups several, of any
 repositories, into one: a crash or an exception part-way leaves the rows as they were before it
@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from bot.store.channels import Channels
     from bot.store.connect_links import ConnectLinks
     from bot.store.digests import Digests
+    from bot.store.campaigns import Campaigns
     from bot.store.forgetting import Forgetting
     from bot.store.slack_installations import SlackInstallationRows
 
@@ -109,8 +110,15 @@ class Store:
         return SlackInstallationRows(self._db, self._lock, self.transaction)
 
     @functools.cached_property
+    def campaigns(self) -> Campaigns:
+        from bot.store.campaigns import Campaigns
+
+        return Campaigns(self._db, self._lock, self.transaction)
+
+    @functools.cached_property
     def forgetting(self) -> Forgetting:
-        from bot.store.forgetting import Forgetting
+        from bot.store.campaigns import Campaigns
+    from bot.store.forgetting import Forgetting
 
         return Forgetting(self._db, self._lock, self.transaction)
 

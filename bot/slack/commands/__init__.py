@@ -6,8 +6,9 @@ global error handler. The console drives exactly this path.
 
 Here: run(), who may change what (GUARDED), which subcommands ask X (ASKS_X), and the table
 from each parsed command to its handler. The handlers live by area: numbers (totals, hourly,
-daily, top), tracking, digest, alerts (alert, alerts, snooze, quiet), accounts (connect,
-accounts, disconnect, usage) and help; each takes (command, invocation, deps, now).
+daily, top), tracking, campaigns (campaign, campaigns, compare), digest, alerts (alert, alerts,
+snooze, quiet), accounts (connect, accounts, disconnect, usage) and help; each takes
+(command, invocation, deps, now).
 """
 
 from __future__ import annotations
@@ -31,6 +32,14 @@ from bot.slack.commands.alerts import (
     list_alerts,
     quiet,
     snooze,
+)
+from bot.slack.commands.campaigns import (
+    campaign_add,
+    campaign_delete,
+    campaign_list,
+    campaign_new,
+    campaign_show,
+    compare_sides,
 )
 from bot.slack.commands.digest import digest_now, digest_off, digest_on
 from bot.slack.commands.help import show_help
@@ -64,7 +73,12 @@ GUARDED: Mapping[type, str] = {
 # Subcommands that ask X (numbers, account lookups): they run on the bot's X pool under the
 # answer's deadline. Everything else answers from the store (and Slack) alone, on its own pool,
 # so a slow X never holds back `help`, `usage` or a settings change.
-ASKS_X: frozenset[type] = frozenset({c.Totals, c.Hourly, c.Daily, c.Top, c.Track, c.DigestNow})
+ASKS_X: frozenset[type] = frozenset(
+    {
+        *(c.Totals, c.Hourly, c.Daily, c.Top, c.Track, c.DigestNow),
+        *(c.CampaignNew, c.CampaignAdd, c.CampaignShow, c.Compare),
+    }
+)
 
 
 def asks_x(text: str, *, today: date) -> bool:
@@ -128,4 +142,10 @@ _HANDLERS: dict[type, Callable[..., Message]] = {
     c.Accounts: list_accounts,
     c.Disconnect: disconnect,
     c.Usage: usage,
+    c.CampaignNew: campaign_new,
+    c.CampaignAdd: campaign_add,
+    c.CampaignShow: campaign_show,
+    c.CampaignDelete: campaign_delete,
+    c.CampaignList: campaign_list,
+    c.Compare: compare_sides,
 }

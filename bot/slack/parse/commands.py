@@ -132,6 +132,55 @@ class Usage:
     pass
 
 
+@dataclass(frozen=True)
+class CampaignNew:
+    name: str
+    hashtag: str | None = None  # without "#"
+    from_handle: str | None = None  # the hashtag's `from:` account, without "@"
+
+
+@dataclass(frozen=True)
+class CampaignAdd:
+    name: str
+    posts: tuple[PostRef, ...] = ()
+    handle: str | None = None  # an account's Posts created in [start, end]
+    start: date | None = None
+    end: date | None = None
+
+
+@dataclass(frozen=True)
+class CampaignShow:
+    name: str
+    start: date | None = None  # None: the campaign's life
+    end: date | None = None  # inclusive
+    metrics: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CampaignDelete:
+    name: str
+
+
+@dataclass(frozen=True)
+class CampaignList:
+    pass
+
+
+@dataclass(frozen=True)
+class CompareSide:
+    kind: str  # "campaign" (ref: its name) | "account" (ref: handle without "@") | "post"
+    ref: str
+
+
+@dataclass(frozen=True)
+class Compare:
+    a: CompareSide
+    b: CompareSide
+    start: date | None = None  # None: the last 28 days
+    end: date | None = None
+    metrics: tuple[str, ...] = ()
+
+
 Command = (
     Help
     | Totals
@@ -154,4 +203,10 @@ Command = (
     | Accounts
     | Disconnect
     | Usage
+    | CampaignNew
+    | CampaignAdd
+    | CampaignShow
+    | CampaignDelete
+    | CampaignList
+    | Compare
 )

@@ -30,6 +30,7 @@ from bot.errors import UsageError
 from bot.slack.parse import commands as c
 from bot.slack.parse import values as v
 from bot.slack.parse.alert import parse_alert
+from bot.slack.parse.campaign import parse_campaign
 from bot.slack.parse.commands import Command
 from bot.slack.parse.values import fail, show
 
@@ -66,11 +67,21 @@ def parse(text: str, *, today: date | None = None) -> Command:
         return parse_alert(args)  # its numbers may hold commas (1,000), so no comma splitting
     if word == "daily":
         return _daily(v.units_joined(v.commas_split(args)), today)
+    if word in ("campaign", "campaigns", "compare"):  # quoted names: their own words
+        return parse_campaign(word, _after_word(text, tokens[0]), today)
     if word in _PARSERS:
         return _PARSERS[word](v.commas_split(args))
     if v.post(tokens[0]) is not None:
         return _totals(v.commas_split(tokens))
     _unknown(tokens[0])
+
+
+def _after_word(text: str, word: str) -> str:
+    """What follows the subcommand `word` in `text` (and a leading `/engagement`)."""
+    rest = v.normalised(text).lstrip()
+    if rest.lower().startswith(COMMAND):
+        rest = rest[len(COMMAND) :].lstrip()
+    return rest[len(word) :] if rest.lower().startswith(word.lower()) else rest
 
 
 def _help(args: Sequence[str]) -> c.Help:

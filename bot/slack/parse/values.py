@@ -63,11 +63,16 @@ _UNIT_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60}
 # -- text to words ---------------------------------------------------------------------------
 
 
-def tokens(text: str) -> list[str]:
-    """Whitespace-separated words, after undoing what Slack and keyboards do to typed text."""
+def normalised(text: str) -> str:
+    """Text after undoing what Slack and keyboards do to it (smart quotes become plain ones)."""
     text = unicodedata.normalize("NFKC", text).translate(_CHARS)
     text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-    text = _SLACK_ANGLE.sub(_unwrapped, text)
+    return _SLACK_ANGLE.sub(_unwrapped, text)
+
+
+def tokens(text: str) -> list[str]:
+    """Whitespace-separated words, after undoing what Slack and keyboards do to typed text."""
+    text = normalised(text)
     # Quotes and backticks around a word come from examples copied out of `help`.
     words = (word.strip(_QUOTES).rstrip(".") for word in text.split())
     return [word for word in words if word.strip("-")]  # a lone dash is punctuation
