@@ -41,10 +41,10 @@ if TYPE_CHECKING:
     from sqlite_utils import Database
 
     from bot.store.alert_log import AlertLog
+    from bot.store.campaigns import Campaigns
     from bot.store.channels import Channels
     from bot.store.connect_links import ConnectLinks
     from bot.store.digests import Digests
-    from bot.store.campaigns import Campaigns
     from bot.store.forgetting import Forgetting
     from bot.store.slack_installations import SlackInstallationRows
 
@@ -117,8 +117,7 @@ class Store:
 
     @functools.cached_property
     def forgetting(self) -> Forgetting:
-        from bot.store.campaigns import Campaigns
-    from bot.store.forgetting import Forgetting
+        from bot.store.forgetting import Forgetting
 
         return Forgetting(self._db, self._lock, self.transaction)
 
