@@ -329,3 +329,37 @@ def m011_digest_attempts(db: Database) -> None:
     upgrade could have posted any time after its claim: it starts from the claim."""
     db.execute("ALTER TABLE digests ADD COLUMN attempted_at TEXT")
     db.execute("UPDATE digests SET attempted_at = claimed_at WHERE posted_ts IS NULL")
+
+
+@MIGRATIONS()
+def m012_totals_seen(db: Database) -> None:
+    """Totals snapshots are written only when a value changes; this says when they were read.
+
+    One row per run of readings of a Post with the same metrics, none further apart than
+    series.SEEN_GAP: [since, until] are its first and last reading. "As of" (staleness, the
+    hour marks of alert baselines) comes from here, one row a Post instead of a snapshot per
+    metric and reading. `api_calls_monthly` holds the call log of months long past, summed
+    (bot/store/retention.py); `usage` reads both.
+    """
+    db.execute(
+        """CREATE TABLE totals_seen (
+            post_id TEXT NOT NULL REFERENCES posts (post_id),
+            since TEXT NOT NULL,
+            until TEXT NOT NULL,
+            metrics TEXT NOT NULL,
+            PRIMARY KEY (post_id, since)
+        ) WITHOUT ROWID"""
+    )
+    db.execute(
+        f"""CREATE TABLE api_calls_monthly (
+            month TEXT NOT NULL,
+            workspace TEXT NOT NULL DEFAULT '',
+            endpoint TEXT NOT NULL,
+            owner_id TEXT NOT NULL DEFAULT '',
+            calls {_COUNT.format("calls")},
+            failed {_COUNT.format("failed")},
+            attempts {_COUNT.format("attempts")},
+            post_count {_COUNT.format("post_count")},
+            PRIMARY KEY (month, workspace, endpoint, owner_id)
+        ) WITHOUT ROWID"""
+    )

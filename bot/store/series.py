@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from bot.engagement.query import Granularity
@@ -29,19 +29,66 @@ _IN_IDS = "post_id IN (SELECT value FROM json_each(?))"
 _IN_METRICS = "metric IN (SELECT value FROM json_each(?))"
 
 
+# Readings of a Post no further apart than this form one run in `totals_seen`: within a run
+# the Post counts as read at any moment, since a reading at most this long before it exists.
+# Below the alerts' 25 minutes of slack, so a run never claims a reading they would refuse.
+SEEN_GAP = timedelta(minutes=20)
+
+# A snapshot is written only when it differs from the one before it in time (or replaces one
+# taken at the same instant with a different value): a value that didn't change adds no row.
+_SAVE_CHANGED = """
+    INSERT INTO totals (post_id, metric, taken_at, value)
+    SELECT :post, :metric, :at, :value
+    WHERE :value IS NOT (SELECT value FROM totals
+        WHERE post_id = :post AND metric = :metric AND taken_at <= :at
+        ORDER BY taken_at DESC LIMIT 1)
+    ON CONFLICT (post_id, metric, taken_at) DO UPDATE SET value = excluded.value
+        WHERE totals.value != excluded.value"""
+
+# Extend the Post's newest run when it read the same metrics no longer than SEEN_GAP ago...
+_EXTEND_RUN = """
+    UPDATE totals_seen SET until = :at
+    WHERE post_id = :post AND metrics = :metrics AND until <= :at AND until >= :after
+        AND since = (SELECT MAX(since) FROM totals_seen WHERE post_id = :post)"""
+# ...else start a new one (unless a run already covers this instant: a repeated save).
+_START_RUN = """
+    INSERT OR IGNORE INTO totals_seen (post_id, since, until, metrics)
+    SELECT :post, :at, :at, :metrics
+    WHERE NOT EXISTS (SELECT 1 FROM totals_seen
+        WHERE post_id = :post AND since <= :at AND until >= :at AND metrics = :metrics)"""
+
+
 def save_totals(db: Db, rows: Iterable[TotalsRow], taken_at: datetime) -> int:
     at = instant(taken_at)
-    params = [(row.post_id, row.metric, at, row.value) for row in rows]
-    ids = post_ids(post_id for post_id, *_ in params)
+    params = [
+        {"post": row.post_id, "metric": row.metric, "at": at, "value": row.value} for row in rows
+    ]
+    ids = post_ids(p["post"] for p in params)
     posts.ensure(db, ids)
-    changed = db.many(
-        """INSERT INTO totals (post_id, metric, taken_at, value) VALUES (?, ?, ?, ?)
-        ON CONFLICT (post_id, metric, taken_at) DO UPDATE SET value = excluded.value
-            WHERE totals.value != excluded.value""",
-        params,
-    )
+    changed = db.many(_SAVE_CHANGED, params)
+    note_seen(db, params, taken_at)
     note_refreshed(db, ids, Granularity.TOTAL, taken_at)
     return changed
+
+
+def note_seen(db: Db, params: list[dict[str, Any]], taken_at: datetime) -> None:
+    """Record that each Post's metrics were read at `taken_at` (runs in `totals_seen`)."""
+    read: dict[str, set[str]] = {}
+    for p in params:
+        read.setdefault(p["post"], set()).add(p["metric"])
+    at, after = instant(taken_at), instant(taken_at - SEEN_GAP)
+    runs = [
+        {"post": post, "at": at, "after": after, "metrics": metric_set(metrics)}
+        for post, metrics in read.items()
+    ]
+    db.many(_EXTEND_RUN, runs)
+    db.many(_START_RUN, runs)
+
+
+def metric_set(metrics: Iterable[str]) -> str:
+    """How `totals_seen.metrics` spells a set of metrics: sorted, comma-joined, commas around
+    (so `instr(metrics, ',likes,')` finds one)."""
+    return "," + ",".join(sorted(metrics)) + ","
 
 
 def save_hourly(db: Db, rows: Iterable[SeriesRow], fetched_at: datetime | None) -> int:
@@ -119,32 +166,46 @@ def last_refreshed(db: Db, ids: Iterable[str], granularity: str) -> dict[str, da
     return {post_id: parse_instant(at) for post_id, at in rows}
 
 
+# The last reading of a Post's metric at or before :when: the newest run that read it, capped
+# at :when (inside a run the Post was read at most SEEN_GAP before any moment).
+_SEEN = """SELECT MIN(until, {when}) FROM totals_seen
+    WHERE post_id = {post} AND since <= {when} AND instr(metrics, ',' || {metric} || ',') > 0
+    ORDER BY since DESC LIMIT 1"""
+_NEWEST = """SELECT {column} FROM totals WHERE post_id = {post} AND metric = {metric}
+    AND taken_at <= {when} ORDER BY taken_at DESC LIMIT 1"""
+
+
 def latest_totals(
     db: Db, ids: Iterable[str], metrics: Iterable[str]
 ) -> dict[str, dict[str, tuple[int, datetime]]]:
-    # Each newest snapshot is one seek to the end of its (Post, metric) key range.
-    newest = """SELECT {column} FROM totals WHERE post_id = p.value AND metric = m.value
-        ORDER BY taken_at DESC LIMIT 1"""
+    # Each newest snapshot is one seek to the end of its (Post, metric) key range; "as of" is
+    # the later of it and the Post's last reading (a value unchanged since adds no snapshot).
+    keys = {"post": "p.value", "metric": "m.value", "when": "'9999'"}  # after every instant
     rows = db.rows(
-        f"""SELECT * FROM (
-            SELECT p.value, m.value, ({newest.format(column="value")}) AS newest_value,
-                ({newest.format(column="taken_at")}) AS taken_at
+        f"""SELECT post_id, metric, newest_value, MAX(taken_at, COALESCE(seen, taken_at)) FROM (
+            SELECT p.value AS post_id, m.value AS metric,
+                ({_NEWEST.format(column="value", **keys)}) AS newest_value,
+                ({_NEWEST.format(column="taken_at", **keys)}) AS taken_at,
+                ({_SEEN.format(**keys)}) AS seen
             FROM json_each(?) AS p, json_each(?) AS m
         ) WHERE taken_at IS NOT NULL""",
         (json_list(post_ids(ids)), json_list(names(metrics))),
     )
     found: dict[str, dict[str, tuple[int, datetime]]] = {}
-    for post_id, metric, value, taken_at in rows:
-        found.setdefault(post_id, {})[metric] = (value, parse_instant(taken_at))
+    for post_id, metric, value, as_of in rows:
+        found.setdefault(post_id, {})[metric] = (value, parse_instant(as_of))
     return found
 
 
 def totals_before(db: Db, post_id: str, metric: str, when: datetime) -> tuple[int, datetime] | None:
+    """The value at `when` and the last reading at or before it that shows it."""
+    keys = {"post": ":post", "metric": ":metric", "when": ":when"}
     rows = db.rows(
-        """SELECT value, taken_at FROM totals
-        WHERE post_id = ? AND metric = ? AND taken_at <= ?
-        ORDER BY taken_at DESC LIMIT 1""",
-        (*post_ids((post_id,)), metric, instant(when)),
+        f"""SELECT value, MAX(taken_at, COALESCE(({_SEEN.format(**keys)}), taken_at)) FROM (
+            SELECT value, taken_at FROM totals
+            WHERE post_id = :post AND metric = :metric AND taken_at <= :when
+            ORDER BY taken_at DESC LIMIT 1)""",
+        {"post": post_ids((post_id,))[0], "metric": metric, "when": instant(when)},
     )
     return (rows[0][0], parse_instant(rows[0][1])) if rows else None
 
@@ -279,8 +340,8 @@ class Series(Repository):
     """Measurements and when they were last fetched: `store.series`."""
 
     def save_totals(self, rows: Iterable[TotalsRow], *, taken_at: datetime) -> int:
-        """One snapshot per (Post, metric, taken_at); rows new or changed. Also marks the
-        Posts refreshed ("total") at `taken_at`."""
+        """A snapshot per (Post, metric) whose value differs from the one before it; rows
+        written. Notes the reading in `totals_seen` and marks the Posts refreshed ("total")."""
         with self._transaction():
             return save_totals(self._db, rows, taken_at)
 
@@ -309,14 +370,17 @@ class Series(Repository):
     def latest_totals(
         self, post_ids: Iterable[str], metrics: Iterable[str]
     ) -> dict[str, dict[str, tuple[int, datetime]]]:
-        """post → metric → (value, taken_at) of the newest snapshot; absent = none stored."""
+        """post → metric → (value, as of): the newest snapshot's value, and the last reading of
+        it (snapshots are written only on a change); absent = none stored."""
         with self._lock:
             return latest_totals(self._db, post_ids, metrics)
 
     def totals_before(
         self, post_id: str, metric: str, when: datetime
     ) -> tuple[int, datetime] | None:
-        """The newest snapshot taken at or before `when`, for deltas."""
+        """The value at `when` (the newest snapshot at or before it) and the last reading at or
+        before `when` (to within SEEN_GAP: `when` itself when the Post was being read
+        continuously then), for deltas."""
         with self._lock:
             return totals_before(self._db, post_id, metric, when)
 
