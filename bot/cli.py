@@ -108,11 +108,34 @@ def _add_operator_commands(commands: Any) -> None:
     )
     usage.add_argument("--month", type=_month, help="YYYY-MM (default: this UTC month)")
 
+    _add_store(commands)
+
     commands.add_parser(
         "rotate-key",
         help="re-encrypt stored X tokens with a new key",
         description="Re-encrypt every stored X token under the first key of "
         "ENGAGEMENT_SECRET_KEY. Set it to NEW,OLD, run this, then drop OLD.",
+    )
+
+
+def _add_store(commands: Any) -> None:
+    store = commands.add_parser(
+        "store",
+        help="the database: its size, and retention applied now",
+        description="Rows, size and oldest row per table; retention (docs/retention.md) applied "
+        "by hand (the daily tally applies it every day).",
+    )
+    actions = store.add_subparsers(dest="action", metavar="ACTION")
+    actions.required = True
+    actions.add_parser("stats", help="rows, size and oldest row per table")
+    prune = actions.add_parser("prune", help="remove what the retention policy no longer keeps")
+    how = prune.add_mutually_exclusive_group()
+    how.add_argument("--dry-run", action="store_true", help="say what would go; change nothing")
+    how.add_argument(
+        "--vacuum",
+        action="store_true",
+        help="then rewrite the file compactly (once for a file made by an older version; "
+        "stop the bot first)",
     )
 
 
@@ -253,6 +276,16 @@ def _usage(settings: Settings, args: argparse.Namespace) -> int:
     return operator.usage(settings, month=month, out=sys.stdout)
 
 
+def _store(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.ops import store_commands
+
+    if args.action == "stats":
+        return store_commands.store_stats(settings, out=sys.stdout)
+    return store_commands.store_prune(
+        settings, now=_now(), dry_run=args.dry_run, vacuum=args.vacuum, out=sys.stdout
+    )
+
+
 def _run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import run_bot
 
@@ -348,6 +381,7 @@ COMMANDS: Mapping[str, Callable[[Settings, argparse.Namespace], int]] = {
     "rotate-key": _rotate_key,
     "accounts": _accounts,
     "usage": _usage,
+    "store": _store,
     "run": _run,
     "digest": _digest,
     "alerts": _alerts,

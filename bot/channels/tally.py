@@ -5,21 +5,25 @@
               ─ one DAY query over the day (the service saves it to the `daily` table)
 
 Leaderboards and digests over 7/28/90 days then read the store, not the API. Running it twice
-changes nothing: the store upserts daily rows and rewrites only values that differ.
+changes nothing: the store upserts daily rows and rewrites only values that differ. Then it
+applies the store's retention policy (bot/store/retention.py, docs/retention.md), so the store
+stops growing: once a day, a slice of Posts per transaction.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from bot.channels.deps import Deps
 from bot.copy.operator import tally_summary, utc_day_not_over
+from bot.copy.store_report import prune_summary
 from bot.engagement.models import DEFAULT_SERIES
 from bot.engagement.query import TRANSIENT, EngagementQuery, Granularity
-from bot.errors import EngagementAPIError
+from bot.errors import EngagementAPIError, StoreError
+from bot.store.retention import PruneCounts
 from bot.store.rows import Account
 
 log = logging.getLogger(__name__)
@@ -45,6 +49,7 @@ class WorkspaceTally:
 class TallyOutcome:
     day: date
     workspaces: tuple[WorkspaceTally, ...]
+    pruned: PruneCounts | None = None  # None: the prune failed (logged); tomorrow's tries again
 
     @property
     def posts(self) -> int:
@@ -64,9 +69,10 @@ class TallyOutcome:
 
     def describe(self) -> str:
         errors = [f"{w.workspace or 'all'}: {w.error}" for w in self.workspaces if w.error]
-        return tally_summary(
+        text = tally_summary(
             self.day, len(self.workspaces), self.posts, self.calls, self.failed, errors
         )
+        return text if self.pruned is None else f"{text}; {prune_summary(**asdict(self.pruned))}"
 
 
 def previous_utc_day(now: datetime) -> date:
@@ -90,7 +96,16 @@ def run_tally(*, now: datetime, deps: Deps, day: date | None = None) -> TallyOut
         _tally_workspace(workspace, accounts, start, end, now=now, deps=deps)
         for workspace, accounts in groups.items()
     )
-    return TallyOutcome(day, parts)
+    return TallyOutcome(day, parts, prune_store(now=now, deps=deps))
+
+
+def prune_store(*, now: datetime, deps: Deps) -> PruneCounts | None:
+    """The retention policy applied after the tally; None (logged) if the store failed."""
+    try:
+        return deps.store.housekeeping.prune(now=now, policy=deps.settings.retention)
+    except StoreError as error:  # the tally is stored; the next one prunes what this left
+        log.warning("prune after the tally failed: %s", error)
+        return None
 
 
 def accounts_by_workspace(accounts: Iterable[Account]) -> dict[str | None, list[Account]]:

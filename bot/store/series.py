@@ -59,23 +59,23 @@ _START_RUN = """
 
 
 def save_totals(db: Db, rows: Iterable[TotalsRow], taken_at: datetime) -> int:
-    at = instant(taken_at)
+    at, read = instant(taken_at), list(rows)
     params = [
-        {"post": row.post_id, "metric": row.metric, "at": at, "value": row.value} for row in rows
+        {"post": row.post_id, "metric": row.metric, "at": at, "value": row.value} for row in read
     ]
-    ids = post_ids(p["post"] for p in params)
+    ids = post_ids(row.post_id for row in read)
     posts.ensure(db, ids)
     changed = db.many(_SAVE_CHANGED, params)
-    note_seen(db, params, taken_at)
+    note_seen(db, read, taken_at)
     note_refreshed(db, ids, Granularity.TOTAL, taken_at)
     return changed
 
 
-def note_seen(db: Db, params: list[dict[str, Any]], taken_at: datetime) -> None:
+def note_seen(db: Db, rows: list[TotalsRow], taken_at: datetime) -> None:
     """Record that each Post's metrics were read at `taken_at` (runs in `totals_seen`)."""
     read: dict[str, set[str]] = {}
-    for p in params:
-        read.setdefault(p["post"], set()).add(p["metric"])
+    for row in rows:
+        read.setdefault(row.post_id, set()).add(row.metric)
     at, after = instant(taken_at), instant(taken_at - SEEN_GAP)
     runs = [
         {"post": post, "at": at, "after": after, "metrics": metric_set(metrics)}
@@ -120,13 +120,13 @@ def save_daily(db: Db, rows: Iterable[SeriesRow], fetched_at: datetime | None) -
     for post_id, metric, bucket, _ in params:
         key = (post_id, metric)
         earliest[key] = min(bucket, earliest.get(key, bucket))
-    _recompute_running_totals(db, earliest)
+    recompute_running_totals(db, earliest)
     if fetched_at is not None:
         note_refreshed(db, ids, Granularity.DAY, fetched_at)
     return changed
 
 
-def _recompute_running_totals(db: Db, earliest: dict[tuple[str, str], str]) -> None:
+def recompute_running_totals(db: Db, earliest: dict[tuple[str, str], str]) -> None:
     """Bring `running_total` up to date from each (Post, metric)'s earliest written day on.
 
     Earlier days are untouched, so the running total just before that day is the base. Rows

@@ -3,7 +3,8 @@
 The Store opens the file, holds its lock, its transactions and its cipher; everything else is
 a repository among its attributes (`store.accounts`, `store.posts`, `store.series`,
 `store.usage`, `store.sealed`, `store.channels`, `store.digests`, `store.alert_log`,
-`store.connect_links`, `store.slack_installations`), each with intention-named methods.
+`store.connect_links`, `store.slack_installations`, `store.housekeeping`), each with
+intention-named methods.
 
 Every write method runs in a transaction, and `transaction()` groups several, of any
 repositories, into one: a crash or an exception part-way leaves the rows as they were before it
@@ -30,6 +31,7 @@ from bot.store.cipher import TokenCipher
 from bot.store.connect_links import ConnectLinks
 from bot.store.digests import Digests
 from bot.store.failures import classified
+from bot.store.housekeeping import Housekeeping
 from bot.store.posts import Posts
 from bot.store.schema import MIGRATIONS
 from bot.store.sealed import Sealed
@@ -68,6 +70,7 @@ class Store:
         self.alert_log = AlertLog(self._db, self._lock, self.transaction)
         self.connect_links = ConnectLinks(self._db, self._lock, self.transaction, cipher)
         self.slack_installations = SlackInstallationRows(self._db, self._lock, self.transaction)
+        self.housekeeping = Housekeeping(self._db, self._lock, self.transaction)
 
     @classmethod
     def open(
@@ -88,6 +91,10 @@ class Store:
             conn = sqlite3.connect(name, timeout=busy_timeout, check_same_thread=False)
             db = Database(conn, tracer=tracer)
             try:
+                if not db.table_names():
+                    # Settable only before the first table: a new file gives the pages a prune
+                    # frees back to the disk (store.housekeeping); older files need one VACUUM.
+                    db.execute("PRAGMA auto_vacuum = INCREMENTAL")
                 if name != MEMORY:
                     db.enable_wal()  # readers in other processes keep reading while we write
                 db.execute("PRAGMA foreign_keys = ON")
