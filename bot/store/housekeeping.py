@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.config import RetentionSettings
-from bot.store.retention import PruneCounts, prune
+from bot.store.retention import POSTS_PER_SLICE, PruneCounts, prune
 from bot.store.sql import Db, Repository
 
 # Per table the column its age is read from (None: the table has none worth showing).
@@ -93,12 +93,24 @@ class Housekeeping(Repository):
             return stats(self._db)
 
     def prune(
-        self, *, now: datetime, policy: RetentionSettings, dry_run: bool = False
+        self,
+        *,
+        now: datetime,
+        policy: RetentionSettings,
+        dry_run: bool = False,
+        slice_posts: int = POSTS_PER_SLICE,
     ) -> PruneCounts:
         """Apply the retention policy, a slice of Posts or a month of calls per transaction
         (a dry run rolls each back); then, if a quarter of the file is free and the file
         allows it, give the free pages back."""
-        counts = prune(self._db, self._transaction, now=now, policy=policy, dry_run=dry_run)
+        counts = prune(
+            self._db,
+            self._transaction,
+            now=now,
+            policy=policy,
+            dry_run=dry_run,
+            slice_posts=slice_posts,
+        )
         if not dry_run:
             with self._lock:
                 reclaim(self._db)

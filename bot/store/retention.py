@@ -155,11 +155,12 @@ def prune(
     now: datetime,
     policy: RetentionSettings,
     dry_run: bool = False,
+    slice_posts: int = POSTS_PER_SLICE,
 ) -> PruneCounts:
     """Apply `policy` at `now`, a slice per transaction; the rows removed (or to be)."""
     cut = Cutoffs.at(now, policy)
     counts = PruneCounts()
-    for first, last in post_slices(db):
+    for first, last in post_slices(db, slice_posts):
         _in_slice(transaction, dry_run, partial(_prune_posts, db, cut, first, last, counts))
     for month in [row[0] for row in db.rows(_MONTHS_TO_SUM, {"calls": cut.calls})]:
         _in_slice(transaction, dry_run, partial(_sum_month, db, month, counts))
