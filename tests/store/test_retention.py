@@ -139,10 +139,15 @@ def test_a_prune_keeps_every_answer_and_removes_what_the_policy_lets_go(store: S
     assert answers(store) == before_answers
     after_rows = {name: len(rows) for name, rows in everything(store).items()}
     assert after_rows["totals"] < before_rows["totals"] / 2
-    assert counts.snapshots > 0 and counts.runs > 0 and counts.hours > 0 and counts.calls > 0
+    assert counts.snapshots > 0
+    assert counts.runs > 0
+    assert counts.hours > 0
+    assert counts.calls > 0
     assert counts.posts == 1  # STALE, with its snapshot and refresh time
-    assert store.posts.states([STALE]) and not table_has(store, "posts", STALE)
-    assert table_has(store, "posts", OWNED) and table_has(store, "posts", TRACKED)
+    assert store.posts.states([STALE])
+    assert not table_has(store, "posts", STALE)
+    assert table_has(store, "posts", OWNED)
+    assert table_has(store, "posts", TRACKED)
     # Again: nothing more to do.
     assert store.housekeeping.prune(now=NOW, policy=POLICY).removed == 0
 
@@ -172,7 +177,8 @@ def test_thinned_snapshots_keep_each_days_closing_value(store: Store) -> None:
         WHERE post_id = ? AND metric = 'favorites' AND taken_at < ? GROUP BY 1""",
         (HOT, (NOW - timedelta(days=8)).strftime("%Y-%m-%d")),
     ).fetchall()
-    assert per_day and max(n for _, n in per_day) == 1
+    assert per_day
+    assert max(n for _, n in per_day) == 1
 
 
 def test_hours_past_their_time_become_daily_rows_of_whole_days(store: Store) -> None:

@@ -52,7 +52,9 @@ def test_the_value_before_a_moment_is_the_one_read_then(store: Store) -> None:
     # Inside the run: the value then, read no more than SEEN_GAP before.
     mark = NOW + timedelta(minutes=80)
     value, as_of = store.series.totals_before(P1, "favorites", mark) or (None, None)
-    assert value == 5 and as_of is not None and mark - as_of < timedelta(minutes=25)
+    assert value == 5
+    assert as_of is not None
+    assert mark - as_of < timedelta(minutes=25)
     assert store.series.totals_before(P1, "favorites", NOW + timedelta(hours=3)) == (
         9,
         NOW + timedelta(minutes=105),  # after the run: its last reading, not the moment asked
