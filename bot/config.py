@@ -32,6 +32,7 @@ class RetentionSettings:
     snapshot_days: int = 7  # totals snapshots as read; then a day's last value
     weekly_after_days: int = 100  # then a week's last value (90-day leaderboards: a day's)
     hourly_days: int = 90  # hour buckets; then whole days rolled into daily rows
+    daily_days: int = 100  # daily rows; then only the last one (its running total) is kept
     call_months: int = 13  # API calls one by one; then summed per month (usage unchanged)
     forget_days: int = 180  # a Post nobody tracks, owns or read for this long is forgotten
 
@@ -159,6 +160,9 @@ class _Reader:
             hourly_days=self.whole_number(
                 "ENGAGEMENT_KEEP_HOURLY_DAYS", default.hourly_days, 2, 36500, "days"
             ),
+            daily_days=self.whole_number(
+                "ENGAGEMENT_KEEP_DAILY_DAYS", default.daily_days, 91, 36500, "days"
+            ),
             call_months=self.whole_number(
                 "ENGAGEMENT_KEEP_CALL_MONTHS", default.call_months, 1, 1200, "months"
             ),
@@ -222,6 +226,7 @@ ENVIRONMENT_VARIABLES = (
     "ENGAGEMENT_KEEP_SNAPSHOT_DAYS",
     "ENGAGEMENT_KEEP_DAILY_SNAPSHOT_DAYS",
     "ENGAGEMENT_KEEP_HOURLY_DAYS",
+    "ENGAGEMENT_KEEP_DAILY_DAYS",
     "ENGAGEMENT_KEEP_CALL_MONTHS",
     "ENGAGEMENT_FORGET_POSTS_DAYS",
 )

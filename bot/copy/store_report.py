@@ -50,6 +50,7 @@ def prune_summary(
     runs: int,
     hours: int,
     days_rolled_up: int,
+    days: int,
     calls: int,
     months_summed: int,
     posts: int,
@@ -61,6 +62,7 @@ def prune_summary(
         f"{snapshots:,} totals snapshots thinned",
         f"{runs:,} old reading runs",
         f"{hours:,} hour buckets ({days_rolled_up:,} whole days rolled into daily rows)",
+        f"{days:,} daily rows",
         f"{calls:,} API call rows ({months_summed:,} months summed)",
         f"{posts:,} unused Posts forgotten with {post_rows:,} rows",
     ]

@@ -3,8 +3,10 @@
 docs/retention.md is the policy and why each default keeps every feature working. In short:
 totals snapshots are written only on a change (bot/store/series.py); older than a week they are
 thinned to a day's last, older than `weekly_after` to a week's last; the runs of readings behind
-"as of" go after a week (a Post's newest run stays); hourly buckets older than `hourly` roll
-into daily rows (whole UTC days only, never over a daily row X gave) and go; API calls of months
+"as of" go after a day (a Post's newest run stays); hourly buckets older than `hourly` roll
+into daily rows (whole UTC days only, never over a daily row X gave) and go; daily rows older
+than `daily_days` go but each (Post, metric)'s last, whose running total later days build on;
+API calls of months
 older than `call_months` are summed per (month, workspace, endpoint, owner) into
 `api_calls_monthly`, which `usage` reads alongside; Posts nobody tracks, no connected account
 wrote and nothing read for `forget_after` are forgotten with all their rows.
@@ -27,6 +29,9 @@ from bot.config import RetentionSettings
 from bot.store.series import recompute_running_totals
 from bot.store.sql import Db, instant, json_list, month_range
 
+# Runs of readings serve "as of" (each Post's newest run, always kept) and alert baselines
+# (the last 8 hours): a day of them is ample, and they are the bulk of a day's new rows.
+RUNS_KEPT = timedelta(days=1)
 POSTS_PER_SLICE = 500  # a slice's transaction stays in the tens of milliseconds at 10k Posts
 
 Transaction = Callable[[], AbstractContextManager[None]]
@@ -38,7 +43,9 @@ class Cutoffs:
 
     daily_snapshots: str
     weekly_snapshots: str
+    runs: str
     hourly: str  # a UTC midnight: only whole days roll up
+    daily: str  # a day
     calls: str  # the first moment of the oldest month kept in full
     forget: str
 
@@ -49,7 +56,9 @@ class Cutoffs:
         return cls(
             instant(now - policy.snapshot_days * days),
             instant(now - max(policy.weekly_after_days, policy.snapshot_days) * days),
+            instant(now - RUNS_KEPT),
             instant(datetime.combine(hourly, time(), UTC)),
+            (now - policy.daily_days * days).astimezone(UTC).date().isoformat(),
             instant(_month_start(now.astimezone(UTC).date(), policy.call_months)),
             instant(now - policy.forget_days * days),
         )
@@ -72,8 +81,17 @@ _THIN_TOTALS = f"""
         WHERE next IS NOT NULL AND {_PERIOD.format(t="taken_at")} = {_PERIOD.format(t="next")})"""
 _OLD_RUNS = """
     DELETE FROM totals_seen AS s
-    WHERE post_id >= :first AND post_id <= :last AND until < :daily
+    WHERE post_id >= :first AND post_id <= :last AND until < :runs
         AND since < (SELECT MAX(since) FROM totals_seen WHERE post_id = s.post_id)"""
+# Days past their time but the last of each (Post, metric): its running total is the base that
+# leaderboards subtract from (bot/store/series.py).
+_OLD_DAYS = """
+    DELETE FROM daily WHERE (post_id, metric, day) IN (
+        SELECT post_id, metric, day FROM (
+            SELECT post_id, metric, day,
+                LEAD(day) OVER (PARTITION BY post_id, metric ORDER BY day) AS next
+            FROM daily WHERE post_id >= :first AND post_id <= :last AND day < :daily)
+        WHERE next IS NOT NULL)"""
 # Whole UTC days of hour buckets, where X gave no daily row: day = Σ hours.
 _ROLL_UP = """
     INSERT INTO daily (post_id, metric, day, value)
@@ -134,6 +152,7 @@ class PruneCounts:
     runs: int = 0
     hours: int = 0
     days_rolled_up: int = 0
+    days: int = 0
     calls: int = 0
     months_summed: int = 0
     posts: int = 0
@@ -141,7 +160,8 @@ class PruneCounts:
 
     @property
     def removed(self) -> int:
-        return self.snapshots + self.runs + self.hours + self.calls + self.posts + self.post_rows
+        removed = self.snapshots + self.runs + self.hours + self.days + self.calls
+        return removed + self.posts + self.post_rows
 
 
 class _DryRun(Exception):
@@ -196,7 +216,7 @@ def _prune_posts(db: Db, cut: Cutoffs, first: str, last: str, counts: PruneCount
     counts.snapshots += db.execute(
         _THIN_TOTALS, {**bounds, "daily": cut.daily_snapshots, "weekly": cut.weekly_snapshots}
     ).rowcount
-    counts.runs += db.execute(_OLD_RUNS, {**bounds, "daily": cut.daily_snapshots}).rowcount
+    counts.runs += db.execute(_OLD_RUNS, {**bounds, "runs": cut.runs}).rowcount
     hourly = {**bounds, "hourly": cut.hourly}
     rolled = db.rows(_ROLL_UP, hourly)
     counts.days_rolled_up += len(rolled)
@@ -207,6 +227,7 @@ def _prune_posts(db: Db, cut: Cutoffs, first: str, last: str, counts: PruneCount
     counts.hours += db.execute(_OLD_HOURS, hourly).rowcount
     db.execute(_OLD_SPANS, hourly)
     db.execute(_TRIM_SPANS, hourly)
+    counts.days += db.execute(_OLD_DAYS, {**bounds, "daily": cut.daily}).rowcount
 
 
 def _forget(db: Db, cut: Cutoffs, bounds: dict[str, str], counts: PruneCounts) -> None:

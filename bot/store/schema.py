@@ -336,17 +336,24 @@ def m012_totals_seen(db: Database) -> None:
     """Totals snapshots are written only when a value changes; this says when they were read.
 
     One row per run of readings of a Post with the same metrics, none further apart than
-    series.SEEN_GAP: [since, until] are its first and last reading. "As of" (staleness, the
-    hour marks of alert baselines) comes from here, one row a Post instead of a snapshot per
-    metric and reading. `api_calls_monthly` holds the call log of months long past, summed
+    series.SEEN_GAP: [since, until] are its first and last reading, `metric_set` which metrics
+    (a row of `metric_sets`: a few sets recur for every Post). "As of" (staleness, the hour
+    marks of alert baselines) comes from here, one row a Post instead of a snapshot per metric
+    and reading. `api_calls_monthly` holds the call log of months long past, summed
     (bot/store/retention.py); `usage` reads both.
     """
+    db.execute(
+        """CREATE TABLE metric_sets (
+            id INTEGER PRIMARY KEY,
+            metrics TEXT NOT NULL UNIQUE
+        )"""
+    )
     db.execute(
         """CREATE TABLE totals_seen (
             post_id TEXT NOT NULL REFERENCES posts (post_id),
             since TEXT NOT NULL,
             until TEXT NOT NULL,
-            metrics TEXT NOT NULL,
+            metric_set INTEGER NOT NULL REFERENCES metric_sets (id),
             PRIMARY KEY (post_id, since)
         ) WITHOUT ROWID"""
     )

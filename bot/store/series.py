@@ -48,14 +48,14 @@ _SAVE_CHANGED = """
 # Extend the Post's newest run when it read the same metrics no longer than SEEN_GAP ago...
 _EXTEND_RUN = """
     UPDATE totals_seen SET until = :at
-    WHERE post_id = :post AND metrics = :metrics AND until <= :at AND until >= :after
+    WHERE post_id = :post AND metric_set = :set AND until <= :at AND until >= :after
         AND since = (SELECT MAX(since) FROM totals_seen WHERE post_id = :post)"""
 # ...else start a new one (unless a run already covers this instant: a repeated save).
 _START_RUN = """
-    INSERT OR IGNORE INTO totals_seen (post_id, since, until, metrics)
-    SELECT :post, :at, :at, :metrics
+    INSERT OR IGNORE INTO totals_seen (post_id, since, until, metric_set)
+    SELECT :post, :at, :at, :set
     WHERE NOT EXISTS (SELECT 1 FROM totals_seen
-        WHERE post_id = :post AND since <= :at AND until >= :at AND metrics = :metrics)"""
+        WHERE post_id = :post AND since <= :at AND until >= :at AND metric_set = :set)"""
 
 
 def save_totals(db: Db, rows: Iterable[TotalsRow], taken_at: datetime) -> int:
@@ -77,16 +77,27 @@ def note_seen(db: Db, rows: list[TotalsRow], taken_at: datetime) -> None:
     for row in rows:
         read.setdefault(row.post_id, set()).add(row.metric)
     at, after = instant(taken_at), instant(taken_at - SEEN_GAP)
+    sets = metric_set_ids(db, {metric_set(metrics) for metrics in read.values()})
     runs = [
-        {"post": post, "at": at, "after": after, "metrics": metric_set(metrics)}
+        {"post": post, "at": at, "after": after, "set": sets[metric_set(metrics)]}
         for post, metrics in read.items()
     ]
     db.many(_EXTEND_RUN, runs)
     db.many(_START_RUN, runs)
 
 
+def metric_set_ids(db: Db, sets: set[str]) -> dict[str, int]:
+    """The id of each set of metrics (as `metric_set` spells them), added if new."""
+    db.many("INSERT OR IGNORE INTO metric_sets (metrics) VALUES (?)", [(s,) for s in sets])
+    rows = db.rows(
+        "SELECT metrics, id FROM metric_sets WHERE metrics IN (SELECT value FROM json_each(?))",
+        (json_list(sets),),
+    )
+    return {metrics: set_id for metrics, set_id in rows}
+
+
 def metric_set(metrics: Iterable[str]) -> str:
-    """How `totals_seen.metrics` spells a set of metrics: sorted, comma-joined, commas around
+    """How `metric_sets.metrics` spells a set of metrics: sorted, comma-joined, commas around
     (so `instr(metrics, ',likes,')` finds one)."""
     return "," + ",".join(sorted(metrics)) + ","
 
@@ -169,7 +180,8 @@ def last_refreshed(db: Db, ids: Iterable[str], granularity: str) -> dict[str, da
 # The last reading of a Post's metric at or before :when: the newest run that read it, capped
 # at :when (inside a run the Post was read at most SEEN_GAP before any moment).
 _SEEN = """SELECT MIN(until, {when}) FROM totals_seen
-    WHERE post_id = {post} AND since <= {when} AND instr(metrics, ',' || {metric} || ',') > 0
+    WHERE post_id = {post} AND since <= {when} AND metric_set IN (
+        SELECT id FROM metric_sets WHERE instr(metrics, ',' || {metric} || ',') > 0)
     ORDER BY since DESC LIMIT 1"""
 _NEWEST = """SELECT {column} FROM totals WHERE post_id = {post} AND metric = {metric}
     AND taken_at <= {when} ORDER BY taken_at DESC LIMIT 1"""

@@ -68,7 +68,7 @@ def fill(store: Store) -> None:
         store.series.note_hourly_spans(
             [(HOT, "favorites")], start=hour0 - timedelta(days=120), end=hour0 - timedelta(hours=2)
         )
-        days = [NOW.date() - timedelta(days=n) for n in range(1, 60)]
+        days = [NOW.date() - timedelta(days=n) for n in range(1, 130)]
         store.series.save_daily(
             [
                 SeriesRow(p, "impressions", d, n + 3)
@@ -198,6 +198,33 @@ def test_hours_past_their_time_become_daily_rows_of_whole_days(store: Store) -> 
     assert store.series.daily([HOT], ["favorites"], first, first + timedelta(1)) == {}
     span = store.series.hourly_spans([HOT], ["favorites"])[HOT]["favorites"]
     assert span[0] == cut
+
+
+def test_old_daily_rows_leave_the_last_one_leaderboards_build_on(store: Store) -> None:
+    today = NOW.date()
+    boards = [
+        store.series.leaderboard("impressions", since=today - timedelta(days=n), until=today)
+        for n in (7, 28, 90)
+    ]
+
+    store.housekeeping.prune(now=NOW, policy=POLICY)
+
+    cutoff = today - timedelta(days=POLICY.daily_days)
+    old = store.database.execute(
+        "SELECT post_id, COUNT(*) FROM daily WHERE metric = 'impressions' AND day < ? GROUP BY 1",
+        (cutoff.isoformat(),),
+    ).fetchall()
+    assert sorted(old) == sorted([(HOT, 1), (OWNED, 1)])
+    assert [
+        store.series.leaderboard("impressions", since=today - timedelta(days=n), until=today)
+        for n in (7, 28, 90)
+    ] == boards
+    # The next tally's day adds to the running total as before.
+    store.series.save_daily([SeriesRow(HOT, "impressions", today, 1_000)])
+    week = store.series.leaderboard(
+        "impressions", since=today - timedelta(days=7), until=today + timedelta(days=1)
+    )
+    assert dict(week)[HOT] == dict(boards[0])[HOT] + 1_000
 
 
 def test_a_dry_run_changes_nothing_and_reports_what_a_prune_removes(store: Store) -> None:
