@@ -34,56 +34,76 @@ _IN_METRICS = "metric IN (SELECT value FROM json_each(?))"
 # Below the alerts' 25 minutes of slack, so a run never claims a reading they would refuse.
 SEEN_GAP = timedelta(minutes=20)
 
-# A snapshot is written only when it differs from the one before it in time (or replaces one
-# taken at the same instant with a different value): a value that didn't change adds no row.
-_SAVE_CHANGED = """
-    INSERT INTO totals (post_id, metric, taken_at, value)
-    SELECT :post, :metric, :at, :value
-    WHERE :value IS NOT (SELECT value FROM totals
-        WHERE post_id = :post AND metric = :metric AND taken_at <= :at
-        ORDER BY taken_at DESC LIMIT 1)
+# The values each (Post, metric) had at :at, read in one statement (a seek per key) so that
+# only changed values are written: a value that didn't change adds no row.
+_VALUES_AT = """
+    SELECT p.value, m.value, (SELECT value FROM totals
+        WHERE post_id = p.value AND metric = m.value AND taken_at <= :at
+        ORDER BY taken_at DESC LIMIT 1) AS known
+    FROM json_each(:posts) AS p, json_each(:metrics) AS m WHERE known IS NOT NULL"""
+_SAVE = """
+    INSERT INTO totals (post_id, metric, taken_at, value) VALUES (?, ?, ?, ?)
     ON CONFLICT (post_id, metric, taken_at) DO UPDATE SET value = excluded.value
         WHERE totals.value != excluded.value"""
-
-# Extend the Post's newest run when it read the same metrics no longer than SEEN_GAP ago...
-_EXTEND_RUN = """
-    UPDATE totals_seen SET until = :at
-    WHERE post_id = :post AND metric_set = :set AND until <= :at AND until >= :after
-        AND since = (SELECT MAX(since) FROM totals_seen WHERE post_id = :post)"""
-# ...else start a new one (unless a run already covers this instant: a repeated save).
-_START_RUN = """
-    INSERT OR IGNORE INTO totals_seen (post_id, since, until, metric_set)
-    SELECT :post, :at, :at, :set
-    WHERE NOT EXISTS (SELECT 1 FROM totals_seen
-        WHERE post_id = :post AND since <= :at AND until >= :at AND metric_set = :set)"""
+# Each Post's newest run of readings.
+_NEWEST_RUNS = """
+    SELECT s.post_id, s.since, s.until, s.metric_set FROM json_each(?) AS p
+    JOIN totals_seen AS s ON s.post_id = p.value
+        AND s.since = (SELECT MAX(since) FROM totals_seen WHERE post_id = p.value)"""
 
 
 def save_totals(db: Db, rows: Iterable[TotalsRow], taken_at: datetime) -> int:
     at, read = instant(taken_at), list(rows)
-    params = [
-        {"post": row.post_id, "metric": row.metric, "at": at, "value": row.value} for row in read
-    ]
     ids = post_ids(row.post_id for row in read)
     posts.ensure(db, ids)
-    changed = db.many(_SAVE_CHANGED, params)
+    metrics = names(row.metric for row in read)
+    known = {
+        (post, metric): value
+        for post, metric, value in db.rows(
+            _VALUES_AT, {"posts": json_list(ids), "metrics": json_list(metrics), "at": at}
+        )
+    }
+    changed = [
+        (row.post_id, row.metric, at, row.value)
+        for row in read
+        if known.get((row.post_id, row.metric)) != row.value
+    ]
+    written = db.many(_SAVE, changed)
     note_seen(db, read, taken_at)
     note_refreshed(db, ids, Granularity.TOTAL, taken_at)
-    return changed
+    return written
 
 
 def note_seen(db: Db, rows: list[TotalsRow], taken_at: datetime) -> None:
-    """Record that each Post's metrics were read at `taken_at` (runs in `totals_seen`)."""
+    """Record that each Post's metrics were read at `taken_at` (runs in `totals_seen`): the
+    Post's newest run is extended when it read the same metrics no longer than SEEN_GAP
+    before, else a run starts (a run already covering the instant: a repeated save)."""
     read: dict[str, set[str]] = {}
     for row in rows:
         read.setdefault(row.post_id, set()).add(row.metric)
     at, after = instant(taken_at), instant(taken_at - SEEN_GAP)
-    sets = metric_set_ids(db, {metric_set(metrics) for metrics in read.values()})
-    runs = [
-        {"post": post, "at": at, "after": after, "set": sets[metric_set(metrics)]}
-        for post, metrics in read.items()
-    ]
-    db.many(_EXTEND_RUN, runs)
-    db.many(_START_RUN, runs)
+    spelled = {post: metric_set(metrics) for post, metrics in read.items()}
+    sets = metric_set_ids(db, set(spelled.values()))
+    newest = {
+        post: (since, until, kind)
+        for post, since, until, kind in db.rows(_NEWEST_RUNS, (json_list(read),))
+    }
+    extend, start = [], []
+    for post, spelling in spelled.items():
+        kind = sets[spelling]
+        since, until, was = newest.get(post, ("", "", None))
+        if was == kind and since <= at <= until:
+            continue
+        if was == kind and after <= until <= at:
+            extend.append((at, post, since))
+        else:
+            start.append((post, at, at, kind))
+    db.many("UPDATE totals_seen SET until = ? WHERE post_id = ? AND since = ?", extend)
+    db.many(
+        """INSERT INTO totals_seen (post_id, since, until, metric_set) VALUES (?, ?, ?, ?)
+        ON CONFLICT (post_id, since) DO UPDATE SET until = MAX(until, excluded.until)""",
+        start,
+    )
 
 
 def metric_set_ids(db: Db, sets: set[str]) -> dict[str, int]:
