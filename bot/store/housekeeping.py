@@ -28,6 +28,7 @@ AUTO_VACUUM = {0: "none", 1: "full", 2: "incremental"}
 # Give pages back after a prune when at least this share of the file is free: a store in its
 # steady state reuses what a prune frees, and handing it back only to grow again costs writes.
 FREE_SHARE_TO_RECLAIM = 0.25
+PAGES_PER_STEP = 1_000
 
 
 @dataclass(frozen=True)
@@ -112,9 +113,25 @@ class Housekeeping(Repository):
             slice_posts=slice_posts,
         )
         if not dry_run:
-            with self._lock:
-                reclaim(self._db)
+            self.reclaim()
         return counts
+
+    def reclaim(self) -> int:
+        """Give free pages back to the disk when at least a quarter of the file is free and
+        the file allows it (auto_vacuum incremental); how many pages. A thousand pages per
+        transaction, so that nothing waits long for the store."""
+        with self._lock:
+            free = reclaimable(self._db)
+        given = 0
+        while given < free:
+            step = min(PAGES_PER_STEP, free - given)
+            with self._transaction():
+                for _ in range(step):
+                    # sqlite3 runs a statement that returns no row one step at a time, and
+                    # incremental_vacuum moves one page per step: one page per execute.
+                    self._db.execute("PRAGMA incremental_vacuum")
+            given += step
+        return given
 
     def vacuum(self) -> None:
         """Rewrite the file compactly, set to give freed pages back from now on (a one-off for
@@ -124,11 +141,11 @@ class Housekeeping(Repository):
             self._db.execute("VACUUM")
 
 
-def reclaim(db: Db) -> int:
-    """Free pages given back to the disk (incremental auto_vacuum files only)."""
+def reclaimable(db: Db) -> int:
+    """Free pages worth giving back: all of them when the file allows it (incremental
+    auto_vacuum) and they are at least FREE_SHARE_TO_RECLAIM of it; else none."""
     free = int(db.rows("PRAGMA freelist_count")[0][0])
     pages = int(db.rows("PRAGMA page_count")[0][0])
     if int(db.rows("PRAGMA auto_vacuum")[0][0]) != 2 or free < pages * FREE_SHARE_TO_RECLAIM:
         return 0
-    db.rows(f"PRAGMA incremental_vacuum({free})")
     return free

@@ -283,3 +283,22 @@ def test_old_months_of_calls_read_the_same_once_summed(store: Store) -> None:
     oldest_kept = date(2025, 10, 1).isoformat()
     assert table(store, "api_calls")[0][1] >= oldest_kept
     assert {(m, w): store.usage.month(m, w) for m in months() for w in WORKSPACES} == before
+
+
+def test_a_prune_that_frees_much_of_the_file_gives_it_back(tmp_path: Path) -> None:
+    path = tmp_path / "big.db"
+    with Store.open(path, cipher=TokenCipher.generate()) as big:
+        stale = [post_made(400, n) for n in range(2_000)]
+        with big.transaction():
+            for day in range(10):
+                at = NOW - timedelta(days=300 + day)
+                big.series.save_totals([TotalsRow(p, "favorites", day) for p in stale], taken_at=at)
+        big.database.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        size = path.stat().st_size
+
+        counts = big.housekeeping.prune(now=NOW, policy=POLICY)
+        big.database.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+        assert counts.posts == 2_000
+        assert path.stat().st_size < size / 4
+        assert big.housekeeping.stats().free_pages == 0
