@@ -26,6 +26,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
 
 from bot.config import RetentionSettings
+from bot.engagement.snowflake import TWITTER_EPOCH_MS
 from bot.store.series import recompute_running_totals
 from bot.store.sql import Db, instant, json_list, month_range
 
@@ -108,11 +109,17 @@ _TRIM_SPANS = """UPDATE hourly_spans SET span_start = :hourly
 
 # Unused: no channel tracks it or its author's handle, no connected account wrote it, and
 # nothing read it (at any granularity) since the cutoff; one never read counts from its creation.
-_UNUSED = """
+# A Post ID's creation time (bot/engagement/snowflake.py), to the second: enough for a cutoff
+# in days. IDs from before snowflakes read as 2010, older than any cutoff.
+_SNOWFLAKE_TIME = (
+    "strftime('%Y-%m-%dT%H:%M:%S', "
+    f"((CAST(p.post_id AS INTEGER) >> 22) + {TWITTER_EPOCH_MS}) / 1000.0, 'unixepoch')"
+)
+_UNUSED = f"""
     SELECT p.post_id FROM posts AS p
     WHERE p.post_id >= :first AND p.post_id <= :last
         AND COALESCE((SELECT MAX(refreshed_at) FROM refreshes AS r WHERE r.post_id = p.post_id),
-            p.created_at, '') < :forget
+            p.created_at, {_SNOWFLAKE_TIME}) < :forget
         AND NOT EXISTS (SELECT 1 FROM channel_tracks AS c
             WHERE c.kind = 'post' AND c.ref = p.post_id)
         AND NOT EXISTS (SELECT 1 FROM accounts AS a WHERE a.user_id = p.author_id)

@@ -33,6 +33,7 @@ HOT = post_made(30)  # read every 15 minutes for 10 days, then every 4 hours bac
 OWNED = post_made(300, 1)  # Alice's: kept however old
 TRACKED = post_made(300, 2)  # a channel tracks it: kept
 STALE = post_made(300, 3)  # nobody's, read last 200 days ago: forgotten
+FRESH = post_made(2, 4)  # nobody's, never read, nothing known of it but its ID: kept
 WORKSPACES = (None, "T1", "T2")
 
 
@@ -48,6 +49,7 @@ def fill(store: Store) -> None:
         user_id=ALICE, screen_name="alice", auth=UserAuth("t", "s"), workspace=None, now=NOW
     )
     store.posts.save([PostRecord(OWNED, ALICE, None, None), PostRecord(STALE, "99", None, None)])
+    store.series.save_hourly([SeriesRow(FRESH, "favorites", NOW.replace(minute=0), 1)])
     store.channels.track("T1", "C1", kind="post", refs=[TRACKED], by="U1", now=NOW)
     with store.transaction():
         for quarter in range(4 * 24 * 130):
@@ -148,6 +150,7 @@ def test_a_prune_keeps_every_answer_and_removes_what_the_policy_lets_go(store: S
     assert not table_has(store, "posts", STALE)
     assert table_has(store, "posts", OWNED)
     assert table_has(store, "posts", TRACKED)
+    assert table_has(store, "posts", FRESH)
     # Again: nothing more to do.
     assert store.housekeeping.prune(now=NOW, policy=POLICY).removed == 0
 
