@@ -1,7 +1,7 @@
 """Retention: what the store keeps, for how long, and the pruning that applies it.
 
 docs/retention.md is the policy and why each default keeps every feature working. In short:
-totals snapshots are written only on a change (bot/store/series.py); older than a week they are
+totals snapshots are written only on a change (bot/store/snapshots.py); older than a week they are
 thinned to a day's last, older than `weekly_after` to a week's last; the runs of readings behind
 "as of" go after a day (a Post's newest run stays); hourly buckets older than `hourly` roll
 into daily rows (whole UTC days only, never over a daily row X gave) and go; daily rows older

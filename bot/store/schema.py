@@ -336,7 +336,7 @@ def m012_totals_seen(db: Database) -> None:
     """Totals snapshots are written only when a value changes; this says when they were read.
 
     One row per run of readings of a Post with the same metrics, none further apart than
-    series.SEEN_GAP: [since, until] are its first and last reading, `metric_set` which metrics
+    snapshots.SEEN_GAP: [since, until] are its first and last reading, `metric_set` which metrics
     (a row of `metric_sets`: a few sets recur for every Post). "As of" (staleness, the hour
     marks of alert baselines) comes from here, one row a Post instead of a snapshot per metric
     and reading. `api_calls_monthly` holds the call log of months long past, summed
