@@ -71,7 +71,14 @@ def drive(url: str, folder: Path, mode: str, days: int, ids: list[str], hot: int
     if mode == "no-prune":
         from bot.config import RetentionSettings
 
-        never = RetentionSettings(36500, 36500, 36500, 1200, 36500)
+        never = RetentionSettings(
+            snapshot_days=36500,
+            weekly_after_days=36500,
+            hourly_days=36500,
+            daily_days=36500,
+            call_months=1200,
+            forget_days=36500,
+        )
         settings = Settings(x_api_url=url, x_oauth_url=url, retention=never)
     path = folder / "engagement.db"
     store = Store.open(path, cipher=TokenCipher.generate())
