@@ -1,15 +1,14 @@
 """Retention: what the store keeps, for how long, and the pruning that applies it.
 
 docs/retention.md is the policy and why each default keeps every feature working. In short:
-totals snapshots are written only on a change (bot/store/snapshots.py); older than a week they are
-thinned to a day's last, older than `weekly_after` to a week's last; the runs of readings behind
-"as of" go after a day (a Post's newest run stays); hourly buckets older than `hourly` roll
-into daily rows (whole UTC days only, never over a daily row X gave) and go; daily rows older
-than `daily_days` go but each (Post, metric)'s last, whose running total later days build on;
-API calls of months
-older than `call_months` are summed per (month, workspace, endpoint, owner) into
-`api_calls_monthly`, which `usage` reads alongside; Posts nobody tracks, no connected account
-wrote and nothing read for `forget_after` are forgotten with all their rows.
+totals snapshots are written only on a change (bot/store/snapshots.py); older than
+`snapshot_days` they are thinned to a day's last, older than `weekly_after_days` to a week's
+last; the runs of readings behind "as of" go after a day (a Post's newest run stays); hour
+buckets older than `hourly_days` roll into daily rows (whole UTC days only, never over a daily
+row X gave) and go; daily rows older than `daily_days` go but each (Post, metric)'s last; API
+calls of months older than `call_months` are summed per (month, workspace, endpoint, owner)
+into `api_calls_monthly`, which `usage` reads alongside; Posts nobody tracks, no connected
+account wrote and nothing read for `forget_days` are forgotten with all their rows.
 
 Pruning runs in small transactions (a slice of Posts, or one month of calls, each): a command
 waits at most one slice for the store's lock, and an interrupted prune leaves every slice either
@@ -33,7 +32,7 @@ from bot.store.sql import Db, instant, json_list, month_range
 # Runs of readings serve "as of" (each Post's newest run, always kept) and alert baselines
 # (the last 8 hours): a day of them is ample, and they are the bulk of a day's new rows.
 RUNS_KEPT = timedelta(days=1)
-POSTS_PER_SLICE = 500  # a slice's transaction stays in the tens of milliseconds at 10k Posts
+POSTS_PER_SLICE = 500  # Posts per transaction: what a command may wait for (docs/retention.md)
 
 Transaction = Callable[[], AbstractContextManager[None]]
 
