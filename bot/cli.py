@@ -142,6 +142,8 @@ def _add_operator_commands(commands: Any) -> None:
     )
     usage.add_argument("--month", type=_month, help="YYYY-MM (default: this UTC month)")
 
+    _add_store(commands)
+
     commands.add_parser(
         "rotate-key",
         help="re-encrypt stored X tokens with a new key",
@@ -176,6 +178,27 @@ def _add_maintenance(commands: Any) -> None:
         "anonymised.",
     )
     forget.add_argument("--team", required=True, help="Slack team ID, e.g. T0123")
+
+
+def _add_store(commands: Any) -> None:
+    store = commands.add_parser(
+        "store",
+        help="the database: its size, and retention applied now",
+        description="Rows, size and oldest row per table; retention (docs/retention.md) applied "
+        "by hand (the daily tally applies it every day).",
+    )
+    actions = store.add_subparsers(dest="action", metavar="ACTION")
+    actions.required = True
+    actions.add_parser("stats", help="rows, size and oldest row per table")
+    prune = actions.add_parser("prune", help="remove what the retention policy no longer keeps")
+    how = prune.add_mutually_exclusive_group()
+    how.add_argument("--dry-run", action="store_true", help="say what would go; change nothing")
+    how.add_argument(
+        "--vacuum",
+        action="store_true",
+        help="then rewrite the file compactly (once for a file made by an older version; "
+        "stop the bot first)",
+    )
 
 
 def _add_console(commands: Any) -> None:
@@ -361,6 +384,16 @@ def _forget(settings: Settings, args: argparse.Namespace) -> int:
     return maintenance.forget(settings, team=args.team, out=sys.stdout)
 
 
+def _store(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.ops import store_commands
+
+    if args.action == "stats":
+        return store_commands.store_stats(settings, out=sys.stdout)
+    return store_commands.store_prune(
+        settings, now=_now(), dry_run=args.dry_run, vacuum=args.vacuum, out=sys.stdout
+    )
+
+
 def _run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import run_bot
 
@@ -456,6 +489,7 @@ COMMANDS: Mapping[str, Callable[[Settings, argparse.Namespace], int]] = {
     "rotate-key": _rotate_key,
     "accounts": _accounts,
     "usage": _usage,
+    "store": _store,
     "run": _run,
     "digest": _digest,
     "alerts": _alerts,

@@ -23,6 +23,20 @@ DEFAULT_PORT = 3000
 DEFAULT_ALERT_MINUTES = 15
 # A slash command's answer is due within this many seconds, whatever X is doing.
 DEFAULT_ANSWER_SECONDS = 25
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    """How long the store keeps each kind of row in full (docs/retention.md says why)."""
+
+    snapshot_days: int = 7  # totals snapshots as read; then a day's last value
+    weekly_after_days: int = 100  # then a week's last value (90-day leaderboards: a day's)
+    hourly_days: int = 90  # hour buckets; then whole days rolled into daily rows
+    daily_days: int = 100  # daily rows; then only the last one (its running total) is kept
+    call_months: int = 13  # API calls one by one; then summed per month (usage unchanged)
+    forget_days: int = 180  # a Post nobody tracks, owns or read for this long is forgotten
+
+
 _SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 
 
@@ -50,6 +64,7 @@ class Settings:
     answer_seconds: float = DEFAULT_ANSWER_SECONDS  # a command's answer is due within this
     # Slack user IDs who may change settings besides the workspace admins and owners.
     admins: frozenset[str] = frozenset()
+    retention: RetentionSettings = RetentionSettings()
 
     @property
     def has_x_credentials(self) -> bool:
@@ -67,6 +82,7 @@ class Settings:
             "ENGAGEMENT_ANSWER_SECONDS", DEFAULT_ANSWER_SECONDS, 3, 600, "seconds"
         )
         admins = read.admins("ENGAGEMENT_ADMINS")
+        retention = read.retention()
         timezone = read.timezone("ENGAGEMENT_TZ")
         key, secret = read.pair("X_CONSUMER_KEY", "X_CONSUMER_SECRET")
         client_id, client_secret = read.pair("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
@@ -90,6 +106,7 @@ class Settings:
             alert_minutes=alert_minutes,
             answer_seconds=answer_seconds,
             admins=admins,
+            retention=retention,
         )
         if read.problems:
             raise ConfigError(read.problems)
@@ -124,6 +141,35 @@ class _Reader:
             return int(raw)
         self.problems.append(f"{name} must be {unit} from {low} to {high} (got {raw!r})")
         return default
+
+    def retention(self) -> RetentionSettings:
+        """ENGAGEMENT_KEEP_*: each at least what the features reading those rows need."""
+        default = RetentionSettings()
+        snapshots = self.whole_number(
+            "ENGAGEMENT_KEEP_SNAPSHOT_DAYS", default.snapshot_days, 1, 3650, "days"
+        )
+        return RetentionSettings(
+            snapshot_days=snapshots,
+            weekly_after_days=self.whole_number(
+                "ENGAGEMENT_KEEP_DAILY_SNAPSHOT_DAYS",
+                max(default.weekly_after_days, snapshots),
+                max(snapshots, 91),
+                36500,
+                "days (at least ENGAGEMENT_KEEP_SNAPSHOT_DAYS and 91)",
+            ),
+            hourly_days=self.whole_number(
+                "ENGAGEMENT_KEEP_HOURLY_DAYS", default.hourly_days, 2, 36500, "days"
+            ),
+            daily_days=self.whole_number(
+                "ENGAGEMENT_KEEP_DAILY_DAYS", default.daily_days, 91, 36500, "days"
+            ),
+            call_months=self.whole_number(
+                "ENGAGEMENT_KEEP_CALL_MONTHS", default.call_months, 1, 1200, "months"
+            ),
+            forget_days=self.whole_number(
+                "ENGAGEMENT_FORGET_POSTS_DAYS", default.forget_days, 91, 36500, "days"
+            ),
+        )
 
     def admins(self, name: str) -> frozenset[str]:
         """Comma-separated Slack user IDs."""
@@ -177,4 +223,10 @@ ENVIRONMENT_VARIABLES = (
     "ENGAGEMENT_ALERT_MINUTES",
     "ENGAGEMENT_ANSWER_SECONDS",
     "ENGAGEMENT_ADMINS",
+    "ENGAGEMENT_KEEP_SNAPSHOT_DAYS",
+    "ENGAGEMENT_KEEP_DAILY_SNAPSHOT_DAYS",
+    "ENGAGEMENT_KEEP_HOURLY_DAYS",
+    "ENGAGEMENT_KEEP_DAILY_DAYS",
+    "ENGAGEMENT_KEEP_CALL_MONTHS",
+    "ENGAGEMENT_FORGET_POSTS_DAYS",
 )

@@ -6,23 +6,27 @@ and each hashtag campaign's new matches (bot.channels.hashtags).
               ─ one DAY query over the day (the service saves it to the `daily` table)
 
 Leaderboards and digests over 7/28/90 days then read the store, not the API. Running it twice
-changes nothing: the store upserts daily rows and rewrites only values that differ.
+changes nothing: the store upserts daily rows and rewrites only values that differ. Then it
+applies the store's retention policy (bot/store/retention.py, docs/retention.md), so the store
+stops growing: once a day, a slice of Posts per transaction.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from bot.channels.deps import Deps
 from bot.channels.hashtags import Followed, follow_all
 from bot.copy.campaigns import tally_hashtags
 from bot.copy.operator import tally_summary, utc_day_not_over
+from bot.copy.store_report import prune_summary
 from bot.engagement.models import DEFAULT_SERIES
 from bot.engagement.query import TRANSIENT, EngagementQuery, Granularity
-from bot.errors import EngagementAPIError
+from bot.errors import EngagementAPIError, StoreError
+from bot.store.retention import PruneCounts
 from bot.store.rows import Account
 
 log = logging.getLogger(__name__)
@@ -50,6 +54,7 @@ class TallyOutcome:
     workspaces: tuple[WorkspaceTally, ...]
     # Each hashtag campaign's search for new Posts (bot.channels.hashtags.follow_all).
     hashtags: tuple[Followed, ...] = ()
+    pruned: PruneCounts | None = None  # None: the prune failed (logged); tomorrow's tries again
 
     @property
     def posts(self) -> int:
@@ -69,14 +74,18 @@ class TallyOutcome:
 
     def describe(self) -> str:
         errors = [f"{w.workspace or 'all'}: {w.error}" for w in self.workspaces if w.error]
-        summary = tally_summary(
-            self.day, len(self.workspaces), self.posts, self.calls, self.failed, errors
-        )
-        if not self.hashtags:
-            return summary
-        added = sum(f.added for f in self.hashtags)
-        stopped = sum(1 for f in self.hashtags if f.problem is not None)
-        return f"{summary}; {tally_hashtags(len(self.hashtags), added, stopped)}"
+        parts = [
+            tally_summary(
+                self.day, len(self.workspaces), self.posts, self.calls, self.failed, errors
+            )
+        ]
+        if self.hashtags:
+            added = sum(f.added for f in self.hashtags)
+            stopped = sum(1 for f in self.hashtags if f.problem is not None)
+            parts.append(tally_hashtags(len(self.hashtags), added, stopped))
+        if self.pruned is not None:
+            parts.append(prune_summary(**asdict(self.pruned)))
+        return "; ".join(parts)
 
 
 def previous_utc_day(now: datetime) -> date:
@@ -101,7 +110,17 @@ def run_tally(*, now: datetime, deps: Deps, day: date | None = None) -> TallyOut
         for workspace, accounts in groups.items()
     )
     # Hashtag campaigns grow by the matches X's recent search found since the last tally.
-    return TallyOutcome(day, parts, tuple(follow_all(deps, now=now)))
+    followed = tuple(follow_all(deps, now=now))
+    return TallyOutcome(day, parts, followed, prune_store(now=now, deps=deps))
+
+
+def prune_store(*, now: datetime, deps: Deps) -> PruneCounts | None:
+    """The retention policy applied after the tally; None (logged) if the store failed."""
+    try:
+        return deps.store.housekeeping.prune(now=now, policy=deps.settings.retention)
+    except StoreError as error:  # the tally is stored; the next one prunes what this left
+        log.warning("prune after the tally failed: %s", error)
+        return None
 
 
 def accounts_by_workspace(accounts: Iterable[Account]) -> dict[str | None, list[Account]]:

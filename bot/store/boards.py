@@ -5,7 +5,7 @@ post_refusals, the rule in posts.SIDE); owned Posts the running totals of X's da
 before the period's end and start (`daily`'s primary key); others their newest totals snapshot
 and the newest at or before the period's start (`totals`' primary key: changes-only or thinned
 snapshots stay right). The same statement names the Posts whose numbers are too old to rank on
-(refreshes' 'day' time; the newest snapshot's time), so deciding what to refresh is no extra
+(refreshes' 'day' time; the newest reading's, totals_seen), so deciding what to refresh is no extra
 statement per Post either.
 """
 
@@ -23,6 +23,10 @@ from bot.store.sql import Db, day, instant, json_list, post_ids
 _NEWEST = """(SELECT {column} FROM totals AS t
     WHERE t.post_id = s.post_id AND t.metric = :metric {bound}
     ORDER BY t.taken_at DESC LIMIT 1)"""
+
+_SEEN = """(SELECT MAX(r.until) FROM totals_seen AS r
+    JOIN metric_sets AS m ON m.id = r.metric_set
+    WHERE r.post_id = s.post_id AND instr(m.metrics, ',' || :metric || ','))"""
 
 _RUNNING_BEFORE = """(SELECT {column} FROM daily AS d
     WHERE d.post_id = s.post_id AND d.metric = :metric AND d.day < {bound}
@@ -48,8 +52,9 @@ STREAM = f"""SELECT k, post_id, side,
     CASE side
         WHEN 'owned' THEN upto - COALESCE(before, 0)
         ELSE MAX(CAST(substr(newest, {_WIDTH + 1}) AS INTEGER) - base, 0) END AS value,
-    :check AND COALESCE(CASE side WHEN 'owned' THEN as_of ELSE substr(newest, 1, {_WIDTH})
-        END, '') < :stale_before AS stale
+    :check AND COALESCE(CASE side WHEN 'owned' THEN as_of
+        ELSE MAX(COALESCE(seen, ''), COALESCE(substr(newest, 1, {_WIDTH}), '')) END, '')
+        < :stale_before AS stale
 FROM (
     SELECT s.k AS k, s.post_id AS post_id, s.side AS side, s.as_of AS as_of,
         -- Owned: the running total on the newest day before the end, if that day is in the
@@ -67,6 +72,9 @@ FROM (
         CASE s.side WHEN 'other' THEN {
     _NEWEST.format(column="t.taken_at || t.value", bound="")
 } END AS newest,
+        -- When the metric was last read: snapshots are written only when a value changes,
+        -- so the readings' runs (totals_seen) say it (bot/store/snapshots.py).
+        CASE s.side WHEN 'other' THEN {_SEEN} END AS seen,
         CASE WHEN s.side = 'other' AND {_BORN_BEFORE} THEN {
     _NEWEST.format(column="t.value", bound="AND t.taken_at <= :since")
 } ELSE 0 END AS base

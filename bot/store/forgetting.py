@@ -75,6 +75,7 @@ def forget_workspace(db: Db, team_id: str) -> Forgotten:
         rows[table] = _delete(db, f"{table} WHERE post_id {_IN}", _json(posts))
     rows["posts"] = _delete(db, f"posts WHERE post_id {_IN}", _json(posts))
     rows["users"] = _delete(db, f"users WHERE user_id {_IN}", _json(authors))
+    rows["api_calls_monthly"] = _anonymise_months(db, team_id)
     rows["api_calls"] = db.execute(
         f"""UPDATE api_calls SET workspace = NULL,
             owner_id = CASE WHEN owner_id {_IN} THEN NULL ELSE owner_id END
@@ -82,6 +83,23 @@ def forget_workspace(db: Db, team_id: str) -> Forgotten:
         (_json(authors), team_id, _json(authors)),
     ).rowcount
     return Forgotten({table: n for table, n in rows.items() if n})
+
+
+def _anonymise_months(db: Db, team_id: str) -> int:
+    """The workspace's summed months of calls (retention) added to the anonymous ones."""
+    moved = db.execute(
+        """INSERT INTO api_calls_monthly
+            (month, workspace, endpoint, owner_id, calls, failed, attempts, post_count)
+        SELECT month, '', endpoint, owner_id, calls, failed, attempts, post_count
+        FROM api_calls_monthly WHERE workspace = ?
+        ON CONFLICT (month, workspace, endpoint, owner_id) DO UPDATE SET
+            calls = calls + excluded.calls, failed = failed + excluded.failed,
+            attempts = attempts + excluded.attempts,
+            post_count = post_count + excluded.post_count""",
+        (team_id,),
+    ).rowcount
+    db.execute("DELETE FROM api_calls_monthly WHERE workspace = ?", (team_id,))
+    return moved
 
 
 _TRACKED_POSTS = "SELECT ref FROM channel_tracks WHERE kind = 'post' AND team_id {op} ?"

@@ -384,3 +384,44 @@ def m013_campaigns(db: Database) -> None:
             PRIMARY KEY (campaign_id, post_id)
         ) WITHOUT ROWID"""
     )
+
+
+@MIGRATIONS()
+def m014_totals_seen(db: Database) -> None:
+    """Totals snapshots are written only when a value changes; this says when they were read.
+
+    One row per run of readings of a Post with the same metrics, none further apart than
+    snapshots.SEEN_GAP: [since, until] are its first and last reading, `metric_set` which metrics
+    (a row of `metric_sets`: a few sets recur for every Post). "As of" (staleness, the hour
+    marks of alert baselines) comes from here, one row a Post instead of a snapshot per metric
+    and reading. `api_calls_monthly` holds the call log of months long past, summed
+    (bot/store/retention.py); `usage` reads both.
+    """
+    db.execute(
+        """CREATE TABLE metric_sets (
+            id INTEGER PRIMARY KEY,
+            metrics TEXT NOT NULL UNIQUE
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE totals_seen (
+            post_id TEXT NOT NULL REFERENCES posts (post_id),
+            since TEXT NOT NULL,
+            until TEXT NOT NULL,
+            metric_set INTEGER NOT NULL REFERENCES metric_sets (id),
+            PRIMARY KEY (post_id, since)
+        ) WITHOUT ROWID"""
+    )
+    db.execute(
+        f"""CREATE TABLE api_calls_monthly (
+            month TEXT NOT NULL,
+            workspace TEXT NOT NULL DEFAULT '',
+            endpoint TEXT NOT NULL,
+            owner_id TEXT NOT NULL DEFAULT '',
+            calls {_COUNT.format("calls")},
+            failed {_COUNT.format("failed")},
+            attempts {_COUNT.format("attempts")},
+            post_count {_COUNT.format("post_count")},
+            PRIMARY KEY (month, workspace, endpoint, owner_id)
+        ) WITHOUT ROWID"""
+    )

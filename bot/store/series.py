@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from bot.engagement.query import Granularity
 from bot.engagement.records import Board
-from bot.store import boards, posts
+from bot.store import boards, posts, snapshots
 from bot.store.rows import SeriesRow, TotalsRow
 from bot.store.sql import (
     Db,
@@ -31,18 +31,9 @@ _IN_METRICS = "metric IN (SELECT value FROM json_each(?))"
 
 
 def save_totals(db: Db, rows: Iterable[TotalsRow], taken_at: datetime) -> int:
-    at = instant(taken_at)
-    params = [(row.post_id, row.metric, at, row.value) for row in rows]
-    ids = post_ids(post_id for post_id, *_ in params)
-    posts.ensure(db, ids)
-    changed = db.many(
-        """INSERT INTO totals (post_id, metric, taken_at, value) VALUES (?, ?, ?, ?)
-        ON CONFLICT (post_id, metric, taken_at) DO UPDATE SET value = excluded.value
-            WHERE totals.value != excluded.value""",
-        params,
-    )
+    written, ids = snapshots.save(db, rows, taken_at)
     note_refreshed(db, ids, Granularity.TOTAL, taken_at)
-    return changed
+    return written
 
 
 def save_hourly(db: Db, rows: Iterable[SeriesRow], fetched_at: datetime | None) -> int:
@@ -74,13 +65,13 @@ def save_daily(db: Db, rows: Iterable[SeriesRow], fetched_at: datetime | None) -
     for post_id, metric, bucket, _ in params:
         key = (post_id, metric)
         earliest[key] = min(bucket, earliest.get(key, bucket))
-    _recompute_running_totals(db, earliest)
+    recompute_running_totals(db, earliest)
     if fetched_at is not None:
         note_refreshed(db, ids, Granularity.DAY, fetched_at)
     return changed
 
 
-def _recompute_running_totals(db: Db, earliest: dict[tuple[str, str], str]) -> None:
+def recompute_running_totals(db: Db, earliest: dict[tuple[str, str], str]) -> None:
     """Bring `running_total` up to date from each (Post, metric)'s earliest written day on.
 
     Earlier days are untouched, so the running total just before that day is the base. Rows
@@ -118,36 +109,6 @@ def last_refreshed(db: Db, ids: Iterable[str], granularity: str) -> dict[str, da
         (Granularity(granularity).value, json_list(post_ids(ids))),
     )
     return {post_id: parse_instant(at) for post_id, at in rows}
-
-
-def latest_totals(
-    db: Db, ids: Iterable[str], metrics: Iterable[str]
-) -> dict[str, dict[str, tuple[int, datetime]]]:
-    # Each newest snapshot is one seek to the end of its (Post, metric) key range.
-    newest = """SELECT {column} FROM totals WHERE post_id = p.value AND metric = m.value
-        ORDER BY taken_at DESC LIMIT 1"""
-    rows = db.rows(
-        f"""SELECT * FROM (
-            SELECT p.value, m.value, ({newest.format(column="value")}) AS newest_value,
-                ({newest.format(column="taken_at")}) AS taken_at
-            FROM json_each(?) AS p, json_each(?) AS m
-        ) WHERE taken_at IS NOT NULL""",
-        (json_list(post_ids(ids)), json_list(names(metrics))),
-    )
-    found: dict[str, dict[str, tuple[int, datetime]]] = {}
-    for post_id, metric, value, taken_at in rows:
-        found.setdefault(post_id, {})[metric] = (value, parse_instant(taken_at))
-    return found
-
-
-def totals_before(db: Db, post_id: str, metric: str, when: datetime) -> tuple[int, datetime] | None:
-    rows = db.rows(
-        """SELECT value, taken_at FROM totals
-        WHERE post_id = ? AND metric = ? AND taken_at <= ?
-        ORDER BY taken_at DESC LIMIT 1""",
-        (*post_ids((post_id,)), metric, instant(when)),
-    )
-    return (rows[0][0], parse_instant(rows[0][1])) if rows else None
 
 
 def read_hourly(
@@ -280,8 +241,8 @@ class Series(Repository):
     """Measurements and when they were last fetched: `store.series`."""
 
     def save_totals(self, rows: Iterable[TotalsRow], *, taken_at: datetime) -> int:
-        """One snapshot per (Post, metric, taken_at); rows new or changed. Also marks the
-        Posts refreshed ("total") at `taken_at`."""
+        """A snapshot per (Post, metric) whose value differs from the one before it; rows
+        written. Notes the reading in `totals_seen` and marks the Posts refreshed ("total")."""
         with self._transaction():
             return save_totals(self._db, rows, taken_at)
 
@@ -310,16 +271,19 @@ class Series(Repository):
     def latest_totals(
         self, post_ids: Iterable[str], metrics: Iterable[str]
     ) -> dict[str, dict[str, tuple[int, datetime]]]:
-        """post → metric → (value, taken_at) of the newest snapshot; absent = none stored."""
+        """post → metric → (value, as of): the newest snapshot's value, and the last reading of
+        it (snapshots are written only on a change); absent = none stored."""
         with self._lock:
-            return latest_totals(self._db, post_ids, metrics)
+            return snapshots.latest_totals(self._db, post_ids, metrics)
 
     def totals_before(
         self, post_id: str, metric: str, when: datetime
     ) -> tuple[int, datetime] | None:
-        """The newest snapshot taken at or before `when`, for deltas."""
+        """The value at `when` (the newest snapshot at or before it) and the last reading at or
+        before `when` (to within SEEN_GAP: `when` itself when the Post was being read
+        continuously then), for deltas."""
         with self._lock:
-            return totals_before(self._db, post_id, metric, when)
+            return snapshots.totals_before(self._db, post_id, metric, when)
 
     def hourly(
         self, post_ids: Iterable[str], metrics: Iterable[str], start: datetime, end: datetime

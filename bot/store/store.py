@@ -3,8 +3,8 @@
 The Store opens the file, holds its lock, its transactions and its cipher; everything else is
 a repository among its attributes (`store.accounts`, `store.posts`, `store.series`,
 `store.usage`, `store.sealed`, `store.channels`, `store.digests`, `store.alert_log`,
-`store.connect_links`, `store.slack_installations`, `store.forgetting`, `store.campaigns`),
-each with intention-named methods.
+`store.connect_links`, `store.slack_installations`, `store.forgetting`, `store.campaigns`,
+`store.housekeeping`), each with intention-named methods.
 
 Every write method runs in a transaction, and `transaction()` groups several, of any
 repositories, into one: a crash or an exception part-way leaves the rows as they were before it
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from bot.store.connect_links import ConnectLinks
     from bot.store.digests import Digests
     from bot.store.forgetting import Forgetting
+    from bot.store.housekeeping import Housekeeping
     from bot.store.slack_installations import SlackInstallationRows
 
 MEMORY = ":memory:"
@@ -116,6 +117,12 @@ class Store:
         return Campaigns(self._db, self._lock, self.transaction)
 
     @functools.cached_property
+    def housekeeping(self) -> Housekeeping:
+        from bot.store.housekeeping import Housekeeping
+
+        return Housekeeping(self._db, self._lock, self.transaction)
+
+    @functools.cached_property
     def forgetting(self) -> Forgetting:
         from bot.store.forgetting import Forgetting
 
@@ -157,6 +164,10 @@ class Store:
     def _prepare(self, *, memory: bool) -> None:
         if unknown := MIGRATIONS.unknown(self._db):  # before anything writes to the file
             raise DatabaseTooNew(maintenance.database_too_new(self._name, unknown))
+        if not self._db.rows("SELECT 1 FROM sqlite_master LIMIT 1"):
+            # Settable only before the first table: a new file gives the pages a prune frees
+            # back to the disk (store.housekeeping); older files need one VACUUM.
+            self._db.execute("PRAGMA auto_vacuum = INCREMENTAL")
         # As sqlite-utils' Database(conn) sets it, which opened the store until the raw
         # connection took over.
         self._db.execute("PRAGMA recursive_triggers=on;")

@@ -26,24 +26,36 @@ def log_call(
     )
 
 
+_CALLS = """
+    SELECT endpoint, owner_id, 1 AS calls, status NOT BETWEEN 200 AND 299 AS failed, attempts,
+        post_count
+    FROM api_calls WHERE at >= :start AND at < :end
+        AND (:workspace IS NULL OR workspace = :workspace)
+    UNION ALL
+    SELECT endpoint, NULLIF(owner_id, ''), calls, failed, attempts, post_count
+    FROM api_calls_monthly WHERE month = :month
+        AND (:workspace IS NULL OR workspace = :workspace)"""
+
+
 def usage(db: Db, month: str, workspace: str | None) -> Usage:
     """The month's calls: all of them (workspace None), or those made for one workspace."""
     start, end = month_range(month)
+    # Months pruned long ago are summed in api_calls_monthly (bot/store/retention.py): a month
+    # reads the same from either, or from both while a prune is part-way through the log.
+    params = {"start": start, "end": end, "month": month, "workspace": workspace}
     endpoints = db.rows(
-        """SELECT endpoint, COUNT(*), SUM(status NOT BETWEEN 200 AND 299), SUM(attempts),
-            SUM(post_count)
-        FROM api_calls WHERE at >= ? AND at < ? AND (? IS NULL OR workspace = ?)
-        GROUP BY endpoint ORDER BY endpoint""",
-        (start, end, workspace, workspace),
+        f"""SELECT endpoint, SUM(calls), SUM(failed), SUM(attempts), SUM(post_count)
+        FROM ({_CALLS}) GROUP BY endpoint ORDER BY endpoint""",
+        params,
     )
     # An owner counts once it made a successful user-context call; failed calls aren't billed.
     owners = db.rows(
-        """SELECT c.owner_id, u.username, COUNT(*) FROM api_calls AS c
+        f"""SELECT c.owner_id, u.username, SUM(c.calls - c.failed) AS ok FROM ({_CALLS}) AS c
         LEFT JOIN users AS u ON u.user_id = c.owner_id
-        WHERE c.at >= ? AND c.at < ? AND c.owner_id IS NOT NULL
-            AND c.status BETWEEN 200 AND 299 AND (? IS NULL OR c.workspace = ?)
-        GROUP BY c.owner_id ORDER BY u.username IS NULL, u.username COLLATE NOCASE, c.owner_id""",
-        (start, end, workspace, workspace),
+        WHERE c.owner_id IS NOT NULL
+        GROUP BY c.owner_id HAVING ok > 0
+        ORDER BY u.username IS NULL, u.username COLLATE NOCASE, c.owner_id""",
+        params,
     )
     return Usage(
         month=month,

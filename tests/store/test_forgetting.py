@@ -8,8 +8,8 @@ from bot.store.cipher import TokenCipher
 from bot.store.forgetting import WORKSPACE_TABLES
 
 # Tables that name a workspace and are handled on their own: rules with their firings,
-# accounts with their tokens, API calls anonymised rather than deleted.
-HANDLED_APART = {"alert_rules", "accounts", "api_calls"}
+# accounts with their tokens, API calls (and their summed months) anonymised, not deleted.
+HANDLED_APART = {"alert_rules", "accounts", "api_calls", "api_calls_monthly"}
 
 
 def test_every_table_naming_a_workspace_is_forgotten_with_it() -> None:
