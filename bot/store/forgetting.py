@@ -32,7 +32,15 @@ WORKSPACE_TABLES = (
     ("slack_bots", "team_id"),
 )
 # A Post's numbers and what the bot learnt about it.
-POST_TABLES = ("totals", "hourly", "daily", "refreshes", "hourly_spans", "post_refusals")
+POST_TABLES = (
+    "totals",
+    "totals_seen",
+    "hourly",
+    "daily",
+    "refreshes",
+    "hourly_spans",
+    "post_refusals",
+)
 _IN = "IN (SELECT value FROM json_each(?))"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.store import Store
 from bot.store.cipher import TokenCipher
-from bot.store.forgetting import WORKSPACE_TABLES
+from bot.store.forgetting import POST_TABLES, WORKSPACE_TABLES
 
 # Tables that name a workspace and are handled on their own: rules with their firings,
 # accounts with their tokens, API calls (and their summed months) anonymised, not deleted.
@@ -23,3 +23,16 @@ def test_every_table_naming_a_workspace_is_forgotten_with_it() -> None:
             if column[1] in ("team_id", "workspace")
         }
     assert naming == {table for table, _ in WORKSPACE_TABLES} | HANDLED_APART
+
+
+def test_every_table_of_a_posts_numbers_is_forgotten_with_it() -> None:
+    with Store.open(":memory:", cipher=TokenCipher.generate()) as store:
+        keyed_on_posts = {
+            table
+            for (table,) in store.database.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'"
+            )
+            for foreign in store.database.execute(f'PRAGMA foreign_key_list("{table}")')
+            if foreign[2] == "posts"
+        }
+    assert keyed_on_posts == set(POST_TABLES)

@@ -259,7 +259,7 @@ def dying_after(store: Store, slices: int) -> Callable[[], AbstractContextManage
 @pytest.mark.parametrize("slices", [1, 2, 3, 5])
 def test_a_prune_killed_part_way_loses_nothing(store: Store, tmp_path: Path, slices: int) -> None:
     before = answers(store)
-    db = Db(store.database, None, name="bot.db", busy_seconds=1)
+    db = Db(store.database.conn, None, name="bot.db", busy_seconds=1)
 
     with pytest.raises(Killed):
         prune(db, dying_after(store, slices), now=NOW, policy=POLICY, slice_posts=1)
