@@ -57,7 +57,7 @@ if TYPE_CHECKING:
     from slack_sdk import WebClient
 
     from bot.channels.outbox import FindPosted, PostMessage
-    from bot.jobs.scheduler import DigestScheduler
+    from bot.jobs.period_jobs import ScheduledJobs
     from bot.slack.server import Jobs, SocketMode
     from bot.slack.workspaces import Workspaces
 
@@ -221,12 +221,15 @@ def run_bot(settings: Settings, *, clock: Clock) -> int:
 
 def digest_jobs(
     deps: Deps, web: WebClient, *, clock: Clock, workspaces: Workspaces | None = None
-) -> DigestScheduler:
-    """`run`'s scheduler: digests and alert passes posted with the bot's Web API client, or
-    with the bot token of each channel's workspace when `workspaces` (OAuth install) is given."""
+) -> ScheduledJobs:
+    """`run`'s scheduler: digests (daily, weekly, monthly) and alert passes posted with the
+    bot's Web API client, or with the bot token of each channel's workspace when `workspaces`
+    (OAuth install) is given."""
     from bot.channels.alerts import run_alert_pass
     from bot.channels.digest import prefetch, run_digest
+    from bot.channels.digest_periods import run_report
     from bot.channels.tally import run_tally
+    from bot.jobs.period_jobs import PeriodJobs, ScheduledJobs
     from bot.jobs.scheduler import build_scheduler
     from bot.slack.outbox import history_page, slack_post, without_rate_limit_retries
     from bot.slack.reconcile import Reconciler
@@ -240,7 +243,7 @@ def digest_jobs(
         reconciler = Reconciler(
             workspaces.history_page, team_of=workspaces.team_of, clock=clock, sleep=time.sleep
         )
-    return build_scheduler(
+    daily = build_scheduler(
         store=deps.store,
         deps=deps,
         post=post,
@@ -252,6 +255,15 @@ def digest_jobs(
         alert_interval=timedelta(minutes=deps.settings.alert_minutes),
         reconciler=reconciler,
     )
+    periods = PeriodJobs(
+        store=deps.store,
+        deps=deps,
+        post=post,
+        clock=clock,
+        scheduler=daily.scheduler,
+        run_report=partial(run_report, find_posted=reconciler, clock=clock),
+    )
+    return ScheduledJobs(daily, periods)
 
 
 def slack_side(

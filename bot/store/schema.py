@@ -329,3 +329,37 @@ def m011_digest_attempts(db: Database) -> None:
     upgrade could have posted any time after its claim: it starts from the claim."""
     db.execute("ALTER TABLE digests ADD COLUMN attempted_at TEXT")
     db.execute("UPDATE digests SET attempted_at = claimed_at WHERE posted_ts IS NULL")
+
+
+@MIGRATIONS()
+def m012_weekly_and_monthly_digests(db: Database) -> None:
+    """A channel's weekly and monthly reports: when each is due (`digest_schedules`: the
+    weekday 0-6 from Monday, or the day of the month 1-31, and the local HH:MM in the channel's
+    digest zone), and the same exactly-once ledger as the daily digest's, one row per period
+    keyed by its first local day."""
+    db.execute(
+        """CREATE TABLE digest_schedules (
+            team_id TEXT NOT NULL,
+            channel_id TEXT NOT NULL,
+            period TEXT NOT NULL CHECK (period IN ('weekly', 'monthly')),
+            anchor INTEGER NOT NULL CHECK (anchor BETWEEN 0 AND 31),
+            at TEXT NOT NULL,
+            created_by TEXT,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (team_id, channel_id, period)
+        ) WITHOUT ROWID"""
+    )
+    for table in ("weekly_digests", "monthly_digests"):
+        db.execute(
+            f"""CREATE TABLE {table} (
+                team_id TEXT NOT NULL,
+                channel_id TEXT NOT NULL,
+                local_date TEXT NOT NULL,
+                claimed_at TEXT NOT NULL,
+                claim_token TEXT NOT NULL,
+                posted_ts TEXT,
+                posted_at TEXT,
+                attempted_at TEXT,
+                PRIMARY KEY (team_id, channel_id, local_date)
+            ) WITHOUT ROWID"""
+        )

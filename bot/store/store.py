@@ -2,8 +2,9 @@
 
 The Store opens the file, holds its lock, its transactions and its cipher; everything else is
 a repository among its attributes (`store.accounts`, `store.posts`, `store.series`,
-`store.usage`, `store.sealed`, `store.channels`, `store.digests`, `store.alert_log`,
-`store.connect_links`, `store.slack_installations`), each with intention-named methods.
+`store.usage`, `store.sealed`, `store.channels`, `store.digests` (with `weekly_digests`,
+`monthly_digests` and `digest_schedules`), `store.alert_log`, `store.connect_links`,
+`store.slack_installations`), each with intention-named methods.
 
 Every write method runs in a transaction, and `transaction()` groups several, of any
 repositories, into one: a crash or an exception part-way leaves the rows as they were before it
@@ -28,6 +29,7 @@ from bot.store.alert_log import AlertLog
 from bot.store.channels import Channels
 from bot.store.cipher import TokenCipher
 from bot.store.connect_links import ConnectLinks
+from bot.store.digest_schedules import DigestSchedules
 from bot.store.digests import Digests
 from bot.store.failures import classified
 from bot.store.posts import Posts
@@ -65,6 +67,13 @@ class Store:
         self.sealed = Sealed(self._db, self._lock, self.transaction, cipher)
         self.channels = Channels(self._db, self._lock, self.transaction)
         self.digests = Digests(self._db, self._lock, self.transaction)
+        self.digest_schedules = DigestSchedules(self._db, self._lock, self.transaction)
+        self.weekly_digests = Digests(
+            self._db, self._lock, self.transaction, table="weekly_digests"
+        )
+        self.monthly_digests = Digests(
+            self._db, self._lock, self.transaction, table="monthly_digests"
+        )
         self.alert_log = AlertLog(self._db, self._lock, self.transaction)
         self.connect_links = ConnectLinks(self._db, self._lock, self.transaction, cipher)
         self.slack_installations = SlackInstallationRows(self._db, self._lock, self.transaction)

@@ -32,7 +32,13 @@ from bot.slack.commands.alerts import (
     quiet,
     snooze,
 )
-from bot.slack.commands.digest import digest_now, digest_off, digest_on
+from bot.slack.commands.digest import (
+    digest_now,
+    digest_off,
+    digest_on,
+    digest_period_off,
+    digest_period_on,
+)
 from bot.slack.commands.help import show_help
 from bot.slack.commands.invocation import Invocation
 from bot.slack.commands.numbers import daily, hourly, top, totals
@@ -53,6 +59,8 @@ GUARDED: Mapping[type, str] = {
     c.Disconnect: "connected X accounts",
     c.DigestOn: "the daily digest",
     c.DigestOff: "the daily digest",
+    c.DigestPeriodOn: "the weekly and monthly reports",
+    c.DigestPeriodOff: "the weekly and monthly reports",
     c.AlertThreshold: "alerts",
     c.AlertSpike: "alerts",
     c.AlertOff: "alerts",
@@ -118,6 +126,8 @@ _HANDLERS: dict[type, Callable[..., Message]] = {
     c.DigestOn: digest_on,
     c.DigestOff: digest_off,
     c.DigestNow: digest_now,
+    c.DigestPeriodOn: digest_period_on,
+    c.DigestPeriodOff: digest_period_off,
     c.AlertThreshold: alert_threshold,
     c.AlertSpike: alert_spike,
     c.Alerts: list_alerts,
