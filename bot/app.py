@@ -275,6 +275,7 @@ def slack_side(
     ENGAGEMENT_ADMINS), each with the token of the workspace concerned. Hooks already set in
     `deps` are kept."""
     from bot.slack.permissions import workspace_admins
+    from bot.slack.user_zones import UserZones
     from bot.slack.web import build_web_client, channel_membership
     from bot.slack.workspaces import Workspaces
 
@@ -291,11 +292,17 @@ def slack_side(
     else:
         can_post = channel_membership(web)
         may_change = workspace_admins(web, settings, monotonic=time.monotonic)
+    found = workspaces
+    zones = UserZones(
+        (lambda team: found.client(team)) if found is not None else (lambda _: web),
+        monotonic=time.monotonic,
+    )
     deps = replace(
         deps,
         health=calls,
         can_post=deps.can_post or can_post,
         may_change=deps.may_change or may_change,
+        reader_zone=deps.reader_zone or zones,
     )
     return deps, web, workspaces
 

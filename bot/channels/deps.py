@@ -34,3 +34,7 @@ class Deps:
     # (bot.engagement.health); None: not noted. `run` shares one with the X client
     # (bot.app.engagement).
     health: CallHealth | None = None
+    # The Slack time zone (IANA name) of (team_id, user_id), for the hours of a reply only
+    # they see; None: unknown (the channel's digest zone is used, and named).
+    # `run` uses bot.slack.user_zones.UserZones.
+    reader_zone: Callable[[str, str], str | None] | None = None

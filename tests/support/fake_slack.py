@@ -6,7 +6,8 @@
 - `POST /api/<method>`: auth.test, chat.postMessage, chat.postEphemeral, conversations.info,
   conversations.history (what chat.postMessage put in the channel, with metadata),
   files.getUploadURLExternal (an upload URL on the fake itself), files.completeUploadExternal,
-  users.info (`is_admin`/`is_owner` true for the users in `admins`, user_not_found for `missing`);
+  users.info (`is_admin`/`is_owner` true for the users in `admins`, `tz` from `zones` when the
+  user is in it, user_not_found for `missing`);
   any other method gets `unknown_method`. A token other than `token` gets `invalid_auth`.
 - `POST /upload/<file_id>`: the raw file bytes (kind "upload").
 - `POST /response/<id>`: the response_url target for respond() (kind "response").
@@ -112,6 +113,7 @@ class FakeSlack:
     missing: set[str] = field(default_factory=set)
     not_member: set[str] = field(default_factory=set)
     admins: set[str] = field(default_factory=set)  # users.info says is_admin and is_owner
+    zones: dict[str, str] = field(default_factory=dict)  # users.info's `tz` of these users
     non_marketplace: bool = False  # Tier 1 history with 15-message pages (module docstring)
     clock: Callable[[], float] = time.time  # the non-Marketplace mode's time, epoch seconds
     app_token: str = APP_TOKEN
@@ -381,7 +383,8 @@ class FakeSlack:
                     "is_admin": admin,
                     "is_owner": admin,
                     "is_primary_owner": False,
-                },
+                }
+                | ({"tz": self.zones[user]} if user in self.zones else {}),
             }
         if method == "files.getUploadURLExternal":
             file_id = self._next_file_id()
