@@ -20,8 +20,9 @@ from bot.channels.digest import Status
 from bot.channels.digest_periods import run_report
 from bot.channels.periods import Period, Span, before, covered
 from bot.config import Settings
-from bot.jobs.period_jobs import CATCH_UP_JOB, PeriodJobs, report_job_id
+from bot.jobs.period_jobs import CATCH_UP_JOB, PeriodJobs, ScheduledJobs, report_job_id
 from bot.jobs.periods import PeriodTrigger, due_report, next_fire
+from bot.jobs.scheduler import build_scheduler
 from bot.render.message import Message
 from bot.simulator.server import RunningSimulator
 from bot.store.cipher import TokenCipher
@@ -256,3 +257,22 @@ def test_a_report_killed_after_posting_is_reconciled_after_a_restart_not_reposte
         post=restarted.post,
     ).status
     assert status is Status.ALREADY_POSTED
+
+
+def test_a_settings_change_adds_and_removes_report_jobs(digest_bot: DigestBot) -> None:
+    jobs = Jobs(digest_bot, SIM_START)
+    daily = build_scheduler(
+        store=digest_bot.store,
+        deps=digest_bot.deps,
+        post=digest_bot.post,
+        clock=lambda: SIM_START,
+        scheduler=jobs.aps,
+    )
+    both = ScheduledJobs(daily, jobs.jobs)
+    weekly = report_job_id(TEAM_ID, CHANNEL, "weekly")
+    schedule(digest_bot, WEEKLY)
+    both.on_settings_changed(TEAM_ID, CHANNEL)
+    assert weekly in {j.id for j in jobs.aps.get_jobs()}
+    digest_bot.store.digest_schedules.remove(TEAM_ID, CHANNEL, "weekly")
+    both.on_settings_changed(TEAM_ID, CHANNEL)
+    assert weekly not in {j.id for j in jobs.aps.get_jobs()}
