@@ -39,6 +39,7 @@ from bot.engagement.query import EngagementQuery, Granularity
 from bot.errors import EngagementAPIError
 from bot.render.digest import METRICS, PostLine
 from bot.render.digest_period import PeriodData, period_marker, period_message
+from bot.render.message import Message
 from bot.store.channels import ChannelSettings
 from bot.store.digests import ClaimState, Digests
 
@@ -67,12 +68,9 @@ def run_report(
     (its outcome names the period by its first day)."""
     zone = zone_of(settings, deps)
     team, channel, first = settings.team_id, settings.channel_id, span.first
-    paused = deps.store.channels.settings(team, channel).paused_reason
-    if paused is not None:
-        return DigestOutcome(Status.PAUSED, channel, first, reason=paused)
-    if day_bounds(span.last, zone)[1] > now:
-        reason = digest_copy.not_over_yet(span.last, zone.key)
-        return DigestOutcome(Status.FAILED, channel, first, reason=reason)
+    blocked = _blocked(settings, span, zone, now=now, deps=deps)
+    if blocked is not None:
+        return blocked
     book, token = ledger(deps, period), uuid.uuid4().hex
     claim = book.claim(team, channel, first, token=token, now=now, stale_after=stale_after)
     if claim.state is ClaimState.POSTED:
@@ -98,8 +96,27 @@ def run_report(
     if not data.post_ids or (late and data.quiet):
         book.release(team, channel, first, token=token)
         return DigestOutcome(Status.QUIET_SKIPPED, channel, first)
+    stamp = clock() if clock else now
     message = period_message(data, late=late)
-    if not book.attempt(team, channel, first, token=token, now=clock() if clock else now):
+    return _post(book, team, message, data, token, now=now, attempt=stamp, deps=deps, post=post)
+
+
+def _post(
+    book: Digests,
+    team: str,
+    message: Message,
+    data: PeriodData,
+    token: str,
+    *,
+    now: datetime,
+    attempt: datetime,
+    deps: Deps,
+    post: PostMessage,
+) -> DigestOutcome:
+    """Post the report holding the claim `token` (`attempt`: when, for a later search), and
+    record its ts; Slack's refusal releases the claim (or pauses the channel)."""
+    period, channel, first = data.period, data.channel_id, data.first
+    if not book.attempt(team, channel, first, token=token, now=attempt):
         log.warning("%s report %s %s not posted: its claim was taken over", period, channel, first)
         return DigestOutcome(Status.BUSY, channel, first, reason=digest_copy.CLAIM_TAKEN_OVER)
     try:
@@ -117,6 +134,20 @@ def run_report(
             "%s report %s %s posted as %s after its claim was lost", period, channel, first, ts
         )
     return DigestOutcome(Status.POSTED, channel, first, ts)
+
+
+def _blocked(
+    settings: ChannelSettings, span: Span, zone: ZoneInfo, *, now: datetime, deps: Deps
+) -> DigestOutcome | None:
+    """PAUSED (Slack refused the channel) or FAILED (the period is not over yet), else None."""
+    channel = settings.channel_id
+    paused = deps.store.channels.settings(settings.team_id, channel).paused_reason
+    if paused is not None:
+        return DigestOutcome(Status.PAUSED, channel, span.first, reason=paused)
+    if day_bounds(span.last, zone)[1] > now:
+        reason = digest_copy.not_over_yet(span.last, zone.key)
+        return DigestOutcome(Status.FAILED, channel, span.first, reason=reason)
+    return None
 
 
 def gather_period(

@@ -9,6 +9,7 @@ from bot.copy.parse import WEEKDAY_NAMES
 
 _NOUN = {"weekly": "week", "monthly": "month"}
 _TITLE = {"weekly": "Weekly report", "monthly": "Monthly report"}
+SETTINGS_NAME = "the weekly and monthly reports"  # who may change them: copy.errors.not_allowed
 TOP_TITLE = {"weekly": "*Top Posts of the week*", "monthly": "*Top Posts of the month*"}
 
 

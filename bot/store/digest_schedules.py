@@ -30,7 +30,7 @@ class DigestSchedules(Repository):
     def set(self, schedule: DigestSchedule, *, by: str | None, now: datetime) -> None:
         """Add or replace the channel's report of that period."""
         if schedule.period not in PERIODS:
-            raise ValueError(f"not a report period: {schedule.period!r}")
+            raise ValueError(f"unknown period {schedule.period!r}")
         with self._transaction():
             self._db.execute(
                 """INSERT INTO digest_schedules

@@ -68,7 +68,7 @@ class Digests:
         table: str = "digests",
     ) -> None:
         if table not in LEDGERS:
-            raise ValueError(f"not a digest ledger: {table!r}")
+            raise ValueError(f"unknown ledger {table!r}")
         self._table = table
         self._db = db
         self._lock = lock

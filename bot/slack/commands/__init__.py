@@ -19,7 +19,7 @@ from datetime import date, datetime
 
 from bot.channels.deps import Deps
 from bot.channels.outbox import pause_note
-from bot.copy import errors
+from bot.copy import errors, period_digest
 from bot.errors import EngagementAPIError, SlackUnavailable, TimedOut, UsageError, UserFacingError
 from bot.render import blocks
 from bot.render.message import Message
@@ -59,8 +59,8 @@ GUARDED: Mapping[type, str] = {
     c.Disconnect: "connected X accounts",
     c.DigestOn: "the daily digest",
     c.DigestOff: "the daily digest",
-    c.DigestPeriodOn: "the weekly and monthly reports",
-    c.DigestPeriodOff: "the weekly and monthly reports",
+    c.DigestPeriodOn: period_digest.SETTINGS_NAME,
+    c.DigestPeriodOff: period_digest.SETTINGS_NAME,
     c.AlertThreshold: "alerts",
     c.AlertSpike: "alerts",
     c.AlertOff: "alerts",
