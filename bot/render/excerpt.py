@@ -22,7 +22,7 @@ SOURCE_TEXT = 500
 
 _KEEP_FORMAT = frozenset("\u200d")  # the zero-width joiner holds emoji sequences together
 _SPACES = re.compile(r"\s+")
-_LINK = re.compile(r"(?:[a-z][a-z0-9+.-]*://|www\.)\S*", re.IGNORECASE)
+_LINK = re.compile(r"\b(?:[a-z][a-z0-9+.-]*://|www\.)\S*", re.IGNORECASE)
 _SPECIAL = re.compile(r"@(?=(?:channel|here|everyone)\b)", re.IGNORECASE)
 # mrkdwn's bold, italic, strike and code markers → look-alikes (∗ ˍ ∼ ˋ).
 _MARKERS = str.maketrans({"*": "\u2217", "_": "\u02cd", "~": "\u223c", "`": "\u02cb"})
@@ -44,6 +44,6 @@ def _character(ch: str) -> str:
     kind = unicodedata.category(ch)
     if kind == "Cf" and ch not in _KEEP_FORMAT:
         return ""
-    if kind in ("Cc", "Zl", "Zp", "Cs") and ch not in "\t\n\r":
-        return ""
-    return ch
+    if kind in ("Cc", "Zl", "Zp"):
+        return " "
+    return "" if kind == "Cs" else ch  # a lone surrogate could not even be sent

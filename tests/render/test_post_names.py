@@ -167,3 +167,16 @@ def test_a_long_text_is_cut_near_60_characters() -> None:
     assert label is not None
     assert 50 <= len(label.group(1)) <= 60
     assert label.group(1).endswith("…")
+
+
+def test_the_excerpt_keeps_words_and_emoji_and_drops_what_acts() -> None:
+    from bot.render.excerpt import excerpt
+
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"  # one emoji held by joiners
+    assert excerpt(f"Line one\u2028line\ttwo\x07 {family}") == f"Line one line two {family}"
+    assert excerpt("read www.evil.example/x or awww.ok") == "read [link] or awww.ok"
+    assert excerpt("@here @Channel @everyone @hereford") == (
+        "@\u2060here @\u2060Channel @\u2060everyone @hereford"
+    )
+    assert excerpt("\u202e\u200f \n ") is None  # nothing left to show: the ID names it
+    assert excerpt(None) is None
