@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import UTC, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -225,6 +225,8 @@ def digest_jobs(
     """`run`'s scheduler: digests (daily, weekly, monthly) and alert passes posted with the
     bot's Web API client, or with the bot token of each channel's workspace when `workspaces`
     (OAuth install) is given."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
     from bot.channels.alerts import run_alert_pass
     from bot.channels.digest import prefetch, run_digest
     from bot.channels.digest_periods import run_report
@@ -243,7 +245,9 @@ def digest_jobs(
         reconciler = Reconciler(
             workspaces.history_page, team_of=workspaces.team_of, clock=clock, sleep=time.sleep
         )
+    shared = BackgroundScheduler(timezone=UTC)  # the daily digests' jobs and the reports'
     daily = build_scheduler(
+        scheduler=shared,
         store=deps.store,
         deps=deps,
         post=post,
@@ -260,7 +264,7 @@ def digest_jobs(
         deps=deps,
         post=post,
         clock=clock,
-        scheduler=daily.scheduler,
+        scheduler=shared,
         run_report=partial(run_report, find_posted=reconciler, clock=clock),
     )
     return ScheduledJobs(daily, periods)
