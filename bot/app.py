@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import UTC, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -57,7 +57,7 @@ if TYPE_CHECKING:
 
     from bot.channels.deps import Deps
     from bot.channels.outbox import Clock, FindPosted, PostMessage
-    from bot.jobs.scheduler import DigestScheduler
+    from bot.jobs.period_jobs import ScheduledJobs
     from bot.slack.server import Jobs, SocketMode
     from bot.slack.workspaces import Workspaces
 
@@ -263,12 +263,17 @@ def run_bot(settings: Settings, *, clock: Clock) -> int:
 
 def digest_jobs(
     deps: Deps, web: WebClient, *, clock: Clock, workspaces: Workspaces | None = None
-) -> DigestScheduler:
-    """`run`'s scheduler: digests and alert passes posted with the bot's Web API client, or
-    with the bot token of each channel's workspace when `workspaces` (OAuth install) is given."""
+) -> ScheduledJobs:
+    """`run`'s scheduler: digests (daily, weekly, monthly) and alert passes posted with the
+    bot's Web API client, or with the bot token of each channel's workspace when `workspaces`
+    (OAuth install) is given."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
     from bot.channels.alerts import run_alert_pass
     from bot.channels.digest import prefetch, run_digest
+    from bot.channels.digest_periods import run_report
     from bot.channels.tally import run_tally
+    from bot.jobs.period_jobs import PeriodJobs, ScheduledJobs
     from bot.jobs.scheduler import build_scheduler
     from bot.slack.outbox import history_page, slack_post, without_rate_limit_retries
     from bot.slack.reconcile import Reconciler
@@ -282,7 +287,9 @@ def digest_jobs(
         reconciler = Reconciler(
             workspaces.history_page, team_of=workspaces.team_of, clock=clock, sleep=time.sleep
         )
-    return build_scheduler(
+    shared = BackgroundScheduler(timezone=UTC)  # the daily digests' jobs and the reports'
+    daily = build_scheduler(
+        scheduler=shared,
         store=deps.store,
         deps=deps,
         post=post,
@@ -294,6 +301,15 @@ def digest_jobs(
         alert_interval=timedelta(minutes=deps.settings.alert_minutes),
         reconciler=reconciler,
     )
+    periods = PeriodJobs(
+        store=deps.store,
+        deps=deps,
+        post=post,
+        clock=clock,
+        scheduler=shared,
+        run_report=partial(run_report, find_posted=reconciler, clock=clock),
+    )
+    return ScheduledJobs(daily, periods)
 
 
 def slack_side(
@@ -305,6 +321,7 @@ def slack_side(
     ENGAGEMENT_ADMINS), each with the token of the workspace concerned. Hooks already set in
     `deps` are kept."""
     from bot.slack.permissions import workspace_admins
+    from bot.slack.user_zones import UserZones
     from bot.slack.web import build_web_client, channel_membership
     from bot.slack.workspaces import Workspaces
 
@@ -321,11 +338,17 @@ def slack_side(
     else:
         can_post = channel_membership(web)
         may_change = workspace_admins(web, settings, monotonic=time.monotonic)
+    found = workspaces
+    zones = UserZones(
+        (lambda team: found.client(team)) if found is not None else (lambda _: web),
+        monotonic=time.monotonic,
+    )
     deps = replace(
         deps,
         health=calls,
         can_post=deps.can_post or can_post,
         may_change=deps.may_change or may_change,
+        reader_zone=deps.reader_zone or zones,
     )
     return deps, web, workspaces
 

@@ -38,3 +38,7 @@ class Deps:
     # What the running bot counts for GET /metrics (bot/channels/meter.py); `run` lends the
     # Prometheus one.
     meter: Meter = NO_METER
+    # The Slack time zone (IANA name) of (team_id, user_id), for the hours of a reply only
+    # they see; None: unknown (the channel's digest zone is used, and named).
+    # `run` uses bot.slack.user_zones.UserZones.
+    reader_zone: Callable[[str, str], str | None] | None = None

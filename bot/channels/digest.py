@@ -48,7 +48,7 @@ from bot.render.digest import (
 )
 from bot.store import Store
 from bot.store.channels import ChannelSettings
-from bot.store.digests import Claim, ClaimState
+from bot.store.digests import Claim, ClaimState, Digests
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +144,7 @@ def run_digest(
         reason = digest_copy.claimed_by_another_run(stale_after)
         return DigestOutcome(Status.BUSY, channel, day, reason=reason)
     if claim.state is ClaimState.STALE:
-        outcome = _reconcile(claim, day, token, now=now, deps=deps, find_posted=find_posted)
+        outcome = reconcile(claim, day, token, now=now, deps=deps, find_posted=find_posted)
         if outcome is not None:
             return outcome
     return _build_and_post(
@@ -152,7 +152,7 @@ def run_digest(
     )
 
 
-def _reconcile(
+def reconcile(
     claim: Claim,
     day: date,
     token: str,
@@ -160,10 +160,13 @@ def _reconcile(
     now: datetime,
     deps: Deps,
     find_posted: FindPosted | None,
+    ledger: Digests | None = None,
+    mark: str | None = None,
 ) -> DigestOutcome | None:
-    """A stale claim is ours (`token`): did the dead run post? None: it did not, post now."""
+    """A stale claim is ours (`token`): did the dead run post? None: it did not, post now.
+    `ledger` and `mark`: a weekly or monthly report's (default: the daily digest's)."""
     team, channel = claim.record.team_id, claim.record.channel_id
-    digests = deps.store.digests
+    digests = ledger if ledger is not None else deps.store.digests
     previous = claim.previous
     if previous is None or previous.attempted_at is None:
         return None  # it died before posting
@@ -171,7 +174,8 @@ def _reconcile(
         reason = digest_copy.CLAIM_UNCHECKABLE
         return DigestOutcome(Status.FAILED, channel, day, reason=reason)
     try:
-        found = find_posted(channel, marker(channel, day), attempt_window(previous.attempted_at))
+        searched = mark if mark is not None else marker(channel, day)
+        found = find_posted(channel, searched, attempt_window(previous.attempted_at))
     except Exception as error:
         # Not known: the claim stays as the dead run left it, for the next run to check.
         digests.hand_back(team, channel, day, token=token, claimed_at=previous.claimed_at)
@@ -304,7 +308,7 @@ def gather(
     unknown = deps.service.authors_unknown(
         [i for i in ids if i not in series], workspace=settings.team_id
     )
-    per_post = {p: _post_days(series[p], zone) for p in owned}
+    per_post = {p: post_days(series[p], zone) for p in owned}
     daily = {m: _sum_days(per_post, m, first, day) for m in METRICS}
     week = [day - timedelta(days=n) for n in range(1, WEEK + 1)]
     new = [p for p in owned if (c := infos[p].created_at) is not None and day_start <= c]
@@ -322,7 +326,7 @@ def gather(
         week_average={m: sum(daily[m][d] for d in week) / WEEK for m in METRICS},
         hourly=_hourly(series, owned, day_start, day_end),
         new_posts=tuple(lines[p] for p in new[:NEW_POSTS]),
-        top=_top(list(lines.values())),
+        top=top_lines(list(lines.values())),
         daily=daily,
         authors=post_authors(deps.store, owned),
         skipped=tuple((s.handle, s.problem) for s in asked.skipped if s.problem is not None),
@@ -332,7 +336,7 @@ def gather(
     )
 
 
-def _post_days(
+def post_days(
     metrics: Mapping[str, Mapping[datetime | date, int | None]], zone: ZoneInfo
 ) -> dict[str, dict[date, int]]:
     """metric → local day → the sum of the Post's hour buckets that start in it."""
@@ -368,7 +372,7 @@ def _hourly(
     return tuple(totals)
 
 
-def _top(lines: list[PostLine]) -> tuple[PostLine, ...]:
+def top_lines(lines: list[PostLine]) -> tuple[PostLine, ...]:
     active = [p for p in lines if p.values.get("engagements") or p.values.get("impressions")]
     active.sort(
         key=lambda p: (-p.values.get("engagements", 0), -p.values.get("impressions", 0), p.post_id)

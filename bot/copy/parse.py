@@ -154,7 +154,16 @@ def two_of(kind: str, first: object, shown: str) -> str:
 
 
 def digest_needs_mode(shown: str | None) -> str:
-    return f"`digest` needs `on`, `off` or `now`{_got(shown)}."
+    return f"`digest` needs `on`, `off`, `now`, `weekly` or `monthly`{_got(shown)}."
+
+
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def period_needs_anchor(period: str, shown: str | None) -> str:
+    if period == "weekly":
+        return f"`digest weekly` needs a weekday (`monday` … `sunday`) or `off`{_got(shown)}."
+    return f"`digest monthly` needs a day of the month (1 to 31, or `last`) or `off`{_got(shown)}."
 
 
 def two_times(first: time, shown: str) -> str:

@@ -14,6 +14,15 @@ from bot.copy.words import (
 )
 
 UTC_TIMES = "Times in UTC"
+READER_ZONE = "your Slack time zone"
+CHANNEL_ZONE = "this channel's digest zone"
+
+
+def times_in(zone: str, whose: str) -> str:
+    """ "Times in Europe/Paris (your Slack time zone)"."""
+    return f"Times in {zone} ({whose})"
+
+
 RATE_LABEL = "Engagement rate"
 PARTIAL_NOTE = "*≥* X doesn't serve part of this history, so the true number is at least this"
 NO_NUMBERS = "No numbers came back for these Posts."
@@ -87,8 +96,8 @@ def peak_value(when: str, figure: str) -> str:
     return f"{when}\n{figure}"
 
 
-def peak_fallback(when: str, figure: str, *, utc: bool) -> str:
-    return f"{when}{' UTC' if utc else ''} ({figure})"
+def peak_fallback(when: str, figure: str, *, zone: str | None) -> str:
+    return f"{when}{f' {zone}' if zone else ''} ({figure})"
 
 
 def quiet_range(hourly: bool) -> str:

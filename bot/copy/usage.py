@@ -117,8 +117,11 @@ TABLE: tuple[Subcommand, ...] = (
     ),
     Subcommand(
         "digest",
-        f"{COMMAND} digest on [HH:MM] [Area/City] | digest off | digest now",
-        "the channel's daily digest: schedule it, stop it, or post one now",
+        f"{COMMAND} digest on [HH:MM] [Area/City] | digest off | digest now"
+        " | digest weekly <weekday> [HH:MM] [Area/City] | digest monthly <day> [HH:MM]"
+        " | digest weekly|monthly off",
+        "the channel's daily digest: schedule it, stop it, or post one now; weekly and monthly "
+        "reports compared with the week or month before",
         f"{COMMAND} digest on 09:30 Europe/Paris",
         f"{_ADMIN} to turn it on or off; the bot invited to the channel to post it; X's "
         "/28hr and /historical for connected accounts' Posts",
@@ -225,7 +228,7 @@ NEEDS: Mapping[str, str] = MappingProxyType({w: BY_NAME[w].needs for w in SUBCOM
 
 # The manifest's `usage_hint` (Slack allows 1,000 characters): every subcommand, briefly.
 USAGE_HINT = "<post>... | " + " | ".join(
-    "digest on|off|now" if word == "digest" else word for word in SUBCOMMANDS
+    "digest on|off|now|weekly|monthly" if word == "digest" else word for word in SUBCOMMANDS
 )
 
 

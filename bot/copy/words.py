@@ -112,9 +112,16 @@ def posts_count(n: int) -> str:
     return f"{n:,} Post" if n == 1 else f"{n:,} Posts"
 
 
-def post_label(handle: str | None, post_id: str) -> str:
-    """How a Post is named in a link: "@alice · 1790000000000000001"."""
-    return f"{handle} · {post_id}" if handle else f"Post {post_id}"
+LINK_IN_TEXT = "[link]"  # a link inside a Post's text, where its start names the Post
+
+
+def post_label(handle: str | None, post_id: str, excerpt: str | None = None) -> str:
+    """How a Post is named: "@alice · “Launch day…”", else "@alice · 1790000000000000001",
+    "“Launch day…”" or "Post 1790000000000000001"."""
+    said = f"“{excerpt}”" if excerpt else None
+    if handle:
+        return f"{handle} · {said or post_id}"
+    return said or f"Post {post_id}"
 
 
 def api_calls(n: int) -> str:

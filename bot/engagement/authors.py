@@ -191,7 +191,9 @@ class Authors:
                 user_id, max_results=100, pagination_token=token, auth=auth
             )
             records = [
-                PostRecord(p.id, p.author_id or user_id, p.created_at, p.text, p.author_username)
+                PostRecord(
+                    p.id, p.author_id or user_id, p.created_at, p.text or None, p.author_username
+                )
                 for p in page.posts
             ]
             self._store.posts.save(records)
@@ -211,7 +213,7 @@ class Authors:
             log.warning("Post lookup failed for %d Posts: %s", len(post_ids), error)
             return
         self._store.posts.save(
-            PostRecord(p.id, p.author_id, p.created_at, p.text, p.author_username)
+            PostRecord(p.id, p.author_id, p.created_at, p.text or None, p.author_username)
             for p in found.posts
         )
         for state, title in (("deleted", "Not Found Error"), ("protected", "Authorization Error")):

@@ -4,7 +4,7 @@ Firings held by quiet hours arrive together in one message when the quiet hours 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -89,7 +89,7 @@ def alert_marker(channel_id: str, token: str) -> str:
 def alert_message(
     lines: Sequence[AlertLine],
     *,
-    authors: Mapping[str, str | None],
+    authors: Authors,
     zone: ZoneInfo,
     held: bool,
     coverage: Coverage,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -34,7 +34,9 @@ TICK_SIZE = 17
 Bucket = datetime | date
 
 
-def series_chart(title: str, series: Mapping[str, Mapping[Bucket, int | None]]) -> bytes:
+def series_chart(
+    title: str, series: Mapping[str, Mapping[Bucket, int | None]], *, zone: tzinfo = UTC
+) -> bytes:
     """A PNG of WIDTH_PX × HEIGHT_PX: one panel per series (the first MAX_PANELS), stacked
     with a shared time axis, each with its own scale. None values are gaps."""
     figure = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI, layout="constrained")
@@ -43,13 +45,15 @@ def series_chart(title: str, series: Mapping[str, Mapping[Bucket, int | None]]) 
     grid = figure.subplots(len(panels), 1, sharex=True, squeeze=False)
     figure.suptitle(_safe(title), fontsize=TITLE_SIZE, fontweight="bold")
     for index, (name, points) in enumerate(panels):
-        _panel(grid[index][0], name, points, COLOURS[index % len(COLOURS)])
+        _panel(grid[index][0], name, points, COLOURS[index % len(COLOURS)], zone)
     out = io.BytesIO()
     figure.savefig(out, format="png", dpi=DPI, metadata={"Software": None})
     return out.getvalue()
 
 
-def _panel(axes: Axes, name: str, points: Mapping[Bucket, int | None], colour: str) -> None:
+def _panel(
+    axes: Axes, name: str, points: Mapping[Bucket, int | None], colour: str, zone: tzinfo
+) -> None:
     axes.set_title(_safe(name), loc="left", fontsize=PANEL_SIZE)
     axes.tick_params(labelsize=TICK_SIZE)
     for side in ("top", "right"):
@@ -75,9 +79,9 @@ def _panel(axes: Axes, name: str, points: Mapping[Bucket, int | None], colour: s
     axes.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
     axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _pos: human(value)))
     axes.grid(axis="y", alpha=0.3)
-    locator = AutoDateLocator(tz=UTC, minticks=3, maxticks=7)  # type: ignore[no-untyped-call]
+    locator = AutoDateLocator(tz=zone, minticks=3, maxticks=7)  # type: ignore[no-untyped-call]
     axes.xaxis.set_major_locator(locator)
-    formatter = ConciseDateFormatter(locator, tz=UTC)  # type: ignore[no-untyped-call]
+    formatter = ConciseDateFormatter(locator, tz=zone)  # type: ignore[no-untyped-call]
     axes.xaxis.set_major_formatter(formatter)
     axes.xaxis.get_offset_text().set_fontsize(TICK_SIZE)
 
@@ -126,9 +130,9 @@ def paired_chart(
             if any(v is not None for v in points.values())
         ]
         if not drawn:
-            _panel(axes, name, {}, COLOURS[0])
+            _panel(axes, name, {}, COLOURS[0], UTC)
             continue
-        _panel(axes, name, drawn[0][1], drawn[0][2])
+        _panel(axes, name, drawn[0][1], drawn[0][2], UTC)  # daily buckets: X's UTC days
         top = max((v or 0) for _, points, _ in drawn for v in points.values())
         for _label, points, colour in drawn[1:]:
             xs = sorted(_at(bucket) for bucket in points)

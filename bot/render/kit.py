@@ -24,10 +24,22 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.copy import reports, words
+from bot.render.excerpt import excerpt
 from bot.render.message import Chart, Message
 
 Block = dict[str, Any]
-Authors = Mapping[str, str | None]
+
+
+@dataclass(frozen=True)
+class PostName:
+    """What names a Post in a listing: its author's handle and its text, each if known."""
+
+    handle: str | None = None
+    text: str | None = None
+
+
+# Post ID → its name; a bare string is the author's handle alone (no text known).
+Authors = Mapping[str, PostName | str | None]
 
 # What one message may hold. Slack's limits are 50 blocks and (reported) about 12k characters
 # of text in all; we pack to lower marks so notes and headers always fit beside the content.
@@ -62,9 +74,14 @@ def link(url: str, label: str) -> str:
     return f"<{url}|{escape(label.replace('|', ' ').replace('>', ' '))}>"
 
 
+def _name(authors: Authors, post_id: str) -> PostName:
+    known = authors.get(post_id)
+    return known if isinstance(known, PostName) else PostName(handle=known)
+
+
 def handle_of(authors: Authors, post_id: str) -> str | None:
     """The author's "@handle" (clipped for display), or None when unknown."""
-    handle = authors.get(post_id)
+    handle = _name(authors, post_id).handle
     if not handle or not handle.strip("@ "):
         return None
     return "@" + clip(handle.strip().lstrip("@"), LABEL_TEXT)
@@ -74,25 +91,31 @@ def post_url(post_id: str, authors: Authors) -> str | None:
     """https://x.com/<handle>/status/<id>, with `i` when the handle is unknown or odd."""
     if not _POST_ID.fullmatch(post_id):
         return None
-    handle = (authors.get(post_id) or "").strip().lstrip("@")
+    handle = (_name(authors, post_id).handle or "").strip().lstrip("@")
     user = handle if _HANDLE.fullmatch(handle) else "i"
     return f"https://x.com/{quote(user)}/status/{post_id}"
 
 
+def post_name(post_id: str, authors: Authors) -> str:
+    """The one way a Post is named, unescaped: "@alice · “Launch day…”" from its handle and
+    the start of its text (made harmless by `excerpt`), the ID standing in for unknown text;
+    for plain-text places outside mrkdwn (chart titles)."""
+    return words.post_label(
+        handle_of(authors, post_id),
+        clip(post_id, LABEL_TEXT),
+        excerpt(_name(authors, post_id).text),
+    )
+
+
 def post_link(post_id: str, authors: Authors) -> str:
-    """The Post as a mrkdwn link labelled "@alice · 1790…" (plain label if it can't link)."""
-    label = words.post_label(handle_of(authors, post_id), clip(post_id, LABEL_TEXT))
+    """The Post's name as a mrkdwn link to it (escaped plain name if it can't link)."""
     url = post_url(post_id, authors)
+    label = post_name(post_id, authors)
     return link(url, label) if url else escape(label)
 
 
-def post_name(post_id: str, authors: Authors) -> str:
-    """The Post's label, unescaped: for plain-text places outside mrkdwn (chart titles)."""
-    return words.post_label(handle_of(authors, post_id), clip(post_id, LABEL_TEXT))
-
-
 def post_plain(post_id: str, authors: Authors) -> str:
-    """The Post's label without a link, escaped for mrkdwn (the `text` fallback)."""
+    """The Post's name without a link, escaped for mrkdwn (the `text` fallback)."""
     return escape(post_name(post_id, authors))
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.copy import reports, words
 from bot.engagement.query import Report, Value
@@ -43,39 +45,68 @@ FALLBACK_METRICS = 3
 PEAK_PREFERENCE = ("impressions", "engagements")
 
 
+@dataclass(frozen=True)
+class Zones:
+    """Whose clock an hourly series is read on: a reply the channel sees (with a chart) in the
+    channel's digest zone, one only the asker sees in the asker's Slack zone when known."""
+
+    channel: ZoneInfo
+    reader: ZoneInfo | None = None
+
+    def pick(self, shared: bool) -> tuple[ZoneInfo, str]:
+        if shared or self.reader is None:
+            return self.channel, reports.CHANNEL_ZONE
+        return self.reader, reports.READER_ZONE
+
+
 def hourly_message(
-    report: Report, *, authors: Authors, now: datetime, with_chart: bool = True
+    report: Report,
+    *,
+    authors: Authors,
+    now: datetime,
+    with_chart: bool = True,
+    zones: Zones | None = None,
 ) -> Message:
-    """Hour by hour (the last 28 hours for owned Posts), with a chart."""
-    return _series_message(report, authors, now, hourly=True, with_chart=with_chart)
+    """Hour by hour (the last 28 hours for owned Posts), with a chart; hours in UTC, or on
+    the clock `zones` picks (and names)."""
+    return _series_message(report, authors, now, hourly=True, with_chart=with_chart, zones=zones)
 
 
 def daily_message(
     report: Report, *, authors: Authors, now: datetime, with_chart: bool = True
 ) -> Message:
-    """Day by day over the range asked for, with a chart."""
+    """Day by day (X's UTC days) over the range asked for, with a chart."""
     return _series_message(report, authors, now, hourly=False, with_chart=with_chart)
 
 
 def _series_message(
-    report: Report, authors: Authors, now: datetime, *, hourly: bool, with_chart: bool
+    report: Report,
+    authors: Authors,
+    now: datetime,
+    *,
+    hourly: bool,
+    with_chart: bool,
+    zones: Zones | None = None,
 ) -> Message:
     posts = post_order(report)
     metrics = metric_order(report)
+    shared = with_chart and bool(_drawable(report, posts))
+    zone, whose = zones.pick(shared) if zones and hourly else (ZoneInfo("UTC"), None)
     notes = Notes(posts=len(posts))
     parts: list[Part] = []
     for index, post in enumerate(posts):
-        parts.extend(_post_parts(index, post, report, metrics, authors, notes, hourly))
+        parts.extend(_post_parts(index, post, report, metrics, authors, notes, hourly, zone))
     if not posts:
         parts.append(Part((section(reports.NO_NUMBERS),)))
     buckets = sorted({b for p in report.series.values() for s in p.values() for b in s}, key=_at)
-    title = _title(buckets, hourly)
-    drawn = _chart(report, posts, metrics, authors, hourly) if with_chart else None
-    line = as_of_line(report, now) + " · " + reports.UTC_TIMES
+    title = _title(buckets, hourly, zone)
+    drawn = _chart(report, posts, metrics, authors, hourly, zone) if shared else None
+    times = reports.times_in(zone.key, whose) if whose else reports.UTC_TIMES
+    line = as_of_line(report, now) + " · " + times
     head = (header(title), context(line + (" · " + reports.CHART_BELOW if drawn else "")))
     page = Page(
         title=title,
-        text=_fallback(report, posts, metrics, authors, hourly),
+        text=_fallback(report, posts, metrics, authors, hourly, zone),
         head=head,
         parts=tuple(parts),
         tail=tuple(notes.block()),
@@ -93,6 +124,7 @@ def _post_parts(
     authors: Authors,
     notes: Notes,
     hourly: bool,
+    zone: ZoneInfo,
 ) -> list[Part]:
     series = report.series.get(post, {})
     shown = [m for m in metrics if m in series]
@@ -108,15 +140,20 @@ def _post_parts(
             notes.add(post, metric, reason)
     columns = shown[:TABLE_METRICS]
     trend = _trend(series, columns, hourly)
-    summary = fields(_summary(post, series, shown, hourly, notes), title)
+    summary = fields(_summary(post, series, shown, hourly, notes, zone), title)
     first = [*opening, *summary, *([section("\n".join(trend))] if trend else [])]
     parts = [Part(tuple(first), items=1)]
-    parts += [Part((block,)) for block in _table(post, series, columns, hourly)]
+    parts += [Part((block,)) for block in _table(post, series, columns, hourly, zone)]
     return parts
 
 
 def _summary(
-    post: str, series: Mapping[str, Series], shown: Sequence[str], hourly: bool, notes: Notes
+    post: str,
+    series: Mapping[str, Series],
+    shown: Sequence[str],
+    hourly: bool,
+    notes: Notes,
+    zone: ZoneInfo,
 ) -> list[str]:
     """KPI fields: each metric's total over the range, the engagement rate, the peak."""
     items = []
@@ -128,7 +165,7 @@ def _summary(
     rate = _rate(totals)
     if rate is not None:
         items.append(f"*{reports.RATE_LABEL}*\n{rate}")
-    peak = _peak(series, shown, hourly)
+    peak = _peak(series, shown, hourly, zone)
     if peak is not None:
         items.append(f"*{reports.peak_label(hourly)}*\n{peak}")
     return items
@@ -189,29 +226,32 @@ def _peak_at(series: Series) -> tuple[Bucket, int] | None:
     return best
 
 
-def _peak(series: Mapping[str, Series], metrics: Sequence[str], hourly: bool) -> str | None:
+def _peak(
+    series: Mapping[str, Series], metrics: Sequence[str], hourly: bool, zone: ZoneInfo
+) -> str | None:
     metric = _peak_metric(metrics)
     found = _peak_at(series[metric]) if metric else None
     if metric is None or found is None:
         return None
     bucket, value = found
     figure = f"{exact(value)} {words.metric_noun(metric, value)}"
-    return reports.peak_value(_when(bucket, hourly), figure)
+    return reports.peak_value(_when(bucket, hourly, zone), figure)
 
 
-def _when(bucket: Bucket, hourly: bool) -> str:
-    at = _at(bucket)
+def _when(bucket: Bucket, hourly: bool, zone: ZoneInfo) -> str:
+    at = _at(bucket).astimezone(zone) if hourly else _at(bucket)
     day = f"{at:%a} {at.day} {at:%b}"
     return f"{day} {at:%H}:00" if hourly and isinstance(bucket, datetime) else day
 
 
-def _title(buckets: Sequence[Bucket], hourly: bool) -> str:
+def _title(buckets: Sequence[Bucket], hourly: bool, zone: ZoneInfo) -> str:
     if not buckets:
         return reports.series_title(hourly, reports.NO_DATA, reports.NO_DATA)
     first, last = _at(buckets[0]), _at(buckets[-1])
     if hourly:
+        first, last = first.astimezone(zone), last.astimezone(zone)
         return reports.series_title(
-            hourly, f"{first.day} {first:%b %H}:00", f"{last.day} {last:%b %H}:00 UTC"
+            hourly, f"{first.day} {first:%b %H}:00", f"{last.day} {last:%b %H}:00 {zone.key}"
         )
     return reports.series_title(hourly, f"{first.day} {first:%b %Y}", f"{last.day} {last:%b %Y}")
 
@@ -233,18 +273,20 @@ _LEVELS: tuple[Level, ...] = (
 
 
 def _rows(
-    post: str, series: Mapping[str, Series], columns: Sequence[str], hourly: bool
+    post: str, series: Mapping[str, Series], columns: Sequence[str], hourly: bool, zone: ZoneInfo
 ) -> tuple[str, list[tuple[str, list[int | None]]]]:
     """(unit, rows): the finest level with at most TABLE_ROWS rows, each row's sums. Hours and
     days before the Post was created are no rows at all: it had no numbers then."""
     lived = {b for m in columns for b in series[m] if not unborn(post, b)}
     buckets = sorted({_at(b) for b in lived})
     cells = {m: {_at(b): v for b, v in series[m].items()} for m in columns}
+    local = {at: at.astimezone(zone) if hourly else at for at in buckets}
     levels = _LEVELS if hourly else _LEVELS[1:]
     for unit, key, label in levels:  # noqa: B007 - the loop picks the level
         groups: dict[datetime, list[datetime]] = {}
         for at in buckets:
-            groups.setdefault(key(at.replace(minute=0, second=0, microsecond=0)), []).append(at)
+            wall = local[at].replace(minute=0, second=0, microsecond=0)
+            groups.setdefault(key(wall), []).append(at)
         if len(groups) <= TABLE_ROWS or unit == "year":
             break
     rows = []
@@ -258,11 +300,11 @@ def _rows(
 
 
 def _table(
-    post: str, series: Mapping[str, Series], columns: Sequence[str], hourly: bool
+    post: str, series: Mapping[str, Series], columns: Sequence[str], hourly: bool, zone: ZoneInfo
 ) -> list[Block]:
     if not columns:
         return []
-    unit, rows = _rows(post, series, columns, hourly)
+    unit, rows = _rows(post, series, columns, hourly, zone)
     if not rows:
         return []
     width = max(len(label) for label, _ in rows)
@@ -281,14 +323,23 @@ def _table(
 # --- Chart and fallback ------------------------------------------------------------------------
 
 
-def _chart(
-    report: Report, posts: Sequence[str], metrics: Sequence[str], authors: Authors, hourly: bool
-) -> Chart | None:
-    drawn = [
+def _drawable(report: Report, posts: Sequence[str]) -> list[str]:
+    return [
         p
         for p in posts
         if any(v is not None for s in report.series.get(p, {}).values() for v in s.values())
     ]
+
+
+def _chart(
+    report: Report,
+    posts: Sequence[str],
+    metrics: Sequence[str],
+    authors: Authors,
+    hourly: bool,
+    zone: ZoneInfo,
+) -> Chart | None:
+    drawn = _drawable(report, posts)
     if not drawn:
         return None
     if len(drawn) == 1:
@@ -302,14 +353,19 @@ def _chart(
         panels = {post_name(p, authors): report.series[p][metric] for p in chosen if metric}
         label = words.posts_count(len(drawn))
     title = reports.chart_title(hourly, label)
-    png = charts.series_chart(title, panels)
+    png = charts.series_chart(title, panels, zone=zone)
     kind = "hourly" if hourly else "daily"
     safe = re.sub(r"[^0-9A-Za-z_-]", "", drawn[0])[:40] or "post"
     return Chart(filename=f"engagement-{kind}-{safe}.png", png=png, title=title)
 
 
 def _fallback(
-    report: Report, posts: Sequence[str], metrics: Sequence[str], authors: Authors, hourly: bool
+    report: Report,
+    posts: Sequence[str],
+    metrics: Sequence[str],
+    authors: Authors,
+    hourly: bool,
+    zone: ZoneInfo,
 ) -> str:
     figures = []
     for metric in metrics:
@@ -331,5 +387,6 @@ def _fallback(
         found = _peak_at(series[top]) if top else None
         if top and found:
             figure = f"{exact(found[1])} {words.metric_noun(top, found[1])}"
-            peak = reports.peak_fallback(_when(found[0], hourly), figure, utc=hourly)
+            when = _when(found[0], hourly, zone)
+            peak = reports.peak_fallback(when, figure, zone=zone.key if hourly else None)
     return reports.series_fallback(subject, figures[:FALLBACK_METRICS], peak)

@@ -1,4 +1,6 @@
-"""The daily digest's exactly-once bookkeeping: one row per (team, channel, local date).
+"""A digest's exactly-once bookkeeping: one row per (team, channel, local date), the date
+being the day a daily digest reports on, or the first day of a weekly or monthly report's
+period (each kind in its own table: `Digests(…, table="weekly_digests")`).
 
     claim() ──▶ attempt() ──▶ post ──▶ record()        the normal path
     claim() ──▶ post fails ──▶ release() so a later run may try again
@@ -23,6 +25,8 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from bot.store.sql import Db, instant, parse_instant
+
+LEDGERS = ("digests", "weekly_digests", "monthly_digests")
 
 
 class ClaimState(StrEnum):
@@ -56,8 +60,16 @@ class Digests:
     """Digest claims in the store's database, under the store's lock and transactions."""
 
     def __init__(
-        self, db: Db, lock: threading.RLock, transaction: Callable[[], AbstractContextManager[None]]
+        self,
+        db: Db,
+        lock: threading.RLock,
+        transaction: Callable[[], AbstractContextManager[None]],
+        *,
+        table: str = "digests",
     ) -> None:
+        if table not in LEDGERS:
+            raise ValueError(f"unknown ledger {table!r}")
+        self._table = table
         self._db = db
         self._lock = lock
         self._transaction = transaction
@@ -71,7 +83,7 @@ class Digests:
         DigestHistory)."""
         with self._lock:
             rows = self._db.rows(
-                """SELECT MAX(local_date) FROM digests
+                f"""SELECT MAX(local_date) FROM {self._table}
                 WHERE team_id = ? AND channel_id = ? AND posted_ts IS NOT NULL""",
                 (team_id, channel_id),
             )
@@ -95,7 +107,8 @@ class Digests:
             if found is not None and now - found.claimed_at < stale_after:
                 return Claim(ClaimState.BUSY, found)
             self._db.execute(
-                """INSERT INTO digests (team_id, channel_id, local_date, claimed_at, claim_token)
+                f"""INSERT INTO {self._table}
+                    (team_id, channel_id, local_date, claimed_at, claim_token)
                 VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (team_id, channel_id, local_date) DO UPDATE SET
                     claimed_at = excluded.claimed_at, claim_token = excluded.claim_token""",
@@ -111,7 +124,7 @@ class Digests:
         """The run holding `token` is about to post (`now`); False if it lost the claim."""
         with self._transaction():
             cursor = self._db.execute(
-                """UPDATE digests SET attempted_at = ?
+                f"""UPDATE {self._table} SET attempted_at = ?
                 WHERE team_id = ? AND channel_id = ? AND local_date = ? AND claim_token = ?
                     AND posted_ts IS NULL""",
                 (instant(now), team_id, channel_id, local_date.isoformat(), token),
@@ -125,7 +138,7 @@ class Digests:
         next run may take it at once: whether the dead run posted is not known yet."""
         with self._transaction():
             cursor = self._db.execute(
-                """UPDATE digests SET claimed_at = ?
+                f"""UPDATE {self._table} SET claimed_at = ?
                 WHERE team_id = ? AND channel_id = ? AND local_date = ? AND claim_token = ?
                     AND posted_ts IS NULL""",
                 (instant(claimed_at), team_id, channel_id, local_date.isoformat(), token),
@@ -145,7 +158,7 @@ class Digests:
         """The digest is in the channel as message `ts`; False if `token` lost the claim."""
         with self._transaction():
             cursor = self._db.execute(
-                """UPDATE digests SET posted_ts = ?, posted_at = ?
+                f"""UPDATE {self._table} SET posted_ts = ?, posted_at = ?
                 WHERE team_id = ? AND channel_id = ? AND local_date = ? AND claim_token = ?
                     AND posted_ts IS NULL""",
                 (ts, instant(now), team_id, channel_id, local_date.isoformat(), token),
@@ -156,7 +169,8 @@ class Digests:
         """Give up an unposted claim (the post failed), so a later run may try again."""
         with self._transaction():
             cursor = self._db.execute(
-                """DELETE FROM digests WHERE team_id = ? AND channel_id = ? AND local_date = ?
+                f"""DELETE FROM {self._table}
+                WHERE team_id = ? AND channel_id = ? AND local_date = ?
                     AND claim_token = ? AND posted_ts IS NULL""",
                 (team_id, channel_id, local_date.isoformat(), token),
             )
@@ -164,7 +178,8 @@ class Digests:
 
     def _get(self, team_id: str, channel_id: str, local_date: date) -> DigestRecord | None:
         rows = self._db.rows(
-            """SELECT claimed_at, claim_token, posted_ts, posted_at, attempted_at FROM digests
+            f"""SELECT claimed_at, claim_token, posted_ts, posted_at, attempted_at
+            FROM {self._table}
             WHERE team_id = ? AND channel_id = ? AND local_date = ?""",
             (team_id, channel_id, local_date.isoformat()),
         )

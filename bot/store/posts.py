@@ -83,6 +83,15 @@ def author_handles(db: Db, ids: Iterable[str]) -> dict[str, str]:
     return dict(rows)
 
 
+def texts(db: Db, ids: Iterable[str]) -> dict[str, str]:
+    """Post ID → its text, for the Posts a lookup or timeline gave us the text of."""
+    rows = db.rows(
+        f"SELECT post_id, text FROM posts WHERE {_IN_IDS} AND text IS NOT NULL AND text != ''",
+        (json_list(post_ids(ids)),),
+    )
+    return dict(rows)
+
+
 def unknown_authors(db: Db, ids: Iterable[str]) -> list[str]:
     rows = db.rows(
         f"""SELECT c.post_id FROM {CANDIDATES} AS c LEFT JOIN {POSTS} ON p.post_id = c.post_id
@@ -198,6 +207,11 @@ class Posts(Repository):
         """Post ID → its author's handle (without "@"), for those whose handle we know."""
         with self._lock:
             return author_handles(self._db, post_ids)
+
+    def texts(self, post_ids: Iterable[str]) -> dict[str, str]:
+        """Post ID → its text as X gave it (raw: `render.excerpt` makes it safe to show)."""
+        with self._lock:
+            return texts(self._db, post_ids)
 
     def unknown_authors(self, post_ids: Iterable[str]) -> list[str]:
         """IDs, in the order given, whose author we never learned and that aren't deleted."""

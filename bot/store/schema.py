@@ -425,3 +425,37 @@ def m014_totals_seen(db: Database) -> None:
             PRIMARY KEY (month, workspace, endpoint, owner_id)
         ) WITHOUT ROWID"""
     )
+
+
+@MIGRATIONS()
+def m015_weekly_and_monthly_digests(db: Database) -> None:
+    """A channel's weekly and monthly reports: when each is due (`digest_schedules`: the
+    weekday 0-6 from Monday, or the day of the month 1-31, and the local HH:MM in the channel's
+    digest zone), and the same exactly-once ledger as the daily digest's, one row per period
+    keyed by its first local day."""
+    db.execute(
+        """CREATE TABLE digest_schedules (
+            team_id TEXT NOT NULL,
+            channel_id TEXT NOT NULL,
+            period TEXT NOT NULL CHECK (period IN ('weekly', 'monthly')),
+            anchor INTEGER NOT NULL CHECK (anchor BETWEEN 0 AND 31),
+            at TEXT NOT NULL,
+            created_by TEXT,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (team_id, channel_id, period)
+        ) WITHOUT ROWID"""
+    )
+    for table in ("weekly_digests", "monthly_digests"):
+        db.execute(
+            f"""CREATE TABLE {table} (
+                team_id TEXT NOT NULL,
+                channel_id TEXT NOT NULL,
+                local_date TEXT NOT NULL,
+                claimed_at TEXT NOT NULL,
+                claim_token TEXT NOT NULL,
+                posted_ts TEXT,
+                posted_at TEXT,
+                attempted_at TEXT,
+                PRIMARY KEY (team_id, channel_id, local_date)
+            ) WITHOUT ROWID"""
+        )

@@ -2,9 +2,10 @@
 
 The Store opens the file, holds its lock, its transactions and its cipher; everything else is
 a repository among its attributes (`store.accounts`, `store.posts`, `store.series`,
-`store.usage`, `store.sealed`, `store.channels`, `store.digests`, `store.alert_log`,
-`store.connect_links`, `store.slack_installations`, `store.forgetting`, `store.campaigns`,
-`store.housekeeping`), each with intention-named methods.
+`store.usage`, `store.sealed`, `store.channels`, `store.digests` (with `weekly_digests`,
+`monthly_digests` and `digest_schedules`), `store.alert_log`, `store.connect_links`,
+`store.slack_installations`, `store.forgetting`, `store.campaigns`, `store.housekeeping`), each
+with intention-named methods.
 
 Every write method runs in a transaction, and `transaction()` groups several, of any
 repositories, into one: a crash or an exception part-way leaves the rows as they were before it
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from bot.store.campaigns import Campaigns
     from bot.store.channels import Channels
     from bot.store.connect_links import ConnectLinks
+    from bot.store.digest_schedules import DigestSchedules
     from bot.store.digests import Digests
     from bot.store.forgetting import Forgetting
     from bot.store.housekeeping import Housekeeping
@@ -91,6 +93,24 @@ class Store:
         from bot.store.digests import Digests
 
         return Digests(self._db, self._lock, self.transaction)
+
+    @functools.cached_property
+    def digest_schedules(self) -> DigestSchedules:
+        from bot.store.digest_schedules import DigestSchedules
+
+        return DigestSchedules(self._db, self._lock, self.transaction)
+
+    @functools.cached_property
+    def weekly_digests(self) -> Digests:
+        from bot.store.digests import Digests
+
+        return Digests(self._db, self._lock, self.transaction, table="weekly_digests")
+
+    @functools.cached_property
+    def monthly_digests(self) -> Digests:
+        from bot.store.digests import Digests
+
+        return Digests(self._db, self._lock, self.transaction, table="monthly_digests")
 
     @functools.cached_property
     def alert_log(self) -> AlertLog:

@@ -343,7 +343,7 @@ def test_unowned_posts_alert_on_hourly_deltas_of_totals_snapshots(
     assert firing.hour == floor_hour(now) - HOUR
     [body] = alert_posts(fake)
     assert f"/status/{post_id}" in str(body["blocks"])
-    assert f"@sim_creator · {post_id}" in str(body["blocks"])  # a competitor, named
+    assert "@sim_creator · “" in str(body["blocks"])  # a competitor, named by handle and words
 
 
 def test_an_alert_pass_over_5000_owned_posts_stays_within_the_rate_limit(

@@ -194,7 +194,7 @@ def test_a_channel_tracking_no_account_digests_the_workspaces_connected_ones(
     assert connected.post_ids == tracked.post_ids  # sim_brand is the connected account
     assert connected.totals == tracked.totals
     assert connected.authors
-    assert set(connected.authors.values()) == {"sim_brand"}
+    assert {name.handle for name in connected.authors.values()} == {"sim_brand"}
 
 
 # --- exactly once ------------------------------------------------------------------------------
@@ -340,11 +340,14 @@ def test_a_digest_names_its_authors_with_one_store_query(digest_bot: DigestBot) 
 
     assert len(data.post_ids) >= 10
     assert set(data.authors) == set(data.post_ids)
-    assert set(data.authors.values()) == {"sim_brand"}
-    # The handles of all the Posts' authors in one query, not an account lookup per Post.
+    assert {name.handle for name in data.authors.values()} == {"sim_brand"}
+    assert all(name.text for name in data.authors.values())  # named by their words too
+    # The handles of all the Posts' authors in one query, their texts in one more, not an
+    # account lookup per Post.
     per_post = [s for s in statements if "FROM accounts WHERE user_id =" in s]
     handles = [s for s in statements if "COALESCE(a.screen_name, u.username)" in s]
-    assert (len(per_post), len(handles)) == (0, 1)
+    texts = [s for s in statements if "SELECT post_id, text FROM posts" in s]
+    assert (len(per_post), len(handles), len(texts)) == (0, 1, 1)
 
 
 def test_local_days_follow_the_zone_across_dst() -> None:

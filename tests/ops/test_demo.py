@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pytest
 
 from bot.console.demo import DEMO_START, run_demo
+from bot.simulator.v2 import post_text
 
 STEPS = (
     "Connect two X accounts through X's OAuth (/engagement connect)",
@@ -127,9 +128,13 @@ def test_the_injected_spike_becomes_exactly_one_alert_naming_its_post(demo: Run)
     spiked = re.search(r"simulator: Post (\d+) gets 12× its traffic at 12:00", step).group(1)
     assert "simulator clock → 13:05 UTC" in step
     assert step.count("ENGAGEMENT ALERT") == 1
-    spike_line = r"^  • Spike · @sim_brand · (\d+) .*impressions in 12:00–13:00.*\(alert #1: Spikes"
+    spike_line = (
+        r"^  • Spike · @sim_brand · “([^”]+)” .*impressions in 12:00–13:00.*\(alert #1: Spik"
+    )
     alerts = re.findall(spike_line, step, re.MULTILINE)
-    assert alerts == [spiked]
+    # The Post is named by its words (the simulator's default universe, seed 1).
+    assert len(alerts) == 1
+    assert post_text(1, int(spiked)).startswith(alerts[0].removesuffix("…"))
     assert "→ 1 alert fired" in step
 
 

@@ -83,9 +83,10 @@ def shell_lines(block: str) -> list[str]:
 
 
 def masked(line: str) -> str:
-    """A line with its numbers, IDs and times as `#`: the console's simulator starts at the
-    real time, so those change from run to run; the words and the layout must not."""
-    return re.sub(r"\d[\d,:.\-]*", "#", line.rstrip())
+    """A line with its numbers, IDs and times as `#` and the Posts' own words as `“…”`: the
+    console's simulator starts at the real time, so those change from run to run; our words
+    and the layout must not."""
+    return re.sub(r"\d[\d,:.\-]*", "#", re.sub(r"“[^”]*”", "“…”", line.rstrip()))
 
 
 @pytest.fixture

@@ -337,7 +337,7 @@ BAD: list[tuple[str, str]] = [
     ("track <@U123|bob>", "`<@U123>` is neither"),
     ("untrack", "needs at least one"),
     ("tracked @nasa", "`tracked` takes nothing after it (got `@nasa`)"),
-    ("digest", "needs `on`, `off` or `now`"),
+    ("digest", "needs `on`, `off`, `now`, `weekly` or `monthly`"),
     ("digest maybe", "(got `maybe`)"),
     ("digest off now", "`digest off` takes nothing after it (got `now`)"),
     ("digest now please", "(got `please`)"),

@@ -38,6 +38,8 @@ GUARDED_TEXTS = [
     "disconnect @sim_brand",
     "digest on 8:30",
     "digest off",
+    "digest weekly monday 09:00",
+    "digest weekly off",
     "alert likes > 100/h",
     "alert spike high",
     "alert off {rule}",
@@ -104,6 +106,7 @@ def state(store: Store) -> tuple[Any, ...]:
         store.channels.settings(TEAM_ID, CHANNEL),
         [(r.id, r.kind) for r in store.channels.alerts(TEAM_ID, CHANNEL)],
         store.accounts.connected_ids(TEAM_ID),  # what the workspace's admins change
+        store.digest_schedules.of_channel(TEAM_ID, CHANNEL),
     )
 
 
@@ -139,6 +142,8 @@ def test_an_admin_owner_or_listed_user_may(guarded, fake, store, rule, text, who
     assert REFUSAL not in shown
     if text == "connect":
         assert "not set up" in shown  # past the guard: the handler answered
+    elif text == "digest weekly off":
+        assert "no weekly report" in shown  # past the guard: there was none to turn off
     else:
         assert state(store) != before
     assert users_info(fake) == ([] if who == "listed" else [ADMIN])

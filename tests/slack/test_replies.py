@@ -160,7 +160,7 @@ def test_top_by_a_private_metric_over_competitors_only_asks_to_connect(bot, fake
 def test_competitor_posts_are_named_by_their_handle(bot, fake):
     say(bot, fake, "track @sim_creator")
     text = say(bot, fake, "top likes 5 28d")
-    assert re.search(r"@sim_creator · \d+", text), text
+    assert re.search(r"@sim_creator · “[^”]+”", text), text
     assert not re.search(r"Post \d{15,}", text)
 
 

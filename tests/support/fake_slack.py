@@ -6,10 +6,15 @@
 - `POST /api/<method>`: auth.test, chat.postMessage, chat.postEphemeral, conversations.info,
   conversations.history (what chat.postMessage put in the channel, with metadata),
   files.getUploadURLExternal (an upload URL on the fake itself), files.completeUploadExternal,
-  users.info (`is_admin`/`is_owner` true for the users in `admins`, user_not_found for `missing`);
+  users.info (`is_admin`/`is_owner` true for the users in `admins`, `tz` from `zones` when the
+  user is in it, user_not_found for `missing`);
   any other method gets `unknown_method`. A token other than `token` gets `invalid_auth`.
 - `POST /upload/<file_id>`: the raw file bytes (kind "upload").
 - `POST /response/<id>`: the response_url target for respond() (kind "response").
+- Socket Mode: `apps.connections.open` (with `app_token`, not the bot token) answers a ws://
+  URL of a real WebSocket server (tests/support/fake_socket.py, started on first use) that
+  greets with `hello`; `push(type, payload)` delivers an envelope over it and returns the ack,
+  `push_command(text)` a slash command.
 
 Channels: `missing` → channel_not_found; `not_member` → conversations.info says is_member false,
 and chat.postMessage / files.completeUploadExternal answer not_in_channel.
@@ -42,7 +47,10 @@ from urllib.parse import parse_qsl
 
 import pytest
 
+from tests.support.fake_socket import FakeSocketMode
+
 BOT_TOKEN = "xoxb-fake-bot-token"
+APP_TOKEN = "xapp-1-A0FAKE-fake-app-token"  # Socket Mode's app-level token
 TEAM_ID = "T0FAKE"
 BOT_USER_ID = "U0BOT"
 BOT_ID = "B0BOT"
@@ -105,8 +113,10 @@ class FakeSlack:
     missing: set[str] = field(default_factory=set)
     not_member: set[str] = field(default_factory=set)
     admins: set[str] = field(default_factory=set)  # users.info says is_admin and is_owner
+    zones: dict[str, str] = field(default_factory=dict)  # users.info's `tz` of these users
     non_marketplace: bool = False  # Tier 1 history with 15-message pages (module docstring)
     clock: Callable[[], float] = time.time  # the non-Marketplace mode's time, epoch seconds
+    app_token: str = APP_TOKEN
 
     def __post_init__(self) -> None:
         self._strict = _StrictHistory(self.clock) if self.non_marketplace else None
@@ -114,6 +124,7 @@ class FakeSlack:
         self._calls: list[Call] = []
         self._failures: dict[str, list[Failure]] = {}
         self._files = 0
+        self._socket: FakeSocketMode | None = None
         fake = self
 
         class Handler(SlackHandler):
@@ -141,7 +152,33 @@ class FakeSlack:
     def response_url(self, id: str = "1") -> str:  # noqa: A002 - Slack's word
         return f"{self.url}/response/{id}"
 
+    def token_for(self, method: str) -> str:
+        """apps.connections.open takes the app-level token; every other method the bot's."""
+        return self.app_token if method == "apps.connections.open" else self.token
+
+    @property
+    def socket_mode(self) -> FakeSocketMode:
+        """The Socket Mode WebSocket server, started on first use."""
+        with self._cond:
+            if self._socket is None:
+                self._socket = FakeSocketMode()
+            return self._socket
+
+    def push(
+        self, envelope_type: str, payload: dict[str, Any], *, timeout: float = 10.0
+    ) -> dict[str, Any]:
+        """Deliver an envelope over Socket Mode (slash_commands, interactive, events_api); the
+        client's ack."""
+        return self.socket_mode.push(envelope_type, payload, timeout=timeout)
+
+    def push_command(self, text: str, **fields: Any) -> dict[str, Any]:
+        """`/engagement text` over Socket Mode, replying to this fake's response_url."""
+        fields.setdefault("response_url", self.response_url())
+        return self.socket_mode.push_command(text, **fields)
+
     def close(self) -> None:
+        if self._socket is not None:
+            self._socket.close()
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
@@ -294,6 +331,8 @@ class FakeSlack:
 
     def answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
         """The JSON reply for an API method that did not fail on purpose."""
+        if method == "apps.connections.open":
+            return {"ok": True, "url": self.socket_mode.url()}
         if method == "auth.test":
             return {
                 "ok": True,
@@ -344,7 +383,8 @@ class FakeSlack:
                     "is_admin": admin,
                     "is_owner": admin,
                     "is_primary_owner": False,
-                },
+                }
+                | ({"tz": self.zones[user]} if user in self.zones else {}),
             }
         if method == "files.getUploadURLExternal":
             file_id = self._next_file_id()
@@ -467,7 +507,7 @@ class SlackHandler(BaseHTTPRequestHandler):
             status, reply = failure.status, {"ok": False, "error": failure.error}
             if failure.retry_after is not None:
                 extra["Retry-After"] = str(failure.retry_after)
-        elif headers.get("authorization") != f"Bearer {fake.token}":
+        elif headers.get("authorization") != f"Bearer {fake.token_for(name)}":
             status, reply = 200, {"ok": False, "error": "invalid_auth"}
         elif fake._strict is not None and not fake._strict.admit(name, TEAM_ID):
             status, reply = 429, {"ok": False, "error": "ratelimited"}

@@ -1,5 +1,7 @@
 """`serve()` (what `engagement-bot run` starts) in a thread on the fake Slack and the simulator,
-with a signed slash command to send it and a stand-in for the Socket Mode WebSocket handler."""
+with a signed slash command to send it and a stand-in for the Socket Mode WebSocket handler
+(for what only needs connect/close). With `slack_app_token=APP_TOKEN` and no stand-in, `run`
+uses Bolt's real SocketModeHandler over the fake's WebSocket (`fake.push_command(...)`)."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from datetime import date, datetime
 
 from bot.channels.deps import Deps
 from bot.channels.outbox import pause_note
-from bot.copy import errors
+from bot.copy import errors, period_digest
 from bot.errors import EngagementAPIError, SlackUnavailable, TimedOut, UsageError, UserFacingError
 from bot.render import blocks
 from bot.render.message import Message
@@ -41,7 +41,13 @@ from bot.slack.commands.campaigns import (
     campaign_show,
     compare_sides,
 )
-from bot.slack.commands.digest import digest_now, digest_off, digest_on
+from bot.slack.commands.digest import (
+    digest_now,
+    digest_off,
+    digest_on,
+    digest_period_off,
+    digest_period_on,
+)
 from bot.slack.commands.help import show_help
 from bot.slack.commands.invocation import Invocation
 from bot.slack.commands.numbers import daily, hourly, top, totals
@@ -62,6 +68,8 @@ GUARDED: Mapping[type, str] = {
     c.Disconnect: "connected X accounts",
     c.DigestOn: "the daily digest",
     c.DigestOff: "the daily digest",
+    c.DigestPeriodOn: period_digest.SETTINGS_NAME,
+    c.DigestPeriodOff: period_digest.SETTINGS_NAME,
     c.AlertThreshold: "alerts",
     c.AlertSpike: "alerts",
     c.AlertOff: "alerts",
@@ -132,6 +140,8 @@ _HANDLERS: dict[type, Callable[..., Message]] = {
     c.DigestOn: digest_on,
     c.DigestOff: digest_off,
     c.DigestNow: digest_now,
+    c.DigestPeriodOn: digest_period_on,
+    c.DigestPeriodOff: digest_period_off,
     c.AlertThreshold: alert_threshold,
     c.AlertSpike: alert_spike,
     c.Alerts: list_alerts,

@@ -106,7 +106,7 @@ def _refuse_unreadable(
         deps.service.learn_authors([post_id], now=now, handles=handles)
         author = deps.store.posts.infos([post_id])[post_id].author_id
         if author is not None and author not in owners:  # unknown: X may yet say it's ours
-            name = post_authors(deps.store, (command.post,))[post_id]
+            name = post_authors(deps.store, (command.post,))[post_id].handle
             whose = f"its author @{escape(name.lstrip('@'))}" if name else "its author"
             raise UserFacingError(alerts.alert_private_metric(command.metric, whose, public))
 

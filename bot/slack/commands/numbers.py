@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.channels.authors import post_authors
 from bot.channels.coverage import collect_channel_posts
 from bot.channels.deps import Deps
+from bot.channels.digest import zone_of
 from bot.copy import reports
 from bot.engagement import snowflake
 from bot.engagement.models import DEFAULT_SERIES, DEFAULT_TOTALS, LIMITS, PUBLIC_METRICS
@@ -15,6 +17,7 @@ from bot.engagement.query import EngagementQuery, Granularity
 from bot.errors import UserFacingError
 from bot.render import blocks
 from bot.render.message import Message
+from bot.render.series import Zones
 from bot.slack.commands.invocation import Invocation
 from bot.slack.commands.links import handles_in
 from bot.slack.outbox import with_pause_note
@@ -42,7 +45,16 @@ def hourly(command: c.Hourly, inv: Invocation, deps: Deps, now: datetime) -> Mes
         authors=post_authors(deps.store, (command.post,)),
         now=now,
         with_chart=_can_upload(inv, deps),
+        zones=reading_zones(inv, deps),
     )
+
+
+def reading_zones(inv: Invocation, deps: Deps) -> Zones:
+    """The channel's digest zone (for what the channel sees) and the asker's Slack zone (for
+    what only they see), when Slack says it."""
+    channel = zone_of(deps.store.channels.settings(inv.team_id, inv.channel_id), deps)
+    reader = deps.reader_zone(inv.team_id, inv.user_id) if deps.reader_zone else None
+    return Zones(channel=channel, reader=ZoneInfo(reader) if reader else None)
 
 
 def daily(command: c.Daily, inv: Invocation, deps: Deps, now: datetime) -> Message:

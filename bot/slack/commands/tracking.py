@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.channels.authors import post_authors
 from bot.channels.coverage import channel_coverage
 from bot.channels.deps import Deps
 from bot.copy import channel
@@ -59,8 +60,10 @@ def untrack(command: c.Untrack, inv: Invocation, deps: Deps, now: datetime) -> M
 
 def list_tracked(command: c.Tracked, inv: Invocation, deps: Deps, now: datetime) -> Message:
     channels = deps.store.channels
+    posts = channels.tracked(inv.team_id, inv.channel_id, "post")
     return blocks.tracked_message(
-        channels.tracked(inv.team_id, inv.channel_id, "post"),
+        posts,
         channels.tracked(inv.team_id, inv.channel_id, "account"),
         coverage=channel_coverage(deps.store, inv.team_id, inv.channel_id),
+        authors=post_authors(deps.store, posts),
     )

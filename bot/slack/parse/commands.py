@@ -77,6 +77,21 @@ class DigestNow:
 
 
 @dataclass(frozen=True)
+class DigestPeriodOn:
+    """`digest weekly <weekday> [HH:MM] [zone]` / `digest monthly <day> [HH:MM] [zone]`."""
+
+    period: str  # "weekly" | "monthly"
+    anchor: int  # weekday 0 (Monday) … 6, or day of the month 1 … 31
+    at: time | None = None  # None = 09:00
+    timezone: str | None = None  # IANA name; None = keep the channel's digest zone
+
+
+@dataclass(frozen=True)
+class DigestPeriodOff:
+    period: str
+
+
+@dataclass(frozen=True)
 class AlertThreshold:
     metric: str
     per_hour: int
@@ -193,6 +208,8 @@ Command = (
     | DigestOn
     | DigestOff
     | DigestNow
+    | DigestPeriodOn
+    | DigestPeriodOff
     | AlertThreshold
     | AlertSpike
     | Alerts

@@ -218,17 +218,45 @@ def _untrack(args: Sequence[str]) -> c.Untrack:
     return c.Untrack(*v.targets("untrack", args))
 
 
-def _digest(args: Sequence[str]) -> Command:
-    mode = args[0].lower() if args else ""
-    if mode in ("off", "disable", "stop", "now", "send"):
+_DAY_OF_MONTH = re.compile(r"([0-9]{1,2})(?:st|nd|rd|th)?")
+
+
+def _weekday(token: str) -> int | None:
+    low = token.lower().rstrip(".")
+    for index, name in enumerate(say.WEEKDAY_NAMES):
+        full = name.lower()
+        if (len(low) >= 3 and full.startswith(low)) or low == full + "s":
+            return index
+    return None
+
+
+def _month_day(token: str) -> int | None:
+    if token.lower() == "last":
+        return 31  # a shorter month posts on its last day
+    match = _DAY_OF_MONTH.fullmatch(token.lower())
+    day = int(match.group(1)) if match else 0
+    return day if 1 <= day <= 31 else None
+
+
+def _digest_period(period: str, args: Sequence[str]) -> Command:
+    """`digest weekly|monthly off` or `digest weekly <weekday> …` / `monthly <day> …`."""
+    word = f"digest {period}"
+    if args and args[0].lower() in ("off", "disable", "stop"):
         if len(args) > 1:
-            fail("digest", say.takes_nothing(f"digest {mode}", show(args[1])))
-        return c.DigestOff() if mode in ("off", "disable", "stop") else c.DigestNow()
-    if mode not in ("on", "enable", "start"):
-        fail("digest", say.digest_needs_mode(show(args[0]) if args else None))
+            fail("digest", say.takes_nothing(f"{word} off", show(args[1])))
+        return c.DigestPeriodOff(period)
+    first = args[0] if args else None
+    anchor = None if first is None else (_weekday if period == "weekly" else _month_day)(first)
+    if anchor is None:
+        fail("digest", say.period_needs_anchor(period, show(first) if first else None))
+    at, zone = _time_and_zone(args[1:])
+    return c.DigestPeriodOn(period, anchor, at, zone)
+
+
+def _time_and_zone(args: Sequence[str]) -> tuple[time | None, str | None]:
     at: time | None = None
     zone: str | None = None
-    rest = [t for t in v.units_joined(args[1:]) if t.lower() not in ("at", "in")]
+    rest = [t for t in v.units_joined(args) if t.lower() not in ("at", "in")]
     while rest:
         token = rest.pop(0)
         if (clock := v.clock(token)) is not None:
@@ -239,7 +267,20 @@ def _digest(args: Sequence[str]) -> Command:
             zone = found
         else:
             fail("digest", say.not_time_nor_zone(show(token)))
-    return c.DigestOn(at, zone)
+    return at, zone
+
+
+def _digest(args: Sequence[str]) -> Command:
+    mode = args[0].lower() if args else ""
+    if mode in ("weekly", "monthly"):
+        return _digest_period(mode, args[1:])
+    if mode in ("off", "disable", "stop", "now", "send"):
+        if len(args) > 1:
+            fail("digest", say.takes_nothing(f"digest {mode}", show(args[1])))
+        return c.DigestOff() if mode in ("off", "disable", "stop") else c.DigestNow()
+    if mode not in ("on", "enable", "start"):
+        fail("digest", say.digest_needs_mode(show(args[0]) if args else None))
+    return c.DigestOn(*_time_and_zone(args[1:]))
 
 
 def _snooze(args: Sequence[str]) -> c.Snooze:
