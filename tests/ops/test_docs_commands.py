@@ -34,6 +34,7 @@ PENDING = {REPO / "docs" / "retention.md"}
 SEPARATORS = {"|", "||", "&&", ";", "&"}
 REDIRECTION = re.compile(r"\d?>>?\S+|<\S+")  # `2>/dev/null`, `<ids.txt`: written together
 ASSIGNMENT = re.compile(r"[A-Z_]+=\S*")  # `NAME=value command`
+INVOKES_BOT = re.compile(r"engagement-bot|-m bot\b")
 PLACEHOLDERS = re.compile(r"[<\[\]|…]|\.\.\.")  # a usage line, not a command
 
 
@@ -120,6 +121,8 @@ def bot_arguments(words: list[str]) -> list[str] | None:
 def bot_invocations() -> list[tuple[Shown, list[str]]]:
     found = []
     for shown in shown_lines():
+        if not INVOKES_BOT.search(shown.line):
+            continue  # another program, or a block that is not shell (a file tree, output)
         for words in segments(shown.line):
             args = bot_arguments(words)
             if args is not None:
@@ -261,6 +264,7 @@ def docker_run_lines() -> list[list[str]]:
     return [
         words
         for shown in shown_lines()
+        if shown.line.startswith("docker run ")
         for words in segments(shown.line)
         if words[:2] == ["docker", "run"]
     ]
