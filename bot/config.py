@@ -1,5 +1,5 @@
-"""Settings: the environment variables of the README's "Configuration" table, read once at
-the entry point and checked whole.
+"""Settings: the environment variables of the "Configuration" table of docs/install.md, read
+once at the entry point and checked whole.
 
 `Settings.from_env(environ)` reports every missing or malformed variable in one ConfigError.
 Only bot/cli.py passes os.environ in.
@@ -42,7 +42,7 @@ _SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 
 @dataclass(frozen=True)
 class Settings:
-    """Every variable of the README's "Configuration" table; secrets hidden from repr."""
+    """Every variable of the "Configuration" table of docs/install.md; secrets hidden from repr."""
 
     slack_bot_token: str | None = field(default=None, repr=False)
     slack_signing_secret: str | None = field(default=None, repr=False)
@@ -202,7 +202,7 @@ class _Reader:
         return one, other
 
 
-# The variables Settings reads, for the README's table check.
+# The variables Settings reads, for the docs' table check.
 ENVIRONMENT_VARIABLES = (
     "SLACK_BOT_TOKEN",
     "SLACK_SIGNING_SECRET",

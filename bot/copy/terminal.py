@@ -17,7 +17,7 @@ from bot.errors import EXIT_INCOMPLETE
 
 
 def cli_query_exit_codes() -> str:
-    """`query --help`'s epilog (wrapped for a terminal); the README's table says the same."""
+    """`query --help`'s epilog (wrapped for a terminal); docs/commands.md's table says the same."""
     posts = (
         "Posts: IDs or links as arguments; - reads them from standard input and @FILE from a "
         "file, one a line (blank lines and # comments skipped); all can be mixed."

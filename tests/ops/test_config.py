@@ -1,4 +1,4 @@
-"""Settings from the environment, and the README's configuration table kept true."""
+"""Settings from the environment, and the configuration table of docs/install.md kept true."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from bot.config import ENVIRONMENT_VARIABLES, Settings
 from bot.errors import ConfigError
 from tests.support.paths import REPO
 
-README = REPO / "README.md"
+INSTALL_DOC = REPO / "docs" / "install.md"
 
 
 def test_defaults_need_nothing():
@@ -54,8 +54,8 @@ def test_secrets_stay_out_of_repr():
     assert "fernet-key-3" not in shown
 
 
-def test_readme_configuration_table_lists_exactly_the_settings():
-    text = README.read_text()
+def test_the_configuration_table_lists_exactly_the_settings():
+    text = INSTALL_DOC.read_text()
     table = text[text.index("## Configuration") :]
     table = table[: table.index("\n## ", 5)]
     rows = [line for line in table.splitlines() if line.startswith("| `")]

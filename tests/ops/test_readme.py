@@ -1,6 +1,7 @@
-"""The README is real: every line of the Quick start transcript is in what `engagement-bot demo`
-prints today, in the same order; the `query` recipe runs as written; the console transcripts
-are what the console prints. So the README cannot drift from the bot."""
+"""The README and docs/ are real: every line of the demo transcripts (the README's excerpt and
+docs/demo.md's tour) is in what `engagement-bot demo` prints today, in the same order; the
+`query` recipe of docs/commands.md runs as written; its console transcripts are what the
+console prints; and the README stays one screen. So the docs cannot drift from the bot."""
 
 from __future__ import annotations
 
@@ -19,17 +20,17 @@ from bot.console.demo import DEMO_START, run_demo
 from tests.support.paths import REPO
 
 README = REPO / "README.md"
+DEMO_DOC = REPO / "docs" / "demo.md"
+COMMANDS_DOC = REPO / "docs" / "commands.md"
 ELIDED = "…"  # a transcript line of its own: lines were cut here
+SCREEN = 60  # lines: the README up to its list of links must fit one screen
 
 
-def quick_start_transcript() -> list[str]:
-    """The lines of the Quick start's fenced block that starts with `$ engagement-bot demo`."""
-    text = README.read_text(encoding="utf-8")
-    section = text[text.index("## Quick start\n") :]
-    section = section[: section.index("\n## ", 5)]
-    blocks = re.findall(r"^```\n(.*?)^```$", section, re.MULTILINE | re.DOTALL)
+def demo_transcript(text: str) -> list[str]:
+    """The lines of the one fenced block in `text` that starts with `$ engagement-bot demo`."""
+    blocks = re.findall(r"^```\n(.*?)^```$", text, re.MULTILINE | re.DOTALL)
     demo = [b for b in blocks if b.startswith("$ engagement-bot demo\n")]
-    assert len(demo) == 1, "the Quick start shows one `$ engagement-bot demo` transcript"
+    assert len(demo) == 1, "one `$ engagement-bot demo` transcript"
     return demo[0].splitlines()[1:]
 
 
@@ -53,24 +54,48 @@ def test_missing_lines_finds_changed_and_reordered_lines():
     assert missing_lines(["a", "B"], output) == ["B"]
 
 
-def test_the_quick_start_transcript_is_what_the_demo_prints():
-    transcript = quick_start_transcript()
-    assert len([t for t in transcript if t.strip() and t.strip() != ELIDED]) >= 40
+@pytest.fixture(scope="module")
+def demo_output() -> list[str]:
     out = io.StringIO()
     assert run_demo(out, now=DEMO_START) == 0
-    output = [line.rstrip() for line in out.getvalue().splitlines()]
-    assert missing_lines(transcript, output) == []
+    return [line.rstrip() for line in out.getvalue().splitlines()]
+
+
+def shown(transcript: list[str]) -> list[str]:
+    return [t for t in transcript if t.strip() and t.strip() != ELIDED]
+
+
+def test_the_demo_tour_in_docs_is_what_the_demo_prints(demo_output: list[str]):
+    transcript = demo_transcript(DEMO_DOC.read_text(encoding="utf-8"))
+    assert len(shown(transcript)) >= 40
+    assert missing_lines(transcript, demo_output) == []
+
+
+def test_the_readmes_transcript_is_what_the_demo_prints(demo_output: list[str]):
+    transcript = demo_transcript(README.read_text(encoding="utf-8"))
+    assert 8 <= len(shown(transcript)) <= 15
+    assert missing_lines(transcript, demo_output) == []
+
+
+def test_the_readme_is_one_screen_then_links_into_docs():
+    lines = README.read_text(encoding="utf-8").splitlines()
+    links_at = lines.index("## Read more")
+    assert links_at <= SCREEN
+    links = re.findall(r"\]\(([^)#]+)", "\n".join(lines[links_at:]))
+    assert len(links) >= 8
+    assert all(link.startswith("docs/") or link == "CHANGELOG.md" for link in links)
 
 
 # --- The command recipes of the query and console sections run as written -------------------
 
-ROOT = README.parent
+ROOT = REPO
 
 
 def section(title: str) -> str:
-    text = README.read_text(encoding="utf-8")
+    text = COMMANDS_DOC.read_text(encoding="utf-8")
     body = text[text.index(f"## {title}\n") :]
-    return body[: body.index("\n## ", 5)]
+    end = body.find("\n## ", 5)
+    return body if end < 0 else body[:end]
 
 
 def fenced_blocks(text: str) -> list[str]:
@@ -152,7 +177,7 @@ def test_the_query_recipe_runs_as_written(tmp_path: Path, clean_env: dict[str, s
 def console_transcripts() -> list[tuple[str, list[str]]]:
     """(command, the lines the README shows it print) for each `$ engagement-bot console`."""
     found: list[tuple[str, list[str]]] = []
-    for block in fenced_blocks(section("Try it in a terminal: `engagement-bot console`")):
+    for block in fenced_blocks(section("The bot in a terminal: `engagement-bot console`")):
         for line in block.splitlines():
             if line.startswith("$ "):
                 found.append((line.removeprefix("$ "), []))

@@ -1,6 +1,6 @@
 """docs/simulator.md is where the simulator's behaviour is written down, and code cites it.
 
-Every `docs/simulator.md#section` cited in the code, tests, scripts and README, and every
+Every `docs/simulator.md#section` cited in the code, tests, scripts, README and docs/, and every
 in-page link of the document, names a heading that exists; and nothing cites a contract file
 that is not in the repository.
 """
@@ -34,7 +34,7 @@ def anchors() -> set[str]:
 
 
 def citing_files() -> list[Path]:
-    files = [REPO / "README.md"]
+    files = [REPO / "README.md", *(p for p in (REPO / "docs").glob("*.md") if p != DOC)]
     for top in CITING:
         files += [p for p in (REPO / top).rglob("*") if p.suffix in (".py", ".md")]
     return [p for p in files if p != Path(__file__).resolve()]
