@@ -32,6 +32,7 @@ SUBCOMMANDS = (
     "accounts",
     "disconnect",
     "usage",
+    "settings",
 )
 
 # What "admin" means in `needs` (bot.slack.commands.GUARDED decides; a test keeps them agreeing).
@@ -179,6 +180,13 @@ TABLE: tuple[Subcommand, ...] = (
         "API calls and unique owner accounts this month",
         f"{COMMAND} usage",
         "nothing from X: counted by the bot",
+    ),
+    Subcommand(
+        "settings",
+        f"{COMMAND} settings",
+        "this channel's digest, alerts, quiet hours and snooze, with buttons to change them",
+        f"{COMMAND} settings",
+        "nothing from X; the changes the buttons open are for admins, as the commands' are",
     ),
 )
 

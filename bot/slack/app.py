@@ -201,4 +201,7 @@ def register(
             answer_seconds=answer_seconds,
         )
     )
+    from bot.slack.interactive import register_interactive
+
+    register_interactive(app, deps, clock=clock, pool=quick, x_pool=executor)
     app.error(listeners.global_error_handler)

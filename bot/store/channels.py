@@ -165,6 +165,19 @@ class Channels:
                 ),
             )
 
+    def configured(self, team_id: str) -> list[str]:
+        """The workspace's channels with a digest, alert rules, quiet hours or a snooze set
+        (what its App Home lists), in channel order."""
+        with self._lock:
+            rows = self._db.rows(
+                """SELECT channel_id FROM channel_settings WHERE team_id = ? AND (
+                    digest_enabled = 1 OR quiet_start IS NOT NULL OR snoozed_until IS NOT NULL)
+                UNION SELECT channel_id FROM alert_rules WHERE team_id = ?
+                ORDER BY channel_id""",
+                (team_id, team_id),
+            )
+        return [channel for (channel,) in rows]
+
     def alert_channels(self) -> list[tuple[str, str]]:
         """Every (team, channel) with at least one alert rule (the alert pass's scope)."""
         with self._lock:

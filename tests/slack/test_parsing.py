@@ -32,6 +32,7 @@ from bot.slack.parse.commands import (
     Help,
     Hourly,
     Quiet,
+    Settings,
     Snooze,
     Top,
     Totals,
@@ -468,6 +469,7 @@ WORD_FORMS: dict[str, tuple[str, type]] = {
     "accounts": ("accounts", Accounts),
     "disconnect": ("disconnect @nasa", Disconnect),
     "usage": ("usage", Usage),
+    "settings": ("settings", Settings),
 }
 
 

@@ -132,6 +132,11 @@ class Usage:
     pass
 
 
+@dataclass(frozen=True)
+class Settings:
+    """The channel's digest, alerts and quiet hours, with buttons to change them."""
+
+
 Command = (
     Help
     | Totals
@@ -154,4 +159,5 @@ Command = (
     | Accounts
     | Disconnect
     | Usage
+    | Settings
 )
