@@ -74,7 +74,8 @@ def test_snooze_2h_on_an_alert_snoozes_the_channel_and_shows_in_the_home_tab(app
     until = store.channels.settings(TEAM_ID, CHANNEL).snoozed_until
     assert until == sim.state.now() + timedelta(hours=2)
     (reply,) = fake.responses("action")
-    assert reply["response_type"] == "ephemeral" and reply["replace_original"] is False
+    assert reply["response_type"] == "ephemeral"
+    assert reply["replace_original"] is False
     assert "snoozed until" in texts(reply).lower()
     assert f"Snoozed until {until:%Y-%m-%d %H:%M} UTC" in home_text(open_home(app, fake))
 
@@ -96,7 +97,8 @@ def test_show_hourly_posts_the_series_and_its_chart_in_the_alerts_thread(app, fa
     action = {"action_id": f"{buttons.SHOW_HOURLY}:0", "value": post}
     press_on_message(app, fake, action, user=MEMBER, ts=ts)
     (posted,) = fake.api_calls("chat.postMessage")
-    assert posted.body["thread_ts"] == ts and posted.body["channel"] == CHANNEL
+    assert posted.body["thread_ts"] == ts
+    assert posted.body["channel"] == CHANNEL
     assert post in texts(posted.body)
     (upload,) = fake.api_calls("files.completeUploadExternal")
     assert upload.body["thread_ts"] == ts
@@ -122,7 +124,10 @@ def test_many_channels_page_through_the_home_tab(app, fake, store):
         )
     first = open_home(app, fake)
     assert "Channels 1–20 of 45" in home_text(first)
-    assert "<#C0000>" in home_text(first) and "<#C0020>" not in home_text(first)
+    assert "<#C0000>" in home_text(first)
+    assert "<#C0020>" not in home_text(first)
     press_in_home(app, {"action_id": f"{buttons.HOME_PAGE}:next", "value": "1"})
     second = home_text(fake.views()[-1])
-    assert "Channels 21–40 of 45" in second and "<#C0020>" in second and "<#C0000>" not in second
+    assert "Channels 21–40 of 45" in second
+    assert "<#C0020>" in second
+    assert "<#C0000>" not in second
