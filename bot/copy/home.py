@@ -16,7 +16,7 @@ RECENT_TITLE = "Recent alerts"
 NO_RECENT = "No alert has fired yet."
 HOWTO_TITLE = "How to"
 HOWTO = (
-    "• `/engagement <Post link>`: a Post's numbers · `/engagement top likes 7d`: the leaderboard\n"
+    "• `/engagement` and a Post's link: its numbers · `/engagement top likes 7d`: the leaderboard\n"
     "• `/engagement track @handle`: follow an account in a channel\n"
     "• `/engagement settings` in a channel: its digest, alerts and quiet hours, with buttons\n"
     "• `/engagement help`: every command"
