@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -165,7 +166,8 @@ def submit(
     body: Mapping[str, Any], view: Mapping[str, Any], on: Interactive
 ) -> tuple[Errors, Message | None, Invocation]:
     """Check and save one submission: the errors to show in the modal (nothing saved), or
-    none and the confirmation."""
+    none and the confirmation. The save's follow-up (rescheduling the digest) is left for
+    after the ack: `Interactive.settings_changed` runs it."""
     callback = str(view.get("callback_id") or "")
     inv = invocation(body, str(view.get("private_metadata") or ""))
     command, errors = READERS[callback](views.submitted(view.get("state") or {}))
@@ -175,13 +177,18 @@ def submit(
     if refused is not None:
         return {FIRST_FIELD[callback]: refused}, None, inv
     try:
-        reply = handle(command, inv, deps=on.deps, now=on.clock())
+        reply = handle(
+            command, inv, deps=replace(on.deps, on_settings_changed=None), now=on.clock()
+        )
     except UserFacingError as error:
         return {FIRST_FIELD[callback]: str(error)}, None, inv
     return {}, reply, inv
 
 
 def after_save(client: WebClient, on: Interactive, inv: Invocation, reply: Message) -> None:
+    """After the ack: reschedule the channel's digest, confirm, redraw the Home."""
+    if on.deps.on_settings_changed is not None:
+        on.deps.on_settings_changed(inv.team_id, inv.channel_id)
     try:
         client.chat_postEphemeral(
             channel=inv.channel_id,
