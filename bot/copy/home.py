@@ -34,6 +34,10 @@ RESUME = "Resume alerts"
 PREVIOUS = "◀ Previous channels"
 NEXT = "Next channels ▶"
 SHOW_HOURLY = "Show hourly"
+MORE = "More"
+CSV = "CSV"
+CHANGE_PERIOD = "Change period"
+REFRESH = "Refresh"
 
 SAVE = "Save"
 CANCEL = "Cancel"
@@ -136,3 +140,16 @@ def alert_buttons_note(hours: int) -> str:
 
 def snoozed_by(user_id: str, until: datetime) -> str:
     return f"<@{user_id}> snoozed this channel's alerts until {until:%Y-%m-%d %H:%M} UTC."
+
+
+def period_label(period: str) -> str:
+    return {"24h": "Last 24 hours", "7d": "Last 7 days", "28d": "Last 28 days"}.get(
+        period, "Last 90 days"
+    )
+
+
+def csv_title(metric: str, period: str) -> str:
+    return f"Top Posts by {metric}, last {period} (CSV)"
+
+
+CSV_HEADER = ("rank", "post_id", "author", "url", "value", "metric", "period")

@@ -20,6 +20,7 @@ from bot.copy.alerts import (
     over_baseline,
 )
 from bot.copy.words import metric_noun
+from bot.render.buttons import alert_actions
 from bot.render.kit import (
     Authors,
     clip,
@@ -31,7 +32,6 @@ from bot.render.kit import (
     sections,
     simple,
 )
-from bot.render.buttons import alert_actions
 from bot.render.lists import rule_text
 from bot.render.message import Message
 from bot.render.numbers import exact

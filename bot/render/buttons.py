@@ -8,6 +8,7 @@ one handler per action id below.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -15,10 +16,12 @@ from slack_sdk.models.blocks import (
     Option,
     OverflowMenuElement,
     PlainTextObject,
+    StaticSelectElement,
 )
 
 from bot.copy import home as copy
 from bot.render.kit import Block, clip
+from bot.render.message import Message
 
 # Alert messages.
 SNOOZE_2H = "alert_snooze_2h"
@@ -90,3 +93,68 @@ def settings_buttons(channel_id: str) -> Block:
             button(copy.QUIET_HOURS, f"{CHANNEL_MENU}:{OPEN_QUIET}", channel_id),
         ],
     ).to_dict()
+
+
+# Boards and totals cards.
+BOARD_MORE = "board_more"
+BOARD_CSV = "board_csv"
+BOARD_PERIOD = "board_period"
+TOTALS_REFRESH = "totals_refresh"
+PERIODS = ("24h", "7d", "28d", "90d")
+MAX_VALUE = 2_000  # Slack's limit for a button's value
+
+
+def board_value(metric: str, limit: int, period: str, offset: int) -> str:
+    """What a board's buttons carry: the board they stand for ("metric|limit|period|offset")."""
+    return f"{metric}|{limit}|{period}|{offset}"
+
+
+def read_board_value(value: str) -> tuple[str, int, str, int] | None:
+    """The board a button stands for; None when the value is not one we made."""
+    parts = value.split("|")
+    if len(parts) != 4 or not parts[1].isdigit() or not parts[3].isdigit():
+        return None
+    if parts[2] not in PERIODS:
+        return None
+    return parts[0], int(parts[1]), parts[2], int(parts[3])
+
+
+def board_actions(metric: str, limit: int, period: str, offset: int, *, more: bool) -> Block:
+    """More (the next `limit` rows, when there may be some), CSV (this page's rows as a file)
+    and Change period (a select of 24h/7d/28d/90d)."""
+    here = board_value(metric, limit, period, offset)
+    elements: list[ButtonElement | StaticSelectElement] = []
+    if more:
+        elements.append(
+            button(copy.MORE, BOARD_MORE, board_value(metric, limit, period, offset + limit))
+        )
+    elements.append(button(copy.CSV, BOARD_CSV, here))
+    options = [
+        Option(text=copy.period_label(p), value=board_value(metric, limit, p, 0)) for p in PERIODS
+    ]
+    elements.append(
+        StaticSelectElement(
+            action_id=BOARD_PERIOD,
+            placeholder=PlainTextObject(text=copy.CHANGE_PERIOD),
+            options=options,
+            initial_option=next(o for o in options if o.value.split("|")[2] == period),
+        )
+    )
+    return ActionsBlock(block_id="board_actions", elements=elements).to_dict()
+
+
+def refresh_actions(post_ids: Sequence[str]) -> Block | None:
+    """A totals card's Refresh; None when its Posts do not fit in a button's value."""
+    value = " ".join(post_ids)
+    if not value or len(value) > MAX_VALUE:
+        return None
+    return ActionsBlock(
+        block_id="totals_actions", elements=[button(copy.REFRESH, TOTALS_REFRESH, value)]
+    ).to_dict()
+
+
+def with_actions(message: Message, block: Block | None) -> Message:
+    """`message` with an actions block after its own blocks (none: unchanged)."""
+    if block is None or not message.blocks:
+        return message
+    return replace(message, blocks=(*message.blocks, block))

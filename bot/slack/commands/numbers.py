@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 from bot.channels.authors import post_authors
-from bot.channels.coverage import channel_coverage, collect_channel_posts
+from bot.channels.coverage import ChannelPosts, channel_coverage, collect_channel_posts
 from bot.channels.deps import Deps
 from bot.copy import reports
 from bot.engagement import snowflake
+from bot.engagement.leaderboard import Ranked
 from bot.engagement.models import DEFAULT_SERIES, DEFAULT_TOTALS, LIMITS, PUBLIC_METRICS
 from bot.engagement.post_refs import PostRef
 from bot.engagement.query import EngagementQuery, Granularity
 from bot.errors import UserFacingError
 from bot.render import blocks
+from bot.render.buttons import board_actions, refresh_actions, with_actions
 from bot.render.message import Message
 from bot.slack.commands.invocation import Invocation
 from bot.slack.commands.links import handles_in
@@ -27,7 +30,10 @@ def totals(command: c.Totals, inv: Invocation, deps: Deps, now: datetime) -> Mes
     report = deps.service.report(
         query, now=now, handles=handles_in(command.posts), workspace=inv.team_id
     )
-    return blocks.totals_message(report, authors=post_authors(deps.store, command.posts), now=now)
+    message = blocks.totals_message(
+        report, authors=post_authors(deps.store, command.posts), now=now
+    )
+    return with_actions(message, refresh_actions(ids))
 
 
 def hourly(command: c.Hourly, inv: Invocation, deps: Deps, now: datetime) -> Message:
@@ -84,7 +90,17 @@ def _can_upload(inv: Invocation, deps: Deps) -> bool:
     return bool(deps.can_post and deps.can_post(inv.channel_id))
 
 
-def top(command: c.Top, inv: Invocation, deps: Deps, now: datetime) -> Message:
+@dataclass(frozen=True)
+class Board:
+    """A leaderboard's rows (up to offset + limit) and what was covered or left out."""
+
+    rows: list[Ranked]
+    ids: list[str]
+    found: ChannelPosts
+
+
+def board_rows(command: c.Top, inv: Invocation, deps: Deps, now: datetime) -> Board:
+    """The rows `top` shows (the board and its CSV button share them)."""
     from bot.engagement.service import PERIODS
 
     found = collect_channel_posts(
@@ -100,18 +116,24 @@ def top(command: c.Top, inv: Invocation, deps: Deps, now: datetime) -> Message:
             ids,
             command.metric,
             period=command.period,
-            limit=command.limit,
+            limit=command.offset + command.limit,
             now=now,
             workspace=inv.team_id,
         )
         if ids
         else []
     )
+    return Board(rows, ids, found)
+
+
+def top(command: c.Top, inv: Invocation, deps: Deps, now: datetime) -> Message:
+    board = board_rows(command, inv, deps, now)
+    rows, ids, found = board.rows, board.ids, board.found
     unknown = deps.service.authors_unknown(ids, workspace=inv.team_id) if ids else []
     if not rows and ids and command.metric not in PUBLIC_METRICS:
         _refuse_private_ranking(command, inv, deps, ids)
     refs = tuple(PostRef(r.post_id) for r in rows)
-    return blocks.leaderboard_message(
+    message = blocks.leaderboard_message(
         rows,
         metric=command.metric,
         period=command.period,
@@ -121,7 +143,15 @@ def top(command: c.Top, inv: Invocation, deps: Deps, now: datetime) -> Message:
         unknown_authors=len(unknown),
         covered=len(ids),
         coverage=channel_coverage(deps.store, inv.team_id, inv.channel_id),
+        offset=command.offset,
     )
+    if message.ephemeral:  # an empty board: a hint, nothing to page or download
+        return message
+    more = len(rows) == command.offset + command.limit
+    actions = board_actions(
+        command.metric, command.limit, command.period, command.offset, more=more
+    )
+    return with_actions(message, actions)
 
 
 def _refuse_private_ranking(command: c.Top, inv: Invocation, deps: Deps, ids: list[str]) -> None:

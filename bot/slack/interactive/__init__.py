@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from slack_bolt import App
 
 from bot.channels.outbox import Clock
-from bot.slack.interactive import actions, home, modals
+from bot.slack.interactive import actions, boards, home, modals
 from bot.slack.interactive.context import Interactive
 
 if TYPE_CHECKING:
@@ -42,4 +42,5 @@ def register_interactive(
     on = Interactive(deps=deps, clock=clock, pool=pool, x_pool=x_pool or pool)
     home.register(app, on)
     actions.register(app, on)
+    boards.register(app, on)
     modals.register(app, on)

@@ -41,6 +41,7 @@ class Top:
     metric: str = "engagements"
     limit: int = 10
     period: str = "7d"  # 24h | 7d | 28d | 90d
+    offset: int = 0  # rows before the page shown (the board's More button)
 
 
 @dataclass(frozen=True)
