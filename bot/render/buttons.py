@@ -26,6 +26,7 @@ from bot.render.message import Message
 # Alert messages.
 SNOOZE_2H = "alert_snooze_2h"
 SHOW_HOURLY = "alert_show_hourly"
+MUTE_POST = "alert_mute_post"
 # The App Home.
 CHANNEL_MENU = "home_channel_menu"
 HOME_PAGE = "home_page"
@@ -51,11 +52,16 @@ def button(text: str, action_id: str, value: str, *, style: str | None = None) -
 
 
 def alert_actions(post_labels: Sequence[tuple[str, str]]) -> Block:
-    """Snooze 2h, and Show hourly for each firing Post (post ID, plain label), a few at most.
+    """Snooze 2h, and Show hourly and Mute for each firing Post (post ID, plain label), a few
+    at most.
     Action ids are unique within a block, so each Post's button has its own suffix."""
     elements = [button(copy.SNOOZE_2H, SNOOZE_2H, str(SNOOZE_HOURS))]
-    for n, (post_id, label) in enumerate(post_labels[:MAX_HOURLY_BUTTONS]):
+    shown = post_labels[:MAX_HOURLY_BUTTONS]
+    for n, (post_id, label) in enumerate(shown):
         elements.append(button(f"{copy.SHOW_HOURLY}: {label}", f"{SHOW_HOURLY}:{n}", post_id))
+    for n, (post_id, label) in enumerate(shown):
+        text = copy.MUTE_POST if len(shown) == 1 else f"{copy.MUTE}: {label}"
+        elements.append(button(text, f"{MUTE_POST}:{n}", post_id))
     return ActionsBlock(block_id="alert_actions", elements=elements).to_dict()
 
 

@@ -178,6 +178,24 @@ class Channels:
             )
         return [channel for (channel,) in rows]
 
+    def mute(self, team_id: str, channel_id: str, post_id: str, *, by: str, now: datetime) -> bool:
+        """The channel's alerts skip this Post from now on; False when it was muted already."""
+        with self._transaction():
+            cursor = self._db.execute(
+                """INSERT OR IGNORE INTO alert_mutes (team_id, channel_id, post_id, muted_by,
+                    muted_at) VALUES (?, ?, ?, ?, ?)""",
+                (team_id, channel_id, post_id, by, instant(now)),
+            )
+        return bool(cursor.rowcount)
+
+    def muted(self, team_id: str, channel_id: str) -> frozenset[str]:
+        with self._lock:
+            rows = self._db.rows(
+                "SELECT post_id FROM alert_mutes WHERE team_id = ? AND channel_id = ?",
+                (team_id, channel_id),
+            )
+        return frozenset(post for (post,) in rows)
+
     def alert_channels(self) -> list[tuple[str, str]]:
         """Every (team, channel) with at least one alert rule (the alert pass's scope)."""
         with self._lock:

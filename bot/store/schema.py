@@ -329,3 +329,18 @@ def m011_digest_attempts(db: Database) -> None:
     upgrade could have posted any time after its claim: it starts from the claim."""
     db.execute("ALTER TABLE digests ADD COLUMN attempted_at TEXT")
     db.execute("UPDATE digests SET attempted_at = claimed_at WHERE posted_ts IS NULL")
+
+
+@MIGRATIONS()
+def m012_alert_mutes(db: Database) -> None:
+    """Posts a channel muted from an alert's *Mute this Post* button: its alert rules skip them."""
+    db.execute(
+        """CREATE TABLE alert_mutes (
+            team_id TEXT NOT NULL,
+            channel_id TEXT NOT NULL,
+            post_id TEXT NOT NULL,
+            muted_by TEXT NOT NULL,
+            muted_at TEXT NOT NULL,
+            PRIMARY KEY (team_id, channel_id, post_id)
+        ) WITHOUT ROWID"""
+    )

@@ -139,4 +139,4 @@ def test_settings_of_a_channel_with_50_rules_and_an_alert_with_buttons_fit():
     )
     assert_valid_message(message)
     (actions,) = [b for b in message.blocks if b["type"] == "actions"]
-    assert len(actions["elements"]) == 1 + MAX_HOURLY_BUTTONS
+    assert len(actions["elements"]) == 1 + 2 * MAX_HOURLY_BUTTONS  # Snooze; Show hourly, Mute each

@@ -29,6 +29,7 @@ from bot.slack.commands.alerts import (
     alert_spike,
     alert_threshold,
     list_alerts,
+    mute,
     quiet,
     snooze,
 )
@@ -59,6 +60,7 @@ GUARDED: Mapping[type, str] = {
     c.AlertOff: "alerts",
     c.Snooze: "alerts",
     c.Quiet: "quiet hours",
+    c.Mute: "alerts",
 }
 
 
@@ -149,4 +151,5 @@ _HANDLERS: dict[type, Callable[..., Message]] = {
     c.Disconnect: disconnect,
     c.Usage: usage,
     c.Settings: show_settings,
+    c.Mute: mute,
 }

@@ -120,7 +120,16 @@ def register(app: App, on: Interactive) -> None:
         number = int(str(action.get("value") or "0")) if str(action.get("value")).isdigit() else 0
         on.later(lambda: home.publish(client, on, team_of(body), user_of(body), number))
 
+    def mute(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        post_id = str(action.get("value") or "")
+        if post_id.isdigit():
+            inv = invocation(body, channel_of(body))
+            command = c.Mute(PostRef(post_id))
+            on.later(lambda: tell(body, perform(command, inv, deps=on.deps, now=on.clock())))
+
     app.action(buttons.SNOOZE_2H)(snooze)
+    app.action(re.compile(rf"^{buttons.MUTE_POST}(:\d+)?$"))(mute)
     app.action(re.compile(rf"^{buttons.SHOW_HOURLY}(:\d+)?$"))(hourly)
     app.action(re.compile(rf"^{buttons.CHANNEL_MENU}(:\w+)?$"))(menu)
     app.action(re.compile(rf"^{buttons.HOME_PAGE}:\w+$"))(page)

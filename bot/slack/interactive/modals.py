@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -162,27 +162,45 @@ READERS: Mapping[str, Callable[[Values], tuple[object | None, Errors]]] = {
 FIRST_FIELD = {views.DIGEST: "digest_on", views.QUIET: "quiet_start", views.ALERT: "alert_kind"}
 
 
-def submit(
-    body: Mapping[str, Any], view: Mapping[str, Any], on: Interactive
-) -> tuple[Errors, Message | None, Invocation]:
-    """Check and save one submission: the errors to show in the modal (nothing saved), or
-    none and the confirmation. The save's follow-up (rescheduling the digest) is left for
-    after the ack: `Interactive.settings_changed` runs it."""
+# Modals whose command takes any input that passed the checks here: saved after the ack, so
+# the ack never waits for the store. The New alert's command may still refuse (a duplicate, a
+# channel covering nothing), which belongs in the modal: it is saved before the ack.
+SAVED_AFTER_ACK = frozenset({views.DIGEST, views.QUIET})
+
+
+@dataclass(frozen=True)
+class Checked:
+    errors: Errors
+    command: object | None
+    inv: Invocation
+    callback: str
+
+
+def check(body: Mapping[str, Any], view: Mapping[str, Any], on: Interactive) -> Checked:
+    """Read and check one submission, and whether its submitter may make the change."""
     callback = str(view.get("callback_id") or "")
     inv = invocation(body, str(view.get("private_metadata") or ""))
     command, errors = READERS[callback](views.submitted(view.get("state") or {}))
-    if errors or command is None:
-        return errors, None, inv
-    refused = refusal(command, inv, deps=on.deps)
-    if refused is not None:
-        return {FIRST_FIELD[callback]: refused}, None, inv
+    if not errors and command is not None:
+        refused = refusal(command, inv, deps=on.deps)
+        if refused is not None:
+            errors = {FIRST_FIELD[callback]: refused}
+    return Checked(errors, command, inv, callback)
+
+
+def save(checked: Checked, on: Interactive) -> Message:
+    """The command's change; UserFacingError when it refuses. Rescheduling the digest is
+    left to after_save."""
+    deps = replace(on.deps, on_settings_changed=None)
+    return handle(checked.command, checked.inv, deps=deps, now=on.clock())
+
+
+def save_later(client: WebClient, on: Interactive, checked: Checked) -> None:
     try:
-        reply = handle(
-            command, inv, deps=replace(on.deps, on_settings_changed=None), now=on.clock()
-        )
+        reply = save(checked, on)
     except UserFacingError as error:
-        return {FIRST_FIELD[callback]: str(error)}, None, inv
-    return {}, reply, inv
+        reply = Message(text=str(error))
+    after_save(client, on, checked.inv, reply)
 
 
 def after_save(client: WebClient, on: Interactive, inv: Invocation, reply: Message) -> None:
@@ -206,13 +224,21 @@ def register(app: App, on: Interactive) -> None:
         if not str(view.get("private_metadata") or "").strip():
             ack()
             return
-        errors, reply, inv = submit(body, view, on)
-        if errors:
-            ack(response_action="errors", errors=errors)
+        checked = check(body, view, on)
+        if checked.errors or checked.command is None:
+            ack(response_action="errors", errors=checked.errors)
+            return
+        if checked.callback in SAVED_AFTER_ACK:
+            ack()
+            on.later(lambda: save_later(client, on, checked))
+            return
+        try:
+            reply = save(checked, on)
+        except UserFacingError as error:
+            ack(response_action="errors", errors={FIRST_FIELD[checked.callback]: str(error)})
             return
         ack()
-        if reply is not None:
-            on.later(lambda: after_save(client, on, inv, reply))
+        on.later(lambda: after_save(client, on, checked.inv, reply))
 
     for callback in READERS:
         app.view(callback)(submission)

@@ -134,6 +134,13 @@ class Usage:
 
 
 @dataclass(frozen=True)
+class Mute:
+    """An alert's *Mute this Post* button: the channel's alerts skip this Post (not typed)."""
+
+    post: PostRef
+
+
+@dataclass(frozen=True)
 class Settings:
     """The channel's digest, alerts and quiet hours, with buttons to change them."""
 
@@ -161,4 +168,5 @@ Command = (
     | Disconnect
     | Usage
     | Settings
+    | Mute
 )
