@@ -140,3 +140,16 @@ def test_settings_of_a_channel_with_50_rules_and_an_alert_with_buttons_fit():
     assert_valid_message(message)
     (actions,) = [b for b in message.blocks if b["type"] == "actions"]
     assert len(actions["elements"]) == 1 + 2 * MAX_HOURLY_BUTTONS  # Snooze; Show hourly, Mute each
+
+
+def test_the_console_draws_the_home_tab_and_a_modal_with_their_controls():
+    from bot.console.console import render_view
+
+    data = big_workspace()
+    drawn = render_view(home_view(data))
+    assert "#C00000000" in drawn  # a channel mention, readable
+    assert "[⋯ Digest settings | New alert | Quiet hours | Resume alerts]" in drawn
+    assert "[ Next channels ▶ ]" in drawn
+    modal = render_view(quiet_modal(data.channels[0].settings, zone="Europe/Paris"))
+    assert "Quiet from (Europe/Paris): 22:00 ▾" in modal
+    assert "[ Cancel ]  [ Save ]" in modal
