@@ -131,3 +131,11 @@ def test_many_channels_page_through_the_home_tab(app, fake, store):
     assert "Channels 21–40 of 45" in second
     assert "<#C0020>" in second
     assert "<#C0000>" not in second
+
+
+def test_a_member_pressing_mute_is_refused_and_nothing_is_muted(app, fake, store, sim):
+    post = sim_posts(sim, "sim_brand")[0]
+    press_on_message(app, fake, {"action_id": f"{buttons.MUTE_POST}:0", "value": post}, user=MEMBER)
+    assert store.channels.muted(TEAM_ID, CHANNEL) == frozenset()
+    (reply,) = fake.responses("action")
+    assert "Only workspace admins" in texts(reply)
