@@ -22,6 +22,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
+from bot.engagement.direct_totals import direct_totals
 from bot.engagement.models import PUBLIC_METRICS, Endpoint, EngagementResult
 from bot.engagement.query import (
     TRANSIENT,
@@ -69,6 +70,43 @@ def aggregate(
     `not_owned`: Posts X refused under their supposed owner's token (403); `protected`: Posts X
     refused as protected. `now` is when the results were fetched.
     """
+    if plan.query.granularity is Granularity.TOTAL:
+        post_ids = dict.fromkeys(canonical_post_id(i) for i in plan.query.post_ids)
+        direct = direct_totals(
+            plan,
+            post_ids,
+            results,
+            failed=failed,
+            timed_out=timed_out,
+            not_owned=not_owned,
+            protected=protected,
+            now=now,
+        )
+        if direct is not None:
+            return direct
+    return aggregate_general(
+        plan,
+        results,
+        failed=failed,
+        timed_out=timed_out,
+        not_owned=not_owned,
+        protected=protected,
+        now=now,
+    )
+
+
+def aggregate_general(
+    plan: Plan,
+    results: Sequence[tuple[PlannedCall, EngagementResult]],
+    *,
+    failed: Sequence[PlannedCall] = (),
+    timed_out: Sequence[PlannedCall] = (),
+    not_owned: AbstractSet[str] = frozenset(),
+    protected: AbstractSet[str] = frozenset(),
+    now: datetime,
+) -> Report:
+    """aggregate() for any plan, by window: what a plan of /totals calls only gets from
+    bot.engagement.direct_totals in one pass."""
     granularity = plan.query.granularity
     pieces = _pieces(granularity, results, failed, timed_out)
     needed = _needed_windows(plan)

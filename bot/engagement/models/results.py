@@ -3,8 +3,8 @@ against its request (groupings, cells, and why a value is not available)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from functools import cached_property
@@ -77,16 +77,27 @@ class Cell:
 
 
 Tree = Mapping[str, "Tree | int"]
+_BY_POST = (GroupBy.TWEET_ID, GroupBy.ENGAGEMENT_TYPE)
 
 
 @dataclass(frozen=True)
 class GroupingResult:
-    """A grouping's counts: `tree` nested as the API sent it (ints), `cells` flattened."""
+    """A grouping's counts: `tree` nested as the API sent it (ints), `cells` flattened.
+
+    `cells` may be given as a function that builds them: they are then built on first use only
+    (a /totals refresh reads the tree and never needs 7 Cell objects per Post)."""
 
     name: str
     group_by: tuple[GroupBy, ...]
     tree: Tree
-    cells: tuple[Cell, ...]
+    cells_or_builder: tuple[Cell, ...] | Callable[[], tuple[Cell, ...]] = field(
+        default=(), compare=False, repr=False
+    )
+
+    @cached_property
+    def cells(self) -> tuple[Cell, ...]:
+        made = self.cells_or_builder
+        return made() if callable(made) else made
 
     def has(self, *dims: GroupBy) -> bool:
         return all(d in self.group_by for d in dims)
@@ -139,6 +150,15 @@ class EngagementResult:
         if metric == "video_views" and post_id in video_old:
             return MissingReason.VIDEO_VIEWS_TOO_OLD
         return None
+
+    def per_post_tree(self) -> Mapping[str, Mapping[str, int]] | None:
+        """`{post: {metric: count}}` as X sent it, when the result's only per-Post grouping is
+        [tweet.id, engagement.type] (what `value` then reads); None otherwise. Counts of IDs
+        in `missing_reason` are placeholders."""
+        per_post = self._per_post_groupings
+        if len(per_post) != 1 or per_post[0].group_by != _BY_POST:
+            return None
+        return per_post[0].tree  # type: ignore[return-value]  # two levels: ints at the leaves
 
     @cached_property
     def _id_sets(self) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:

@@ -93,13 +93,21 @@ def _id_list(value: object) -> tuple[str, ...]:
 def _parse_grouping(shell: EngagementResult, grouping: Grouping, node: object) -> GroupingResult:
     if not isinstance(node, dict):
         raise _unexpected(shell.request, f"grouping {grouping.name!r} is missing from the response")
+    dims = grouping.group_by
     try:
-        tree = _tree(node, len(grouping.group_by))
-        cells = tuple(_cell(shell, path, count) for path, count in _leaves(tree, grouping.group_by))
+        tree = _tree(node, len(dims))
+        assert isinstance(tree, Mapping)
+        if GroupBy.ENGAGEMENT_DAY not in dims and GroupBy.ENGAGEMENT_HOUR not in dims:
+            # Nothing left to check (the counts were): cells only when a reader asks for them.
+            return GroupingResult(grouping.name, dims, tree, lambda: _cells(shell, tree, dims))
+        cells = _cells(shell, tree, dims)
     except (ValueError, OverflowError) as problem:  # OverflowError: a day near year 9999
         raise _unexpected(shell.request, f"grouping {grouping.name!r}: {problem}") from None
-    assert isinstance(tree, Mapping)
-    return GroupingResult(grouping.name, grouping.group_by, tree, cells)
+    return GroupingResult(grouping.name, dims, tree, cells)
+
+
+def _cells(shell: EngagementResult, tree: Tree, dims: tuple[GroupBy, ...]) -> tuple[Cell, ...]:
+    return tuple(_cell(shell, path, count) for path, count in _leaves(tree, dims))
 
 
 def _tree(node: object, depth: int) -> Tree | int:
