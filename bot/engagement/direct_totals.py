@@ -40,12 +40,14 @@ def direct_totals(
     pieces = _pieces(results)
     if pieces is None:
         return None
+    # Failed calls leave a reason only where no answered call said anything.
+    unanswered: dict[str, dict[str, _Piece]] = {}
     for calls, reason in ((failed, Reason.FAILED), (timed_out, Reason.TIMED_OUT)):
         for call in calls:
             for post_id in call.post_ids:
-                said = pieces.setdefault(post_id, {})
+                reasons = unanswered.setdefault(post_id, {})
                 for metric in call.metrics:
-                    said.setdefault(metric, reason)
+                    reasons.setdefault(metric, reason)
     planned = _planned_metrics(plan.calls)
     gaps = {(gap.post_id, gap.metric): gap.reason for gap in plan.gaps}
     with_gaps = {post_id for post_id, _ in gaps}
@@ -53,17 +55,23 @@ def direct_totals(
     totals: dict[str, dict[str, Value]] = {}
     missing: dict[tuple[str, str], Reason] = {}
     nothing: Mapping[str, _Piece] = {}
+    made: dict[int, Value] = {}  # one Value per distinct count: they are immutable
     for post_id in post_ids:
         values: dict[str, Value] = {}
-        said = pieces.get(post_id, nothing)
+        said = pieces.get(post_id) or nothing
         asked = planned.get(post_id, frozenset())
         dropped = post_id in not_owned
         plain = not dropped and post_id not in protected and post_id not in with_gaps
         for metric in metrics:
             piece = said.get(metric)
             if plain and type(piece) is int and metric in asked:
-                values[metric] = Value(piece)  # the common case, decided in one test
+                value = made.get(piece)
+                if value is None:
+                    value = made[piece] = Value(piece)
+                values[metric] = value  # the common case, decided in one test
                 continue
+            if piece is None:
+                piece = unanswered.get(post_id, nothing).get(metric)
             outcome = _resolve(post_id, metric, piece, asked, dropped, protected, gaps)
             if isinstance(outcome, Reason):
                 values[metric] = Value(None, outcome)
@@ -77,28 +85,40 @@ def direct_totals(
 
 def _pieces(
     results: Sequence[tuple[PlannedCall, EngagementResult]],
-) -> dict[str, dict[str, _Piece]] | None:
-    """Per Post and metric, what the answered calls said (a later call's word wins)."""
-    pieces: dict[str, dict[str, _Piece]] = {}
+) -> dict[str, Mapping[str, _Piece]] | None:
+    """Per Post and metric, what the answered calls said (a later call's word wins). The
+    dicts may be X's own tree levels: read, never written."""
+    pieces: dict[str, Mapping[str, _Piece]] = {}
     for call, result in results:
         tree = result.per_post_tree()
         if tree is None:
             return None
         sent = set(result.request.post_ids)
+        flagged = result.not_available_ids
+        metrics = frozenset(call.metrics)
         empty: Mapping[str, int] = {}
         for post_id in call.post_ids:
             if post_id not in sent:
                 continue  # dropped by the executor (403 or protected): the sets say why
             counts = tree.get(post_id, empty)
-            said = pieces.setdefault(post_id, {})
-            for metric in call.metrics:
-                why = result.missing_reason(post_id, metric)
-                if why is not None:
-                    said[metric] = _REASONS[why]
-                else:
-                    # Neither listed as missing nor present: X did not know the Post.
-                    said[metric] = counts.get(metric, Reason.UNAVAILABLE)
+            said: Mapping[str, _Piece]
+            if post_id not in flagged and counts.keys() == metrics:
+                said = counts  # every metric of the call, and no other: as X sent it
+            else:
+                said = {metric: _piece(result, post_id, metric, counts) for metric in metrics}
+            before = pieces.get(post_id)
+            pieces[post_id] = said if before is None else {**before, **said}
     return pieces
+
+
+def _piece(
+    result: EngagementResult, post_id: str, metric: str, counts: Mapping[str, int]
+) -> _Piece:
+    why = result.missing_reason(post_id, metric)
+    if why is not None:
+        return _REASONS[why]
+    # Neither listed as missing nor present: X did not know the Post.
+    return counts.get(metric, Reason.UNAVAILABLE)
 
 
 def _planned_metrics(calls: Sequence[PlannedCall]) -> dict[str, frozenset[str]]:

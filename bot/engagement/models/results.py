@@ -160,6 +160,13 @@ class EngagementResult:
             return None
         return per_post[0].tree  # type: ignore[return-value]  # two levels: ints at the leaves
 
+    @property
+    def not_available_ids(self) -> frozenset[str]:
+        """Every Post some value of which is not available (`missing_reason` is None for the
+        rest)."""
+        unavailable, impressions_old, video_old = self._id_sets
+        return unavailable | impressions_old | video_old
+
     @cached_property
     def _id_sets(self) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
         # Asked once per (Post, metric): sets, not 250-long tuple scans.

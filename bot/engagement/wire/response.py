@@ -115,7 +115,24 @@ def _tree(node: object, depth: int) -> Tree | int:
         return parse_count(node)
     if not isinstance(node, dict):
         raise ValueError(f"expected {depth} more level(s) of objects, found {short_repr(node)}")
+    if depth == 1:
+        return _counts(node)
     return {str(key): _tree(child, depth - 1) for key, child in node.items()}
+
+
+def _counts(node: dict[object, object]) -> dict[str, int]:
+    """The innermost level, where nearly every count of a refresh is: plain digits and
+    in-range integers go straight through; anything else gets parse_count's full rule."""
+    counts: dict[str, int] = {}
+    for key, value in node.items():
+        # 18 digits are below 2**63 whatever they are; bool is an int subclass, not a count.
+        if isinstance(value, str) and len(value) < 19 and value.isascii() and value.isdigit():
+            counts[str(key)] = int(value)
+        elif type(value) is int and -_MAX_COUNT <= value <= _MAX_COUNT:
+            counts[str(key)] = value
+        else:
+            counts[str(key)] = parse_count(value)
+    return counts
 
 
 def parse_count(value: object) -> int:
