@@ -56,20 +56,28 @@ def direct_totals(
     missing: dict[tuple[str, str], Reason] = {}
     nothing: Mapping[str, _Piece] = {}
     made: dict[int, Value] = {}  # one Value per distinct count: they are immutable
+    covers: dict[frozenset[str], bool] = {}  # a call's metrics: all the query's?
     for post_id in post_ids:
         values: dict[str, Value] = {}
         said = pieces.get(post_id) or nothing
         asked = planned.get(post_id, frozenset())
         dropped = post_id in not_owned
         plain = not dropped and post_id not in protected and post_id not in with_gaps
-        for metric in metrics:
-            piece = said.get(metric)
-            if plain and type(piece) is int and metric in asked:
+        if plain and (covers.get(asked) or covers.setdefault(asked, asked.issuperset(metrics))):
+            for metric in metrics:  # the common case: each count as X sent it
+                piece = said.get(metric)
+                if type(piece) is not int:
+                    break
                 value = made.get(piece)
                 if value is None:
                     value = made[piece] = Value(piece)
-                values[metric] = value  # the common case, decided in one test
+                values[metric] = value
+            else:
+                totals[post_id] = values
                 continue
+            values = {}
+        for metric in metrics:
+            piece = said.get(metric)
             if piece is None:
                 piece = unanswered.get(post_id, nothing).get(metric)
             outcome = _resolve(post_id, metric, piece, asked, dropped, protected, gaps)

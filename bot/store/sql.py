@@ -96,7 +96,8 @@ def post_ids(ids: Iterable[str]) -> list[str]:
         raise TypeError("pass an iterable of Post IDs, not one string")
     seen: dict[str, None] = {}
     for post_id in ids:
-        if not (post_id.isascii() and post_id.isdigit() and post_id == str(int(post_id))):
+        # Canonical: ASCII digits without a leading zero ("0" alone is its own canonical form).
+        if not (post_id.isascii() and post_id.isdigit() and (post_id[0] != "0" or post_id == "0")):
             raise ValueError(f"{post_id!r} is not a canonical Post ID (decimal digits)")
         seen[post_id] = None
     return list(seen)
