@@ -18,6 +18,7 @@ from bot.engagement.models import (
     APP_ONLY,
     DAILY,
     DEFAULT_TOTALS,
+    HOURLY,
     PER_POST,
     Endpoint,
     EngagementRequest,
@@ -157,3 +158,35 @@ def test_a_plan_with_other_endpoints_takes_the_general_path() -> None:
         )
         is None
     )
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_hours_read_from_the_tree_are_the_cells_hours(data: st.DataObject) -> None:
+    """/28hr's hourly series read straight from X's tree (EngagementResult.hourly) equal the
+    series its Cells give, "not available" Posts blanked alike."""
+    posts = sub(data.draw, POSTS[:4], min_size=1)
+    metrics = sub(data.draw, ("impressions", "favorites", "replies"), min_size=1)
+    request = EngagementRequest(
+        Endpoint.HOURLY_28HR, posts, metrics, UserAuth("101-token", "s"), (HOURLY,)
+    )
+    days = ("2026-11-25", "2026-11-26")
+    tree = {
+        p: {
+            m: {
+                d: {f"{h:02d}": data.draw(st.integers(0, 99)) for h in range(24) if (h + i) % 3}
+                for i, d in enumerate(days)
+            }
+            for m in metrics
+        }
+        for p in sub(data.draw, posts)
+    }
+    body: dict[str, Any] = {HOURLY.name: tree}
+    if gone := sub(data.draw, posts):
+        body["unavailable_tweet_ids"] = list(gone)
+    result = parse_response(request, body, RateLimitInfo())
+    grouping = result.grouping(HOURLY.name)
+    for post_id in posts:
+        for metric in metrics:
+            cells = grouping.cells_for(post_id, metric)
+            assert result.hourly(post_id, metric) == {c.bucket: c.count for c in cells}
