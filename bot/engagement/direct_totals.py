@@ -32,22 +32,14 @@ def direct_totals(
     protected: AbstractSet[str],
     now: datetime,
 ) -> Report | None:
-    """The Report aggregate() would give, or None when the plan needs the general path.
-
-    `post_ids`: the query's canonical, distinct Post IDs in order."""
+    """aggregate()'s Report, or None: the plan needs the general path. `post_ids`: the
+    query's canonical, distinct Post IDs in order."""
     if any(call.endpoint is not Endpoint.TOTALS for call in plan.calls):
         return None
     pieces = _pieces(results)
     if pieces is None:
         return None
-    # Failed calls leave a reason only where no answered call said anything.
-    unanswered: dict[str, dict[str, _Piece]] = {}
-    for calls, reason in ((failed, Reason.FAILED), (timed_out, Reason.TIMED_OUT)):
-        for call in calls:
-            for post_id in call.post_ids:
-                reasons = unanswered.setdefault(post_id, {})
-                for metric in call.metrics:
-                    reasons.setdefault(metric, reason)
+    unanswered = _unanswered(failed, timed_out)
     planned = _planned_metrics(plan.calls)
     gaps = {(gap.post_id, gap.metric): gap.reason for gap in plan.gaps}
     with_gaps = {post_id for post_id, _ in gaps}
@@ -89,6 +81,21 @@ def direct_totals(
         totals[post_id] = values
     calls_made = len(results) + len(failed) + len(timed_out)
     return Report(plan.query, totals=totals, missing=missing, calls_made=calls_made, fetched_at=now)
+
+
+def _unanswered(
+    failed: Sequence[PlannedCall], timed_out: Sequence[PlannedCall]
+) -> dict[str, dict[str, _Piece]]:
+    """Why calls left a Post's metric without an answer (read only where no answered call
+    said anything)."""
+    unanswered: dict[str, dict[str, _Piece]] = {}
+    for calls, reason in ((failed, Reason.FAILED), (timed_out, Reason.TIMED_OUT)):
+        for call in calls:
+            for post_id in call.post_ids:
+                reasons = unanswered.setdefault(post_id, {})
+                for metric in call.metrics:
+                    reasons.setdefault(metric, reason)
+    return unanswered
 
 
 def _pieces(
