@@ -42,7 +42,7 @@ SQL = re.compile(
 # Definitions (file, top-level name) whose texts are not shown to people as they are, each
 # with its reason. Keep this short: a new entry needs a reason as good as these.
 ALLOWED: dict[tuple[str, str], str] = {
-    ("cli.py", "_add_query"): "argparse help of the query kinds (a table)",
+    ("cli_args.py", "_add_query"): "argparse help of the query kinds (a table)",
     ("slack/web.py", "SCOPES"): "which code needs each Slack scope, for the manifest's test",
     ("slack/server.py", "listen"): "the mode named in the start-up log line",
     ("store/sql.py", "*"): "ValueErrors of callers that pass the store malformed values",

@@ -117,7 +117,10 @@ def channel_pass(
         return []
     if settings.snoozed_until is not None and settings.snoozed_until > now:
         return []
-    candidates = evaluate(settings, rules, now=now, deps=deps)
+    muted = store.channels.muted(team, channel)
+    candidates = [
+        f for f in evaluate(settings, rules, now=now, deps=deps) if f.post_id not in muted
+    ]
     log_ = store.alert_log
     due = [
         f for f in candidates if cooled_down(log_.last_fired(f.rule_id, f.post_id), now, cooldown)

@@ -192,10 +192,38 @@ def _block_lines(block: dict[str, Any]) -> list[str]:
         fields = [_plain(f["text"]) for f in block.get("fields", [])]
         for left, right in zip(fields[::2], [*fields[1::2], ""], strict=False):
             lines.append(f"  {left.replace(chr(10), ' '):<36}  {right.replace(chr(10), ' ')}")
+        accessory = block.get("accessory") or {}
+        if accessory.get("type") == "overflow":  # a menu: its choices after a ⋯
+            choices = " | ".join(o["text"]["text"] for o in accessory.get("options", []))
+            lines.append(f"  [⋯ {choices}]")
         return lines
+    if kind == "actions":  # buttons as [ label ]
+        return ["  " + "  ".join(f"[ {_element_label(e)} ]" for e in block["elements"])]
+    if kind == "input":
+        return [f"  {block['label']['text']}: {_element_label(block['element'])}"]
     if kind == "rich_text":
         return [json.dumps(block["elements"])[:WIDTH]]
     return []
+
+
+def _element_label(element: dict[str, Any]) -> str:
+    """A button's text, or what a picker or select shows (its current choice)."""
+    if "text" in element:
+        return str(element["text"]["text"])
+    chosen = element.get("initial_option") or {}
+    shown = chosen.get("text", {}).get("text") or element.get("initial_time") or "…"
+    return f"{shown} ▾"
+
+
+def render_view(view: dict[str, Any]) -> str:
+    """A Home tab or modal drawn for a terminal, as render_text draws a message."""
+    title = view.get("title", {}).get("text")
+    lines = [f"┌ {title} ┐"] if title else []
+    for block in view.get("blocks", []):
+        lines.extend(_block_lines(block))
+    if view.get("submit"):
+        lines.append(f"  [ {view['close']['text']} ]  [ {view['submit']['text']} ]")
+    return "\n".join(lines) + "\n"
 
 
 _LINK = re.compile(r"<([^|>!]+)\|([^>]+)>")
@@ -208,6 +236,7 @@ def _plain(mrkdwn: str) -> str:
     text = _DATE.sub(lambda m: m.group(1), mrkdwn)  # Slack's <!date^…|fallback>
     text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})", text)
     text = re.sub(r"<(https?://[^>]+)>", r"\1", text)
+    text = re.sub(r"<#(C[A-Z0-9]+)(?:\|[^>]*)?>", r"#\1", text)  # a channel mention
     text = text.replace("```", "").replace("*", "")
     text = _ITALIC.sub(r"\1", text)  # _words_ but not sim_brand
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

@@ -57,3 +57,7 @@ QUIET_OFF = "Quiet hours are off: alerts arrive as they fire."
 
 def quiet_hours(start: str, end: str | None, zone: str) -> str:
     return f"Quiet hours {start}–{end} ({zone}): alerts in them arrive together at {end}."
+
+
+def post_muted(post: str) -> str:
+    return f"Muted {post}: this channel's alerts skip it from now on."

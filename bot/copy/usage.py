@@ -35,6 +35,7 @@ SUBCOMMANDS = (
     "campaign",
     "campaigns",
     "compare",
+    "settings",
 )
 
 # What "admin" means in `needs` (bot.slack.commands.GUARDED decides; a test keeps them agreeing).
@@ -216,6 +217,13 @@ TABLE: tuple[Subcommand, ...] = (
         "X's /totals (public metrics for a side not connected here; impressions and the "
         "engagement rate when both are), the user timeline for an @handle, /historical for "
         "connected accounts' Posts",
+    ),
+    Subcommand(
+        "settings",
+        f"{COMMAND} settings",
+        "this channel's digest, alerts, quiet hours and snooze, with buttons to change them",
+        f"{COMMAND} settings",
+        "nothing from X; the changes the buttons open are for admins, as the commands' are",
     ),
 )
 

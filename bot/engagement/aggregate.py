@@ -22,6 +22,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
+from bot.engagement.direct_totals import direct_totals
 from bot.engagement.models import PUBLIC_METRICS, Endpoint, EngagementResult
 from bot.engagement.query import (
     TRANSIENT,
@@ -32,7 +33,14 @@ from bot.engagement.query import (
     Report,
     Value,
 )
-from bot.engagement.windows import DAY, day_buckets, hour_buckets, midnight, unborn
+from bot.engagement.windows import (
+    DAY,
+    creation,
+    day_buckets,
+    ended_before,
+    hour_buckets,
+    midnight,
+)
 from bot.engagement.wire.request import canonical_post_id
 
 Bucket = datetime | date
@@ -69,6 +77,43 @@ def aggregate(
     `not_owned`: Posts X refused under their supposed owner's token (403); `protected`: Posts X
     refused as protected. `now` is when the results were fetched.
     """
+    if plan.query.granularity is Granularity.TOTAL:
+        post_ids = dict.fromkeys(canonical_post_id(i) for i in plan.query.post_ids)
+        direct = direct_totals(
+            plan,
+            post_ids,
+            results,
+            failed=failed,
+            timed_out=timed_out,
+            not_owned=not_owned,
+            protected=protected,
+            now=now,
+        )
+        if direct is not None:
+            return direct
+    return aggregate_general(
+        plan,
+        results,
+        failed=failed,
+        timed_out=timed_out,
+        not_owned=not_owned,
+        protected=protected,
+        now=now,
+    )
+
+
+def aggregate_general(
+    plan: Plan,
+    results: Sequence[tuple[PlannedCall, EngagementResult]],
+    *,
+    failed: Sequence[PlannedCall] = (),
+    timed_out: Sequence[PlannedCall] = (),
+    not_owned: AbstractSet[str] = frozenset(),
+    protected: AbstractSet[str] = frozenset(),
+    now: datetime,
+) -> Report:
+    """aggregate() for any plan, by window: what a plan of /totals calls only gets from
+    bot.engagement.direct_totals in one pass."""
     granularity = plan.query.granularity
     pieces = _pieces(granularity, results, failed, timed_out)
     needed = _needed_windows(plan)
@@ -245,6 +290,9 @@ def _merged(
     expected: list[Bucket],
     coverage: Mapping[WindowKey, list[Bucket]],
 ) -> dict[Bucket, int | None]:
+    if len(pieces) == 1 and len(coverage[pieces[0][0]]) == len(expected):
+        buckets = pieces[0][1].buckets or {}  # one window over the whole range: as X sent it
+        return {bucket: buckets.get(bucket) for bucket in expected}
     parts: dict[Bucket, list[int | None]] = defaultdict(list)
     for key, piece in pieces:
         buckets = piece.buckets or {}
@@ -267,11 +315,16 @@ def blank_unborn(report: Report) -> Report:
     what a person reads, not to what is stored: stored zeros keep settled hours complete.)"""
     if not report.series:
         return report
-    series = {
-        post: {
-            metric: {b: None if unborn(post, b) else v for b, v in buckets.items()}
-            for metric, buckets in metrics.items()
-        }
-        for post, metrics in report.series.items()
-    }
+    series = {post: _blanked(metrics, creation(post)) for post, metrics in report.series.items()}
     return replace(report, series=series)
+
+
+def _blanked(
+    metrics: Mapping[str, Mapping[Bucket, int | None]], created: datetime | None
+) -> dict[str, Mapping[Bucket, int | None]]:
+    if created is None:  # a pre-snowflake Post: nothing to blank
+        return dict(metrics)
+    return {
+        metric: {b: None if ended_before(b, created) else v for b, v in buckets.items()}
+        for metric, buckets in metrics.items()
+    }

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 
 from bot.engagement.aggregate import aggregate
 from bot.engagement.answers import XClock
@@ -14,8 +14,10 @@ from bot.engagement.authors import Authors
 from bot.engagement.executor import Execution, Executor
 from bot.engagement.knowledge import KnowledgeStore
 from bot.engagement.persist import remember
+from bot.engagement.plan_batches import batches
 from bot.engagement.planner import plan
-from bot.engagement.query import EngagementQuery, Plan, Reason, Report
+from bot.engagement.query import EngagementQuery, Plan, Reason, Report, Value
+from bot.engagement.wire.request import canonical_post_id
 from bot.errors import EngagementAPIError, TimedOut
 
 
@@ -38,25 +40,43 @@ class Fetcher:
         return plan(query, posts=infos, owners=owners, now=now, unknown_authors=unknown)
 
     def fetch(self, query: EngagementQuery, *, now: datetime, workspace: str | None) -> Report:
-        """Plan, call X, merge, replan what a 403 said is not owned, and remember it all."""
-        first_plan = self.plan(query, now=now, workspace=workspace)
-        execution = self._executor.run(first_plan.calls)
-        if self._clock.learn(execution, now):
-            # X's clock is behind ours and refused a window ending "in the future": plan
-            # again on X's clock (once; the offset is now known for every later query).
-            now = self._clock.now(self._clock.ours(now))
-            first_plan = self.plan(query, now=now, workspace=workspace)
-            execution = self._executor.run(first_plan.calls)
-        report = _aggregate(first_plan, execution, now)
+        """Plan, then per batch of calls (plan_batches): call X, merge, replan what a 403 said
+        is not owned, and remember it all; one batch's answers are held at a time."""
+        parts = list(batches(self.plan(query, now=now, workspace=workspace)))
+        done: list[Report] = []
+        learnt = False
+        while parts:
+            part = parts.pop(0)
+            execution = self._executor.run(part.calls)
+            if not learnt and self._clock.learn(execution, now):
+                # X's clock is behind ours and refused a window ending "in the future": plan
+                # what is left again on X's clock (once; the offset is now known for every
+                # later query).
+                learnt = True
+                now = self._clock.now(self._clock.ours(now))
+                left = tuple(p for rest in (part, *parts) for p in rest.query.post_ids)
+                parts = list(
+                    batches(self.plan(replace(query, post_ids=left), now=now, workspace=workspace))
+                )
+                continue
+            done.append(self._finish(part, execution, now, workspace))
+            del execution  # X's answers for this batch go now, not after the next one's
+        return concatenated(query, done, now)
+
+    def _finish(
+        self, part: Plan, execution: Execution, now: datetime, workspace: str | None
+    ) -> Report:
+        """One batch's Report, with its 403'd Posts asked again as unowned, saved at once."""
+        report = _aggregate(part, execution, now)
         if execution.not_owned:
             # A 403 proved our idea of authorship wrong: forget it and ask again as unowned.
             self._authors.forget_owners(execution)
-            retry_query = replace(query, post_ids=execution.not_owned)
+            retry_query = replace(part.query, post_ids=execution.not_owned)
             retry_plan = self.plan(retry_query, now=now, workspace=workspace)
             retry = self._executor.run(retry_plan.calls)
             report = merge(report, _aggregate(retry_plan, retry, now))
             execution = Execution(execution.outcomes + retry.outcomes, execution.requests_sent)
-        remember(self._store, query, report, execution, now=now, workspace=workspace)
+        remember(self._store, part.query, report, execution, now=now, workspace=workspace)
         return report
 
     def explain_states(self, report: Report) -> Report:
@@ -106,6 +126,29 @@ def _aggregate(plan_: Plan, execution: Execution, now: datetime) -> Report:
 
 def _slow(error: EngagementAPIError | None) -> bool:
     return isinstance(error, TimedOut)
+
+
+def concatenated(query: EngagementQuery, parts: list[Report], now: datetime) -> Report:
+    """The batches' Reports (disjoint Posts) as one, in the query's order."""
+    if len(parts) == 1:
+        return replace(parts[0], query=query)
+    order = dict.fromkeys(map(canonical_post_id, query.post_ids))
+    totals: dict[str, Mapping[str, Value]] = {}
+    series: dict[str, Mapping[str, Mapping[datetime | date, int | None]]] = {}
+    missing: dict[str, dict[tuple[str, str], Reason]] = {}
+    for part in parts:
+        totals.update(part.totals)
+        series.update(part.series)
+        for pair, reason in part.missing.items():
+            missing.setdefault(pair[0], {})[pair] = reason
+    return Report(
+        query,
+        totals={p: totals[p] for p in order if p in totals},
+        series={p: series[p] for p in order if p in series},
+        missing={pair: r for p in order if p in missing for pair, r in missing[p].items()},
+        calls_made=sum(part.calls_made for part in parts),
+        fetched_at=parts[-1].fetched_at if parts else now,
+    )
 
 
 def merge(first: Report, second: Report) -> Report:

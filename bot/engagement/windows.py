@@ -128,7 +128,16 @@ def unborn(post_id: str, bucket: datetime | date) -> bool:
     """Whether `bucket` (an hour's start, or a UTC day) ended before the Post was created, as
     its snowflake ID says: it had no count then, not a count of zero. False for a pre-snowflake
     ID, whose creation time is unknown."""
-    created = snowflake.created_at(int(post_id)) if snowflake.is_decimal_id(post_id) else None
+    return ended_before(bucket, creation(post_id))
+
+
+def creation(post_id: str) -> datetime | None:
+    """When the Post was created, as its snowflake ID says (None: a pre-snowflake ID)."""
+    return snowflake.created_at(int(post_id)) if snowflake.is_decimal_id(post_id) else None
+
+
+def ended_before(bucket: datetime | date, created: datetime | None) -> bool:
+    """`unborn` for a Post created at `created`, known already (a series asks per bucket)."""
     if created is None:
         return False
     end = bucket + HOUR if isinstance(bucket, datetime) else midnight(bucket) + DAY

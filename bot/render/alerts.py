@@ -20,12 +20,14 @@ from bot.copy.alerts import (
     over_baseline,
 )
 from bot.copy.words import metric_noun
+from bot.render.buttons import alert_actions
 from bot.render.kit import (
     Authors,
     clip,
     context,
     header,
     post_link,
+    post_name,
     post_plain,
     sections,
     simple,
@@ -107,7 +109,9 @@ def alert_message(
     if held:
         notes.append(HELD_QUIET)
     notes.append(ALERT_HINT)
-    blocks = [header(title), *sections(body), context(*notes)]
+    posts = list(dict.fromkeys(line.firing.post_id for line in shown))
+    buttons = alert_actions([(p, post_name(p, authors)) for p in posts])
+    blocks = [header(title), *sections(body), context(*notes), buttons]
     text = clip(
         f"{title}: " + "; ".join(describe(x, authors, zone, coverage, linked=False) for x in shown),
         3000,

@@ -116,8 +116,10 @@ def leaderboard_message(
     unknown_authors: int = 0,
     covered: int = 0,
     coverage: Coverage | None = None,
+    offset: int = 0,
 ) -> Message:
-    """Top Posts for the whole channel (in_channel); an empty board is a hint to the asker,
+    """Top Posts for the whole channel (in_channel), from row `offset` (the ranks count the
+    rows before it: a board's next page); an empty board is a hint to the asker,
     which depends on whether the channel covers any Post (`covered`) or none (then it says
     what the channel covers, `coverage`). `skipped`
     accounts and Posts of `unknown_authors` were left out: one line says so."""
@@ -126,7 +128,8 @@ def leaderboard_message(
         if skipped or unknown_authors
         else None
     )
-    if not rows:
+    ranked = list(zip(ranks([r.value for r in rows]), rows, strict=True))[offset:]
+    if not ranked:
         text = (
             reports.leaderboard_no_readings(metric, period, covered)
             if covered
@@ -137,21 +140,21 @@ def leaderboard_message(
         return simple(text, [section(text)], ephemeral=True)
     title = reports.leaderboard_title(metric, period)
     lines = []
-    for rank, row in zip(ranks([r.value for r in rows]), rows, strict=True):
+    for rank, row in ranked:
         badge = MEDALS[rank - 1] if rank <= len(MEDALS) else f"{rank}."
         link = post_link(row.post_id, authors)
         lines.append(reports.leaderboard_row(badge, exact(row.value), metric, row.value, link))
     chunks = [lines[i : i + ROWS_PER_SECTION] for i in range(0, len(lines), ROWS_PER_SECTION)]
     parts = [Part(tuple(sections(chunk)), items=len(chunk)) for chunk in chunks]
     notes = [reports.leaderboard_hint(escape(metric))]
-    if any(row.source == "snapshots" for row in rows):
+    if any(row.source == "snapshots" for _, row in ranked):
         notes.insert(0, reports.SNAPSHOTS_NOTE)
     if left_out:
         notes.insert(0, left_out)
-    leader = post_plain(rows[0].post_id, authors)
+    leader = post_plain(ranked[0][1].post_id, authors)
     page = Page(
         title=title,
-        text=reports.leaderboard_fallback(metric, period, leader, exact(rows[0].value)),
+        text=reports.leaderboard_fallback(metric, period, leader, exact(ranked[0][1].value)),
         head=(header(title), context(words.as_of(slack_date(now)))),
         parts=tuple(parts),
         tail=(context(*notes),),

@@ -203,4 +203,7 @@ def register(
         )
     )
     uninstall.register(app, deps)
+    from bot.slack.interactive import register_interactive
+
+    register_interactive(app, deps, clock=clock, pool=quick, x_pool=executor)
     app.error(listeners.global_error_handler)

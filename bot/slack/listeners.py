@@ -198,15 +198,30 @@ def upload_chart(
     client: WebClient,
     thread_ts: str | None = None,
 ) -> None:
-    """Upload the PNG into the channel (or a thread); when Slack says the bot may not, tell the
+    """Upload the PNG into the channel (or a thread), as upload_file does any file."""
+    upload_file(chart.png, filename=chart.filename, title=chart.title, channel_id=channel_id,
+                replies=replies, client=client, thread_ts=thread_ts)  # fmt: skip
+
+
+def upload_file(
+    data: bytes,
+    *,
+    filename: str,
+    title: str,
+    channel_id: str,
+    replies: Replies,
+    client: WebClient,
+    thread_ts: str | None = None,
+) -> None:
+    """The one upload path (charts, the CSV button). When Slack says the bot may not, tell the
     user how to fix it instead of failing the command (the numbers have already been sent)."""
     try:
         client.files_upload_v2(
             channel=channel_id,
-            file=chart.png,
-            filename=chart.filename,
-            title=chart.title,
-            alt_txt=chart.title,
+            file=data,
+            filename=filename,
+            title=title,
+            alt_txt=title,
             thread_ts=thread_ts,
         )
     except SlackApiError as error:

@@ -13,6 +13,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from bot.channels.meter import Meter
+from bot.copy import metrics
 
 # Slack gives an ack 3 s; the answer of a command that asks X takes seconds.
 _ACK_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0)
@@ -24,45 +25,43 @@ class PrometheusMeter(Meter):
         self.registry = r = CollectorRegistry()
         self._requests = Counter(
             "engagement_x_requests",
-            "Requests to X's engagement API, by endpoint and HTTP status (0: no answer).",
+            metrics.X_REQUESTS,
             ["endpoint", "status"],
             registry=r,
         )
-        self._retries = _by_endpoint(Counter, "x_retries", "Requests to X that retried one.", r)
+        self._retries = _by_endpoint(Counter, "x_retries", metrics.X_RETRIES, r)
         self._request_seconds = _by_endpoint(
-            Histogram, "x_request_seconds", "Time for X to answer a request.", r
+            Histogram, "x_request_seconds", metrics.X_REQUEST_SECONDS, r
         )
-        self._waits = _by_endpoint(
-            Counter, "x_rate_limit_waits", "Waits for a rate-limit window to reset.", r
-        )
+        self._waits = _by_endpoint(Counter, "x_rate_limit_waits", metrics.X_RATE_LIMIT_WAITS, r)
         self._waited = _by_endpoint(
-            Counter, "x_rate_limit_wait_seconds", "Time spent waiting for rate limits.", r
+            Counter, "x_rate_limit_wait_seconds", metrics.X_RATE_LIMIT_WAIT_SECONDS, r
         )
         self._acks = Histogram(
             "engagement_slack_ack_seconds",
-            "Time to answer Slack's signed requests.",
+            metrics.SLACK_ACK_SECONDS,
             buckets=_ACK_BUCKETS,
             registry=r,
         )
         self._answers = Histogram(
             "engagement_command_answer_seconds",
-            "Time from a slash command to its reply.",
+            metrics.COMMAND_ANSWER_SECONDS,
             buckets=_ANSWER_BUCKETS,
             registry=r,
         )
         self._posts = Counter(
             "engagement_scheduled_posts",
-            "Scheduled digests and alert passes, by outcome.",
+            metrics.SCHEDULED_POSTS,
             ["kind", "outcome"],
             registry=r,
         )
         self._lag = Gauge(
             "engagement_job_lag_seconds",
-            "How late the latest run of each scheduled job started.",
+            metrics.JOB_LAG_SECONDS,
             ["job"],
             registry=r,
         )
-        size = Gauge("engagement_database_bytes", "The database file and its WAL.", registry=r)
+        size = Gauge("engagement_database_bytes", metrics.DATABASE_BYTES, registry=r)
         size.set_function(lambda: _size(db_path))
 
     def x_request(self, endpoint: str, status: int, retry: int, seconds: float) -> None:

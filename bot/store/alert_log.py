@@ -92,6 +92,19 @@ class AlertLog:
             )
         return _firing(rows[0]) if rows else None
 
+    def recent(self, team_id: str, limit: int) -> list[tuple[str, Firing]]:
+        """The workspace's latest delivered firings, newest first, with their channel."""
+        columns = ", ".join(f"f.{c.strip()}" for c in _COLUMNS.split(","))
+        with self._lock:
+            rows = self._db.rows(
+                f"SELECT r.channel_id, {columns} FROM alert_firings AS f"
+                " JOIN alert_rules AS r ON r.id = f.rule_id"
+                " WHERE r.team_id = ? AND f.delivered_at IS NOT NULL"
+                " ORDER BY f.fired_at DESC, f.hour DESC LIMIT ?",
+                (team_id, limit),
+            )
+        return [(str(row[0]), _firing(row[1:])) for row in rows]
+
     def undelivered(self, rule_ids: Sequence[int]) -> list[Firing]:
         """Firings of these rules not delivered yet, oldest first."""
         if not rule_ids:

@@ -165,6 +165,37 @@ class Channels:
                 ),
             )
 
+    def configured(self, team_id: str) -> list[str]:
+        """The workspace's channels with a digest, alert rules, quiet hours or a snooze set
+        (what its App Home lists), in channel order."""
+        with self._lock:
+            rows = self._db.rows(
+                """SELECT channel_id FROM channel_settings WHERE team_id = ? AND (
+                    digest_enabled = 1 OR quiet_start IS NOT NULL OR snoozed_until IS NOT NULL)
+                UNION SELECT channel_id FROM alert_rules WHERE team_id = ?
+                ORDER BY channel_id""",
+                (team_id, team_id),
+            )
+        return [channel for (channel,) in rows]
+
+    def mute(self, team_id: str, channel_id: str, post_id: str, *, by: str, now: datetime) -> bool:
+        """The channel's alerts skip this Post from now on; False when it was muted already."""
+        with self._transaction():
+            cursor = self._db.execute(
+                """INSERT OR IGNORE INTO alert_mutes (team_id, channel_id, post_id, muted_by,
+                    muted_at) VALUES (?, ?, ?, ?, ?)""",
+                (team_id, channel_id, post_id, by, instant(now)),
+            )
+        return bool(cursor.rowcount)
+
+    def muted(self, team_id: str, channel_id: str) -> frozenset[str]:
+        with self._lock:
+            rows = self._db.rows(
+                "SELECT post_id FROM alert_mutes WHERE team_id = ? AND channel_id = ?",
+                (team_id, channel_id),
+            )
+        return frozenset(post for (post,) in rows)
+
     def alert_channels(self) -> list[tuple[str, str]]:
         """Every (team, channel) with at least one alert rule (the alert pass's scope)."""
         with self._lock:

@@ -22,10 +22,14 @@ from bot.store.sql import Db, Repository, json_list
 
 # Tables that belong to one workspace, and the column that names it.
 WORKSPACE_TABLES = (
+    ("alert_mutes", "team_id"),
     ("campaigns", "team_id"),
     ("channel_tracks", "team_id"),
     ("channel_settings", "team_id"),
     ("digests", "team_id"),
+    ("digest_schedules", "team_id"),
+    ("weekly_digests", "team_id"),
+    ("monthly_digests", "team_id"),
     ("connect_links", "team_id"),
     ("account_exclusions", "workspace"),
     ("slack_installations", "team_id"),

@@ -459,3 +459,18 @@ def m015_weekly_and_monthly_digests(db: Database) -> None:
                 PRIMARY KEY (team_id, channel_id, local_date)
             ) WITHOUT ROWID"""
         )
+
+
+@MIGRATIONS()
+def m016_alert_mutes(db: Database) -> None:
+    """Posts a channel muted from an alert's *Mute this Post* button: its alert rules skip them."""
+    db.execute(
+        """CREATE TABLE alert_mutes (
+            team_id TEXT NOT NULL,
+            channel_id TEXT NOT NULL,
+            post_id TEXT NOT NULL,
+            muted_by TEXT NOT NULL,
+            muted_at TEXT NOT NULL,
+            PRIMARY KEY (team_id, channel_id, post_id)
+        ) WITHOUT ROWID"""
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.store.rows import EndpointUsage, OwnerUsage, Usage
-from bot.store.sql import Db, Repository, instant, month_range
+from bot.store.sql import Db, Repository, instant, month_range, parse_instant
 
 
 def log_call(
@@ -100,3 +100,12 @@ class CallLog(Repository):
         call (None), or the calls made for one workspace."""
         with self._lock:
             return usage(self._db, month, workspace)
+
+    def last_call(self, owner_id: str) -> datetime | None:
+        """When this account's token last made a successful call (its "last fetch")."""
+        with self._lock:
+            rows = self._db.rows(
+                "SELECT MAX(at) FROM api_calls WHERE owner_id = ? AND status BETWEEN 200 AND 299",
+                (owner_id,),
+            )
+        return parse_instant(rows[0][0]) if rows and rows[0][0] else None

@@ -660,7 +660,8 @@ def test_the_oauth_variant_in_the_manifests_comments_is_valid_for_slack():
     for socket_mode in (True, False):
         variant = json.loads(json.dumps(manifest))
         variant["oauth_config"]["redirect_urls"] = [f"{PUBLIC_URL}/slack/oauth_redirect"]
-        events: dict[str, Any] = {"bot_events": ["app_uninstalled", "tokens_revoked"]}
+        bot_events = ["app_home_opened", "app_uninstalled", "tokens_revoked"]
+        events: dict[str, Any] = {"bot_events": bot_events}
         if not socket_mode:
             events["request_url"] = f"{PUBLIC_URL}/slack/events"
             variant["settings"]["socket_mode_enabled"] = False
@@ -669,7 +670,7 @@ def test_the_oauth_variant_in_the_manifests_comments_is_valid_for_slack():
         assert schema_errors(validators, variant) == []
     for line in (
         "- <ENGAGEMENT_PUBLIC_URL>/slack/oauth_redirect",
-        "bot_events: [app_uninstalled, tokens_revoked]",
+        "bot_events: [app_home_opened, app_uninstalled, tokens_revoked]",
         "request_url: <ENGAGEMENT_PUBLIC_URL>/slack/events",
     ):
         assert line in text

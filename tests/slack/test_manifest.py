@@ -143,3 +143,15 @@ def test_the_usage_hint_is_the_generated_one_and_covers_every_subcommand(manifes
     documented = set(re.findall(r"[a-z]+", hint)) | set(re.findall(r"[a-z]+", help_text()))
     assert set(SUBCOMMANDS) <= documented
     assert set(SUBCOMMANDS) <= set(re.findall(r"[a-z]+", hint))
+
+
+def test_the_home_tab_and_interactivity_are_on(validators, manifest):
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True
+    assert "app_home_opened" in manifest["settings"]["event_subscriptions"]["bot_events"]
+    http = json.loads(json.dumps(manifest))
+    http["settings"]["socket_mode_enabled"] = False
+    url = "https://bot.example.com/slack/events"
+    http["settings"]["interactivity"]["request_url"] = url
+    http["settings"]["event_subscriptions"]["request_url"] = url
+    assert schema_errors(validators, http) == []

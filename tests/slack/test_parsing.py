@@ -35,6 +35,7 @@ from bot.slack.parse.commands import (
     Help,
     Hourly,
     Quiet,
+    Settings,
     Snooze,
     Top,
     Totals,
@@ -474,6 +475,7 @@ WORD_FORMS: dict[str, tuple[str, type]] = {
     "campaign": ('campaign "Spring launch"', CampaignShow),
     "campaigns": ("campaigns", CampaignList),
     "compare": ("compare @nasa vs @esa", Compare),
+    "settings": ("settings", Settings),
 }
 
 

@@ -18,6 +18,7 @@ from bot.errors import ConfigError
 from bot.simulator.server import RunningSimulator
 from bot.slack.app import build_app
 from bot.slack.commands import GUARDED
+from bot.slack.parse.commands import Mute
 from bot.slack.parse.grammar import parse
 from bot.slack.permissions import CACHE_SECONDS, workspace_admins
 from bot.slack.web import build_web_client
@@ -116,7 +117,8 @@ def users_info(fake: FakeSlack) -> list[str]:
 
 def test_the_guarded_texts_cover_every_guarded_subcommand():
     guarded_types = {type(parse(t.format(rule=1), today=SIM_START.date())) for t in GUARDED_TEXTS}
-    assert guarded_types == set(GUARDED)
+    # Mute is an alert's button, not typed: tests/slack/test_alert_buttons.py presses it.
+    assert guarded_types == set(GUARDED) - {Mute}
 
 
 @pytest.mark.parametrize("text", GUARDED_TEXTS)

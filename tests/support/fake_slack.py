@@ -8,6 +8,8 @@
   files.getUploadURLExternal (an upload URL on the fake itself), files.completeUploadExternal,
   users.info (`is_admin`/`is_owner` true for the users in `admins`, `tz` from `zones` when the
   user is in it, user_not_found for `missing`);
+  users.info (`is_admin`/`is_owner` true for the users in `admins`, user_not_found for `missing`),
+  views.publish / views.open / views.update (`views(method)` lists what they got);
   any other method gets `unknown_method`. A token other than `token` gets `invalid_auth`.
 - `POST /upload/<file_id>`: the raw file bytes (kind "upload").
 - `POST /response/<id>`: the response_url target for respond() (kind "response").
@@ -395,9 +397,41 @@ class FakeSlack:
                 return {"ok": False, "error": error}
             files = json.loads(body["files"]) if isinstance(body.get("files"), str) else []
             return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
+        if method in VIEW_METHODS:
+            return self._view(method, body)
         return {"ok": False, "error": "unknown_method"}
 
+    def _view(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+        """views.publish (user_id), views.open (trigger_id), views.update (view_id): the view
+        must be JSON (a string when form-encoded) with a type; it is echoed with an id."""
+        raw = body.get("view")
+        try:
+            view = json.loads(raw) if isinstance(raw, str) else raw
+        except ValueError:
+            view = None
+        if not isinstance(view, dict) or "type" not in view:
+            return {"ok": False, "error": "invalid_arguments"}
+        needs = {"views.publish": "user_id", "views.open": "trigger_id", "views.update": "view_id"}
+        if not body.get(needs[method]):
+            return {"ok": False, "error": "invalid_arguments"}
+        return {"ok": True, "view": {"id": f"V{self._next_file_id()[1:]}", **view}}
 
+    def views(self, method: str = "views.publish") -> list[dict[str, Any]]:
+        """The views sent with `method` that Slack accepted, in order, with who they were for
+        (`_user_id` / `_trigger_id`)."""
+        out = []
+        for call in self.api_calls(method):
+            if call.status != 200:
+                continue
+            raw = call.body.get("view")
+            view = json.loads(raw) if isinstance(raw, str) else dict(raw or {})
+            view["_user_id"] = call.body.get("user_id")
+            view["_trigger_id"] = call.body.get("trigger_id")
+            out.append(view)
+        return out
+
+
+VIEW_METHODS = ("views.publish", "views.open", "views.update")
 TIER1 = ("conversations.history", "conversations.replies")
 TIER1_PER_MINUTE = 1
 TIER1_RETRY_AFTER = 60

@@ -148,3 +148,37 @@ def _check_table(block: dict[str, Any], where: str) -> None:
             assert cell.get("type") != "raw_text" or text, f"{where}: empty table cell"
             total += len(text) if text else visible_text(cell)
     assert total <= MAX_TABLE_TEXT, f"{where}: {total} characters in table cells"
+
+
+MAX_VIEW_BLOCKS = 100  # Home tabs and modals
+MAX_VIEW_TITLE = 24  # a modal's title, submit and close
+MAX_PRIVATE_METADATA = 3_000
+MAX_VIEW_PAYLOAD = 250_000  # views.publish / views.open take up to 250 kB of JSON
+
+
+def assert_valid_view(view: dict[str, Any]) -> None:
+    """Fail with a readable message if Slack would reject `view` (a home tab or a modal):
+    slack_sdk's View validators (title, blocks, metadata lengths), each block as in a message
+    (round trip, mrkdwn, lengths; elements' own limits through their validators), and the
+    limits on the view as a whole."""
+    from slack_sdk.models.views import View
+
+    shown = {k: v for k, v in view.items() if not k.startswith("_")}
+    parsed = View(**shown)
+    parsed.validate_json()
+    assert parsed.to_dict() == shown, "view: changed by a parse/to_dict round trip"
+    blocks = shown["blocks"]
+    assert len(blocks) <= MAX_VIEW_BLOCKS, f"view: {len(blocks)} blocks (max {MAX_VIEW_BLOCKS})"
+    ids = [b["block_id"] for b in blocks if "block_id" in b]
+    assert len(ids) == len(set(ids)), "view: duplicate block_id"
+    for key in ("title", "submit", "close"):
+        if key in shown:
+            assert len(shown[key]["text"]) <= MAX_VIEW_TITLE, f"view: {key} too long"
+    assert len(shown.get("private_metadata", "")) <= MAX_PRIVATE_METADATA
+    for index, block in enumerate(blocks):
+        _check_block(block, f"view.blocks[{index}]")
+        for text in mrkdwn_texts(block):
+            assert_mrkdwn(text, f"view.blocks[{index}]")
+    payload = json.dumps(shown, ensure_ascii=False)
+    assert len(payload.encode()) <= MAX_VIEW_PAYLOAD, f"view: {len(payload)} characters"
+    assert not _BROADCAST.search(payload), "view: contains a broadcast mention"

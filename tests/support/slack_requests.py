@@ -93,3 +93,40 @@ def slash(
     """`/engagement <text>` typed in a channel, signed and dispatched."""
     body = command_body(text, response_url=response_url, **fields)
     return dispatch(app, body, secret=secret, timestamp=timestamp)
+
+
+def interaction_body(payload: dict[str, Any]) -> str:
+    """An interactivity request (block_actions, view_submission) as Slack sends it: a form
+    with one field, `payload`, holding the JSON."""
+    import json
+
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def interact(app: App, payload: dict[str, Any], **sign: Any) -> BoltResponse:
+    """A signed interactivity request dispatched through the app."""
+    return dispatch(app, interaction_body(payload), **sign)
+
+
+def event_body(event: dict[str, Any], *, team_id: str = "T0FAKE") -> str:
+    """An Events API delivery (event_callback) as Slack POSTs it, JSON."""
+    import json
+
+    return json.dumps(
+        {
+            "token": "deprecated-verification-token",
+            "team_id": team_id,
+            "api_app_id": "A0ENGAGE",
+            "event": event,
+            "type": "event_callback",
+            "event_id": "Ev0" + str(abs(hash(json.dumps(event, sort_keys=True))))[:10],
+            "event_time": int(time.time()),
+            "authorizations": [{"team_id": team_id, "user_id": "U0BOT", "is_bot": True}],
+        }
+    )
+
+
+def send_event(app: App, event: dict[str, Any], *, team_id: str = "T0FAKE") -> BoltResponse:
+    body = event_body(event, team_id=team_id)
+    headers = signed_headers(body) | {"content-type": "application/json"}
+    return dispatch(app, body, headers=headers)

@@ -3,14 +3,15 @@ against its request (groupings, cells, and why a value is not available)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from functools import cached_property
+from functools import cached_property, lru_cache
+from typing import cast
 
 from bot.engagement.models.request import EngagementRequest
-from bot.engagement.models.vocabulary import IMPRESSIONS_METRICS, GroupBy
+from bot.engagement.models.vocabulary import IMPRESSIONS_METRICS, Endpoint, GroupBy
 
 
 @dataclass(frozen=True)
@@ -73,20 +74,45 @@ class Cell:
         """The start of the hour bucket, when the cell is one hour of one day."""
         if self.day is None or self.hour is None:
             return None
-        return datetime(self.day.year, self.day.month, self.day.day, self.hour, tzinfo=UTC)
+        return _hour_start(self.day, self.hour)
+
+
+@lru_cache(maxsize=4096)
+def _hour_start(day: date, hour: int) -> datetime:
+    # A series has a few hundred distinct hours and a hundred thousand cells naming them.
+    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
 
 
 Tree = Mapping[str, "Tree | int"]
+_BY_POST = (GroupBy.TWEET_ID, GroupBy.ENGAGEMENT_TYPE)
+_BY_HOUR = (*_BY_POST, GroupBy.ENGAGEMENT_DAY, GroupBy.ENGAGEMENT_HOUR)
+
+
+@lru_cache(maxsize=4096)
+def day_key(key: str) -> date:
+    """A grouping's engagement.day key as a date (ValueError if it is not one). Cached: a
+    series names the same few days in every cell."""
+    return date.fromisoformat(key)
 
 
 @dataclass(frozen=True)
 class GroupingResult:
-    """A grouping's counts: `tree` nested as the API sent it (ints), `cells` flattened."""
+    """A grouping's counts: `tree` nested as the API sent it (ints), `cells` flattened.
+
+    `cells` may be given as a function that builds them: they are then built on first use only
+    (a /totals refresh reads the tree and never needs 7 Cell objects per Post)."""
 
     name: str
     group_by: tuple[GroupBy, ...]
     tree: Tree
-    cells: tuple[Cell, ...]
+    cells_or_builder: tuple[Cell, ...] | Callable[[], tuple[Cell, ...]] = field(
+        default=(), compare=False, repr=False
+    )
+
+    @cached_property
+    def cells(self) -> tuple[Cell, ...]:
+        made = self.cells_or_builder
+        return made() if callable(made) else made
 
     def has(self, *dims: GroupBy) -> bool:
         return all(d in self.group_by for d in dims)
@@ -140,6 +166,22 @@ class EngagementResult:
             return MissingReason.VIDEO_VIEWS_TOO_OLD
         return None
 
+    def per_post_tree(self) -> Mapping[str, Mapping[str, int]] | None:
+        """`{post: {metric: count}}` as X sent it, when the result's only per-Post grouping is
+        [tweet.id, engagement.type] (what `value` then reads); None otherwise. Counts of IDs
+        in `missing_reason` are placeholders."""
+        per_post = self._per_post_groupings
+        if len(per_post) != 1 or per_post[0].group_by != _BY_POST:
+            return None
+        return per_post[0].tree  # type: ignore[return-value]  # two levels: ints at the leaves
+
+    @property
+    def not_available_ids(self) -> frozenset[str]:
+        """Every Post some value of which is not available (`missing_reason` is None for the
+        rest)."""
+        unavailable, impressions_old, video_old = self._id_sets
+        return unavailable | impressions_old | video_old
+
     @cached_property
     def _id_sets(self) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
         # Asked once per (Post, metric): sets, not 250-long tuple scans.
@@ -175,9 +217,29 @@ class EngagementResult:
         for grouping in self.groupings:
             dims = (GroupBy.TWEET_ID, GroupBy.ENGAGEMENT_TYPE)
             if grouping.has(*dims, GroupBy.ENGAGEMENT_DAY, GroupBy.ENGAGEMENT_HOUR):
+                if (
+                    grouping.group_by == _BY_HOUR
+                    and self.request.endpoint is not Endpoint.HISTORICAL
+                ):
+                    return self._hours(grouping.tree, post_id, metric)
                 cells = grouping.cells_for(post_id, metric)
-                return {c.bucket: c.count for c in cells if c.bucket is not None}
+                return {b: c.count for c in cells if (b := c.bucket) is not None}
         return {}
+
+    def _hours(self, tree: Tree, post_id: str, metric: str) -> dict[datetime, int | None]:
+        """`hourly` read straight from the tree, without Cells: what the cells would say when
+        only "not available" can blank a count (the pre-2015 rule is /historical's)."""
+        days = cast(Mapping[str, Mapping[str, Mapping[str, int]]], tree.get(post_id, {})).get(
+            metric
+        )
+        if not days:
+            return {}
+        blank = self.missing_reason(post_id, metric) is not None
+        return {
+            _hour_start(day_key(day), int(hour)): None if blank else count
+            for day, hours in days.items()
+            for hour, count in hours.items()
+        }
 
     def daily(self, post_id: str, metric: str) -> dict[date, int | None]:
         """Day totals from a day grouping, else summed from `hourly`; {} if neither exists."""

@@ -42,6 +42,8 @@ _DIGITS = re.compile(r"[0-9]{1,19}")
 
 def canonical_post_id(value: str | int) -> str:
     """A Post ID as canonical decimal (no leading zeros); ValueError if it is not one."""
+    if isinstance(value, str) and _plainly_canonical(value):
+        return value
     if isinstance(value, bool):  # bool is an int, and never a Post ID
         raise ValueError(f"invalid Post ID: {value!r}")
     if isinstance(value, str) and _DIGITS.fullmatch(value):
@@ -53,6 +55,12 @@ def canonical_post_id(value: str | int) -> str:
     if not 1 <= number <= MAX_POST_ID:
         raise ValueError(f"invalid Post ID: {value!r}")
     return str(number)
+
+
+def _plainly_canonical(value: str) -> bool:
+    """Nearly every ID already is canonical (this runs per Post, several times a refresh): up
+    to 18 ASCII digits with no leading zero is, and within range, as it stands."""
+    return 0 < len(value) < 19 and value[0] != "0" and value.isascii() and value.isdigit()
 
 
 def normalize(request: EngagementRequest) -> EngagementRequest:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import reprlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 
 from bot.engagement.models import (
     LIMITS,
@@ -22,6 +23,7 @@ from bot.engagement.models import (
     RateLimitInfo,
     Tree,
 )
+from bot.engagement.models.results import day_key
 from bot.engagement.wire.errors import error_messages
 from bot.engagement.wire.request import (
     IMPRESSIONS_UNSUPPORTED_IDS,
@@ -93,13 +95,36 @@ def _id_list(value: object) -> tuple[str, ...]:
 def _parse_grouping(shell: EngagementResult, grouping: Grouping, node: object) -> GroupingResult:
     if not isinstance(node, dict):
         raise _unexpected(shell.request, f"grouping {grouping.name!r} is missing from the response")
+    dims = grouping.group_by
     try:
-        tree = _tree(node, len(grouping.group_by))
-        cells = tuple(_cell(shell, path, count) for path, count in _leaves(tree, grouping.group_by))
+        tree = _tree(node, len(dims))
+        assert isinstance(tree, Mapping)
+        if shell.request.endpoint is not Endpoint.HISTORICAL:
+            # Outside /historical's pre-2015 rule a cell can only fail on a day or hour key:
+            # check those, and make the cells only when a reader asks for them.
+            _check_time_keys(tree, dims)
+            return GroupingResult(grouping.name, dims, tree, lambda: _cells(shell, tree, dims))
+        cells = _cells(shell, tree, dims)
     except (ValueError, OverflowError) as problem:  # OverflowError: a day near year 9999
         raise _unexpected(shell.request, f"grouping {grouping.name!r}: {problem}") from None
-    assert isinstance(tree, Mapping)
-    return GroupingResult(grouping.name, grouping.group_by, tree, cells)
+    return GroupingResult(grouping.name, dims, tree, cells)
+
+
+def _check_time_keys(node: Tree | int, dims: tuple[GroupBy, ...]) -> None:
+    """ValueError unless every engagement.day key is a date and every engagement.hour key
+    an hour, as _cell would find them."""
+    if isinstance(node, int) or not _DAY_OR_HOUR.keys() & set(dims):
+        return
+    check = _DAY_OR_HOUR.get(dims[0])
+    for key, child in node.items():
+        if check is not None:
+            check(key)
+        if not isinstance(child, int):
+            _check_time_keys(child, dims[1:])
+
+
+def _cells(shell: EngagementResult, tree: Tree, dims: tuple[GroupBy, ...]) -> tuple[Cell, ...]:
+    return tuple(_cell(shell, path, count) for path, count in _leaves(tree, dims))
 
 
 def _tree(node: object, depth: int) -> Tree | int:
@@ -107,7 +132,24 @@ def _tree(node: object, depth: int) -> Tree | int:
         return parse_count(node)
     if not isinstance(node, dict):
         raise ValueError(f"expected {depth} more level(s) of objects, found {short_repr(node)}")
+    if depth == 1:
+        return _counts(node)
     return {str(key): _tree(child, depth - 1) for key, child in node.items()}
+
+
+def _counts(node: dict[object, object]) -> dict[str, int]:
+    """The innermost level, where nearly every count of a refresh is: plain digits and
+    in-range integers go straight through; anything else gets parse_count's full rule."""
+    counts: dict[str, int] = {}
+    for key, value in node.items():
+        # 18 digits are below 2**63 whatever they are; bool is an int subclass, not a count.
+        if isinstance(value, str) and len(value) < 19 and value.isascii() and value.isdigit():
+            counts[str(key)] = int(value)
+        elif type(value) is int and -_MAX_COUNT <= value <= _MAX_COUNT:
+            counts[str(key)] = value
+        else:
+            counts[str(key)] = parse_count(value)
+    return counts
 
 
 def parse_count(value: object) -> int:
@@ -179,15 +221,25 @@ def _span(
 
 
 def _day(key: str | None) -> date | None:
-    return None if key is None else date.fromisoformat(key)
+    return None if key is None else day_key(key)
 
 
+# Parses the same few keys over and over (an hour key per cell): cached.
+
+
+@lru_cache(maxsize=64)
 def _hour(key: str | None) -> int | None:
     if key is None:
         return None
     if not _HOUR.fullmatch(key) or int(key) > 23:
         raise ValueError(f"{short_repr(key)} is not an hour")
     return int(key)
+
+
+_DAY_OR_HOUR: dict[GroupBy, Callable[[str], object]] = {
+    GroupBy.ENGAGEMENT_DAY: _day,
+    GroupBy.ENGAGEMENT_HOUR: _hour,
+}
 
 
 def _unexpected(request: EngagementRequest, problem: str) -> UnexpectedResponse:

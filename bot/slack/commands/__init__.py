@@ -30,6 +30,7 @@ from bot.slack.commands.alerts import (
     alert_spike,
     alert_threshold,
     list_alerts,
+    mute,
     quiet,
     snooze,
 )
@@ -51,6 +52,7 @@ from bot.slack.commands.digest import (
 from bot.slack.commands.help import show_help
 from bot.slack.commands.invocation import Invocation
 from bot.slack.commands.numbers import daily, hourly, top, totals
+from bot.slack.commands.settings import show_settings
 from bot.slack.commands.tracking import list_tracked, track, untrack
 from bot.slack.outbox import with_pause_note
 from bot.slack.parse import commands as c
@@ -58,7 +60,7 @@ from bot.slack.parse.grammar import parse
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ASKS_X", "GUARDED", "Invocation", "asks_x", "run"]
+__all__ = ["ASKS_X", "GUARDED", "Invocation", "asks_x", "handle", "perform", "refusal", "run"]
 
 
 # Subcommands that change what a workspace or channel gets, and what the refusal calls it.
@@ -75,6 +77,7 @@ GUARDED: Mapping[type, str] = {
     c.AlertOff: "alerts",
     c.Snooze: "alerts",
     c.Quiet: "quiet hours",
+    c.Mute: "alerts",
 }
 
 
@@ -103,16 +106,30 @@ def run(invocation: Invocation, *, deps: Deps, now: datetime) -> Message:
         command = parse(invocation.text, today=now.date())
     except UsageError as error:
         return blocks.error_message(str(error))
+    return perform(command, invocation, deps=deps, now=now)
+
+
+def refusal(command: object, invocation: Invocation, *, deps: Deps) -> str | None:
+    """Why this person may not run this (GUARDED) command here, or None: the one permission
+    rule, for typed commands, buttons and modals alike."""
     what = GUARDED.get(type(command))
-    if what is not None and deps.may_change is not None:
-        try:
-            allowed = deps.may_change(invocation.team_id, invocation.user_id)
-        except SlackUnavailable as error:
-            return blocks.error_message(errors.slack_busy(what, error.retry_after))
-        if not allowed:
-            return blocks.error_message(errors.not_allowed(what))
+    if what is None or deps.may_change is None:
+        return None
     try:
-        reply = _HANDLERS[type(command)](command, invocation, deps, now)
+        allowed = deps.may_change(invocation.team_id, invocation.user_id)
+    except SlackUnavailable as error:
+        return errors.slack_busy(what, error.retry_after)
+    return None if allowed else errors.not_allowed(what)
+
+
+def perform(command: object, invocation: Invocation, *, deps: Deps, now: datetime) -> Message:
+    """A parsed command's reply, permission checked: what `run` does after parsing, and what a
+    button does with the command it stands for."""
+    refused = refusal(command, invocation, deps=deps)
+    if refused is not None:
+        return blocks.error_message(refused)
+    try:
+        reply = handle(command, invocation, deps=deps, now=now)
     except UserFacingError as error:
         return blocks.error_message(str(error))
     except TimedOut:
@@ -126,6 +143,11 @@ def run(invocation: Invocation, *, deps: Deps, now: datetime) -> Message:
     # A channel whose digests and alerts Slack refused hears why at its next interaction.
     settings = deps.store.channels.settings(invocation.team_id, invocation.channel_id)
     return with_pause_note(reply, pause_note(settings))
+
+
+def handle(command: object, invocation: Invocation, *, deps: Deps, now: datetime) -> Message:
+    """The command's handler, unguarded: UserFacingError says what was wrong with it."""
+    return _HANDLERS[type(command)](command, invocation, deps, now)
 
 
 _HANDLERS: dict[type, Callable[..., Message]] = {
@@ -158,4 +180,6 @@ _HANDLERS: dict[type, Callable[..., Message]] = {
     c.CampaignDelete: campaign_delete,
     c.CampaignList: campaign_list,
     c.Compare: compare_sides,
+    c.Settings: show_settings,
+    c.Mute: mute,
 }

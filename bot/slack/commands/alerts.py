@@ -16,6 +16,7 @@ from bot.copy.commands import (
     QUIET_OFF,
     alert_removed,
     no_alert,
+    post_muted,
     quiet_hours,
     snoozed_until,
 )
@@ -23,7 +24,7 @@ from bot.engagement.models import ALL_METRICS, PUBLIC_METRICS
 from bot.engagement.post_refs import PostRef
 from bot.errors import UserFacingError
 from bot.render import blocks
-from bot.render.kit import escape
+from bot.render.kit import escape, post_plain
 from bot.render.lists import coverage_text, rule_text
 from bot.render.message import Message
 from bot.slack.commands.invocation import Invocation
@@ -150,3 +151,11 @@ def quiet(command: c.Quiet, inv: Invocation, deps: Deps, now: datetime) -> Messa
         return blocks.confirmation(QUIET_OFF)
     zone = zone_of(current, deps).key
     return blocks.confirmation(quiet_hours(start, end, zone))
+
+
+def mute(command: c.Mute, inv: Invocation, deps: Deps, now: datetime) -> Message:
+    """An alert's Mute this Post: the channel's rules skip it from the next pass on."""
+    post_id = command.post.post_id
+    deps.store.channels.mute(inv.team_id, inv.channel_id, post_id, by=inv.user_id, now=now)
+    name = post_authors(deps.store, (command.post,))
+    return blocks.confirmation(post_muted(post_plain(post_id, name)))

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.channels.authors import post_authors
-from bot.channels.coverage import collect_channel_posts
+from bot.channels.coverage import ChannelPosts, collect_channel_posts
 from bot.channels.deps import Deps
 from bot.channels.digest import zone_of
 from bot.copy import reports
 from bot.engagement import snowflake
+from bot.engagement.leaderboard import Ranked
 from bot.engagement.models import DEFAULT_SERIES, DEFAULT_TOTALS, LIMITS, PUBLIC_METRICS
 from bot.engagement.post_refs import PostRef
 from bot.engagement.query import EngagementQuery, Granularity
 from bot.errors import UserFacingError
 from bot.render import blocks
+from bot.render.buttons import board_actions, refresh_actions, with_actions
 from bot.render.message import Message
 from bot.render.series import Zones
 from bot.slack.commands.invocation import Invocation
@@ -30,7 +33,10 @@ def totals(command: c.Totals, inv: Invocation, deps: Deps, now: datetime) -> Mes
     report = deps.service.report(
         query, now=now, handles=handles_in(command.posts), workspace=inv.team_id
     )
-    return blocks.totals_message(report, authors=post_authors(deps.store, command.posts), now=now)
+    message = blocks.totals_message(
+        report, authors=post_authors(deps.store, command.posts), now=now
+    )
+    return with_actions(message, refresh_actions(ids))
 
 
 def hourly(command: c.Hourly, inv: Invocation, deps: Deps, now: datetime) -> Message:
@@ -96,7 +102,18 @@ def _can_upload(inv: Invocation, deps: Deps) -> bool:
     return bool(deps.can_post and deps.can_post(inv.channel_id))
 
 
-def top(command: c.Top, inv: Invocation, deps: Deps, now: datetime) -> Message:
+@dataclass(frozen=True)
+class Board:
+    """A leaderboard's rows (up to offset + limit) and what was covered or left out."""
+
+    rows: list[Ranked]
+    ids: list[str]
+    found: ChannelPosts
+    unknown: tuple[str, ...]  # Posts of unknown ownership, left out (the message says so)
+
+
+def board_rows(command: c.Top, inv: Invocation, deps: Deps, now: datetime) -> Board:
+    """The rows `top` shows (the board and its CSV button share them)."""
     from bot.engagement.service import PERIODS
 
     found = collect_channel_posts(
@@ -112,7 +129,7 @@ def top(command: c.Top, inv: Invocation, deps: Deps, now: datetime) -> Message:
             ids,
             command.metric,
             period=command.period,
-            limit=command.limit,
+            limit=command.offset + command.limit,
             now=now,
             workspace=inv.team_id,
         )
@@ -120,11 +137,16 @@ def top(command: c.Top, inv: Invocation, deps: Deps, now: datetime) -> Message:
         else None
     )
     rows = list(board.rows) if board else []
-    unknown = board.unknown if board else ()
+    return Board(rows, ids, found, tuple(board.unknown) if board else ())
+
+
+def top(command: c.Top, inv: Invocation, deps: Deps, now: datetime) -> Message:
+    board = board_rows(command, inv, deps, now)
+    rows, ids, found, unknown = board.rows, board.ids, board.found, board.unknown
     if not rows and ids and command.metric not in PUBLIC_METRICS:
         _refuse_private_ranking(command, inv, deps, ids)
     refs = tuple(PostRef(r.post_id) for r in rows)
-    return blocks.leaderboard_message(
+    message = blocks.leaderboard_message(
         rows,
         metric=command.metric,
         period=command.period,
@@ -134,7 +156,15 @@ def top(command: c.Top, inv: Invocation, deps: Deps, now: datetime) -> Message:
         unknown_authors=len(unknown),
         covered=len(ids),
         coverage=found.coverage,
+        offset=command.offset,
     )
+    if message.ephemeral:  # an empty board: a hint, nothing to page or download
+        return message
+    more = len(rows) == command.offset + command.limit
+    actions = board_actions(
+        command.metric, command.limit, command.period, command.offset, more=more
+    )
+    return with_actions(message, actions)
 
 
 def _refuse_private_ranking(command: c.Top, inv: Invocation, deps: Deps, ids: list[str]) -> None:

@@ -41,6 +41,7 @@ class Top:
     metric: str = "engagements"
     limit: int = 10
     period: str = "7d"  # 24h | 7d | 28d | 90d
+    offset: int = 0  # rows before the page shown (the board's More button)
 
 
 @dataclass(frozen=True)
@@ -196,6 +197,18 @@ class Compare:
     metrics: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class Mute:
+    """An alert's *Mute this Post* button: the channel's alerts skip this Post (not typed)."""
+
+    post: PostRef
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The channel's digest, alerts and quiet hours, with buttons to change them."""
+
+
 Command = (
     Help
     | Totals
@@ -226,4 +239,6 @@ Command = (
     | CampaignDelete
     | CampaignList
     | Compare
+    | Settings
+    | Mute
 )

@@ -367,4 +367,5 @@ _PARSERS: dict[str, Callable[[Sequence[str]], Command]] = {
     "accounts": _bare("accounts", c.Accounts),
     "disconnect": _disconnect,
     "usage": _bare("usage", c.Usage),
+    "settings": _bare("settings", c.Settings),
 }

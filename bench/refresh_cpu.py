@@ -1,0 +1,255 @@
+"""CPU per Post of a /totals refresh, CPU per hourly cell, and the peak RSS of a 100,000-Post
+refresh, each against a baseline measured in the same run.
+
+    .venv/bin/python bench/refresh_cpu.py [--sizes 10000,100000] [--hourly 1000] [--skip-rss]
+
+The simulator runs in its own process (`engagement-bot simulator --mode test`, its clock frozen,
+rate limits out of the way), so the CPU time of this process (time.process_time: every thread)
+is the client's alone. Posts belong to the connected account @sim_brand and are younger than 90
+days; the store already knows their authors (no lookup), as on a channel's scheduled refresh.
+
+For each size N, `EngagementService.refresh` of N Posts (the whole path: plan, calls, parse,
+aggregate, save) is timed against the simplest correct client (bench/baseline_script.py's
+`totals`: requests + OAuth 1.0a + json + a sum) over the same Posts: CPU seconds each, µs per
+Post, and ours/baseline. Hourly: `query hourly` of the Posts' last 28 hours, µs per cell
+(Post × metric × hour) against the script's `hourly`. Peak RSS: a child process does the
+100,000-Post refresh and reports its VmHWM, next to a child that does the same set-up and the
+baseline script's totals over the same Posts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+from requests_oauthlib import OAuth1
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+import baseline_script  # noqa: E402
+
+from bot.app import build_service  # noqa: E402
+from bot.engagement.http_client import HttpEngagementClient  # noqa: E402
+from bot.engagement.models import UserAuth  # noqa: E402
+from bot.engagement.query import EngagementQuery, Granularity  # noqa: E402
+from bot.engagement.records import PostRecord  # noqa: E402
+from bot.store import Store  # noqa: E402
+from bot.store.cipher import TokenCipher  # noqa: E402
+
+START = datetime(2026, 11, 26, 12, 30, tzinfo=UTC)
+TOKEN, SECRET = "1000000001-simtoken-sim_brand", "simsecret-sim_brand"
+BRAND = UserAuth(TOKEN, SECRET)
+UNLIMITED = str(10**9)
+SERIES = ("impressions", "engagements", "favorites", "retweets", "replies")
+
+
+@contextmanager
+def simulator() -> Iterator[str]:
+    """The simulator in its own process; yields its URL."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "simulator", "--mode", "test", "--port", "0"]
+        + ["--start-time", START.strftime("%Y-%m-%dT%H:%M:%SZ")]
+        + [f"--rate-limit-{e}={UNLIMITED}" for e in ("totals", "28hr", "historical")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=REPO,
+        env=os.environ | {"PYTHONPATH": str(REPO)},
+    )
+    assert proc.stdout is not None
+    try:
+        yield proc.stdout.readline().strip().removeprefix("listening on ")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        proc.stdout.close()
+
+
+def add_posts(url: str, count: int) -> list[str]:
+    """`count` Posts of @sim_brand aged 1 hour to ~83 days (in chunks: one body per 10,000)."""
+    ids: list[str] = []
+    for first in range(0, count, 10_000):
+        body = {
+            "posts": [
+                {"author": "sim_brand", "age_hours": 1 + i % 2000}
+                for i in range(first, min(count, first + 10_000))
+            ]
+        }
+        reply = requests.post(f"{url}/_sim/posts", json=body, timeout=600)
+        reply.raise_for_status()
+        ids.extend(str(p["id"]) for p in reply.json()["posts"])
+    return ids
+
+
+def open_store(folder: Path, ids: list[str]) -> Store:
+    store = Store.open(folder / "engagement.db", cipher=TokenCipher.generate())
+    store.accounts.save(
+        user_id="1000000001", screen_name="sim_brand", auth=BRAND, workspace=None, now=START
+    )
+    store.posts.save(PostRecord(i, "1000000001", None) for i in ids)
+    return store
+
+
+def service_for(url: str, store: Store) -> Any:
+    client = HttpEngagementClient(
+        consumer_key="sim-consumer-key",
+        consumer_secret="sim-consumer-secret",
+        engagement_base_url=url,
+        oauth_base_url=url,
+    )
+    return build_service(client, store)
+
+
+def cpu(work: Callable[[], object]) -> float:
+    """CPU seconds of this process (all threads) spent in `work`."""
+    gc.collect()
+    started = time.process_time()
+    work()
+    return time.process_time() - started
+
+
+def script_auth(url: str) -> OAuth1:
+    os.environ["X_API_URL"] = url
+    return OAuth1("sim-consumer-key", "sim-consumer-secret", TOKEN, SECRET)
+
+
+def script_totals(url: str, ids: list[str]) -> int:
+    return sum(value for _, _, _, value in baseline_script.totals(script_auth(url), ids))
+
+
+def script_hourly(url: str, ids: list[str]) -> int:
+    return sum(1 for _ in baseline_script.hourly(script_auth(url), ids))
+
+
+def peak_rss_kib() -> int:
+    """This process's VmHWM (its own high-water mark; fresh since exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
+def child(url: str, folder: Path, count: int, what: str) -> None:
+    """One RSS measurement in this (child) process: prints its peak RSS in KiB."""
+    ids = json.loads((folder / "ids.json").read_text())[:count]
+    store = open_store(folder / what, ids) if what != "script" else None
+    if what == "ours":
+        assert store is not None
+        service_for(url, store).refresh(ids, now=START)
+    elif what == "script":
+        script_totals(url, ids)
+    print(peak_rss_kib())
+
+
+def rss_of(url: str, folder: Path, count: int, what: str) -> int:
+    (folder / what).mkdir(exist_ok=True)
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", what, "--url", url, "--folder", str(folder)]
+        + ["--count", str(count)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(done.stdout.split()[-1])
+
+
+def totals_cpu(url: str, folder: Path, ids: list[str]) -> tuple[float, float]:
+    """(ours, script) CPU seconds for a /totals refresh of `ids`."""
+    sub = folder / f"totals-{len(ids)}"
+    sub.mkdir()
+    store = open_store(sub, ids)
+    service = service_for(url, store)
+    ours = cpu(lambda: service.refresh(ids, now=START))
+    store.close()
+    script = cpu(lambda: script_totals(url, ids))
+    return ours, script
+
+
+def hourly_cpu(url: str, folder: Path, ids: list[str]) -> tuple[float, float, int]:
+    """(ours, script) CPU seconds for the last 28 hours of `ids`, and the cells the script read."""
+    sub = folder / f"hourly-{len(ids)}"
+    sub.mkdir()
+    store = open_store(sub, ids)
+    service = service_for(url, store)
+    query = EngagementQuery(tuple(ids), SERIES, Granularity.HOUR)
+    ours = cpu(lambda: service.report(query, now=START, fresh=True))
+    store.close()
+    cells = 0
+
+    def run_script() -> None:
+        nonlocal cells
+        cells = script_hourly(url, ids)
+
+    script = cpu(run_script)
+    return ours, script, cells
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--hourly", type=int, default=1000)
+    parser.add_argument("--skip-rss", action="store_true")
+    parser.add_argument("--child")
+    parser.add_argument("--url")
+    parser.add_argument("--folder")
+    parser.add_argument("--count", type=int)
+    args = parser.parse_args()
+    if args.child:
+        child(args.url, Path(args.folder), args.count, args.child)
+        return 0
+    sizes = [int(s) for s in args.sizes.split(",")]
+    with simulator() as url, tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        ids = add_posts(url, max(sizes + [args.hourly]))
+        (folder / "ids.json").write_text(json.dumps(ids))
+        # untimed: each client once over the largest set (imports, the simulator's caches)
+        warm = folder / "warm"
+        warm.mkdir()
+        store = open_store(warm, ids)
+        service_for(url, store).refresh(ids[:1000], now=START)
+        store.close()
+        script_totals(url, ids)
+        print("CPU of a /totals refresh (this process, every thread; simulator elsewhere)")
+        for size in sizes:
+            ours, script = totals_cpu(url, folder, ids[:size])
+            print(
+                f"  {size:>7,} Posts: ours {ours:6.2f} s = {ours / size * 1e6:5.1f} µs/Post; "
+                f"script {script:6.2f} s = {script / size * 1e6:5.1f} µs/Post; "
+                f"ours/script {ours / script:.2f}"
+            )
+        ours, script, cells = hourly_cpu(url, folder, ids[: args.hourly])
+        print(
+            f"CPU of `query hourly` (28 h) for {args.hourly:,} Posts = {cells:,} cells: "
+            f"ours {ours:.2f} s = {ours / cells * 1e6:.2f} µs/cell; script {script:.2f} s = "
+            f"{script / cells * 1e6:.2f} µs/cell; ours/script {ours / script:.2f}"
+        )
+        if not args.skip_rss:
+            size = max(sizes)
+            base = rss_of(url, folder, size, "setup")
+            script_kib = rss_of(url, folder, size, "script")
+            ours_kib = rss_of(url, folder, size, "ours")
+            print(
+                f"Peak RSS (child process) refreshing {size:,} Posts: ours "
+                f"{ours_kib / 1024:.0f} MiB; script {script_kib / 1024:.0f} MiB; ours/script "
+                f"{ours_kib / script_kib:.2f}; set-up alone (imports, store, Post list) "
+                f"{base / 1024:.0f} MiB"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

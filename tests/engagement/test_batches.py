@@ -1,0 +1,109 @@
+"""A large refresh is run, merged and saved batch by batch (bot.engagement.plan_batches): X's
+answers for one batch at most are held at a time, every Post still gets its numbers, and the calls
+are still the lower bound. On the simulator in process (tests/support/memory_x.py) and a real
+SQLite store."""
+
+from __future__ import annotations
+
+import math
+import threading
+import weakref
+
+from bot.app import build_service
+from bot.engagement.models import (
+    PER_POST,
+    Endpoint,
+    EngagementRequest,
+    EngagementResult,
+    UserAuth,
+)
+from bot.engagement.plan_batches import BATCH_CALLS, batches
+from bot.engagement.query import EngagementQuery, Gap, Plan, PlannedCall, Reason
+from bot.simulator.server import RunningSimulator
+from bot.store import Store
+from tests.support.clocks import FakeClock
+from tests.support.memory_x import MemoryX
+from tests.support.memory_x import admin as memory_admin
+from tests.support.universe import SIM_START
+
+BRAND = UserAuth("1000000001-simtoken-sim_brand", "simsecret-sim_brand")
+POSTS = 2 * BATCH_CALLS * 250  # two batches of /totals calls
+
+
+class WatchingX(MemoryX):
+    """X in process, noting how many of the answers it gave are still held by the client."""
+
+    def __init__(self, sim: RunningSimulator) -> None:
+        super().__init__(sim.state)
+        self._given: list[weakref.ref[EngagementResult]] = []
+        self._watch = threading.Lock()
+        self.most_held = 0
+
+    def fetch(self, request: EngagementRequest) -> EngagementResult:
+        result = super().fetch(request)
+        with self._watch:
+            self._given.append(weakref.ref(result))
+            held = sum(1 for given in self._given if given() is not None)
+            self.most_held = max(self.most_held, held)
+        return result
+
+
+def test_a_refresh_holds_one_batch_of_answers_and_loses_nothing(
+    sim: RunningSimulator, store: Store
+) -> None:
+    state = sim.state
+    with state.lock:
+        made = [
+            state.universe.add_post(
+                {"author": "sim_brand", "age_hours": 1 + i % 2000}, now=state.now()
+            )
+            for i in range(POSTS)
+        ]
+        state.universe_changed()
+    ids = [str(p.id) for p in made]
+    memory_admin(state, "PUT", "rate-limits", {"default": {"totals": 1000}})  # not the subject
+    store.accounts.save(
+        user_id="1000000001", screen_name="sim_brand", auth=BRAND, workspace=None, now=SIM_START
+    )
+    x = WatchingX(sim)
+    clock = FakeClock()
+    service = build_service(x, store, sleep=clock.sleep, monotonic=clock.monotonic)
+    before = len(memory_admin(state, "GET", "requests")["requests"])
+
+    report = service.refresh(ids, now=SIM_START)
+
+    calls = len(memory_admin(state, "GET", "requests")["requests"]) - before
+    assert calls == math.ceil(POSTS / 250)  # the lower bound: one owner, 250 per call
+    assert x.most_held <= BATCH_CALLS < calls
+    assert list(report.totals) == ids
+    assert not report.missing
+    for post_id in ids[:: POSTS // 7]:  # a Post of each batch and in between, checked to X's truth
+        lifetime = memory_admin(state, "GET", f"series?tweet_id={post_id}&metrics=impressions")
+        assert report.totals[post_id]["impressions"].count == lifetime["lifetime"]["impressions"]
+    # and saved: the last batch as well as the first
+    stored = store.series.latest_totals([ids[0], ids[-1]], ["impressions"])
+    assert stored[ids[-1]]["impressions"][0] == report.totals[ids[-1]]["impressions"].count
+    assert stored[ids[0]]["impressions"][0] == report.totals[ids[0]]["impressions"].count
+
+
+def test_a_posts_calls_stay_in_one_batch_and_no_call_is_added() -> None:
+    """Lifetime windows of one Post (three /historical calls) are never split across batches:
+    each batch's Report must be complete for its Posts. A Post with only gaps goes last."""
+
+    def call(endpoint: Endpoint, *ids: str) -> PlannedCall:
+        return PlannedCall(endpoint, "101", ids, ("impressions",), PER_POST)
+
+    calls = (
+        call(Endpoint.HISTORICAL, "1", "2"),
+        call(Endpoint.TOTALS, "3"),
+        call(Endpoint.HISTORICAL, "1"),
+        call(Endpoint.TOTALS, "4"),
+        call(Endpoint.TOTALS, "5"),
+    )
+    gap = Gap("6", "impressions", Reason.TOO_LONG)
+    query = EngagementQuery(("6", "5", "4", "3", "2", "1"), ("impressions",))
+    parts = list(batches(Plan(query, calls, (gap,)), max_calls=1))
+    assert [part.calls for part in parts] == [calls[:3], calls[3:4], calls[4:]]
+    assert [part.query.post_ids for part in parts] == [("3", "2", "1"), ("4",), ("6", "5")]
+    assert [part.gaps for part in parts] == [(), (), (gap,)]
+    assert list(batches(Plan(query, calls, (gap,)), max_calls=5)) == [Plan(query, calls, (gap,))]
