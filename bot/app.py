@@ -11,8 +11,8 @@ What `engagement-bot run` starts (`run_bot`, then `serve`), in order:
 4. `digest_jobs`: the APScheduler jobs (daily digests and their prefetch, alert passes, the
    daily tally) and the reconciler that searches channels for posts a dead run left unrecorded;
 5. the Bolt app, on two thread pools (commands that ask X, and the quick ones);
-6. the HTTP listener on PORT (/healthz, /x/connect, the Slack install, and /slack/events in HTTP
-   mode) and, with SLACK_APP_TOKEN, Socket Mode;
+6. the HTTP listener on PORT (/healthz, /readyz, /metrics, /x/connect, the Slack install, and
+   /slack/events in HTTP mode) and, with SLACK_APP_TOKEN, Socket Mode;
 
 then it waits for SIGTERM or Ctrl-C and stops them in reverse. The one-shot commands take
 what they need: `query`, `accounts`, `usage` and `rotate-key` (bot.ops) `engagement()`;
@@ -37,7 +37,7 @@ from datetime import UTC, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from bot.channels.meter import NO_METER, Meter  # a Protocol and a no-op: nothing heavy
+from bot.channels.meter import NO_METER, Meter, requests_counted, waits_told
 from bot.config import Settings
 from bot.copy import terminal
 from bot.copy.operator import NO_X_CREDENTIALS, disconnected_mid_query
@@ -173,8 +173,8 @@ def engagement(
                 sleep=sleep,
                 monotonic=monotonic,
                 health=health,
-                on_wait=_told(meter, on_wait),
-                on_request=_counted(meter) if metered else None,
+                on_wait=waits_told(meter, also=on_wait),
+                on_request=requests_counted(meter) if metered else None,
             )
             yield Engagement(service, store, client, health, meter)
         finally:
@@ -185,22 +185,6 @@ def _prometheus(settings: Settings) -> Meter:
     from bot.slack.metrics import PrometheusMeter  # prometheus_client: for `run` only
 
     return PrometheusMeter(settings.db_path)
-
-
-def _told(meter: Meter, on_wait: Callable[[RateWait], None] | None) -> Callable[[RateWait], None]:
-    def told(wait: RateWait) -> None:
-        meter.x_rate_wait(str(wait.endpoint), wait.seconds)
-        if on_wait is not None:
-            on_wait(wait)
-
-    return told
-
-
-def _counted(meter: Meter) -> Callable[[RequestLog], None]:
-    def counted(request: RequestLog) -> None:
-        meter.x_request(str(request.endpoint), request.status, request.retry, request.elapsed)
-
-    return counted
 
 
 # -- Slack for the one-shot commands (`digest`, `alerts check`) ------------------------------
@@ -238,13 +222,7 @@ def check_run_settings(settings: Settings) -> None:
     """Everything `run` needs, reported at once (ConfigError), before any file is created."""
     from bot.slack.server import check_settings
 
-    problems = [] if settings.has_x_credentials else [NO_X_CREDENTIALS]
-    try:
-        check_settings(settings)
-    except ConfigError as error:
-        problems = error.problems + problems
-    if problems:
-        raise ConfigError(problems)
+    check_settings(settings, also=[] if settings.has_x_credentials else [NO_X_CREDENTIALS])
 
 
 def run_bot(settings: Settings, *, clock: Clock) -> int:
@@ -275,18 +253,9 @@ def digest_jobs(
     from bot.channels.tally import run_tally
     from bot.jobs.period_jobs import PeriodJobs, ScheduledJobs
     from bot.jobs.scheduler import build_scheduler
-    from bot.slack.outbox import history_page, slack_post, without_rate_limit_retries
-    from bot.slack.reconcile import Reconciler
+    from bot.slack.reconcile import posting
 
-    if workspaces is None:
-        post = slack_post(web)
-        pages = history_page(without_rate_limit_retries(web))
-        reconciler = Reconciler(pages, team_of=lambda _: None, clock=clock, sleep=time.sleep)
-    else:
-        post = workspaces.post
-        reconciler = Reconciler(
-            workspaces.history_page, team_of=workspaces.team_of, clock=clock, sleep=time.sleep
-        )
+    post, reconciler = posting(web, workspaces, clock=clock, sleep=time.sleep)
     shared = BackgroundScheduler(timezone=UTC)  # the daily digests' jobs and the reports'
     daily = build_scheduler(
         scheduler=shared,

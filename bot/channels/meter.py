@@ -5,7 +5,10 @@ one-shot command never imports a metrics library."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
+
+from bot.engagement.call_outcomes import RateWait, RequestLog
 
 
 class Meter(Protocol):
@@ -57,3 +60,25 @@ class _NoMeter:
 
 
 NO_METER: Meter = _NoMeter()
+
+
+def waits_told(
+    meter: Meter, *, also: Callable[[RateWait], None] | None
+) -> Callable[[RateWait], None]:
+    """The executor's on_wait: each rate-limit wait counted, then told to `also` (progress)."""
+
+    def told(wait: RateWait) -> None:
+        meter.x_rate_wait(str(wait.endpoint), wait.seconds)
+        if also is not None:
+            also(wait)
+
+    return told
+
+
+def requests_counted(meter: Meter) -> Callable[[RequestLog], None]:
+    """The executor's on_request: each request to X counted by endpoint and status."""
+
+    def counted(request: RequestLog) -> None:
+        meter.x_request(str(request.endpoint), request.status, request.retry, request.elapsed)
+
+    return counted

@@ -239,7 +239,7 @@ class DigestScheduler:
                 daemon=True,
             ).start()
         self._scheduler.add_job(
-            self._catch_up_now,
+            lambda: self.catch_up(self._clock()),
             id=CATCH_UP_JOB,
             replace_existing=True,
             misfire_grace_time=None,
@@ -359,9 +359,6 @@ class DigestScheduler:
     def _fire(self, team_id: str, channel_id: str) -> None:
         self.run_channel(team_id, channel_id, now=self._clock())
 
-    def _catch_up_now(self) -> None:
-        self.catch_up(self._clock())
-
     def _last_posted(self, key: tuple[str, str]) -> date | None:
         return self._history.last_digest_date(*key)
 
@@ -382,9 +379,9 @@ def build_scheduler(
     prefetch: Prefetch | None = None,
     reconciler: Reconciling | None = None,
 ) -> DigestScheduler:
-    """A DigestScheduler on `scheduler` (default: a BackgroundScheduler, not started). `history`
-    defaults to `store.digests`; `run_digest` to bot.channels.digest's;
-    `run_alerts` (e.g. bot.channels.alerts.run_alert_pass) None: no alert job."""
+    """A DigestScheduler on `scheduler` (default: a BackgroundScheduler, not started); `history`
+    defaults to `store.digests`, `run_digest` to bot.channels.digest's; no `run_alerts`: no
+    alert job."""
     return DigestScheduler(
         store=store,
         deps=deps,

@@ -28,18 +28,25 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from bot.channels.outbox import (
     Action,
     Clock,
     HistoryPage,
     Page,
+    PostMessage,
     Throttled,
     Unanswered,
     Window,
     failure_of,
 )
 from bot.copy.digest import search_waits
+
+if TYPE_CHECKING:
+    from slack_sdk import WebClient
+
+    from bot.slack.workspaces import Workspaces
 
 log = logging.getLogger(__name__)
 
@@ -224,3 +231,23 @@ def _answer(found: str | None | Exception) -> str | None:
     if isinstance(found, Exception):
         raise found
     return found
+
+
+def posting(
+    web: WebClient,
+    workspaces: Workspaces | None,
+    *,
+    clock: Clock,
+    sleep: Callable[[float], None],
+) -> tuple[PostMessage, Reconciler]:
+    """How `run`'s jobs post, and the reconciler that searches for what they posted: with the
+    bot's Web API client, or with the bot token of each channel's workspace (OAuth install)."""
+    from bot.slack.outbox import history_page, slack_post, without_rate_limit_retries
+
+    if workspaces is None:
+        pages = history_page(without_rate_limit_retries(web))
+        return slack_post(web), Reconciler(pages, team_of=lambda _: None, clock=clock, sleep=sleep)
+    reconciler = Reconciler(
+        workspaces.history_page, team_of=workspaces.team_of, clock=clock, sleep=sleep
+    )
+    return workspaces.post, reconciler

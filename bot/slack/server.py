@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -123,10 +123,11 @@ def check_token(client: WebClient) -> dict[str, Any]:
     return dict(reply.data) if isinstance(reply.data, dict) else {}
 
 
-def check_settings(settings: Settings) -> None:
-    """What `run` needs of the Slack settings, checked before anything starts. With
-    SLACK_CLIENT_ID (several workspaces) no SLACK_BOT_TOKEN, but an https://
-    ENGAGEMENT_PUBLIC_URL: Slack sends installers back to <it>/slack/oauth_redirect."""
+def check_settings(settings: Settings, *, also: Sequence[str] = ()) -> None:
+    """What `run` needs of the Slack settings, checked before anything starts, reported with
+    the other problems `also` in one ConfigError. With SLACK_CLIENT_ID (several workspaces) no
+    SLACK_BOT_TOKEN, but an https:// ENGAGEMENT_PUBLIC_URL: Slack sends installers back to
+    <it>/slack/oauth_redirect."""
     problems = []
     oauth = settings.slack_client_id is not None
     if not settings.slack_bot_token and not oauth:
@@ -135,8 +136,8 @@ def check_settings(settings: Settings) -> None:
         problems.append(INSTALL_NEEDS_HTTPS)
     if settings.slack_app_token is None and not settings.slack_signing_secret:
         problems.append(HTTP_NEEDS_SIGNING_SECRET)
-    if problems:
-        raise ConfigError(problems)
+    if problems or also:
+        raise ConfigError([*problems, *also])
 
 
 def announce(app: App, settings: Settings, workspaces: Workspaces | None) -> None:

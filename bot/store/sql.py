@@ -44,7 +44,7 @@ class Db:
     write outside a transaction is committed at once; a failed one leaves no transaction open):
     importing sqlite-utils costs a one-shot command more than its whole run (it imports numpy
     when installed, and its plugin machinery). `database`, the sqlite-utils Database on the same
-    connection, is made on first use: for its table API and Migrations (bot/store/schema.py)."""
+    connection, is made on first use: for its table API and Migrations (bot/store/schema/)."""
 
     def __init__(
         self,

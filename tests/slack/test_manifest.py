@@ -149,6 +149,9 @@ def test_the_home_tab_and_interactivity_are_on(validators, manifest):
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert "app_home_opened" in manifest["settings"]["event_subscriptions"]["bot_events"]
+    # An uninstall must reach the bot, which then forgets the workspace (bot/slack/uninstall.py).
+    events = manifest["settings"]["event_subscriptions"]["bot_events"]
+    assert {"app_uninstalled", "tokens_revoked"} <= set(events)
     http = json.loads(json.dumps(manifest))
     http["settings"]["socket_mode_enabled"] = False
     url = "https://bot.example.com/slack/events"

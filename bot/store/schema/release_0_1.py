@@ -1,27 +1,16 @@
-"""The database schema, as Migrations (bot/store/migrations.py: sqlite-utils', registered without
-importing it) applied in order on every open that finds the file behind.
-
-A migration, once released, never changes: a new need gets a new function at the end. Each runs
-in a transaction together with its record in `_sqlite_migrations`, so it applies exactly once.
-
-Keys make every write an idempotent upsert: a Post is its ID; a snapshot is (Post, metric,
-taken_at); a bucket is (Post, metric, hour or day). The measurement tables are WITHOUT ROWID,
-so their primary key *is* the table, ordered by Post, then metric, then time: one B-tree seek
-finds a Post's latest snapshot or the running total just before a day.
-"""
+"""The steps of release 0.1.0 (m001–m011). Released: never changed; a new need is a new step in
+the newest release module."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.store.migrations import Migrations
+from bot.store.schema.steps import COUNT as _COUNT
+from bot.store.schema.steps import MIGRATIONS
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-MIGRATIONS = Migrations("engagement-bot")
-
-_COUNT = "INTEGER NOT NULL CHECK (typeof({0}) = 'integer')"
 
 _INITIAL = (
     # Handles we have learned (accounts, Post authors): `usage` names owners even after a
@@ -335,142 +324,3 @@ def m011_digest_attempts(db: Database) -> None:
     upgrade could have posted any time after its claim: it starts from the claim."""
     db.execute("ALTER TABLE digests ADD COLUMN attempted_at TEXT")
     db.execute("UPDATE digests SET attempted_at = claimed_at WHERE posted_ts IS NULL")
-
-
-@MIGRATIONS()
-def m012_leaderboard_indexes(db: Database) -> None:
-    """Indexes for set-based reads over a channel's Posts (bot/store/boards.py).
-
-    posts_sides covers what a leaderboard reads of each Post (author, state, creation time):
-    one seek per Post in the index instead of two (the key's index, then the table row).
-    channel_tracks_in_order hands a channel's tracked Posts over in the order they were added
-    without sorting them on every `top`, digest or alert pass.
-    """
-    db.execute("CREATE INDEX posts_sides ON posts (post_id, author_id, state, created_at)")
-    db.execute(
-        """CREATE INDEX channel_tracks_in_order
-        ON channel_tracks (team_id, channel_id, kind, added_at, ref)"""
-    )
-
-
-@MIGRATIONS()
-def m013_campaigns(db: Database) -> None:
-    """Campaigns (bot/store/campaigns.py): a workspace's named sets of Posts. `name_key` is the
-    name case-folded, so "Spring launch" and "spring LAUNCH" are one campaign. A campaign that
-    follows a hashtag keeps the newest Post ID its searches have seen (`newest_id`), so the daily
-    tally asks X only for newer matches. `channel_id` is where it was created: that channel's
-    digest reports it. A Post is in a campaign once, however often it is added."""
-    db.execute(
-        """CREATE TABLE campaigns (
-            campaign_id INTEGER PRIMARY KEY,
-            team_id TEXT NOT NULL,
-            name TEXT NOT NULL,
-            name_key TEXT NOT NULL,
-            hashtag TEXT,
-            from_handle TEXT,
-            channel_id TEXT,
-            created_by TEXT NOT NULL,
-            created_at TEXT NOT NULL,
-            newest_id TEXT,
-            UNIQUE (team_id, name_key)
-        )"""
-    )
-    db.execute(
-        """CREATE TABLE campaign_posts (
-            campaign_id INTEGER NOT NULL REFERENCES campaigns (campaign_id) ON DELETE CASCADE,
-            post_id TEXT NOT NULL,
-            source TEXT NOT NULL,
-            added_at TEXT NOT NULL,
-            PRIMARY KEY (campaign_id, post_id)
-        ) WITHOUT ROWID"""
-    )
-
-
-@MIGRATIONS()
-def m014_totals_seen(db: Database) -> None:
-    """Totals snapshots are written only when a value changes; this says when they were read.
-
-    One row per run of readings of a Post with the same metrics, none further apart than
-    snapshots.SEEN_GAP: [since, until] are its first and last reading, `metric_set` which metrics
-    (a row of `metric_sets`: a few sets recur for every Post). "As of" (staleness, the hour
-    marks of alert baselines) comes from here, one row a Post instead of a snapshot per metric
-    and reading. `api_calls_monthly` holds the call log of months long past, summed
-    (bot/store/retention.py); `usage` reads both.
-    """
-    db.execute(
-        """CREATE TABLE metric_sets (
-            id INTEGER PRIMARY KEY,
-            metrics TEXT NOT NULL UNIQUE
-        )"""
-    )
-    db.execute(
-        """CREATE TABLE totals_seen (
-            post_id TEXT NOT NULL REFERENCES posts (post_id),
-            since TEXT NOT NULL,
-            until TEXT NOT NULL,
-            metric_set INTEGER NOT NULL REFERENCES metric_sets (id),
-            PRIMARY KEY (post_id, since)
-        ) WITHOUT ROWID"""
-    )
-    db.execute(
-        f"""CREATE TABLE api_calls_monthly (
-            month TEXT NOT NULL,
-            workspace TEXT NOT NULL DEFAULT '',
-            endpoint TEXT NOT NULL,
-            owner_id TEXT NOT NULL DEFAULT '',
-            calls {_COUNT.format("calls")},
-            failed {_COUNT.format("failed")},
-            attempts {_COUNT.format("attempts")},
-            post_count {_COUNT.format("post_count")},
-            PRIMARY KEY (month, workspace, endpoint, owner_id)
-        ) WITHOUT ROWID"""
-    )
-
-
-@MIGRATIONS()
-def m015_weekly_and_monthly_digests(db: Database) -> None:
-    """A channel's weekly and monthly reports: when each is due (`digest_schedules`: the
-    weekday 0-6 from Monday, or the day of the month 1-31, and the local HH:MM in the channel's
-    digest zone), and the same exactly-once ledger as the daily digest's, one row per period
-    keyed by its first local day."""
-    db.execute(
-        """CREATE TABLE digest_schedules (
-            team_id TEXT NOT NULL,
-            channel_id TEXT NOT NULL,
-            period TEXT NOT NULL CHECK (period IN ('weekly', 'monthly')),
-            anchor INTEGER NOT NULL CHECK (anchor BETWEEN 0 AND 31),
-            at TEXT NOT NULL,
-            created_by TEXT,
-            created_at TEXT NOT NULL,
-            PRIMARY KEY (team_id, channel_id, period)
-        ) WITHOUT ROWID"""
-    )
-    for table in ("weekly_digests", "monthly_digests"):
-        db.execute(
-            f"""CREATE TABLE {table} (
-                team_id TEXT NOT NULL,
-                channel_id TEXT NOT NULL,
-                local_date TEXT NOT NULL,
-                claimed_at TEXT NOT NULL,
-                claim_token TEXT NOT NULL,
-                posted_ts TEXT,
-                posted_at TEXT,
-                attempted_at TEXT,
-                PRIMARY KEY (team_id, channel_id, local_date)
-            ) WITHOUT ROWID"""
-        )
-
-
-@MIGRATIONS()
-def m016_alert_mutes(db: Database) -> None:
-    """Posts a channel muted from an alert's *Mute this Post* button: its alert rules skip them."""
-    db.execute(
-        """CREATE TABLE alert_mutes (
-            team_id TEXT NOT NULL,
-            channel_id TEXT NOT NULL,
-            post_id TEXT NOT NULL,
-            muted_by TEXT NOT NULL,
-            muted_at TEXT NOT NULL,
-            PRIMARY KEY (team_id, channel_id, post_id)
-        ) WITHOUT ROWID"""
-    )
