@@ -26,8 +26,8 @@ from bot.render.kit import (
     clip,
     context,
     header,
+    post_button_label,
     post_link,
-    post_name,
     post_plain,
     sections,
     simple,
@@ -110,7 +110,7 @@ def alert_message(
         notes.append(HELD_QUIET)
     notes.append(ALERT_HINT)
     posts = list(dict.fromkeys(line.firing.post_id for line in shown))
-    buttons = alert_actions([(p, post_name(p, authors)) for p in posts])
+    buttons = alert_actions([(p, post_button_label(p, authors)) for p in posts])
     blocks = [header(title), *sections(body), context(*notes), buttons]
     text = clip(
         f"{title}: " + "; ".join(describe(x, authors, zone, coverage, linked=False) for x in shown),

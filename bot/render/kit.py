@@ -114,6 +114,12 @@ def post_link(post_id: str, authors: Authors) -> str:
     return link(url, label) if url else escape(label)
 
 
+def post_button_label(post_id: str, authors: Authors) -> str:
+    """The Post's name for a plain_text field (a button): Slack shows it as typed, but a token
+    such as <!channel> must not travel in any payload, so angle brackets become look-alikes."""
+    return post_name(post_id, authors).replace("<", "‹").replace(">", "›")
+
+
 def post_plain(post_id: str, authors: Authors) -> str:
     """The Post's name without a link, escaped for mrkdwn (the `text` fallback)."""
     return escape(post_name(post_id, authors))

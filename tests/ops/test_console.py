@@ -12,7 +12,7 @@ import pytest
 from bot.cli import main
 from bot.config import Settings
 from bot.console.console import console_deps, handle_line, repl
-from bot.simulator.v2 import post_text
+from bot.simulator.texts import sentence
 
 NO_X = ("X_CONSUMER_KEY", "X_CONSUMER_SECRET", "X_API_URL", "X_OAUTH_URL", "X_BEARER_TOKEN")
 
@@ -105,6 +105,6 @@ def test_the_post_ids_it_suggests_exist_in_its_simulator(now: datetime):
     assert "deleted" not in reply.lower()
     assert "unknown to X" not in reply
     # Named by their author and words (the simulator's default universe, seed 1).
-    assert f"@sim_brand · “{post_text(1, int(owned))[:20]}" in reply
-    assert f"@sim_brand · “{post_text(1, int(old))[:20]}" in reply
+    assert f"@sim_brand · “{sentence(1, int(owned))[:20]}" in reply
+    assert f"@sim_brand · “{sentence(1, int(old))[:20]}" in reply
     assert reply.count("Likes") == 3  # a number for each of the three

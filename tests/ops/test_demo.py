@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import pytest
 
 from bot.console.demo import DEMO_START, run_demo
-from bot.simulator.v2 import post_text
+from bot.simulator.seeded_universe import default_universe
+from bot.simulator.texts import post_text
 
 STEPS = (
     "Connect two X accounts through X's OAuth (/engagement connect)",
@@ -134,7 +135,9 @@ def test_the_injected_spike_becomes_exactly_one_alert_naming_its_post(demo: Run)
     alerts = re.findall(spike_line, step, re.MULTILINE)
     # The Post is named by its words (the simulator's default universe, seed 1).
     assert len(alerts) == 1
-    assert post_text(1, int(spiked)).startswith(alerts[0].removesuffix("…"))
+    assert post_text(
+        1, default_universe(seed=1, start_time=DEMO_START).posts[int(spiked)]
+    ).startswith(alerts[0].removesuffix("…"))
     assert "→ 1 alert fired" in step
 
 

@@ -31,7 +31,7 @@ from bot.errors import UsageError
 from bot.render import blocks
 from bot.render.message import Message
 from bot.simulator.server import RunningSimulator
-from bot.simulator.v2 import post_text
+from bot.simulator.texts import sentence
 from bot.slack.commands import GUARDED, Invocation, run
 from bot.slack.parse.grammar import EXAMPLES, parse
 from bot.store import Store
@@ -295,7 +295,7 @@ def test_slack_escaped_links_to_real_posts_are_understood(world, word, wrap, whi
     # The world is shared across examples: the same rule again is refused as a duplicate, which
     # names the Post (by its author and words, or its ID while its words are unknown), so the
     # link was understood.
-    words = post_text(world.sim.state.universe.seed, int(world.posts[which]))[:20]
+    words = sentence(world.sim.state.universe.seed, int(world.posts[which]))[:20]
     named = any(f"@sim_brand · {n}" in reply.text for n in (f"“{words}", world.posts[which]))
     understood = "already has that rule: alert #" in reply.text and named
     assert "⚠️" not in reply.text or understood, reply.text

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.simulator.v2 import post_text
+from bot.simulator.texts import post_text, sentence
 from bot.store.rows import PostRecord
 from tests.support.slack_app import ask, connect_brand, sim_posts, texts
 
@@ -19,7 +19,7 @@ def test_a_tracked_competitors_posts_are_named_by_handle_and_words(bot, fake, si
     shown = [p for p in theirs if f"x.com/sim_creator/status/{p}" in text]
     assert shown, text
     for post in shown:
-        start = post_text(seed, int(post))[:20]
+        start = sentence(seed, int(post))[:20]
         assert f"@sim_creator · “{start}" in text
     assert "Post 1" not in text
 
@@ -28,8 +28,10 @@ def test_a_pasted_posts_lookup_names_it_in_the_totals_card(bot, fake, sim, store
     connect_brand(store)  # with an account connected, the bot looks Posts up to learn whose
     post = sim_posts(sim, "sim_creator")[0]
     text = texts(ask(bot, fake, f"totals {post}"))
-    assert f"@sim_creator · “{post_text(sim.state.universe.seed, int(post))[:20]}" in text
-    assert store.posts.texts([post]) == {post: post_text(sim.state.universe.seed, int(post))}
+    assert f"@sim_creator · “{sentence(sim.state.universe.seed, int(post))[:20]}" in text
+    assert store.posts.texts([post]) == {
+        post: post_text(sim.state.universe.seed, sim.state.universe.posts[int(post)])
+    }
 
 
 def test_stored_text_with_mentions_is_shown_harmlessly(bot: Any, fake, sim, store):
