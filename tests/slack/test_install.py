@@ -670,7 +670,7 @@ def test_the_oauth_variant_in_the_manifests_comments_is_valid_for_slack():
         assert schema_errors(validators, variant) == []
     for line in (
         "- <ENGAGEMENT_PUBLIC_URL>/slack/oauth_redirect",
-        "bot_events: [app_home_opened, app_uninstalled, tokens_revoked]",
+        # the bot events are in the manifest itself now (tests/slack/test_manifest.py)
         "request_url: <ENGAGEMENT_PUBLIC_URL>/slack/events",
     ):
         assert line in text
