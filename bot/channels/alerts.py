@@ -5,8 +5,10 @@
                    ─ unowned tracked Posts: a /totals snapshot now; hourly deltas of snapshots
                    ─ spike() / threshold_hit() ─ cooldown ─ alert_log.record (INSERT OR IGNORE
                      on (rule, Post, hour): an hour never alerts twice, across restarts too)
-                   ─ outside quiet hours: one message with every undelivered firing; inside
-                     them the firings wait (delivered_at NULL) for the first pass after
+                   ─ outside quiet hours: one message with every undelivered first alert, and
+                     each follow-up (the rule firing again on that Post after its cooldown) as
+                     a reply in its first alert's thread; inside quiet hours the firings wait
+                     (delivered_at NULL) for the first pass after
 
 The rules' verdicts (spike, thresholds, quiet hours, cooldown) are pure: bot.channels.alert_rules.
 """
@@ -14,12 +16,11 @@ The rules' verdicts (spike, thresholds, quiet hours, cooldown) are pure: bot.cha
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
+from bot.channels.alert_delivery import deliver, reconcile
 from bot.channels.alert_rules import (
     BASELINE_HOURS,
     HOUR,
@@ -29,24 +30,19 @@ from bot.channels.alert_rules import (
     judge,
     rule_metric,
 )
-from bot.channels.authors import post_authors
-from bot.channels.coverage import account_posts, channel_coverage, collect_channel_posts
+from bot.channels.coverage import account_posts, collect_channel_posts
 from bot.channels.deps import Deps
 from bot.channels.digest import zone_of
 from bot.channels.outbox import (
-    Action,
     FindPosted,
     PostMessage,
     Refused,
-    Unanswered,
-    attempt_window,
     failure_of,
     pause_channel,
 )
 from bot.engagement.models import PUBLIC_METRICS
 from bot.engagement.query import AccountPosts, EngagementQuery, Granularity
 from bot.engagement.windows import floor_hour
-from bot.render.alerts import AlertLine, alert_marker, alert_message
 from bot.store.alert_log import Firing
 from bot.store.channels import AlertRule, ChannelSettings
 
@@ -134,7 +130,7 @@ def channel_pass(
     pending = log_.undelivered([r.id for r in rules])
     if find_posted is not None:
         try:
-            pending = _reconcile(channel, pending, deps=deps, find_posted=find_posted, now=now)
+            pending = reconcile(channel, pending, deps=deps, find_posted=find_posted, now=now)
         except Refused as error:  # the channel refused the search: posting would too
             failure = failure_of(error)
             if failure.reason is not None:
@@ -142,85 +138,7 @@ def channel_pass(
             return new
     if not pending:
         return new
-    return _deliver(settings, rules, pending, new, zone, deps=deps, post=post, now=now, clock=clock)
-
-
-def _deliver(
-    settings: ChannelSettings,
-    rules: Sequence[AlertRule],
-    pending: list[Firing],
-    new: list[Firing],
-    zone: ZoneInfo,
-    *,
-    deps: Deps,
-    post: PostMessage,
-    now: datetime,
-    clock: Callable[[], datetime] | None,
-) -> list[Firing]:
-    """Post every undelivered firing of the channel in one message; `new`, marked delivered
-    when it went out. Slack saying no leaves them all for the next pass (or pauses the channel
-    when no retry fixes it)."""
-    team, channel = settings.team_id, settings.channel_id
-    log_ = deps.store.alert_log
-    by_id = {r.id: r for r in rules}
-    lines = [AlertLine(f, by_id[f.rule_id]) for f in pending]
-    held = any(f.key not in {n.key for n in new} for f in pending)
-    token = uuid.uuid4().hex
-    message = alert_message(
-        lines,
-        authors=post_authors(deps.store, [f.post_id for f in pending]),
-        zone=zone,
-        held=held,
-        coverage=channel_coverage(deps.store, team, channel),
-        marker=alert_marker(channel, token),
-    )
-    log_.attempt(pending, token=token, now=clock() if clock else now)
-    try:
-        ts = post(channel, message)
-    except Exception as error:  # Slack said no: the firings stay undelivered for the next pass
-        log.warning("alerts for %s not posted: %s", channel, error)
-        failure = failure_of(error)
-        if failure.action is Action.PAUSE and failure.reason:
-            pause_channel(deps.store, team, channel, failure.reason, now)
-        return new
-    log_.mark_delivered(pending, ts=ts, now=now)
-    return [replace(f, delivered_at=now, message_ts=ts) for f in new]
-
-
-def _reconcile(
-    channel: str, pending: list[Firing], *, deps: Deps, find_posted: FindPosted, now: datetime
-) -> list[Firing]:
-    """Record the firings an earlier attempt did deliver (its marker is in the channel around
-    the attempt's time); the rest are still to post, except those whose attempt cannot be
-    searched for yet: they wait for a later pass (posting them could repeat them). Raises
-    Refused when the channel refuses the search in a way no retry fixes."""
-    log_ = deps.store.alert_log
-    settled: set[tuple[int, str, datetime]] = set()  # delivered, or not known yet
-    attempts = log_.attempts(pending)
-    times = log_.attempt_times(attempts)
-    for token, firings in attempts.items():
-        window = attempt_window(times[token]) if token in times else None
-        try:
-            ts = find_posted(channel, alert_marker(channel, token), window)
-        except Exception as error:
-            if failure_of(error).action is Action.PAUSE:
-                raise
-            if not isinstance(error, Unanswered):
-                log.exception("searching %s for an earlier alert message failed", channel)
-            log.warning(
-                "%d alert(s) for %s held: an earlier pass may have posted them and the "
-                "channel cannot be searched yet (%s)",
-                len(firings),
-                channel,
-                error,
-            )
-            settled.update(f.key for f in firings)
-            continue
-        if ts is not None:
-            log.info("alerts of an interrupted pass found in %s as %s", channel, ts)
-            log_.mark_delivered(firings, ts=ts, now=now)
-            settled.update(f.key for f in firings)
-    return [f for f in pending if f.key not in settled]
+    return deliver(settings, rules, pending, new, zone, deps=deps, post=post, now=now, clock=clock)
 
 
 def describe_firing(firing: Firing) -> str:

@@ -39,15 +39,18 @@ POST_SPAN = timedelta(minutes=5)
 
 @dataclass(frozen=True)
 class Window:
-    """Where in a channel's history a message may be: [oldest, latest], inclusive."""
+    """Where in a channel a message may be: [oldest, latest], inclusive; in the replies of the
+    thread `thread_ts` when set (a reply is not in the channel's history)."""
 
     oldest: datetime
     latest: datetime
+    thread_ts: str | None = None
 
 
-def attempt_window(attempted_at: datetime) -> Window:
-    """Where the message of a post attempted at `attempted_at` can have landed."""
-    return Window(attempted_at - SLACK_CLOCK_SKEW, attempted_at + POST_SPAN)
+def attempt_window(attempted_at: datetime, thread_ts: str | None = None) -> Window:
+    """Where the message of a post attempted at `attempted_at` (in thread `thread_ts`, when
+    it was a reply) can have landed."""
+    return Window(attempted_at - SLACK_CLOCK_SKEW, attempted_at + POST_SPAN, thread_ts)
 
 
 class Unanswered(Exception):  # noqa: N818 - it is an answer: "cannot tell yet"

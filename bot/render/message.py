@@ -19,8 +19,9 @@ class Chart:
 @dataclass(frozen=True)
 class Message:
     """`text` is the notification and screen-reader fallback; `blocks` the Block Kit layout
-    (dicts as slack_sdk's `to_dict()` makes them). `ephemeral` replies are seen by the asker
-    only. `continuation` holds overflow that did not fit Slack's limits, to post in a thread."""
+        (dicts as slack_sdk's `to_dict()` makes them). `ephemeral` replies are seen by the asker
+        only. `continuation` holds overflow that did not fit Slack's limits, to post in a thread.
+    `thread_ts`: posted as a reply in that thread of the channel rather than in the channel."""
 
     text: str
     blocks: tuple[dict[str, Any], ...] = ()
@@ -28,3 +29,4 @@ class Message:
     chart: Chart | None = None
     continuation: tuple[Message, ...] = ()
     metadata: Mapping[str, Any] | None = None
+    thread_ts: str | None = None

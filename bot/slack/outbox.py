@@ -86,6 +86,7 @@ def slack_post(client: WebClient) -> PostMessage:
                 text=message.text,
                 blocks=list(message.blocks) or None,
                 metadata=dict(message.metadata) if message.metadata else None,
+                thread_ts=message.thread_ts,
             )
         except SlackApiError as error:
             raise Refused(classify(error)) from error
@@ -132,20 +133,25 @@ def without_rate_limit_retries(client: WebClient) -> WebClient:
 
 
 def history_page(client: WebClient) -> HistoryPage:
-    """One conversations.history call over a window: Throttled on a 429 (the client must not
-    retry 429s itself: see without_rate_limit_retries), Refused on other refusals."""
+    """One conversations.history call over a window (conversations.replies for a window in a
+    thread: replies are not in the history): Throttled on a 429 (the client must not retry
+    429s itself: see without_rate_limit_retries), Refused on other refusals."""
 
     def page(channel_id: str, marker: str, window: Window, cursor: str | None) -> Page:
+        span: dict[str, Any] = {
+            "channel": channel_id,
+            "oldest": slack_ts(window.oldest),
+            "latest": slack_ts(window.latest),
+            "inclusive": True,
+            "include_all_metadata": True,
+            "limit": WINDOW_PAGE,
+            "cursor": cursor,
+        }
         try:
-            reply = client.conversations_history(
-                channel=channel_id,
-                oldest=slack_ts(window.oldest),
-                latest=slack_ts(window.latest),
-                inclusive=True,
-                include_all_metadata=True,
-                limit=WINDOW_PAGE,
-                cursor=cursor,
-            )
+            if window.thread_ts is not None:
+                reply = client.conversations_replies(ts=window.thread_ts, **span)
+            else:
+                reply = client.conversations_history(**span)
         except SlackApiError as error:
             if error.response.status_code == 429:
                 raise Throttled(retry_after(error.response.headers) or 60.0) from error

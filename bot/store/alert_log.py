@@ -2,6 +2,7 @@
 
 record()          INSERT OR IGNORE the pass's firings; returns those that are new
 last_fired()      the newest firing of a rule on a Post (the cooldown's input)
+thread_of()       the ts of the first alert of a rule on a Post, where its follow-ups go
 undelivered()     firings of some rules not in Slack yet (held by quiet hours, or a failed
                   post); delivered in one batch by the next pass that may post
 attempt()         a delivery is about to be tried with `token` (its message carries it)
@@ -82,6 +83,20 @@ class AlertLog:
                 (rule_id, post_id),
             )
         return parse_instant(rows[0][0]) if rows and rows[0][0] else None
+
+    def thread_of(self, firing: Firing) -> str | None:
+        """The message ts of the first delivered firing of the same rule on the same Post for
+        an earlier hour: `firing` is a follow-up in that message's thread. None: it is the
+        first (or every earlier one is still undelivered), so it goes in the channel."""
+        with self._lock:
+            rows = self._db.rows(
+                """SELECT message_ts FROM alert_firings
+                WHERE rule_id = ? AND post_id = ? AND hour < ?
+                    AND delivered_at IS NOT NULL AND message_ts IS NOT NULL
+                ORDER BY hour LIMIT 1""",
+                (firing.rule_id, firing.post_id, instant(firing.hour)),
+            )
+        return str(rows[0][0]) if rows else None
 
     def get(self, rule_id: int, post_id: str, hour: datetime) -> Firing | None:
         with self._lock:

@@ -4,7 +4,9 @@
 (`Call`: kind, method, headers, parsed body, raw bytes) and answers:
 
 - `POST /api/<method>`: auth.test, chat.postMessage, chat.postEphemeral, conversations.info,
-  conversations.history (what chat.postMessage put in the channel, with metadata),
+  conversations.history (what chat.postMessage put in the channel, with metadata; replies
+  posted with thread_ts are not in it: in non-marketplace mode conversations.replies lists a
+  thread, its parent first),
   files.getUploadURLExternal (an upload URL on the fake itself), files.completeUploadExternal,
   users.info (`is_admin`/`is_owner` true for the users in `admins`, `tz` from `zones` when the
   user is in it, user_not_found for `missing`);
@@ -319,10 +321,10 @@ class FakeSlack:
         """The messages chat.postMessage put in `channel`, newest first, with their metadata."""
         if error := self._channel_error(channel, needs_membership=True):
             return {"ok": False, "error": error}
-        posted = [
+        posted = [  # replies in a thread are not in the channel's history
             c.body
             for c in self.api_calls("chat.postMessage")
-            if c.status == 200 and c.body.get("channel") == channel
+            if c.status == 200 and c.body.get("channel") == channel and not c.body.get("thread_ts")
         ]
         messages = [
             {"type": "message", "ts": "1790000000.000100", "text": body.get("text", "")}
@@ -478,6 +480,8 @@ class _StrictHistory:
             message = {"type": "message", "user": user, "ts": ts, "text": body.get("text", "")}
             if body.get("metadata"):
                 message["metadata"] = body["metadata"]
+            if body.get("thread_ts"):
+                message["thread_ts"] = str(body["thread_ts"])
             messages = self.channels.setdefault(channel, [])
             messages.append(message)
             messages.sort(key=lambda m: _micros(m["ts"]))
@@ -487,19 +491,28 @@ class _StrictHistory:
         inclusive = str(body.get("inclusive", "")).lower() in ("1", "true")
         oldest = _micros(str(body.get("oldest") or "0"))
         latest = _micros(str(body["latest"])) if body.get("latest") else None
-        if method == "conversations.replies":  # no threads here: the parent alone
-            oldest = latest = _micros(str(body.get("ts") or "0"))
-            inclusive = True
+        parent = str(body.get("ts") or "")
 
         def inside(ts: int) -> bool:
             above = ts >= oldest if inclusive else ts > oldest
             below = latest is None or (ts <= latest if inclusive else ts < latest)
             return above and below
 
+        def listed(message: dict[str, Any]) -> bool:
+            """history: the channel's messages, not replies; replies: the thread's parent
+            first, then its replies in the window (oldest first, as Slack lists them)."""
+            thread = message.get("thread_ts")
+            if method == "conversations.replies":
+                return message["ts"] == parent or (
+                    thread == parent and inside(_micros(message["ts"]))
+                )
+            return (thread is None or thread == message["ts"]) and inside(_micros(message["ts"]))
+
         with self.lock:
-            found = [
-                m for m in reversed(self.channels.get(channel, [])) if inside(_micros(m["ts"]))
-            ]
+            ordered = self.channels.get(channel, [])
+            if method == "conversations.history":
+                ordered = list(reversed(ordered))
+            found = [m for m in ordered if listed(m)]
         limit = min(int(body.get("limit") or TIER1_PAGE), TIER1_PAGE)
         start = int(str(body.get("cursor") or "offset:0").partition(":")[2] or 0)
         messages = found[start : start + limit]
