@@ -131,7 +131,8 @@ def reconcile(
     attempts = log_.attempts(pending)
     times = log_.attempt_times(attempts)
     for token, firings in attempts.items():
-        thread_ts = log_.thread_of(firings[0])  # where that attempt posted them
+        # where that attempt posted them: the thread of a first alert recorded by then
+        thread_ts = log_.thread_of(firings[0], times.get(token))
         window = attempt_window(times[token], thread_ts) if token in times else None
         try:
             ts = find_posted(channel, alert_marker(channel, token), window)

@@ -84,17 +84,20 @@ class AlertLog:
             )
         return parse_instant(rows[0][0]) if rows and rows[0][0] else None
 
-    def thread_of(self, firing: Firing) -> str | None:
+    def thread_of(self, firing: Firing, posted_by: datetime | None = None) -> str | None:
         """The message ts of the first delivered firing of the same rule on the same Post for
-        an earlier hour: `firing` is a follow-up in that message's thread. None: it is the
-        first (or every earlier one is still undelivered), so it goes in the channel."""
+        an earlier hour (recorded by `posted_by`, when given: where an attempt made then went):
+        `firing` is a follow-up in that message's thread. None: it is the first (or every
+        earlier one is still unrecorded), so it goes in the channel."""
+        by = instant(posted_by) if posted_by is not None else None
         with self._lock:
             rows = self._db.rows(
                 """SELECT message_ts FROM alert_firings
                 WHERE rule_id = ? AND post_id = ? AND hour < ?
                     AND delivered_at IS NOT NULL AND message_ts IS NOT NULL
+                    AND (? IS NULL OR delivered_at <= ?)
                 ORDER BY hour LIMIT 1""",
-                (firing.rule_id, firing.post_id, instant(firing.hour)),
+                (firing.rule_id, firing.post_id, instant(firing.hour), by, by),
             )
         return str(rows[0][0]) if rows else None
 

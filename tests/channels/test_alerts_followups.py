@@ -13,11 +13,13 @@ from pathlib import Path
 import pytest
 
 from bot.channels.alerts import run_alert_pass
+from bot.channels.outbox import Unanswered, Window
 from bot.config import Settings
 from bot.engagement.windows import floor_hour
 from bot.render.message import Message
 from bot.simulator.server import RunningSimulator
-from bot.slack.outbox import slack_finder
+from bot.slack.outbox import history_page, slack_finder, without_rate_limit_retries
+from bot.slack.reconcile import Reconciler
 from bot.slack.web import build_web_client
 from bot.store.cipher import TokenCipher
 from tests.channels.test_alerts import Killed, spiked_channel
@@ -32,6 +34,7 @@ from tests.support.alert_bot import (
 )
 from tests.support.clocks import WallClock
 from tests.support.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack
+from tests.support.universe import SIM_START
 
 LATER = timedelta(hours=7)  # past the cooldown, and the first spike out of the next's baseline
 
@@ -123,3 +126,88 @@ def test_a_pass_killed_after_slack_accepted_a_follow_up_finds_it_in_the_thread(
         assert recorded.message_ts == accepted[0]
         [search] = strict.api_calls("conversations.replies")
         assert search.body["ts"] == first.message_ts  # searched in the first alert's thread
+
+
+def test_a_follow_up_posted_before_its_first_alert_was_recorded_is_found_in_the_channel(
+    sim: RunningSimulator, tmp_path: Path, cipher: TokenCipher
+) -> None:
+    """The first alert's pass died after Slack took it, and the next pass could not search for
+    it (throttled) yet posted the follow-up, in the channel, then died too: once the first
+    alert is found, the follow-up is looked for where it went, not in the thread."""
+    with threaded_slack(sim, tmp_path, cipher) as (wall, strict, settings, make):
+        bot, post_id = spiked_channel(make, sim)
+        accepted: list[str] = []
+
+        def post_then_die(channel: str, message: Message) -> str:
+            accepted.append(bot.post(channel, message))
+            raise Killed
+
+        def throttled(channel: str, marker: str, window: Window | None = None) -> str | None:
+            raise Unanswered("conversations.history: throttled")
+
+        with pytest.raises(Killed):
+            run_alert_pass(now=wall(), deps=bot.deps, post=post_then_die, clock=wall)
+        spike_again(sim, wall, post_id)
+        with pytest.raises(Killed):
+            run_alert_pass(
+                now=wall(), deps=bot.deps, post=post_then_die, clock=wall, find_posted=throttled
+            )
+        opening, follow_up = alert_posts(strict)
+        assert "thread_ts" not in follow_up  # its first alert was not recorded: the channel
+        bot.close()
+        wall.advance(timedelta(minutes=15))
+
+        restarted = make()
+        web = without_rate_limit_retries(build_web_client(settings, token=BOT_TOKEN))
+        finder = slack_finder(web, patience=120, sleep=wall.sleep)
+        assert (
+            run_alert_pass(now=wall(), deps=restarted.deps, post=restarted.post, find_posted=finder)
+            == []
+        )
+        assert len(alert_posts(strict)) == 2  # neither posted again
+        [rule] = restarted.store.channels.alerts(TEAM_ID, CHANNEL)
+        assert restarted.store.alert_log.undelivered([rule.id]) == []
+        recorded = restarted.store.alert_log.get(rule.id, post_id, floor_hour(SIM_START) - HOUR)
+        assert recorded is not None
+        assert recorded.message_ts == accepted[0]
+
+
+def test_runs_paced_reconciler_searches_an_unrecorded_follow_up_in_the_thread(
+    sim: RunningSimulator, tmp_path: Path, cipher: TokenCipher
+) -> None:
+    """`run`'s searches wait in the per-workspace queue (bot.slack.reconcile): a follow-up's
+    goes there too, as conversations.replies of its first alert."""
+    with threaded_slack(sim, tmp_path, cipher) as (wall, strict, settings, make):
+        bot, post_id = spiked_channel(make, sim)
+        [first] = run_alert_pass(now=wall(), deps=bot.deps, post=bot.post, clock=wall)
+        spike_again(sim, wall, post_id)
+        accepted: list[str] = []
+
+        def post_then_die(channel: str, message: Message) -> str:
+            accepted.append(bot.post(channel, message))
+            raise Killed
+
+        with pytest.raises(Killed):
+            run_alert_pass(now=wall(), deps=bot.deps, post=post_then_die, clock=wall)
+        hour = floor_hour(wall()) - HOUR
+        bot.close()
+        wall.advance(timedelta(minutes=15))
+
+        restarted = make()
+        web = without_rate_limit_retries(build_web_client(settings, token=BOT_TOKEN))
+        queued = Reconciler(
+            history_page(web), team_of=lambda channel: None, clock=wall, sleep=wall.sleep
+        )
+        fired = run_alert_pass(
+            now=wall(), deps=restarted.deps, post=restarted.post, find_posted=queued, clock=wall
+        )
+        assert fired == []
+        assert len(alert_posts(strict)) == 2
+        [rule] = restarted.store.channels.alerts(TEAM_ID, CHANNEL)
+        recorded = restarted.store.alert_log.get(rule.id, post_id, hour)
+        assert recorded is not None
+        assert recorded.message_ts == accepted[0]
+        assert [c.body["ts"] for c in strict.api_calls("conversations.replies")] == [
+            first.message_ts
+        ]
+        assert strict.api_calls("conversations.history") == []
