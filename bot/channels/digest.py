@@ -315,6 +315,7 @@ def gather(
     lines = {p: PostLine(p, {m: per_post[p][m].get(day, 0) for m in METRICS}) for p in owned}
     team, channel = settings.team_id, settings.channel_id
     campaign_rows, more_campaigns = campaign_days(deps, team, channel, day, now=now)
+    ranked = ranked_lines(list(lines.values()))
     return DigestData(
         channel_id=settings.channel_id,
         local_date=day,
@@ -326,7 +327,8 @@ def gather(
         week_average={m: sum(daily[m][d] for d in week) / WEEK for m in METRICS},
         hourly=_hourly(series, owned, day_start, day_end),
         new_posts=tuple(lines[p] for p in new[:NEW_POSTS]),
-        top=top_lines(list(lines.values())),
+        top=ranked[:TOP_POSTS],
+        ranked=ranked,
         daily=daily,
         authors=post_authors(deps.store, owned),
         skipped=tuple((s.handle, s.problem) for s in asked.skipped if s.problem is not None),
@@ -373,8 +375,13 @@ def _hourly(
 
 
 def top_lines(lines: list[PostLine]) -> tuple[PostLine, ...]:
+    return ranked_lines(lines)[:TOP_POSTS]
+
+
+def ranked_lines(lines: list[PostLine]) -> tuple[PostLine, ...]:
+    """The Posts with numbers on the day, most engagements first (then impressions, ID)."""
     active = [p for p in lines if p.values.get("engagements") or p.values.get("impressions")]
     active.sort(
         key=lambda p: (-p.values.get("engagements", 0), -p.values.get("impressions", 0), p.post_id)
     )
-    return tuple(active[:TOP_POSTS])
+    return tuple(active)

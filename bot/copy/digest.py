@@ -134,3 +134,33 @@ def search_waits(channel_id: str, ahead: int | None) -> str:
 
 def search_throttled(retry_after: float) -> str:
     return f"rate limited: retry after {retry_after:g} s"
+
+
+def top_page_title(day: date, first: int, last: int) -> str:
+    return f"*Top Posts of {day_label(day)}, {first}–{last}*"
+
+
+def no_more_top(day: date) -> str:
+    return f"No more Posts with numbers on {day_label(day)}."
+
+
+def csv_title(day: date) -> str:
+    return f"Top Posts of {day_label(day)} (CSV)"
+
+
+def csv_filename(day: date, first: int) -> str:
+    return f"digest-{day.isoformat()}-top-{first}.csv"
+
+
+CSV_HEADER = (
+    "rank",
+    "post_id",
+    "author",
+    "url",
+    "impressions",
+    "engagements",
+    "favorites",
+    "retweets",
+    "replies",
+    "date",
+)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import date
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -40,6 +41,7 @@ RESUME = "resume"
 BUTTON_TEXT = 75  # Slack's limit for a button's label
 MAX_HOURLY_BUTTONS = 4  # more firing Posts than this in one alert: `/engagement hourly <id>`
 SNOOZE_HOURS = 2
+TOP_PAGE = 3  # a digest's top Posts per page (bot.render.digest.TOP_POSTS)
 
 
 def button(text: str, action_id: str, value: str, *, style: str | None = None) -> ButtonElement:
@@ -164,3 +166,42 @@ def with_actions(message: Message, block: Block | None) -> Message:
     if block is None or not message.blocks:
         return message
     return replace(message, blocks=(*message.blocks, block))
+
+
+# The daily digest (its top Posts: More, CSV; Change period: the channel's board in its thread).
+DIGEST_MORE = "digest_more"
+DIGEST_CSV = "digest_csv"
+DIGEST_PERIOD = "digest_period"
+
+
+def digest_value(day: date, offset: int) -> str:
+    """What a digest's More and CSV carry: its day and the first of the rows ("date|offset")."""
+    return f"{day.isoformat()}|{offset}"
+
+
+def read_digest_value(value: str) -> tuple[date, int] | None:
+    """The digest day and offset a button stands for; None when the value is not one we made."""
+    day, _, offset = value.partition("|")
+    if not offset.isdigit():
+        return None
+    try:
+        return date.fromisoformat(day), int(offset)
+    except ValueError:
+        return None
+
+
+def digest_actions(day: date, offset: int, *, more: bool) -> Block:
+    """More (the next page of top Posts, when there are more), CSV (the top Posts shown, with
+    their numbers) and Change period (the channel's leaderboard over 24h/7d/28d/90d)."""
+    elements: list[ButtonElement | StaticSelectElement] = []
+    if more:
+        elements.append(button(copy.MORE, DIGEST_MORE, digest_value(day, offset + TOP_PAGE)))
+    elements.append(button(copy.CSV, DIGEST_CSV, digest_value(day, offset)))
+    elements.append(
+        StaticSelectElement(
+            action_id=DIGEST_PERIOD,
+            placeholder=PlainTextObject(text=copy.CHANGE_PERIOD),
+            options=[Option(text=copy.period_label(p), value=p) for p in PERIODS],
+        )
+    )
+    return ActionsBlock(block_id="digest_actions", elements=elements).to_dict()

@@ -18,6 +18,7 @@ from bot.copy import digest as digest_copy
 from bot.copy.channel import left_out
 from bot.copy.words import metric_label
 from bot.engagement.query import AccountProblem
+from bot.render.buttons import TOP_PAGE, digest_actions
 from bot.render.campaigns import CampaignDayRow, digest_section
 from bot.render.chart import series_chart
 from bot.render.kit import (
@@ -37,7 +38,7 @@ from bot.render.numbers import delta, engagement_rate, exact, human, percent_of,
 
 EVENT_TYPE = "engagement_digest"
 METRICS = ("impressions", "engagements", "favorites", "retweets", "replies")
-TOP_POSTS = 3
+TOP_POSTS = TOP_PAGE
 NEW_POSTS = 5
 
 
@@ -73,6 +74,9 @@ class DigestData:
     # more there are: the Campaigns section (bot.render.campaigns.digest_section).
     campaigns: tuple[CampaignDayRow, ...] = ()
     more_campaigns: int = 0
+    # Every active Post of the day, ranked as `top` is (its first TOP_POSTS): the pages that
+    # the digest's More button shows and its CSV button uploads.
+    ranked: tuple[PostLine, ...] = ()
 
     @property
     def quiet(self) -> bool:
@@ -110,6 +114,7 @@ def digest_message(data: DigestData, *, late: bool = False, chart: bool = False)
         blocks.append(context(digest_copy.no_series(data.left_out)))
     if data.skipped or data.unknown_authors:
         blocks.append(context(_skipped(data)))
+    blocks.append(digest_actions(data.local_date, 0, more=len(data.ranked) > TOP_POSTS))
     message = simple(_fallback(data), blocks, ephemeral=False)
     png = _chart(data) if chart else None
     return Message(
@@ -119,6 +124,28 @@ def digest_message(data: DigestData, *, late: bool = False, chart: bool = False)
         chart=png,
         metadata=metadata(data.channel_id, data.local_date),
     )
+
+
+def top_page(data: DigestData, offset: int) -> tuple[PostLine, ...]:
+    """The digest's top Posts from `offset`, one page (TOP_POSTS) of them."""
+    return data.ranked[offset : offset + TOP_POSTS]
+
+
+def top_page_message(data: DigestData, offset: int) -> Message:
+    """The More button's answer: the next page of the day's top Posts, with its own More
+    (when there are further Posts) and CSV of the rows it shows."""
+    page = top_page(data, offset)
+    if not page:
+        text = digest_copy.no_more_top(data.local_date)
+        return Message(text=text, blocks=(section(text),), ephemeral=False)
+    first, last = offset + 1, offset + len(page)
+    title = digest_copy.top_page_title(data.local_date, first, last)
+    more = len(data.ranked) > offset + TOP_POSTS
+    blocks = (
+        section(_post_lines(title, page, data, first=first)),
+        digest_actions(data.local_date, offset, more=more),
+    )
+    return Message(text=title.strip("*"), blocks=blocks, ephemeral=False)
 
 
 def quiet_message(data: DigestData) -> Message:
@@ -172,14 +199,18 @@ def _hourly_line(data: DigestData) -> str:
     return digest_copy.hourly(sparkline(list(data.hourly)), peak)
 
 
-def _post_lines(title: str, posts: tuple[PostLine, ...], data: DigestData) -> str:
+def _post_lines(
+    title: str, posts: tuple[PostLine, ...], data: DigestData, *, first: int | None = None
+) -> str:
+    """Each Post's first-day numbers; numbered from `first` when given (a page of the top)."""
     lines = [title]
-    for line in posts:
+    for n, line in enumerate(posts):
         numbers = " · ".join(
             digest_copy.first_day(m, human(line.values.get(m, 0)))
             for m in ("impressions", "engagements", "favorites")
         )
-        lines.append(f"• {post_link(line.post_id, data.authors)}: {numbers}")
+        bullet = "•" if first is None else f"{first + n}."
+        lines.append(f"{bullet} {post_link(line.post_id, data.authors)}: {numbers}")
     return "\n".join(lines)
 
 

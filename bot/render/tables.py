@@ -6,9 +6,12 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
+from datetime import date
 
+from bot.copy import digest as digest_copy
 from bot.copy.home import CSV_HEADER
 from bot.engagement.leaderboard import Ranked
+from bot.render.digest import METRICS, PostLine
 from bot.render.kit import Authors, handle_of, post_url
 from bot.render.lists import ranks
 
@@ -25,4 +28,18 @@ def leaderboard_csv(
         author = (handle_of(authors, row.post_id) or "").lstrip("@")
         url = post_url(row.post_id, authors) or ""
         writer.writerow((rank, row.post_id, author, url, row.value, metric, period))
+    return out.getvalue().encode("utf-8")
+
+
+def digest_csv(lines: Sequence[PostLine], *, day: date, authors: Authors, first: int = 1) -> bytes:
+    """A digest's top Posts as it lists them (numbered from `first`), with each one's numbers
+    over the digest's day, exact rather than abbreviated; UTF-8 with a header row."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(digest_copy.CSV_HEADER)
+    for rank, line in enumerate(lines, start=first):
+        author = (handle_of(authors, line.post_id) or "").lstrip("@")
+        url = post_url(line.post_id, authors) or ""
+        numbers = [line.values.get(m, 0) for m in METRICS]
+        writer.writerow((rank, line.post_id, author, url, *numbers, day.isoformat()))
     return out.getvalue().encode("utf-8")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from slack_bolt import App
 
 from bot.channels.outbox import Clock
-from bot.slack.interactive import actions, boards, home, modals
+from bot.slack.interactive import actions, boards, digests, home, modals
 from bot.slack.interactive.context import Interactive
 
 if TYPE_CHECKING:
@@ -43,4 +43,5 @@ def register_interactive(
     home.register(app, on)
     actions.register(app, on)
     boards.register(app, on)
+    digests.register(app, on)
     modals.register(app, on)
