@@ -6,8 +6,12 @@ forged payload is rejected, a replayed one acts once."""
 
 from __future__ import annotations
 
+import functools
 import json
+import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
 from typing import Any
 
 import pytest
@@ -195,3 +199,56 @@ def test_a_forged_action_is_rejected_and_a_replayed_one_acts_once(fake, deps, si
 
 def store_snoozed(deps: Any) -> Any:
     return deps.store.channels.settings(TEAM_ID, CHANNEL).snoozed_until
+
+
+class HeldPool(Executor):
+    """The bot's pool for work after the ack, held: what is submitted waits until `run_all()`
+    runs it in order, in the test's thread (work it queues meanwhile included)."""
+
+    def __init__(self) -> None:
+        self.queued: list[Callable[[], object]] = []
+        self.cond = threading.Condition()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        with self.cond:
+            self.queued.append(functools.partial(fn, *args, **kwargs))
+            self.cond.notify_all()
+        return Future()
+
+    def wait_for(self, n: int) -> None:
+        with self.cond:
+            assert self.cond.wait_for(lambda: len(self.queued) >= n, timeout=10), self.queued
+
+    def run_all(self) -> None:
+        while self.queued:
+            with self.cond:
+                work = self.queued.pop(0)
+            work()
+
+
+def test_a_burst_of_submissions_saves_each_and_redraws_the_home_once_with_the_last(
+    fake, deps, sim, store
+):
+    settings = settings_for(fake)
+    deps.may_change = workspace_admins(
+        build_web_client(settings, token=BOT_TOKEN), settings, monotonic=time.monotonic
+    )
+    fake.admins.add(ADMIN)
+    held = HeldPool()
+    app = build_app(settings, deps, clock=sim.state.now, quick=held)
+    view = {"callback_id": "digest_settings", "private_metadata": CHANNEL, "blocks": []}
+    for n, at in enumerate(("07:00", "07:15", "07:30"), start=1):
+        values = {
+            "digest_on": picked("on"),
+            "digest_time": time_of(at),
+            "digest_zone": picked("UTC"),
+        }
+        response = submit_view(app, view, values)
+        assert (response.status, response.body) == (200, "")  # acked before anything is saved
+        held.wait_for(n)  # its save queued, in the order submitted
+    assert fake.views() == []
+    held.run_all()
+    assert store.channels.settings(TEAM_ID, CHANNEL).digest_time == "07:30"
+    assert len(fake.api_calls("chat.postEphemeral")) == 3  # each submitter told
+    (home,) = fake.views()  # one redraw stands for the three changes
+    assert "Digest: daily at 07:30 (UTC)" in texts({"b": home["blocks"]})

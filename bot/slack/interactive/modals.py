@@ -204,7 +204,7 @@ def save_later(client: WebClient, on: Interactive, checked: Checked) -> None:
 
 
 def after_save(client: WebClient, on: Interactive, inv: Invocation, reply: Message) -> None:
-    """After the ack: reschedule the channel's digest, confirm, redraw the Home."""
+    """After the ack: reschedule the channel's digest, confirm, queue a redraw of the Home."""
     if on.deps.on_settings_changed is not None:
         on.deps.on_settings_changed(inv.team_id, inv.channel_id)
     try:
@@ -216,7 +216,7 @@ def after_save(client: WebClient, on: Interactive, inv: Invocation, reply: Messa
         )
     except SlackApiError as error:  # not in the channel, say: the App Home still shows it
         log.info("settings confirmation not posted: %s", error.response.get("error"))
-    home.publish(client, on, inv.team_id, inv.user_id)
+    home.redraw_later(client, on, inv.team_id, inv.user_id)
 
 
 def register(app: App, on: Interactive) -> None:
