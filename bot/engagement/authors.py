@@ -4,7 +4,7 @@ lookup per 100 unknown IDs, a user lookup per handle, up to 3 timeline pages per
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from datetime import datetime
 
@@ -94,20 +94,11 @@ class Authors:
         """The account's Posts created since `since`, or why there are none to show: one
         protected, suspended or vanished account (or X failing on it) must not stop a
         channel's leaderboard, digest or alert pass, so nothing is raised for it."""
-        try:
-            user_id, as_owner, problem = self._account(handle, workspace)
-            if problem is not None or user_id is None:
-                return AccountPosts(handle, problem=problem or AccountProblem.NOT_FOUND)
-            ids = self.recent_posts(user_id, since=since, as_owner=as_owner)
-        except (Forbidden, AuthError) as error:
-            # X refused its timeline: it turned protected (or its owner's token is gone).
-            log.info("timeline of @%s refused: %s", handle, error)
-            refused = AccountProblem.PROTECTED if isinstance(error, Forbidden) else None
-            return AccountPosts(handle, problem=refused or AccountProblem.X_FAILING)
-        except EngagementAPIError as error:
-            log.warning("timeline of @%s not read: %s", handle, error)
-            return AccountPosts(handle, problem=AccountProblem.X_FAILING)
-        return AccountPosts(handle, tuple(ids))
+        return self._timeline(
+            handle,
+            workspace,
+            lambda user_id, as_owner: self.recent_posts(user_id, since=since, as_owner=as_owner),
+        )
 
     def account_posts_between(
         self, handle: str, *, since: datetime, until: datetime, workspace: str | None
@@ -115,12 +106,25 @@ class Authors:
         """The account's Posts created in [since, until), newest first, or why there are none
         (as `account_posts`). The window is asked of X as Post ID bounds (IDs encode their
         creation time), so an old window costs its own pages, not every newer Post's."""
+        return self._timeline(
+            handle,
+            workspace,
+            lambda user_id, as_owner: self.posts_between(
+                user_id, since=since, until=until, as_owner=as_owner
+            ),
+        )
+
+    def _timeline(
+        self, handle: str, workspace: str | None, read: Callable[[str, bool], list[str]]
+    ) -> AccountPosts:
+        """`read(user_id, as_owner)` of the account's timeline, or why there is nothing."""
         try:
             user_id, as_owner, problem = self._account(handle, workspace)
             if problem is not None or user_id is None:
                 return AccountPosts(handle, problem=problem or AccountProblem.NOT_FOUND)
-            ids = self.posts_between(user_id, since=since, until=until, as_owner=as_owner)
+            ids = read(user_id, as_owner)
         except (Forbidden, AuthError) as error:
+            # X refused its timeline: it turned protected (or its owner's token is gone).
             log.info("timeline of @%s refused: %s", handle, error)
             refused = AccountProblem.PROTECTED if isinstance(error, Forbidden) else None
             return AccountPosts(handle, problem=refused or AccountProblem.X_FAILING)

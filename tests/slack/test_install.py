@@ -742,21 +742,21 @@ def two_workspaces(
     )
     brand = posts_of(sim, "sim_brand")
     creator = posts_of(sim, "sim_creator")
-    only_gone, shared, theirs = brand[0], brand[1], creator[0]
+    only_gone, in_both, theirs = brand[0], brand[1], creator[0]
     fake.admins.update({GONE_USER, STAYS_USER})
     commands = [
-        (GONE, GONE_CHANNEL, GONE_USER, f"track {only_gone} {shared} @sim_brand"),
+        (GONE, GONE_CHANNEL, GONE_USER, f"track {only_gone} {in_both} @sim_brand"),
         (GONE, GONE_CHANNEL, GONE_USER, "digest on 08:00"),
         (GONE, GONE_CHANNEL, GONE_USER, "alert likes > 5"),
-        (GONE, GONE_CHANNEL, GONE_USER, f"totals {only_gone} {shared}"),
-        (STAYS, STAYS_CHANNEL, STAYS_USER, f"track {theirs} {shared} @sim_creator"),
-        (STAYS, STAYS_CHANNEL, STAYS_USER, f"totals {theirs} {shared}"),
+        (GONE, GONE_CHANNEL, GONE_USER, f"totals {only_gone} {in_both}"),
+        (STAYS, STAYS_CHANNEL, STAYS_USER, f"track {theirs} {in_both} @sim_creator"),
+        (STAYS, STAYS_CHANNEL, STAYS_USER, f"totals {theirs} {in_both}"),
     ]
     for number, (team, channel, user, text) in enumerate(commands, start=1):
         reply = post_command(deployment.url, fake, text, team=team, channel=channel, user=user)
         assert reply.status_code == 200
         fake.wait_for_responses(number)
-    return deployment, {"only_gone": only_gone, "shared": shared, "theirs": theirs}
+    return deployment, {"only_gone": only_gone, "in_both": in_both, "theirs": theirs}
 
 
 def test_an_uninstall_leaves_no_trace_of_the_workspace_and_spares_the_other(
@@ -774,7 +774,7 @@ def test_an_uninstall_leaves_no_trace_of_the_workspace_and_spares_the_other(
         for table, where in (
             ("channel_tracks", f"team_id = '{STAYS}'"),
             ("slack_bots", f"team_id = '{STAYS}'"),
-            ("totals", f"post_id IN ('{posts['theirs']}', '{posts['shared']}')"),
+            ("totals", f"post_id IN ('{posts['theirs']}', '{posts['in_both']}')"),
         )
     }
     assert all(stays_before.values())
@@ -790,7 +790,7 @@ def test_an_uninstall_leaves_no_trace_of_the_workspace_and_spares_the_other(
     for table, where in (
         ("channel_tracks", f"team_id = '{STAYS}'"),
         ("slack_bots", f"team_id = '{STAYS}'"),
-        ("totals", f"post_id IN ('{posts['theirs']}', '{posts['shared']}')"),
+        ("totals", f"post_id IN ('{posts['theirs']}', '{posts['in_both']}')"),
     ):
         assert rows_of(path, table, where) == stays_before[table]
     assert deployment.store.accounts.listed() == []
