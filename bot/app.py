@@ -41,7 +41,7 @@ from bot.channels.meter import NO_METER, Meter, requests_counted, waits_told
 from bot.config import Settings
 from bot.copy import terminal
 from bot.copy.operator import NO_X_CREDENTIALS, disconnected_mid_query
-from bot.engagement.directory import PacedDirectory
+from bot.engagement.directory import DEFAULT_MAX_WAIT_S, FULL_WINDOW_S, PacedDirectory
 from bot.engagement.executor import Executor, RateWait, RequestLog
 from bot.engagement.health import CallHealth
 from bot.engagement.http_client import HttpEngagementClient
@@ -93,10 +93,12 @@ def build_service(
     health: CallHealth | None = None,
     on_wait: Callable[[RateWait], None] | None = None,
     on_request: Callable[[RequestLog], None] | None = None,
+    lookup_max_wait: float = DEFAULT_MAX_WAIT_S,
 ) -> EngagementService:
     """The engagement service on a real client and a real store; the clocks are the real
     ones unless a test passes its own. `health` notes the calls X kept waiting; `on_wait`
-    hears of each wait for a rate-limit window, `on_request` of each request answered."""
+    hears of each wait for a rate-limit window, `on_request` of each request answered;
+    `lookup_max_wait` is the longest a Post lookup waits for its window without a deadline."""
 
     def auth_for(owner: str | None) -> Auth:
         if owner is None:
@@ -119,7 +121,12 @@ def build_service(
     )
     # v2 calls pace against the same limiter, under their own endpoint keys.
     directory = PacedDirectory(
-        client, limiter=executor.limiter, sleep=sleep, monotonic=monotonic, rng=random.Random()
+        client,
+        limiter=executor.limiter,
+        sleep=sleep,
+        monotonic=monotonic,
+        rng=random.Random(),
+        lookup_max_wait=lookup_max_wait,
     )
     return EngagementService(
         executor=executor, directory=directory, store=store, monotonic=monotonic
@@ -158,9 +165,10 @@ def engagement(
     monotonic: Callable[[], float] = time.monotonic,
     on_wait: Callable[[RateWait], None] | None = None,
     metered: bool = False,
+    lookup_max_wait: float = DEFAULT_MAX_WAIT_S,
 ) -> Iterator[Engagement]:
     """The X client, the store and the service on them; `metered` (run) counts their calls
-    for /metrics."""
+    for /metrics; `lookup_max_wait` as in build_service."""
     # The client first: missing X credentials are reported before any file is created.
     health = CallHealth()
     with http_client(settings, health=health) as client:
@@ -175,6 +183,7 @@ def engagement(
                 health=health,
                 on_wait=waits_told(meter, also=on_wait),
                 on_request=requests_counted(meter) if metered else None,
+                lookup_max_wait=lookup_max_wait,
             )
             yield Engagement(service, store, client, health, meter)
         finally:
@@ -228,7 +237,9 @@ def check_run_settings(settings: Settings) -> None:
 def run_bot(settings: Settings, *, clock: Clock) -> int:
     """`run`: the Slack bot on the real X client and store, until SIGTERM or Ctrl-C."""
     check_run_settings(settings)
-    with engagement(settings, metered=True) as parts:
+    # Commands answer by their deadline whatever this says; the jobs, which nobody waits on,
+    # wait out a Post lookup window rather than leave owned Posts without their numbers.
+    with engagement(settings, metered=True, lookup_max_wait=FULL_WINDOW_S) as parts:
         deps = parts.deps(settings, x_oauth=parts.client)
         workspaces = None
         if settings.slack_client_id:  # several workspaces: each posts with its own bot token
