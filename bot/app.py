@@ -95,10 +95,9 @@ def build_service(
     on_request: Callable[[RequestLog], None] | None = None,
     lookup_max_wait: float = DEFAULT_MAX_WAIT_S,
 ) -> EngagementService:
-    """The engagement service on a real client and a real store; the clocks are the real
-    ones unless a test passes its own. `health` notes the calls X kept waiting; `on_wait`
-    hears of each wait for a rate-limit window, `on_request` of each request answered;
-    `lookup_max_wait` is the longest a Post lookup waits for its window without a deadline."""
+    """The engagement service on a real client and a real store; the clocks are the real ones
+    unless a test passes its own. `health` notes the calls X kept waiting; `on_wait` hears of each
+    rate-limit wait, `on_request` of each answer; `lookup_max_wait`: bot.engagement.directory."""
 
     def auth_for(owner: str | None) -> Auth:
         if owner is None:
@@ -125,7 +124,6 @@ def build_service(
         limiter=executor.limiter,
         sleep=sleep,
         monotonic=monotonic,
-        rng=random.Random(),
         lookup_max_wait=lookup_max_wait,
     )
     return EngagementService(
@@ -237,8 +235,6 @@ def check_run_settings(settings: Settings) -> None:
 def run_bot(settings: Settings, *, clock: Clock) -> int:
     """`run`: the Slack bot on the real X client and store, until SIGTERM or Ctrl-C."""
     check_run_settings(settings)
-    # Commands answer by their deadline whatever this says; the jobs, which nobody waits on,
-    # wait out a Post lookup window rather than leave owned Posts without their numbers.
     with engagement(settings, metered=True, lookup_max_wait=FULL_WINDOW_S) as parts:
         deps = parts.deps(settings, x_oauth=parts.client)
         workspaces = None
