@@ -13,7 +13,7 @@ The same query runs twice on a fresh database each, with the real clocks, each s
 start of a lookup window:
 
     bounded  a lookup waits for its window at most 65 s, as a command or `query` does
-    patient  it waits out any window (FULL_WINDOW_S), as `run`'s jobs do
+    patient  it waits out any window (build_service's lookup_max_wait=FULL_WINDOW_S)
 
 and prints per run: wall time; the lookups X answered 200 and 429 (our client's one log line
 per call); the waits for a window (from the injected sleep); and how many Posts came back

@@ -41,7 +41,7 @@ from bot.channels.meter import NO_METER, Meter, requests_counted, waits_told
 from bot.config import Settings
 from bot.copy import terminal
 from bot.copy.operator import NO_X_CREDENTIALS, disconnected_mid_query
-from bot.engagement.directory import DEFAULT_MAX_WAIT_S, FULL_WINDOW_S, PacedDirectory
+from bot.engagement.directory import DEFAULT_MAX_WAIT_S, PacedDirectory
 from bot.engagement.executor import Executor, RateWait, RequestLog
 from bot.engagement.health import CallHealth
 from bot.engagement.http_client import HttpEngagementClient
@@ -163,10 +163,9 @@ def engagement(
     monotonic: Callable[[], float] = time.monotonic,
     on_wait: Callable[[RateWait], None] | None = None,
     metered: bool = False,
-    lookup_max_wait: float = DEFAULT_MAX_WAIT_S,
 ) -> Iterator[Engagement]:
     """The X client, the store and the service on them; `metered` (run) counts their calls
-    for /metrics; `lookup_max_wait` as in build_service."""
+    for /metrics."""
     # The client first: missing X credentials are reported before any file is created.
     health = CallHealth()
     with http_client(settings, health=health) as client:
@@ -181,7 +180,6 @@ def engagement(
                 health=health,
                 on_wait=waits_told(meter, also=on_wait),
                 on_request=requests_counted(meter) if metered else None,
-                lookup_max_wait=lookup_max_wait,
             )
             yield Engagement(service, store, client, health, meter)
         finally:
@@ -235,7 +233,7 @@ def check_run_settings(settings: Settings) -> None:
 def run_bot(settings: Settings, *, clock: Clock) -> int:
     """`run`: the Slack bot on the real X client and store, until SIGTERM or Ctrl-C."""
     check_run_settings(settings)
-    with engagement(settings, metered=True, lookup_max_wait=FULL_WINDOW_S) as parts:
+    with engagement(settings, metered=True) as parts:
         deps = parts.deps(settings, x_oauth=parts.client)
         workspaces = None
         if settings.slack_client_id:  # several workspaces: each posts with its own bot token

@@ -4,8 +4,8 @@ lookup per 100 unknown IDs, a user lookup per handle, up to 3 timeline pages per
 The lookups of one `learn` go out on a small thread pool (LOOKUP_WORKERS), each paced by the
 v2 lookup endpoint's own window (bot.engagement.directory): one probe learns the window, then
 as many go at once as it has room for. Only HTTP runs on the pool; what X says is saved on the
-caller's thread as replies arrive, those that arrived together in one transaction (a commit
-syncs the disk: one per lookup cost more than the lookups on a fresh database)."""
+caller's thread as replies arrive, those that arrived together in one transaction (each commit
+syncs the disk)."""
 
 from __future__ import annotations
 

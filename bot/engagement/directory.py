@@ -7,10 +7,11 @@ endpoint; a 429 holds that endpoint until the reset its headers name and the cal
 again; 5xx and transport failures back off 1, 2, 4 … s (bot.engagement.retry_rules). A
 window that opens more than `max_wait` seconds from now is not waited for: the call fails at
 once with RateLimited, and the caller says "try again" instead of holding a reply for minutes.
-Post lookups have a bound of their own (`lookup_max_wait`): in `run` (bot.app.run_bot) it is a
-whole v2 window (FULL_WINDOW_S), so its jobs, which nobody waits on, wait out the window rather
-than leave owned Posts without their owner's numbers, while its commands still answer by their
-deadline (at once when the window reopens only after it).
+Post lookups have a bound of their own (`lookup_max_wait`): a whole v2 window (FULL_WINDOW_S)
+lets work nobody waits on wait out the window rather than leave owned Posts without their
+owner's numbers, while work under a deadline still answers by it (at once when the window
+reopens only after it). `run` does not use it yet: its scheduled jobs' threads are joined at
+exit, so a job asleep for a 15-minute window would hold a SIGTERM for as long.
 Under a deadline (bot.engagement.deadline.current(), a command's answer), neither a window
 nor a backoff is waited for past it: the call fails with TimedOut, like an engagement call out of
 time."""

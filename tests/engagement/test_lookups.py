@@ -114,7 +114,8 @@ def test_a_spent_lookup_window_is_waited_for_and_every_owned_post_keeps_its_numb
     sim: RunningSimulator, x_store: Store, proxy: HostileX
 ) -> None:
     """Three lookups per 15 minutes, ten needed: the client reads the remaining count, sends
-    no lookup the window has no room for, and waits for each reset (as `run`'s jobs do)."""
+    no lookup the window has no room for, and, allowed to wait out a whole window, waits for
+    each reset."""
     ids = add_posts(sim, "sim_brand", 1000)
     sim_admin(sim, "PUT", "options", {"rate_limit_v2_lookup": 3})
     clock = SimTime(sim)
