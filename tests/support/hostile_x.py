@@ -53,7 +53,7 @@ class HostileX:
         host, port = self.server.server_address[:2]
         return f"http://{host!s}:{port}"
 
-    def hold_together(self, count: int, path: str, *, patience: float = 5.0) -> None:
+    def hold_together(self, count: int, path: str, *, patience: float = 10.0) -> None:
         """From now on, requests to `path` (query string aside) go on in groups of `count`."""
         self.gate = (path, threading.Barrier(count, timeout=patience))
 
