@@ -1,7 +1,7 @@
 """`engagement-bot query` against the simplest correct client (bench/baseline_script.py), each run
 as its own process, start-up included, on the same simulator and the same Posts.
 
-    .venv/bin/python bench/versus_script.py [--reps 5] [--jobs abcde]
+    .venv/bin/python bench/versus_script.py [--reps 5] [--jobs abcde] [--before DIR]
 
 Starts the simulator in this process (test mode: its clock frozen, set to the real time at the
 start of each job so both clients read the same numbers; rate limits out of the way) with 5,000
@@ -18,7 +18,9 @@ engagement calls the simulator saw; then ours/script.
     d. query daily --from/--to over 60 days, the same 100 Posts
     e. query totals of one Post against a bare `python -c pass`
 
-and checks that both clients gave the same sum of impressions for (a).
+and checks that both clients gave the same sum of impressions for (a). `--before DIR` runs
+`python -m bot` of another checkout (e.g. `git archive main | tar -x -C DIR`) as a third
+client, interleaved with the other two on the same databases, and prints its line under ours.
 """
 
 from __future__ import annotations
@@ -70,7 +72,9 @@ class Job:
     script: list[str]  # arguments after the interpreter
     ours: list[str]
     prepare: Callable[[Path], None]  # makes a fresh database folder for one run of ours
-    runs: dict[str, list[Run]] = field(default_factory=lambda: {"script": [], "ours": []})
+    runs: dict[str, list[Run]] = field(
+        default_factory=lambda: {"script": [], "ours": [], "before": []}
+    )
 
 
 def admin(sim: RunningSimulator, method: str, path: str, body: Any = None) -> Any:
@@ -94,14 +98,14 @@ def add_posts(sim: RunningSimulator) -> list[str]:
     return [str(p.id) for p in made]
 
 
-def environment(sim: RunningSimulator, folder: Path) -> dict[str, str]:
+def environment(sim: RunningSimulator, folder: Path, repo: Path = REPO) -> dict[str, str]:
     """A child's environment. Bytecode is cached (as an installed package has it), in a folder
     beside the run's, whatever PYTHONDONTWRITEBYTECODE says here: compiling every module of the
     bot from source on each run is no part of a user's start-up."""
     inherited = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     return inherited | {
         "PYTHONPYCACHEPREFIX": str(folder.parent / "pycache"),
-        "PYTHONPATH": str(REPO),
+        "PYTHONPATH": str(repo),
         "X_API_URL": sim.url,
         "X_OAUTH_URL": sim.url,
         "X_CONSUMER_KEY": "sim-consumer-key",
@@ -116,7 +120,7 @@ def engagement_calls(sim: RunningSimulator) -> int:
     return len(admin(sim, "GET", "requests")["requests"])
 
 
-def measure(sim: RunningSimulator, argv: Sequence[str], folder: Path) -> Run:
+def measure(sim: RunningSimulator, argv: Sequence[str], folder: Path, repo: Path = REPO) -> Run:
     """One process from start to exit: wall time, its own peak RSS, the engagement calls made.
 
     The peak comes from GNU time's %M: ru_maxrss of a child of this process would not do, as
@@ -127,7 +131,7 @@ def measure(sim: RunningSimulator, argv: Sequence[str], folder: Path) -> Run:
     done = subprocess.run(
         [TIME, "-f", "%M", "-o", str(folder / "rss.txt"), sys.executable, *argv],
         cwd=folder,
-        env=environment(sim, folder),
+        env=environment(sim, folder, repo),
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -211,27 +215,33 @@ def jobs(sim: RunningSimulator, root: Path, ids: list[str]) -> list[Job]:
     ]
 
 
-def run_job(sim: RunningSimulator, job: Job, root: Path, reps: int) -> None:
-    """Both clients `reps` times, interleaved, the order swapped every repetition, after one
+def run_job(
+    sim: RunningSimulator, job: Job, root: Path, reps: int, before: Path | None = None
+) -> None:
+    """Each client `reps` times, interleaved, the order rotated every repetition, after one
     untimed run of each: the simulator caches the engagement values it computes, and the first
     client to ask for them would otherwise pay for both."""
     admin(sim, "POST", "clock", {"now": datetime.now(UTC).isoformat(), "mode": "frozen"})
-    run_once(sim, job, "script", root)
-    run_once(sim, job, "ours", root)
+    clients = ["script", "ours", *(["before"] if before is not None else [])]
+    for client in clients:
+        run_once(sim, job, client, root, before)
     for rep in range(reps):
-        order = ("script", "ours") if rep % 2 == 0 else ("ours", "script")
-        for client in order:
-            job.runs[client].append(run_once(sim, job, client, root))
+        order = clients[rep % len(clients) :] + clients[: rep % len(clients)]
+        for client in order if rep % 2 == 0 else reversed(order):
+            job.runs[client].append(run_once(sim, job, client, root, before))
 
 
-def run_once(sim: RunningSimulator, job: Job, client: str, root: Path) -> Run:
+def run_once(
+    sim: RunningSimulator, job: Job, client: str, root: Path, before: Path | None = None
+) -> Run:
     """One run of a client in a new folder (for ours, a fresh copy of the job's database)."""
     folder = Path(tempfile.mkdtemp(dir=root))
-    if client == "ours":
+    if client != "script":
         job.prepare(folder)
     argv = job.script if client == "script" else job.ours
+    repo = before if client == "before" and before is not None else REPO
     try:
-        return measure(sim, argv, folder)
+        return measure(sim, argv, folder, repo)
     finally:
         shutil.rmtree(folder)
 
@@ -251,7 +261,17 @@ def summary(job: Job) -> str:
     script, ours = job.runs["script"], job.runs["ours"]
     time_ratio = median(ours, lambda r: r.seconds) / median(script, lambda r: r.seconds)
     rss_ratio = median(ours, lambda r: r.peak_kib) / median(script, lambda r: r.peak_kib)
-    return f"{job.title:<42} {cells[0]}   {cells[1]}   {time_ratio:5.1f}x {rss_ratio:5.1f}x"
+    line = f"{job.title:<42} {cells[0]}   {cells[1]}   {time_ratio:5.1f}x {rss_ratio:5.1f}x"
+    if not job.runs["before"]:
+        return line
+    earlier = job.runs["before"]
+    seconds = median(earlier, lambda r: r.seconds)
+    megabytes = median(earlier, lambda r: r.peak_kib) / 1024
+    calls = median(earlier, lambda r: r.calls)
+    was = seconds / median(script, lambda r: r.seconds)
+    was_rss = median(earlier, lambda r: r.peak_kib) / median(script, lambda r: r.peak_kib)
+    cell = f"{seconds:6.2f} s {megabytes:5.0f} MB {calls:3.0f} calls"
+    return f"{line}\n{'   before':<42} {'':<27}   {cell}   {was:5.1f}x {was_rss:5.1f}x"
 
 
 def impressions(text: str) -> int:
@@ -264,6 +284,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=5, help="runs of each client per job")
     parser.add_argument("--jobs", default="abcde", help="the jobs to run, by letter (default: all)")
+    parser.add_argument(
+        "--before", type=Path, help="another checkout of the bot, run in the same run as ours"
+    )
     args = parser.parse_args()
     if not Path(TIME).exists():
         raise SystemExit(f"{TIME} (GNU time) is needed to measure each run's peak RSS")
@@ -285,7 +308,7 @@ def main() -> None:
         )
         print(f"{'':<42} {'script':<27}   {'ours':<27}   {'ours/script (time, RSS)'}")
         for job in todo:
-            run_job(sim, job, root, args.reps)
+            run_job(sim, job, root, args.reps, args.before)
             print(summary(job), flush=True)
     if not todo or not todo[0].title.startswith("a."):
         return

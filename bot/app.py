@@ -41,7 +41,7 @@ from bot.channels.meter import NO_METER, Meter, requests_counted, waits_told
 from bot.config import Settings
 from bot.copy import terminal
 from bot.copy.operator import NO_X_CREDENTIALS, disconnected_mid_query
-from bot.engagement.directory import PacedDirectory
+from bot.engagement.directory import DEFAULT_MAX_WAIT_S, PacedDirectory
 from bot.engagement.executor import Executor, RateWait, RequestLog
 from bot.engagement.health import CallHealth
 from bot.engagement.http_client import HttpEngagementClient
@@ -93,10 +93,11 @@ def build_service(
     health: CallHealth | None = None,
     on_wait: Callable[[RateWait], None] | None = None,
     on_request: Callable[[RequestLog], None] | None = None,
+    lookup_max_wait: float = DEFAULT_MAX_WAIT_S,
 ) -> EngagementService:
-    """The engagement service on a real client and a real store; the clocks are the real
-    ones unless a test passes its own. `health` notes the calls X kept waiting; `on_wait`
-    hears of each wait for a rate-limit window, `on_request` of each request answered."""
+    """The engagement service on a real client and a real store; the clocks are the real ones
+    unless a test passes its own. `health` notes the calls X kept waiting; `on_wait` hears of each
+    rate-limit wait, `on_request` of each answer; `lookup_max_wait`: bot.engagement.directory."""
 
     def auth_for(owner: str | None) -> Auth:
         if owner is None:
@@ -119,7 +120,11 @@ def build_service(
     )
     # v2 calls pace against the same limiter, under their own endpoint keys.
     directory = PacedDirectory(
-        client, limiter=executor.limiter, sleep=sleep, monotonic=monotonic, rng=random.Random()
+        client,
+        limiter=executor.limiter,
+        sleep=sleep,
+        monotonic=monotonic,
+        lookup_max_wait=lookup_max_wait,
     )
     return EngagementService(
         executor=executor, directory=directory, store=store, monotonic=monotonic

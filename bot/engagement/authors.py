@@ -1,18 +1,27 @@
 """Who wrote each Post, and which Posts an account wrote: the store first, then X (one v2
-lookup per 100 unknown IDs, a user lookup per handle, up to 3 timeline pages per account)."""
+lookup per 100 unknown IDs, a user lookup per handle, up to 3 timeline pages per account).
+
+The lookups of one `learn` go out on a small thread pool (LOOKUP_WORKERS), each paced by the
+v2 lookup endpoint's own window (bot.engagement.directory): one probe learns the window, then
+as many go at once as it has room for. Only HTTP runs on the pool; what X says is saved on the
+caller's thread as replies arrive, those that arrived together in one transaction (each commit
+syncs the disk)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from datetime import datetime
 
+from bot.engagement import deadline as deadlines
 from bot.engagement import snowflake
 from bot.engagement.client import PostDirectory
+from bot.engagement.deadline import Deadline
 from bot.engagement.executor import Execution
 from bot.engagement.knowledge import KnowledgeStore
-from bot.engagement.models import APP_ONLY
+from bot.engagement.models import APP_ONLY, PostLookup
 from bot.engagement.query import AccountPosts, AccountProblem, PostInfo
 from bot.engagement.records import PostRecord
 from bot.errors import AuthError, EngagementAPIError, Forbidden
@@ -20,15 +29,23 @@ from bot.errors import AuthError, EngagementAPIError, Forbidden
 log = logging.getLogger(__name__)
 
 LOOKUP_BATCH = 100
+# As many as the executor's engagement calls: enough to hide the round trips, few enough that
+# a window's room is not spent in one burst of requests nobody is waiting on yet.
+LOOKUP_WORKERS = 4
 TIMELINE_PAGE_CAP = 32  # pages of 100: the 3,200 Posts X keeps reachable in a timeline
 
 
 class Authors:
     """Learns and answers authorship for the service; see the module docstring."""
 
-    def __init__(self, *, store: KnowledgeStore, directory: PostDirectory) -> None:
+    def __init__(
+        self, *, store: KnowledgeStore, directory: PostDirectory, workers: int = LOOKUP_WORKERS
+    ) -> None:
+        if workers < 1:
+            raise ValueError("workers must be ≥ 1")
         self._store = store
         self._directory = directory
+        self._workers = workers
 
     def learn(self, post_ids: Iterable[str], *, now: datetime, handles: Mapping[str, str]) -> int:
         """Make sure the store knows who wrote each Post, when it can matter; returns how many
@@ -50,9 +67,9 @@ class Authors:
                 unknown.remove(post_id)
         if named:
             self._store.posts.save(named)
-        for start in range(0, len(unknown), LOOKUP_BATCH):
-            self._lookup(unknown[start : start + LOOKUP_BATCH], now)
-        return -(-len(unknown) // LOOKUP_BATCH)
+        batches = [unknown[i : i + LOOKUP_BATCH] for i in range(0, len(unknown), LOOKUP_BATCH)]
+        self._look_up_all(batches, now)
+        return len(batches)
 
     def unknown(self, post_ids: Iterable[str], *, workspace: str | None) -> list[str]:
         """The Posts whose author X would not name when last asked (its lookup was rate
@@ -208,22 +225,55 @@ class Authors:
             token = page.next_token
         return ids
 
-    def _lookup(self, post_ids: list[str], now: datetime) -> None:
+    def _look_up_all(self, batches: Sequence[list[str]], now: datetime) -> None:
+        """Every batch looked up, several at once; answers saved as they arrive."""
+        # Pool threads do not inherit the caller's context: each is handed its deadline.
+        deadline = deadlines.current()
+        if len(batches) <= 1:
+            self._remember([self._ask(batch, deadline) for batch in batches], now)
+            return
+        workers = min(self._workers, len(batches))
+        with ThreadPoolExecutor(workers, thread_name_prefix="x-lookup") as pool:
+            pending = {pool.submit(self._ask, batch, deadline) for batch in batches}
+            try:
+                while pending:
+                    # What arrived while the last answers were being saved is saved together.
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    self._remember([future.result() for future in done], now)
+            except BaseException:
+                # A bug (not an API failure): stop what has not started, surface it as is.
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+
+    def _ask(self, post_ids: list[str], deadline: Deadline | None) -> PostLookup | None:
+        """X's answer for one batch, None when it gave none (paced and retried by then)."""
         try:
-            found = self._directory.lookup_posts(post_ids)
+            with deadlines.within(deadline):
+                return self._directory.lookup_posts(post_ids)
         except EngagementAPIError as error:
             # Their authors stay unknown: public totals still come back, what needs the owner
             # says "author unknown" (never "not owned"), and the next query looks them up again.
             log.warning("Post lookup failed for %d Posts: %s", len(post_ids), error)
+            return None
+
+    def _remember(self, answers: Sequence[PostLookup | None], now: datetime) -> None:
+        """Save what these lookups said, in one transaction."""
+        found = [answer for answer in answers if answer is not None]
+        if not found:
             return
-        self._store.posts.save(
-            PostRecord(p.id, p.author_id, p.created_at, p.text or None, p.author_username)
-            for p in found.posts
-        )
-        for state, title in (("deleted", "Not Found Error"), ("protected", "Authorization Error")):
-            ids = [i for i, why in found.unavailable.items() if why == title]
-            if ids:
-                self._store.posts.mark(ids, state=state, now=now)
+        with self._store.transaction():
+            self._store.posts.save(
+                PostRecord(p.id, p.author_id, p.created_at, p.text or None, p.author_username)
+                for answer in found
+                for p in answer.posts
+            )
+            for state, title in (
+                ("deleted", "Not Found Error"),
+                ("protected", "Authorization Error"),
+            ):
+                ids = [i for a in found for i, why in a.unavailable.items() if why == title]
+                if ids:
+                    self._store.posts.mark(ids, state=state, now=now)
 
 
 def _within(created: datetime | None, since: datetime, until: datetime) -> bool:

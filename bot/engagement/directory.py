@@ -7,6 +7,11 @@ endpoint; a 429 holds that endpoint until the reset its headers name and the cal
 again; 5xx and transport failures back off 1, 2, 4 … s (bot.engagement.retry_rules). A
 window that opens more than `max_wait` seconds from now is not waited for: the call fails at
 once with RateLimited, and the caller says "try again" instead of holding a reply for minutes.
+Post lookups have a bound of their own (`lookup_max_wait`): a whole v2 window (FULL_WINDOW_S)
+lets work nobody waits on wait out the window rather than leave owned Posts without their
+owner's numbers, while work under a deadline still answers by it (at once when the window
+reopens only after it). `run` does not use it yet: its scheduled jobs' threads are joined at
+exit, so a job asleep for a 15-minute window would hold a SIGTERM for as long.
 Under a deadline (bot.engagement.deadline.current(), a command's answer), neither a window
 nor a backoff is waited for past it: the call fails with TimedOut, like an engagement call out of
 time."""
@@ -34,6 +39,8 @@ USERNAME = "2/users/by/username"
 SEARCH = "2/tweets/search/recent"
 # Longer than an Engagement API window (65 s at most), far shorter than a v2 one (15 minutes).
 DEFAULT_MAX_WAIT_S = 65.0
+# A v2 window (15 minutes) and the 5 s X's reset may be late by: any window the server names.
+FULL_WINDOW_S = 15 * 60 + 5.0
 
 
 class _Answer(Protocol):
@@ -57,6 +64,7 @@ class PacedDirectory:
         rng: random.Random | None = None,
         max_retries: int = 3,
         max_wait: float = DEFAULT_MAX_WAIT_S,
+        lookup_max_wait: float = DEFAULT_MAX_WAIT_S,
     ) -> None:
         self._directory = directory
         self._limiter = limiter
@@ -65,6 +73,7 @@ class PacedDirectory:
         self._rng = rng or random.Random()
         self._max_retries = max_retries
         self._max_wait = max_wait
+        self._max_waits = {LOOKUP: lookup_max_wait}
 
     def lookup_posts(self, post_ids: Sequence[str], *, auth: Auth = APP_ONLY) -> PostLookup:
         return self._call(LOOKUP, lambda: self._directory.lookup_posts(post_ids, auth=auth))
@@ -116,11 +125,12 @@ class PacedDirectory:
         while True:
             if deadline is not None and deadline.passed:
                 raise TimedOut(f"{key}: the answer was due", endpoint=key)
-            ticket = self._limiter.acquire_within(key, self._max_wait, deadline=deadline)
+            max_wait = self._max_waits.get(key, self._max_wait)
+            ticket = self._limiter.acquire_within(key, max_wait, deadline=deadline)
             if ticket is None:
                 if deadline is not None and deadline.passed:
                     raise TimedOut(f"{key}: the answer was due", endpoint=key)
-                raise self._not_waiting(key)
+                raise self._not_waiting(key, max_wait)
             try:
                 answer = send()
             except EngagementAPIError as error:
@@ -147,9 +157,9 @@ class PacedDirectory:
             self._limiter.observe(ticket, answer.rate_limit)
             return answer
 
-    def _not_waiting(self, key: str) -> RateLimited:
+    def _not_waiting(self, key: str, max_wait: float) -> RateLimited:
         deadline = self._limiter.snapshot(key).deadline
-        wait = max(deadline - self._monotonic(), 0.0) if deadline is not None else self._max_wait
+        wait = max(deadline - self._monotonic(), 0.0) if deadline is not None else max_wait
         log.info("X API %s: its window opens in %.0f s; not waiting", key, wait)
         return RateLimited(
             f"{key}: rate limited for {wait:.0f} more seconds",

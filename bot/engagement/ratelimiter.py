@@ -197,12 +197,18 @@ class RateLimiter:
                     return None
                 if deadline is not None and deadline.passed:
                     return None
+                if (
+                    deadline is not None
+                    and decision.until is not None
+                    and not deadline.allows(decision.until - now)
+                ):
+                    # Whoever sleeps for this reset, it comes too late for this caller: no
+                    # use holding its thread (and its reply) until the deadline.
+                    return None
                 if decision.until is None or key in self._sleeping:
                     # Woken by every reply and by the sleeper (and by the deadline).
                     self._cond.wait(None if deadline is None else deadline.left())
                     continue
-                if deadline is not None and not deadline.allows(decision.until - self._monotonic()):
-                    return None
                 self._sleep_until(key, decision.until, on_wait)
 
     def _sleep_until(self, key: str, until: float, on_wait: Callable[[float], None] | None) -> None:

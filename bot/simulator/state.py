@@ -45,6 +45,7 @@ class RuntimeOptions:
     rate_limit_v2_username: int = 300
     rate_limit_v2_search: int = 450  # recent search, app-only
     rate_limit_v2_search_user: int = 180  # recent search, per user in user context
+    v2_window_s: int = 900  # the v2 windows' length: X's 15 minutes; shorter for benchmarks
 
     def updated(self, changes: dict[str, Any]) -> RuntimeOptions:
         """A copy with `changes` applied; raises OptionError naming the first bad one."""
@@ -95,6 +96,8 @@ def _convert(key: str, value: Any, current: Any) -> Any:
             raise OptionError(f"{key} must be a whole number") from None
         if number < 0 or isinstance(value, bool):
             raise OptionError(f"{key} must be a non-negative whole number")
+        if key == "v2_window_s" and number < 1:
+            raise OptionError("v2_window_s must be at least 1")
         return number
     return value
 

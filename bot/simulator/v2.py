@@ -3,7 +3,7 @@
 
 Bodies follow X's v2 shapes: per-resource failures are `errors` objects next to `data` with
 status 200, bad parameters a 400 problem body (`v2_query`). Rate limits are per app per 15
-minutes, with `x-rate-limit-*` headers on every response.
+minutes (`v2_window_s`), with `x-rate-limit-*` headers on every response.
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ from bot.simulator.v2_query import (
     resource_error,
 )
 
-WINDOW_S = 15 * 60
 MAX_LOOKUP_IDS = 100
 TIMELINE_DEPTH = 3200  # only the most recent Posts are reachable
 USERNAME_PATTERN = "^[A-Za-z0-9_]{1,15}$"
@@ -136,15 +135,16 @@ def serve(
     """
     now_s = state.now().timestamp()
     default_limit = state.options.rate_limit(bucket)
+    window_s = state.options.v2_window_s
     try:
         identity = auth.authenticate(state, request)
     except auth.AuthFailure as failure:
         if failure.app is None:
-            decision = state.limiter.peek(limit=default_limit, window_s=WINDOW_S, now_s=now_s)
+            decision = state.limiter.peek(limit=default_limit, window_s=window_s, now_s=now_s)
         else:
             limit = failure.app.rate_limit(bucket, default_limit)
             decision = state.limiter.current(
-                failure.app.name, bucket, limit=limit, window_s=WINDOW_S, now_s=now_s
+                failure.app.name, bucket, limit=limit, window_s=window_s, now_s=now_s
             )
         return SimResponse.json(401, UNAUTHORIZED, headers=_rate_headers(decision))
     counter = identity.app.name
@@ -152,7 +152,7 @@ def serve(
         bucket, counter = user_bucket, f"{counter}/{identity.account.user_id}"
         default_limit = state.options.rate_limit(bucket)
     limit = identity.app.rate_limit(bucket, default_limit)
-    decision = state.limiter.hit(counter, bucket, limit=limit, window_s=WINDOW_S, now_s=now_s)
+    decision = state.limiter.hit(counter, bucket, limit=limit, window_s=window_s, now_s=now_s)
     headers = _rate_headers(decision)
     if not decision.allowed:
         return SimResponse.json(429, TOO_MANY, headers=headers)

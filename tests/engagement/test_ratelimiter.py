@@ -276,3 +276,36 @@ def test_each_wait_for_a_reset_is_told_once_before_it_starts(
     assert clock.sleeps == [40.0]
     limiter.acquire("totals", on_wait=on_wait)  # room in the window: no wait, nothing told
     assert len(told) == 1
+
+
+def test_a_caller_due_before_the_reset_gives_up_at_once_while_another_sleeps_for_it(
+    clock: FakeClock,
+) -> None:
+    """A job sleeps for a far reset; a command due sooner gets no ticket at once instead of
+    holding its thread (and its reply) until its deadline."""
+    sleeping, woken = threading.Event(), threading.Event()
+
+    def sleep(seconds: float) -> None:
+        sleeping.set()
+        woken.wait(10)
+        clock.sleep(seconds)
+
+    limiter = RateLimiter(monotonic=clock.monotonic, sleep=sleep)
+    limiter.observe(ticket(limiter), info(0))  # spent: the window resets in 40 s
+    job = threading.Thread(target=limiter.acquire, args=("totals",))
+    job.start()
+    assert sleeping.wait(10)
+    answers: list[Ticket | None] = []
+    command = threading.Thread(
+        target=lambda: answers.append(
+            limiter.acquire("totals", Deadline(clock.now + 10, clock.monotonic))
+        )
+    )
+    command.start()
+    command.join(timeout=5)
+    answered_at_once = not command.is_alive() and job.is_alive()
+    woken.set()
+    job.join(timeout=10)
+    command.join(timeout=10)
+    assert answers == [None]
+    assert answered_at_once  # while the job still slept for the reset

@@ -18,7 +18,7 @@ from bot.simulator import auth, v2
 from bot.simulator.clock import SimClock
 from bot.simulator.http import SimRequest, SimResponse
 from bot.simulator.seeded_universe import default_universe
-from bot.simulator.state import SimState
+from bot.simulator.state import OptionError, SimState
 from bot.simulator.texts import sentence
 from bot.simulator.universe import Post, iso_ms
 from bot.simulator.v2_query import TWEET_FIELDS
@@ -289,6 +289,20 @@ def test_rate_limit_per_app_per_15_minutes() -> None:
     assert by_username(state, "sim_brand").status == 200
     state.clock.set(datetime.fromtimestamp(reset, UTC))
     assert lookup(state, {"ids": "1"}).status == 200
+
+
+def test_a_shorter_v2_window_for_benchmarks_of_pacing() -> None:
+    state = make_state()
+    state.options = state.options.updated({"rate_limit_v2_lookup": 1, "v2_window_s": 20})
+    first, second = (lookup(state, {"ids": "1"}) for _ in range(2))
+    assert [r.status for r in (first, second)] == [200, 429]
+    reset = int(first.headers["x-rate-limit-reset"])
+    assert reset % 20 == 0
+    assert 0 < reset - START.timestamp() <= 20
+    state.clock.set(datetime.fromtimestamp(reset, UTC))
+    assert lookup(state, {"ids": "1"}).status == 200
+    with pytest.raises(OptionError, match="v2_window_s"):
+        state.options.updated({"v2_window_s": 0})
 
 
 def test_parameter_errors_count_against_the_limit() -> None:

@@ -5,6 +5,10 @@
     drip   answer 200 with a long body, one byte every `drip_every` seconds
     429    answer 429 with Retry-After: 900 (and an x-per-minute-reset as far away)
 
+In any mode, `answered` lists (path, status) of every forwarded reply, and `hold_together(n,
+path)` makes the requests to a path meet in groups of n before any of them is forwarded (a
+barrier): a client sending them one after another breaks it (`broken`) after `patience` s.
+
 Only the far side of the wire is faked: the bot's real HttpEngagementClient talks to it.
 """
 
@@ -29,6 +33,9 @@ class HostileX:
         self.lock = threading.Lock()
         self.seen: list[tuple[str, str]] = []  # (mode, path) of every request
         self.cut = threading.Event()  # set when the client hangs up on a dripping reply
+        self.answered: list[tuple[str, int]] = []  # (path, status) of every forwarded reply
+        self.gate: tuple[str, threading.Barrier] | None = None
+        self.broken = False
         hostile = self
 
         class Handler(_Handler):
@@ -45,6 +52,15 @@ class HostileX:
     def url(self) -> str:
         host, port = self.server.server_address[:2]
         return f"http://{host!s}:{port}"
+
+    def hold_together(self, count: int, path: str, *, patience: float = 10.0) -> None:
+        """From now on, requests to `path` (query string aside) go on in groups of `count`."""
+        self.gate = (path, threading.Barrier(count, timeout=patience))
+
+    def paths(self) -> list[str]:
+        """The path (query string aside) of every request seen."""
+        with self.lock:
+            return [p.split("?")[0] for _, p in self.seen]
 
     def requests_in(self, mode: str) -> int:
         with self.lock:
@@ -123,7 +139,15 @@ class _Handler(BaseHTTPRequestHandler):
             owner.cut.set()
 
     def _forward(self, body: bytes) -> None:
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in {"host", *_HOP}}
+        gate = self.owner.gate
+        if gate is not None and self.path.split("?")[0] == gate[0]:
+            try:
+                gate[1].wait()
+            except threading.BrokenBarrierError:
+                self.owner.broken = True
+        # Host as the client sent it: the simulator checks an OAuth 1.0a signature against the
+        # URL the client signed, which is ours.
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP}
         reply = requests.request(
             self.command,
             self.owner.upstream + self.path,
@@ -134,6 +158,8 @@ class _Handler(BaseHTTPRequestHandler):
             timeout=10,
         )
         raw = reply.raw.read(decode_content=False)
+        with self.owner.lock:
+            self.owner.answered.append((self.path.split("?")[0], reply.status_code))
         kept = {k: v for k, v in reply.headers.items() if k.lower() not in _HOP}
         self._reply(reply.status_code, raw, kept)
 
