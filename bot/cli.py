@@ -23,8 +23,8 @@ TEXT_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    given = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(given).parse_args(given)
     # Servers log what they do; the other commands' output is their answer, not a call log.
     quiet = args.command not in ("simulator", "run")
     handler = logging.StreamHandler(sys.stderr)

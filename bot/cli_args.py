@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,9 +14,10 @@ from bot.copy import terminal
 from bot.ops.report_format import FORMATS
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from bot.simulator import cli as simulator_cli
-
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The grammar. Given the arguments to parse, only their command's part is built: a one-shot
+    command then pays for a few dozen options, not every command's (the simulator's alone has
+    dozens); without a known command word (top-level help, a typo) every command is built."""
     parser = argparse.ArgumentParser(
         prog="engagement-bot", description="X Post engagement metrics in Slack."
     )
@@ -30,13 +31,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
-    simulator_cli.add_parser(commands)
-    _add_query(commands)
-    _add_operator_commands(commands)
-    _add_maintenance(commands)
-    _add_console(commands)
-    _add_bot_commands(commands)
+    word = None if argv is None else command_word(argv)
+    for names, add in _GROUPS:
+        if word is None or word in names:
+            add(commands)
     return parser
+
+
+def command_word(argv: Sequence[str]) -> str | None:
+    """The command `argv` names, if it names one before anything but the global options."""
+    values_follow = False
+    for arg in argv:
+        if values_follow:
+            values_follow = False
+        elif arg == "--log-format":
+            values_follow = True
+        elif arg in ("--debug",) or arg.startswith("--log-format="):
+            continue
+        elif arg.startswith("-"):
+            return None  # -h, --version, or a mistake: the whole grammar answers it
+        else:
+            return arg if any(arg in names for names, _ in _GROUPS) else None
+    return None
+
+
+def _add_simulator(commands: Any) -> None:
+    from bot.simulator import cli as simulator_cli
+
+    simulator_cli.add_parser(commands)
 
 
 def _add_query(commands: Any) -> None:
@@ -250,6 +272,17 @@ def _add_bot_commands(commands: Any) -> None:
             "fixed instant, so the tour is the same every time."
         ),
     )
+
+
+# Each command's words and the function adding them, in the order `--help` lists them.
+_GROUPS: tuple[tuple[frozenset[str], Callable[[Any], None]], ...] = (
+    (frozenset({"simulator"}), _add_simulator),
+    (frozenset({"query"}), _add_query),
+    (frozenset({"accounts", "usage", "store", "rotate-key"}), _add_operator_commands),
+    (frozenset({"backup", "restore", "forget"}), _add_maintenance),
+    (frozenset({"console"}), _add_console),
+    (frozenset({"run", "digest", "alerts", "demo"}), _add_bot_commands),
+)
 
 
 class _Version(argparse.Action):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -25,6 +24,7 @@ from bot.copy import campaigns as say
 from bot.engagement.metric_names import resolve_metrics
 from bot.engagement.post_refs import PostRefError, parse_post_ref
 from bot.errors import EXIT_OK, UserFacingError
+from bot.ops.report_format import json_text
 from bot.render.numbers import engagement_rate, ratio
 
 COMPARE_DAYS = 28
@@ -94,7 +94,7 @@ def _campaign(deps: Deps, args: CampaignArgs, metrics: tuple[str, ...], now: dat
         **_numbers(found.numbers),
     }
     if args.fmt == "json":
-        return json.dumps(doc, indent=2) + "\n"
+        return json_text(doc)
     rows = [["metric", "day", "value", "posts"]]
     for metric, value in found.numbers.totals.items():
         rows.append([metric, "lifetime", _cell(value), str(found.numbers.counted[metric])])
@@ -141,7 +141,7 @@ def _compare(deps: Deps, args: CampaignArgs, metrics: tuple[str, ...], now: date
             "notes": list(found.notes),
             "sides": {"a": _numbers(found.a), "b": _numbers(found.b)},
         }
-        return json.dumps(doc, indent=2) + "\n"
+        return json_text(doc)
     text = _csv(rows) if args.fmt == "csv" else _table(rows)
     if args.fmt == "table" and found.notes:
         text += "".join(f"{note}\n" for note in found.notes)

@@ -131,8 +131,13 @@ def read_daily(
 
 def _nest(rows: list[Any], parse: Callable[[str], K]) -> dict[str, dict[str, dict[K, int]]]:
     found: dict[str, dict[str, dict[K, int]]] = {}
+    # A few dozen distinct hours or days recur for every Post and metric: parse each once.
+    parsed: dict[str, K] = {}
     for post_id, metric, bucket, value in rows:
-        found.setdefault(post_id, {}).setdefault(metric, {})[parse(bucket)] = value
+        key = parsed.get(bucket)
+        if key is None:
+            key = parsed[bucket] = parse(bucket)
+        found.setdefault(post_id, {}).setdefault(metric, {})[key] = value
     return found
 
 

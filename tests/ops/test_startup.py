@@ -39,8 +39,8 @@ try:
     code = main(sys.argv[1:])
 except SystemExit as exit:  # --help
     code = exit.code
-print(json.dumps({{"code": code, "heavy": [m for m in {HEAVY!r} if m in sys.modules]}}),
-      file=sys.stderr)
+print(json.dumps({{"code": code, "heavy": [m for m in {HEAVY!r} if m in sys.modules],
+    "simulator": "bot.simulator.cli" in sys.modules}}), file=sys.stderr)
 """
 
 
@@ -73,6 +73,7 @@ def test_query_totals_imports_nothing_heavy(connected: str):
     assert verdict["code"] == 0
     assert f"{connected},impressions," in out  # the run reached X and printed the numbers
     assert verdict["heavy"] == []
+    assert verdict["simulator"] is False  # only the query's grammar was built
 
 
 @pytest.mark.parametrize(
