@@ -15,18 +15,20 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from bot.engagement.records import Board, Ranked
+from bot.engagement.records import Board, PostSet, Ranked
 from bot.engagement.snowflake import PRE_SNOWFLAKE_LIMIT, TWITTER_EPOCH_MS, UNIX_EPOCH
-from bot.store.posts import SIDE, SIDED
-from bot.store.sql import Db, day, instant, json_list, post_ids
+from bot.store.posts import CHOSEN, SIDE, chosen, sided
+from bot.store.sql import Db, day, instant, json_list
 
 _NEWEST = """(SELECT {column} FROM totals AS t
     WHERE t.post_id = s.post_id AND t.metric = :metric {bound}
     ORDER BY t.taken_at DESC LIMIT 1)"""
 
+# The metric sets naming :metric are found once per statement (a list subquery), not by a
+# join and a text search per run of readings.
 _SEEN = """(SELECT MAX(r.until) FROM totals_seen AS r
-    JOIN metric_sets AS m ON m.id = r.metric_set
-    WHERE r.post_id = s.post_id AND instr(m.metrics, ',' || :metric || ','))"""
+    WHERE r.post_id = s.post_id AND r.metric_set IN
+        (SELECT m.id FROM metric_sets AS m WHERE instr(m.metrics, ',' || :metric || ',')))"""
 
 _RUNNING_BEFORE = """(SELECT {column} FROM daily AS d
     WHERE d.post_id = s.post_id AND d.metric = :metric AND d.day < {bound}
@@ -48,7 +50,7 @@ _WIDTH = len("2026-11-26T12:30:00.000000Z")
 # could evaluate its expressions again wherever a column is named (the final WHERE, ORDER BY
 # and result all name `value`). With :check, Posts of unknown ownership come out too, flagged
 # like stale ones (no value, nothing to rank them on): the caller says they were left out.
-STREAM = f"""SELECT k, post_id, side,
+STREAM = f"""SELECT g, k, post_id, side,
     CASE side
         WHEN 'owned' THEN upto - COALESCE(before, 0)
         ELSE MAX(CAST(substr(newest, {_WIDTH + 1}) AS INTEGER) - base, 0) END AS value,
@@ -56,7 +58,7 @@ STREAM = f"""SELECT k, post_id, side,
         ELSE MAX(COALESCE(seen, ''), COALESCE(substr(newest, 1, {_WIDTH}), '')) END, '')
         < :stale_before AS stale
 FROM (
-    SELECT s.k AS k, s.post_id AS post_id, s.side AS side, s.as_of AS as_of,
+    SELECT s.g AS g, s.k AS k, s.post_id AS post_id, s.side AS side, s.as_of AS as_of,
         -- Owned: the running total on the newest day before the end, if that day is in the
         -- period (else there is no day to rank on), minus the one before the start.
         CASE s.side WHEN 'owned' THEN {
@@ -79,9 +81,9 @@ FROM (
     _NEWEST.format(column="t.value", bound="AND t.taken_at <= :since")
 } ELSE 0 END AS base
     FROM (
-        SELECT c.k AS k, c.post_id AS post_id, NULLIF(p.created_at, '') AS created_at,
+        SELECT c.g AS g, c.k AS k, c.post_id AS post_id, NULLIF(p.created_at, '') AS created_at,
             {SIDE} AS side, f.refreshed_at AS as_of
-        FROM {SIDED}
+        FROM {sided(CHOSEN)}
             LEFT JOIN refreshes AS f ON f.post_id = c.post_id AND f.granularity = 'day'
         LIMIT -1 OFFSET 0
     ) AS s WHERE s.side = 'owned' OR (s.side = 'other' AND :public)
@@ -97,14 +99,14 @@ BOARD_SQL = f"""SELECT post_id, value, side, stale FROM ({STREAM})
     ORDER BY stale DESC, value DESC, length(post_id), post_id
     LIMIT :limit"""
 
-# Every flagged Post, in the order given.
-STALE_SQL = f"""SELECT post_id, side FROM ({STREAM}) WHERE stale ORDER BY k"""
+# Every flagged Post, in the order given (posts.CHOSEN).
+STALE_SQL = f"""SELECT post_id, side FROM ({STREAM}) WHERE stale ORDER BY g, k, post_id"""
 
 _SOURCES = {"owned": "daily", "other": "snapshots"}
 
 
 def board_query(
-    ids: Iterable[str],
+    ids: Iterable[str] | PostSet,
     metric: str,
     *,
     owners: Iterable[str],
@@ -116,7 +118,7 @@ def board_query(
 ) -> tuple[str, dict[str, Any]]:
     """The SQL and parameters of `board` (tests read its query plan)."""
     return BOARD_SQL, {
-        "ids": json_list(post_ids(ids)),
+        **chosen(ids),
         "owners": json_list(sorted(owners)),
         "metric": metric,
         "since": instant(since),
@@ -132,7 +134,7 @@ def board_query(
 
 def board(
     db: Db,
-    ids: Iterable[str],
+    ids: Iterable[str] | PostSet,
     metric: str,
     *,
     owners: Iterable[str],
