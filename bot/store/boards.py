@@ -27,7 +27,7 @@ _NEWEST = """(SELECT {column} FROM totals AS t
 # The metric sets naming :metric are found once per statement (a list subquery), not by a
 # join and a text search per run of readings.
 _SEEN = """(SELECT MAX(r.until) FROM totals_seen AS r
-    WHERE r.post_id = s.post_id AND r.metric_set IN
+    WHERE r.post_id = v.post_id AND r.metric_set IN
         (SELECT m.id FROM metric_sets AS m WHERE instr(m.metrics, ',' || :metric || ',')))"""
 
 _RUNNING_BEFORE = """(SELECT {column} FROM daily AS d
@@ -54,11 +54,19 @@ STREAM = f"""SELECT g, k, post_id, side,
     CASE side
         WHEN 'owned' THEN upto - COALESCE(before, 0)
         ELSE MAX(CAST(substr(newest, {_WIDTH + 1}) AS INTEGER) - base, 0) END AS value,
-    :check AND COALESCE(CASE side WHEN 'owned' THEN as_of
-        ELSE MAX(COALESCE(seen, ''), COALESCE(substr(newest, 1, {_WIDTH}), '')) END, '')
-        < :stale_before AS stale
+    -- Stale: read before :stale_before. Others were last read at their newest snapshot or,
+    -- when the value had not changed, at their newest reading (snapshots are written only
+    -- when a value changes; the readings' runs, totals_seen, say when: bot/store/snapshots.py)
+    -- which is looked up only when the newest snapshot is not recent enough itself.
+    CASE WHEN NOT :check THEN 0
+        WHEN side = 'owned' THEN COALESCE(as_of, '') < :stale_before
+        WHEN side = 'unknown' THEN 1
+        WHEN COALESCE(substr(newest, 1, {_WIDTH}), '') >= :stale_before THEN 0
+        ELSE COALESCE({_SEEN}, '') < :stale_before END AS stale
 FROM (
-    SELECT s.g AS g, s.k AS k, s.post_id AS post_id, s.side AS side, s.as_of AS as_of,
+    SELECT s.g AS g, s.k AS k, s.post_id AS post_id, s.side AS side,
+        CASE s.side WHEN 'owned' THEN (SELECT f.refreshed_at FROM refreshes AS f
+            WHERE f.post_id = s.post_id AND f.granularity = 'day') END AS as_of,
         -- Owned: the running total on the newest day before the end, if that day is in the
         -- period (else there is no day to rank on), minus the one before the start.
         CASE s.side WHEN 'owned' THEN {
@@ -74,22 +82,18 @@ FROM (
         CASE s.side WHEN 'other' THEN {
     _NEWEST.format(column="t.taken_at || t.value", bound="")
 } END AS newest,
-        -- When the metric was last read: snapshots are written only when a value changes,
-        -- so the readings' runs (totals_seen) say it (bot/store/snapshots.py).
-        CASE s.side WHEN 'other' THEN {_SEEN} END AS seen,
         CASE WHEN s.side = 'other' AND {_BORN_BEFORE} THEN {
     _NEWEST.format(column="t.value", bound="AND t.taken_at <= :since")
 } ELSE 0 END AS base
     FROM (
         SELECT c.g AS g, c.k AS k, c.post_id AS post_id, NULLIF(p.created_at, '') AS created_at,
-            {SIDE} AS side, f.refreshed_at AS as_of
+            {SIDE} AS side
         FROM {sided(CHOSEN)}
-            LEFT JOIN refreshes AS f ON f.post_id = c.post_id AND f.granularity = 'day'
         LIMIT -1 OFFSET 0
     ) AS s WHERE s.side = 'owned' OR (s.side = 'other' AND :public)
         OR (s.side = 'unknown' AND :check)
     LIMIT -1 OFFSET 0
-)
+) AS v
 LIMIT -1 OFFSET 0"""
 
 # The top rows; flagged Posts (stale, or of unknown ownership) sort first, so one is the first
