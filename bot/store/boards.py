@@ -7,6 +7,10 @@ and the newest at or before the period's start (`totals`' primary key: changes-o
 snapshots stay right). The same statement names the Posts whose numbers are too old to rank on
 (refreshes' 'day' time; the newest reading's, totals_seen), so deciding what to refresh is no extra
 statement per Post either.
+
+A channel's tracked Posts are read by the statement itself (posts.CHOSEN: a PostSet naming the
+channel), in Post ID order, so the seeks into each table move forward through it instead of
+jumping about the file; no list of them is built in Python or handed over as JSON.
 """
 
 from __future__ import annotations
