@@ -214,7 +214,7 @@ def measure(folder: Path, n: int, tree: Path | None) -> tuple[float, float]:
     old = before(tree, path) if tree is not None else None
     ours, ours_cpu, message = run_top(path)
     since = NOW - timedelta(days=7)
-    sql, params = board_query(
+    sql, _, params = board_query(
         PostSet(channel=(TEAM, CHANNEL)),
         COMMAND.metric,
         owners=OWNERS,

@@ -21,7 +21,7 @@ from typing import Any
 
 from bot.engagement.records import Board, PostSet, Ranked
 from bot.engagement.snowflake import PRE_SNOWFLAKE_LIMIT, TWITTER_EPOCH_MS, UNIX_EPOCH
-from bot.store.posts import CHOSEN, SIDE, chosen, sided
+from bot.store.posts import SIDE, SOURCES, chosen, sided
 from bot.store.sql import Db, day, instant, json_list
 
 _NEWEST = """(SELECT {column} FROM totals AS t
@@ -49,12 +49,15 @@ _BORN_BEFORE = f"""CASE
 # as one string, one seek, cut apart one level up.
 _WIDTH = len("2026-11-26T12:30:00.000000Z")
 
+
 # Each level is a co-routine producing one row per Post, each expression (and seek) evaluated
 # once: "LIMIT -1 OFFSET 0" keeps SQLite from flattening a level into the one above, which
 # could evaluate its expressions again wherever a column is named (the final WHERE, ORDER BY
 # and result all name `value`). With :check, Posts of unknown ownership come out too, flagged
 # like stale ones (no value, nothing to rank them on): the caller says they were left out.
-STREAM = f"""SELECT g, k, post_id, side,
+# `source` is one of posts.SOURCES: the Posts ranked.
+def _stream(source: str) -> str:
+    return f"""SELECT g, k, post_id, side,
     CASE side
         WHEN 'owned' THEN upto - COALESCE(before, 0)
         ELSE MAX(CAST(substr(newest, {_WIDTH + 1}) AS INTEGER) - base, 0) END AS value,
@@ -74,25 +77,25 @@ FROM (
         -- Owned: the running total on the newest day before the end, if that day is in the
         -- period (else there is no day to rank on), minus the one before the start.
         CASE s.side WHEN 'owned' THEN {
-    _RUNNING_BEFORE.format(
-        column="CASE WHEN d.day >= :since_day THEN d.running_total END", bound=":until_day"
-    )
-} END AS upto,
+        _RUNNING_BEFORE.format(
+            column="CASE WHEN d.day >= :since_day THEN d.running_total END", bound=":until_day"
+        )
+    } END AS upto,
         CASE s.side WHEN 'owned' THEN {
-    _RUNNING_BEFORE.format(column="d.running_total", bound=":since_day")
-} END AS before,
+        _RUNNING_BEFORE.format(column="d.running_total", bound=":since_day")
+    } END AS before,
         -- Others: the newest snapshot minus the newest at or before the start (none: unknown,
         -- not ranked).
         CASE s.side WHEN 'other' THEN {
-    _NEWEST.format(column="t.taken_at || t.value", bound="")
-} END AS newest,
+        _NEWEST.format(column="t.taken_at || t.value", bound="")
+    } END AS newest,
         CASE WHEN s.side = 'other' AND {_BORN_BEFORE} THEN {
-    _NEWEST.format(column="t.value", bound="AND t.taken_at <= :since")
-} ELSE 0 END AS base
+        _NEWEST.format(column="t.value", bound="AND t.taken_at <= :since")
+    } ELSE 0 END AS base
     FROM (
         SELECT c.g AS g, c.k AS k, c.post_id AS post_id, NULLIF(p.created_at, '') AS created_at,
             {SIDE} AS side
-        FROM {sided(CHOSEN)}
+        FROM {sided(source)}
         LIMIT -1 OFFSET 0
     ) AS s WHERE s.side = 'owned' OR (s.side = 'other' AND :public)
         OR (s.side = 'unknown' AND :check)
@@ -100,15 +103,22 @@ FROM (
 ) AS v
 LIMIT -1 OFFSET 0"""
 
-# The top rows; flagged Posts (stale, or of unknown ownership) sort first, so one is the first
-# row if there are any.
-BOARD_SQL = f"""SELECT post_id, value, side, stale FROM ({STREAM})
+
+def _statements(source: str) -> tuple[str, str]:
+    stream = _stream(source)
+    # The top rows; flagged Posts (stale, or of unknown ownership) sort first, so one is the
+    # first row if there are any.
+    top = f"""SELECT post_id, value, side, stale FROM ({stream})
     WHERE stale OR value IS NOT NULL
     ORDER BY stale DESC, value DESC, length(post_id), post_id
     LIMIT :limit"""
+    # Every flagged Post, in the order given (posts.CHOSEN).
+    flagged = f"""SELECT post_id, side FROM ({stream}) WHERE stale ORDER BY g, k, post_id"""
+    return top, flagged
 
-# Every flagged Post, in the order given (posts.CHOSEN).
-STALE_SQL = f"""SELECT post_id, side FROM ({STREAM}) WHERE stale ORDER BY g, k, post_id"""
+
+# The board's statement and the flagged Posts' for each of posts.SOURCES, built once.
+STATEMENTS = {source: _statements(source) for source in SOURCES}
 
 _SOURCES = {"owned": "daily", "other": "snapshots"}
 
@@ -123,21 +133,28 @@ def board_query(
     limit: int,
     public: bool,
     stale_before: datetime | None,
-) -> tuple[str, dict[str, Any]]:
-    """The SQL and parameters of `board` (tests read its query plan)."""
-    return BOARD_SQL, {
-        **chosen(ids),
-        "owners": json_list(sorted(owners)),
-        "metric": metric,
-        "since": instant(since),
-        "since_us": (since - UNIX_EPOCH) // timedelta(microseconds=1),
-        "since_day": day(since.date()),
-        "until_day": day(until),
-        "limit": limit,
-        "public": public,
-        "check": stale_before is not None,
-        "stale_before": "" if stale_before is None else instant(stale_before),
-    }
+) -> tuple[str, str, dict[str, Any]]:
+    """The SQL of `board`'s statement and of its flagged Posts', and their parameters (tests
+    read their query plans)."""
+    source, chosen_params = chosen(ids)
+    top, flagged = STATEMENTS[source]
+    return (
+        top,
+        flagged,
+        {
+            **chosen_params,
+            "owners": json_list(sorted(owners)),
+            "metric": metric,
+            "since": instant(since),
+            "since_us": (since - UNIX_EPOCH) // timedelta(microseconds=1),
+            "since_day": day(since.date()),
+            "until_day": day(until),
+            "limit": limit,
+            "public": public,
+            "check": stale_before is not None,
+            "stale_before": "" if stale_before is None else instant(stale_before),
+        },
+    )
 
 
 def board(
@@ -152,7 +169,7 @@ def board(
     public: bool,
     stale_before: datetime | None,
 ) -> Board:
-    sql, params = board_query(
+    sql, flagged_sql, params = board_query(
         ids,
         metric,
         owners=owners,
@@ -165,7 +182,7 @@ def board(
     first = db.rows(sql, params)
     if not first or not first[0][3]:
         return Board(tuple(Ranked(p, value, _SOURCES[side]) for p, value, side, _ in first))
-    flagged = db.rows(STALE_SQL, params)
+    flagged = db.rows(flagged_sql, params)
     return Board(
         (),
         tuple(p for p, side in flagged if side == "owned"),

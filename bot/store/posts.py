@@ -23,7 +23,12 @@ CANDIDATES = "(SELECT key AS k, value AS post_id FROM json_each(:ids))"
 # IDs): the channel's tracked Posts read by SQLite itself, in ID order (the primary key's) so
 # that each seek per Post below lands next to the one before, then those of :ids it doesn't
 # track. (`g`, `k`) is the order a caller would list them in: tracked ones as they were added,
-# then :ids as given.
+# then :ids as given. TRACKED and GIVEN are its two halves, for a set that has only one: a
+# single SELECT, which SQLite can merge into the statement around it (a compound it cannot).
+TRACKED = """(SELECT 0 AS g, ct.added_at AS k, ct.ref AS post_id
+        FROM channel_tracks AS ct INDEXED BY sqlite_autoindex_channel_tracks_1
+        WHERE ct.team_id = :team AND ct.channel_id = :channel AND ct.kind = 'post')"""
+GIVEN = "(SELECT 1 AS g, e.key AS k, e.value AS post_id FROM json_each(:ids) AS e)"
 CHOSEN = """(SELECT 0 AS g, ct.added_at AS k, ct.ref AS post_id
         FROM channel_tracks AS ct INDEXED BY sqlite_autoindex_channel_tracks_1
         WHERE ct.team_id = :team AND ct.channel_id = :channel AND ct.kind = 'post'
@@ -31,15 +36,20 @@ CHOSEN = """(SELECT 0 AS g, ct.added_at AS k, ct.ref AS post_id
     SELECT 1, e.key, e.value FROM json_each(:ids) AS e
         WHERE NOT EXISTS (SELECT 1 FROM channel_tracks AS ct WHERE ct.team_id = :team
             AND ct.channel_id = :channel AND ct.kind = 'post' AND ct.ref = e.value))"""
+SOURCES = (TRACKED, GIVEN, CHOSEN)
 IN_ORDER = "c.g, c.k, c.post_id"
 
 
-def chosen(posts: Iterable[str] | PostSet) -> dict[str, Any]:
-    """The parameters of CHOSEN for a PostSet, or for a plain iterable of IDs."""
+def chosen(posts: Iterable[str] | PostSet) -> tuple[str, dict[str, Any]]:
+    """The fragment of SOURCES that holds these Posts (a PostSet, or a plain iterable of IDs),
+    and its parameters."""
     if not isinstance(posts, PostSet):
-        return {"ids": json_list(post_ids(posts)), "team": None, "channel": None}
-    team, channel = posts.channel if posts.channel is not None else (None, None)
-    return {"ids": json_list(post_ids(posts.ids)), "team": team, "channel": channel}
+        return GIVEN, {"ids": json_list(post_ids(posts)), "team": None, "channel": None}
+    ids = post_ids(posts.ids)
+    if posts.channel is None:
+        return GIVEN, {"ids": json_list(ids), "team": None, "channel": None}
+    team, channel = posts.channel
+    return (CHOSEN if ids else TRACKED), {"ids": json_list(ids), "team": team, "channel": channel}
 
 
 # posts as `p`, read through the covering index (schema m012): one seek per Post. Named, since
@@ -123,17 +133,19 @@ def texts(db: Db, ids: Iterable[str]) -> dict[str, str]:
 
 
 def unknown_authors(db: Db, ids: Iterable[str] | PostSet) -> list[str]:
+    source, params = chosen(ids)
     rows = db.rows(
-        f"""SELECT c.post_id FROM {CHOSEN} AS c LEFT JOIN {POSTS} ON p.post_id = c.post_id
+        f"""SELECT c.post_id FROM {source} AS c LEFT JOIN {POSTS} ON p.post_id = c.post_id
         WHERE p.author_id IS NULL AND COALESCE(p.state, 'ok') != 'deleted'
         ORDER BY {IN_ORDER}""",
-        chosen(ids),
+        params,
     )
     return [post_id for (post_id,) in rows]
 
 
 def count(db: Db, posts: PostSet) -> int:
-    return int(db.rows(f"SELECT count(*) FROM {CHOSEN}", chosen(posts))[0][0])
+    source, params = chosen(posts)
+    return int(db.rows(f"SELECT count(*) FROM {source}", params)[0][0])
 
 
 def unknown_ownership(db: Db, ids: Iterable[str], owners: Iterable[str]) -> list[str]:
