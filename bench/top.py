@@ -1,6 +1,6 @@
 """`/engagement top` over a channel's tracked Posts, its numbers already fresh in the store.
 
-    .venv/bin/python bench/top.py [SIZES...]        (default: 10000 100000)
+    .venv/bin/python bench/top.py [--before TREE] [SIZES...]     (default: 10000 100000)
 
 For each size, a throwaway SQLite file holds a channel tracking that many Posts: half written by
 the two connected accounts (ranked by X's daily series: 10 days of daily rows, refreshed a
@@ -8,21 +8,28 @@ minute ago), half by others (ranked by totals snapshots: 10 days ago, 3 days ago
 ago), two metrics each. No call to X is needed: the client points at a closed port, and the
 script checks that no call was logged.
 
-Timed, median of several runs each, in the same run:
+Timed, median of several runs each (wall time, and CPU time: less sensitive to other jobs on
+the machine), in the same run:
 - `top`: the whole command (bot.slack.commands.numbers.top: the channel's coverage, the
   service's ranking, who wrote the winners, the Block Kit reply);
 - of which the board statement alone (bot/store/boards.py, run bare on the same file);
+- with --before TREE (a directory holding another version's `bot` package, e.g. one made with
+  `git archive <commit> bot | tar -x -C TREE`): that version's whole `top` over a copy of the
+  same file, in a child process (its own imports; the command's API is the same);
 - baseline: the plainest correct script over the same SQLite file: read the channel's Posts,
   the connected accounts, the Posts' authors and every row of the metric with five SELECTs,
   and rank in Python.
-The ratio is top / baseline; the script also checks both name the same top 10, and the growth
-from the first size to the last against the growth in Posts (1.00: linear).
+The ratios are top / baseline (and before / top); the script also checks both name the same
+top 10, and the growth from the first size to the last against the growth in Posts (1.00:
+linear).
 """
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -145,33 +152,70 @@ def baseline(path: Path, since: datetime) -> list[tuple[str, int]]:
     return sorted(sums.items(), key=lambda kv: (-kv[1], int(kv[0])))[: COMMAND.limit]
 
 
-def timed(run: object) -> tuple[float, object]:
-    times = []
+def timed(run: object) -> tuple[float, float, object]:
+    """Median wall and CPU time of RUNS runs, and the last result."""
+    walls, cpus = [], []
     result = None
     for _ in range(RUNS):
-        started = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         result = run()  # type: ignore[operator]
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), result
+        cpus.append(time.process_time() - cpu)
+        walls.append(time.perf_counter() - wall)
+    return statistics.median(walls), statistics.median(cpus), result
 
 
-def measure(folder: Path, n: int) -> tuple[float, float]:
-    path = folder / f"top-{n}.db"
-    started = time.perf_counter()
-    store = build(path, n)
-    built = time.perf_counter() - started
+def open_deps(path: Path) -> Deps:
+    store = Store.open(path, cipher=TokenCipher.generate())
     client = HttpEngagementClient(
         consumer_key="bench",
         consumer_secret="bench",
         engagement_base_url=CLOSED,
         oauth_base_url=CLOSED,
     )
-    deps = Deps(service=build_service(client, store), store=store, settings=Settings())
+    return Deps(service=build_service(client, store), store=store, settings=Settings())
+
+
+def run_top(path: Path) -> tuple[float, float, object]:
+    """The whole command over the store at `path` (also what --before runs in its tree)."""
+    deps = open_deps(path)
     inv = Invocation(TEAM, CHANNEL, "U0BENCH", "top favorites 10 7d")
+    try:
+        return timed(lambda: top(COMMAND, inv, deps, NOW))
+    finally:
+        deps.store.close()
+
+
+# What a child process runs in the --before tree: this file's run_top, that tree's `bot`.
+CHILD = """import sys; sys.path[:0] = [sys.argv[1], sys.argv[2]]
+from pathlib import Path; import top
+wall, cpu, _ = top.run_top(Path(sys.argv[3])); print(wall, cpu)"""
+
+
+def before(tree: Path, path: Path) -> tuple[float, float]:
+    copy = path.with_name(f"before-{path.name}")
+    shutil.copy(path, copy)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, str(tree), str(Path(__file__).parent), str(copy)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    return float(out[-2]), float(out[-1])
+
+
+def measure(folder: Path, n: int, tree: Path | None) -> tuple[float, float]:
+    # Imported here: the --before child imports this file with an older `bot`, without it.
+    from bot.engagement.records import PostSet
+
+    path = folder / f"top-{n}.db"
+    started = time.perf_counter()
+    build(path, n).close()
+    built = time.perf_counter() - started
+    old = before(tree, path) if tree is not None else None
+    ours, ours_cpu, message = run_top(path)
     since = NOW - timedelta(days=7)
-    ours, message = timed(lambda: top(COMMAND, inv, deps, NOW))
-    sql, params = board_query(
-        [post_id(i) for i in range(n)],
+    sql, _, params = board_query(
+        PostSet(channel=(TEAM, CHANNEL)),
         COMMAND.metric,
         owners=OWNERS,
         since=since,
@@ -180,25 +224,36 @@ def measure(folder: Path, n: int) -> tuple[float, float]:
         public=True,
         stale_before=NOW - timedelta(minutes=15),
     )
-    bare, _ = timed(lambda: store.database.execute(sql, params).fetchall())
-    plain, expected = timed(lambda: baseline(path, since))
+    store = Store.open(path, cipher=TokenCipher.generate())
+    bare, bare_cpu, _ = timed(lambda: store.database.execute(sql, params).fetchall())
     calls = store.database.execute("SELECT COUNT(*) FROM api_calls").fetchone()[0]
+    store.close()
+    plain, plain_cpu, expected = timed(lambda: baseline(path, since))
     text = str(message)
     missing = [p for p, _ in expected if p not in text]  # type: ignore[union-attr]
     print(
         f"top over {n:>7,} tracked Posts ({n // 2:,} owned): {ours * 1000:7.1f} ms"
-        f" ({ours / n * 1e6:.1f} us/Post; the board statement {bare * 1000:.1f} ms);"
-        f" baseline script {plain * 1000:7.1f} ms; ratio {ours / plain:.2f}"
+        f" (CPU {ours_cpu * 1000:.1f} ms, {ours_cpu / n * 1e6:.1f} us/Post;"
+        f" the board statement {bare * 1000:.1f} ms, CPU {bare_cpu * 1000:.1f} ms);"
+        f" baseline script {plain * 1000:7.1f} ms (CPU {plain_cpu * 1000:.1f} ms);"
+        f" ratio {ours / plain:.2f} (CPU {ours_cpu / plain_cpu:.2f})"
         f" (calls to X: {calls}; same top 10: {not missing}; built in {built:.0f} s)"
     )
-    store.close()
+    if old is not None:
+        print(
+            f"  before ({tree}): {old[0] * 1000:7.1f} ms (CPU {old[1] * 1000:.1f} ms):"
+            f" {old[0] / ours:.1f}x the time now (CPU {old[1] / ours_cpu:.1f}x)"
+        )
     return ours, plain
 
 
 def main(argv: list[str]) -> int:
+    tree = None
+    if argv[:1] == ["--before"]:
+        tree, argv = Path(argv[1]).resolve(), argv[2:]
     sizes = [int(a) for a in argv] or [10_000, 100_000]
     with tempfile.TemporaryDirectory() as tmp:
-        times = [measure(Path(tmp), n) for n in sizes]
+        times = [measure(Path(tmp), n, tree) for n in sizes]
     if len(sizes) > 1:
         grew = sizes[-1] / sizes[0]
         print(

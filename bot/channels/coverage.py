@@ -3,6 +3,8 @@
     channel_coverage: the channel's tracked Posts and tracked accounts;
                       tracking nothing, the accounts connected to its workspace
     collect_channel_posts: those Posts + each account's recent Posts (service.account_posts)
+    collect_channel_set:   the same Posts as a PostSet: the tracked ones stay in the store
+                           (`top` over 100,000 Posts reads no list of them)
 
 A channel that tracks nothing is about the workspace's own Posts: every connected account's.
 Tracking anything (a Post or an account) replaces that with what the channel chose.
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.engagement.query import AccountPosts
+from bot.engagement.records import PostSet
 from bot.engagement.service import EngagementService
 from bot.store import Store
 from bot.store.channels import Coverage
@@ -31,12 +34,33 @@ class ChannelPosts:
     coverage: Coverage | None = None  # what they were gathered from (read once per pass)
 
 
+@dataclass(frozen=True)
+class ChannelSet:
+    """The channel's Posts as collect_channel_set gathers them."""
+
+    posts: PostSet  # the channel's tracked Posts (read by the store) + its accounts' Posts
+    covered: int  # how many distinct Posts that is
+    skipped: tuple[AccountPosts, ...] = ()  # accounts left out, each with its problem
+    coverage: Coverage | None = None  # what they came from; its `posts` not listed (`posts`)
+
+
 def channel_coverage(store: Store, team_id: str, channel_id: str) -> Coverage:
     """The one answer to "which Posts does this channel cover?" (see the module docstring)."""
     posts = store.channels.tracked(team_id, channel_id, "post")
     handles = store.channels.tracked(team_id, channel_id, "account")
-    if posts or handles:
-        return Coverage(tuple(posts), tuple(handles))
+    return _coverage(store, team_id, tuple(posts), tuple(handles), tracks_posts=bool(posts))
+
+
+def _coverage(
+    store: Store,
+    team_id: str,
+    posts: tuple[str, ...],
+    handles: tuple[str, ...],
+    *,
+    tracks_posts: bool,
+) -> Coverage:
+    if tracks_posts or handles:
+        return Coverage(posts, handles)
     return Coverage(
         (), tuple(a.screen_name for a in store.accounts.listed(team_id)), connected=True
     )
@@ -80,3 +104,25 @@ def account_posts(
     if seen is not None:
         seen[key] = found
     return found
+
+
+def collect_channel_set(
+    store: Store, service: EngagementService, team_id: str, channel_id: str, *, since: datetime
+) -> ChannelSet:
+    """collect_channel_posts for a leaderboard: the channel's tracked Posts are counted, not
+    listed, and reach the ranking as the channel's name (a PostSet), so a channel tracking
+    100,000 Posts costs no Python work per Post here."""
+    tracked = PostSet(channel=(team_id, channel_id))
+    count = store.posts.count(tracked)
+    handles = tuple(store.channels.tracked(team_id, channel_id, "account"))
+    coverage = _coverage(store, team_id, (), handles, tracks_posts=count > 0)
+    ids: list[str] = []
+    skipped: list[AccountPosts] = []
+    for handle in coverage.handles:
+        found = account_posts(service, handle, since=since, workspace=team_id)
+        ids.extend(found.post_ids)
+        if found.problem is not None:
+            skipped.append(found)
+    posts = PostSet(tuple(dict.fromkeys(ids)), tracked.channel)
+    covered = store.posts.count(posts) if ids else count
+    return ChannelSet(posts, covered, tuple(skipped), coverage)

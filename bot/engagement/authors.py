@@ -23,7 +23,7 @@ from bot.engagement.executor import Execution
 from bot.engagement.knowledge import KnowledgeStore
 from bot.engagement.models import APP_ONLY, PostLookup
 from bot.engagement.query import AccountPosts, AccountProblem, PostInfo
-from bot.engagement.records import PostRecord
+from bot.engagement.records import PostRecord, PostSet
 from bot.errors import AuthError, EngagementAPIError, Forbidden
 
 log = logging.getLogger(__name__)
@@ -47,14 +47,17 @@ class Authors:
         self._directory = directory
         self._workers = workers
 
-    def learn(self, post_ids: Iterable[str], *, now: datetime, handles: Mapping[str, str]) -> int:
+    def learn(
+        self, post_ids: Iterable[str] | PostSet, *, now: datetime, handles: Mapping[str, str]
+    ) -> int:
         """Make sure the store knows who wrote each Post, when it can matter; returns how many
         v2 lookup calls that took.
 
         Ownership only matters when some account is connected, so with none nobody is looked
         up. A URL's handle that is a connected account settles it without a call.
         """
-        ids = list(post_ids)
+        # A PostSet goes to the store as it is: a channel's Posts are read there, not here.
+        ids = post_ids if isinstance(post_ids, PostSet) else list(post_ids)
         if not self._store.accounts.connected_ids():
             return 0
         unknown = self._store.posts.unknown_authors(ids)

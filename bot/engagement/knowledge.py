@@ -10,7 +10,7 @@ from typing import Protocol
 
 from bot.engagement.models import UserAuth
 from bot.engagement.query import PostInfo
-from bot.engagement.records import Board, PostRecord, SeriesRow, TotalsRow
+from bot.engagement.records import Board, PostRecord, PostSet, SeriesRow, TotalsRow
 
 
 class Connected(Protocol):
@@ -32,7 +32,7 @@ class KnownPosts(Protocol):
     """Who wrote each Post, whether X still serves it, and which owners X refused for it."""
 
     def infos(self, post_ids: Iterable[str]) -> Mapping[str, PostInfo]: ...
-    def unknown_authors(self, post_ids: Iterable[str]) -> list[str]: ...
+    def unknown_authors(self, post_ids: Iterable[str] | PostSet) -> list[str]: ...
     def unknown_ownership(self, post_ids: Iterable[str], owners: Iterable[str]) -> list[str]: ...
     def save(self, records: Iterable[PostRecord]) -> None: ...
     def mark(self, post_ids: Iterable[str], *, state: str, now: datetime) -> None: ...
@@ -80,7 +80,7 @@ class KnownSeries(Protocol):
     ) -> tuple[int, datetime] | None: ...
     def board(
         self,
-        post_ids: Iterable[str],
+        post_ids: Iterable[str] | PostSet,
         metric: str,
         *,
         owners: Iterable[str],

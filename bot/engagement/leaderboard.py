@@ -15,7 +15,7 @@ from bot.engagement.authors import Authors
 from bot.engagement.knowledge import KnowledgeStore
 from bot.engagement.models import PUBLIC_METRICS
 from bot.engagement.query import EngagementQuery, Granularity, Report
-from bot.engagement.records import Board, Ranked
+from bot.engagement.records import Board, PostSet, Ranked
 
 PERIODS: Mapping[str, timedelta] = {
     "24h": timedelta(hours=24),
@@ -28,7 +28,7 @@ Ask = Callable[[EngagementQuery, datetime, str | None], Report]
 """How a leaderboard refreshes stale numbers: the service's report(query, now, workspace)."""
 
 
-__all__ = ["PERIODS", "Ask", "Board", "Leaderboards", "Ranked"]
+__all__ = ["PERIODS", "Ask", "Board", "Leaderboards", "PostSet", "Ranked"]
 
 
 class Leaderboards:
@@ -44,7 +44,7 @@ class Leaderboards:
 
     def rank(
         self,
-        post_ids: Iterable[str],
+        post_ids: Iterable[str] | PostSet,
         metric: str,
         *,
         period: str,
@@ -56,7 +56,8 @@ class Leaderboards:
         unknown ownership left out."""
         if period not in PERIODS:
             raise ValueError(f"period must be one of {', '.join(PERIODS)}")
-        ids = list(dict.fromkeys(post_ids))
+        # A channel's tracked Posts stay in the store (PostSet): no list of them passes here.
+        ids = post_ids if isinstance(post_ids, PostSet) else PostSet(tuple(post_ids))
         since = now - PERIODS[period]
         self._authors.learn(ids, now=now, handles={})
         first = self._read(ids, metric, since, now, limit, workspace, check=True)
@@ -72,7 +73,7 @@ class Leaderboards:
 
     def _read(
         self,
-        ids: list[str],
+        ids: PostSet,
         metric: str,
         since: datetime,
         now: datetime,

@@ -48,6 +48,17 @@ class Ranked:
 
 
 @dataclass(frozen=True)
+class PostSet:
+    """Posts to rank (or count, or find the unknown authors of): `ids` and, with `channel`
+    (team ID, channel ID), every Post that channel tracks. The store reads a channel's tracked
+    Posts itself, so a channel of 100,000 Posts hands no list of them across (to Python and
+    back as JSON)."""
+
+    ids: tuple[str, ...] = ()
+    channel: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
 class Board:
     """A leaderboard: the top rows, and the Posts of unknown ownership left out. As one read
     from the store that checks staleness: when some Posts' stored numbers were too old to rank

@@ -23,7 +23,7 @@ from bot.engagement.executor import Executor
 from bot.engagement.fetch import Fetcher
 from bot.engagement.hourly import Hourly
 from bot.engagement.knowledge import KnowledgeStore
-from bot.engagement.leaderboard import PERIODS, Board, Leaderboards, Ranked
+from bot.engagement.leaderboard import PERIODS, Board, Leaderboards, PostSet, Ranked
 from bot.engagement.models import DEFAULT_TOTALS, SearchResult
 from bot.engagement.post_refs import parse_post_ref
 from bot.engagement.query import (
@@ -110,7 +110,7 @@ class EngagementService:
 
     def leaderboard(
         self,
-        post_ids: Iterable[str],
+        post_ids: Iterable[str] | PostSet,
         metric: str,
         *,
         period: str,
@@ -127,7 +127,7 @@ class EngagementService:
 
     def standings(
         self,
-        post_ids: Iterable[str],
+        post_ids: Iterable[str] | PostSet,
         metric: str,
         *,
         period: str,

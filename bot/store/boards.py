@@ -7,6 +7,10 @@ and the newest at or before the period's start (`totals`' primary key: changes-o
 snapshots stay right). The same statement names the Posts whose numbers are too old to rank on
 (refreshes' 'day' time; the newest reading's, totals_seen), so deciding what to refresh is no extra
 statement per Post either.
+
+A channel's tracked Posts are read by the statement itself (posts.CHOSEN: a PostSet naming the
+channel), in Post ID order, so the seeks into each table move forward through it instead of
+jumping about the file; no list of them is built in Python or handed over as JSON.
 """
 
 from __future__ import annotations
@@ -15,18 +19,20 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from bot.engagement.records import Board, Ranked
+from bot.engagement.records import Board, PostSet, Ranked
 from bot.engagement.snowflake import PRE_SNOWFLAKE_LIMIT, TWITTER_EPOCH_MS, UNIX_EPOCH
-from bot.store.posts import SIDE, SIDED
-from bot.store.sql import Db, day, instant, json_list, post_ids
+from bot.store.posts import SIDE, SOURCES, chosen, sided
+from bot.store.sql import Db, day, instant, json_list
 
 _NEWEST = """(SELECT {column} FROM totals AS t
     WHERE t.post_id = s.post_id AND t.metric = :metric {bound}
     ORDER BY t.taken_at DESC LIMIT 1)"""
 
+# The metric sets naming :metric are found once per statement (a list subquery), not by a
+# join and a text search per run of readings.
 _SEEN = """(SELECT MAX(r.until) FROM totals_seen AS r
-    JOIN metric_sets AS m ON m.id = r.metric_set
-    WHERE r.post_id = s.post_id AND instr(m.metrics, ',' || :metric || ','))"""
+    WHERE r.post_id = v.post_id AND r.metric_set IN
+        (SELECT m.id FROM metric_sets AS m WHERE instr(m.metrics, ',' || :metric || ',')))"""
 
 _RUNNING_BEFORE = """(SELECT {column} FROM daily AS d
     WHERE d.post_id = s.post_id AND d.metric = :metric AND d.day < {bound}
@@ -43,68 +49,82 @@ _BORN_BEFORE = f"""CASE
 # as one string, one seek, cut apart one level up.
 _WIDTH = len("2026-11-26T12:30:00.000000Z")
 
+
 # Each level is a co-routine producing one row per Post, each expression (and seek) evaluated
 # once: "LIMIT -1 OFFSET 0" keeps SQLite from flattening a level into the one above, which
 # could evaluate its expressions again wherever a column is named (the final WHERE, ORDER BY
 # and result all name `value`). With :check, Posts of unknown ownership come out too, flagged
 # like stale ones (no value, nothing to rank them on): the caller says they were left out.
-STREAM = f"""SELECT k, post_id, side,
+# `source` is one of posts.SOURCES: the Posts ranked.
+def _stream(source: str) -> str:
+    return f"""SELECT g, k, post_id, side,
     CASE side
         WHEN 'owned' THEN upto - COALESCE(before, 0)
         ELSE MAX(CAST(substr(newest, {_WIDTH + 1}) AS INTEGER) - base, 0) END AS value,
-    :check AND COALESCE(CASE side WHEN 'owned' THEN as_of
-        ELSE MAX(COALESCE(seen, ''), COALESCE(substr(newest, 1, {_WIDTH}), '')) END, '')
-        < :stale_before AS stale
+    -- Stale: read before :stale_before. Others were last read at their newest snapshot or,
+    -- when the value had not changed, at their newest reading (snapshots are written only
+    -- when a value changes; the readings' runs, totals_seen, say when: bot/store/snapshots.py)
+    -- which is looked up only when the newest snapshot is not recent enough itself.
+    CASE WHEN NOT :check THEN 0
+        WHEN side = 'owned' THEN COALESCE(as_of, '') < :stale_before
+        WHEN side = 'unknown' THEN 1
+        WHEN COALESCE(substr(newest, 1, {_WIDTH}), '') >= :stale_before THEN 0
+        ELSE COALESCE({_SEEN}, '') < :stale_before END AS stale
 FROM (
-    SELECT s.k AS k, s.post_id AS post_id, s.side AS side, s.as_of AS as_of,
+    SELECT s.g AS g, s.k AS k, s.post_id AS post_id, s.side AS side,
+        CASE s.side WHEN 'owned' THEN (SELECT f.refreshed_at FROM refreshes AS f
+            WHERE f.post_id = s.post_id AND f.granularity = 'day') END AS as_of,
         -- Owned: the running total on the newest day before the end, if that day is in the
         -- period (else there is no day to rank on), minus the one before the start.
         CASE s.side WHEN 'owned' THEN {
-    _RUNNING_BEFORE.format(
-        column="CASE WHEN d.day >= :since_day THEN d.running_total END", bound=":until_day"
-    )
-} END AS upto,
+        _RUNNING_BEFORE.format(
+            column="CASE WHEN d.day >= :since_day THEN d.running_total END", bound=":until_day"
+        )
+    } END AS upto,
         CASE s.side WHEN 'owned' THEN {
-    _RUNNING_BEFORE.format(column="d.running_total", bound=":since_day")
-} END AS before,
+        _RUNNING_BEFORE.format(column="d.running_total", bound=":since_day")
+    } END AS before,
         -- Others: the newest snapshot minus the newest at or before the start (none: unknown,
         -- not ranked).
         CASE s.side WHEN 'other' THEN {
-    _NEWEST.format(column="t.taken_at || t.value", bound="")
-} END AS newest,
-        -- When the metric was last read: snapshots are written only when a value changes,
-        -- so the readings' runs (totals_seen) say it (bot/store/snapshots.py).
-        CASE s.side WHEN 'other' THEN {_SEEN} END AS seen,
+        _NEWEST.format(column="t.taken_at || t.value", bound="")
+    } END AS newest,
         CASE WHEN s.side = 'other' AND {_BORN_BEFORE} THEN {
-    _NEWEST.format(column="t.value", bound="AND t.taken_at <= :since")
-} ELSE 0 END AS base
+        _NEWEST.format(column="t.value", bound="AND t.taken_at <= :since")
+    } ELSE 0 END AS base
     FROM (
-        SELECT c.k AS k, c.post_id AS post_id, NULLIF(p.created_at, '') AS created_at,
-            {SIDE} AS side, f.refreshed_at AS as_of
-        FROM {SIDED}
-            LEFT JOIN refreshes AS f ON f.post_id = c.post_id AND f.granularity = 'day'
+        SELECT c.g AS g, c.k AS k, c.post_id AS post_id, NULLIF(p.created_at, '') AS created_at,
+            {SIDE} AS side
+        FROM {sided(source)}
         LIMIT -1 OFFSET 0
     ) AS s WHERE s.side = 'owned' OR (s.side = 'other' AND :public)
         OR (s.side = 'unknown' AND :check)
     LIMIT -1 OFFSET 0
-)
+) AS v
 LIMIT -1 OFFSET 0"""
 
-# The top rows; flagged Posts (stale, or of unknown ownership) sort first, so one is the first
-# row if there are any.
-BOARD_SQL = f"""SELECT post_id, value, side, stale FROM ({STREAM})
+
+def _statements(source: str) -> tuple[str, str]:
+    stream = _stream(source)
+    # The top rows; flagged Posts (stale, or of unknown ownership) sort first, so one is the
+    # first row if there are any.
+    top = f"""SELECT post_id, value, side, stale FROM ({stream})
     WHERE stale OR value IS NOT NULL
     ORDER BY stale DESC, value DESC, length(post_id), post_id
     LIMIT :limit"""
+    # Every flagged Post, in the order given (posts.CHOSEN).
+    flagged = f"""SELECT post_id, side FROM ({stream}) WHERE stale ORDER BY g, k, post_id"""
+    return top, flagged
 
-# Every flagged Post, in the order given.
-STALE_SQL = f"""SELECT post_id, side FROM ({STREAM}) WHERE stale ORDER BY k"""
+
+# The board's statement and the flagged Posts' for each of posts.SOURCES, built once.
+STATEMENTS = {source: _statements(source) for source in SOURCES}
 
 _SOURCES = {"owned": "daily", "other": "snapshots"}
 
 
 def board_query(
-    ids: Iterable[str],
+    ids: Iterable[str] | PostSet,
     metric: str,
     *,
     owners: Iterable[str],
@@ -113,26 +133,33 @@ def board_query(
     limit: int,
     public: bool,
     stale_before: datetime | None,
-) -> tuple[str, dict[str, Any]]:
-    """The SQL and parameters of `board` (tests read its query plan)."""
-    return BOARD_SQL, {
-        "ids": json_list(post_ids(ids)),
-        "owners": json_list(sorted(owners)),
-        "metric": metric,
-        "since": instant(since),
-        "since_us": (since - UNIX_EPOCH) // timedelta(microseconds=1),
-        "since_day": day(since.date()),
-        "until_day": day(until),
-        "limit": limit,
-        "public": public,
-        "check": stale_before is not None,
-        "stale_before": "" if stale_before is None else instant(stale_before),
-    }
+) -> tuple[str, str, dict[str, Any]]:
+    """The SQL of `board`'s statement and of its flagged Posts', and their parameters (tests
+    read their query plans)."""
+    source, chosen_params = chosen(ids)
+    top, flagged = STATEMENTS[source]
+    return (
+        top,
+        flagged,
+        {
+            **chosen_params,
+            "owners": json_list(sorted(owners)),
+            "metric": metric,
+            "since": instant(since),
+            "since_us": (since - UNIX_EPOCH) // timedelta(microseconds=1),
+            "since_day": day(since.date()),
+            "until_day": day(until),
+            "limit": limit,
+            "public": public,
+            "check": stale_before is not None,
+            "stale_before": "" if stale_before is None else instant(stale_before),
+        },
+    )
 
 
 def board(
     db: Db,
-    ids: Iterable[str],
+    ids: Iterable[str] | PostSet,
     metric: str,
     *,
     owners: Iterable[str],
@@ -142,7 +169,7 @@ def board(
     public: bool,
     stale_before: datetime | None,
 ) -> Board:
-    sql, params = board_query(
+    sql, flagged_sql, params = board_query(
         ids,
         metric,
         owners=owners,
@@ -155,7 +182,7 @@ def board(
     first = db.rows(sql, params)
     if not first or not first[0][3]:
         return Board(tuple(Ranked(p, value, _SOURCES[side]) for p, value, side, _ in first))
-    flagged = db.rows(STALE_SQL, params)
+    flagged = db.rows(flagged_sql, params)
     return Board(
         (),
         tuple(p for p, side in flagged if side == "owned"),

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from bot.engagement import snowflake
 from bot.engagement.query import PostInfo
+from bot.engagement.records import PostSet
 from bot.store.accounts import remember_user
 from bot.store.rows import PostRecord, PostState
 from bot.store.sql import Db, Repository, instant, json_list, parse_instant, post_ids
@@ -17,15 +19,53 @@ _IN_IDS = "post_id IN (SELECT value FROM json_each(?))"
 # set-based statements, whatever their number, instead of a statement per Post.
 CANDIDATES = "(SELECT key AS k, value AS post_id FROM json_each(:ids))"
 
+# The Posts of a PostSet (:team and :channel, NULL for none, and :ids, a JSON list of distinct
+# IDs): the channel's tracked Posts read by SQLite itself, in ID order (the primary key's) so
+# that each seek per Post below lands next to the one before, then those of :ids it doesn't
+# track. (`g`, `k`) is the order a caller would list them in: tracked ones as they were added,
+# then :ids as given. TRACKED and GIVEN are its two halves, for a set that has only one: a
+# single SELECT, which SQLite can merge into the statement around it (a compound it cannot).
+TRACKED = """(SELECT 0 AS g, ct.added_at AS k, ct.ref AS post_id
+        FROM channel_tracks AS ct INDEXED BY sqlite_autoindex_channel_tracks_1
+        WHERE ct.team_id = :team AND ct.channel_id = :channel AND ct.kind = 'post')"""
+GIVEN = "(SELECT 1 AS g, e.key AS k, e.value AS post_id FROM json_each(:ids) AS e)"
+CHOSEN = """(SELECT 0 AS g, ct.added_at AS k, ct.ref AS post_id
+        FROM channel_tracks AS ct INDEXED BY sqlite_autoindex_channel_tracks_1
+        WHERE ct.team_id = :team AND ct.channel_id = :channel AND ct.kind = 'post'
+    UNION ALL
+    SELECT 1, e.key, e.value FROM json_each(:ids) AS e
+        WHERE NOT EXISTS (SELECT 1 FROM channel_tracks AS ct WHERE ct.team_id = :team
+            AND ct.channel_id = :channel AND ct.kind = 'post' AND ct.ref = e.value))"""
+SOURCES = (TRACKED, GIVEN, CHOSEN)
+IN_ORDER = "c.g, c.k, c.post_id"
+
+
+def chosen(posts: Iterable[str] | PostSet) -> tuple[str, dict[str, Any]]:
+    """The fragment of SOURCES that holds these Posts (a PostSet, or a plain iterable of IDs),
+    and its parameters."""
+    if not isinstance(posts, PostSet):
+        return GIVEN, {"ids": json_list(post_ids(posts)), "team": None, "channel": None}
+    ids = post_ids(posts.ids)
+    if posts.channel is None:
+        return GIVEN, {"ids": json_list(ids), "team": None, "channel": None}
+    team, channel = posts.channel
+    return (CHOSEN if ids else TRACKED), {"ids": json_list(ids), "team": team, "channel": channel}
+
+
 # posts as `p`, read through the covering index (schema m012): one seek per Post. Named, since
 # SQLite would pick the unique key's own index, then read the table row too.
 POSTS = "posts AS p INDEXED BY posts_sides"
 
-# The Posts in CANDIDATES (`c`) with their row in posts (`p`) and, when X refused their stored
-# author's token for them, that refusal (`r`): what SIDE reads.
-SIDED = f"""{CANDIDATES} AS c
+
+def sided(candidates: str) -> str:
+    """The Posts in `candidates` (as `c`) with their row in posts (`p`) and, when X refused
+    their stored author's token for them, that refusal (`r`): what SIDE reads."""
+    return f"""{candidates} AS c
     LEFT JOIN {POSTS} ON p.post_id = c.post_id
     LEFT JOIN post_refusals AS r ON r.post_id = c.post_id AND r.owner_id = p.author_id"""
+
+
+SIDED = sided(CANDIDATES)
 
 # Whose Post each of SIDED is, for the connected accounts in :owners (a JSON list): 'owned'
 # when one of them wrote it and X never refused that author's token for it; 'unknown' while
@@ -92,13 +132,20 @@ def texts(db: Db, ids: Iterable[str]) -> dict[str, str]:
     return dict(rows)
 
 
-def unknown_authors(db: Db, ids: Iterable[str]) -> list[str]:
+def unknown_authors(db: Db, ids: Iterable[str] | PostSet) -> list[str]:
+    source, params = chosen(ids)
     rows = db.rows(
-        f"""SELECT c.post_id FROM {CANDIDATES} AS c LEFT JOIN {POSTS} ON p.post_id = c.post_id
-        WHERE p.author_id IS NULL AND COALESCE(p.state, 'ok') != 'deleted' ORDER BY c.k""",
-        {"ids": json_list(post_ids(ids))},
+        f"""SELECT c.post_id FROM {source} AS c LEFT JOIN {POSTS} ON p.post_id = c.post_id
+        WHERE p.author_id IS NULL AND COALESCE(p.state, 'ok') != 'deleted'
+        ORDER BY {IN_ORDER}""",
+        params,
     )
     return [post_id for (post_id,) in rows]
+
+
+def count(db: Db, posts: PostSet) -> int:
+    source, params = chosen(posts)
+    return int(db.rows(f"SELECT count(*) FROM {source}", params)[0][0])
 
 
 def unknown_ownership(db: Db, ids: Iterable[str], owners: Iterable[str]) -> list[str]:
@@ -213,10 +260,16 @@ class Posts(Repository):
         with self._lock:
             return texts(self._db, post_ids)
 
-    def unknown_authors(self, post_ids: Iterable[str]) -> list[str]:
-        """IDs, in the order given, whose author we never learned and that aren't deleted."""
+    def unknown_authors(self, post_ids: Iterable[str] | PostSet) -> list[str]:
+        """IDs, in the order given (a PostSet: its channel's as added, then its `ids`), whose
+        author we never learned and that aren't deleted."""
         with self._lock:
             return unknown_authors(self._db, post_ids)
+
+    def count(self, posts: PostSet) -> int:
+        """How many distinct Posts the set holds (its channel's tracked ones and its `ids`)."""
+        with self._lock:
+            return count(self._db, posts)
 
     def unknown_ownership(self, post_ids: Iterable[str], owners: Iterable[str]) -> list[str]:
         """IDs, in the order given, whose ownership by these connected accounts is unknown:

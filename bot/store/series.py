@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 from bot.engagement.query import Granularity
-from bot.engagement.records import Board
+from bot.engagement.records import Board, PostSet
 from bot.store import boards, posts, snapshots
 from bot.store.rows import SeriesRow, TotalsRow
 from bot.store.sql import (
@@ -334,7 +334,7 @@ class Series(Repository):
 
     def board(
         self,
-        post_ids: Iterable[str],
+        post_ids: Iterable[str] | PostSet,
         metric: str,
         *,
         owners: Iterable[str],

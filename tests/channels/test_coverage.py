@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.channels.alerts import run_alert_pass
+from bot.channels.coverage import collect_channel_posts, collect_channel_set
 from bot.engagement.windows import floor_hour
 from bot.slack.outbox import slack_post
 from bot.slack.web import build_web_client
@@ -146,3 +147,30 @@ def test_a_channel_wide_threshold_over_a_competitor_only_is_refused_but_a_spike_
     assert "Alert #" in named
     assert "Alert #" in spike
     assert len(store.channels.alerts(TEAM, CHANNEL)) == 2
+
+
+def test_top_gathers_the_posts_every_pass_gathers_without_listing_the_tracked_ones(
+    bot, fake, sim, store, deps
+):
+    """`top` counts the channel's tracked Posts in the store instead of listing them: the same
+    coverage, the same distinct Posts (an account's Post tracked on its own too counts once)."""
+    connect_brand(store)
+    since = sim_now(sim) - timedelta(days=28)
+    states = []
+    for command in (None, f"track @sim_brand {sim_posts(sim, 'sim_creator')[0]}"):
+        if command:
+            say(bot, fake, command)
+            mine = collect_channel_posts(store, deps.service, TEAM, CHANNEL, since=since)
+            say(bot, fake, f"track {mine.post_ids[-1]}")  # one of @sim_brand's, on its own
+        listed = collect_channel_posts(store, deps.service, TEAM, CHANNEL, since=since)
+        counted = collect_channel_set(store, deps.service, TEAM, CHANNEL, since=since)
+        tracked = store.channels.tracked(TEAM, CHANNEL, "post")
+        assert counted.covered == len(listed.post_ids) > len(tracked)
+        assert set(counted.posts.ids) | set(tracked) == set(listed.post_ids)
+        assert counted.posts.channel == (TEAM, CHANNEL)
+        assert counted.coverage is not None
+        assert listed.coverage is not None
+        assert counted.coverage.handles == listed.coverage.handles
+        assert counted.coverage.connected == listed.coverage.connected
+        states.append((len(tracked), counted.coverage.connected))
+    assert states == [(0, True), (2, False)]

@@ -7,14 +7,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.engagement import snowflake
 from bot.engagement.models import UserAuth
-from bot.engagement.records import Board, Ranked
+from bot.engagement.records import Board, PostSet, Ranked
 from bot.store import PostRecord, SeriesRow, Store, TotalsRow
-from bot.store.boards import STALE_SQL, board_query
+from bot.store.boards import board_query
 from bot.store.cipher import TokenCipher
 
 NOW = datetime(2026, 11, 26, 12, 30, tzinfo=UTC)
@@ -62,10 +63,18 @@ def plan_of(store: Store, sql: str, params: dict[str, object]) -> list[str]:
     return [row[3] for row in store.database.execute("EXPLAIN QUERY PLAN " + sql, params)]
 
 
-def test_every_table_is_read_by_seeking_its_key_never_scanned() -> None:
+SETS = [
+    [born(3), born(30)],  # IDs handed over
+    PostSet(channel=("T1", "C1")),  # a channel's tracked Posts
+    PostSet((born(3),), ("T1", "C1")),  # both
+]
+
+
+@pytest.mark.parametrize("posts", SETS, ids=["ids", "channel", "both"])
+def test_every_table_is_read_by_seeking_its_key_never_scanned(posts: list[str] | PostSet) -> None:
     with open_store() as store:
-        sql, params = board_query(
-            [born(3), born(30)],
+        sql, flagged_sql, params = board_query(
+            posts,
             "favorites",
             owners={OWNER},
             since=SINCE,
@@ -74,11 +83,24 @@ def test_every_table_is_read_by_seeking_its_key_never_scanned() -> None:
             public=True,
             stale_before=NOW,
         )
-        for statement in (sql, STALE_SQL):
+        for statement in (sql, flagged_sql):
             plan = plan_of(store, statement, params)
-            # The only scans: the IDs handed over and the levels of the stream.
+            # The only scans: the IDs handed over, the levels of the stream and the metric sets
+            # naming the metric (a handful of rows, read once per statement).
             scans = [s for s in plan if s.startswith("SCAN")]
-            assert all(s.startswith(("SCAN json_each", "SCAN s", "SCAN (subquery")) for s in scans)
+            allowed = (
+                "SCAN json_each",
+                "SCAN e ",
+                "SCAN s",
+                "SCAN c",
+                "SCAN v",
+                "SCAN m",
+                "SCAN (sub",
+            )
+            assert all(s.startswith(allowed) for s in scans), plan
+            # A channel's tracked Posts: a range of channel_tracks' key, in Post ID order.
+            tracks = "SEARCH ct USING PRIMARY KEY (team_id=? AND channel_id=? AND kind=?)"
+            assert (tracks in plan) == isinstance(posts, PostSet), plan
             # Each Post: one seek in the covering index of posts, then primary keys only.
             assert "SEARCH p USING COVERING INDEX posts_sides (post_id=?) LEFT-JOIN" in plan
             for alias in ("r", "f", "any_r"):
@@ -182,6 +204,46 @@ def test_the_board_equals_the_plain_definition(given: list[Spec], limit: int) ->
         assert list(board.rows) == expected(ids, given, limit)
 
 
+@settings(max_examples=60, deadline=None)
+@given(given=specs, limit=st.integers(1, 12), split=st.integers(0, 12), overlap=st.integers(0, 3))
+def test_a_channels_tracked_posts_rank_as_the_same_posts_handed_over(
+    given: list[Spec], limit: int, split: int, overlap: int
+) -> None:
+    """The store reads a channel's tracked Posts itself (a PostSet): the same board, the same
+    stale and unknown Posts, as the same Posts handed over as a list, whichever of them the
+    channel tracks and whichever come as IDs besides (some of those tracked too)."""
+    with open_store() as store:
+        ids = store_of(store, given)
+        tracked, extra = ids[:split], ids[max(split - overlap, 0) :]
+        store.channels.track("T1", "C1", kind="post", refs=tracked, by="U1", now=NOW)
+        store.channels.track("T1", "C2", kind="post", refs=ids[1:2], by="U1", now=NOW)
+        for fresh in (None, NOW - timedelta(hours=2)):
+            handed = board_of(store, ids, limit, fresh)
+            chosen = board_of(store, PostSet(tuple(extra), ("T1", "C1")), limit, fresh)
+            assert chosen.rows == handed.rows
+            assert sorted(chosen.stale_daily) == sorted(handed.stale_daily)
+            assert sorted(chosen.stale_snapshots) == sorted(handed.stale_snapshots)
+            assert sorted(chosen.unknown) == sorted(handed.unknown)
+            if fresh is None:
+                assert list(chosen.rows) == expected(ids, given, limit)
+        assert store.posts.count(PostSet(tuple(extra), ("T1", "C1"))) == len(ids)
+
+
+def board_of(
+    store: Store, posts: list[str] | PostSet, limit: int, stale_before: datetime | None
+) -> Board:
+    return store.series.board(
+        posts,
+        "favorites",
+        owners={OWNER},
+        since=SINCE,
+        until=UNTIL,
+        limit=limit,
+        public=True,
+        stale_before=stale_before,
+    )
+
+
 def test_private_metrics_rank_owned_posts_only_and_nobody_connected_means_none_owned() -> None:
     with open_store() as store:
         ids = store_of(
@@ -238,3 +300,24 @@ def test_stale_and_unknown_posts_are_named_in_the_order_given_and_no_rows_come_w
     others = (never_other, old_other, gone)
     assert stale == Board((), (never_owned, old_owned), others, (nameless,))
     assert still.stale_daily == (never_owned,)
+
+
+def test_a_value_read_again_unchanged_is_as_fresh_as_its_newest_reading() -> None:
+    """Snapshots are written only when a value changes: a Post read a minute ago whose value
+    has not moved for two days is fresh, one last read an hour ago is stale."""
+    with open_store() as store:
+        read_now, read_an_hour_ago, changed_now = (born(30, n) for n in range(3))
+        store.posts.save(PostRecord(p, "777", None) for p in (read_now, read_an_hour_ago))
+        store.posts.save([PostRecord(changed_now, "777", None)])
+        for post_id in (read_now, read_an_hour_ago, changed_now):
+            store.series.save_totals(
+                [TotalsRow(post_id, "favorites", 5)], taken_at=NOW - timedelta(days=2)
+            )
+        for at, posts in (
+            (NOW - timedelta(hours=1), (read_now, read_an_hour_ago)),
+            (NOW - timedelta(minutes=1), (read_now,)),
+        ):
+            store.series.save_totals([TotalsRow(p, "favorites", 5) for p in posts], taken_at=at)
+        store.series.save_totals([TotalsRow(changed_now, "favorites", 9)], taken_at=NOW)
+        board = read(store, [read_now, read_an_hour_ago, changed_now])
+    assert board == Board((), (), (read_an_hour_ago,), ())

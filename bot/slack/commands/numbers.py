@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.channels.authors import post_authors
-from bot.channels.coverage import ChannelPosts, collect_channel_posts
+from bot.channels.coverage import ChannelSet, collect_channel_set
 from bot.channels.deps import Deps
 from bot.channels.digest import zone_of
 from bot.copy import reports
@@ -107,8 +107,7 @@ class Board:
     """A leaderboard's rows (up to offset + limit) and what was covered or left out."""
 
     rows: list[Ranked]
-    ids: list[str]
-    found: ChannelPosts
+    found: ChannelSet  # the Posts ranked (`found.covered` of them)
     unknown: tuple[str, ...]  # Posts of unknown ownership, left out (the message says so)
 
 
@@ -116,35 +115,34 @@ def board_rows(command: c.Top, inv: Invocation, deps: Deps, now: datetime) -> Bo
     """The rows `top` shows (the board and its CSV button share them)."""
     from bot.engagement.service import PERIODS
 
-    found = collect_channel_posts(
+    found = collect_channel_set(
         deps.store,
         deps.service,
         inv.team_id,
         inv.channel_id,
         since=now - PERIODS[command.period],
     )
-    ids = list(found.post_ids)
     board = (
         deps.service.standings(
-            ids,
+            found.posts,
             command.metric,
             period=command.period,
             limit=command.offset + command.limit,
             now=now,
             workspace=inv.team_id,
         )
-        if ids
+        if found.covered
         else None
     )
     rows = list(board.rows) if board else []
-    return Board(rows, ids, found, tuple(board.unknown) if board else ())
+    return Board(rows, found, tuple(board.unknown) if board else ())
 
 
 def top(command: c.Top, inv: Invocation, deps: Deps, now: datetime) -> Message:
     board = board_rows(command, inv, deps, now)
-    rows, ids, found, unknown = board.rows, board.ids, board.found, board.unknown
-    if not rows and ids and command.metric not in PUBLIC_METRICS:
-        _refuse_private_ranking(command, inv, deps, ids)
+    rows, found, unknown = board.rows, board.found, board.unknown
+    if not rows and found.covered and command.metric not in PUBLIC_METRICS:
+        _refuse_private_ranking(command, inv, deps, found)
     refs = tuple(PostRef(r.post_id) for r in rows)
     message = blocks.leaderboard_message(
         rows,
@@ -154,7 +152,7 @@ def top(command: c.Top, inv: Invocation, deps: Deps, now: datetime) -> Message:
         now=now,
         skipped=[(s.handle, s.problem) for s in found.skipped if s.problem is not None],
         unknown_authors=len(unknown),
-        covered=len(ids),
+        covered=found.covered,
         coverage=found.coverage,
         offset=command.offset,
     )
@@ -167,12 +165,14 @@ def top(command: c.Top, inv: Invocation, deps: Deps, now: datetime) -> Message:
     return with_actions(message, actions)
 
 
-def _refuse_private_ranking(command: c.Top, inv: Invocation, deps: Deps, ids: list[str]) -> None:
+def _refuse_private_ranking(command: c.Top, inv: Invocation, deps: Deps, found: ChannelSet) -> None:
     """An empty board for a metric X serves only to the author's token, over Posts none of
-    which a connected account wrote: the reason is the missing connection, not the Posts."""
+    which a connected account wrote: the reason is the missing connection, not the Posts.
+    (Only here, for an empty board, are the channel's Posts listed.)"""
     owners = deps.store.accounts.connected_ids(inv.team_id)
+    ids = deps.store.channels.tracked(inv.team_id, inv.channel_id, "post") + list(found.posts.ids)
     infos = deps.store.posts.infos(ids)
     if not any(infos[i].author_id in owners for i in ids):
         raise UserFacingError(
-            reports.leaderboard_needs_connect(command.metric, command.period, len(ids))
+            reports.leaderboard_needs_connect(command.metric, command.period, found.covered)
         )
