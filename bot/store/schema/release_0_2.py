@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.copy import maintenance
+from bot.errors import StoreError
 from bot.store.schema.steps import COUNT as _COUNT
 from bot.store.schema.steps import MIGRATIONS
 
@@ -149,3 +151,74 @@ def m016_alert_mutes(db: Database) -> None:
             PRIMARY KEY (team_id, channel_id, post_id)
         ) WITHOUT ROWID"""
     )
+
+
+# The metrics a day row has columns for: every metric of X's series (/28hr, /historical), in
+# the order of docs/simulator.md#metrics. A metric X adds later gets its columns in a new step.
+DAY_METRICS = (
+    "impressions",
+    "engagements",
+    "favorites",
+    "retweets",
+    "replies",
+    "video_views",
+    "media_views",
+    "media_engagements",
+    "url_clicks",
+    "hashtag_clicks",
+    "detail_expands",
+    "permalink_clicks",
+    "app_install_attempts",
+    "app_opens",
+    "email_tweet",
+    "user_follows",
+    "user_profile_clicks",
+)
+_MAYBE_COUNT = "INTEGER CHECK (typeof({0}) IN ('integer', 'null'))"
+
+
+@MIGRATIONS()
+def m017_daily_by_post_day(db: Database) -> None:
+    """`daily` becomes one row per (Post, UTC day) with a column per metric, and the day a number.
+
+    It was a row per (Post, metric, day), the day and metric as text: ~280 bytes a Post-day for
+    the tally's 5 metrics, nearly all of what the store still grew by (docs/retention.md). Now
+    `day` is days since 1970-01-01 and each metric has two nullable columns, `<metric>` (X's
+    value; NULL: no row for it that day) and `<metric>_running` (the running total leaderboards
+    subtract, as m002 kept it): ~85 bytes a Post-day. Every row converts as it was, running
+    totals included; a metric without a column (no release requested one) stops the upgrade
+    with its name rather than lose its rows.
+    """
+    columns = ", ".join(f"'{metric}'" for metric in DAY_METRICS)
+    strays = [
+        row[0]
+        for row in db.execute(
+            f"SELECT DISTINCT metric FROM daily WHERE metric NOT IN ({columns})"
+        ).fetchall()
+    ]
+    if strays:
+        raise StoreError(maintenance.daily_metrics_without_column(strays))
+    per_metric = ",\n".join(
+        f"{m} {_MAYBE_COUNT.format(m)}, {m}_running {_MAYBE_COUNT.format(m + '_running')}"
+        for m in DAY_METRICS
+    )
+    db.execute(
+        f"""CREATE TABLE daily_by_day (
+            post_id TEXT NOT NULL REFERENCES posts (post_id),
+            day {_COUNT.format("day")},
+            {per_metric},
+            PRIMARY KEY (post_id, day)
+        ) WITHOUT ROWID"""
+    )
+    picked = ", ".join(
+        f"MAX(CASE metric WHEN '{m}' THEN value END), "
+        f"MAX(CASE metric WHEN '{m}' THEN running_total END)"
+        for m in DAY_METRICS
+    )
+    names = ", ".join(f"{m}, {m}_running" for m in DAY_METRICS)
+    db.execute(
+        f"""INSERT INTO daily_by_day (post_id, day, {names})
+        SELECT post_id, unixepoch(day) / 86400, {picked} FROM daily GROUP BY post_id, day"""
+    )
+    db.execute("DROP TABLE daily")
+    db.execute("ALTER TABLE daily_by_day RENAME TO daily")
