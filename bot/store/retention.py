@@ -27,7 +27,7 @@ from functools import partial
 from bot.config import RetentionSettings
 from bot.engagement.snowflake import TWITTER_EPOCH_MS
 from bot.store import days
-from bot.store.schema.release_0_2 import DAY_METRICS
+from bot.store.schema.release_0_2 import DAY_COLUMNS, DAY_MORE
 from bot.store.sql import Db, instant, json_list, month_range
 
 # Runs of readings serve "as of" (each Post's newest run, always kept) and alert baselines
@@ -92,19 +92,19 @@ _OLD_RUNS = """
 _OLD_VALUES = """SELECT {counts} FROM daily
     WHERE post_id >= :first AND post_id <= :last AND day < :daily"""
 _OLD_DAYS = """
-    UPDATE daily SET {metric} = NULL, {metric}_running = NULL
-    WHERE post_id >= :first AND post_id <= :last AND day < :daily AND {metric} IS NOT NULL
+    UPDATE daily SET {forget}
+    WHERE post_id >= :first AND post_id <= :last AND day < :daily AND {value} IS NOT NULL
         AND EXISTS (SELECT 1 FROM daily AS later
             WHERE later.post_id = daily.post_id AND later.day > daily.day
-                AND later.day < :daily AND later.{metric} IS NOT NULL)"""
+                AND later.day < :daily AND {later} IS NOT NULL)"""
 _EMPTY_DAYS = f"""
     DELETE FROM daily WHERE post_id >= :first AND post_id <= :last AND day < :daily
-        AND COALESCE({", ".join(DAY_METRICS)}) IS NULL"""
+        AND COALESCE({", ".join(DAY_COLUMNS)}, more) IS NULL"""
 # Whole UTC days of hour buckets, where X gave no daily row: day = Σ hours.
 _ROLL_UP = f"""
     SELECT post_id, metric, unixepoch(substr(hour, 1, 10)) / 86400, SUM(value) FROM hourly
     WHERE post_id >= :first AND post_id <= :last AND hour < :hourly
-        AND metric IN ({", ".join(f"'{m}'" for m in DAY_METRICS)})
+        AND metric IN ({", ".join(f"'{m}'" for m in DAY_COLUMNS + DAY_MORE)})
     GROUP BY post_id, metric, substr(hour, 1, 10) HAVING COUNT(*) = 24"""
 _OLD_HOURS = "DELETE FROM hourly WHERE post_id >= :first AND post_id <= :last AND hour < :hourly"
 _OLD_SPANS = """DELETE FROM hourly_spans
@@ -239,13 +239,15 @@ def _prune_posts(db: Db, cut: Cutoffs, first: str, last: str, counts: PruneCount
 
 def _thin_days(db: Db, params: dict[str, object]) -> int:
     """Old days' values gone (each (Post, metric)'s last old one kept), then empty rows."""
-    counts = ", ".join(f"COUNT({metric})" for metric in DAY_METRICS)
+    metrics = DAY_COLUMNS + DAY_MORE
+    counts = ", ".join(f"COUNT({days.value(metric)})" for metric in metrics)
     (old,) = db.rows(_OLD_VALUES.format(counts=counts), params)
-    thinned = sum(
-        db.execute(_OLD_DAYS.format(metric=metric), params).rowcount
-        for metric, values in zip(DAY_METRICS, old, strict=True)
-        if values > 1
-    )
+    thinned = 0
+    for metric, values in zip(metrics, old, strict=True):
+        if values > 1:
+            forget, value = days.forget_before(metric), days.value(metric)
+            sql = _OLD_DAYS.format(forget=forget, value=value, later=days.value(metric, "later"))
+            thinned += db.execute(sql, params).rowcount
     db.execute(_EMPTY_DAYS, params)
     return thinned
 

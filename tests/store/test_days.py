@@ -49,3 +49,30 @@ def test_a_metric_with_no_column_is_refused_before_anything_is_written(store: St
             ]
         )
     assert store.series.daily(["1"], ["impressions"], START, START + timedelta(days=1)) == {}
+
+
+def test_metrics_asked_for_by_hand_read_and_rank_as_the_tallys_do(store: Store) -> None:
+    """url_clicks (kept with the rarer metrics) beside impressions (a column of its own)."""
+    clicks = {START + timedelta(days=n): v for n, v in ((0, 3), (1, 0), (3, 5), (4, 2))}
+    views = {START + timedelta(days=n): v for n, v in ((1, 40), (2, 50), (3, 60))}
+    store.series.save_daily(
+        [SeriesRow("7", "url_clicks", d, v) for d, v in clicks.items()]
+        + [SeriesRow("7", "impressions", d, v) for d, v in views.items()]
+        + [SeriesRow("8", "url_clicks", START + timedelta(days=2), "4")]  # type: ignore[arg-type]
+    )
+    # X corrects a day: its new value, the running totals after it follow.
+    store.series.save_daily([SeriesRow("7", "url_clicks", START + timedelta(days=1), 6)])
+    clicks[START + timedelta(days=1)] = 6
+    end = START + timedelta(days=9)
+    assert store.series.daily(["7", "8"], ["url_clicks", "impressions"], START, end) == {
+        "7": {"url_clicks": clicks, "impressions": views},
+        "8": {"url_clicks": {START + timedelta(days=2): 4}},
+    }
+    since = START + timedelta(days=1)
+    assert store.series.leaderboard("url_clicks", since=since, until=end) == [("7", 13), ("8", 4)]
+    assert store.series.leaderboard("impressions", since=since, until=end) == [("7", 150)]
+    with pytest.raises(ValueError, match="whole number"):
+        store.series.save_daily([SeriesRow("7", "url_clicks", START, 1.5)])  # type: ignore[arg-type]
+    assert store.series.daily(["7"], ["url_clicks"], START, since) == {
+        "7": {"url_clicks": {START: 3}}
+    }

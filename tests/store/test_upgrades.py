@@ -238,6 +238,7 @@ def read_v16(store: Store) -> None:
         ("impressions", date(2026, 9, 3), date(2026, 9, 6), [(OTHER, 1_000_000_000), (OWNED, 40)]),
         ("favorites", date(2026, 9, 3), date(2026, 9, 30), [(OWNED, 8)]),
         ("retweets", date(2026, 9, 1), date(2026, 9, 30), [(OTHER, 3)]),
+        ("user_profile_clicks", date(2026, 9, 1), date(2026, 9, 30), [(OTHER, 1)]),
         ("engagements", date(2026, 9, 1), date(2026, 9, 20), []),
     ):
         assert store.series.leaderboard(metric, since=since, until=until) == totals
