@@ -18,7 +18,8 @@ from bot.store.schema.release_0_2 import DAY_COLUMNS, DAY_MORE
 from bot.store.sql import Db, json_list
 
 _EPOCH = date(1970, 1, 1).toordinal()
-METRICS = frozenset(DAY_COLUMNS + DAY_MORE)
+ORDERED = DAY_COLUMNS + DAY_MORE
+METRICS = frozenset(ORDERED)
 
 
 def value(metric: str, table: str = "daily") -> str:
@@ -39,7 +40,7 @@ def running(table: str) -> str:
     """SQL: the running total of the metric the `:metric` parameter names, in row `table` (NULL
     for a metric the table has no place for): one statement serves every metric, so its text
     and query plan don't depend on which is asked for."""
-    cases = " ".join(f"WHEN '{m}' THEN {running_of(m, table)}" for m in DAY_COLUMNS + DAY_MORE)
+    cases = " ".join(f"WHEN '{m}' THEN {running_of(m, table)}" for m in ORDERED)
     return f"CASE :metric {cases} END"
 
 
@@ -127,6 +128,11 @@ def recompute_running(db: Db, metric: str, earliest: dict[str, int]) -> None:
         WHERE daily.post_id = :post AND daily.day = fresh.day AND {run} IS NOT fresh.running""",
         [{"post": post_id, "from": first} for post_id, first in earliest.items()],
     )
+
+
+def empty(table: str = "daily") -> str:
+    """SQL: row `table` holds no value of any metric."""
+    return f"COALESCE({', '.join(f'{table}.{m}' for m in DAY_COLUMNS)}, {table}.more) IS NULL"
 
 
 def forget_before(metric: str) -> str:

@@ -27,7 +27,6 @@ from functools import partial
 from bot.config import RetentionSettings
 from bot.engagement.snowflake import TWITTER_EPOCH_MS
 from bot.store import days
-from bot.store.schema.release_0_2 import DAY_COLUMNS, DAY_MORE
 from bot.store.sql import Db, instant, json_list, month_range
 
 # Runs of readings serve "as of" (each Post's newest run, always kept) and alert baselines
@@ -99,12 +98,12 @@ _OLD_DAYS = """
                 AND later.day < :daily AND {later} IS NOT NULL)"""
 _EMPTY_DAYS = f"""
     DELETE FROM daily WHERE post_id >= :first AND post_id <= :last AND day < :daily
-        AND COALESCE({", ".join(DAY_COLUMNS)}, more) IS NULL"""
+        AND {days.empty()}"""
 # Whole UTC days of hour buckets, where X gave no daily row: day = Σ hours.
 _ROLL_UP = f"""
     SELECT post_id, metric, unixepoch(substr(hour, 1, 10)) / 86400, SUM(value) FROM hourly
     WHERE post_id >= :first AND post_id <= :last AND hour < :hourly
-        AND metric IN ({", ".join(f"'{m}'" for m in DAY_COLUMNS + DAY_MORE)})
+        AND metric IN ({", ".join(f"'{m}'" for m in days.ORDERED)})
     GROUP BY post_id, metric, substr(hour, 1, 10) HAVING COUNT(*) = 24"""
 _OLD_HOURS = "DELETE FROM hourly WHERE post_id >= :first AND post_id <= :last AND hour < :hourly"
 _OLD_SPANS = """DELETE FROM hourly_spans
@@ -239,7 +238,7 @@ def _prune_posts(db: Db, cut: Cutoffs, first: str, last: str, counts: PruneCount
 
 def _thin_days(db: Db, params: dict[str, object]) -> int:
     """Old days' values gone (each (Post, metric)'s last old one kept), then empty rows."""
-    metrics = DAY_COLUMNS + DAY_MORE
+    metrics = days.ORDERED
     counts = ", ".join(f"COUNT({days.value(metric)})" for metric in metrics)
     (old,) = db.rows(_OLD_VALUES.format(counts=counts), params)
     thinned = 0
