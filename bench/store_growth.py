@@ -16,9 +16,10 @@ numbers. Three runs, each a separate process on its own database:
     retention  this tree, the default retention (docs/retention.md)
 
 Prints the file size (after a WAL checkpoint) at the end of each day per run, MB per day over
-the last 7 days, and for the last day the rows per table. A simulated day takes 8-27 s at
-1,000 Posts on the shared 2-core machine, ten times that at 10,000: the README's figures are
-from `--posts 1000 --hot 100` (every table's rows are per Post; the sizes don't depend on timing).
+the last 7 days, and for the last day the rows and bytes (dbstat: the pages of the table and
+its indexes) per table, and each table's MB per day over the last 7 days. A simulated day takes
+3-8 s at 1,000 Posts on the shared 2-core machine, 50-120 s at 10,000 (about 30-60 minutes a
+run); the sizes don't depend on timing, so runs may go side by side (`--runs` picks which).
 """
 
 from __future__ import annotations
