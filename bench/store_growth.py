@@ -16,9 +16,10 @@ numbers. Three runs, each a separate process on its own database:
     retention  this tree, the default retention (docs/retention.md)
 
 Prints the file size (after a WAL checkpoint) at the end of each day per run, MB per day over
-the last 7 days, and for the last day the rows per table. A simulated day takes 8-27 s at
-1,000 Posts on the shared 2-core machine, ten times that at 10,000: the README's figures are
-from `--posts 1000 --hot 100` (every table's rows are per Post; the sizes don't depend on timing).
+the last 7 days, and for the last day the rows and bytes (dbstat: the pages of the table and
+its indexes) per table, and each table's MB per day over the last 7 days. A simulated day takes
+3-8 s at 1,000 Posts on the shared 2-core machine, 50-120 s at 10,000 (about 30-60 minutes a
+run); the sizes don't depend on timing, so runs may go side by side (`--runs` picks which).
 """
 
 from __future__ import annotations
@@ -106,15 +107,31 @@ def drive(url: str, folder: Path, mode: str, days: int, ids: list[str], hot: int
                 run_tally(now=now, deps=deps)
             deps.service.report(refresh, now=now, fresh=True)
         store.database.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        tables = {
-            name: store.database.execute(f"SELECT COUNT(*) FROM {name}").fetchone()[0]
-            for name in ("totals", "daily", "hourly", "refreshes", "api_calls", "posts")
-            + (("totals_seen",) if mode != "before" else ())
-        }
-        line = {"day": day + 1, "bytes": path.stat().st_size, "rows": tables}
+        line = {"day": day + 1, "bytes": path.stat().st_size, **tables(store.database)}
         line["seconds"] = round(time.perf_counter() - started, 1)
         print(json.dumps(line), flush=True)
     store.close()
+
+
+GROWING = ("totals", "totals_seen", "daily", "hourly", "refreshes", "api_calls", "posts")
+
+
+def tables(database: Any) -> dict[str, dict[str, int]]:
+    """Rows and bytes (its pages and its indexes', from dbstat) of each table the runs grow."""
+    names = {
+        name for (name,) in database.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")
+    }
+    sizes = dict(
+        database.execute(
+            """SELECT s.tbl_name, SUM(d.pgsize) FROM dbstat AS d
+            JOIN sqlite_schema AS s ON s.name = d.name GROUP BY s.tbl_name"""
+        ).fetchall()
+    )
+    present = [name for name in GROWING if name in names]
+    return {
+        "rows": {n: database.execute(f"SELECT COUNT(*) FROM {n}").fetchone()[0] for n in present},
+        "table_bytes": {name: int(sizes.get(name) or 0) for name in present},
+    }
 
 
 def export_tree(rev: str, into: Path) -> Path:
@@ -159,7 +176,22 @@ def report(results: dict[str, list[dict[str, Any]]], days: int) -> None:
     for mode, lines in results.items():
         rate = (lines[-1]["bytes"] - lines[-1 - week]["bytes"]) / 1e6 / week
         base = rate if base is None else base
-        print(f"  {mode:<10} {rate:6.2f} MB/day  ({rate / base:.2f}x)  rows: {lines[-1]['rows']}")
+        print(f"  {mode:<10} {rate:6.2f} MB/day  ({rate / base:.2f}x)")
+    print(f"\nDay {days}: rows and MB per table (pages of the table and its indexes)")
+    print(f"{'':>12}" + "".join(f"{mode:>22}" for mode in results))
+    for name in GROWING:
+        cells = []
+        for lines in results.values():
+            rows, size = lines[-1]["rows"].get(name), lines[-1]["table_bytes"].get(name)
+            cells.append("-" if rows is None else f"{rows:>10,} {size / 1e6:7.2f} MB")
+        print(f"{name:>12}" + "".join(f"{cell:>22}" for cell in cells))
+    for mode, lines in results.items():
+        last, first = lines[-1], lines[-1 - week]
+        grown = {
+            name: round((size - first["table_bytes"].get(name, 0)) / 1e6 / week, 3)
+            for name, size in last["table_bytes"].items()
+        }
+        print(f"  {mode}: MB/day per table over the last {week} days: {grown}")
 
 
 def main() -> None:

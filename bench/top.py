@@ -33,7 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from bot.app import build_service
@@ -49,6 +49,7 @@ from bot.store import Store
 from bot.store.boards import board_query
 from bot.store.cipher import TokenCipher
 
+EPOCH_DAY = date(1970, 1, 1)  # the daily table counts its days from it
 NOW = datetime(2026, 11, 26, 12, 30, tzinfo=UTC)
 CREATED = NOW - timedelta(days=30)
 TEAM, CHANNEL = "T0BENCH", "C0BENCH"
@@ -128,9 +129,11 @@ def baseline(path: Path, since: datetime) -> list[tuple[str, int]]:
         authors = dict(conn.execute("SELECT post_id, author_id FROM posts"))
         owned = {p for p in tracked if authors.get(p) in owners}
         sums: dict[str, int] = {}
+        # A row per (Post, day) since 1970-01-01, a column per metric (bot/store/days.py).
         for p, v in conn.execute(
-            "SELECT post_id, value FROM daily WHERE metric = ? AND day >= ?",
-            (COMMAND.metric, since.date().isoformat()),
+            f"SELECT post_id, {COMMAND.metric} FROM daily"
+            f" WHERE {COMMAND.metric} IS NOT NULL AND day >= ?",
+            ((since.date() - EPOCH_DAY).days,),
         ):
             if p in owned:
                 sums[p] = sums.get(p, 0) + v

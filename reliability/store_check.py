@@ -14,7 +14,7 @@ QUERIES = {
         WHERE taken_at = (SELECT MAX(taken_at) FROM totals
                           WHERE post_id = t.post_id AND metric = t.metric)""",
     "hourly": "SELECT post_id, metric, hour, value FROM hourly",
-    "daily": "SELECT post_id, metric, day, value, running_total FROM daily",
+    "daily": "SELECT * FROM daily",  # a row per (Post, day): its metrics are columns
 }
 
 Snapshot = dict[str, set[tuple[object, ...]]]

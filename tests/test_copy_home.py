@@ -46,6 +46,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("slack/web.py", "SCOPES"): "which code needs each Slack scope, for the manifest's test",
     ("slack/server.py", "listen"): "the mode named in the start-up log line",
     ("store/sql.py", "*"): "ValueErrors of callers that pass the store malformed values",
+    ("store/days.py", "*"): "ValueErrors of callers that pass the store malformed values",
     ("store/accounts.py", "save"): "a ValueError of a caller that mixed up two accounts",
     (
         "channels/alert_rules.py",

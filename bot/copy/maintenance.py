@@ -36,6 +36,13 @@ def database_too_new(path: str, unknown: Sequence[str]) -> str:
     )
 
 
+def daily_metrics_without_column(metrics: Sequence[str]) -> str:
+    return (
+        f"the daily series hold metrics this release has no column for ({', '.join(metrics)}); "
+        "the database was not upgraded. Run the release that wrote them, or remove those rows"
+    )
+
+
 def backup_no_database(path: str) -> str:
     return f"{path}: there is no database to back up (check ENGAGEMENT_DB)"
 

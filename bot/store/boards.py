@@ -21,8 +21,9 @@ from typing import Any
 
 from bot.engagement.records import Board, PostSet, Ranked
 from bot.engagement.snowflake import PRE_SNOWFLAKE_LIMIT, TWITTER_EPOCH_MS, UNIX_EPOCH
+from bot.store import days
 from bot.store.posts import SIDE, SOURCES, chosen, sided
-from bot.store.sql import Db, day, instant, json_list
+from bot.store.sql import Db, instant, json_list
 
 _NEWEST = """(SELECT {column} FROM totals AS t
     WHERE t.post_id = s.post_id AND t.metric = :metric {bound}
@@ -34,8 +35,8 @@ _SEEN = """(SELECT MAX(r.until) FROM totals_seen AS r
     WHERE r.post_id = v.post_id AND r.metric_set IN
         (SELECT m.id FROM metric_sets AS m WHERE instr(m.metrics, ',' || :metric || ',')))"""
 
-_RUNNING_BEFORE = """(SELECT {column} FROM daily AS d
-    WHERE d.post_id = s.post_id AND d.metric = :metric AND d.day < {bound}
+_RUNNING_BEFORE = f"""(SELECT {{column}} FROM daily AS d
+    WHERE d.post_id = s.post_id AND {days.running("d")} IS NOT NULL AND d.day < {{bound}}
     ORDER BY d.day DESC LIMIT 1)"""
 
 # Created before the period's start: its snapshot at the start is subtracted (else it counts
@@ -78,11 +79,12 @@ FROM (
         -- period (else there is no day to rank on), minus the one before the start.
         CASE s.side WHEN 'owned' THEN {
         _RUNNING_BEFORE.format(
-            column="CASE WHEN d.day >= :since_day THEN d.running_total END", bound=":until_day"
+            column=f"CASE WHEN d.day >= :since_day THEN {days.running('d')} END",
+            bound=":until_day",
         )
     } END AS upto,
         CASE s.side WHEN 'owned' THEN {
-        _RUNNING_BEFORE.format(column="d.running_total", bound=":since_day")
+        _RUNNING_BEFORE.format(column=days.running("d"), bound=":since_day")
     } END AS before,
         -- Others: the newest snapshot minus the newest at or before the start (none: unknown,
         -- not ranked).
@@ -147,8 +149,8 @@ def board_query(
             "metric": metric,
             "since": instant(since),
             "since_us": (since - UNIX_EPOCH) // timedelta(microseconds=1),
-            "since_day": day(since.date()),
-            "until_day": day(until),
+            "since_day": days.number(since.date()),
+            "until_day": days.number(until),
             "limit": limit,
             "public": public,
             "check": stale_before is not None,

@@ -17,7 +17,7 @@ AGED: dict[str, str | None] = {
     "totals_seen": "since",
     "hourly": "hour",
     "hourly_spans": "span_start",
-    "daily": "day",
+    "daily": "date(day * 86400, 'unixepoch')",  # days since 1970 (bot/store/days.py)
     "refreshes": "refreshed_at",
     "api_calls": "at",
     "api_calls_monthly": "month",

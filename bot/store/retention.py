@@ -4,8 +4,8 @@ docs/retention.md is the policy and why each default keeps every feature working
 totals snapshots are written only on a change (bot/store/snapshots.py); older than
 `snapshot_days` they are thinned to a day's last, older than `weekly_after_days` to a week's
 last; the runs of readings behind "as of" go after a day (a Post's newest run stays); hour
-buckets older than `hourly_days` roll into daily rows (whole UTC days only, never over a daily
-row X gave) and go; daily rows older than `daily_days` go but each (Post, metric)'s last; API
+buckets older than `hourly_days` roll into daily values (whole UTC days only, never over a
+value X gave) and go; daily values older than `daily_days` go but each (Post, metric)'s last; API
 calls of months older than `call_months` are summed per (month, workspace, endpoint, owner)
 into `api_calls_monthly`, which `usage` reads alongside; Posts nobody tracks, no connected
 account wrote and nothing read for `forget_days` are forgotten with all their rows.
@@ -26,7 +26,7 @@ from functools import partial
 
 from bot.config import RetentionSettings
 from bot.engagement.snowflake import TWITTER_EPOCH_MS
-from bot.store.series import recompute_running_totals
+from bot.store import days
 from bot.store.sql import Db, instant, json_list, month_range
 
 # Runs of readings serve "as of" (each Post's newest run, always kept) and alert baselines
@@ -47,22 +47,22 @@ class Cutoffs:
     weekly_snapshots: str
     runs: str
     hourly: str  # a UTC midnight: only whole days roll up
-    daily: str  # a day
+    daily: int  # a day number (bot/store/days.py)
     calls: str  # the first moment of the oldest month kept in full
     forget: str
 
     @classmethod
     def at(cls, now: datetime, policy: RetentionSettings) -> Cutoffs:
-        days = timedelta(days=1)
-        hourly = (now - policy.hourly_days * days).astimezone(UTC).date()
+        day = timedelta(days=1)
+        hourly = (now - policy.hourly_days * day).astimezone(UTC).date()
         return cls(
-            instant(now - policy.snapshot_days * days),
-            instant(now - max(policy.weekly_after_days, policy.snapshot_days) * days),
+            instant(now - policy.snapshot_days * day),
+            instant(now - max(policy.weekly_after_days, policy.snapshot_days) * day),
             instant(now - RUNS_KEPT),
             instant(datetime.combine(hourly, time(), UTC)),
-            (now - policy.daily_days * days).astimezone(UTC).date().isoformat(),
+            days.number((now - policy.daily_days * day).astimezone(UTC).date()),
             instant(_month_start(now.astimezone(UTC).date(), policy.call_months)),
-            instant(now - policy.forget_days * days),
+            instant(now - policy.forget_days * day),
         )
 
 
@@ -86,22 +86,25 @@ _OLD_RUNS = """
     WHERE post_id >= :first AND post_id <= :last AND until < :runs
         AND since < (SELECT MAX(since) FROM totals_seen WHERE post_id = s.post_id)"""
 # Days past their time but the last of each (Post, metric): its running total is the base that
-# leaderboards subtract from (bot/store/series.py).
+# leaderboards subtract from (bot/store/days.py). A metric at a time (its two columns emptied),
+# then the rows left with none.
+_OLD_VALUES = """SELECT {counts} FROM daily
+    WHERE post_id >= :first AND post_id <= :last AND day < :daily"""
 _OLD_DAYS = """
-    DELETE FROM daily WHERE (post_id, metric, day) IN (
-        SELECT post_id, metric, day FROM (
-            SELECT post_id, metric, day,
-                LEAD(day) OVER (PARTITION BY post_id, metric ORDER BY day) AS next
-            FROM daily WHERE post_id >= :first AND post_id <= :last AND day < :daily)
-        WHERE next IS NOT NULL)"""
+    UPDATE daily SET {forget}
+    WHERE post_id >= :first AND post_id <= :last AND day < :daily AND {value} IS NOT NULL
+        AND EXISTS (SELECT 1 FROM daily AS later
+            WHERE later.post_id = daily.post_id AND later.day > daily.day
+                AND later.day < :daily AND {later} IS NOT NULL)"""
+_EMPTY_DAYS = f"""
+    DELETE FROM daily WHERE post_id >= :first AND post_id <= :last AND day < :daily
+        AND {days.empty()}"""
 # Whole UTC days of hour buckets, where X gave no daily row: day = Σ hours.
-_ROLL_UP = """
-    INSERT INTO daily (post_id, metric, day, value)
-    SELECT post_id, metric, substr(hour, 1, 10), SUM(value) FROM hourly
+_ROLL_UP = f"""
+    SELECT post_id, metric, unixepoch(substr(hour, 1, 10)) / 86400, SUM(value) FROM hourly
     WHERE post_id >= :first AND post_id <= :last AND hour < :hourly
-    GROUP BY post_id, metric, substr(hour, 1, 10) HAVING COUNT(*) = 24
-    ON CONFLICT (post_id, metric, day) DO NOTHING
-    RETURNING post_id, metric, day"""
+        AND metric IN ({", ".join(f"'{m}'" for m in days.ORDERED)})
+    GROUP BY post_id, metric, substr(hour, 1, 10) HAVING COUNT(*) = 24"""
 _OLD_HOURS = "DELETE FROM hourly WHERE post_id >= :first AND post_id <= :last AND hour < :hourly"
 _OLD_SPANS = """DELETE FROM hourly_spans
     WHERE post_id >= :first AND post_id <= :last AND span_end <= :hourly"""
@@ -226,16 +229,26 @@ def _prune_posts(db: Db, cut: Cutoffs, first: str, last: str, counts: PruneCount
     ).rowcount
     counts.runs += db.execute(_OLD_RUNS, {**bounds, "runs": cut.runs}).rowcount
     hourly = {**bounds, "hourly": cut.hourly}
-    rolled = db.rows(_ROLL_UP, hourly)
-    counts.days_rolled_up += len(rolled)
-    earliest: dict[tuple[str, str], str] = {}
-    for post_id, metric, day in rolled:
-        earliest[(post_id, metric)] = min(day, earliest.get((post_id, metric), day))
-    recompute_running_totals(db, earliest)
+    counts.days_rolled_up += days.write(db, db.rows(_ROLL_UP, hourly), replace=False)
     counts.hours += db.execute(_OLD_HOURS, hourly).rowcount
     db.execute(_OLD_SPANS, hourly)
     db.execute(_TRIM_SPANS, hourly)
-    counts.days += db.execute(_OLD_DAYS, {**bounds, "daily": cut.daily}).rowcount
+    counts.days += _thin_days(db, {**bounds, "daily": cut.daily})
+
+
+def _thin_days(db: Db, params: dict[str, object]) -> int:
+    """Old days' values gone (each (Post, metric)'s last old one kept), then empty rows."""
+    metrics = days.ORDERED
+    counts = ", ".join(f"COUNT({days.value(metric)})" for metric in metrics)
+    (old,) = db.rows(_OLD_VALUES.format(counts=counts), params)
+    thinned = 0
+    for metric, values in zip(metrics, old, strict=True):
+        if values > 1:
+            forget, value = days.forget_before(metric), days.value(metric)
+            sql = _OLD_DAYS.format(forget=forget, value=value, later=days.value(metric, "later"))
+            thinned += db.execute(sql, params).rowcount
+    db.execute(_EMPTY_DAYS, params)
+    return thinned
 
 
 def _forget(db: Db, cut: Cutoffs, bounds: dict[str, str], counts: PruneCounts) -> None:

@@ -8,17 +8,15 @@ from typing import Any, TypeVar
 
 from bot.engagement.query import Granularity
 from bot.engagement.records import Board, PostSet
-from bot.store import boards, posts, snapshots
+from bot.store import boards, days, posts, snapshots
 from bot.store.rows import SeriesRow, TotalsRow
 from bot.store.sql import (
     Db,
     Repository,
-    day,
     hour,
     instant,
     json_list,
     names,
-    parse_day,
     parse_instant,
     post_ids,
 )
@@ -52,44 +50,13 @@ def save_hourly(db: Db, rows: Iterable[SeriesRow], fetched_at: datetime | None) 
 
 
 def save_daily(db: Db, rows: Iterable[SeriesRow], fetched_at: datetime | None) -> int:
-    params = [(row.post_id, row.metric, day(row.bucket), row.value) for row in rows]
-    ids = post_ids(post_id for post_id, *_ in params)
+    facts = [(row.post_id, row.metric, days.number(row.bucket), row.value) for row in rows]
+    ids = post_ids(post_id for post_id, *_ in facts)
     posts.ensure(db, ids)
-    changed = db.many(
-        """INSERT INTO daily (post_id, metric, day, value) VALUES (?, ?, ?, ?)
-        ON CONFLICT (post_id, metric, day) DO UPDATE SET value = excluded.value
-            WHERE daily.value != excluded.value""",
-        params,
-    )
-    earliest: dict[tuple[str, str], str] = {}
-    for post_id, metric, bucket, _ in params:
-        key = (post_id, metric)
-        earliest[key] = min(bucket, earliest.get(key, bucket))
-    recompute_running_totals(db, earliest)
+    changed = days.write(db, facts)
     if fetched_at is not None:
         note_refreshed(db, ids, Granularity.DAY, fetched_at)
     return changed
-
-
-def recompute_running_totals(db: Db, earliest: dict[tuple[str, str], str]) -> None:
-    """Bring `running_total` up to date from each (Post, metric)'s earliest written day on.
-
-    Earlier days are untouched, so the running total just before that day is the base. Rows
-    whose running total is already right are not rewritten.
-    """
-    db.many(
-        """UPDATE daily SET running_total = fresh.running
-        FROM (
-            SELECT day, SUM(value) OVER (ORDER BY day) + COALESCE((
-                SELECT running_total FROM daily AS before
-                WHERE before.post_id = :post AND before.metric = :metric AND before.day < :from
-                ORDER BY before.day DESC LIMIT 1), 0) AS running
-            FROM daily WHERE post_id = :post AND metric = :metric AND day >= :from
-        ) AS fresh
-        WHERE daily.post_id = :post AND daily.metric = :metric AND daily.day = fresh.day
-            AND daily.running_total != fresh.running""",
-        [{"post": p, "metric": m, "from": first} for (p, m), first in earliest.items()],
-    )
 
 
 def note_refreshed(db: Db, ids: Iterable[str], granularity: str, at: datetime) -> None:
@@ -123,15 +90,15 @@ def read_hourly(
 def read_daily(
     db: Db, ids: Iterable[str], metrics: Iterable[str], start: date, end: date
 ) -> dict[str, dict[str, dict[date, int]]]:
-    sql = f"""SELECT post_id, metric, day, value FROM daily
-        WHERE {_IN_IDS} AND {_IN_METRICS} AND day >= ? AND day < ? ORDER BY day"""
-    params = (json_list(post_ids(ids)), json_list(names(metrics)), day(start), day(end))
-    return _nest(db.rows(sql, params), parse_day)
+    found: dict[str, dict[str, dict[date, int]]] = {}
+    for post_id, metric, when, value in days.read(db, post_ids(ids), names(metrics), start, end):
+        found.setdefault(post_id, {}).setdefault(metric, {})[when] = value
+    return found
 
 
 def _nest(rows: list[Any], parse: Callable[[str], K]) -> dict[str, dict[str, dict[K, int]]]:
     found: dict[str, dict[str, dict[K, int]]] = {}
-    # A few dozen distinct hours or days recur for every Post and metric: parse each once.
+    # A few dozen distinct hours recur for every Post and metric: parse each once.
     parsed: dict[str, K] = {}
     for post_id, metric, bucket, value in rows:
         key = parsed.get(bucket)
@@ -141,18 +108,18 @@ def _nest(rows: list[Any], parse: Callable[[str], K]) -> dict[str, dict[str, dic
     return found
 
 
-LEADERBOARD_SQL = """
+LEADERBOARD_SQL = f"""
     SELECT post_id, total FROM (
         SELECT c.post_id AS post_id,
-            (SELECT d.running_total FROM daily AS d
-             WHERE d.post_id = c.post_id AND d.metric = :metric AND d.day < :until
+            (SELECT {days.running("d")} FROM daily AS d
+             WHERE d.post_id = c.post_id AND {days.running("d")} IS NOT NULL AND d.day < :until
              ORDER BY d.day DESC LIMIT 1)
-            - COALESCE((SELECT d.running_total FROM daily AS d
-             WHERE d.post_id = c.post_id AND d.metric = :metric AND d.day < :since
+            - COALESCE((SELECT {days.running("d")} FROM daily AS d
+             WHERE d.post_id = c.post_id AND {days.running("d")} IS NOT NULL AND d.day < :since
              ORDER BY d.day DESC LIMIT 1), 0) AS total
-        FROM {candidates} AS c
+        FROM {{candidates}} AS c
         WHERE EXISTS (SELECT 1 FROM daily AS d
-            WHERE d.post_id = c.post_id AND d.metric = :metric
+            WHERE d.post_id = c.post_id AND {days.running("d")} IS NOT NULL
                 AND d.day >= :since AND d.day < :until)
     )
     ORDER BY total DESC, length(post_id), post_id
@@ -165,7 +132,8 @@ def leaderboard_query(
     metric: str, since: date, until: date, ids: Iterable[str] | None, limit: int
 ) -> tuple[str, dict[str, Any]]:
     """The SQL and parameters of `leaderboard` (tests read its query plan)."""
-    params: dict[str, Any] = {"metric": metric, "since": day(since), "until": day(until)}
+    params: dict[str, Any] = {"metric": metric}
+    params.update(since=days.number(since), until=days.number(until))
     params["limit"] = limit
     if ids is None:
         return LEADERBOARD_SQL.format(candidates=_ALL_POSTS), params

@@ -1,7 +1,8 @@
 """How values are written in SQLite, and the one connection wrapper the store's modules share.
 
 Instants are ISO-8601 UTC text of fixed width ("2026-11-26T12:30:00.000000Z") so that text order
-is time order and range queries can compare strings; days are "YYYY-MM-DD"; counts are integers.
+is time order and range queries can compare strings; the daily table's days are numbers
+(bot/store/days.py); counts are integers.
 """
 
 from __future__ import annotations
@@ -137,17 +138,6 @@ def hour(bucket: datetime | date) -> str:
     if (bucket.minute, bucket.second, bucket.microsecond) != (0, 0, 0):
         raise ValueError(f"an hourly bucket starts on the hour, not at {bucket.isoformat()}")
     return instant(bucket)
-
-
-def day(bucket: datetime | date) -> str:
-    # A datetime is a date too; taking its date part silently would hide a caller's mix-up.
-    if isinstance(bucket, datetime):
-        raise TypeError(f"a daily bucket is a date, not the datetime {bucket.isoformat()}")
-    return bucket.isoformat()
-
-
-def parse_day(text: str) -> date:
-    return date.fromisoformat(text)
 
 
 def post_ids(ids: Iterable[str]) -> list[str]:

@@ -99,7 +99,7 @@ def series_requests(sim: RunningSimulator) -> list[dict[str, Any]]:
 
 
 def daily_rows(store: Store) -> list[tuple[Any, ...]]:
-    rows = store.database.execute("SELECT * FROM daily ORDER BY post_id, metric, day")
+    rows = store.database.execute("SELECT * FROM daily ORDER BY post_id, day")
     return [tuple(r) for r in rows.fetchall()]
 
 

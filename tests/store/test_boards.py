@@ -105,9 +105,10 @@ def test_every_table_is_read_by_seeking_its_key_never_scanned(posts: list[str] |
             assert "SEARCH p USING COVERING INDEX posts_sides (post_id=?) LEFT-JOIN" in plan
             for alias in ("r", "f", "any_r"):
                 assert [s for s in plan if s.startswith(f"SEARCH {alias} USING PRIMARY KEY")]
-            for alias in ("d", "t"):
+            # daily: a row per (Post, day), the metric a column; totals: a row per metric.
+            for alias, key in (("d", "(post_id=? AND day<?)"), ("t", "(post_id=? AND metric=?")):
                 seeks = [s for s in plan if s.startswith(f"SEARCH {alias} ")]
-                key = f"SEARCH {alias} USING PRIMARY KEY (post_id=? AND metric=?"
+                key = f"SEARCH {alias} USING PRIMARY KEY {key}"
                 assert seeks, plan
                 assert all(s.startswith(key) for s in seeks), plan
 

@@ -214,8 +214,8 @@ def test_old_daily_rows_leave_the_last_one_leaderboards_build_on(store: Store) -
 
     cutoff = today - timedelta(days=POLICY.daily_days)
     old = store.database.execute(
-        "SELECT post_id, COUNT(*) FROM daily WHERE metric = 'impressions' AND day < ? GROUP BY 1",
-        (cutoff.isoformat(),),
+        "SELECT post_id, COUNT(impressions) FROM daily WHERE day < ? GROUP BY 1",
+        ((cutoff - date(1970, 1, 1)).days,),  # the table's days count from 1970
     ).fetchall()
     assert sorted(old) == sorted([(HOT, 1), (OWNED, 1)])
     assert [
@@ -228,6 +228,32 @@ def test_old_daily_rows_leave_the_last_one_leaderboards_build_on(store: Store) -
         "impressions", since=today - timedelta(days=7), until=today + timedelta(days=1)
     )
     assert dict(week)[HOT] == dict(boards[0])[HOT] + 1_000
+
+
+def test_each_metric_keeps_its_own_last_old_day(store: Store) -> None:
+    today = NOW.date()
+    # Retweets on three old days, none since but one last week; impressions every day (fill).
+    retweets = {today - timedelta(days=n): v for n, v in ((125, 4), (120, 6), (115, 9), (3, 2))}
+    store.series.save_daily([SeriesRow(OWNED, "retweets", d, v) for d, v in retweets.items()])
+    boards = [
+        store.series.leaderboard(metric, since=today - timedelta(days=n), until=today)
+        for metric in ("retweets", "impressions")
+        for n in (7, 90)
+    ]
+
+    store.housekeeping.prune(now=NOW, policy=POLICY)
+
+    # The day whose running total a later sum subtracts is kept per metric: the newest old day
+    # with retweets (115 days ago) is not the newest old day (101 days ago, impressions only).
+    kept = store.series.daily([OWNED], ["retweets"], today - timedelta(days=200), today)
+    last_old, recent = today - timedelta(days=115), today - timedelta(days=3)
+    assert kept == {OWNED: {"retweets": {last_old: 9, recent: 2}}}
+    assert [
+        store.series.leaderboard(metric, since=today - timedelta(days=n), until=today)
+        for metric in ("retweets", "impressions")
+        for n in (7, 90)
+    ] == boards
+    assert boards[0] == [(OWNED, 2)]
 
 
 def test_a_dry_run_changes_nothing_and_reports_what_a_prune_removes(store: Store) -> None:

@@ -116,7 +116,7 @@ def test_a_database_made_by_migration_1_upgrades_and_keeps_its_rows(
         assert store.series.daily([P1], ["impressions"], date(2026, 11, 1), date(2026, 11, 4)) == {
             P1: {"impressions": {date(2026, 11, 1): 5, date(2026, 11, 2): 7, date(2026, 11, 3): 11}}
         }
-        running = store.database.execute("SELECT running_total FROM daily ORDER BY day")
+        running = store.database.execute("SELECT impressions_running FROM daily ORDER BY day")
         assert [r for (r,) in running] == [5, 12, 23]
         assert store.series.leaderboard(
             "impressions", since=date(2026, 11, 2), until=date(2026, 12, 1)
@@ -129,7 +129,7 @@ def test_file_databases_use_wal_and_foreign_keys(db_path: Path, cipher: TokenCip
         assert store.database.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         with pytest.raises(sqlite3.IntegrityError):
             store.database.execute(
-                "INSERT INTO daily (post_id, metric, day, value) VALUES ('9', 'x', '2026-01-01', 1)"
+                "INSERT INTO daily (post_id, day, impressions) VALUES ('9', 20454, 1)"
             )
 
 
@@ -149,7 +149,9 @@ def test_counts_are_stored_as_integers(store: Store) -> None:
         store.series.save_daily([SeriesRow(P1, "impressions", date(2026, 11, 1), 1.5)])  # type: ignore[arg-type]
     assert count(store, "daily") == 0
     store.series.save_daily([SeriesRow(P1, "impressions", date(2026, 11, 1), "12")])  # type: ignore[arg-type]
-    assert store.database.execute("SELECT typeof(value) FROM daily").fetchone() == ("integer",)
+    assert store.database.execute("SELECT typeof(impressions) FROM daily").fetchone() == (
+        "integer",
+    )
 
 
 def test_malformed_post_ids_and_bare_strings_are_refused(store: Store) -> None:
@@ -487,7 +489,7 @@ def test_leaderboard_seeks_the_primary_key_instead_of_scanning(
     plan = [row[3] for row in store.database.execute("EXPLAIN QUERY PLAN " + sql, params)]
     daily_steps = [step for step in plan if " d " in f"{step} "]
     assert len(daily_steps) == 3, plan  # in range?, running total before until, before since
-    seek = "SEARCH d USING PRIMARY KEY (post_id=? AND metric=? AND day"
+    seek = "SEARCH d USING PRIMARY KEY (post_id=? AND day"
     assert all(step.startswith(seek) for step in daily_steps), plan
     assert not [step for step in plan if step.startswith("SCAN d")]
 
@@ -596,7 +598,7 @@ def test_an_exception_mid_transaction_leaves_the_old_rows(
     start = date(2026, 11, 1)
     with Store.open(db_path, cipher=cipher) as store:
         store.series.save_daily(days(start, [1, 1, 1]))
-        before = peek(db_path, "SELECT day, value FROM daily ORDER BY day")
+        before = peek(db_path, "SELECT day, impressions FROM daily ORDER BY day")
 
         def refresh_then_crash() -> None:
             with store.transaction():
@@ -605,13 +607,13 @@ def test_an_exception_mid_transaction_leaves_the_old_rows(
                 # Inside: this connection sees the new rows, another sees only the old ones.
                 seen = store.series.daily([P1], ["impressions"], start, start + timedelta(days=9))
                 assert list(seen[P1]["impressions"].values()) == [9, 9, 9, 9]
-                assert peek(db_path, "SELECT day, value FROM daily ORDER BY day") == before
+                assert peek(db_path, "SELECT day, impressions FROM daily ORDER BY day") == before
                 raise RuntimeError("crash")
 
         with pytest.raises(RuntimeError, match="crash"):
             refresh_then_crash()
 
-        assert peek(db_path, "SELECT day, value FROM daily ORDER BY day") == before
+        assert peek(db_path, "SELECT day, impressions FROM daily ORDER BY day") == before
         assert peek(db_path, "SELECT COUNT(*) FROM totals") == [(0,)]
         assert store.series.leaderboard(
             "impressions", since=start, until=start + timedelta(days=9)
@@ -619,8 +621,8 @@ def test_an_exception_mid_transaction_leaves_the_old_rows(
 
         with store.transaction():
             store.series.save_daily(days(start, [9, 9, 9, 9]))
-            assert peek(db_path, "SELECT day, value FROM daily ORDER BY day") == before
-        assert [v for _, v in peek(db_path, "SELECT day, value FROM daily ORDER BY day")] == [
+            assert peek(db_path, "SELECT day, impressions FROM daily ORDER BY day") == before
+        assert [v for _, v in peek(db_path, "SELECT day, impressions FROM daily ORDER BY day")] == [
             9,
             9,
             9,

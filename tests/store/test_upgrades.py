@@ -66,7 +66,7 @@ def rows_v1(db: sqlite3.Connection) -> None:
         ],
     )
     db.executemany(
-        "INSERT INTO daily VALUES (?, 'likes', ?, ?)",
+        "INSERT INTO daily VALUES (?, 'favorites', ?, ?)",
         [(OWNED, "2026-09-01", 4), (OWNED, "2026-09-02", 5), (OWNED, "2026-09-03", 6)],
     )
     db.executemany(
@@ -90,11 +90,11 @@ def read_v1(store: Store) -> None:
     assert (infos[OWNED].author_id, infos[OTHER].author_id) == (BRAND, CREATOR)
     latest = store.series.latest_totals([OWNED, OTHER], ["likes"])
     assert (latest[OWNED]["likes"][0], latest[OTHER]["likes"][0]) == (15, 7)
-    days = store.series.daily([OWNED], ["likes"], date(2026, 9, 1), date(2026, 9, 4))
-    assert list(days[OWNED]["likes"].values()) == [4, 5, 6]
+    days = store.series.daily([OWNED], ["favorites"], date(2026, 9, 1), date(2026, 9, 4))
+    assert list(days[OWNED]["favorites"].values()) == [4, 5, 6]
     # m002's running totals, computed from rows that existed before it: a leaderboard adds up.
     board = store.series.leaderboard(
-        "likes", since=date(2026, 9, 2), until=date(2026, 9, 4), post_ids=[OWNED], limit=5
+        "favorites", since=date(2026, 9, 2), until=date(2026, 9, 4), post_ids=[OWNED], limit=5
     )
     assert board == [(OWNED, 11)]
     hours = store.series.hourly(
@@ -204,6 +204,46 @@ def read_v10(store: Store) -> None:
     assert store.usage.month("2026-10", "T0OTHER").total_calls == 0
 
 
+# What 0.2.0 wrote to `daily` (a row per Post, metric and day, with m002's running totals),
+# around the v1 rows: two metrics, days missing here and there, a gap in the middle.
+DAILY_V16 = (
+    (OWNED, "impressions", "2026-09-02", 100, 100),
+    (OWNED, "impressions", "2026-09-03", 0, 100),
+    (OWNED, "impressions", "2026-09-05", 40, 140),
+    (OWNED, "favorites", "2026-09-05", 2, 17),  # after v1's 4, 5 and 6 (1-3 September)
+    (OWNED, "engagements", "2026-09-20", 7, 7),
+    (OTHER, "impressions", "2026-09-03", 1_000_000_000, 1_000_000_000),
+    (OTHER, "retweets", "2026-09-04", 3, 3),
+    (OTHER, "user_profile_clicks", "2026-09-04", 1, 1),
+)
+
+
+def rows_v16(db: sqlite3.Connection) -> None:
+    db.executemany("INSERT INTO daily VALUES (?, ?, ?, ?, ?)", DAILY_V16)
+
+
+def read_v16(store: Store) -> None:
+    facts = {(p, m, d): v for p, m, d, v, _ in DAILY_V16}
+    facts.update({(OWNED, "favorites", f"2026-09-0{i}"): v for i, v in ((1, 4), (2, 5), (3, 6))})
+    metrics = sorted({m for _, m, _ in facts})
+    stored = store.series.daily([OWNED, OTHER], metrics, date(2026, 8, 1), date(2026, 10, 1))
+    assert {
+        (post_id, metric, day.isoformat()): value
+        for post_id, series in stored.items()
+        for metric, values in series.items()
+        for day, value in values.items()
+    } == facts
+    # Running totals carried over: each range is the sum of its days.
+    for metric, since, until, totals in (
+        ("impressions", date(2026, 9, 3), date(2026, 9, 6), [(OTHER, 1_000_000_000), (OWNED, 40)]),
+        ("favorites", date(2026, 9, 3), date(2026, 9, 30), [(OWNED, 8)]),
+        ("retweets", date(2026, 9, 1), date(2026, 9, 30), [(OTHER, 3)]),
+        ("user_profile_clicks", date(2026, 9, 1), date(2026, 9, 30), [(OTHER, 1)]),
+        ("engagements", date(2026, 9, 1), date(2026, 9, 20), []),
+    ):
+        assert store.series.leaderboard(metric, since=since, until=until) == totals
+
+
 @dataclass(frozen=True)
 class Step:
     after: str  # the migration whose release wrote these rows
@@ -217,8 +257,10 @@ STEPS = (
     Step("m004_digests", rows_v4, read_v4),
     Step("m005_alerting", rows_v5, read_v5),
     Step("m010_workspace_boundaries", rows_v10, read_v10),
+    Step("m016_alert_mutes", rows_v16, read_v16),
 )
 NAMES = MIGRATIONS.names
+PACKED = "m017_daily_by_post_day"
 
 
 def build_at(path: Path, version: int) -> list[Step]:
@@ -268,8 +310,10 @@ def test_a_database_of_every_earlier_version_upgrades_without_losing_anything(
             step.read(store)
         assert store.sealed.unopenable() == {}
     after = table_rows(path)
-    assert {t: after[t] for t in before if t != "_sqlite_migrations"} == {
-        t: n for t, n in before.items() if t != "_sqlite_migrations"
+    # m017 packs a Post-day's metrics into one row: read_v16 reads every fact of `daily` back.
+    repacked = {"_sqlite_migrations"} | ({"daily"} if version < NAMES.index(PACKED) + 1 else set())
+    assert {t: after[t] for t in before if t not in repacked} == {
+        t: n for t, n in before.items() if t not in repacked
     }
     assert after["_sqlite_migrations"] == len(NAMES)
 
@@ -298,3 +342,27 @@ def test_a_database_from_a_newer_release_is_refused_and_left_untouched(
     assert "newer engagement-bot release" in err
     assert "m099_from_the_future" in err
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+
+
+def test_daily_rows_of_a_metric_without_a_column_stop_the_upgrade_and_stay(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "engagement.db"
+    build_at(path, NAMES.index(PACKED))
+    conn = sqlite3.connect(path)
+    with conn:  # no release asked X for it, but a hand-edited file might hold one
+        conn.execute("INSERT INTO daily VALUES (?, 'likes', '2026-09-04', 9, 9)", (OWNED,))
+    daily = conn.execute("SELECT * FROM daily ORDER BY post_id, metric, day").fetchall()
+    conn.close()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ENGAGEMENT_DB", str(path))
+    monkeypatch.setenv("ENGAGEMENT_SECRET_KEY", KEY)
+    assert main(["accounts", "list"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "likes" in err
+    assert "not upgraded" in err
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT * FROM daily ORDER BY post_id, metric, day").fetchall() == daily
+    assert PACKED not in {name for (name,) in conn.execute("SELECT name FROM _sqlite_migrations")}
+    conn.close()

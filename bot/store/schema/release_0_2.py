@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.copy import maintenance
+from bot.errors import StoreError
 from bot.store.schema.steps import COUNT as _COUNT
 from bot.store.schema.steps import MIGRATIONS
 
@@ -149,3 +151,75 @@ def m016_alert_mutes(db: Database) -> None:
             PRIMARY KEY (team_id, channel_id, post_id)
         ) WITHOUT ROWID"""
     )
+
+
+# The metrics of X's series (/28hr, /historical) a day row holds, in the order of
+# docs/simulator.md#metrics: the daily tally's (its DEFAULT_SERIES) in columns of their own, the
+# rest, asked for by hand now and then, together in one JSON column. A metric X adds later joins
+# `more` in a new step.
+DAY_COLUMNS = ("impressions", "engagements", "favorites", "retweets", "replies")
+DAY_MORE = (
+    "video_views",
+    "media_views",
+    "media_engagements",
+    "url_clicks",
+    "hashtag_clicks",
+    "detail_expands",
+    "permalink_clicks",
+    "app_install_attempts",
+    "app_opens",
+    "email_tweet",
+    "user_follows",
+    "user_profile_clicks",
+)
+_MAYBE_COUNT = "INTEGER CHECK (typeof({0}) IN ('integer', 'null'))"
+
+
+@MIGRATIONS()
+def m017_daily_by_post_day(db: Database) -> None:
+    """`daily` becomes one row per (Post, UTC day), the day a number, the metrics its columns.
+
+    It was a row per (Post, metric, day), the day and metric as text: ~280 bytes a Post-day for
+    the tally's 5 metrics, nearly all of what the store still grew by (docs/retention.md). Now
+    `day` counts days since 1970-01-01; each DAY_COLUMNS metric has two nullable columns,
+    `<metric>` (X's value; NULL: none that day) and `<metric>_running` (the running total
+    leaderboards subtract, as m002 kept it); the DAY_MORE metrics sit in `more` as
+    {"<metric>": [value, running total]} (NULL: none of them), so the columns they would need
+    (a header byte each, on every row) cost nothing: ~65 bytes a tallied Post-day. Every row
+    converts as it was, running totals included; a metric with no place (no release asked X
+    for one) stops the upgrade with its name rather than lose its rows.
+    """
+    known = ", ".join(f"'{metric}'" for metric in DAY_COLUMNS + DAY_MORE)
+    sql = f"SELECT DISTINCT metric FROM daily WHERE metric NOT IN ({known}) ORDER BY 1"
+    if strays := [row[0] for row in db.execute(sql).fetchall()]:
+        raise StoreError(maintenance.daily_metrics_without_column(strays))
+    per_metric = ",\n".join(
+        f"{m} {_MAYBE_COUNT.format(m)}, {m}_running {_MAYBE_COUNT.format(m + '_running')}"
+        for m in DAY_COLUMNS
+    )
+    db.execute(
+        f"""CREATE TABLE daily_by_day (
+            post_id TEXT NOT NULL REFERENCES posts (post_id),
+            day {_COUNT.format("day")},
+            {per_metric},
+            more TEXT CHECK (more IS NULL OR json_valid(more)),
+            PRIMARY KEY (post_id, day)
+        ) WITHOUT ROWID"""
+    )
+    picked = ", ".join(
+        f"MAX(CASE metric WHEN '{m}' THEN value END), "
+        f"MAX(CASE metric WHEN '{m}' THEN running_total END)"
+        for m in DAY_COLUMNS
+    )
+    more = ", ".join(f"'{m}'" for m in DAY_MORE)
+    names = ", ".join(f"{m}, {m}_running" for m in DAY_COLUMNS)
+    db.execute(
+        f"""INSERT INTO daily_by_day (post_id, day, {names}, more)
+        SELECT post_id, unixepoch(day) / 86400, {picked},
+            json_group_object(metric, json_array(value, running_total))
+                FILTER (WHERE metric IN ({more}))
+        FROM daily GROUP BY post_id, day"""
+    )
+    db.execute("UPDATE daily_by_day SET more = NULL WHERE more = '{}'")
+    db.execute("DROP TABLE daily")
+    db.execute("ALTER TABLE daily_by_day RENAME TO daily")

@@ -1,0 +1,78 @@
+"""The daily series' layout: small on disk, and a column for every metric X's series serve."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+import pytest
+
+from bot.engagement.models import DEFAULT_SERIES, SERIES_METRICS
+from bot.engagement.records import SeriesRow
+from bot.store import Store
+from bot.store.days import METRICS
+
+START = date(2026, 9, 1)
+
+
+def test_every_series_metric_can_be_stored_by_the_day() -> None:
+    assert SERIES_METRICS <= METRICS
+
+
+def test_a_tallied_post_day_costs_under_a_hundred_bytes(store: Store) -> None:
+    """The tally's five metrics for every Post, one day after another, as the daily tally
+    writes them: the table's pages per Post-day (it was ~280 bytes as a row per metric)."""
+    rng = random.Random(14)
+    posts = [str(1_860_000_000_000_000_000 + rng.randrange(10**15)) for _ in range(300)]
+    days = 30
+    for n in range(days):
+        store.series.save_daily(
+            SeriesRow(post, metric, START + timedelta(days=n), rng.randrange(scale))
+            for post in posts
+            for metric, scale in zip(DEFAULT_SERIES, (5_000, 300, 100, 20, 10), strict=True)
+        )
+    (size,) = store.database.execute(
+        "SELECT SUM(pgsize) FROM dbstat WHERE name = 'daily'"
+    ).fetchone()
+    assert size / (len(posts) * days) < 100
+    # and every value reads back
+    stored = store.series.daily(posts[:1], DEFAULT_SERIES, START, START + timedelta(days=days))
+    assert sorted(len(series) for series in stored[posts[0]].values()) == [days] * 5
+
+
+def test_a_metric_with_no_column_is_refused_before_anything_is_written(store: Store) -> None:
+    with pytest.raises(ValueError, match="quote_tweets"):
+        store.series.save_daily(
+            [
+                SeriesRow("1", "impressions", START, 5),
+                SeriesRow("1", "quote_tweets", START, 1),  # /totals only: no daily series
+            ]
+        )
+    assert store.series.daily(["1"], ["impressions"], START, START + timedelta(days=1)) == {}
+
+
+def test_metrics_asked_for_by_hand_read_and_rank_as_the_tallys_do(store: Store) -> None:
+    """url_clicks (kept with the rarer metrics) beside impressions (a column of its own)."""
+    clicks = {START + timedelta(days=n): v for n, v in ((0, 3), (1, 0), (3, 5), (4, 2))}
+    views = {START + timedelta(days=n): v for n, v in ((1, 40), (2, 50), (3, 60))}
+    store.series.save_daily(
+        [SeriesRow("7", "url_clicks", d, v) for d, v in clicks.items()]
+        + [SeriesRow("7", "impressions", d, v) for d, v in views.items()]
+        + [SeriesRow("8", "url_clicks", START + timedelta(days=2), "4")]  # type: ignore[arg-type]
+    )
+    # X corrects a day: its new value, the running totals after it follow.
+    store.series.save_daily([SeriesRow("7", "url_clicks", START + timedelta(days=1), 6)])
+    clicks[START + timedelta(days=1)] = 6
+    end = START + timedelta(days=9)
+    assert store.series.daily(["7", "8"], ["url_clicks", "impressions"], START, end) == {
+        "7": {"url_clicks": clicks, "impressions": views},
+        "8": {"url_clicks": {START + timedelta(days=2): 4}},
+    }
+    since = START + timedelta(days=1)
+    assert store.series.leaderboard("url_clicks", since=since, until=end) == [("7", 13), ("8", 4)]
+    assert store.series.leaderboard("impressions", since=since, until=end) == [("7", 150)]
+    with pytest.raises(ValueError, match="whole number"):
+        store.series.save_daily([SeriesRow("7", "url_clicks", START, 1.5)])  # type: ignore[arg-type]
+    assert store.series.daily(["7"], ["url_clicks"], START, since) == {
+        "7": {"url_clicks": {START: 3}}
+    }
