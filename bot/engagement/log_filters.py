@@ -23,3 +23,13 @@ def drop_debug_records(names: Iterable[str]) -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, _DropDebug) for f in logger.filters):
             logger.addFilter(_DropDebug())
+
+
+# Loggers of the OAuth 1.0a libraries that print Authorization headers, signature base strings
+# or tokens at DEBUG, when signing (our client) and when verifying (the simulator).
+OAUTH1_LOGGERS = (
+    "oauthlib.oauth1.rfc5849",
+    "oauthlib.oauth1.rfc5849.signature",
+    "requests_oauthlib.oauth1_auth",
+    "requests_oauthlib.oauth1_session",
+)

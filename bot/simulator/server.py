@@ -25,6 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from bot.engagement.log_filters import OAUTH1_LOGGERS, drop_debug_records
 from bot.engagement.models import Endpoint
 from bot.simulator import admin, endpoints, oauth_flow, v2, v2_search
 from bot.simulator.clock import SimClock, real_now
@@ -262,6 +263,8 @@ class RunningSimulator:
 
 
 def make_server(config: SimulatorConfig) -> _Server:
+    # oauthlib prints the base strings it verifies (tokens in them) at DEBUG.
+    drop_debug_records(OAUTH1_LOGGERS)
     state = build_state(config)
     tls = None
     if config.tls_cert:

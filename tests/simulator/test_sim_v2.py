@@ -22,6 +22,7 @@ from bot.simulator.state import OptionError, SimState
 from bot.simulator.texts import sentence
 from bot.simulator.universe import Post, iso_ms
 from bot.simulator.v2_query import TWEET_FIELDS
+from tests.support.simhttp import quiet_signing
 
 START = datetime(2025, 3, 1, 12, tzinfo=UTC)
 BASE = "http://127.0.0.1:8787"
@@ -55,7 +56,8 @@ def get(state: SimState, path: str, params: dict[str, str], *, user: str | None 
             resource_owner_key=token,
             resource_owner_secret=secret,
         )
-        _, signed, _ = client.sign(f"{BASE}{path}?{query}", http_method="GET")
+        with quiet_signing():  # oauthlib logs the keys at DEBUG while signing
+            _, signed, _ = client.sign(f"{BASE}{path}?{query}", http_method="GET")
         headers = {k.lower(): v for k, v in signed.items()}
     return SimRequest("GET", path, query, headers, b"", BASE)
 

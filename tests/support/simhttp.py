@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,21 +26,47 @@ BRAND = ("1000000001-simtoken-sim_brand", "simsecret-sim_brand")
 CREATOR = ("1000000002-simtoken-sim_creator", "simsecret-sim_creator")
 
 
+# The loggers in which oauthlib and requests-oauthlib print the keys they sign with, at DEBUG.
+_SIGNING_LOGGERS = (
+    "oauthlib.oauth1.rfc5849",
+    "oauthlib.oauth1.rfc5849.signature",
+    "requests_oauthlib.oauth1_auth",
+)
+_signing = threading.local()
+
+
+class _WhileTestsSign(logging.Filter):
+    """Drops the signing libraries' records made on a thread while a test's raw call signs.
+    Per thread, so a concurrent test call never hides a record our client makes (its own
+    filter, bot/engagement/http_client/auth.py, stays under test), and no logger level is
+    changed under another thread's feet."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not getattr(_signing, "active", False)
+
+
+for _name in _SIGNING_LOGGERS:
+    logging.getLogger(_name).addFilter(_WhileTestsSign())
+
+
 @contextmanager
 def quiet_signing() -> Iterator[None]:
-    """requests-oauthlib logs the keys it signs with at DEBUG; our client drops those records
-    (bot/engagement/http_client/auth.py), and these raw calls do too, only while they sign, so a
-    test run alone passes the no-credential-in-logs check and the client's own filter is still
-    tested."""
-    loggers = [logging.getLogger(n) for n in ("oauthlib.oauth1.rfc5849", "requests_oauthlib")]
-    levels = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.setLevel(logging.INFO)
+    """The libraries' signing records on this thread are dropped while the block runs, so a
+    test run alone passes the no-credential-in-logs check."""
+    before = getattr(_signing, "active", False)
+    _signing.active = True
     try:
         yield
     finally:
-        for logger, level in zip(loggers, levels, strict=True):
-            logger.setLevel(level)
+        _signing.active = before
+
+
+class _QuietOAuth1(OAuth1):
+    """requests-oauthlib's OAuth1, signing quietly wherever a test passes it to requests."""
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        with quiet_signing():
+            return super().__call__(request)
 
 
 @dataclass
@@ -63,7 +90,7 @@ class Reply:
 
 def oauth(token: tuple[str, str] | None = BRAND, consumer: tuple[str, str] = CONSUMER) -> OAuth1:
     key, secret = token if token else (None, None)
-    return OAuth1(consumer[0], consumer[1], key, secret, signature_type="AUTH_HEADER")
+    return _QuietOAuth1(consumer[0], consumer[1], key, secret, signature_type="AUTH_HEADER")
 
 
 def bearer(sim: RunningSimulator, consumer: tuple[str, str] = CONSUMER) -> str:

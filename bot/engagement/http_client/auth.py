@@ -23,22 +23,14 @@ from oauthlib.oauth1 import SIGNATURE_HMAC, SIGNATURE_TYPE_AUTH_HEADER, Client
 
 from bot.engagement import wire
 from bot.engagement.http_client.transport import FORM_HEADERS, Transport
-from bot.engagement.log_filters import drop_debug_records
+from bot.engagement.log_filters import OAUTH1_LOGGERS, drop_debug_records
 from bot.engagement.models import AppCredentials, Auth, UserAuth
 from bot.errors import AuthError
-
-# Loggers that print Authorization headers, signature base strings or tokens at DEBUG.
-_CHATTY_LOGGERS = (
-    "oauthlib.oauth1.rfc5849",
-    "oauthlib.oauth1.rfc5849.signature",
-    "requests_oauthlib.oauth1_auth",
-    "requests_oauthlib.oauth1_session",
-)
 
 
 def silence_secret_logs() -> None:
     """Drop the DEBUG records in which the OAuth libraries print secrets."""
-    drop_debug_records(_CHATTY_LOGGERS)
+    drop_debug_records(OAUTH1_LOGGERS)
 
 
 class Signer:
