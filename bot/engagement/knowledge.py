@@ -45,6 +45,9 @@ class KnownSeries(Protocol):
     """The measurements kept, and which settled hours are stored whole."""
 
     def save_totals(self, rows: Iterable[TotalsRow], *, taken_at: datetime) -> int: ...
+    def save_readings(
+        self, readings: Mapping[str, Mapping[str, int]], *, taken_at: datetime
+    ) -> int: ...
     def save_hourly(
         self, rows: Iterable[SeriesRow], *, fetched_at: datetime | None = None
     ) -> int: ...

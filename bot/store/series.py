@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -32,6 +32,12 @@ _IN_METRICS = "metric IN (SELECT value FROM json_each(?))"
 
 def save_totals(db: Db, rows: Iterable[TotalsRow], taken_at: datetime) -> int:
     written, ids = snapshots.save(db, rows, taken_at)
+    note_refreshed(db, ids, Granularity.TOTAL, taken_at)
+    return written
+
+
+def save_readings(db: Db, readings: Mapping[str, Mapping[str, int]], taken_at: datetime) -> int:
+    written, ids = snapshots.save_readings(db, readings, taken_at)
     note_refreshed(db, ids, Granularity.TOTAL, taken_at)
     return written
 
@@ -95,11 +101,13 @@ def recompute_running_totals(db: Db, earliest: dict[tuple[str, str], str]) -> No
 def note_refreshed(db: Db, ids: Iterable[str], granularity: str, at: datetime) -> None:
     kind = Granularity(granularity).value
     # Never move a refresh time backwards: a late writer of older data isn't a fresher read.
-    db.many(
-        """INSERT INTO refreshes (post_id, granularity, refreshed_at) VALUES (?, ?, ?)
+    # One statement over the IDs as JSON (no Python tuple per Post: a refresh has 100,000).
+    db.execute(
+        """INSERT INTO refreshes (post_id, granularity, refreshed_at)
+        SELECT value, ?, ? FROM json_each(?) WHERE true
         ON CONFLICT (post_id, granularity)
             DO UPDATE SET refreshed_at = MAX(refreshed_at, excluded.refreshed_at)""",
-        [(post_id, kind, instant(at)) for post_id in post_ids(ids)],
+        (kind, instant(at), json_list(post_ids(ids))),
     )
 
 
@@ -245,6 +253,14 @@ class Series(Repository):
         written. Notes the reading in `totals_seen` and marks the Posts refreshed ("total")."""
         with self._transaction():
             return save_totals(self._db, rows, taken_at)
+
+    def save_readings(
+        self, readings: Mapping[str, Mapping[str, int]], *, taken_at: datetime
+    ) -> int:
+        """save_totals of {post: {metric: value}}: a refresh's readings without a row object
+        per value."""
+        with self._transaction():
+            return save_readings(self._db, readings, taken_at)
 
     def save_hourly(self, rows: Iterable[SeriesRow], *, fetched_at: datetime | None = None) -> int:
         """Idempotent upsert; rows new or changed. `fetched_at` marks the Posts refreshed."""
