@@ -51,6 +51,12 @@ class KnownSeries(Protocol):
     def save_hourly(
         self, rows: Iterable[SeriesRow], *, fetched_at: datetime | None = None
     ) -> int: ...
+    def save_hourly_series(
+        self,
+        series: Mapping[str, Mapping[str, Mapping[datetime | date, int | None]]],
+        *,
+        fetched_at: datetime | None = None,
+    ) -> int: ...
     def save_daily(
         self, rows: Iterable[SeriesRow], *, fetched_at: datetime | None = None
     ) -> int: ...

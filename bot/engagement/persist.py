@@ -30,7 +30,7 @@ def remember(
         if query.granularity is Granularity.TOTAL:
             store.series.save_readings(readings(report), taken_at=now)
         elif query.granularity is Granularity.HOUR:
-            store.series.save_hourly(series_rows(report), fetched_at=now)
+            store.series.save_hourly_series(report.series, fetched_at=now)
             _note_settled(store, query, report, now)
         else:
             store.series.save_daily(series_rows(report), fetched_at=now)
