@@ -134,7 +134,11 @@ def _post_infos(post_ids: Iterable[str], posts: Mapping[str, PostInfo]) -> tuple
     if unknown:
         raise ValueError(f"no PostInfo for Post(s) {', '.join(unknown)}")
     # Calls carry the canonical ID whatever spelling the PostInfo was built with.
-    return tuple(replace(posts[i], post_id=i) for i in ids)
+    return tuple(_spelled(posts[i], i) for i in ids)
+
+
+def _spelled(info: PostInfo, post_id: str) -> PostInfo:
+    return info if info.post_id == post_id else replace(info, post_id=post_id)
 
 
 def _checked_metrics(metrics: Iterable[str]) -> tuple[str, ...]:
