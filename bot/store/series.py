@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any, TypeVar
 
 from bot.engagement.query import Granularity
 from bot.engagement.records import Board
-from bot.store import boards, posts, snapshots
+from bot.store import boards, hourly_cells, posts, snapshots
 from bot.store.rows import SeriesRow, TotalsRow
 from bot.store.sql import (
     Db,
@@ -50,42 +49,12 @@ def save_hourly(db: Db, rows: Iterable[SeriesRow], fetched_at: datetime | None) 
     return save_hourly_series(db, cells, fetched_at)
 
 
-# Hourly cells: {post: {metric: {hour: value}}} as one JSON object, its keys sorted (the
-# table's key order): SQLite walks a 1,000-Post /28hr answer's 140,000 cells, no Python row each.
-_SAVE_HOURLY = """
-    INSERT INTO hourly (post_id, metric, hour, value)
-    SELECT p.key, m.key, h.key, h.value
-    FROM json_each(:cells) AS p, json_each(p.value) AS m, json_each(m.value) AS h WHERE true
-    ON CONFLICT (post_id, metric, hour) DO UPDATE SET value = excluded.value
-        WHERE hourly.value != excluded.value"""
-
-
 def save_hourly_series(
     db: Db,
     series: Mapping[str, Mapping[str, Mapping[datetime | date, int | None]]],
     fetched_at: datetime | None,
 ) -> int:
-    """save_hourly of {post: {metric: {hour: value}}} (a None value is no reading: skipped)."""
-    spelled: dict[datetime | date, str] = {}  # the same 28 hours recur for every Post
-    doc: dict[str, dict[str, dict[str, int]]] = {}
-    for post_id, metrics in series.items():
-        kept: dict[str, dict[str, int]] = {}
-        for metric, buckets in metrics.items():
-            cells: dict[str, int] = {}
-            for bucket, value in buckets.items():
-                if value is None:
-                    continue
-                text = spelled.get(bucket)
-                if text is None:
-                    text = spelled[bucket] = hour(bucket)
-                cells[text] = value
-            if cells:
-                kept[metric] = cells
-        if kept:
-            doc[post_id] = kept
-    ids = post_ids(doc)
-    posts.ensure(db, ids)
-    changed = db.execute(_SAVE_HOURLY, {"cells": json.dumps(doc, sort_keys=True)}).rowcount
+    changed, ids = hourly_cells.save(db, series)
     if fetched_at is not None:
         note_refreshed(db, ids, Granularity.HOUR, fetched_at)
     return changed
