@@ -20,24 +20,25 @@ _SAVE = """
         WHERE hourly.value != excluded.value"""
 
 
+class _Spelled(dict[datetime | date, str]):
+    """Each hour bucket as the table spells it (checked by sql.hour), made once."""
+
+    def __missing__(self, bucket: datetime | date) -> str:
+        text = self[bucket] = hour(bucket)
+        return text
+
+
 def save(
     db: Db, series: Mapping[str, Mapping[str, Mapping[datetime | date, int | None]]]
 ) -> tuple[int, list[str]]:
     """Upsert {post: {metric: {hour: value}}} (a None value is no reading: skipped); the rows
     new or changed, and the Posts with a reading."""
-    spelled: dict[datetime | date, str] = {}  # the same 28 hours recur for every Post
+    spelled = _Spelled()  # the same 28 hours recur for every Post
     doc: dict[str, dict[str, dict[str, int]]] = {}
     for post_id, metrics in series.items():
         kept: dict[str, dict[str, int]] = {}
         for metric, buckets in metrics.items():
-            cells: dict[str, int] = {}
-            for bucket, value in buckets.items():
-                if value is None:
-                    continue
-                text = spelled.get(bucket)
-                if text is None:
-                    text = spelled[bucket] = hour(bucket)
-                cells[text] = value
+            cells = {spelled[b]: value for b, value in buckets.items() if value is not None}
             if cells:
                 kept[metric] = cells
         if kept:
