@@ -133,7 +133,7 @@ def _slow(error: EngagementAPIError | None) -> bool:
 
 def concatenated(query: EngagementQuery, parts: list[Report], now: datetime) -> Report:
     """The batches' Reports (disjoint Posts) as one, in the query's order."""
-    if len(parts) == 1:
+    if len(parts) == 1 and parts[0].query.post_ids == query.post_ids:
         return replace(parts[0], query=query)
     order = dict.fromkeys(map(canonical_post_id, query.post_ids))
     totals: dict[str, Mapping[str, Value]] = {}
