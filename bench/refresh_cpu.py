@@ -2,6 +2,7 @@
 refresh, each against a baseline measured in the same run.
 
     .venv/bin/python bench/refresh_cpu.py [--sizes 10000,100000] [--hourly 1000] [--skip-rss]
+        [--before DIR]
 
 The simulator runs in its own process (`engagement-bot simulator --mode test`, its clock frozen,
 rate limits out of the way), so the CPU time of this process (time.process_time: every thread)
@@ -15,6 +16,11 @@ Post, and ours/baseline. Hourly: `query hourly` of the Posts' last 28 hours, µs
 (Post × metric × hour) against the script's `hourly`. Peak RSS: a child process does the
 100,000-Post refresh and reports its VmHWM, next to a child that does the same set-up and the
 baseline script's totals over the same Posts.
+
+Our figures come from child processes (each warmed up by a 1,000-Post refresh first), so
+`--before DIR` (another checkout of the bot, e.g. `git worktree add /tmp/before main`) is
+measured exactly alike, in the same run, against the same simulator and Posts: its figures
+print next to ours, with ours/before.
 """
 
 from __future__ import annotations
@@ -37,7 +43,9 @@ import requests
 from requests_oauthlib import OAuth1
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+# The bot measured: this checkout, or the one a child process was given (--code=DIR).
+CODE = next((Path(a.split("=", 1)[1]) for a in sys.argv if a.startswith("--code=")), REPO)
+sys.path.insert(0, str(CODE))
 sys.path.insert(0, str(REPO / "bench"))
 
 import baseline_script  # noqa: E402
@@ -146,6 +154,7 @@ def peak_rss_kib() -> int:
 def child(url: str, folder: Path, count: int, what: str) -> None:
     """One RSS measurement in this (child) process: prints its peak RSS in KiB."""
     ids = json.loads((folder / "ids.json").read_text())[:count]
+    (folder / what).mkdir()
     store = open_store(folder / what, ids) if what != "script" else None
     if what == "ours":
         assert store is not None
@@ -155,11 +164,13 @@ def child(url: str, folder: Path, count: int, what: str) -> None:
     print(peak_rss_kib())
 
 
-def rss_of(url: str, folder: Path, count: int, what: str) -> int:
-    (folder / what).mkdir(exist_ok=True)
+def rss_of(url: str, folder: Path, count: int, what: str, code: Path = REPO) -> int:
+    sub = folder / f"rss-{what}-{code.name}"
+    sub.mkdir()
+    (sub / "ids.json").write_text((folder / "ids.json").read_text())
     done = subprocess.run(
-        [sys.executable, __file__, "--child", what, "--url", url, "--folder", str(folder)]
-        + ["--count", str(count)],
+        [sys.executable, __file__, "--child", what, "--url", url, "--folder", str(sub)]
+        + ["--count", str(count), f"--code={code}"],
         capture_output=True,
         text=True,
         check=True,
@@ -167,20 +178,19 @@ def rss_of(url: str, folder: Path, count: int, what: str) -> int:
     return int(done.stdout.split()[-1])
 
 
-def totals_cpu(url: str, folder: Path, ids: list[str]) -> tuple[float, float]:
-    """(ours, script) CPU seconds for a /totals refresh of `ids`."""
+def totals_cpu(url: str, folder: Path, ids: list[str]) -> float:
+    """Our CPU seconds for a /totals refresh of `ids` into a fresh store."""
     sub = folder / f"totals-{len(ids)}"
     sub.mkdir()
     store = open_store(sub, ids)
     service = service_for(url, store)
     ours = cpu(lambda: service.refresh(ids, now=START))
     store.close()
-    script = cpu(lambda: script_totals(url, ids))
-    return ours, script
+    return ours
 
 
-def hourly_cpu(url: str, folder: Path, ids: list[str]) -> tuple[float, float, int]:
-    """(ours, script) CPU seconds for the last 28 hours of `ids`, and the cells the script read."""
+def hourly_cpu(url: str, folder: Path, ids: list[str]) -> float:
+    """Our CPU seconds for the last 28 hours of `ids`."""
     sub = folder / f"hourly-{len(ids)}"
     sub.mkdir()
     store = open_store(sub, ids)
@@ -188,14 +198,58 @@ def hourly_cpu(url: str, folder: Path, ids: list[str]) -> tuple[float, float, in
     query = EngagementQuery(tuple(ids), SERIES, Granularity.HOUR)
     ours = cpu(lambda: service.report(query, now=START, fresh=True))
     store.close()
+    return ours
+
+
+def cpu_child(url: str, folder: Path, sizes: list[int], hourly: int) -> None:
+    """Our CPU figures in this (child) process, as JSON: {"totals": {size: s}, "hourly": s}."""
+    ids = json.loads((folder / "ids.json").read_text())
+    warm = folder / "warm"
+    warm.mkdir()
+    store = open_store(warm, ids)
+    service_for(url, store).refresh(ids[:1000], now=START)  # imports, first-use caches
+    store.close()
+    totals = {size: totals_cpu(url, folder, ids[:size]) for size in sizes}
+    print(json.dumps({"totals": totals, "hourly": hourly_cpu(url, folder, ids[:hourly])}))
+
+
+def ours_cpu(url: str, folder: Path, sizes: list[int], hourly: int, code: Path) -> Any:
+    sub = folder / f"cpu-{code.name}-{len(list(folder.iterdir()))}"
+    sub.mkdir()
+    (sub / "ids.json").write_text((folder / "ids.json").read_text())
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", "cpu", "--url", url, "--folder", str(sub)]
+        + ["--sizes", ",".join(map(str, sizes)), "--hourly", str(hourly), f"--code={code}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def script_hourly_cpu(url: str, ids: list[str]) -> tuple[float, int]:
+    """The script's CPU seconds for the last 28 hours of `ids`, and the cells it read."""
     cells = 0
 
-    def run_script() -> None:
+    def run() -> None:
         nonlocal cells
         cells = script_hourly(url, ids)
 
-    script = cpu(run_script)
-    return ours, script, cells
+    return cpu(run), cells
+
+
+def versus(ours: float, script: float, before: float | None, unit: float, per: str) -> str:
+    line = (
+        f"ours {ours:6.2f} s = {ours / unit * 1e6:6.1f} µs/{per}; "
+        f"script {script:5.2f} s = {script / unit * 1e6:5.1f} µs/{per}; ours/script "
+        f"{ours / script:.2f}"
+    )
+    if before is not None:
+        line += (
+            f"; before {before:6.2f} s = {before / unit * 1e6:6.1f} µs/{per}; "
+            f"ours/before {ours / before:.2f}"
+        )
+    return line
 
 
 def main() -> int:
@@ -203,51 +257,58 @@ def main() -> int:
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--hourly", type=int, default=1000)
     parser.add_argument("--skip-rss", action="store_true")
+    parser.add_argument("--before", type=Path, help="another checkout, measured alike")
+    parser.add_argument("--code", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--child")
     parser.add_argument("--url")
     parser.add_argument("--folder")
     parser.add_argument("--count", type=int)
     args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if args.child == "cpu":
+        cpu_child(args.url, Path(args.folder), sizes, args.hourly)
+        return 0
     if args.child:
         child(args.url, Path(args.folder), args.count, args.child)
         return 0
-    sizes = [int(s) for s in args.sizes.split(",")]
+    before_code = args.before.resolve() if args.before else None
     with simulator() as url, tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         ids = add_posts(url, max(sizes + [args.hourly]))
         (folder / "ids.json").write_text(json.dumps(ids))
-        # untimed: each client once over the largest set (imports, the simulator's caches)
-        warm = folder / "warm"
-        warm.mkdir()
-        store = open_store(warm, ids)
-        service_for(url, store).refresh(ids[:1000], now=START)
-        store.close()
-        script_totals(url, ids)
-        print("CPU of a /totals refresh (this process, every thread; simulator elsewhere)")
+        script_totals(url, ids)  # untimed: imports, the simulator's caches
+        ours = ours_cpu(url, folder, sizes, args.hourly, REPO)
+        before = ours_cpu(url, folder, sizes, args.hourly, before_code) if before_code else None
+        print("CPU of a /totals refresh (one process, every thread; simulator elsewhere)")
         for size in sizes:
-            ours, script = totals_cpu(url, folder, ids[:size])
+            part = ids[:size]
+            script = cpu(lambda: script_totals(url, part))  # noqa: B023 (called at once)
+            was = before["totals"][str(size)] if before else None
             print(
-                f"  {size:>7,} Posts: ours {ours:6.2f} s = {ours / size * 1e6:5.1f} µs/Post; "
-                f"script {script:6.2f} s = {script / size * 1e6:5.1f} µs/Post; "
-                f"ours/script {ours / script:.2f}"
+                f"  {size:>7,} Posts: "
+                + versus(ours["totals"][str(size)], script, was, size, "Post")
             )
-        ours, script, cells = hourly_cpu(url, folder, ids[: args.hourly])
+        script, cells = script_hourly_cpu(url, ids[: args.hourly])
+        was = before["hourly"] if before else None
         print(
             f"CPU of `query hourly` (28 h) for {args.hourly:,} Posts = {cells:,} cells: "
-            f"ours {ours:.2f} s = {ours / cells * 1e6:.2f} µs/cell; script {script:.2f} s = "
-            f"{script / cells * 1e6:.2f} µs/cell; ours/script {ours / script:.2f}"
+            + versus(ours["hourly"], script, was, cells, "cell")
         )
         if not args.skip_rss:
             size = max(sizes)
             base = rss_of(url, folder, size, "setup")
             script_kib = rss_of(url, folder, size, "script")
             ours_kib = rss_of(url, folder, size, "ours")
-            print(
+            line = (
                 f"Peak RSS (child process) refreshing {size:,} Posts: ours "
                 f"{ours_kib / 1024:.0f} MiB; script {script_kib / 1024:.0f} MiB; ours/script "
                 f"{ours_kib / script_kib:.2f}; set-up alone (imports, store, Post list) "
                 f"{base / 1024:.0f} MiB"
             )
+            if before_code:
+                before_kib = rss_of(url, folder, size, "ours", before_code)
+                line += f"; before {before_kib / 1024:.0f} MiB"
+            print(line)
     return 0
 
 

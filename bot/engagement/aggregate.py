@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import cast
 
 from bot.engagement.direct_totals import direct_totals
 from bot.engagement.models import PUBLIC_METRICS, Endpoint, EngagementResult
@@ -198,11 +199,9 @@ def _piece(granularity: Granularity, result: EngagementResult, post_id: str, met
     if missing is not None:
         return _Piece(reason=Reason(missing.value))
     if granularity is not Granularity.TOTAL:
-        series = (result.hourly if granularity is Granularity.HOUR else result.daily)(
-            post_id, metric
-        )
-        buckets: dict[Bucket, int | None] = {bucket: v for bucket, v in series.items()}
-        return _Piece(buckets=buckets)
+        read = result.hourly if granularity is Granularity.HOUR else result.daily
+        # A new dict each call: kept as it is, not copied.
+        return _Piece(buckets=cast(Mapping[Bucket, int | None], read(post_id, metric)))
     count = result.value(post_id, metric)
     # Neither listed as missing nor present: X did not know the Post.
     return _Piece(count=count) if count is not None else _Piece(reason=Reason.UNAVAILABLE)
@@ -292,6 +291,8 @@ def _merged(
 ) -> dict[Bucket, int | None]:
     if len(pieces) == 1 and len(coverage[pieces[0][0]]) == len(expected):
         buckets = pieces[0][1].buckets or {}  # one window over the whole range: as X sent it
+        if len(buckets) == len(expected) and list(buckets) == expected:
+            return dict(buckets)  # every bucket, in order (the usual /28hr answer)
         return {bucket: buckets.get(bucket) for bucket in expected}
     parts: dict[Bucket, list[int | None]] = defaultdict(list)
     for key, piece in pieces:
@@ -325,6 +326,8 @@ def _blanked(
     if created is None:  # a pre-snowflake Post: nothing to blank
         return dict(metrics)
     return {
-        metric: {b: None if ended_before(b, created) else v for b, v in buckets.items()}
+        metric: buckets
+        if not buckets or not ended_before(min(buckets), created)  # the usual case: all born
+        else {b: None if ended_before(b, created) else v for b, v in buckets.items()}
         for metric, buckets in metrics.items()
     }

@@ -42,7 +42,10 @@ class Fetcher:
     def fetch(self, query: EngagementQuery, *, now: datetime, workspace: str | None) -> Report:
         """Plan, then per batch of calls (plan_batches): call X, merge, replan what a 403 said
         is not owned, and remember it all; one batch's answers are held at a time."""
-        parts = list(batches(self.plan(query, now=now, workspace=workspace)))
+        # Planned in ID order (the Report keeps the query's): each batch then writes one
+        # stretch of the tables' keys, and a large refresh's writes stay linear in its size.
+        in_order = replace(query, post_ids=tuple(sorted(query.post_ids)))
+        parts = list(batches(self.plan(in_order, now=now, workspace=workspace)))
         done: list[Report] = []
         learnt = False
         while parts:
@@ -130,7 +133,7 @@ def _slow(error: EngagementAPIError | None) -> bool:
 
 def concatenated(query: EngagementQuery, parts: list[Report], now: datetime) -> Report:
     """The batches' Reports (disjoint Posts) as one, in the query's order."""
-    if len(parts) == 1:
+    if len(parts) == 1 and parts[0].query.post_ids == query.post_ids:
         return replace(parts[0], query=query)
     order = dict.fromkeys(map(canonical_post_id, query.post_ids))
     totals: dict[str, Mapping[str, Value]] = {}

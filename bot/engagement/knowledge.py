@@ -45,8 +45,17 @@ class KnownSeries(Protocol):
     """The measurements kept, and which settled hours are stored whole."""
 
     def save_totals(self, rows: Iterable[TotalsRow], *, taken_at: datetime) -> int: ...
+    def save_readings(
+        self, readings: Mapping[str, Mapping[str, int]], *, taken_at: datetime
+    ) -> int: ...
     def save_hourly(
         self, rows: Iterable[SeriesRow], *, fetched_at: datetime | None = None
+    ) -> int: ...
+    def save_hourly_series(
+        self,
+        series: Mapping[str, Mapping[str, Mapping[datetime | date, int | None]]],
+        *,
+        fetched_at: datetime | None = None,
     ) -> int: ...
     def save_daily(
         self, rows: Iterable[SeriesRow], *, fetched_at: datetime | None = None

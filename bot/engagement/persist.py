@@ -9,7 +9,7 @@ from bot.engagement.executor import Execution
 from bot.engagement.knowledge import KnowledgeStore
 from bot.engagement.models import LIMITS
 from bot.engagement.query import EngagementQuery, Granularity, Reason, Report
-from bot.engagement.records import SeriesRow, TotalsRow
+from bot.engagement.records import SeriesRow
 from bot.engagement.settled import settled_until
 from bot.engagement.windows import hour_buckets, series_range
 from bot.errors import EngagementAPIError
@@ -28,9 +28,9 @@ def remember(
     was made for) together, or not at all."""
     with store.transaction():
         if query.granularity is Granularity.TOTAL:
-            store.series.save_totals(totals_rows(report), taken_at=now)
+            store.series.save_readings(readings(report), taken_at=now)
         elif query.granularity is Granularity.HOUR:
-            store.series.save_hourly(series_rows(report), fetched_at=now)
+            store.series.save_hourly_series(report.series, fetched_at=now)
             _note_settled(store, query, report, now)
         else:
             store.series.save_daily(series_rows(report), fetched_at=now)
@@ -38,14 +38,13 @@ def remember(
         _log_calls(store, execution, now, workspace)
 
 
-def totals_rows(report: Report) -> list[TotalsRow]:
-    """The totals X gave (a gap is no reading, not a zero)."""
-    return [
-        TotalsRow(post, metric, value.count)
+def readings(report: Report) -> dict[str, dict[str, int]]:
+    """The totals X gave, {post: {metric: count}} (a gap is no reading, not a zero)."""
+    found = {
+        post: {metric: value.count for metric, value in values.items() if value.count is not None}
         for post, values in report.totals.items()
-        for metric, value in values.items()
-        if value.count is not None
-    ]
+    }
+    return {post: counts for post, counts in found.items() if counts}
 
 
 def series_rows(report: Report) -> list[SeriesRow]:

@@ -133,13 +133,12 @@ def _post_infos(post_ids: Iterable[str], posts: Mapping[str, PostInfo]) -> tuple
     unknown = [i for i in ids if i not in posts]
     if unknown:
         raise ValueError(f"no PostInfo for Post(s) {', '.join(unknown)}")
-    # Calls carry the canonical ID whatever spelling the PostInfo was built with (nearly
-    # always that one already: `replace` costs more than the rest of this per Post).
-    infos = (posts[i] for i in ids)
-    return tuple(
-        info if info.post_id == i else replace(info, post_id=i)
-        for i, info in zip(ids, infos, strict=True)
-    )
+    # Calls carry the canonical ID whatever spelling the PostInfo was built with.
+    return tuple(_spelled(posts[i], i) for i in ids)
+
+
+def _spelled(info: PostInfo, post_id: str) -> PostInfo:
+    return info if info.post_id == post_id else replace(info, post_id=post_id)
 
 
 def _checked_metrics(metrics: Iterable[str]) -> tuple[str, ...]:

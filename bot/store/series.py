@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any, TypeVar
 
 from bot.engagement.query import Granularity
 from bot.engagement.records import Board, PostSet
-from bot.store import boards, days, posts, snapshots
+from bot.store import boards, days, hourly_cells, posts, snapshots
 from bot.store.rows import SeriesRow, TotalsRow
 from bot.store.sql import (
     Db,
@@ -34,16 +34,25 @@ def save_totals(db: Db, rows: Iterable[TotalsRow], taken_at: datetime) -> int:
     return written
 
 
+def save_readings(db: Db, readings: Mapping[str, Mapping[str, int]], taken_at: datetime) -> int:
+    written, ids = snapshots.save_readings(db, readings, taken_at)
+    note_refreshed(db, ids, Granularity.TOTAL, taken_at)
+    return written
+
+
 def save_hourly(db: Db, rows: Iterable[SeriesRow], fetched_at: datetime | None) -> int:
-    params = [(row.post_id, row.metric, hour(row.bucket), row.value) for row in rows]
-    ids = post_ids(post_id for post_id, *_ in params)
-    posts.ensure(db, ids)
-    changed = db.many(
-        """INSERT INTO hourly (post_id, metric, hour, value) VALUES (?, ?, ?, ?)
-        ON CONFLICT (post_id, metric, hour) DO UPDATE SET value = excluded.value
-            WHERE hourly.value != excluded.value""",
-        params,
-    )
+    cells: dict[str, dict[str, dict[datetime | date, int | None]]] = {}
+    for row in rows:
+        cells.setdefault(row.post_id, {}).setdefault(row.metric, {})[row.bucket] = row.value
+    return save_hourly_series(db, cells, fetched_at)
+
+
+def save_hourly_series(
+    db: Db,
+    series: Mapping[str, Mapping[str, Mapping[datetime | date, int | None]]],
+    fetched_at: datetime | None,
+) -> int:
+    changed, ids = hourly_cells.save(db, series)
     if fetched_at is not None:
         note_refreshed(db, ids, Granularity.HOUR, fetched_at)
     return changed
@@ -62,11 +71,13 @@ def save_daily(db: Db, rows: Iterable[SeriesRow], fetched_at: datetime | None) -
 def note_refreshed(db: Db, ids: Iterable[str], granularity: str, at: datetime) -> None:
     kind = Granularity(granularity).value
     # Never move a refresh time backwards: a late writer of older data isn't a fresher read.
-    db.many(
-        """INSERT INTO refreshes (post_id, granularity, refreshed_at) VALUES (?, ?, ?)
+    # One statement over the IDs as JSON (no Python tuple per Post: a refresh has 100,000).
+    db.execute(
+        """INSERT INTO refreshes (post_id, granularity, refreshed_at)
+        SELECT value, ?, ? FROM json_each(?) WHERE true
         ON CONFLICT (post_id, granularity)
             DO UPDATE SET refreshed_at = MAX(refreshed_at, excluded.refreshed_at)""",
-        [(post_id, kind, instant(at)) for post_id in post_ids(ids)],
+        (kind, instant(at), json_list(post_ids(ids))),
     )
 
 
@@ -219,10 +230,29 @@ class Series(Repository):
         with self._transaction():
             return save_totals(self._db, rows, taken_at)
 
+    def save_readings(
+        self, readings: Mapping[str, Mapping[str, int]], *, taken_at: datetime
+    ) -> int:
+        """save_totals of {post: {metric: value}}: a refresh's readings without a row object
+        per value."""
+        with self._transaction():
+            return save_readings(self._db, readings, taken_at)
+
     def save_hourly(self, rows: Iterable[SeriesRow], *, fetched_at: datetime | None = None) -> int:
         """Idempotent upsert; rows new or changed. `fetched_at` marks the Posts refreshed."""
         with self._transaction():
             return save_hourly(self._db, rows, fetched_at)
+
+    def save_hourly_series(
+        self,
+        series: Mapping[str, Mapping[str, Mapping[datetime | date, int | None]]],
+        *,
+        fetched_at: datetime | None = None,
+    ) -> int:
+        """save_hourly of a Report's series ({post: {metric: {hour: value}}}), without a row
+        object per cell; a None value is no reading."""
+        with self._transaction():
+            return save_hourly_series(self._db, series, fetched_at)
 
     def save_daily(self, rows: Iterable[SeriesRow], *, fetched_at: datetime | None = None) -> int:
         """Idempotent upsert; rows new or changed. `fetched_at` marks the Posts refreshed."""

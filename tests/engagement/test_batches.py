@@ -107,3 +107,29 @@ def test_a_posts_calls_stay_in_one_batch_and_no_call_is_added() -> None:
     assert [part.query.post_ids for part in parts] == [("3", "2", "1"), ("4",), ("6", "5")]
     assert [part.gaps for part in parts] == [(), (), (gap,)]
     assert list(batches(Plan(query, calls, (gap,)), max_calls=5)) == [Plan(query, calls, (gap,))]
+
+
+def test_a_small_refresh_reports_posts_in_the_order_given(
+    sim: RunningSimulator, store: Store
+) -> None:
+    """Queries are planned in ID order (each batch writes one stretch of the store's keys);
+    the Report still lists the Posts as the user gave them."""
+    state = sim.state
+    with state.lock:
+        made = [
+            state.universe.add_post({"author": "sim_brand", "age_hours": h}, now=state.now())
+            for h in (5, 1, 9, 3, 7)
+        ]
+        state.universe_changed()
+    ids = [str(p.id) for p in made]
+    assert ids != sorted(ids)
+    store.accounts.save(
+        user_id="1000000001", screen_name="sim_brand", auth=BRAND, workspace=None, now=SIM_START
+    )
+    clock = FakeClock()
+    service = build_service(MemoryX(state), store, sleep=clock.sleep, monotonic=clock.monotonic)
+
+    report = service.refresh(ids, now=SIM_START)
+
+    assert list(report.totals) == ids
+    assert not report.missing

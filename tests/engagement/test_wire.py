@@ -414,8 +414,14 @@ def test_ids_are_canonical_distinct_and_in_order():
     assert wire.request_body(request)["tweet_ids"] == ["42", "7", "850006245121695744"]
 
 
+def test_today_s_19_digit_ids_are_canonical_up_to_the_largest():
+    for good in ("2125914965406781440", str(2**63 - 1), "1000000000000000000"):
+        assert wire.canonical_post_id(good) == good
+
+
 @pytest.mark.parametrize(
-    "bad", ["Tweet ID 1", "12a", "", "-5", -5, 0, 2**63, True, 1.0, None, "١٢"]
+    "bad",
+    ["Tweet ID 1", "12a", "", "-5", -5, 0, 2**63, str(2**63), "9" * 19] + [True, 1.0, None, "١٢"],
 )
 def test_invalid_post_ids_are_rejected_before_sending(bad):
     with pytest.raises(ValueError, match="invalid Post ID"):

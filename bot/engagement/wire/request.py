@@ -38,6 +38,7 @@ RESERVED_KEYS = frozenset(
     }
 )
 _DIGITS = re.compile(r"[0-9]{1,19}")
+_MAX_TEXT = str(MAX_POST_ID)
 
 
 def canonical_post_id(value: str | int) -> str:
@@ -59,8 +60,15 @@ def canonical_post_id(value: str | int) -> str:
 
 def _plainly_canonical(value: str) -> bool:
     """Nearly every ID already is canonical (this runs per Post, several times a refresh): up
-    to 18 ASCII digits with no leading zero is, and within range, as it stands."""
-    return 0 < len(value) < 19 and value[0] != "0" and value.isascii() and value.isdigit()
+    to 19 ASCII digits with no leading zero, and within range, is as it stands. Today's IDs
+    have 19 digits; at that length text order is number order."""
+    size = len(value)
+    return (
+        (0 < size < 19 or (size == 19 and value <= _MAX_TEXT))
+        and value[0] != "0"
+        and value.isascii()
+        and value.isdigit()
+    )
 
 
 def normalize(request: EngagementRequest) -> EngagementRequest:
