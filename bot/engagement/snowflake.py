@@ -18,7 +18,9 @@ def is_decimal_id(text: str) -> bool:
 
 
 def is_snowflake(post_id: int) -> bool:
-    return post_id >= PRE_SNOWFLAKE_LIMIT
+    """Whether the ID encodes its creation time (beyond MAX_POST_ID it is no Post's ID, and its
+    "time" would overflow any date)."""
+    return PRE_SNOWFLAKE_LIMIT <= post_id <= MAX_POST_ID
 
 
 def created_at_ms(post_id: int) -> int | None:
