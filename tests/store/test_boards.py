@@ -187,7 +187,9 @@ def store_of(store: Store, given: list[Spec]) -> list[str]:
                 ],
                 fetched_at=NOW,
             )
-        for hours, value in spec.snapshots:
+        # Oldest first, as refreshes save them: changes-only snapshots assume readings arrive
+        # in time order (a later reading equal to the value then is not written).
+        for hours, value in sorted(spec.snapshots, reverse=True):
             store.series.save_totals(
                 [TotalsRow(post_id, "favorites", value)], taken_at=NOW - timedelta(hours=hours)
             )
