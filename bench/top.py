@@ -26,6 +26,7 @@ linear).
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import sqlite3
 import statistics
@@ -251,10 +252,12 @@ def measure(folder: Path, n: int, tree: Path | None) -> tuple[float, float]:
 
 
 def main(argv: list[str]) -> int:
-    tree = None
-    if argv[:1] == ["--before"]:
-        tree, argv = Path(argv[1]).resolve(), argv[2:]
-    sizes = [int(a) for a in argv] or [10_000, 100_000]
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sizes", nargs="*", type=int, help="tracked Posts (default: 10000 100000)")
+    parser.add_argument("--before", type=Path, help="a directory holding another version's bot")
+    args = parser.parse_args(argv)
+    tree = args.before.resolve() if args.before else None
+    sizes = args.sizes or [10_000, 100_000]
     with tempfile.TemporaryDirectory() as tmp:
         times = [measure(Path(tmp), n, tree) for n in sizes]
     if len(sizes) > 1:
