@@ -24,6 +24,7 @@ from cryptography.fernet import Fernet
 from sqlite_utils import Database
 
 from bot.cli import main
+from bot.engagement.records import PostSet
 from bot.store import Store
 from bot.store.cipher import TokenCipher
 from bot.store.schema import MIGRATIONS
@@ -127,6 +128,18 @@ def rows_v3(db: sqlite3.Connection) -> None:
 
 def read_v3(store: Store) -> None:
     assert store.channels.tracked(T1, C1, "account") == ["sim_creator"]
+    # A channel's board reads its tracked Posts through channel_tracks' primary key, named
+    # (sqlite_autoindex_channel_tracks_1, bot/store/posts.py): a file made before holds it too.
+    board = store.series.board(
+        PostSet((OWNED,), (T1, C1)),
+        "likes",
+        owners=(),
+        since=datetime(2026, 9, 1, tzinfo=UTC),
+        until=date(2026, 9, 30),
+        limit=5,
+        public=True,
+    )
+    assert board.unknown == ()
     settings = store.channels.settings(T1, C1)
     assert settings.digest_enabled
     assert (str(settings.digest_time)[:5], settings.timezone) == ("08:30", "Europe/Paris")
