@@ -67,17 +67,81 @@ def write(db: Db, facts: Iterable[tuple[str, str, int, int]], *, replace: bool =
     False keeps a value already stored (a roll-up never overwrites what X said). Running
     totals are brought up to date from each (Post, metric)'s earliest written day on.
     ValueError, before anything is written, for a metric the table has no place for."""
-    by_metric: dict[str, list[tuple[str, int, int]]] = {}
+    in_columns: dict[tuple[str, int], dict[str, int]] = {}
+    in_json: dict[str, list[tuple[str, int, int]]] = {}
     for post_id, metric, day, count in facts:
-        by_metric.setdefault(_place(metric), []).append((post_id, day, count))
-    changed = 0
-    for metric, rows in by_metric.items():
-        changed += db.many(_upsert(metric, replace), rows if metric in DAY_COLUMNS else _json(rows))
+        if metric in DAY_COLUMNS:
+            in_columns.setdefault((post_id, day), {})[metric] = count
+        else:
+            in_json.setdefault(_place(metric), []).append((post_id, day, count))
+    changed = _write_columns(db, in_columns, replace) if in_columns else 0
+    for metric, rows in in_json.items():
+        changed += db.many(_upsert(metric, replace), _json(rows))
         earliest: dict[str, int] = {}
         for post_id, day, _ in rows:
             earliest[post_id] = min(day, earliest.get(post_id, day))
         recompute_running(db, metric, earliest)
     return changed
+
+
+# A Post-day's row with every column metric, set whole: the values come merged with what was
+# stored (one statement per Post-day, not one per metric).
+_SET_COLUMNS = f"""INSERT INTO daily (post_id, day, {", ".join(DAY_COLUMNS)})
+    VALUES (?, ?, {", ".join("?" for _ in DAY_COLUMNS)})
+    ON CONFLICT (post_id, day) DO UPDATE SET
+        {", ".join(f"{m} = excluded.{m}" for m in DAY_COLUMNS)}"""
+
+
+def _write_columns(db: Db, given: dict[tuple[str, int], dict[str, int]], replace: bool) -> int:
+    """The column metrics' facts: the stored rows read once, compared here, each changed
+    Post-day written in one statement; then each touched Post's running totals."""
+    ids = sorted({post_id for post_id, _ in given})
+    first, last = min(day for _, day in given), max(day for _, day in given)
+    stored = {
+        (post_id, day): values
+        for post_id, day, *values in db.rows(
+            f"""SELECT post_id, day, {", ".join(DAY_COLUMNS)} FROM daily
+            WHERE post_id IN (SELECT value FROM json_each(?)) AND day BETWEEN ? AND ?""",
+            (json_list(ids), first, last),
+        )
+    }
+    empty = [None] * len(DAY_COLUMNS)
+    rows: list[tuple[object, ...]] = []
+    changed, earliest = 0, dict[str, int]()
+    for (post_id, day), counts in given.items():
+        values = list(stored.get((post_id, day), empty))
+        wrote = False
+        for at, metric in enumerate(DAY_COLUMNS):
+            if metric not in counts:
+                continue
+            old, new = values[at], counts[metric]
+            if old != new if replace else old is None:
+                values[at], wrote = new, True
+                changed += 1
+        if wrote:
+            rows.append((post_id, day, *values))
+            earliest[post_id] = min(day, earliest.get(post_id, day))
+    db.many(_SET_COLUMNS, rows)
+    _recompute_columns(db, earliest)
+    return changed
+
+
+def _recompute_columns(db: Db, earliest: dict[str, int]) -> None:
+    """recompute_running for every column metric at once, from each Post's earliest written
+    day on (a metric not written there comes out as it was)."""
+    sums = ", ".join(
+        f"""CASE WHEN {m} IS NOT NULL THEN SUM({m}) OVER (ORDER BY day) + COALESCE((
+            SELECT b.{m}_running FROM daily AS b WHERE b.post_id = :post AND b.day < :from
+                AND b.{m}_running IS NOT NULL ORDER BY b.day DESC LIMIT 1), 0) END AS {m}"""
+        for m in DAY_COLUMNS
+    )
+    db.many(
+        f"""UPDATE daily SET {", ".join(f"{m}_running = fresh.{m}" for m in DAY_COLUMNS)}
+        FROM (SELECT day, {sums} FROM daily WHERE post_id = :post AND day >= :from) AS fresh
+        WHERE daily.post_id = :post AND daily.day = fresh.day
+            AND ({" OR ".join(f"{m}_running IS NOT fresh.{m}" for m in DAY_COLUMNS)})""",
+        [{"post": post_id, "from": first} for post_id, first in earliest.items()],
+    )
 
 
 def _upsert(metric: str, replace: bool) -> str:

@@ -6,10 +6,13 @@ import random
 from datetime import date, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.engagement.models import DEFAULT_SERIES, SERIES_METRICS
 from bot.engagement.records import SeriesRow
 from bot.store import Store
+from bot.store.cipher import TokenCipher
 from bot.store.days import METRICS
 
 START = date(2026, 9, 1)
@@ -76,3 +79,53 @@ def test_metrics_asked_for_by_hand_read_and_rank_as_the_tallys_do(store: Store) 
     assert store.series.daily(["7"], ["url_clicks"], START, since) == {
         "7": {"url_clicks": {START: 3}}
     }
+
+
+# Several metrics (five with columns, one in the JSON column) saved batch after batch, days in
+# any order and overwritten: what reads back, and every range's sum from the running totals,
+# is what was saved last.
+_POSTS = ("1860000000000000001", "1860000000000000002", "1860000000000000003")
+_MIXED = ("impressions", "favorites", "replies", "video_views")
+_FACTS = st.lists(
+    st.tuples(
+        st.sampled_from(_POSTS),
+        st.sampled_from(_MIXED),
+        st.integers(0, 20),
+        st.integers(0, 1_000),
+    ),
+    min_size=1,
+    max_size=30,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(batches=st.lists(_FACTS, min_size=1, max_size=5), since=st.integers(0, 20))
+def test_what_reads_back_and_every_ranges_sum_are_the_last_values_saved(
+    batches: list[list[tuple[str, str, int, int]]], since: int
+) -> None:
+    saved: dict[tuple[str, str, int], int] = {}
+    with Store.open(":memory:", cipher=TokenCipher.generate()) as store:
+        for batch in batches:
+            rows = {(p, m, d): v for p, m, d, v in batch}  # a batch names a Post-day once
+            store.series.save_daily(
+                SeriesRow(p, m, START + timedelta(days=d), v) for (p, m, d), v in rows.items()
+            )
+            saved |= rows
+        end = START + timedelta(days=21)
+        stored = store.series.daily(_POSTS, _MIXED, START, end)
+        flat = {
+            (p, m, (day - START).days): v
+            for p, series in stored.items()
+            for m, values in series.items()
+            for day, v in values.items()
+        }
+        assert flat == saved
+        for metric in _MIXED:
+            board = store.series.leaderboard(
+                metric, since=START + timedelta(days=since), until=end, limit=10
+            )
+            sums: dict[str, int] = {}
+            for (p, m, d), v in saved.items():
+                if m == metric and d >= since:
+                    sums[p] = sums.get(p, 0) + v
+            assert dict(board) == sums

@@ -331,3 +331,17 @@ def test_a_prune_that_frees_much_of_the_file_gives_it_back(tmp_path: Path) -> No
         assert counts.posts == 2_000
         assert path.stat().st_size < size / 4
         assert big.housekeeping.stats().free_pages == 0
+
+
+def test_a_roll_up_never_overwrites_a_day_x_gave(store: Store) -> None:
+    cutoff = NOW.date() - timedelta(days=POLICY.hourly_days)
+    day = cutoff - timedelta(days=10)
+    start = datetime.combine(day, datetime.min.time(), UTC)
+    hours = store.series.hourly([HOT], ["favorites"], start, start + timedelta(days=2))
+    next_day_sum = sum(v for at, v in hours[HOT]["favorites"].items() if at.date() != day)
+    store.series.save_daily([SeriesRow(HOT, "favorites", day, 12_345)])
+
+    store.housekeeping.prune(now=NOW, policy=POLICY)
+
+    rolled = store.series.daily([HOT], ["favorites"], day, day + timedelta(days=2))
+    assert rolled == {HOT: {"favorites": {day: 12_345, day + timedelta(days=1): next_day_sum}}}
