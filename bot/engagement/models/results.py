@@ -83,6 +83,12 @@ def _hour_start(day: date, hour: int) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
 
 
+@lru_cache(maxsize=4096)
+def _hour_named(day: str, hour: str) -> datetime:
+    """The hour bucket a tree's day and hour keys name: one lookup per cell."""
+    return _hour_start(day_key(day), int(hour))
+
+
 Tree = Mapping[str, "Tree | int"]
 _BY_POST = (GroupBy.TWEET_ID, GroupBy.ENGAGEMENT_TYPE)
 _BY_HOUR = (*_BY_POST, GroupBy.ENGAGEMENT_DAY, GroupBy.ENGAGEMENT_HOUR)
@@ -236,7 +242,7 @@ class EngagementResult:
             return {}
         blank = self.missing_reason(post_id, metric) is not None
         return {
-            _hour_start(day_key(day), int(hour)): None if blank else count
+            _hour_named(day, hour): None if blank else count
             for day, hours in days.items()
             for hour, count in hours.items()
         }
