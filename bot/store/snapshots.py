@@ -34,6 +34,22 @@ _SAVE_CHANGED = f"""
         ORDER BY taken_at DESC LIMIT 1)
     ON CONFLICT (post_id, metric, taken_at) DO UPDATE SET value = excluded.value
         WHERE totals.value != excluded.value"""
+# A reading older than the Post's newest (a refresh that finished after a later one): the later
+# readings equal to the value then were not written, so the value in effect before :at is
+# written again at the newest reading, unless a row after :at already says what came next.
+_RESTORE = f"""
+    INSERT INTO totals (post_id, metric, taken_at, value)
+    SELECT new_post, new_metric, :newest, old_value FROM (
+        SELECT new_post, new_metric, new_value, (SELECT value FROM totals
+            WHERE post_id = new_post AND metric = new_metric AND taken_at <= :at
+            ORDER BY taken_at DESC LIMIT 1) AS old_value
+        FROM ({_READINGS}))
+    WHERE old_value IS NOT NULL AND old_value IS NOT new_value AND NOT EXISTS (
+        SELECT 1 FROM totals WHERE post_id = new_post AND metric = new_metric AND taken_at > :at)
+    ON CONFLICT (post_id, metric, taken_at) DO NOTHING"""
+# The Posts read after :at, and when last.
+_READ_LATER = """SELECT post_id, MAX(until) FROM totals_seen
+    WHERE post_id IN (SELECT value FROM json_each(:ids)) AND until > :at GROUP BY post_id"""
 # The newest run of readings of :post, as one row (since, until, metric_set).
 _NEWEST_RUN = """SELECT since, until, metric_set FROM totals_seen WHERE post_id = {post}
     ORDER BY since DESC LIMIT 1"""
@@ -73,6 +89,9 @@ def save_readings(
     ids = sorted(post_ids(readings))  # key order: each B-tree is walked once, front to back
     posts.ensure(db, ids)
     at = instant(taken_at)
+    for post, newest in db.rows(_READ_LATER, {"ids": json_list(ids), "at": at}):
+        late = json.dumps({post: readings[post]})
+        db.execute(_RESTORE, {"readings": late, "at": at, "newest": newest})
     doc = json.dumps({post: readings[post] for post in ids})
     written = db.execute(_SAVE_CHANGED, {"readings": doc, "at": at}).rowcount
     note_seen(db, {post: readings[post].keys() for post in ids}, taken_at)

@@ -187,8 +187,10 @@ def store_of(store: Store, given: list[Spec]) -> list[str]:
                 ],
                 fetched_at=NOW,
             )
-        # Oldest first, as refreshes save them: changes-only snapshots assume readings arrive
-        # in time order (a later reading equal to the value then is not written).
+        # Oldest first, as refreshes nearly always save them. A late reading keeps the current
+        # value right (snapshots.py's _RESTORE), but the history between it and the next
+        # stored change can still differ from every reading's (a reading equal to the value
+        # before it was never written): the plain definition here would not hold.
         for hours, value in sorted(spec.snapshots, reverse=True):
             store.series.save_totals(
                 [TotalsRow(post_id, "favorites", value)], taken_at=NOW - timedelta(hours=hours)

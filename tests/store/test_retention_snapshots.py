@@ -100,3 +100,27 @@ def test_posts_are_told_apart(store: Store) -> None:
         P1: {"favorites": (5, NOW + timedelta(minutes=20))},
         P2: {"favorites": (7, NOW + timedelta(minutes=10))},
     }
+
+
+def test_a_reading_saved_after_a_later_one_leaves_the_later_value_current(store: Store) -> None:
+    """Two refreshes of one Post, the earlier finishing last: its reading goes into history,
+    and the value read later (equal to the one before, so not written then) stays current."""
+    read(store, NOW - timedelta(hours=2), favorites=10)
+    read(store, NOW, favorites=10)  # unchanged: no row
+    read(store, NOW - timedelta(hours=1), favorites=15)  # the late one
+
+    latest = store.series.latest_totals([P1], ["favorites"])[P1]["favorites"]
+    assert latest == (10, NOW)
+    assert store.series.totals_before(P1, "favorites", NOW - timedelta(minutes=30))[0] == 15
+    assert store.series.totals_before(P1, "favorites", NOW - timedelta(minutes=90))[0] == 10
+    # Unchanged metrics of the late reading add nothing.
+    assert store.series.latest_totals([P1], ["retweets"])[P1]["retweets"] == (2, NOW)
+
+
+def test_a_late_reading_before_a_stored_change_adds_only_itself(store: Store) -> None:
+    read(store, NOW - timedelta(hours=2), favorites=10)
+    read(store, NOW, favorites=20)  # a change: its row says what came after
+    read(store, NOW - timedelta(hours=1), favorites=15)
+
+    assert store.series.latest_totals([P1], ["favorites"])[P1]["favorites"] == (20, NOW)
+    assert store.series.totals_before(P1, "favorites", NOW - timedelta(minutes=30))[0] == 15
