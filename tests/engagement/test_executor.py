@@ -42,6 +42,7 @@ from bot.errors import (
     TimedOut,
 )
 from bot.simulator.server import RunningSimulator
+from tests.support.clocks import SimTime
 from tests.support.universe import SIM_START
 
 BRAND_ID, CREATOR_ID = "1000000001", "1000000002"
@@ -59,28 +60,6 @@ MIXED_FAULTS = {
     "error_statuses": [500, 503],
     "burst_429": {"every": 16, "length": 1, "offset": 2},
 }
-
-
-class SimTime:
-    """A fake monotonic clock; `sleep` advances it and, if `move_simulator`, the simulator's."""
-
-    def __init__(self, sim: RunningSimulator, *, move_simulator: bool = True) -> None:
-        self.sim = sim
-        self.move_simulator = move_simulator
-        self.now = 5000.0
-        self.sleeps: list[float] = []
-        self._lock = threading.Lock()
-
-    def monotonic(self) -> float:
-        with self._lock:
-            return self.now
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.sleeps.append(seconds)
-            self.now += seconds
-            if self.move_simulator:
-                admin(self.sim, "POST", "clock", {"advance_seconds": seconds})
 
 
 def admin(sim: RunningSimulator, method: str, path: str, body: Any = None) -> Any:
@@ -215,7 +194,7 @@ def test_a_small_limit_is_never_exceeded_and_costs_exactly_the_windows_it_needs(
     assert not execution.failed
     assert statuses(sim) == [200] * 40
     windows = math.ceil(40 / 5)
-    assert clock.sleeps == [60.0] * (windows - 1)
+    assert clock.slept == [60.0] * (windows - 1)
     later = SIM_START + timedelta(minutes=windows - 1)
     assert admin(sim, "GET", "clock")["now"] == later.strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -232,7 +211,7 @@ def test_a_429_waits_for_the_reset_once_and_retries(
     assert outcome.result is not None
     assert outcome.attempts == 2
     assert [entry.status for entry in log] == [429, 200]
-    [wait] = clock.sleeps
+    [wait] = clock.slept
     assert 60 <= wait <= 61  # reset − Date (the frozen clock sits at :00), plus 0–1 s jitter
 
 
@@ -340,7 +319,7 @@ def test_resets_and_truncated_bodies_are_retried(
     assert numbers(execution) == expected
     assert execution.requests_sent == 4
     assert [entry.error for entry in log[1:4]] == ["TransportError"] * 3
-    assert [round(s) for s in clock.sleeps] == [1, 2, 4]
+    assert [round(s) for s in clock.slept] == [1, 2, 4]
 
 
 def test_a_call_that_keeps_failing_fails_alone_after_five_retries(
@@ -364,7 +343,7 @@ def test_a_call_that_keeps_failing_fails_alone_after_five_retries(
     assert execution.failed == (first,)
     assert execution.requests_sent == 8
     assert [(e.status, e.retry) for e in log] == [(503, n) for n in range(6)] + [(200, 0)] * 2
-    for delay, base in zip(clock.sleeps, (1, 2, 4, 8, 16), strict=True):
+    for delay, base in zip(clock.slept, (1, 2, 4, 8, 16), strict=True):
         assert base <= delay <= base * 1.2
 
 
@@ -383,7 +362,7 @@ def test_a_deadline_stops_the_retries_and_keeps_what_x_said(
     assert isinstance(only.error, ServerError)  # what X said, not a bare timeout
     assert only.unresolved == tuple(ids)
     assert [e.status for e in log] == [503, 503, 503]
-    assert sum(clock.sleeps) < 5
+    assert sum(clock.slept) < 5
 
 
 def test_a_429_whose_reset_comes_after_the_deadline_is_not_waited_for(
@@ -398,7 +377,7 @@ def test_a_429_whose_reset_comes_after_the_deadline_is_not_waited_for(
 
     assert isinstance(outcome.outcomes[0].error, RateLimited)
     assert [e.status for e in log] == [429]
-    assert clock.sleeps == []  # the reset is ~60 s away: nobody sleeps for it
+    assert clock.slept == []  # the reset is ~60 s away: nobody sleeps for it
 
 
 def test_a_passed_deadline_sends_nothing(

@@ -8,7 +8,6 @@ file; only the clocks are injected, and sleeping moves the simulator's clock."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +22,7 @@ from bot.engagement.query import EngagementQuery, Reason
 from bot.simulator.server import RunningSimulator
 from bot.store import Store
 from bot.store.cipher import TokenCipher
+from tests.support.clocks import SimTime
 from tests.support.hostile_x import HostileX
 from tests.support.simhttp import x_client
 from tests.support.slack_app import sim_admin, sim_posts
@@ -31,27 +31,6 @@ from tests.support.universe import SIM_START
 BRAND = UserAuth("1000000001-simtoken-sim_brand", "simsecret-sim_brand")
 LOOKUP, TOKEN = "/2/tweets", "/oauth2/token"
 OWNED = ("impressions", "favorites")  # impressions need the owner's token, favorites do not
-
-
-class SimTime:
-    """Our monotonic clock, advanced only by sleeping; sleeping moves the simulator's clock too
-    (its rate-limit windows end as X's would)."""
-
-    def __init__(self, sim: RunningSimulator) -> None:
-        self.sim = sim
-        self.now = 1000.0
-        self.slept: list[float] = []
-        self._lock = threading.Lock()
-
-    def monotonic(self) -> float:
-        with self._lock:
-            return self.now
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.slept.append(seconds)
-            self.now += seconds
-            sim_admin(self.sim, "POST", "clock", {"advance_seconds": seconds})
 
 
 def add_posts(sim: RunningSimulator, author: str, count: int) -> list[str]:

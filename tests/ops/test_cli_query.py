@@ -13,7 +13,6 @@ import io
 import json
 import logging
 import re
-import threading
 from typing import Any
 
 import pytest
@@ -23,6 +22,7 @@ from bot.cli import main
 from bot.config import Settings
 from bot.ops.commands import QueryArgs, run_query
 from bot.simulator.server import RunningSimulator
+from tests.support.clocks import SimTime
 from tests.support.universe import SIM_START, point_env_at
 
 BRAND_TOKEN = ["--token", "1000000001-simtoken-sim_brand", "--secret", "simsecret-sim_brand"]
@@ -61,27 +61,6 @@ def add_posts(sim: RunningSimulator, author: str, count: int) -> list[str]:
         ]
         state.universe_changed()
     return [str(p.id) for p in made]
-
-
-class SimTime:
-    """Our monotonic clock, advanced only by sleeping; sleeping moves the simulator's clock too
-    (its rate-limit windows reset as X's would)."""
-
-    def __init__(self, sim: RunningSimulator) -> None:
-        self.sim = sim
-        self.now = 1000.0
-        self.slept: list[float] = []
-        self._lock = threading.Lock()
-
-    def monotonic(self) -> float:
-        with self._lock:
-            return self.now
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.slept.append(seconds)
-            self.now += seconds
-            admin(self.sim, "POST", "clock", {"advance_seconds": seconds})
 
 
 @pytest.fixture

@@ -3,7 +3,11 @@ under test 'sleeps' (rate-limit and retry waits), so no test waits for real."""
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta
+
+from bot.simulator.server import RunningSimulator
+from tests.support.simhttp import admin
 
 
 class FakeClock:
@@ -40,3 +44,27 @@ class WallClock:
 
     def advance(self, delta: timedelta) -> None:
         self.now += delta
+
+
+class SimTime:
+    """Our monotonic clock, advanced only by sleeping; sleeping moves the simulator's clock too
+    (its rate-limit windows reset as X's would), unless `move_simulator` is False. Thread-safe:
+    the executor's workers sleep on it."""
+
+    def __init__(self, sim: RunningSimulator, *, move_simulator: bool = True) -> None:
+        self.sim = sim
+        self.move_simulator = move_simulator
+        self.now = 1000.0
+        self.slept: list[float] = []
+        self._lock = threading.Lock()
+
+    def monotonic(self) -> float:
+        with self._lock:
+            return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.slept.append(seconds)
+            self.now += seconds
+            if self.move_simulator:
+                admin(self.sim, "POST", "clock", {"advance_seconds": seconds})
