@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from bot.engagement.query import Granularity
 from bot.engagement.records import Board, PostSet
@@ -21,8 +21,6 @@ from bot.store.sql import (
     post_ids,
 )
 from bot.store.sql import post_ids as checked_post_ids
-
-K = TypeVar("K")
 
 _IN_IDS = "post_id IN (SELECT value FROM json_each(?))"
 _IN_METRICS = "metric IN (SELECT value FROM json_each(?))"
@@ -95,7 +93,7 @@ def read_hourly(
     sql = f"""SELECT post_id, metric, hour, value FROM hourly
         WHERE {_IN_IDS} AND {_IN_METRICS} AND hour >= ? AND hour < ? ORDER BY hour"""
     params = (json_list(post_ids(ids)), json_list(names(metrics)), instant(start), instant(end))
-    return _nest(db.rows(sql, params), parse_instant)
+    return _by_hour(db.rows(sql, params))
 
 
 def read_daily(
@@ -107,14 +105,14 @@ def read_daily(
     return found
 
 
-def _nest(rows: list[Any], parse: Callable[[str], K]) -> dict[str, dict[str, dict[K, int]]]:
-    found: dict[str, dict[str, dict[K, int]]] = {}
+def _by_hour(rows: list[Any]) -> dict[str, dict[str, dict[datetime, int]]]:
+    found: dict[str, dict[str, dict[datetime, int]]] = {}
     # A few dozen distinct hours recur for every Post and metric: parse each once.
-    parsed: dict[str, K] = {}
+    parsed: dict[str, datetime] = {}
     for post_id, metric, bucket, value in rows:
         key = parsed.get(bucket)
         if key is None:
-            key = parsed[bucket] = parse(bucket)
+            key = parsed[bucket] = parse_instant(bucket)
         found.setdefault(post_id, {}).setdefault(metric, {})[key] = value
     return found
 
@@ -143,9 +141,12 @@ def leaderboard_query(
     metric: str, since: date, until: date, ids: Iterable[str] | None, limit: int
 ) -> tuple[str, dict[str, Any]]:
     """The SQL and parameters of `leaderboard` (tests read its query plan)."""
-    params: dict[str, Any] = {"metric": metric}
-    params.update(since=days.number(since), until=days.number(until))
-    params["limit"] = limit
+    params: dict[str, Any] = {
+        "metric": metric,
+        "since": days.number(since),
+        "until": days.number(until),
+        "limit": limit,
+    }
     if ids is None:
         return LEADERBOARD_SQL.format(candidates=_ALL_POSTS), params
     params["ids"] = json_list(post_ids(ids))
