@@ -1,7 +1,9 @@
 """Run a plan's calls against X: bounded concurrency, pacing, retries, and per-Post refusals.
 
 `Executor.run(calls)` sends every PlannedCall through an EngagementClient on a small thread
-pool and returns one CallOutcome per call, in plan order. Per call
+pool and returns one CallOutcome per call, in plan order. `Executor.flight()` keeps one pool for
+groups of calls started one after the other (a batched fetch: the next batch's calls queue
+behind this one's, so the workers never wait for the caller). Per call
 (docs/simulator.md#client-retries):
 
 * pacing: a RateLimiter per endpoint (one client is one app) lets a request out only when the
@@ -29,9 +31,9 @@ from __future__ import annotations
 
 import logging
 import random
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -39,6 +41,7 @@ from bot.engagement import deadline as deadlines
 from bot.engagement.call_outcomes import CallOutcome, Execution, RateWait, RequestLog
 from bot.engagement.client import EngagementClient
 from bot.engagement.deadline import Deadline
+from bot.engagement.flight import Flight, Left
 from bot.engagement.health import CallHealth, X
 from bot.engagement.models import Auth, Endpoint, EngagementRequest, EngagementResult
 from bot.engagement.query import PlannedCall
@@ -57,23 +60,6 @@ log = logging.getLogger(__name__)
 __all__ = ["CallOutcome", "Execution", "Executor", "RateWait", "RequestLog"]
 
 
-class _Left:
-    """How many of a run's calls have not finished; shared by its worker threads."""
-
-    def __init__(self, calls: int) -> None:
-        self.calls = calls
-        self.left = calls
-        self._lock = threading.Lock()
-
-    def done(self) -> None:
-        with self._lock:
-            self.left -= 1
-
-    def now(self) -> int:
-        with self._lock:
-            return self.left
-
-
 class _Probe(Enum):
     CLEAN = "clean"
     PROTECTED = "protected"
@@ -86,7 +72,7 @@ class _Run:
 
     call: PlannedCall
     auth: Auth
-    left: _Left
+    left: Left
     attempts: int = 0
     not_owned: list[str] = field(default_factory=list)
     protected: list[str] = field(default_factory=list)
@@ -159,28 +145,33 @@ class Executor:
         (bot.engagement.deadline.current)."""
         if not calls:
             return Execution((), 0)
-        deadline = deadline or deadlines.current()
-        workers = min(self._max_workers, len(calls))
-        left = _Left(len(calls))
-        # Once per owner, not per call: reading a token decrypts it (400 calls, one owner).
-        auths = {owner: self._auth_for(owner) for owner in dict.fromkeys(c.owner for c in calls)}
-        with ThreadPoolExecutor(workers, thread_name_prefix="x-executor") as pool:
-            futures = [
-                pool.submit(self._run_call, call, auths[call.owner], left, deadline)
-                for call in calls
-            ]
-            try:
-                outcomes = tuple(f.result() for f in futures)
-            except BaseException:
-                # A bug (not an API failure): stop what has not started, surface it as is.
-                pool.shutdown(wait=True, cancel_futures=True)
-                raise
-        return Execution(outcomes, sum(o.attempts for o in outcomes))
+        with self.flight(len(calls), deadline=deadline) as flight:
+            return flight.wait(flight.start(calls))
+
+    @contextmanager
+    def flight(self, calls: int, *, deadline: Deadline | None = None) -> Iterator[Flight]:
+        """A pool of workers (at most `calls`, the number expected) for groups of calls
+        started in turn and collected in turn (Flight); `deadline` defaults to the caller's.
+        A bug raised out of the block stops what has not started."""
+        flight = Flight(
+            ThreadPoolExecutor(
+                max(1, min(self._max_workers, calls)), thread_name_prefix="x-executor"
+            ),
+            run_call=self._run_call,
+            auth_for=self._auth_for,
+            deadline=deadline or deadlines.current(),
+        )
+        try:
+            yield flight
+        except BaseException:
+            flight.pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        flight.pool.shutdown(wait=True)
 
     # --- one call ----------------------------------------------------------------------------
 
     def _run_call(
-        self, call: PlannedCall, auth: Auth, left: _Left, deadline: Deadline | None
+        self, call: PlannedCall, auth: Auth, left: Left, deadline: Deadline | None
     ) -> CallOutcome:
         # The pool's threads do not inherit the caller's context: the HTTP client reads the
         # deadline from this thread's.

@@ -4,15 +4,18 @@ and save what was learned (persist)."""
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Mapping
+from concurrent.futures import Future
 from dataclasses import replace
 from datetime import date, datetime
 
 from bot.engagement.aggregate import aggregate
 from bot.engagement.answers import XClock
 from bot.engagement.authors import Authors
-from bot.engagement.executor import Execution, Executor
+from bot.engagement.executor import CallOutcome, Execution, Executor
 from bot.engagement.knowledge import KnowledgeStore
+from bot.engagement.models import Endpoint
 from bot.engagement.persist import remember
 from bot.engagement.plan_batches import batches
 from bot.engagement.planner import plan
@@ -41,29 +44,45 @@ class Fetcher:
 
     def fetch(self, query: EngagementQuery, *, now: datetime, workspace: str | None) -> Report:
         """Plan, then per batch of calls (plan_batches): call X, merge, replan what a 403 said
-        is not owned, and remember it all; one batch's answers are held at a time."""
+        is not owned, and remember it all. The next batch's calls are in flight while one
+        batch is merged and saved, so at most two batches' answers are held at a time."""
         # Planned in ID order (the Report keeps the query's): each batch then writes one
         # stretch of the tables' keys, and a large refresh's writes stay linear in its size.
         in_order = replace(query, post_ids=tuple(sorted(query.post_ids)))
-        parts = list(batches(self.plan(in_order, now=now, workspace=workspace)))
+        planned = self.plan(in_order, now=now, workspace=workspace)
+        parts = deque(batches(planned))
+        running: deque[tuple[Plan, list[Future[CallOutcome]]]] = deque()
         done: list[Report] = []
         learnt = False
-        while parts:
-            part = parts.pop(0)
-            execution = self._executor.run(part.calls)
-            if not learnt and self._clock.learn(execution, now):
-                # X's clock is behind ours and refused a window ending "in the future": plan
-                # what is left again on X's clock (once; the offset is now known for every
-                # later query).
-                learnt = True
-                now = self._clock.now(self._clock.ours(now))
-                left = tuple(p for rest in (part, *parts) for p in rest.query.post_ids)
-                parts = list(
-                    batches(self.plan(replace(query, post_ids=left), now=now, workspace=workspace))
-                )
-                continue
-            done.append(self._finish(part, execution, now, workspace))
-            del execution  # X's answers for this batch go now, not after the next one's
+        with self._executor.flight(len(planned.calls)) as flight:
+
+            def start_next() -> None:
+                # One batch ahead; not past a batch with windows not yet checked against
+                # X's clock (its refusal replans everything after it).
+                if parts and len(running) < 2 and (learnt or not any(map(_windowed, running))):
+                    part = parts.popleft()
+                    running.append((part, flight.start(part.calls)))
+
+            start_next()
+            start_next()
+            while running:
+                part, started = running.popleft()
+                execution = flight.wait(started)
+                if not learnt and self._clock.learn(execution, now):
+                    # X's clock is behind ours and refused a window ending "in the future":
+                    # plan what is left again on X's clock (once; the offset is now known for
+                    # every later query). Nothing after this batch has started.
+                    learnt = True
+                    now = self._clock.now(self._clock.ours(now))
+                    left = tuple(p for rest in (part, *parts) for p in rest.query.post_ids)
+                    again = self.plan(replace(query, post_ids=left), now=now, workspace=workspace)
+                    parts = deque(batches(again))
+                    start_next()
+                    start_next()
+                    continue
+                done.append(self._finish(part, execution, now, workspace))
+                del execution  # X's answers for this batch go now, not after the next one's
+                start_next()
         return concatenated(query, done, now)
 
     def _finish(
@@ -125,6 +144,11 @@ def _aggregate(plan_: Plan, execution: Execution, now: datetime) -> Report:
         protected=frozenset(execution.protected),
         now=now,
     )
+
+
+def _windowed(running: tuple[Plan, object]) -> bool:
+    """Whether a started batch has calls with a time window (/28hr, /historical)."""
+    return any(call.endpoint is not Endpoint.TOTALS for call in running[0].calls)
 
 
 def _slow(error: EngagementAPIError | None) -> bool:

@@ -1,6 +1,6 @@
-"""A large plan cut into batches that are run, merged and saved one after the other, so a
-refresh holds X's answers for one batch at a time: peak memory is set by the batch size, not
-by the number of Posts.
+"""A large plan cut into batches that are merged and saved one after the other while the next
+one's calls are in flight (bot.engagement.fetch), so a refresh holds X's answers for two batches
+at most: peak memory is set by the batch size, not by the number of Posts.
 
 A batch is a run of the plan's calls in order, closed after at least `max_calls` calls at the
 first point where none of its Posts appears in a later call: each Post's calls (its lifetime
@@ -10,19 +10,32 @@ added (the plan's calls, `calls == lower bound`, are kept as they are).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import replace
 
 from bot.engagement.query import Plan, PlannedCall
 from bot.engagement.wire.request import canonical_post_id
 
-# 40 calls: 10,000 Posts of /totals, 1,000 Posts of /28hr series.
+# At most 40 calls a batch (memory: 10,000 Posts of /totals, 1,000 Posts of /28hr series),
+# and for smaller plans about a quarter of the calls, at least MIN_BATCH_CALLS: the fetcher
+# saves one batch while the next one's calls are in flight, so a 5,000-Post query is saved
+# mostly while X is still answering instead of all after.
 BATCH_CALLS = 40
+MIN_BATCH_CALLS = 2
+_PIPELINE_BATCHES = 4
 
 
-def batches(plan: Plan, max_calls: int = BATCH_CALLS) -> Iterator[Plan]:
-    """The plan as batches; one batch (the plan itself) when it is small. Posts with no call
-    (only gaps) go with the last batch."""
+def batch_calls(calls: int) -> int:
+    """How many calls a batch of a plan of `calls` calls holds."""
+    return max(MIN_BATCH_CALLS, min(BATCH_CALLS, math.ceil(calls / _PIPELINE_BATCHES)))
+
+
+def batches(plan: Plan, max_calls: int | None = None) -> Iterator[Plan]:
+    """The plan as batches of about `max_calls` calls (default: batch_calls); one batch (the
+    plan itself) when it is small. Posts with no call (only gaps) go with the last batch."""
+    if max_calls is None:
+        max_calls = batch_calls(len(plan.calls))
     if len(plan.calls) <= max_calls:
         yield plan
         return

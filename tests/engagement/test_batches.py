@@ -1,13 +1,18 @@
 """A large refresh is run, merged and saved batch by batch (bot.engagement.plan_batches): X's
-answers for one batch at most are held at a time, every Post still gets its numbers, and the calls
+answers for two batches at most are held at a time (one being saved, the next in flight), the
+next batch's calls go out while one is saved, every Post still gets its numbers, and the calls
 are still the lower bound. On the simulator in process (tests/support/memory_x.py) and a real
 SQLite store."""
 
 from __future__ import annotations
 
+import json
 import math
+import sqlite3
 import threading
 import weakref
+from datetime import timedelta
+from pathlib import Path
 
 from bot.app import build_service
 from bot.engagement.models import (
@@ -17,8 +22,8 @@ from bot.engagement.models import (
     EngagementResult,
     UserAuth,
 )
-from bot.engagement.plan_batches import BATCH_CALLS, batches
-from bot.engagement.query import EngagementQuery, Gap, Plan, PlannedCall, Reason
+from bot.engagement.plan_batches import BATCH_CALLS, batch_calls, batches
+from bot.engagement.query import EngagementQuery, Gap, Granularity, Plan, PlannedCall, Reason
 from bot.simulator.server import RunningSimulator
 from bot.store import Store
 from tests.support.clocks import FakeClock
@@ -74,7 +79,7 @@ def test_a_refresh_holds_one_batch_of_answers_and_loses_nothing(
 
     calls = len(memory_admin(state, "GET", "requests")["requests"]) - before
     assert calls == math.ceil(POSTS / 250)  # the lower bound: one owner, 250 per call
-    assert x.most_held <= BATCH_CALLS < calls
+    assert x.most_held <= 2 * batch_calls(calls) < calls
     assert list(report.totals) == ids
     assert not report.missing
     for post_id in ids[:: POSTS // 7]:  # a Post of each batch and in between, checked to X's truth
@@ -84,6 +89,62 @@ def test_a_refresh_holds_one_batch_of_answers_and_loses_nothing(
     stored = store.series.latest_totals([ids[0], ids[-1]], ["impressions"])
     assert stored[ids[-1]]["impressions"][0] == report.totals[ids[-1]]["impressions"].count
     assert stored[ids[0]]["impressions"][0] == report.totals[ids[0]]["impressions"].count
+
+
+class SavedLateX(MemoryX):
+    """X in process that notes, at each call, whether the first batch's Posts are in the store
+    yet (read from the SQLite file by a connection of its own, as another process would)."""
+
+    def __init__(self, sim: RunningSimulator, db: Path, first_batch: set[str]) -> None:
+        super().__init__(sim.state)
+        self._db = db
+        self._first = first_batch
+        self._watch = threading.Lock()
+        self.later_calls_before_the_save = 0
+
+    def fetch(self, request: EngagementRequest) -> EngagementResult:
+        if not self._first.intersection(request.post_ids):
+            with sqlite3.connect(self._db) as conn:
+                saved = conn.execute(
+                    "SELECT COUNT(*) FROM refreshes WHERE post_id IN (SELECT value FROM "
+                    "json_each(?))",
+                    (json.dumps(sorted(self._first)),),
+                ).fetchone()[0]
+            if not saved:
+                with self._watch:
+                    self.later_calls_before_the_save += 1
+        return super().fetch(request)
+
+
+def test_the_next_batchs_calls_go_out_before_a_batch_is_saved(
+    sim: RunningSimulator, store: Store, db_path: Path
+) -> None:
+    """The workers go on to the next batch's calls while the first is merged and saved, so a
+    large refresh against a slow X takes about its calls' time, not its calls' and saves'."""
+    state = sim.state
+    with state.lock:
+        made = [
+            state.universe.add_post(
+                {"author": "sim_brand", "age_hours": 1 + i % 500}, now=state.now()
+            )
+            for i in range(250 * 8)
+        ]
+        state.universe_changed()
+    ids = sorted(str(p.id) for p in made)
+    per_batch = 250 * batch_calls(8)
+    assert per_batch < len(ids)
+    memory_admin(state, "PUT", "rate-limits", {"default": {"totals": 1000}})  # not the subject
+    store.accounts.save(
+        user_id="1000000001", screen_name="sim_brand", auth=BRAND, workspace=None, now=SIM_START
+    )
+    x = SavedLateX(sim, db_path, set(ids[:per_batch]))
+    clock = FakeClock()
+    service = build_service(x, store, sleep=clock.sleep, monotonic=clock.monotonic)
+
+    report = service.refresh(ids, now=SIM_START)
+
+    assert not report.missing
+    assert x.later_calls_before_the_save >= 1
 
 
 def test_a_posts_calls_stay_in_one_batch_and_no_call_is_added() -> None:
@@ -133,3 +194,38 @@ def test_a_small_refresh_reports_posts_in_the_order_given(
 
     assert list(report.totals) == ids
     assert not report.missing
+
+
+def test_a_clock_behind_ours_wastes_only_the_first_batchs_calls(
+    sim: RunningSimulator, store: Store
+) -> None:
+    """X refuses /historical windows ending after its own clock: the first batch's refusals teach
+    the offset and the rest is planned on X's clock. No later batch has gone out before that
+    (each would be refused too), and every Post gets its hours."""
+    state = sim.state
+    with state.lock:
+        made = [
+            state.universe.add_post(
+                {"author": "sim_brand", "age_hours": 24 * 20 + i}, now=state.now()
+            )
+            for i in range(25 * 8)
+        ]
+        state.universe_changed()
+    ids = sorted(str(p.id) for p in made)
+    memory_admin(state, "PUT", "rate-limits", {"default": {"historical": 1000}})  # not the subject
+    store.accounts.save(
+        user_id="1000000001", screen_name="sim_brand", auth=BRAND, workspace=None, now=SIM_START
+    )
+    clock = FakeClock()
+    service = build_service(MemoryX(state), store, sleep=clock.sleep, monotonic=clock.monotonic)
+    ours = SIM_START + timedelta(hours=3)  # our clock; X's says SIM_START
+    before = len(memory_admin(state, "GET", "requests")["requests"])
+
+    query = EngagementQuery(
+        tuple(ids), ("impressions",), Granularity.DAY, ours - timedelta(days=5), ours
+    )
+    report = service.report(query, now=ours)
+
+    calls = len(memory_admin(state, "GET", "requests")["requests"]) - before
+    assert not report.missing
+    assert calls == 8 + batch_calls(8)  # the lower bound, and the first batch refused once
