@@ -2,6 +2,7 @@
 as its own process, start-up included, on the same simulator and the same Posts.
 
     .venv/bin/python bench/versus_script.py [--reps 5] [--jobs abcde] [--before DIR]
+        [--latency-ms N]
 
 Starts the simulator in this process (test mode: its clock frozen, set to the real time at the
 start of each job so both clients read the same numbers; rate limits out of the way) with 5,000
@@ -18,9 +19,12 @@ engagement calls the simulator saw; then ours/script.
     d. query daily --from/--to over 60 days, the same 100 Posts
     e. query totals of one Post against a bare `python -c pass`
 
-and checks that both clients gave the same sum of impressions for (a). `--before DIR` runs
-`python -m bot` of another checkout (e.g. `git archive main | tar -x -C DIR`) as a third
-client, interleaved with the other two on the same databases, and prints its line under ours.
+and checks that both clients gave the same sum of impressions for (a). `--latency-ms N` has
+the simulator hold each engagement answer N ms (its fault injection), as X's own network and
+computing time would: the script waits for each call in turn, the bot for a few at once.
+`--before DIR` runs `python -m bot` of another checkout (e.g. `git archive main | tar -x -C
+DIR`) as a third client, interleaved with the other two on the same databases, and prints its
+line under ours.
 """
 
 from __future__ import annotations
@@ -287,6 +291,12 @@ def main() -> None:
     parser.add_argument(
         "--before", type=Path, help="another checkout of the bot, run in the same run as ours"
     )
+    parser.add_argument(
+        "--latency-ms",
+        type=int,
+        default=0,
+        help="the simulator holds each engagement answer this long first (X is not on loopback)",
+    )
     args = parser.parse_args()
     if not Path(TIME).exists():
         raise SystemExit(f"{TIME} (GNU time) is needed to measure each run's peak RSS")
@@ -297,10 +307,13 @@ def main() -> None:
         root = Path(scratch)
         ids = add_posts(sim)
         todo = [job for job in jobs(sim, root, ids) if job.title[0] in args.jobs]
+        if args.latency_ms:  # after the databases are prepared: they are not timed
+            admin(sim, "PUT", "faults", {"latency_ms": args.latency_ms})
         print(
             f"simulator {sim.url} in this process; {args.reps} runs per client per job, "
             f"interleaved, after one untimed run of each; {os.cpu_count()} cores; "
             f"Python {sys.version.split()[0]}"
+            + (f"; {args.latency_ms} ms of latency per engagement call" if args.latency_ms else "")
         )
         print(
             "wall: process start to exit, median; peak RSS: /usr/bin/time -f %M of that "
