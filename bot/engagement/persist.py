@@ -71,7 +71,7 @@ def _note_settled(
         (post, metric)
         for post, metrics in report.series.items()
         for metric, buckets in metrics.items()
-        if (post, metric) not in report.missing and all(buckets.get(h) is not None for h in hours)
+        if (post, metric) not in report.missing and None not in map(buckets.get, hours)
     ]
     store.series.note_hourly_spans(complete, start=start, end=end)
 

@@ -83,10 +83,22 @@ def _hour_start(day: date, hour: int) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
 
 
-@lru_cache(maxsize=4096)
-def _hour_named(day: str, hour: str) -> datetime:
-    """The hour bucket a tree's day and hour keys name: one lookup per cell."""
-    return _hour_start(day_key(day), int(hour))
+class _DayHours(dict[str, datetime]):
+    """One engagement.day key's hour keys (checked at parse) as hour buckets, each made once:
+    a tree's hours are then read with one C-level lookup per cell (map over __getitem__)."""
+
+    def __init__(self, day: str) -> None:
+        super().__init__()
+        self._day = day
+
+    def __missing__(self, hour: str) -> datetime:
+        bucket = self[hour] = _hour_start(day_key(self._day), int(hour))
+        return bucket
+
+
+@lru_cache(maxsize=1024)
+def _hours_of(day: str) -> _DayHours:
+    return _DayHours(day)
 
 
 Tree = Mapping[str, "Tree | int"]
@@ -220,17 +232,27 @@ class EngagementResult:
 
     def hourly(self, post_id: str, metric: str) -> dict[datetime, int | None]:
         """Hour buckets from a [tweet.id, engagement.type, day, hour] grouping; {} if none."""
+        found = self._hour_grouping
+        if found is None:
+            return {}
+        grouping, from_tree = found
+        if from_tree:
+            return self._hours(grouping.tree, post_id, metric)
+        cells = grouping.cells_for(post_id, metric)
+        return {b: c.count for c in cells if (b := c.bucket) is not None}
+
+    @cached_property
+    def _hour_grouping(self) -> tuple[GroupingResult, bool] | None:
+        """The first grouping with hours per Post, and whether `hourly` reads its tree as it
+        is (chosen once: `hourly` is asked once per Post and metric)."""
         for grouping in self.groupings:
-            dims = (GroupBy.TWEET_ID, GroupBy.ENGAGEMENT_TYPE)
-            if grouping.has(*dims, GroupBy.ENGAGEMENT_DAY, GroupBy.ENGAGEMENT_HOUR):
-                if (
+            if grouping.has(*_BY_HOUR):
+                from_tree = (
                     grouping.group_by == _BY_HOUR
                     and self.request.endpoint is not Endpoint.HISTORICAL
-                ):
-                    return self._hours(grouping.tree, post_id, metric)
-                cells = grouping.cells_for(post_id, metric)
-                return {b: c.count for c in cells if (b := c.bucket) is not None}
-        return {}
+                )
+                return grouping, from_tree
+        return None
 
     def _hours(self, tree: Tree, post_id: str, metric: str) -> dict[datetime, int | None]:
         """`hourly` read straight from the tree, without Cells: what the cells would say when
@@ -240,12 +262,15 @@ class EngagementResult:
         )
         if not days:
             return {}
-        blank = self.missing_reason(post_id, metric) is not None
-        return {
-            _hour_named(day, hour): None if blank else count
-            for day, hours in days.items()
-            for hour, count in hours.items()
-        }
+        buckets: dict[datetime, int | None] = {}
+        if self.missing_reason(post_id, metric) is not None:
+            for day, hours in days.items():
+                buckets.update(dict.fromkeys(map(_hours_of(day).__getitem__, hours)))
+        else:
+            for day, hours in days.items():
+                named = map(_hours_of(day).__getitem__, hours)
+                buckets.update(zip(named, hours.values(), strict=True))
+        return buckets
 
     def daily(self, post_id: str, metric: str) -> dict[date, int | None]:
         """Day totals from a day grouping, else summed from `hourly`; {} if neither exists."""
