@@ -45,14 +45,12 @@ class _Objects:
     def text(self, buckets: Mapping[datetime | date, int | None]) -> str | None:
         """The object, or None when no bucket has a reading (a None value is none)."""
         counts = buckets.values()
-        if None in counts:
+        if not counts:
+            return None
+        if {*map(type, counts)} != _INT:  # a gap (None), or what %d would turn into a count
             cells = {self._spelled[b]: value for b, value in buckets.items() if value is not None}
             return json.dumps(cells) if cells else None
         hours = list(buckets)
-        if not hours:
-            return None
-        if {*map(type, counts)} != _INT:  # %d would turn a bool or a float into a count
-            return json.dumps({self._spelled[b]: value for b, value in buckets.items()})
         if hours != self._hours:
             self._hours = hours
             self._format = "{" + ",".join(f'"{self._spelled[b]}":%d' for b in hours) + "}"
