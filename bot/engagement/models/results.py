@@ -11,7 +11,7 @@ from functools import cached_property, lru_cache
 from typing import cast
 
 from bot.engagement.models.request import EngagementRequest
-from bot.engagement.models.vocabulary import IMPRESSIONS_METRICS, Endpoint, GroupBy
+from bot.engagement.models.vocabulary import IMPRESSIONS_METRICS, GroupBy
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,8 @@ def _hours_of(day: str) -> _DayHours:
 
 Tree = Mapping[str, "Tree | int"]
 _BY_POST = (GroupBy.TWEET_ID, GroupBy.ENGAGEMENT_TYPE)
-_BY_HOUR = (*_BY_POST, GroupBy.ENGAGEMENT_DAY, GroupBy.ENGAGEMENT_HOUR)
+_BY_DAY = (*_BY_POST, GroupBy.ENGAGEMENT_DAY)
+_BY_HOUR = (*_BY_DAY, GroupBy.ENGAGEMENT_HOUR)
 
 
 @lru_cache(maxsize=4096)
@@ -126,6 +127,9 @@ class GroupingResult:
     cells_or_builder: tuple[Cell, ...] | Callable[[], tuple[Cell, ...]] = field(
         default=(), compare=False, repr=False
     )
+    # Every cell is the tree's count, None where the result's missing_reason says (no
+    # pre-2015 rule applies): readers may take the tree as it is.
+    plain: bool = field(default=False, compare=False)
 
     @cached_property
     def cells(self) -> tuple[Cell, ...]:
@@ -247,11 +251,7 @@ class EngagementResult:
         is (chosen once: `hourly` is asked once per Post and metric)."""
         for grouping in self.groupings:
             if grouping.has(*_BY_HOUR):
-                from_tree = (
-                    grouping.group_by == _BY_HOUR
-                    and self.request.endpoint is not Endpoint.HISTORICAL
-                )
-                return grouping, from_tree
+                return grouping, grouping.group_by == _BY_HOUR and grouping.plain
         return None
 
     def _hours(self, tree: Tree, post_id: str, metric: str) -> dict[datetime, int | None]:
@@ -272,11 +272,22 @@ class EngagementResult:
                 buckets.update(zip(named, hours.values(), strict=True))
         return buckets
 
+    def _days(self, tree: Tree, post_id: str, metric: str) -> dict[date, int | None]:
+        """`daily` read straight from a plain tree, without Cells (see `_hours`)."""
+        days = cast(Mapping[str, Mapping[str, int]], tree.get(post_id, {})).get(metric)
+        if not days:
+            return {}
+        if self.missing_reason(post_id, metric) is not None:
+            return dict.fromkeys(map(day_key, days))
+        return dict(zip(map(day_key, days), days.values(), strict=True))
+
     def daily(self, post_id: str, metric: str) -> dict[date, int | None]:
         """Day totals from a day grouping, else summed from `hourly`; {} if neither exists."""
         for grouping in self.groupings:
             dims = (GroupBy.TWEET_ID, GroupBy.ENGAGEMENT_TYPE, GroupBy.ENGAGEMENT_DAY)
             if grouping.has(*dims) and GroupBy.ENGAGEMENT_HOUR not in grouping.group_by:
+                if grouping.group_by == _BY_DAY and grouping.plain:
+                    return self._days(grouping.tree, post_id, metric)
                 cells = grouping.cells_for(post_id, metric)
                 return {c.day: c.count for c in cells if c.day is not None}
         days: dict[date, int | None] = {}
