@@ -140,3 +140,27 @@ def test_hourly_cells_are_read_back_and_only_changes_are_rewritten(traced) -> No
         for p, ms in cells.items()
     }
     assert got == wanted
+
+
+def test_settled_hours_already_stored_are_not_handed_over_again(traced) -> None:
+    """A /28hr answer repeats 27 settled hours the store holds (hourly_spans): only the hours
+    after the span go to SQLite, the Post is still marked refreshed, and what the span covers
+    reads back as it was stored (X does not change a settled hour)."""
+    store, _ = traced
+    posts = ids(3)
+    cells = series(posts)
+    store.series.save_hourly_series(cells, fetched_at=NOW)
+    settled_end = HOUR + timedelta(hours=20)
+    store.series.note_hourly_spans(
+        [(p, m) for p in posts[:2] for m in METRICS], start=HOUR, end=settled_end
+    )
+    later = NOW + timedelta(hours=1)
+    again = series(posts, bump=1)  # every hour's count differs from the stored one
+    written = store.series.save_hourly_series(again, fetched_at=later)
+    # posts[0..1]: hours 20..26 (27 has no reading); posts[2], with no span: all 27.
+    assert written == 2 * len(METRICS) * 7 + len(METRICS) * 27
+    got = store.series.hourly(posts, METRICS, HOUR, HOUR + timedelta(hours=28))
+    assert got[posts[0]]["impressions"][HOUR] == cells[posts[0]]["impressions"][HOUR]
+    assert got[posts[2]]["impressions"][HOUR] == again[posts[2]]["impressions"][HOUR]
+    assert got[posts[0]]["impressions"][settled_end] == again[posts[0]]["impressions"][settled_end]
+    assert store.series.last_refreshed(posts, "hour") == {p: later for p in posts}
