@@ -211,6 +211,8 @@ def note_hourly_spans(
                 first, last = min(old[0], new_start), max(old[1], new_end)
             elif old[1] > new_end:  # the kept span is the more recent one
                 continue
+            if (first, last) == old:  # an hourly refresh of hours already settled
+                continue
         params.append((*key, first, last))
     posts.ensure(db, post_ids(p for p, _ in wanted))
     db.many(
