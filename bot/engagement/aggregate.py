@@ -294,6 +294,13 @@ def _merged(
         if len(buckets) == len(expected) and list(buckets) == expected:
             return dict(buckets)  # every bucket, in order (the usual /28hr answer)
         return {bucket: buckets.get(bucket) for bucket in expected}
+    covered = [bucket for key, _ in pieces for bucket in coverage[key]]
+    if len(covered) == len(set(covered)):  # no bucket in two windows: nothing to add up
+        joined: dict[Bucket, int | None] = dict.fromkeys(expected, 0)  # 0: see below
+        for key, piece in pieces:
+            buckets, cover = piece.buckets or {}, coverage[key]
+            joined.update(zip(cover, map(buckets.get, cover), strict=True))
+        return joined
     parts: dict[Bucket, list[int | None]] = defaultdict(list)
     for key, piece in pieces:
         buckets = piece.buckets or {}
@@ -325,9 +332,22 @@ def _blanked(
 ) -> dict[str, Mapping[Bucket, int | None]]:
     if created is None:  # a pre-snowflake Post: nothing to blank
         return dict(metrics)
+    unborn = _Unborn(created)  # the Post's metrics share their buckets: each asked once
     return {
         metric: buckets
-        if not buckets or not ended_before(min(buckets), created)  # the usual case: all born
-        else {b: None if ended_before(b, created) else v for b, v in buckets.items()}
+        if not buckets or not unborn[min(buckets)]  # the usual case: all born
+        else {b: None if unborn[b] else v for b, v in buckets.items()}
         for metric, buckets in metrics.items()
     }
+
+
+class _Unborn(dict[Bucket, bool]):
+    """Whether each bucket ended before `created` (windows.ended_before), found once."""
+
+    def __init__(self, created: datetime) -> None:
+        super().__init__()
+        self._created = created
+
+    def __missing__(self, bucket: Bucket) -> bool:
+        unborn = self[bucket] = ended_before(bucket, self._created)
+        return unborn

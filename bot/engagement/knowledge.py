@@ -60,6 +60,12 @@ class KnownSeries(Protocol):
     def save_daily(
         self, rows: Iterable[SeriesRow], *, fetched_at: datetime | None = None
     ) -> int: ...
+    def save_daily_series(
+        self,
+        series: Mapping[str, Mapping[str, Mapping[datetime | date, int | None]]],
+        *,
+        fetched_at: datetime,
+    ) -> int: ...
     def note_hourly_spans(
         self, keys: Iterable[tuple[str, str]], *, start: datetime, end: datetime
     ) -> None: ...

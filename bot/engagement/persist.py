@@ -9,7 +9,6 @@ from bot.engagement.executor import Execution
 from bot.engagement.knowledge import KnowledgeStore
 from bot.engagement.models import LIMITS
 from bot.engagement.query import EngagementQuery, Granularity, Reason, Report
-from bot.engagement.records import SeriesRow
 from bot.engagement.settled import settled_until
 from bot.engagement.windows import hour_buckets, series_range
 from bot.errors import EngagementAPIError
@@ -33,7 +32,7 @@ def remember(
             store.series.save_hourly_series(report.series, fetched_at=now)
             _note_settled(store, query, report, now)
         else:
-            store.series.save_daily(series_rows(report), fetched_at=now)
+            store.series.save_daily_series(report.series, fetched_at=now)
         _mark_states(store, report, execution, now)
         _log_calls(store, execution, now, workspace)
 
@@ -45,17 +44,6 @@ def readings(report: Report) -> dict[str, dict[str, int]]:
         for post, values in report.totals.items()
     }
     return {post: counts for post, counts in found.items() if counts}
-
-
-def series_rows(report: Report) -> list[SeriesRow]:
-    """The buckets X gave (a gap is no reading, not a zero)."""
-    return [
-        SeriesRow(post, metric, bucket, count)
-        for post, metrics in report.series.items()
-        for metric, buckets in metrics.items()
-        for bucket, count in buckets.items()
-        if count is not None
-    ]
 
 
 def _note_settled(
@@ -71,7 +59,7 @@ def _note_settled(
         (post, metric)
         for post, metrics in report.series.items()
         for metric, buckets in metrics.items()
-        if (post, metric) not in report.missing and all(buckets.get(h) is not None for h in hours)
+        if (post, metric) not in report.missing and None not in map(buckets.get, hours)
     ]
     store.series.note_hourly_spans(complete, start=start, end=end)
 

@@ -11,7 +11,7 @@ before `until` minus the one before `since`. Everywhere outside this module a fa
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime
 
 from bot.store.schema.release_0_2 import DAY_COLUMNS, DAY_MORE
@@ -74,6 +74,45 @@ def write(db: Db, facts: Iterable[tuple[str, str, int, int]], *, replace: bool =
             in_columns.setdefault((post_id, day), {})[metric] = count
         else:
             in_json.setdefault(_place(metric), []).append((post_id, day, count))
+    return _write(db, in_columns, in_json, replace)
+
+
+class _Numbers(dict[datetime | date, int]):
+    """Each day as the table stores it (`number`), made once: a series names the same days
+    for every Post and metric."""
+
+    def __missing__(self, day: datetime | date) -> int:
+        made = self[day] = number(day)  # TypeError for a datetime
+        return made
+
+
+def write_series(
+    db: Db, series: Mapping[str, Mapping[str, Mapping[datetime | date, int | None]]]
+) -> int:
+    """write() of {post: {metric: {day: value}}} (a None value is no reading), without a
+    fact per value on the way."""
+    numbers = _Numbers()
+    in_columns: dict[tuple[str, int], dict[str, int]] = {}
+    in_json: dict[str, list[tuple[str, int, int]]] = {}
+    for post_id, metrics in series.items():
+        for metric, buckets in metrics.items():
+            if metric not in DAY_COLUMNS:
+                rows = [(post_id, numbers[d], n) for d, n in buckets.items() if n is not None]
+                if rows:
+                    in_json.setdefault(_place(metric), []).extend(rows)
+                continue
+            for day, count in buckets.items():
+                if count is not None:
+                    in_columns.setdefault((post_id, numbers[day]), {})[metric] = count
+    return _write(db, in_columns, in_json, True)
+
+
+def _write(
+    db: Db,
+    in_columns: dict[tuple[str, int], dict[str, int]],
+    in_json: dict[str, list[tuple[str, int, int]]],
+    replace: bool,
+) -> int:
     changed = _write_columns(db, in_columns, replace) if in_columns else 0
     for metric, rows in in_json.items():
         changed += db.many(_upsert(metric, replace), _json(rows))

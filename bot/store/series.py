@@ -66,6 +66,22 @@ def save_daily(db: Db, rows: Iterable[SeriesRow], fetched_at: datetime | None) -
     return changed
 
 
+def save_daily_series(
+    db: Db,
+    series: Mapping[str, Mapping[str, Mapping[datetime | date, int | None]]],
+    fetched_at: datetime,
+) -> int:
+    ids = post_ids(p for p, metrics in series.items() if _any_reading(metrics))
+    posts.ensure(db, ids)
+    changed = days.write_series(db, series)
+    note_refreshed(db, ids, Granularity.DAY, fetched_at)
+    return changed
+
+
+def _any_reading(metrics: Mapping[str, Mapping[datetime | date, int | None]]) -> bool:
+    return any(any(v is not None for v in buckets.values()) for buckets in metrics.values())
+
+
 def note_refreshed(db: Db, ids: Iterable[str], granularity: str, at: datetime) -> None:
     kind = Granularity(granularity).value
     # Never move a refresh time backwards: a late writer of older data isn't a fresher read.
@@ -195,6 +211,8 @@ def note_hourly_spans(
                 first, last = min(old[0], new_start), max(old[1], new_end)
             elif old[1] > new_end:  # the kept span is the more recent one
                 continue
+            if (first, last) == old:  # an hourly refresh of hours already settled
+                continue
         params.append((*key, first, last))
     posts.ensure(db, post_ids(p for p, _ in wanted))
     db.many(
@@ -259,6 +277,17 @@ class Series(Repository):
         """Idempotent upsert; rows new or changed. `fetched_at` marks the Posts refreshed."""
         with self._transaction():
             return save_daily(self._db, rows, fetched_at)
+
+    def save_daily_series(
+        self,
+        series: Mapping[str, Mapping[str, Mapping[datetime | date, int | None]]],
+        *,
+        fetched_at: datetime,
+    ) -> int:
+        """save_daily of a Report's series ({post: {metric: {day: value}}}), without a row
+        object per value; a None value is no reading. Marks the Posts refreshed ("day")."""
+        with self._transaction():
+            return save_daily_series(self._db, series, fetched_at)
 
     def mark_refreshed(self, post_ids: Iterable[str], granularity: str, *, at: datetime) -> None:
         """Record a fetch that wrote no rows (granularity "total" | "hour" | "day")."""

@@ -7,6 +7,7 @@ EngagementResults parsed by bot.engagement.wire.parse_response from bodies writt
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -190,3 +191,44 @@ def test_hours_read_from_the_tree_are_the_cells_hours(data: st.DataObject) -> No
         for metric in metrics:
             cells = grouping.cells_for(post_id, metric)
             assert result.hourly(post_id, metric) == {c.bucket: c.count for c in cells}
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data(), st.sampled_from([DAILY, HOURLY]))
+def test_historical_series_read_from_the_tree_are_the_cells_series(
+    data: st.DataObject, grouping_asked: Grouping
+) -> None:
+    """/historical's daily and hourly series (EngagementResult.daily/hourly) equal what its
+    Cells say, days before X's 2015-09-15 floor included (favorites, replies and retweets not
+    recorded there), "not available" Posts blanked alike."""
+    posts = sub(data.draw, POSTS[:3], min_size=1)
+    metrics = sub(data.draw, ("impressions", "favorites", "replies"), min_size=1)
+    request = EngagementRequest(
+        Endpoint.HISTORICAL,
+        posts,
+        metrics,
+        UserAuth("101-token", "s"),
+        (grouping_asked,),
+        start=datetime(2015, 9, 13, tzinfo=UTC),
+        end=datetime(2015, 10, 10, tzinfo=UTC),
+    )
+    days = sub(data.draw, ("2015-09-13", "2015-09-14", "2015-09-15", "2015-10-01"), min_size=1)
+
+    def counts() -> Any:
+        if grouping_asked is DAILY:
+            return data.draw(st.integers(0, 99))
+        return {f"{h:02d}": data.draw(st.integers(0, 99)) for h in range(0, 24, 7)}
+
+    tree = {p: {m: {d: counts() for d in days} for m in metrics} for p in sub(data.draw, posts)}
+    body: dict[str, Any] = {grouping_asked.name: tree}
+    if gone := sub(data.draw, posts):
+        body["unavailable_tweet_ids"] = list(gone)
+    result = parse_response(request, body, RateLimitInfo())
+    grouping = result.grouping(grouping_asked.name)
+    for post_id in posts:
+        for metric in metrics:
+            cells = grouping.cells_for(post_id, metric)
+            if grouping_asked is DAILY:
+                assert result.daily(post_id, metric) == {c.day: c.count for c in cells}
+            else:
+                assert result.hourly(post_id, metric) == {c.bucket: c.count for c in cells}

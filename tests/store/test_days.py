@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -99,17 +99,27 @@ _FACTS = st.lists(
 
 
 @settings(max_examples=60, deadline=None)
-@given(batches=st.lists(_FACTS, min_size=1, max_size=5), since=st.integers(0, 20))
+@given(
+    batches=st.lists(st.tuples(_FACTS, st.booleans()), min_size=1, max_size=5),
+    since=st.integers(0, 20),
+)
 def test_what_reads_back_and_every_ranges_sum_are_the_last_values_saved(
-    batches: list[list[tuple[str, str, int, int]]], since: int
+    batches: list[tuple[list[tuple[str, str, int, int]], bool]], since: int
 ) -> None:
+    """Batches saved as rows (save_daily) or as a Report's series (save_daily_series, where a
+    None value is no reading and keeps what was stored)."""
     saved: dict[tuple[str, str, int], int] = {}
     with Store.open(":memory:", cipher=TokenCipher.generate()) as store:
-        for batch in batches:
+        for batch, as_series in batches:
             rows = {(p, m, d): v for p, m, d, v in batch}  # a batch names a Post-day once
-            store.series.save_daily(
-                SeriesRow(p, m, START + timedelta(days=d), v) for (p, m, d), v in rows.items()
-            )
+            if as_series:
+                store.series.save_daily_series(series_of(rows), fetched_at=FETCHED)
+                read = {p for p, _, _ in rows}
+                assert store.series.last_refreshed(_POSTS, "day").keys() >= read
+            else:
+                store.series.save_daily(
+                    SeriesRow(p, m, START + timedelta(days=d), v) for (p, m, d), v in rows.items()
+                )
             saved |= rows
         end = START + timedelta(days=21)
         stored = store.series.daily(_POSTS, _MIXED, START, end)
@@ -129,3 +139,18 @@ def test_what_reads_back_and_every_ranges_sum_are_the_last_values_saved(
                 if m == metric and d >= since:
                     sums[p] = sums.get(p, 0) + v
             assert dict(board) == sums
+
+
+FETCHED = datetime(2026, 9, 30, 12, tzinfo=UTC)
+
+
+def series_of(
+    rows: dict[tuple[str, str, int], int],
+) -> dict[str, dict[str, dict[datetime | date, int | None]]]:
+    """{post: {metric: {day: value}}}, with a day of no reading (None) beside each value."""
+    series: dict[str, dict[str, dict[datetime | date, int | None]]] = {}
+    for (p, m, d), v in rows.items():
+        series.setdefault(p, {}).setdefault(m, {})[START + timedelta(days=d)] = v
+        if (p, m, d + 1) not in rows:
+            series[p][m][START + timedelta(days=d + 1)] = None
+    return series

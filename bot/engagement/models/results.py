@@ -11,7 +11,7 @@ from functools import cached_property, lru_cache
 from typing import cast
 
 from bot.engagement.models.request import EngagementRequest
-from bot.engagement.models.vocabulary import IMPRESSIONS_METRICS, Endpoint, GroupBy
+from bot.engagement.models.vocabulary import IMPRESSIONS_METRICS, GroupBy
 
 
 @dataclass(frozen=True)
@@ -83,15 +83,28 @@ def _hour_start(day: date, hour: int) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
 
 
-@lru_cache(maxsize=4096)
-def _hour_named(day: str, hour: str) -> datetime:
-    """The hour bucket a tree's day and hour keys name: one lookup per cell."""
-    return _hour_start(day_key(day), int(hour))
+class _DayHours(dict[str, datetime]):
+    """One engagement.day key's hour keys (checked at parse) as hour buckets, each made once:
+    a tree's hours are then read with one C-level lookup per cell (map over __getitem__)."""
+
+    def __init__(self, day: str) -> None:
+        super().__init__()
+        self._day = day
+
+    def __missing__(self, hour: str) -> datetime:
+        bucket = self[hour] = _hour_start(day_key(self._day), int(hour))
+        return bucket
+
+
+@lru_cache(maxsize=1024)
+def _hours_of(day: str) -> _DayHours:
+    return _DayHours(day)
 
 
 Tree = Mapping[str, "Tree | int"]
 _BY_POST = (GroupBy.TWEET_ID, GroupBy.ENGAGEMENT_TYPE)
-_BY_HOUR = (*_BY_POST, GroupBy.ENGAGEMENT_DAY, GroupBy.ENGAGEMENT_HOUR)
+_BY_DAY = (*_BY_POST, GroupBy.ENGAGEMENT_DAY)
+_BY_HOUR = (*_BY_DAY, GroupBy.ENGAGEMENT_HOUR)
 
 
 @lru_cache(maxsize=4096)
@@ -114,6 +127,9 @@ class GroupingResult:
     cells_or_builder: tuple[Cell, ...] | Callable[[], tuple[Cell, ...]] = field(
         default=(), compare=False, repr=False
     )
+    # Every cell is the tree's count, None where the result's missing_reason says (no
+    # pre-2015 rule applies): readers may take the tree as it is.
+    plain: bool = field(default=False, compare=False)
 
     @cached_property
     def cells(self) -> tuple[Cell, ...]:
@@ -220,17 +236,23 @@ class EngagementResult:
 
     def hourly(self, post_id: str, metric: str) -> dict[datetime, int | None]:
         """Hour buckets from a [tweet.id, engagement.type, day, hour] grouping; {} if none."""
+        found = self._hour_grouping
+        if found is None:
+            return {}
+        grouping, from_tree = found
+        if from_tree:
+            return self._hours(grouping.tree, post_id, metric)
+        cells = grouping.cells_for(post_id, metric)
+        return {b: c.count for c in cells if (b := c.bucket) is not None}
+
+    @cached_property
+    def _hour_grouping(self) -> tuple[GroupingResult, bool] | None:
+        """The first grouping with hours per Post, and whether `hourly` reads its tree as it
+        is (chosen once: `hourly` is asked once per Post and metric)."""
         for grouping in self.groupings:
-            dims = (GroupBy.TWEET_ID, GroupBy.ENGAGEMENT_TYPE)
-            if grouping.has(*dims, GroupBy.ENGAGEMENT_DAY, GroupBy.ENGAGEMENT_HOUR):
-                if (
-                    grouping.group_by == _BY_HOUR
-                    and self.request.endpoint is not Endpoint.HISTORICAL
-                ):
-                    return self._hours(grouping.tree, post_id, metric)
-                cells = grouping.cells_for(post_id, metric)
-                return {b: c.count for c in cells if (b := c.bucket) is not None}
-        return {}
+            if grouping.has(*_BY_HOUR):
+                return grouping, grouping.group_by == _BY_HOUR and grouping.plain
+        return None
 
     def _hours(self, tree: Tree, post_id: str, metric: str) -> dict[datetime, int | None]:
         """`hourly` read straight from the tree, without Cells: what the cells would say when
@@ -240,18 +262,32 @@ class EngagementResult:
         )
         if not days:
             return {}
-        blank = self.missing_reason(post_id, metric) is not None
-        return {
-            _hour_named(day, hour): None if blank else count
-            for day, hours in days.items()
-            for hour, count in hours.items()
-        }
+        buckets: dict[datetime, int | None] = {}
+        if self.missing_reason(post_id, metric) is not None:
+            for day, hours in days.items():
+                buckets.update(dict.fromkeys(map(_hours_of(day).__getitem__, hours)))
+        else:
+            for day, hours in days.items():
+                named = map(_hours_of(day).__getitem__, hours)
+                buckets.update(zip(named, hours.values(), strict=True))
+        return buckets
+
+    def _days(self, tree: Tree, post_id: str, metric: str) -> dict[date, int | None]:
+        """`daily` read straight from a plain tree, without Cells (see `_hours`)."""
+        days = cast(Mapping[str, Mapping[str, int]], tree.get(post_id, {})).get(metric)
+        if not days:
+            return {}
+        if self.missing_reason(post_id, metric) is not None:
+            return dict.fromkeys(map(day_key, days))
+        return dict(zip(map(day_key, days), days.values(), strict=True))
 
     def daily(self, post_id: str, metric: str) -> dict[date, int | None]:
         """Day totals from a day grouping, else summed from `hourly`; {} if neither exists."""
         for grouping in self.groupings:
             dims = (GroupBy.TWEET_ID, GroupBy.ENGAGEMENT_TYPE, GroupBy.ENGAGEMENT_DAY)
             if grouping.has(*dims) and GroupBy.ENGAGEMENT_HOUR not in grouping.group_by:
+                if grouping.group_by == _BY_DAY and grouping.plain:
+                    return self._days(grouping.tree, post_id, metric)
                 cells = grouping.cells_for(post_id, metric)
                 return {c.day: c.count for c in cells if c.day is not None}
         days: dict[date, int | None] = {}

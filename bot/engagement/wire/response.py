@@ -99,15 +99,35 @@ def _parse_grouping(shell: EngagementResult, grouping: Grouping, node: object) -
     try:
         tree = _tree(node, len(dims))
         assert isinstance(tree, Mapping)
-        if shell.request.endpoint is not Endpoint.HISTORICAL:
+        if shell.request.endpoint is not Endpoint.HISTORICAL or _after_floor(tree, dims):
             # Outside /historical's pre-2015 rule a cell can only fail on a day or hour key:
-            # check those, and make the cells only when a reader asks for them.
+            # check those, and make the cells only when a reader asks for them (each cell is
+            # then X's count, blanked only where missing_reason says: `plain`).
             _check_time_keys(tree, dims)
-            return GroupingResult(grouping.name, dims, tree, lambda: _cells(shell, tree, dims))
+            cells_later = lambda: _cells(shell, tree, dims)  # noqa: E731
+            return GroupingResult(grouping.name, dims, tree, cells_later, plain=True)
         cells = _cells(shell, tree, dims)
     except (ValueError, OverflowError) as problem:  # OverflowError: a day near year 9999
         raise _unexpected(shell.request, f"grouping {grouping.name!r}: {problem}") from None
     return GroupingResult(grouping.name, dims, tree, cells)
+
+
+def _after_floor(tree: Tree, dims: tuple[GroupBy, ...]) -> bool:
+    """Whether no cell of this /historical grouping can fall under the pre-2015 rule: it has
+    days, and every day key is a date from the public floor on (before the last date, whose
+    end would not be a datetime). A /historical window after 2015 has only such days."""
+    if GroupBy.ENGAGEMENT_DAY not in dims:
+        return False
+    nodes: list[Tree | int] = [tree]
+    for _ in range(dims.index(GroupBy.ENGAGEMENT_DAY)):
+        nodes = [child for node in nodes if not isinstance(node, int) for child in node.values()]
+    keys = {key for node in nodes if not isinstance(node, int) for key in node}
+    floor = LIMITS.historical_public_floor
+    try:
+        days = [day_key(key) for key in keys]
+    except ValueError:
+        return False  # the eager path names the bad key
+    return all(floor <= datetime(d.year, d.month, d.day, tzinfo=UTC) and d < date.max for d in days)
 
 
 def _check_time_keys(node: Tree | int, dims: tuple[GroupBy, ...]) -> None:
@@ -116,6 +136,8 @@ def _check_time_keys(node: Tree | int, dims: tuple[GroupBy, ...]) -> None:
     if isinstance(node, int) or not _DAY_OR_HOUR.keys() & set(dims):
         return
     check = _DAY_OR_HOUR.get(dims[0])
+    if check is _hour and len(dims) == 1 and node.keys() <= _HOURS:
+        return  # counts by hour: every key an hour, by one set test rather than one per key
     for key, child in node.items():
         if check is not None:
             check(key)
@@ -235,6 +257,9 @@ def _hour(key: str | None) -> int | None:
         raise ValueError(f"{short_repr(key)} is not an hour")
     return int(key)
 
+
+# Every key _hour accepts.
+_HOURS = frozenset({str(h) for h in range(10)} | {f"{h:02d}" for h in range(24)})
 
 _DAY_OR_HOUR: dict[GroupBy, Callable[[str], object]] = {
     GroupBy.ENGAGEMENT_DAY: _day,
