@@ -90,3 +90,41 @@ def test_help_accounts_and_usage_import_nothing_heavy(connected: str, argv: list
     assert verdict["code"] == 0
     assert shows in out
     assert verdict["heavy"] == []
+
+
+# The command as `engagement-bot` and `python -m bot` run it (bot.cli.run), in a process that
+# would say so if the interpreter were torn down after it.
+RUN_AS_THE_PROGRAM = """
+import atexit, sys
+atexit.register(lambda: print("torn down", file=sys.stderr))
+from bot.cli import run
+run()
+"""
+
+
+def run_as_the_program(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", RUN_AS_THE_PROGRAM, *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_program_leaves_without_tearing_down_and_loses_no_output(connected: str):
+    done = run_as_the_program("query", "totals", "--format", "csv", connected)
+
+    assert done.returncode == 0
+    assert done.stdout.startswith("post_id,metric,value,missing\n")
+    assert f"{connected},impressions," in done.stdout
+    assert done.stdout.endswith("\n")
+    assert "torn down" not in done.stderr  # finalisation skipped: tens of ms saved
+
+
+def test_the_program_keeps_its_exit_status_and_message_on_a_usage_error(connected: str):
+    done = run_as_the_program("query", "totals", "--format", "nope", connected)
+
+    assert done.returncode == 2
+    assert "invalid choice: 'nope'" in done.stderr
+    assert done.stdout == ""
