@@ -31,6 +31,11 @@ HEAVY = (
     "oauthlib.oauth2",
 )
 
+# Light, but no part of a one-Post `query totals`: each was imported by it once.
+NOT_FOR_A_QUERY = (
+    "zoneinfo",  # the settings' time zones are checked only when one is set
+)
+
 # The command as `engagement-bot` runs it, then which heavy packages it left imported.
 RUN_THEN_LIST_HEAVY = f"""
 import json, sys
@@ -40,6 +45,7 @@ try:
 except SystemExit as exit:  # --help
     code = exit.code
 print(json.dumps({{"code": code, "heavy": [m for m in {HEAVY!r} if m in sys.modules],
+    "unneeded": [m for m in {NOT_FOR_A_QUERY!r} if m in sys.modules],
     "simulator": "bot.simulator.cli" in sys.modules}}), file=sys.stderr)
 """
 
@@ -73,6 +79,7 @@ def test_query_totals_imports_nothing_heavy(connected: str):
     assert verdict["code"] == 0
     assert f"{connected},impressions," in out  # the run reached X and printed the numbers
     assert verdict["heavy"] == []
+    assert verdict["unneeded"] == []
     assert verdict["simulator"] is False  # only the query's grammar was built
 
 
