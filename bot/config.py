@@ -11,7 +11,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import ConfigError
 
@@ -186,6 +185,10 @@ class _Reader:
     def timezone(self, name: str) -> str:
         """An IANA zone name; UTC when unset."""
         timezone = self.text(name) or "UTC"
+        if timezone == "UTC":  # the default needs no zone database: zoneinfo is not imported
+            return timezone
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
         try:
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):

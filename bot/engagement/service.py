@@ -36,6 +36,7 @@ from bot.engagement.query import (
     Report,
 )
 from bot.engagement.search import Searcher
+from bot.engagement.wire.request import plainly_canonical
 
 __all__ = ["PERIODS", "EngagementService", "Ranked", "SearchResult", "parse_posts"]
 
@@ -196,6 +197,9 @@ def parse_posts(refs: Iterable[str]) -> tuple[list[str], dict[str, str]]:
     ids: list[str] = []
     handles: dict[str, str] = {}
     for text in refs:
+        if plainly_canonical(text):  # most are bare IDs, as X writes them: nothing to parse
+            ids.append(text)
+            continue
         ref = parse_post_ref(text)
         ids.append(ref.post_id)
         if ref.handle:

@@ -139,13 +139,11 @@ def _explain(
 def authors_unresolved(parts: Engagement, post_ids: Iterable[str]) -> list[str]:
     """Posts whose author matters (an account is connected) but is still unknown because the
     lookup failed; a deleted or protected Post has no author to learn."""
-    ids = list(post_ids)
-    states = parts.store.posts.states(ids)
-    return [
-        post
-        for post in parts.service.unknown_authors(ids)
-        if states.get(post, PostState.OK) is PostState.OK
-    ]
+    unknown = parts.service.unknown_authors(list(post_ids))
+    if not unknown:  # the usual case: no state to read for thousands of Posts
+        return []
+    states = parts.store.posts.states(unknown)
+    return [post for post in unknown if states.get(post, PostState.OK) is PostState.OK]
 
 
 def incomplete(report: Report, unresolved: Iterable[str]) -> tuple[int, int]:

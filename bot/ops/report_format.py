@@ -72,38 +72,57 @@ def as_json(report: Report) -> dict[str, Any]:
 
 
 def as_csv(report: Report) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    """Lines of fields as the csv module writes them (quoted only when a field holds a comma, a
+    quote or a line break), built as text: its writer takes about a microsecond a row, most of
+    a 5,000-Post report's rendering. Post IDs, metric names and reasons go through `_field`
+    once each; the numbers need no quoting."""
     if report.query.granularity is Granularity.TOTAL:
-        writer.writerow(["post_id", "metric", "value", "missing"])
-        for post, metrics in report.totals.items():
-            for metric, v in metrics.items():
-                writer.writerow(
-                    [
-                        post,
-                        metric,
-                        "" if v.count is None else v.count,
-                        v.reason.value if v.reason else "",
-                    ]
-                )
-    else:
-        writer.writerow(["post_id", "metric", "bucket", "value"])
-        # The same few dozen buckets recur for every Post and metric: format each once.
-        labels: dict[datetime | date, str] = {}
-        for post, series in report.series.items():
-            for metric, buckets in series.items():
-                writer.writerows(
-                    [
-                        post,
-                        metric,
-                        labels.get(key) or labels.setdefault(key, _bucket(key)),
-                        "" if value is None else value,
-                    ]
-                    for key, value in buckets.items()
-                )
-        for (post, metric), reason in report.missing.items():
-            writer.writerow([post, metric, "", f"missing: {reason.value}"])
-    return out.getvalue()
+        return _totals_csv(report)
+    lines = ["post_id,metric,bucket,value\n"]
+    # The same few dozen buckets recur for every Post and metric: format each once.
+    labels: dict[datetime | date, str] = {}
+    for post, series in report.series.items():
+        head = _field(post)
+        for metric, buckets in series.items():
+            prefix = f"{head},{_field(metric)},"
+            lines.extend(
+                f"{prefix}{labels.get(key) or labels.setdefault(key, _bucket(key))},"
+                f"{'' if value is None else value}\n"
+                for key, value in buckets.items()
+            )
+    for (post, metric), reason in report.missing.items():
+        lines.append(f"{_field(post)},{_field(metric)},,{_field(f'missing: {reason.value}')}\n")
+    return "".join(lines)
+
+
+def _totals_csv(report: Report) -> str:
+    lines = ["post_id,metric,value,missing\n"]
+    names: dict[str, str] = {}
+    reasons: dict[Reason, str] = {}
+    for post, values in report.totals.items():
+        head = _field(post)
+        for metric, v in values.items():
+            name = names.get(metric)
+            if name is None:
+                name = names[metric] = _field(metric)
+            why = ""
+            if v.reason is not None:
+                why = reasons.get(v.reason) or reasons.setdefault(v.reason, _field(v.reason.value))
+            lines.append(f"{head},{name},{'' if v.count is None else v.count},{why}\n")
+    return "".join(lines)
+
+
+_NEEDS_QUOTES = frozenset(',"\r\n')
+
+
+def _field(text: str) -> str:
+    """`text` as one CSV field: as it is, unless it holds what the csv module may quote; then
+    as its writer (the same dialect as the lines') writes it."""
+    if _NEEDS_QUOTES.isdisjoint(text):
+        return text
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow([text])
+    return out.getvalue().removesuffix("\n")
 
 
 def as_table(report: Report) -> str:

@@ -31,6 +31,11 @@ HEAVY = (
     "oauthlib.oauth2",
 )
 
+# Light, but no part of a one-Post `query totals`: each was imported by it once.
+NOT_FOR_A_QUERY = (
+    "zoneinfo",  # the settings' time zones are checked only when one is set
+)
+
 # The command as `engagement-bot` runs it, then which heavy packages it left imported.
 RUN_THEN_LIST_HEAVY = f"""
 import json, sys
@@ -40,6 +45,7 @@ try:
 except SystemExit as exit:  # --help
     code = exit.code
 print(json.dumps({{"code": code, "heavy": [m for m in {HEAVY!r} if m in sys.modules],
+    "unneeded": [m for m in {NOT_FOR_A_QUERY!r} if m in sys.modules],
     "simulator": "bot.simulator.cli" in sys.modules}}), file=sys.stderr)
 """
 
@@ -73,6 +79,7 @@ def test_query_totals_imports_nothing_heavy(connected: str):
     assert verdict["code"] == 0
     assert f"{connected},impressions," in out  # the run reached X and printed the numbers
     assert verdict["heavy"] == []
+    assert verdict["unneeded"] == []
     assert verdict["simulator"] is False  # only the query's grammar was built
 
 
@@ -90,3 +97,41 @@ def test_help_accounts_and_usage_import_nothing_heavy(connected: str, argv: list
     assert verdict["code"] == 0
     assert shows in out
     assert verdict["heavy"] == []
+
+
+# The command as `engagement-bot` and `python -m bot` run it (bot.cli.run), in a process that
+# would say so if the interpreter were torn down after it.
+RUN_AS_THE_PROGRAM = """
+import atexit, sys
+atexit.register(lambda: print("torn down", file=sys.stderr))
+from bot.cli import run
+run()
+"""
+
+
+def run_as_the_program(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", RUN_AS_THE_PROGRAM, *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_program_leaves_without_tearing_down_and_loses_no_output(connected: str):
+    done = run_as_the_program("query", "totals", "--format", "csv", connected)
+
+    assert done.returncode == 0
+    assert done.stdout.startswith("post_id,metric,value,missing\n")
+    assert f"{connected},impressions," in done.stdout
+    assert done.stdout.endswith("\n")
+    assert "torn down" not in done.stderr  # finalisation skipped: tens of ms saved
+
+
+def test_the_program_keeps_its_exit_status_and_message_on_a_usage_error(connected: str):
+    done = run_as_the_program("query", "totals", "--format", "nope", connected)
+
+    assert done.returncode == 2
+    assert "invalid choice: 'nope'" in done.stderr
+    assert done.stdout == ""

@@ -43,7 +43,7 @@ _MAX_TEXT = str(MAX_POST_ID)
 
 def canonical_post_id(value: str | int) -> str:
     """A Post ID as canonical decimal (no leading zeros); ValueError if it is not one."""
-    if isinstance(value, str) and _plainly_canonical(value):
+    if isinstance(value, str) and plainly_canonical(value):
         return value
     if isinstance(value, bool):  # bool is an int, and never a Post ID
         raise ValueError(f"invalid Post ID: {value!r}")
@@ -58,7 +58,7 @@ def canonical_post_id(value: str | int) -> str:
     return str(number)
 
 
-def _plainly_canonical(value: str) -> bool:
+def plainly_canonical(value: str) -> bool:
     """Nearly every ID already is canonical (this runs per Post, several times a refresh): up
     to 19 ASCII digits with no leading zero, and within range, is as it stands. Today's IDs
     have 19 digits; at that length text order is number order."""
