@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from bot.engagement.query import Plan, PlannedCall
-from bot.engagement.wire.request import canonical_post_id
+from bot.engagement.wire.request import canonical_post_ids
 
 # 40 calls: 10,000 Posts of /totals, 1,000 Posts of /28hr series.
 BATCH_CALLS = 40
@@ -27,7 +27,7 @@ def batches(plan: Plan, max_calls: int = BATCH_CALLS) -> Iterator[Plan]:
         yield plan
         return
     last_call = {post_id: i for i, call in enumerate(plan.calls) for post_id in call.post_ids}
-    index = {p: n for n, p in enumerate(dict.fromkeys(map(canonical_post_id, plan.query.post_ids)))}
+    index = {p: n for n, p in enumerate(dict.fromkeys(canonical_post_ids(plan.query.post_ids)))}
     placed: set[str] = set()
     group: list[PlannedCall] = []
     reach = -1

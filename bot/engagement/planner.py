@@ -57,7 +57,7 @@ from bot.engagement.windows import (
     series_range,
     windows_needed,
 )
-from bot.engagement.wire.request import canonical_post_id
+from bot.engagement.wire.request import canonical_post_ids
 
 __all__ = ["Route", "describe", "joined_at", "plan", "series_refusal", "total_route"]
 
@@ -118,7 +118,7 @@ def plan(
         now=now,
         limits=limits,
         max_lifetime_windows=max_lifetime_windows,
-        unknown_authors=frozenset(canonical_post_id(i) for i in unknown_authors),
+        unknown_authors=frozenset(canonical_post_ids(unknown_authors)),
     )
     if query.granularity is Granularity.TOTAL:
         calls, gaps = _plan_total(ctx)
@@ -129,7 +129,7 @@ def plan(
 
 
 def _post_infos(post_ids: Iterable[str], posts: Mapping[str, PostInfo]) -> tuple[PostInfo, ...]:
-    ids = list(dict.fromkeys(canonical_post_id(i) for i in post_ids))
+    ids = list(dict.fromkeys(canonical_post_ids(post_ids)))
     unknown = [i for i in ids if i not in posts]
     if unknown:
         raise ValueError(f"no PostInfo for Post(s) {', '.join(unknown)}")
