@@ -20,6 +20,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
+from itertools import chain
 
 from bot.engagement.models import (
     ALL_METRICS,
@@ -229,7 +230,7 @@ def _totals_calls(
     by_owner: dict[str, list[PlannedCall]] = defaultdict(list)
     private: set[str] = set()
     for owner, infos in _by_owner(ctx, (i for i in ctx.posts if i.post_id in needs)).items():
-        ids = [i.post_id for i in infos if PRIVATE_TOTALS_METRICS & set(needs[i.post_id])]
+        ids = [i.post_id for i in infos if not PRIVATE_TOTALS_METRICS.isdisjoint(needs[i.post_id])]
         private.update(ids)
         by_owner[owner] += _batches(ctx, Endpoint.TOTALS, owner, ids, needs, PER_POST)
     app_ids = [i.post_id for i in ctx.posts if i.post_id in needs and i.post_id not in private]
@@ -368,7 +369,7 @@ def _call(
     lifetime: bool = False,
 ) -> PlannedCall:
     """One call asking for every metric some Post of the batch needs, in query order."""
-    wanted = {m for post_id in batch for m in needs[post_id]}
+    wanted = set(chain.from_iterable(map(needs.__getitem__, batch)))
     metrics = tuple(m for m in ctx.metrics if m in wanted)
     return PlannedCall(endpoint, owner, batch, metrics, grouping, lifetime=lifetime)
 
