@@ -41,8 +41,8 @@ def batches(plan: Plan, max_calls: int = BATCH_CALLS) -> Iterator[Plan]:
         group_of[post_id] = group
     gaps: list[list[Gap]] = [[] for _ in ends]
     for gap in plan.gaps:
-        if (group := group_of.get(gap.post_id)) is not None:
-            gaps[group].append(gap)
+        if (batch := group_of.get(gap.post_id)) is not None:
+            gaps[batch].append(gap)
     for group, (first, end) in enumerate(_spans(ends)):
         yield replace(
             plan,
