@@ -42,7 +42,7 @@ from bot.engagement.windows import (
     hour_buckets,
     midnight,
 )
-from bot.engagement.wire.request import canonical_post_id
+from bot.engagement.wire.request import canonical_post_ids
 
 Bucket = datetime | date
 Pair = tuple[str, str]  # (post ID, metric)
@@ -79,7 +79,7 @@ def aggregate(
     refused as protected. `now` is when the results were fetched.
     """
     if plan.query.granularity is Granularity.TOTAL:
-        post_ids = dict.fromkeys(canonical_post_id(i) for i in plan.query.post_ids)
+        post_ids = dict.fromkeys(canonical_post_ids(plan.query.post_ids))
         direct = direct_totals(
             plan,
             post_ids,
@@ -144,7 +144,7 @@ def aggregate_general(
 
 def query_pairs(plan: Plan) -> list[Pair]:
     """Every (Post, metric) the query asks for: canonical IDs and metrics, distinct, in order."""
-    post_ids = dict.fromkeys(canonical_post_id(i) for i in plan.query.post_ids)
+    post_ids = dict.fromkeys(canonical_post_ids(plan.query.post_ids))
     metrics = dict.fromkeys(plan.query.metrics)
     return [(post_id, metric) for post_id in post_ids for metric in metrics]
 

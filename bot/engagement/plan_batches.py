@@ -11,11 +11,11 @@ added (the plan's calls, `calls == lower bound`, are kept as they are).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 
-from bot.engagement.query import Plan, PlannedCall
-from bot.engagement.wire.request import canonical_post_id
+from bot.engagement.query import Gap, Plan, PlannedCall
+from bot.engagement.wire.request import canonical_post_ids
 
 # At most 40 calls a batch (memory: 10,000 Posts of /totals, 1,000 Posts of /28hr series),
 # and for smaller plans about a quarter of the calls, at least MIN_BATCH_CALLS: the fetcher
@@ -40,28 +40,47 @@ def batches(plan: Plan, max_calls: int | None = None) -> Iterator[Plan]:
         yield plan
         return
     last_call = {post_id: i for i, call in enumerate(plan.calls) for post_id in call.post_ids}
-    index = {p: n for n, p in enumerate(dict.fromkeys(map(canonical_post_id, plan.query.post_ids)))}
-    placed: set[str] = set()
-    group: list[PlannedCall] = []
+    ends = _ends(plan.calls, last_call, max_calls)
+    group_of_call = [g for g, (first, end) in enumerate(_spans(ends)) for _ in range(first, end)]
+    # Each Post goes with its calls' batch (its last call's: they are all in one), in query
+    # order: one pass over the Posts, whatever the number of batches.
+    final = len(ends) - 1
+    members: list[list[str]] = [[] for _ in ends]
+    group_of: dict[str, int] = {}
+    for post_id in dict.fromkeys(canonical_post_ids(plan.query.post_ids)):
+        call = last_call.get(post_id)
+        group = final if call is None else group_of_call[call]
+        members[group].append(post_id)
+        group_of[post_id] = group
+    gaps: list[list[Gap]] = [[] for _ in ends]
+    for gap in plan.gaps:
+        if (batch := group_of.get(gap.post_id)) is not None:
+            gaps[batch].append(gap)
+    for group, (first, end) in enumerate(_spans(ends)):
+        yield replace(
+            plan,
+            query=replace(plan.query, post_ids=tuple(members[group])),
+            calls=plan.calls[first:end],
+            gaps=tuple(gaps[group]),
+        )
+
+
+def _ends(calls: Sequence[PlannedCall], last_call: Mapping[str, int], max_calls: int) -> list[int]:
+    """Where each batch ends (the index after its last call): after at least `max_calls`
+    calls, at the first call after which none of the batch's Posts has another call."""
+    # The common case (/totals): each Post in one call, so no call reaches past itself.
+    once = sum(len(call.post_ids) for call in calls) == len(last_call)
+    ends: list[int] = []
+    first = 0
     reach = -1
-    final = len(plan.calls) - 1
-    for i, call in enumerate(plan.calls):
-        group.append(call)
-        reach = max(reach, max((last_call[p] for p in call.post_ids), default=i))
-        if (len(group) >= max_calls and reach == i) or i == final:
-            posts = {p for c in group for p in c.post_ids if p in index}
-            placed |= posts
-            if i == final:
-                posts |= index.keys() - placed
-            yield _part(plan, group, sorted(posts, key=index.__getitem__))
-            group = []
+    for i, call in enumerate(calls):
+        if not once:
+            reach = max(reach, max((last_call[p] for p in call.post_ids), default=i))
+        if (i + 1 - first >= max_calls and (once or reach == i)) or i == len(calls) - 1:
+            ends.append(i + 1)
+            first = i + 1
+    return ends
 
 
-def _part(plan: Plan, calls: list[PlannedCall], post_ids: list[str]) -> Plan:
-    posts = set(post_ids)
-    return replace(
-        plan,
-        query=replace(plan.query, post_ids=tuple(post_ids)),
-        calls=tuple(calls),
-        gaps=tuple(g for g in plan.gaps if g.post_id in posts),
-    )
+def _spans(ends: list[int]) -> list[tuple[int, int]]:
+    return list(zip([0, *ends[:-1]], ends, strict=True))

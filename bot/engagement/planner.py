@@ -20,6 +20,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
+from itertools import chain
 
 from bot.engagement.models import (
     ALL_METRICS,
@@ -57,7 +58,7 @@ from bot.engagement.windows import (
     series_range,
     windows_needed,
 )
-from bot.engagement.wire.request import canonical_post_id
+from bot.engagement.wire.request import canonical_post_ids
 
 __all__ = ["Route", "describe", "joined_at", "plan", "series_refusal", "total_route"]
 
@@ -118,7 +119,7 @@ def plan(
         now=now,
         limits=limits,
         max_lifetime_windows=max_lifetime_windows,
-        unknown_authors=frozenset(canonical_post_id(i) for i in unknown_authors),
+        unknown_authors=frozenset(canonical_post_ids(unknown_authors)),
     )
     if query.granularity is Granularity.TOTAL:
         calls, gaps = _plan_total(ctx)
@@ -129,7 +130,7 @@ def plan(
 
 
 def _post_infos(post_ids: Iterable[str], posts: Mapping[str, PostInfo]) -> tuple[PostInfo, ...]:
-    ids = list(dict.fromkeys(canonical_post_id(i) for i in post_ids))
+    ids = list(dict.fromkeys(canonical_post_ids(post_ids)))
     unknown = [i for i in ids if i not in posts]
     if unknown:
         raise ValueError(f"no PostInfo for Post(s) {', '.join(unknown)}")
@@ -229,7 +230,7 @@ def _totals_calls(
     by_owner: dict[str, list[PlannedCall]] = defaultdict(list)
     private: set[str] = set()
     for owner, infos in _by_owner(ctx, (i for i in ctx.posts if i.post_id in needs)).items():
-        ids = [i.post_id for i in infos if PRIVATE_TOTALS_METRICS & set(needs[i.post_id])]
+        ids = [i.post_id for i in infos if not PRIVATE_TOTALS_METRICS.isdisjoint(needs[i.post_id])]
         private.update(ids)
         by_owner[owner] += _batches(ctx, Endpoint.TOTALS, owner, ids, needs, PER_POST)
     app_ids = [i.post_id for i in ctx.posts if i.post_id in needs and i.post_id not in private]
@@ -368,7 +369,7 @@ def _call(
     lifetime: bool = False,
 ) -> PlannedCall:
     """One call asking for every metric some Post of the batch needs, in query order."""
-    wanted = {m for post_id in batch for m in needs[post_id]}
+    wanted = set(chain.from_iterable(map(needs.__getitem__, batch)))
     metrics = tuple(m for m in ctx.metrics if m in wanted)
     return PlannedCall(endpoint, owner, batch, metrics, grouping, lifetime=lifetime)
 

@@ -229,3 +229,19 @@ def test_a_clock_behind_ours_wastes_only_the_first_batchs_calls(
     calls = len(memory_admin(state, "GET", "requests")["requests"]) - before
     assert not report.missing
     assert calls == 8 + batch_calls(8)  # the lower bound, and the first batch refused once
+
+
+def test_each_post_in_one_call_batches_with_its_gaps_in_query_order() -> None:
+    """The /totals shape (every Post in one call): batches close every `max_calls` calls; a
+    Post's gaps go with its calls, a Post with only gaps with the last batch."""
+
+    def call(*ids: str) -> PlannedCall:
+        return PlannedCall(Endpoint.TOTALS, "101", ids, ("impressions", "likes"), PER_POST)
+
+    calls = (call("1", "2"), call("3"), call("4", "5"), call("6"))
+    gaps = (Gap("7", "likes", Reason.TOO_LONG), Gap("2", "likes", Reason.NOT_OWNED))
+    query = EngagementQuery(("7", "6", "5", "4", "3", "2", "1"), ("impressions", "likes"))
+    parts = list(batches(Plan(query, calls, gaps), max_calls=2))
+    assert [part.calls for part in parts] == [calls[:2], calls[2:]]
+    assert [part.query.post_ids for part in parts] == [("3", "2", "1"), ("7", "6", "5", "4")]
+    assert [part.gaps for part in parts] == [(gaps[1],), (gaps[0],)]

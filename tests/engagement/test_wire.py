@@ -29,6 +29,7 @@ from bot.engagement.models import (
     RequestToken,
     UserAuth,
 )
+from bot.engagement.wire.request import canonical_post_ids
 from bot.errors import (
     AuthError,
     BadRequest,
@@ -904,3 +905,24 @@ def test_importing_the_core_does_not_import_requests():
     code = "import sys, bot.engagement, bot.engagement.wire; print('requests' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        ["2125914965406781440", str(2**63 - 1), "1000000000000000000", "7", "95"],
+        ["0042", "42"],  # a leading zero
+        ["9" * 18, "12", str(2**63 - 1)],
+        ["1", 850006245121695744],  # a number
+        ["8" * 19, "9" * 3],  # the greatest text is short, a 19-digit one is in range
+        [],
+    ],
+)
+def test_a_list_of_ids_is_canonical_exactly_as_each_one_is(ids):
+    assert canonical_post_ids(ids) == [wire.canonical_post_id(i) for i in ids]
+
+
+@pytest.mark.parametrize("bad", ["", "-5", str(2**63), "9" * 19, "1\n2", "١٢", "1 ", True])
+def test_a_list_with_one_bad_id_is_refused(bad):
+    with pytest.raises(ValueError, match="invalid Post ID"):
+        canonical_post_ids(["2125914965406781440", bad, "7"])

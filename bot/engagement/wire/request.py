@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from bot.engagement.models import (
     ALL_METRICS,
@@ -56,6 +56,39 @@ def canonical_post_id(value: str | int) -> str:
     if not 1 <= number <= MAX_POST_ID:
         raise ValueError(f"invalid Post ID: {value!r}")
     return str(number)
+
+
+def canonical_post_ids(values: Iterable[str | int]) -> list[str]:
+    """canonical_post_id of each, in order. A refresh passes 100,000 IDs several times, nearly
+    always canonical already: that is checked with a few operations over them all, and only
+    otherwise ID by ID."""
+    given = list(values)
+    strings = cast(list[str], given)  # checked by the join: it takes nothing else
+    try:
+        joined = "\n".join(strings)
+    except TypeError:
+        joined = ""
+    if joined and _all_plainly_canonical(strings, joined):
+        return strings
+    return [canonical_post_id(v) for v in given]
+
+
+def _all_plainly_canonical(ids: list[str], joined: str) -> bool:
+    """plainly_canonical for every one of `ids` (`joined`: them joined by line breaks), as a
+    few string operations over them all."""
+    digits = joined.replace("\n", "")
+    lines = f"\n{joined}\n"
+    return (
+        digits.isascii()
+        and digits.isdigit()
+        and len(digits) + len(ids) - 1 == len(joined)  # no ID holds a line break
+        and "\n\n" not in lines  # none is empty
+        and "\n0" not in lines  # none starts with 0
+        and max(map(len, ids)) <= 19
+        # Text order is number order among 19-digit IDs, and the greatest text is at least the
+        # greatest 19-digit one: within range if it is (else the caller checks ID by ID).
+        and max(ids) <= _MAX_TEXT
+    )
 
 
 def plainly_canonical(value: str) -> bool:
