@@ -147,8 +147,9 @@ def _aggregate(plan_: Plan, execution: Execution, now: datetime) -> Report:
 
 
 def _windowed(running: tuple[Plan, object]) -> bool:
-    """Whether a started batch has calls with a time window (/28hr, /historical)."""
-    return any(call.endpoint is not Endpoint.TOTALS for call in running[0].calls)
+    """Whether a started batch has /historical calls: the only ones whose window X refuses for
+    ending after its own clock (/28hr's is X's last 28 hours, /totals has none)."""
+    return any(call.endpoint is Endpoint.HISTORICAL for call in running[0].calls)
 
 
 def _slow(error: EngagementAPIError | None) -> bool:

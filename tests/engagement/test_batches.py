@@ -245,3 +245,46 @@ def test_each_post_in_one_call_batches_with_its_gaps_in_query_order() -> None:
     assert [part.calls for part in parts] == [calls[:2], calls[2:]]
     assert [part.query.post_ids for part in parts] == [("3", "2", "1"), ("7", "6", "5", "4")]
     assert [part.gaps for part in parts] == [(gaps[1],), (gaps[0],)]
+
+
+class TogetherX(MemoryX):
+    """X in process that answers its first call (the rate limiter's probe of a window it does
+    not know yet) at once, then no call until `parties` calls are waiting together."""
+
+    def __init__(self, sim: RunningSimulator, parties: int) -> None:
+        super().__init__(sim.state)
+        self._barrier = threading.Barrier(parties, timeout=10)
+        self._first = threading.Lock()
+
+    def fetch(self, request: EngagementRequest) -> EngagementResult:
+        if not self._first.acquire(blocking=False):
+            self._barrier.wait()  # BrokenBarrierError: fewer calls were in flight together
+        return super().fetch(request)
+
+
+def test_a_small_hourly_querys_calls_are_all_in_flight_at_once(
+    sim: RunningSimulator, store: Store
+) -> None:
+    """100 Posts' /28hr series are four calls, cut into two batches: after the rate limiter's
+    probe, the other three go out together, as /28hr has no window X could refuse for ending
+    after its clock (against X's latency: two rounds of calls, not three)."""
+    state = sim.state
+    with state.lock:
+        made = [
+            state.universe.add_post({"author": "sim_brand", "age_hours": 30 + i}, now=state.now())
+            for i in range(100)
+        ]
+        state.universe_changed()
+    ids = sorted(str(p.id) for p in made)
+    store.accounts.save(
+        user_id="1000000001", screen_name="sim_brand", auth=BRAND, workspace=None, now=SIM_START
+    )
+    clock = FakeClock()
+    x = TogetherX(sim, parties=3)
+    service = build_service(x, store, sleep=clock.sleep, monotonic=clock.monotonic)
+
+    query = EngagementQuery(tuple(ids), ("impressions",), Granularity.HOUR)
+    report = service.report(query, now=SIM_START)
+
+    assert not report.missing
+    assert report.calls_made == 4
