@@ -160,6 +160,7 @@ class Executor:
             run_call=self._run_call,
             auth_for=self._auth_for,
             deadline=deadline or deadlines.current(),
+            expected=calls,
         )
         try:
             yield flight

@@ -51,12 +51,16 @@ class Flight:
         run_call: RunCall,
         auth_for: Callable[[str | None], Auth],
         deadline: Deadline | None,
+        expected: int,
     ) -> None:
         self.pool = pool
         self._run_call = run_call
         self._auth_for = auth_for
         self._deadline = deadline
-        self._left = Left()
+        # Progress ("2 of 3 calls left") counts the calls expected from the start, not only
+        # those started so far; a replan that adds calls adds them when they start.
+        self._left = Left(expected)
+        self._unstarted = expected
         # Once per owner, not per call: reading a token decrypts it (400 calls, one owner).
         self._auths: dict[str | None, Auth] = {}
 
@@ -64,7 +68,10 @@ class Flight:
         for owner in dict.fromkeys(c.owner for c in calls):
             if owner not in self._auths:
                 self._auths[owner] = self._auth_for(owner)
-        self._left.add(len(calls))
+        beyond = max(0, len(calls) - self._unstarted)
+        self._unstarted -= len(calls) - beyond
+        if beyond:
+            self._left.add(beyond)
         return [
             self.pool.submit(
                 self._run_call, call, self._auths[call.owner], self._left, self._deadline
