@@ -1,7 +1,7 @@
 """Store growth: the database file, day by day, over simulated days of the default schedule.
 
     .venv/bin/python bench/store_growth.py [--days 30] [--posts 10000] [--hot 1000]
-                                           [--before REV]
+                                           [--new-per-day N] [--before REV]
 
 10,000 Posts of the connected account @sim_brand (created over the 60 days before the start, so
 the daily tally covers every one of them every day: the worst case for `daily`), the simulator
@@ -9,7 +9,11 @@ in this process (test mode: its clock driven by each run, rate limits out of the
 simulated day: the daily tally at 00:30 UTC (one DAY query for every Post; with retention, the
 prune after it), then /totals refreshes of the 1,000 newest Posts every hour. The simulator
 keeps its own clock, and its numbers are a pure function of it, so every run reads the same
-numbers. Three runs, each a separate process on its own database:
+numbers. With `--new-per-day N`, @sim_brand also publishes N Posts every day (spread over the
+day before the tally), the tally finds them on its timeline and the hourly refreshes follow the
+`--hot` newest: a steady workload, where without it the tallied Posts age out of the tally's 90
+days and no new ones come (`--posts / 60` a day keeps the tallied number about steady). Three
+runs, each a separate process on its own database:
 
     before     REV (default: the commit before retention) - a snapshot row per metric and read
     no-prune   this tree, retention settings at their maximum: changes-only snapshots alone
@@ -56,7 +60,9 @@ def admin(url: str, method: str, path: str, body: Any = None) -> Any:
     return reply.json()
 
 
-def drive(url: str, folder: Path, mode: str, days: int, ids: list[str], hot: int) -> None:
+def drive(
+    url: str, folder: Path, mode: str, days: int, ids: list[str], hot: int, new_per_day: int
+) -> None:
     """One run, in a process whose `bot` is the tree under test: prints a JSON line a day."""
     from bot.app import build_service
     from bot.channels.deps import Deps
@@ -100,6 +106,13 @@ def drive(url: str, folder: Path, mode: str, days: int, ids: list[str], hot: int
     for day in range(days):
         started = time.perf_counter()
         midnight = START + timedelta(days=day)
+        if new_per_day and day:
+            # Yesterday's Posts, newest first (as `ids` is): the tally at 00:30 finds them.
+            admin(url, "POST", "clock", {"now": midnight.strftime("%Y-%m-%dT%H:%M:%SZ")})
+            ages = [(i + 0.5) * 24 / new_per_day for i in range(new_per_day)]
+            body = {"posts": [{"author": "sim_brand", "age_hours": a} for a in ages]}
+            ids = [p["id"] for p in admin(url, "POST", "posts", body)["posts"]] + ids
+            refresh = EngagementQuery(tuple(ids[:hot]), DEFAULT_TOTALS)
         for hour in range(24):
             now = midnight + timedelta(hours=hour, minutes=30)
             admin(url, "POST", "clock", {"now": now.strftime("%Y-%m-%dT%H:%M:%SZ")})
@@ -143,12 +156,15 @@ def export_tree(rev: str, into: Path) -> Path:
     return into / "tree-before"
 
 
-def run(mode: str, url: str, root: Path, tree: Path, days: int, hot: int) -> list[dict[str, Any]]:
+def run(
+    mode: str, url: str, root: Path, tree: Path, days: int, hot: int, new_per_day: int
+) -> list[dict[str, Any]]:
     folder = root / mode
     folder.mkdir()
     env = {**os.environ, "PYTHONPATH": str(tree)}
     argv = [sys.executable, __file__, "--drive", mode, "--url", url, "--folder", str(folder)]
     argv += ["--days", str(days), "--hot", str(hot), "--ids-file", str(root / "ids.json")]
+    argv += ["--new-per-day", str(new_per_day)]
     lines = []
     with subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, text=True) as child:
         assert child.stdout is not None
@@ -199,6 +215,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--posts", type=int, default=10_000)
     parser.add_argument("--hot", type=int, default=1_000)
+    parser.add_argument("--new-per-day", type=int, default=0, help="Posts published each day")
     parser.add_argument("--before", default=BEFORE, help="the revision measured as before")
     parser.add_argument("--runs", default=",".join(RUNS), help="which runs, comma-separated")
     parser.add_argument("--drive", choices=RUNS, help=argparse.SUPPRESS)
@@ -208,7 +225,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.drive:
         ids = json.loads(args.ids_file.read_text())
-        drive(args.url, args.folder, args.drive, args.days, ids, args.hot)
+        drive(args.url, args.folder, args.drive, args.days, ids, args.hot, args.new_per_day)
         return
 
     from bot.simulator.server import start_simulator
@@ -223,15 +240,18 @@ def main() -> None:
         posts = admin(sim.url, "POST", "posts", body)["posts"]
         (root / "ids.json").write_text(json.dumps([p["id"] for p in posts]))
         print(
-            f"{args.posts:,} Posts of @sim_brand, {args.hot:,} refreshed hourly, {args.days} "
-            f"days from {START:%Y-%m-%d}; simulator {sim.url} in this process; "
+            f"{args.posts:,} Posts of @sim_brand, {args.new_per_day:,} more a day, the "
+            f"{args.hot:,} newest refreshed hourly, {args.days} days from {START:%Y-%m-%d}; "
+            f"simulator {sim.url} in this process; "
             f"{os.cpu_count()} cores"
         )
         trees = {"before": export_tree(args.before, root), "no-prune": REPO, "retention": REPO}
         results = {}
         for mode in args.runs.split(","):
             admin(sim.url, "POST", "clock", {"now": START.strftime("%Y-%m-%dT%H:%M:%SZ")})
-            results[mode] = run(mode, sim.url, root, trees[mode], args.days, args.hot)
+            results[mode] = run(
+                mode, sim.url, root, trees[mode], args.days, args.hot, args.new_per_day
+            )
         report(results, args.days)
 
 
